@@ -1,0 +1,3 @@
+from pgshift.cli.main import main
+
+raise SystemExit(main())

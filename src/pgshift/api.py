@@ -1,0 +1,387 @@
+"""The library API: one function per verb. Settings in, dataclasses out; nothing printed.
+
+Each function raises a ``PgshiftError`` subclass on failure (see ``pgshift.errors``). Long
+operations report progress through an optional ``on_event(kind, migration, info)`` callback.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pgshift.errors import DriftError, InputError, IrreversibleError, LintFailedError
+from pgshift.migrations.discover import discover_migrations
+from pgshift.migrations.model import Migration, Version
+from pgshift.plan import Plan, PlanItem, build_plan
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.config import Settings
+    from pgshift.runner import EventHandler, Outcome
+    from pgshift.state.lock import LockHolder
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What ``up``/``down``/``redo``/``baseline`` did (or, with ``dry_run``, would do)."""
+
+    plan: Plan
+    outcomes: list[Outcome] = field(default_factory=list)
+    selected: list[Migration] = field(default_factory=list)
+    dry_run: bool = False
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def status(settings: Settings) -> Plan:
+    """Every migration with its state. Reads only; installs nothing."""
+    migrations = discover_migrations(settings.dir)
+    from pgshift.db import connect
+    from pgshift.state import history
+
+    conn = connect(settings)
+    try:
+        return build_plan(migrations, history.read(conn, settings.schema))
+    finally:
+        conn.close()
+
+
+def validate(settings: Settings) -> Plan:
+    """Check applied files against the history; raise DriftError on any drift."""
+    plan = status(settings)
+    _refuse_drift(plan, allow_out_of_order=False)
+    return plan
+
+
+# -- changing -----------------------------------------------------------------------------------
+
+
+def up(
+    settings: Settings,
+    *,
+    to: str | None = None,
+    dry_run: bool = False,
+    out_of_order: bool = False,
+    on_event: EventHandler | None = None,
+    on_lock_wait: Callable[[LockHolder | None], None] | None = None,
+) -> RunResult:
+    """Apply pending migrations in order (up to version ``to``), then changed repeatables."""
+    migrations = discover_migrations(settings.dir)
+    target = _parse_version(to)
+    with _session(settings) as conn:
+        plan = _read_plan(conn, settings, migrations)
+        selected = _select_up(plan, target)
+        _refuse_drift(plan, allow_out_of_order=out_of_order)
+        if not selected:
+            return RunResult(plan, dry_run=dry_run)
+        _check_runnable(selected)
+        if dry_run:
+            return RunResult(plan, selected=selected, dry_run=True)
+        _lint_gate(settings, conn, selected, [i.migration for i in plan.applied() if i.migration])
+        from pgshift.runner import Runner
+
+        with _locked(settings, on_lock_wait) as _:
+            plan = _read_plan(conn, settings, migrations)  # another runner may have moved on
+            _refuse_drift(plan, allow_out_of_order=out_of_order)
+            selected = _select_up(plan, target)
+            runner = Runner(conn, settings, on_event)
+            entries = {i.migration.path: i.entry for i in plan.items if i.migration}
+            outcomes: list[Outcome] = []
+            if settings.single_transaction:
+                outcomes = runner.apply_together(selected)
+            else:
+                for migration in selected:
+                    outcomes.append(runner.apply(migration, entries.get(migration.path)))
+            return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
+
+
+def down(
+    settings: Settings,
+    *,
+    steps: int | None = None,
+    to: str | None = None,
+    everything: bool = False,
+    dry_run: bool = False,
+    on_event: EventHandler | None = None,
+    on_lock_wait: Callable[[LockHolder | None], None] | None = None,
+) -> RunResult:
+    """Roll back the last ``steps`` migrations (default 1), those above ``to``, or all."""
+    migrations = discover_migrations(settings.dir)
+    with _session(settings) as conn:
+        plan = _read_plan(conn, settings, migrations)
+        selected = _select_down(plan, steps=steps, to=_parse_version(to), everything=everything)
+        if dry_run or not selected:
+            return RunResult(plan, selected=selected, dry_run=dry_run)
+        from pgshift.runner import Runner
+
+        with _locked(settings, on_lock_wait):
+            plan = _read_plan(conn, settings, migrations)
+            selected = _select_down(plan, steps=steps, to=_parse_version(to),
+                                    everything=everything)
+            runner = Runner(conn, settings, on_event)
+            entries = {i.migration.path: i.entry for i in plan.items if i.migration}
+            outcomes = [runner.revert(m, entries.get(m.path)) for m in selected]
+            return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
+
+
+def redo(settings: Settings, *, on_event: EventHandler | None = None) -> RunResult:
+    """Roll back the last applied migration and apply it again."""
+    undone = down(settings, steps=1, on_event=on_event)
+    if not undone.outcomes:
+        raise InputError("nothing to redo: no migration is applied")
+    last = undone.outcomes[-1].migration
+    redone = up(settings, to=str(last.version), on_event=on_event)
+    return RunResult(redone.plan, [*undone.outcomes, *redone.outcomes], redone.selected)
+
+
+def baseline(settings: Settings, version: str) -> RunResult:
+    """Mark every migration up to ``version`` as applied without running it."""
+    target = _parse_version(version)
+    assert target is not None
+    migrations = discover_migrations(settings.dir)
+    from pgshift.state import history
+
+    with _session(settings) as conn, _locked(settings, None):
+        history.install(conn, settings.schema)
+        plan = _read_plan(conn, settings, migrations)
+        chosen = [i.migration for i in plan.items
+                  if i.migration is not None and i.migration.version is not None
+                  and i.migration.version <= target and i.state in ("pending", "out-of-order")]
+        if not any(m.version == target for m in migrations if m.version is not None):
+            raise InputError(f"no migration with version {target}", hint="see 'pgshift status'")
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            for migration in chosen:
+                cur.execute(history.upsert_sql(settings.schema, migration, "applied",
+                                               duration_sql="0", error="baseline"))
+            cur.execute("COMMIT")
+        return RunResult(_read_plan(conn, settings, migrations), selected=chosen)
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """What ``repair`` changed in the history."""
+
+    accepted_checksums: list[str]
+    cleared: list[str]
+    removed_missing: list[str]
+
+
+def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
+    """Accept changed checksums and clear failed/interrupted rows, after an explicit look.
+
+    Rows of missing files are kept unless ``remove_missing``: a file can come back, and
+    forgetting a migration that ran is not a repair.
+    """
+    migrations = discover_migrations(settings.dir)
+    from pgshift.state import history
+
+    with _session(settings) as conn, _locked(settings, None):
+        plan = _read_plan(conn, settings, migrations)
+        accepted, cleared, removed = [], [], []
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            for item in plan.items:
+                if item.entry is None:
+                    continue
+                if item.state == "changed" and item.migration is not None:
+                    cur.execute(history.set_checksum_sql(settings.schema, item.entry.key,
+                                                         item.migration.checksum))
+                    accepted.append(item.script)
+                elif item.state == "failed":
+                    cur.execute(history.delete_sql(settings.schema, item.entry.key))
+                    cleared.append(item.script)
+                elif item.state == "missing" and remove_missing:
+                    cur.execute(history.delete_sql(settings.schema, item.entry.key))
+                    removed.append(item.script)
+            cur.execute("COMMIT")
+        return RepairResult(accepted, cleared, removed)
+
+
+def create(settings: Settings, name: str) -> Path:
+    """Write the next ``V…__name.sql`` with an up and a down section; return its path."""
+    words = re.sub(r"[^0-9A-Za-z]+", "_", name.strip()).strip("_").lower()
+    if not words:
+        raise InputError(f"not a usable migration name: '{name}'")
+    directory = settings.dir
+    directory.mkdir(parents=True, exist_ok=True)
+    existing = [m for m in discover_migrations(directory) if m.version is not None]
+    if existing:
+        last = existing[-1].version
+        assert last is not None
+        head = last.text.replace("_", ".").split(".")[0]
+        number = str(last.key[0] + 1).zfill(len(head))
+    else:
+        number = "001"
+    path = directory / f"V{number}__{words}.sql"
+    path.write_text(
+        f"-- {name.strip()}\n-- Runs in one transaction with lock_timeout; see "
+        "'pgshift lint --explain' for safe patterns.\n\n\n-- pgshift:down\n\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+# -- internals ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Connection]:
+    from pgshift.db import connect
+
+    conn = connect(settings)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _locked(settings: Settings, on_wait: Callable[[LockHolder | None], None] | None
+            ) -> Iterator[None]:
+    """pgshift's advisory lock, on a connection of its own that never opens a transaction."""
+    from pgshift.db import connect
+    from pgshift.state.lock import advisory_lock
+
+    conn = connect(settings, application_name=f"{settings.application_name} lock")
+    try:
+        with advisory_lock(conn, settings.lock_key, wait=settings.lock_wait, on_wait=on_wait):
+            yield
+    finally:
+        conn.close()
+
+
+def _read_plan(conn: Connection, settings: Settings, migrations: Sequence[Migration]) -> Plan:
+    from pgshift.state import history
+
+    return build_plan(migrations, history.read(conn, settings.schema))
+
+
+def _parse_version(text: str | None) -> Version | None:
+    if text is None:
+        return None
+    try:
+        return Version.parse(text.lstrip("Vv"))
+    except ValueError:
+        raise InputError(f"not a version: '{text}'", hint="use the number from the file name, "
+                         "e.g. 003 or 1.2") from None
+
+
+def _select_up(plan: Plan, target: Version | None) -> list[Migration]:
+    pending = plan.pending()
+    if target is None:
+        return pending
+    known = {i.migration.version for i in plan.items if i.migration and i.migration.version}
+    if target not in known:
+        raise InputError(f"no migration with version {target}", hint="see 'pgshift status'")
+    # Repeatables run only with a full 'up': they may depend on the latest versioned ones.
+    return [m for m in pending if m.version is not None and m.version <= target]
+
+
+def _select_down(plan: Plan, *, steps: int | None, to: Version | None,
+                 everything: bool) -> list[Migration]:
+    applied = [i for i in plan.applied() if i.state in ("applied", "changed")]
+    interrupted = [i for i in plan.interrupted() if i.entry and i.entry.status == "reverting"]
+    applied = sorted([*applied, *interrupted], key=lambda i: Version.parse(i.version or "0"))
+    if to is not None:
+        chosen = [i for i in applied if Version.parse(i.version or "0") > to]
+    elif everything:
+        chosen = applied
+    else:
+        count = 1 if steps is None else steps
+        if count < 1:
+            raise InputError(f"--steps must be at least 1, not {count}")
+        chosen = applied[-count:]
+    chosen.reverse()
+    for item in chosen:
+        if item.migration is None:
+            raise DriftError(f"cannot roll back {item.script}: its file is missing",
+                             hint="restore the file from version control")
+        if item.migration.directives.irreversible:
+            raise IrreversibleError("is marked irreversible; it cannot be rolled back",
+                                    path=item.migration.path, migration=item.migration.label,
+                                    hint="write a new migration that undoes it instead")
+        if item.migration.down_sql is None:
+            raise IrreversibleError("has no down part", path=item.migration.path,
+                                    migration=item.migration.label)
+    return [i.migration for i in chosen if i.migration is not None]
+
+
+def _refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
+    for item in plan.drift():
+        if item.state == "out-of-order" and allow_out_of_order:
+            continue
+        hints = {
+            "changed": "an applied migration was edited: revert the edit, or accept it with "
+                       "'pgshift repair' after a careful look",
+            "missing": "restore the file, or remove the row with 'pgshift repair --remove-missing'",
+            "out-of-order": "rename it above the latest applied version, or pass --out-of-order",
+        }
+        path = item.migration.path if item.migration else None
+        raise DriftError(f"{item.state}: {item.detail}", hint=hints[item.state], path=path,
+                         migration=item.script)
+    for item in plan.interrupted():
+        if item.entry and item.entry.status == "reverting":
+            raise DriftError(f"{item.detail}", path=item.migration.path if item.migration else None,
+                             migration=item.script,
+                             hint="finish it with 'pgshift down' or clear it with 'pgshift repair'")
+
+
+def _check_runnable(selected: Sequence[Migration]) -> None:
+    from pgshift.runner import body_statements
+
+    for migration in selected:
+        if migration.kind == "versioned" and not migration.reversible and (
+            not migration.directives.irreversible
+        ):
+            raise InputError(
+                "has no down part", path=migration.path, migration=migration.label,
+                hint="add a '-- pgshift:down' section or a U file, or mark it "
+                     "'-- pgshift:irreversible'",
+            )
+        body_statements(migration, "up")  # parses: syntax errors and misplaced CONCURRENTLY
+
+
+def _lint_gate(settings: Settings, conn: Connection, pending: Sequence[Migration],
+               prior: Sequence[Migration]) -> None:
+    if not settings.lint or settings.unsafe:
+        return
+    try:
+        from pgshift.lint import LintOptions, lint_migrations
+    except ImportError:
+        return
+    options = LintOptions(
+        pg_version=settings.pg_version or conn.server_version // 10000,
+        select=frozenset(settings.lint_select) or None,
+        ignore=frozenset(settings.lint_ignore),
+    )
+    report = lint_migrations(pending, options, prior=prior, conn=conn)
+    if report.errors:
+        first = report.errors[0]
+        more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        raise LintFailedError(
+            f"{first.rule}: {first.message}{more}", path=first.path, line=first.line,
+            hint="run 'pgshift lint' for details; fix it, suppress it with "
+                 "'-- pgshift:ignore RULE -- reason', or pass --unsafe",
+        )
+
+
+__all__ = [
+    "PlanItem",
+    "RepairResult",
+    "RunResult",
+    "baseline",
+    "create",
+    "down",
+    "redo",
+    "repair",
+    "status",
+    "up",
+    "validate",
+]

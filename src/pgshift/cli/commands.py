@@ -1,0 +1,219 @@
+"""The core verbs: create, up, down, redo, status/ls, validate, baseline, repair, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from pgshift.cli import render
+
+if TYPE_CHECKING:
+    from pgshift.config import Settings
+    from pgshift.migrations.model import Migration
+    from pgshift.state.lock import LockHolder
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    def add(name: str, handler: Any, help: str, aliases: tuple[str, ...] = ()) -> Any:
+        parser = subparsers.add_parser(name, parents=[parent], help=help, description=help,
+                                       aliases=list(aliases))
+        parser.set_defaults(handler=handler)
+        return parser
+
+    p = add("create", create, "write the next V…__NAME.sql with up and down sections")
+    p.add_argument("name", help="what the migration does, e.g. add_user_timezone")
+
+    p = add("up", up, "apply pending migrations")
+    p.add_argument("--to", metavar="V", help="stop after version V")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and SQL; change nothing")
+    p.add_argument("--single-transaction", action="store_true", default=None,
+                   help="run all pending transactional migrations in one transaction")
+    p.add_argument("--out-of-order", action="store_true", help="apply older pending versions")
+    p.add_argument("--unsafe", action="store_true", default=None,
+                   help="apply despite lint findings at error severity")
+    p.set_defaults(setting_flags=("single_transaction", "unsafe"))
+
+    p = add("down", down, "roll back migrations (default: the last one)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--steps", type=int, metavar="N", help="roll back the last N")
+    which.add_argument("--to", metavar="V", help="roll back everything above version V")
+    which.add_argument("--all", action="store_true", help="roll back every migration")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and SQL; change nothing")
+
+    add("redo", redo, "roll back the last migration and apply it again")
+
+    p = add("status", status, "show every migration and its state", aliases=("ls",))
+    p.add_argument("--json", action="store_true", help="JSON output")
+
+    p = add("validate", validate, "check applied files against the history (exit 3 on drift)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+
+    p = add("baseline", baseline, "mark migrations up to V as applied without running them")
+    p.add_argument("--version", required=True, metavar="V")
+
+    p = add("repair", repair, "accept changed checksums and clear failed entries")
+    p.add_argument("--remove-missing", action="store_true",
+                   help="also forget applied migrations whose file is gone")
+
+    p = add("demo", demo, "apply the example migrations on a throwaway PostgreSQL")
+    p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
+
+
+class _Progress:
+    """Prints each migration as it runs: start, retries, notes and its duration."""
+
+    def __init__(self, out: Any = sys.stdout) -> None:
+        self.out = out
+        self.count = 0
+        self.open_line = False  # a "Applying … ... " line waits for its result
+
+    def __call__(self, kind: str, migration: Migration, info: dict[str, Any]) -> None:
+        verb = "Applying" if info.get("direction", "up") == "up" else "Reverting"
+        if kind == "start" and info.get("attempt", 1) == 1:
+            self.out.write(f"{verb} {migration.label} {migration.description} ... ")
+            self.out.flush()
+            self.open_line = True
+        elif kind == "retry":
+            self.out.write(f"\n  lock timeout ({info['error']}); retry {info['attempt']} "
+                           f"in {info['wait']:.1f}s ... ")
+            self.out.flush()
+        elif kind == "note":
+            self.out.write(f"\n  {info['text']} ... ")
+        elif kind == "done":
+            self.count += 1
+            self.out.write(f"done in {render.duration_text(info['duration_ms'])}\n")
+            self.out.flush()
+            self.open_line = False
+
+    def fail(self) -> None:
+        if self.open_line:
+            self.out.write("FAILED\n")
+            self.out.flush()
+            self.open_line = False
+
+
+def _lock_wait_notice(holder: LockHolder | None) -> None:
+    who = holder.describe() if holder else "another session"
+    print(f"Waiting for the migration lock held by {who} ...", file=sys.stderr, flush=True)
+
+
+def create(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+
+    print(api.create(settings, args.name))
+    return 0
+
+
+def up(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+
+    progress = _Progress()
+    started = time.perf_counter()
+    try:
+        result = api.up(settings, to=args.to, dry_run=args.dry_run, out_of_order=args.out_of_order,
+                        on_event=progress, on_lock_wait=_lock_wait_notice)
+    except BaseException:
+        progress.fail()
+        raise
+    if result.dry_run:
+        render.dry_run(result.selected, "up")
+    elif not result.outcomes:
+        head = result.plan.applied()
+        print(f"Nothing to apply: database is up to date (at {head[-1].version})." if head
+              else "Nothing to apply.")
+    else:
+        elapsed = render.duration_text((time.perf_counter() - started) * 1000)
+        print(f"Applied {len(result.outcomes)} migration(s) in {elapsed}.")
+    return 0
+
+
+def down(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+
+    progress = _Progress()
+    try:
+        result = api.down(settings, steps=args.steps, to=args.to, everything=args.all,
+                          dry_run=args.dry_run, on_event=progress, on_lock_wait=_lock_wait_notice)
+    except BaseException:
+        progress.fail()
+        raise
+    if result.dry_run:
+        render.dry_run(result.selected, "down")
+    elif not result.outcomes:
+        print("Nothing to roll back.")
+    else:
+        print(f"Rolled back {len(result.outcomes)} migration(s).")
+    return 0
+
+
+def redo(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+
+    progress = _Progress()
+    try:
+        api.redo(settings, on_event=progress)
+    except BaseException:
+        progress.fail()
+        raise
+    return 0
+
+
+def status(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+
+    render.status(api.status(settings), as_json=args.json)
+    return 0
+
+
+def validate(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+    from pgshift.errors import DriftError
+
+    try:
+        plan = api.validate(settings)
+    except DriftError:
+        if args.json:
+            plan = api.status(settings)
+            json.dump({"ok": False, "drift": [render.plan_item_json(i) for i in plan.drift()]},
+                      sys.stdout, indent=2)
+            print()
+        raise
+    if args.json:
+        json.dump({"ok": True, "drift": []}, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"OK: {len(plan.applied())} applied migration(s) match their files.")
+    return 0
+
+
+def baseline(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+
+    result = api.baseline(settings, args.version)
+    print(f"Baselined {len(result.selected)} migration(s) up to {args.version} "
+          "(recorded as applied, not run).")
+    return 0
+
+
+def repair(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+
+    result = api.repair(settings, remove_missing=args.remove_missing)
+    for name in result.accepted_checksums:
+        print(f"accepted new checksum: {name}")
+    for name in result.cleared:
+        print(f"cleared failed entry: {name}")
+    for name in result.removed_missing:
+        print(f"forgot missing file: {name}")
+    if not (result.accepted_checksums or result.cleared or result.removed_missing):
+        print("Nothing to repair.")
+    return 0
+
+
+def demo(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift.demo import run_demo
+
+    return run_demo(settings, keep=args.keep)

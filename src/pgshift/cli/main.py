@@ -1,0 +1,133 @@
+"""``pgshift`` entry point: parse arguments, run the command, turn errors into exit codes.
+
+This is the only place that catches PgshiftError: it prints one line,
+``pgshift: error: FILE:LINE: message (hint: ...)``, and exits with the error's code. A traceback
+appears only with ``--debug``. Every message goes through ``redact`` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from importlib import import_module
+from pathlib import Path
+
+from pgshift.errors import PgshiftError
+
+# Each module has register(subparsers); handlers import what they need when they run.
+COMMAND_MODULES = (
+    "pgshift.cli.commands",
+)
+
+SETTING_FLAGS = ("url", "dir", "schema", "lock_timeout", "lock_retries", "statement_timeout",
+                 "timeout", "lock_wait")
+
+
+def global_options() -> argparse.ArgumentParser:
+    """Options every command accepts, before or after the command name."""
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    group = parent.add_argument_group("global options")
+    group.add_argument("--url", help="database URL (else PGSHIFT_URL, DATABASE_URL, PG* variables)")
+    group.add_argument("--dir", type=Path, help="migrations directory (default: migrations)")
+    group.add_argument("--config", type=Path, help="config file (default: nearest pgshift.toml "
+                       "or [tool.pgshift] in pyproject.toml)")
+    group.add_argument("--schema", help="pgshift's own schema (default: pgshift)")
+    group.add_argument("--lock-timeout", help="lock_timeout per statement (default 500ms)")
+    group.add_argument("--lock-retries", help="retries after a lock timeout (default 10)")
+    group.add_argument("--statement-timeout", help="statement_timeout (default: the budget)")
+    group.add_argument("--timeout", help="budget per migration (default 10m)")
+    group.add_argument("--lock-wait", help="how long to wait for another runner (default 60s)")
+    group.add_argument("--debug", action="store_true", help="show tracebacks")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parent = global_options()
+    parser = argparse.ArgumentParser(
+        prog="pgshift",
+        parents=[parent],
+        description="Zero-downtime PostgreSQL schema migrations.",
+        epilog="Exit codes: 0 ok, 1 lint/check failed, 2 bad input or config, 3 drift, "
+               "4 lock busy, 5 migration failed (rolled back), 70 internal error.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        import_module(name).register(subparsers, parent)
+    return parser
+
+
+def _settings(args: argparse.Namespace):  # noqa: ANN202 - Settings, imported lazily
+    from pgshift import config
+
+    flags = {name: getattr(args, name, None) for name in SETTING_FLAGS}
+    for name in getattr(args, "setting_flags", ()):
+        flags[name] = getattr(args, name, None)
+    return config.load(config=getattr(args, "config", None), **flags)
+
+
+def _secrets(args: argparse.Namespace | None) -> list[str | None]:
+    urls: list[str | None] = [os.environ.get("PGSHIFT_URL"), os.environ.get("DATABASE_URL")]
+    if args is not None:
+        urls.append(getattr(args, "url", None))
+    password = os.environ.get("PGPASSWORD")
+    if password:
+        urls.append(f"password={password}")
+    return urls
+
+
+def _print_error(text: str, args: argparse.Namespace | None) -> None:
+    from pgshift.db import redact
+
+    print(f"pgshift: error: {redact(text, *_secrets(args))}", file=sys.stderr)
+
+
+_signal_received = [signal.SIGINT]
+
+
+def _terminate(signum: int, frame: object) -> None:
+    # SIGTERM behaves like Ctrl-C: the running statement is cancelled and rolled back.
+    _signal_received[0] = signal.Signals(signum)
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        settings = _settings(args)
+        return int(args.handler(args, settings) or 0)
+    except PgshiftError as exc:
+        if getattr(args, "debug", False):
+            _print_traceback(args)
+        _print_error(str(exc), args)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        name = signal.Signals(_signal_received[0]).name
+        _print_error(f"interrupted by {name}: the running transaction was rolled back; "
+                     "'pgshift status' shows where it stopped", args)
+        return 128 + int(_signal_received[0])
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so, without leaking secrets
+        if getattr(args, "debug", False):
+            _print_traceback(args)
+        _print_error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+                     "traceback, and please report it)", args)
+        return 70
+
+
+def _print_traceback(args: argparse.Namespace) -> None:
+    import traceback
+
+    from pgshift.db import redact
+
+    print(redact(traceback.format_exc(), *_secrets(args)), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""Plain-text and JSON rendering of results. No rich here: this is on the fast ``status`` path."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from pgshift.migrations.model import Migration
+    from pgshift.plan import Plan, PlanItem
+
+STATE_LABELS = {
+    "applied": "applied",
+    "pending": "pending",
+    "failed": "FAILED",
+    "changed": "CHANGED since applied",
+    "missing": "MISSING file",
+    "out-of-order": "OUT OF ORDER",
+}
+
+
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO = sys.stdout) -> None:
+    """Columns aligned with two spaces; the last column is not padded."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+    for row in (headers, *rows):
+        cells = [c.ljust(widths[i]) for i, c in enumerate(row[:-1])] + [row[-1]]
+        out.write("  ".join(cells).rstrip() + "\n")
+
+
+def plan_item_json(item: PlanItem) -> dict[str, Any]:
+    entry = item.entry
+    return {
+        "version": item.version,
+        "description": item.description,
+        "script": item.script,
+        "kind": item.migration.kind if item.migration else (entry.kind if entry else None),
+        "state": item.state,
+        "detail": item.detail or None,
+        "applied_at": entry.applied_at.isoformat() if entry and entry.status == "applied" else None,
+        "applied_by": entry.applied_by if entry else None,
+        "duration_ms": entry.duration_ms if entry else None,
+        "checksum": item.migration.checksum if item.migration else None,
+        "transactional": item.migration.transactional if item.migration else None,
+        "reversible": item.migration.reversible if item.migration else None,
+    }
+
+
+def status(plan: Plan, *, as_json: bool, out: TextIO = sys.stdout) -> None:
+    if as_json:
+        json.dump({"migrations": [plan_item_json(i) for i in plan.items],
+                   "pending": len(plan.pending()), "drift": len(plan.drift())}, out, indent=2)
+        out.write("\n")
+        return
+    if not plan.items:
+        out.write("No migrations found.\n")
+        return
+    rows = []
+    for item in plan.items:
+        entry = item.entry
+        state = STATE_LABELS[item.state]
+        if item.detail and item.state != "applied":
+            state = f"{state} ({item.detail})"
+        applied = entry.applied_at.strftime("%Y-%m-%d %H:%M:%S") if (
+            entry and entry.status == "applied") else "-"
+        duration = duration_text(entry.duration_ms) if entry and entry.duration_ms is not None \
+            else "-"
+        rows.append([item.version or "R", item.description, applied, duration, state])
+    table(rows, ["Version", "Description", "Applied at", "Duration", "State"], out)
+    pending, drift = len(plan.pending()), len(plan.drift())
+    summary = f"{sum(1 for i in plan.items if i.state == 'applied')} applied, {pending} pending"
+    if drift:
+        summary += f", {drift} drifted (run 'pgshift validate')"
+    out.write(f"\n{summary}\n")
+
+
+def duration_text(ms: float) -> str:
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    if ms < 120_000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms / 60000:.1f} min"
+
+
+def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO = sys.stdout) -> None:
+    """The plan and the SQL each migration would run."""
+    if not migrations:
+        out.write("Nothing to do.\n")
+        return
+    out.write(f"Plan ({direction}, dry run: nothing is changed):\n")
+    for migration in migrations:
+        mode = "one transaction" if migration.transactional else "no transaction"
+        out.write(f"  {migration.label:>8}  {migration.description}  [{mode}]\n")
+    for migration in migrations:
+        sql = migration.up_sql if direction == "up" else (migration.down_sql or "")
+        out.write(f"\n-- {migration.name} ({direction})\n{sql.strip()}\n")

@@ -1,0 +1,201 @@
+"""Settings and where they come from: the only module that reads config files and the environment.
+
+Precedence, lowest first: ``Settings`` defaults, ``pgshift.toml`` or ``[tool.pgshift]`` in
+``pyproject.toml`` (the nearest found walking up; ``--config`` overrides the search),
+``PGSHIFT_*`` environment variables (``DATABASE_URL`` for the URL too), then command-line flags.
+With no URL at all, libpq's own ``PG*`` variables apply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from pgshift.errors import ConfigError
+
+_UNITS = {"ms": 0.001, "s": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: str | float | int) -> float:
+    """``'500ms'``, ``'3s'``, ``'10m'``, ``'1h'`` or a number of seconds -> seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"a duration cannot be negative: {value}")
+        return float(value)
+    text = str(value).strip().lower()
+    for unit in sorted(_UNITS, key=len, reverse=True):
+        if text.endswith(unit):
+            number = text[: -len(unit)].strip()
+            break
+    else:
+        unit, number = "s", text
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise ValueError(f"not a duration: '{value}' (use e.g. 500ms, 3s, 10m)") from None
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative: '{value}'")
+    return seconds
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a pgshift operation needs to know. Durations are in seconds."""
+
+    url: str | None = None
+    dir: Path = Path("migrations")
+    schema: str = "pgshift"
+    lock_timeout: float = 0.5
+    lock_retries: int = 10
+    statement_timeout: float | None = None
+    timeout: float = 600.0
+    lock_wait: float = 60.0
+    lock_key: int = 7_348_201_564
+    application_name: str = "pgshift"
+    single_transaction: bool = False
+    lint: bool = True
+    unsafe: bool = False
+    pg_version: int | None = None
+    lint_select: tuple[str, ...] = ()
+    lint_ignore: tuple[str, ...] = ()
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """A copy with the given (already parsed) values; ``None`` means 'not given'."""
+        given = {k: v for k, v in values.items() if v is not None}
+        return dataclasses.replace(self, **given)
+
+
+_DURATIONS = {"lock_timeout", "statement_timeout", "timeout", "lock_wait"}
+_INTS = {"lock_retries", "lock_key", "pg_version"}
+_BOOLS = {"single_transaction", "lint", "unsafe"}
+_LISTS = {"lint_select", "lint_ignore"}
+_FILE_ONLY = {"placeholders"}
+_NOT_CONFIGURABLE = {"config_path"}
+
+
+def _coerce(key: str, value: Any, source: str) -> Any:
+    try:
+        if key in _DURATIONS:
+            return parse_duration(value)
+        if key in _INTS:
+            return int(value)
+        if key in _BOOLS:
+            if isinstance(value, bool):
+                return value
+            lowered = str(value).strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(f"not a boolean: '{value}'")
+        if key in _LISTS:
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        if key == "dir":
+            return Path(value)
+        if key == "placeholders":
+            if not isinstance(value, Mapping):
+                raise ValueError("placeholders must be a table of name = value")
+            return {str(k): str(v) for k, v in value.items()}
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{key}: {exc}", path=source if source.endswith("toml") else None) from None
+
+
+def find_config(start: Path) -> Path | None:
+    """The nearest ``pgshift.toml``, or ``pyproject.toml`` with a ``[tool.pgshift]`` table."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pgshift.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        # A cheap text check first: tomllib costs start-up time we only pay when it matters.
+        if pyproject.is_file() and "[tool.pgshift" in pyproject.read_text("utf-8", "replace"):
+            return pyproject
+    return None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror}", path=path) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path=path) from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("pgshift", {})
+    return data
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    known = {f.name for f in fields(Settings)} - _NOT_CONFIGURABLE
+    values: dict[str, Any] = {}
+    for raw_key, value in _read_file(path).items():
+        key = raw_key.replace("-", "_")
+        if key == "lint" and isinstance(value, Mapping):  # [lint] select/ignore/pg-version table
+            for sub, subvalue in value.items():
+                name = sub.replace("-", "_")
+                target = name if name == "pg_version" else f"lint_{name}"
+                if target not in known:
+                    raise ConfigError(f"unknown key 'lint.{sub}'", path=path)
+                values[target] = _coerce(target, subvalue, str(path))
+            continue
+        if key not in known:
+            raise ConfigError(f"unknown key '{raw_key}'", path=path, hint="see README: Configuration")
+        values[key] = _coerce(key, value, str(path))
+    if "dir" in values and not values["dir"].is_absolute():
+        values["dir"] = path.parent / values["dir"]
+    return values
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if env.get("DATABASE_URL"):
+        values["url"] = env["DATABASE_URL"]
+    known = {f.name for f in fields(Settings)} - _NOT_CONFIGURABLE - _FILE_ONLY
+    for name, value in env.items():
+        if not name.startswith("PGSHIFT_") or name in ("PGSHIFT_CONFIG",) or name.startswith(
+            "PGSHIFT_TEST_"
+        ):
+            continue
+        key = name[len("PGSHIFT_"):].lower()
+        if key in known and value != "":
+            values[key] = _coerce(key, value, name)
+    return values
+
+
+def load(
+    *,
+    config: Path | None = None,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build Settings from defaults, the config file, the environment and ``overrides`` (flags)."""
+    env = os.environ if env is None else env
+    cwd = cwd or Path.cwd()
+    config = config or (Path(env["PGSHIFT_CONFIG"]) if env.get("PGSHIFT_CONFIG") else None)
+    if config is not None and not config.is_file():
+        raise ConfigError("config file not found", path=config)
+    path = config or find_config(cwd)
+    values: dict[str, Any] = {}
+    if path is not None:
+        values.update(_from_file(path))
+        values["config_path"] = path
+    values.update(_from_env(env))
+    for key, value in overrides.items():
+        if value is not None:
+            values[key] = value if key in ("url", "dir") else _coerce(key, value, f"--{key}")
+    if "dir" in values:
+        values["dir"] = Path(values["dir"])
+    return Settings(**values)

@@ -1,0 +1,137 @@
+"""Connections: psycopg2 connect with pgshift's session tags, and password redaction.
+
+psycopg2 rather than psycopg 3: the CLI's start-up is most of ``status`` and a no-op ``up``,
+and ``import psycopg2`` costs about a fifth of ``import psycopg`` (see README, design notes).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from pgshift.errors import DatabaseConnectionError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.config import Settings
+
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]*)(?=@)", re.I)
+_KW_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)", re.I)
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<secret>[^&\s]*)", re.I)
+_LOOSE_PASSWORD = re.compile(r"(?P<head>[^:/@\s'\"]*:)(?P<secret>[^@\s'\"]+)(?=@)")
+MASK = "***"
+
+
+def secrets_of(url: str | None) -> list[str]:
+    """Every password-looking part of a URL or keyword DSN, even a malformed one."""
+    if not url:
+        return []
+    found = []
+    # The loose pattern catches malformed URLs too ("postgres//u:pw@h"): this is the user's own
+    # URL, so a false match only masks a little too much.
+    for pattern in (_URL_PASSWORD, _KW_PASSWORD, _QUERY_PASSWORD, _LOOSE_PASSWORD):
+        for match in pattern.finditer(url):
+            secret = match["secret"].strip("'")
+            if secret:
+                found.append(secret)
+                from urllib.parse import unquote
+
+                if unquote(secret) != secret:
+                    found.append(unquote(secret))
+    return found
+
+
+def redact(text: str, *urls: str | None) -> str:
+    """``text`` with passwords masked: those inside any URL/DSN in it and those of ``urls``."""
+    for pattern in (_URL_PASSWORD, _KW_PASSWORD, _QUERY_PASSWORD):
+        text = pattern.sub(lambda m: m["head"] + MASK, text)
+    for url in urls:
+        for secret in secrets_of(url):
+            text = text.replace(secret, MASK)
+    return text
+
+
+def _interruptible_wait(conn: Connection) -> None:
+    """psycopg2 wait callback: Ctrl-C/SIGTERM cancel the running statement on the server.
+
+    Without it a signal is only seen once a (possibly hours-long) statement returns. After the
+    cancel, the statement's error is replaced by the KeyboardInterrupt that caused it.
+    """
+    import select
+
+    import psycopg2.errors
+    from psycopg2.extensions import POLL_OK, POLL_READ, POLL_WRITE
+
+    interrupted = False
+    while True:
+        try:
+            state = conn.poll()
+            if state == POLL_OK:
+                break
+            if state == POLL_READ:
+                select.select([conn.fileno()], [], [])
+            elif state == POLL_WRITE:
+                select.select([], [conn.fileno()], [])
+        except KeyboardInterrupt:
+            interrupted = True
+            conn.cancel()
+        except psycopg2.errors.QueryCanceled:
+            if interrupted:
+                raise KeyboardInterrupt from None
+            raise
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+def connect(
+    settings: Settings,
+    *,
+    autocommit: bool = True,
+    application_name: str | None = None,
+    url: str | None = None,
+) -> Connection:
+    """A psycopg2 connection tagged with ``application_name`` (pgshift by default).
+
+    With no URL anywhere, libpq's ``PG*`` environment variables apply. Connection failures
+    become DatabaseConnectionError with every password masked.
+    """
+    import psycopg2
+    import psycopg2.extensions
+
+    if psycopg2.extensions.get_wait_callback() is None:
+        psycopg2.extensions.set_wait_callback(_interruptible_wait)
+    target = url if url is not None else settings.url or ""
+    params: dict[str, Any] = {"application_name": application_name or settings.application_name}
+    try:
+        conn = psycopg2.connect(target, **params)
+    except psycopg2.Error as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DatabaseConnectionError(
+            f"cannot connect to {describe(target)}: {redact(message, target)}",
+            hint="check --url / PGSHIFT_URL / DATABASE_URL (or the PG* variables)",
+        ) from None
+    conn.autocommit = autocommit
+    return conn
+
+
+def describe(url: str) -> str:
+    """A short, password-free name for a database target, for messages."""
+    if not url:
+        return "the database (from PG* variables)"
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.scheme.startswith("postgres"):
+            host = parts.hostname or "localhost"
+            port = f":{parts.port}" if parts.port else ""
+            return f"{host}{port}{parts.path or ''}"
+    except ValueError:
+        pass
+    return redact(url, url)
+
+
+def server_version(conn: Connection) -> int:
+    """The server's version number, e.g. 150018."""
+    return int(conn.server_version)

@@ -1,0 +1,125 @@
+"""The PgshiftError tree and the exit code each kind of failure maps to.
+
+The library raises these; only ``pgshift.cli.main`` catches them and turns them into a
+one-line message and an exit code. Exit codes (documented in the README):
+
+====  ==========================================================
+0     success
+1     lint or check failed (findings at error severity, verify failed)
+2     bad input or configuration
+3     drift: applied migrations changed, missing or out of order
+4     another runner holds the lock (or lock wait deadline passed)
+5     a migration failed and was rolled back
+70    internal bug
+====  ==========================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PgshiftError(Exception):
+    """Base error: a one-line message, an optional hint and where it happened."""
+
+    exit_code: int = 70
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        path: str | Path | None = None,
+        line: int | None = None,
+        migration: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.migration = migration
+
+    def location(self) -> str:
+        """``file:line`` (or the migration's name) where the error points, '' if nowhere."""
+        if self.path:
+            name = Path(self.path).name
+            return f"{name}:{self.line}" if self.line else name
+        return self.migration or ""
+
+    def __str__(self) -> str:
+        where = self.location()
+        text = f"{where}: {self.message}" if where else self.message
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+class LintFailedError(PgshiftError):
+    """Lint found violations at error severity (or another check failed)."""
+
+    exit_code = 1
+
+
+class CheckFailedError(PgshiftError):
+    """A verification (verify, round trip, compatibility) failed."""
+
+    exit_code = 1
+
+
+class InputError(PgshiftError):
+    """A migration file or argument is malformed."""
+
+    exit_code = 2
+
+
+class ConfigError(InputError):
+    """The configuration (file, environment, flags) is invalid."""
+
+
+class DatabaseConnectionError(InputError):
+    """The database could not be reached or refused us (bad URL, password, server down)."""
+
+
+class IrreversibleError(InputError):
+    """A down was asked of a migration that declares itself irreversible."""
+
+
+class DriftError(PgshiftError):
+    """Applied migrations differ from the files: changed, missing or out of order."""
+
+    exit_code = 3
+
+
+class LockBusyError(PgshiftError):
+    """Another runner holds pgshift's advisory lock past the wait deadline."""
+
+    exit_code = 4
+
+
+class MigrationFailedError(PgshiftError):
+    """A migration failed; its transaction was rolled back.
+
+    ``sqlstate`` and ``position`` come from PostgreSQL when it reported them.
+    """
+
+    exit_code = 5
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        sqlstate: str | None = None,
+        statement: str | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.sqlstate = sqlstate
+        self.statement = statement
+
+
+class MigrationTimeoutError(MigrationFailedError):
+    """A statement or the migration's overall budget ran out; it was cancelled and rolled back."""
+
+
+class LockTimeoutError(MigrationFailedError):
+    """Every retry gave up waiting for a table lock (lock_timeout); nothing was applied."""
+

@@ -1,0 +1,51 @@
+"""Recovery for interrupted ``CREATE INDEX CONCURRENTLY``.
+
+A failed or killed concurrent build leaves an INVALID index behind. ``IF NOT EXISTS`` would then
+skip it and leave the table without a usable index, so before such a build we look the index up:
+an INVALID one is dropped (concurrently) and rebuilt; a valid one at the statement we resume at
+means the build finished before the progress was recorded, so it is not run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from psycopg2 import sql
+
+from pgshift.migrations.statements import Statement
+
+_LOOKUP = """
+SELECT i.indisvalid, n.nspname, c.relname
+FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relname = %(name)s AND c.relkind IN ('i', 'I')
+  AND n.nspname = coalesce(%(schema)s, (
+      SELECT nspname FROM pg_namespace t JOIN pg_class r ON r.relnamespace = t.oid
+      WHERE r.oid = to_regclass(%(table)s)))
+"""
+
+
+def prepare_index_build(cur: Any, statement: Statement, *, resuming: bool,
+                        notify: Callable[[str], None]) -> bool:
+    """Get ready to run ``statement``; True when it must be skipped (already built)."""
+    node = statement.node
+    if type(node).__name__ != "IndexStmt" or not node.concurrent or not node.idxname:
+        return False
+    relation = node.relation
+    table = f'"{relation.schemaname}"."{relation.relname}"' if relation.schemaname else (
+        f'"{relation.relname}"')
+    cur.execute(_LOOKUP, {"name": node.idxname, "schema": relation.schemaname, "table": table})
+    row = cur.fetchone()
+    if row is None:
+        return False
+    valid, schema, name = row
+    if not valid:
+        notify(f"dropping INVALID index {schema}.{name} left by an interrupted build; rebuilding it")
+        cur.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}").format(
+            sql.Identifier(schema), sql.Identifier(name)))
+        return False
+    if resuming:
+        notify(f"index {schema}.{name} was built before the interruption; not building it again")
+        return True
+    return False

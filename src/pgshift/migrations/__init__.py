@@ -1,0 +1,1 @@
+"""Migration files on disk: discovery, parsing and the model. No database here."""

@@ -1,0 +1,111 @@
+"""Find migration files in a directory and read them into Migrations."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pgshift.errors import InputError
+from pgshift.migrations.model import Migration, Version
+from pgshift.migrations.parse import checksum, normalize, parse_text
+
+_VERSIONED = re.compile(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<desc>.+)\.sql$")
+_REPEATABLE = re.compile(r"^R__(?P<desc>.+)\.sql$")
+NAMING_HINT = "name it V{version}__{description}.sql, U{version}__{description}.sql or R__{description}.sql"
+
+
+def describe(text: str) -> str:
+    """The human description of a file name's words: ``add_user_2fa`` -> ``add user 2fa``."""
+    return text.replace("_", " ").strip()
+
+
+def _read(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", path=path) from None
+    return normalize(raw, path)
+
+
+def discover_migrations(directory: Path) -> list[Migration]:
+    """All migrations in ``directory``: versioned ones in version order, then repeatable ones.
+
+    Raises InputError naming the file for a bad name, a duplicate version, an undo file
+    without its migration, an unreadable or non-UTF-8 file, or a bad directive.
+    """
+    if not directory.is_dir():
+        raise InputError("migrations directory not found", path=directory,
+                         hint="create it with 'pgshift create NAME' or pass --dir")
+    versioned: dict[Version, Path] = {}
+    undo: dict[Version, Path] = {}
+    repeatable: list[Path] = []
+    for path in sorted(directory.iterdir()):
+        if path.suffix.lower() != ".sql" or path.name.startswith("."):
+            continue
+        if (match := _VERSIONED.match(path.name)) is not None:
+            version = Version.parse(match["version"])
+            seen = versioned if match["prefix"] == "V" else undo
+            if version in seen:
+                raise InputError(
+                    f"duplicate version {version}: also in {seen[version].name}", path=path,
+                    hint="every version must be unique (001 and 1 are the same version)",
+                )
+            seen[version] = path
+        elif _REPEATABLE.match(path.name):
+            repeatable.append(path)
+        else:
+            raise InputError("file name does not match the migration naming", path=path,
+                             hint=NAMING_HINT)
+    for version, path in undo.items():
+        if version not in versioned:
+            raise InputError(f"undo file for version {version} has no V{version} migration", path=path)
+    migrations = [_versioned(versioned[v], v, undo.get(v)) for v in sorted(versioned)]
+    migrations.extend(_repeatable(p) for p in sorted(repeatable, key=lambda p: p.name))
+    return migrations
+
+
+def _versioned(path: Path, version: Version, undo_path: Path | None) -> Migration:
+    text = _read(path)
+    parsed = parse_text(text, path)
+    match = _VERSIONED.match(path.name)
+    assert match is not None
+    down_sql, down_path, down_line = parsed.down_sql, path if parsed.down_sql is not None else None, parsed.down_line
+    if undo_path is not None:
+        if parsed.down_sql is not None:
+            raise InputError("has both a '-- pgshift:down' section and an undo file "
+                             f"{undo_path.name}", path=path, hint="keep one of them")
+        down_sql, down_path, down_line = _read(undo_path), undo_path, 1
+    if parsed.directives.irreversible and down_sql is not None and down_sql.strip():
+        raise InputError("is marked irreversible but has a down part", path=path,
+                         hint="remove '-- pgshift:irreversible' or the down part")
+    return Migration(
+        kind="versioned",
+        version=version,
+        description=describe(match["desc"]),
+        path=path,
+        checksum=checksum(text),
+        up_sql=parsed.up_sql,
+        down_sql=down_sql,
+        down_path=down_path,
+        down_line=down_line,
+        directives=parsed.directives,
+    )
+
+
+def _repeatable(path: Path) -> Migration:
+    text = _read(path)
+    parsed = parse_text(text, path)
+    match = _REPEATABLE.match(path.name)
+    assert match is not None
+    return Migration(
+        kind="repeatable",
+        version=None,
+        description=describe(match["desc"]),
+        path=path,
+        checksum=checksum(text),
+        up_sql=parsed.up_sql,
+        down_sql=parsed.down_sql,
+        down_path=path if parsed.down_sql is not None else None,
+        down_line=parsed.down_line,
+        directives=parsed.directives,
+    )

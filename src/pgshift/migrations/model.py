@@ -1,0 +1,100 @@
+"""The Migration model: what a file on disk says, independent of any database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import total_ordering
+from pathlib import Path
+from typing import Literal
+
+Phase = Literal["expand", "contract"]
+Kind = Literal["versioned", "repeatable"]
+
+
+@total_ordering
+@dataclass(frozen=True)
+class Version:
+    """A migration version such as ``001`` or ``1.2``: compared numerically part by part.
+
+    Trailing zero parts do not count, so ``1``, ``001`` and ``1.0`` are the same version.
+    """
+
+    text: str
+    parts: tuple[int, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        pieces = text.replace("_", ".").split(".")
+        if not text or not all(p.isdigit() for p in pieces):
+            raise ValueError(f"not a version: {text!r}")
+        return cls(text, tuple(int(p) for p in pieces))
+
+    @property
+    def key(self) -> tuple[int, ...]:
+        parts = list(self.parts)
+        while len(parts) > 1 and parts[-1] == 0:
+            parts.pop()
+        return tuple(parts)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Version) and self.key == other.key
+
+    def __lt__(self, other: Version) -> bool:
+        return self.key < other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Directives:
+    """The ``-- pgshift:NAME`` settings at the top of a file. Durations are in seconds."""
+
+    transactional: bool = True
+    irreversible: bool = False
+    lock_timeout: float | None = None
+    statement_timeout: float | None = None
+    timeout: float | None = None
+    lock_retries: int | None = None
+    phase: Phase | None = None
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration: a versioned ``V…__….sql`` file or a repeatable ``R__….sql`` file.
+
+    ``up_sql`` keeps the file's line numbering (line 1 of ``up_sql`` is line 1 of the file);
+    ``down_line`` is the file line where ``down_sql`` starts (in ``down_path`` when the down
+    part is a separate ``U…`` file).
+    """
+
+    kind: Kind
+    version: Version | None
+    description: str
+    path: Path
+    checksum: str
+    up_sql: str
+    down_sql: str | None = None
+    down_path: Path | None = None
+    down_line: int = 1
+    directives: Directives = field(default_factory=Directives)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def label(self) -> str:
+        """How messages name it: the version for versioned files, the file name otherwise."""
+        return f"V{self.version}" if self.version is not None else self.name
+
+    @property
+    def reversible(self) -> bool:
+        return self.down_sql is not None
+
+    @property
+    def transactional(self) -> bool:
+        return self.directives.transactional

@@ -1,0 +1,130 @@
+"""Split a migration file into its up and down parts and read its ``-- pgshift:`` directives.
+
+Directives are SQL comments. The file-level ones (``no-transaction``, ``lock-timeout 3s``,
+``statement-timeout 10m``, ``timeout 10m``, ``lock-retries 5``, ``irreversible``,
+``phase expand|contract``) must stand at the top, before the first statement. ``down`` starts the
+down part; ``ignore`` and ``backfill`` annotate the statement after them. Any other name is an
+error, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pgshift.config import parse_duration
+from pgshift.errors import InputError
+from pgshift.migrations.model import Directives
+
+PREFIX = "-- pgshift:"
+FILE_DIRECTIVES = frozenset(
+    {"no-transaction", "irreversible", "lock-timeout", "statement-timeout", "timeout",
+     "lock-retries", "phase"}
+)
+STATEMENT_DIRECTIVES = frozenset({"ignore", "backfill"})
+DOWN = "down"
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    """A migration file's parts. ``up_sql`` keeps the file's line numbers."""
+
+    up_sql: str
+    down_sql: str | None
+    down_line: int
+    directives: Directives
+
+
+def normalize(raw: bytes, path: Path) -> str:
+    """Decode UTF-8 (BOM stripped) with ``\\n`` line endings, or raise naming the file."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            hint="save the file as UTF-8",
+            path=path,
+            line=line,
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def checksum(text: str) -> str:
+    """SHA-256 of the normalised text: a change of BOM or line endings alone is no change."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_text(text: str, path: Path) -> ParsedFile:
+    """Read the directives and split the up part from the down part (after ``-- pgshift:down``)."""
+    directives = Directives()
+    in_header = True
+    down_at: int | None = None
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith("--"):
+            in_header = False
+            continue
+        if not stripped.startswith(PREFIX):
+            continue
+        name, _, argument = stripped[len(PREFIX):].strip().partition(" ")
+        argument = argument.strip()
+        if name == DOWN:
+            if down_at is not None:
+                raise InputError("a second '-- pgshift:down' line", path=path, line=number)
+            down_at = number
+            in_header = False
+        elif name in STATEMENT_DIRECTIVES:
+            in_header = False
+        elif name in FILE_DIRECTIVES:
+            if not in_header or down_at is not None:
+                raise InputError(
+                    f"directive '{name}' must be at the top of the file, before any statement",
+                    path=path,
+                    line=number,
+                )
+            directives = _apply(directives, name, argument, path, number)
+        else:
+            known = ", ".join(sorted(FILE_DIRECTIVES | STATEMENT_DIRECTIVES | {DOWN}))
+            raise InputError(
+                f"unknown directive '-- pgshift:{name}'", hint=f"known: {known}", path=path,
+                line=number,
+            )
+    if down_at is None:
+        return ParsedFile(text, None, 1, directives)
+    up = "\n".join(lines[: down_at - 1]) + "\n"
+    down = "\n".join(lines[down_at:])
+    return ParsedFile(up, down, down_at + 1, directives)
+
+
+def _apply(directives: Directives, name: str, argument: str, path: Path, line: int) -> Directives:
+    def fail(message: str) -> InputError:
+        return InputError(message, path=path, line=line)
+
+    flags = {"no-transaction": ("transactional", False), "irreversible": ("irreversible", True)}
+    if name in flags:
+        if argument:
+            raise fail(f"directive '{name}' takes no argument (got '{argument}')")
+        field, value = flags[name]
+        return replace(directives, **{field: value})
+    if not argument:
+        raise fail(f"directive '{name}' needs a value")
+    if name == "phase":
+        if argument not in ("expand", "contract"):
+            raise fail(f"phase must be 'expand' or 'contract', not '{argument}'")
+        return replace(directives, phase=argument)  # type: ignore[arg-type]
+    if name == "lock-retries":
+        if not argument.isdigit():
+            raise fail(f"lock-retries needs a whole number, not '{argument}'")
+        return replace(directives, lock_retries=int(argument))
+    try:
+        seconds = parse_duration(argument)
+    except ValueError as exc:
+        raise fail(f"{name}: {exc}") from None
+    return replace(directives, **{name.replace("-", "_"): seconds})

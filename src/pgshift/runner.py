@@ -1,0 +1,355 @@
+"""Runs migrations: one transaction per migration with its history row, timeouts and retries.
+
+A transactional migration's statements, and the INSERT or DELETE of its history row, run in one
+transaction: it is applied exactly when its row says so. A ``no-transaction`` migration runs
+statement by statement in autocommit; its row is written as ``running`` first and counts the
+statements done, so an interrupted run is visible and the next run resumes after them.
+
+Every statement runs under ``lock_timeout``. A lock timeout rolls the migration back and retries
+it with exponential backoff and jitter, so the app's queries never queue behind us for long.
+``statement_timeout`` and the per-migration budget (``timeout``) cancel and roll back.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import psycopg2
+import psycopg2.errors
+from psycopg2 import sql
+
+from pgshift.errors import (
+    InputError,
+    LockTimeoutError,
+    MigrationFailedError,
+    MigrationTimeoutError,
+)
+from pgshift.migrations.statements import Statement, check_transactional, split_statements
+from pgshift.state import history
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.config import Settings
+    from pgshift.migrations.model import Migration
+
+Direction = Literal["up", "down"]
+EventHandler = Callable[[str, "Migration", dict[str, Any]], None]
+BACKOFF_BASE = 0.2
+BACKOFF_CAP = 10.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A migration that ran to the end (up or down)."""
+
+    migration: Migration
+    direction: Direction
+    duration_ms: float
+    attempts: int
+
+
+@dataclass(frozen=True)
+class _Limits:
+    lock_timeout: float
+    statement_timeout: float
+    budget: float
+    retries: int
+
+    @classmethod
+    def of(cls, migration: Migration, settings: Settings) -> _Limits:
+        d = migration.directives
+        budget = d.timeout if d.timeout is not None else settings.timeout
+        statement = d.statement_timeout or settings.statement_timeout or budget
+        return cls(
+            lock_timeout=d.lock_timeout if d.lock_timeout is not None else settings.lock_timeout,
+            statement_timeout=min(statement, budget),
+            budget=budget,
+            retries=d.lock_retries if d.lock_retries is not None else settings.lock_retries,
+        )
+
+    def set_sql(self, scope: str) -> str:
+        return (f"SET {scope} lock_timeout = {max(1, int(self.lock_timeout * 1000))};"
+                f"SET {scope} statement_timeout = {max(1, int(self.statement_timeout * 1000))}")
+
+
+class _Budget:
+    """Cancels the connection's running statement once the migration's budget is spent."""
+
+    def __init__(self, conn: Connection, seconds: float) -> None:
+        self.conn = conn
+        self.deadline = time.monotonic() + seconds
+        self.expired = False
+        self._timer: threading.Timer | None = None
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    @contextmanager
+    def armed(self) -> Iterator[None]:
+        self._timer = threading.Timer(max(0.0, self.remaining()), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+        try:
+            yield
+        finally:
+            self._timer.cancel()
+
+    def _fire(self) -> None:
+        self.expired = True
+        try:
+            self.conn.cancel()
+        except psycopg2.Error:
+            pass
+
+
+def body_statements(migration: Migration, direction: Direction) -> list[Statement]:
+    """The statements one direction of ``migration`` runs, parsed before anything runs."""
+    if direction == "up":
+        source, path, first = migration.up_sql, migration.path, 1
+    else:
+        if migration.down_sql is None:
+            raise InputError("has no down part", path=migration.path, migration=migration.label)
+        source = migration.down_sql
+        path = migration.down_path or migration.path
+        first = migration.down_line
+    if migration.transactional:
+        check_transactional(source, path)
+    return split_statements(source, path, first_line=first)
+
+
+class Runner:
+    """Runs migrations on one connection (autocommit; transactions are explicit)."""
+
+    def __init__(self, conn: Connection, settings: Settings,
+                 on_event: EventHandler | None = None) -> None:
+        self.conn = conn
+        self.settings = settings
+        self.on_event = on_event or (lambda *_: None)
+        conn.autocommit = True
+
+    # -- public -------------------------------------------------------------------------------
+
+    def apply(self, migration: Migration, entry: history.HistoryEntry | None) -> Outcome:
+        statements = body_statements(migration, "up")
+        if not migration.transactional:
+            return self._run_steps(migration, statements, "up", entry)
+        record = history.upsert_sql(self.settings.schema, migration, "applied",
+                                    duration_sql=_DURATION_SQL)
+        return self._run_in_transaction([(migration, statements, record)], "up")[0]
+
+    def revert(self, migration: Migration, entry: history.HistoryEntry | None) -> Outcome:
+        statements = body_statements(migration, "down")
+        if not migration.transactional:
+            return self._run_steps(migration, statements, "down", entry)
+        record = history.delete_sql(self.settings.schema, history.key_of(migration))
+        return self._run_in_transaction([(migration, statements, record)], "down")[0]
+
+    def apply_together(self, migrations: Sequence[Migration]) -> list[Outcome]:
+        """All of ``migrations`` in one transaction (``--single-transaction``)."""
+        batch = []
+        for migration in migrations:
+            if not migration.transactional:
+                raise InputError("cannot run a no-transaction migration with --single-transaction",
+                                 path=migration.path, migration=migration.label)
+            record = history.upsert_sql(self.settings.schema, migration, "applied",
+                                        duration_sql=_DURATION_SQL)
+            batch.append((migration, body_statements(migration, "up"), record))
+        return self._run_in_transaction(batch, "up") if batch else []
+
+    # -- transactional ------------------------------------------------------------------------
+
+    def _run_in_transaction(
+        self, batch: list[tuple[Migration, list[Statement], sql.Composed]], direction: Direction
+    ) -> list[Outcome]:
+        first = batch[0][0]
+        limits = _Limits.of(first, self.settings)
+        budget = _Budget(self.conn, limits.budget * len(batch))
+        attempt = 0
+        while True:
+            attempt += 1
+            for migration, _, _ in batch:
+                self.on_event("start", migration, {"direction": direction, "attempt": attempt})
+            started = time.perf_counter()
+            try:
+                with budget.armed(), self.conn.cursor() as cur:
+                    cur.execute("BEGIN;" + limits.set_sql("LOCAL"))
+                    outcomes = []
+                    for migration, statements, record in batch:
+                        t0 = time.perf_counter()
+                        for statement in statements:
+                            self._execute(cur, migration, statement)
+                        cur.execute(record)
+                        outcomes.append(Outcome(migration, direction,
+                                                (time.perf_counter() - t0) * 1000, attempt))
+                    cur.execute("COMMIT")
+            except _StatementError as failure:
+                self._rollback()
+                exc = failure.cause
+                if isinstance(exc, psycopg2.errors.LockNotAvailable) and attempt <= limits.retries:
+                    wait = self._backoff(attempt, budget)
+                    if wait is not None:
+                        self.on_event("retry", failure.migration,
+                                      {"attempt": attempt, "wait": wait, "error": _first_line(exc)})
+                        time.sleep(wait)
+                        continue
+                error = self._wrap(failure, limits, budget, attempt)
+                if direction == "up":
+                    self._record_failure(failure.migration, error)
+                raise error from exc
+            except BaseException:
+                self._rollback()
+                raise
+            total = (time.perf_counter() - started) * 1000
+            for outcome in outcomes:
+                self.on_event("done", outcome.migration,
+                              {"direction": direction, "duration_ms": outcome.duration_ms,
+                               "total_ms": total})
+            return outcomes
+
+    # -- no-transaction -------------------------------------------------------------------------
+
+    def _run_steps(self, migration: Migration, statements: list[Statement], direction: Direction,
+                   entry: history.HistoryEntry | None) -> Outcome:
+        schema, key = self.settings.schema, history.key_of(migration)
+        marker = "running" if direction == "up" else "reverting"
+        resume = entry.statements_done if entry is not None and entry.status == marker else 0
+        resume = min(resume, len(statements))
+        limits = _Limits.of(migration, self.settings)
+        budget = _Budget(self.conn, limits.budget)
+        self.on_event("start", migration, {"direction": direction, "attempt": 1,
+                                           "resume_at": resume})
+        started = time.perf_counter()
+        with self.conn.cursor() as cur:
+            cur.execute(history.upsert_sql(schema, migration, marker, duration_sql="NULL",
+                                           statements_done=resume))
+            cur.execute(limits.set_sql("SESSION"))
+            try:
+                for index in range(resume, len(statements)):
+                    self._run_step(cur, migration, statements[index], limits, budget,
+                                   resuming=index == resume and resume > 0)
+                    cur.execute(history.set_progress_sql(schema, key, index + 1))
+                duration = (time.perf_counter() - started) * 1000
+                if direction == "up":
+                    cur.execute(history.upsert_sql(schema, migration, "applied",
+                                                   duration_sql=f"{int(duration)}"))
+                else:
+                    cur.execute(history.delete_sql(schema, key))
+            finally:
+                if not self.conn.closed:
+                    cur.execute("RESET lock_timeout; RESET statement_timeout")
+        self.on_event("done", migration, {"direction": direction, "duration_ms": duration,
+                                          "total_ms": duration})
+        return Outcome(migration, direction, duration, 1)
+
+    def _run_step(self, cur: Any, migration: Migration, statement: Statement, limits: _Limits,
+                  budget: _Budget, *, resuming: bool) -> None:
+        from pgshift.indexes import prepare_index_build
+
+        if prepare_index_build(cur, statement, resuming=resuming,
+                               notify=lambda msg: self.on_event("note", migration, {"text": msg})):
+            return
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with budget.armed():
+                    self._execute(cur, migration, statement)
+                return
+            except _StatementError as failure:
+                exc = failure.cause
+                if isinstance(exc, psycopg2.errors.LockNotAvailable) and attempt <= limits.retries:
+                    wait = self._backoff(attempt, budget)
+                    if wait is not None:
+                        self.on_event("retry", migration, {"attempt": attempt, "wait": wait,
+                                                           "error": _first_line(exc)})
+                        time.sleep(wait)
+                        continue
+                raise self._wrap(failure, limits, budget, attempt) from exc
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _execute(self, cur: Any, migration: Migration, statement: Statement) -> None:
+        try:
+            cur.execute(statement.text)
+        except psycopg2.Error as exc:
+            raise _StatementError(exc, migration, statement) from exc
+
+    def _backoff(self, attempt: int, budget: _Budget) -> float | None:
+        """Exponential backoff with full jitter; None when the budget has no room for it."""
+        wait = random.uniform(0.5, 1.0) * min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        return wait if wait < budget.remaining() - 0.05 else None
+
+    def _rollback(self) -> None:
+        if self.conn.closed:
+            return
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute("ROLLBACK")
+        except psycopg2.Error:
+            pass
+
+    def _record_failure(self, migration: Migration, error: MigrationFailedError) -> None:
+        if self.conn.closed:
+            return
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(history.upsert_sql(self.settings.schema, migration, "failed",
+                                               duration_sql="NULL", error=str(error)[:2000]))
+        except psycopg2.Error:
+            pass  # the failure itself is what we report; the row is best effort
+
+    def _wrap(self, failure: _StatementError, limits: _Limits, budget: _Budget,
+              attempt: int) -> MigrationFailedError:
+        exc, migration, statement = failure.cause, failure.migration, failure.statement
+        path = statement.path
+        line = statement.line + _position_line_offset(exc, statement)
+        where = {"path": path, "line": line, "migration": migration.label,
+                 "sqlstate": exc.pgcode, "statement": statement.text}
+        if isinstance(exc, psycopg2.errors.LockNotAvailable):
+            return LockTimeoutError(
+                f"could not get a lock within lock_timeout {limits.lock_timeout:g}s "
+                f"after {attempt} attempt(s); rolled back",
+                hint="a long transaction holds a conflicting lock: find it with 'pgshift ps'",
+                **where)
+        if isinstance(exc, psycopg2.errors.QueryCanceled):
+            if budget.expired:
+                return MigrationTimeoutError(
+                    f"exceeded the migration's {limits.budget:g}s budget; cancelled and rolled back",
+                    hint="raise '-- pgshift:timeout' for this file or --timeout", **where)
+            return MigrationTimeoutError(
+                f"statement cancelled ({_first_line(exc)}); rolled back",
+                hint="raise '-- pgshift:statement-timeout' or --statement-timeout", **where)
+        suffix = "; rolled back" if migration.transactional else ""
+        return MigrationFailedError(f"{_first_line(exc)} [{exc.pgcode}]{suffix}", **where)
+
+
+class _StatementError(Exception):
+    def __init__(self, cause: psycopg2.Error, migration: Migration, statement: Statement) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.migration = migration
+        self.statement = statement
+
+
+# now() is the transaction start: the row records how long the migration's transaction ran.
+_DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
+
+
+def _first_line(exc: BaseException) -> str:
+    primary = getattr(getattr(exc, "diag", None), "message_primary", None)
+    return primary or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _position_line_offset(exc: psycopg2.Error, statement: Statement) -> int:
+    position = getattr(exc.diag, "statement_position", None)
+    if not position:
+        return 0
+    return statement.text.count("\n", 0, max(0, int(position) - 1))
+

@@ -1,0 +1,175 @@
+"""The history table in pgshift's own schema, versioned so later releases can upgrade it.
+
+A versioned migration has exactly one row, keyed by its normalised version, while it is applied
+(or failed, or interrupted); rolling it back deletes the row in the down's own transaction.
+Repeatable migrations are keyed by file name and keep the checksum last applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from psycopg2 import sql
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+    from psycopg2.extensions import cursor as Cursor
+
+    from pgshift.migrations.model import Migration
+
+SCHEMA_VERSION = 1
+RowStatus = Literal["applied", "failed", "running", "reverting"]
+
+_COLUMNS = ("key, version, description, kind, script, checksum, status, transactional, "
+            "statements_done, applied_by, applied_at, duration_ms, error")
+
+# Each step upgrades the tables from the version before it; the meta row records the last step.
+_UPGRADES: tuple[str, ...] = (
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.meta (key text PRIMARY KEY, value text NOT NULL);
+    CREATE TABLE IF NOT EXISTS {schema}.history (
+        key text PRIMARY KEY,
+        version text,
+        description text NOT NULL,
+        kind text NOT NULL CHECK (kind IN ('versioned', 'repeatable')),
+        script text NOT NULL,
+        checksum text NOT NULL,
+        status text NOT NULL CHECK (status IN ('applied', 'failed', 'running', 'reverting')),
+        transactional boolean NOT NULL DEFAULT true,
+        statements_done integer NOT NULL DEFAULT 0,
+        applied_by text NOT NULL DEFAULT current_user,
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        duration_ms bigint,
+        error text
+    );
+    """,
+)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One row of the history table."""
+
+    key: str
+    version: str | None
+    description: str
+    kind: str
+    script: str
+    checksum: str
+    status: RowStatus
+    transactional: bool
+    statements_done: int
+    applied_by: str
+    applied_at: datetime
+    duration_ms: int | None
+    error: str | None
+
+
+def key_of(migration: Migration) -> str:
+    """The history key: the normalised version (``001`` and ``1.0`` both give ``1``)."""
+    if migration.version is None:
+        return f"R:{migration.name}"
+    return ".".join(str(p) for p in migration.version.key)
+
+
+def table(schema: str, name: str = "history") -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
+
+
+def exists(cur: Cursor, schema: str) -> bool:
+    cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".history',))
+    return bool(cur.fetchone()[0])
+
+
+def read(conn: Connection, schema: str) -> list[HistoryEntry]:
+    """All rows; an empty list when pgshift was never installed here (nothing is created)."""
+    with conn.cursor() as cur:
+        cur.execute(
+            sql.SQL("SELECT CASE WHEN to_regclass({reg}) IS NULL THEN NULL ELSE 1 END").format(
+                reg=sql.Literal(f'"{schema}".history')
+            )
+        )
+        if cur.fetchone()[0] is None:
+            return []
+        cur.execute(sql.SQL("SELECT " + _COLUMNS + " FROM {} ").format(table(schema)))
+        return [HistoryEntry(*row) for row in cur.fetchall()]
+
+
+def install(conn: Connection, schema: str) -> None:
+    """Create or upgrade pgshift's schema and tables (idempotent, in one transaction)."""
+    ident = sql.Identifier(schema)
+    autocommit = conn.autocommit
+    conn.autocommit = False
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET LOCAL lock_timeout = '5s'")
+            if not exists(cur, schema):
+                cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+                current = 0
+            else:
+                cur.execute(sql.SQL("SELECT value FROM {} WHERE key = 'schema_version'").format(
+                    table(schema, "meta")))
+                row = cur.fetchone()
+                current = int(row[0]) if row else 0
+            for step in range(current, SCHEMA_VERSION):
+                cur.execute(sql.SQL(_UPGRADES[step]).format(schema=ident))
+            if current < SCHEMA_VERSION:
+                cur.execute(
+                    sql.SQL("INSERT INTO {} VALUES ('schema_version', %s) ON CONFLICT (key) "
+                            "DO UPDATE SET value = excluded.value").format(table(schema, "meta")),
+                    (str(SCHEMA_VERSION),),
+                )
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.autocommit = autocommit
+
+
+def upsert_sql(schema: str, migration: Migration, status: RowStatus, *, duration_sql: str,
+               error: str | None = None, statements_done: int = 0) -> sql.Composed:
+    """One INSERT … ON CONFLICT statement recording ``migration`` with ``status``.
+
+    ``duration_sql`` is an SQL expression for the duration in ms, so the row can be written in
+    the same round trip as the migration itself.
+    """
+    values = sql.SQL(", ").join([
+        sql.Literal(key_of(migration)),
+        sql.Literal(str(migration.version) if migration.version is not None else None),
+        sql.Literal(migration.description),
+        sql.Literal(migration.kind),
+        sql.Literal(migration.name),
+        sql.Literal(migration.checksum),
+        sql.Literal(status),
+        sql.Literal(migration.transactional),
+        sql.Literal(statements_done),
+        sql.SQL(duration_sql),
+        sql.Literal(error),
+    ])
+    return sql.SQL(
+        "INSERT INTO {t} AS h (key, version, description, kind, script, checksum, status, "
+        "transactional, statements_done, duration_ms, error) VALUES ({v}) "
+        "ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
+        "description = excluded.description, script = excluded.script, "
+        "checksum = excluded.checksum, status = excluded.status, "
+        "transactional = excluded.transactional, statements_done = excluded.statements_done, "
+        "applied_by = current_user, applied_at = now(), duration_ms = excluded.duration_ms, "
+        "error = excluded.error"
+    ).format(t=table(schema), v=values)
+
+
+def delete_sql(schema: str, key: str) -> sql.Composed:
+    return sql.SQL("DELETE FROM {} WHERE key = {}").format(table(schema), sql.Literal(key))
+
+
+def set_progress_sql(schema: str, key: str, statements_done: int) -> sql.Composed:
+    return sql.SQL("UPDATE {} SET statements_done = {} WHERE key = {}").format(
+        table(schema), sql.Literal(statements_done), sql.Literal(key))
+
+
+def set_checksum_sql(schema: str, key: str, checksum: str) -> sql.Composed:
+    return sql.SQL("UPDATE {} SET checksum = {} WHERE key = {}").format(
+        table(schema), sql.Literal(checksum), sql.Literal(key))

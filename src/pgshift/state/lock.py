@@ -1,0 +1,102 @@
+"""One runner at a time: a session-level advisory lock on a connection of its own.
+
+The lock connection stays in autocommit and never holds a transaction open, so the lock lives
+exactly as long as the runner's session: a killed runner's lock goes with its connection.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pgshift.errors import LockBusyError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+POLL_SECONDS = 0.1
+
+_HOLDER = """
+SELECT a.pid, a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start,
+       a.state, a.query_start
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.database = (
+        SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid = ((%(key)s >> 32) & 4294967295)::oid
+  AND l.objid = (%(key)s & 4294967295)::oid AND l.objsubid = 1
+LIMIT 1
+"""
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """Who holds pgshift's advisory lock."""
+
+    pid: int
+    application_name: str
+    host: str
+    since: datetime
+    state: str | None
+
+    def describe(self) -> str:
+        app = self.application_name or "unknown application"
+        return f"pid {self.pid} ({app}, {self.host}) since {self.since:%Y-%m-%d %H:%M:%S%z}"
+
+
+def holder(conn: Connection, key: int) -> LockHolder | None:
+    """The session holding the lock, if any (works with or without pgshift installed)."""
+    with conn.cursor() as cur:
+        cur.execute(_HOLDER, {"key": key})
+        row = cur.fetchone()
+    return LockHolder(row[0], row[1], row[2], row[3], row[4]) if row else None
+
+
+def try_acquire(conn: Connection, key: int) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", (key,))
+        return bool(cur.fetchone()[0])
+
+
+def release(conn: Connection, key: int) -> None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+@contextmanager
+def advisory_lock(
+    conn: Connection,
+    key: int,
+    *,
+    wait: float,
+    on_wait: Callable[[LockHolder | None], None] | None = None,
+) -> Iterator[None]:
+    """Hold the lock for the block; poll up to ``wait`` seconds, then raise LockBusyError.
+
+    ``on_wait`` is called once, when the first attempt fails, with the current holder.
+    """
+    deadline = time.monotonic() + wait
+    told = False
+    while not try_acquire(conn, key):
+        current = holder(conn, key)
+        if not told and on_wait is not None:
+            on_wait(current)
+            told = True
+        if time.monotonic() >= deadline:
+            who = current.describe() if current else "another session"
+            raise LockBusyError(
+                f"another pgshift runner holds the migration lock: {who}",
+                hint=f"waited {wait:g}s; retry later, raise --lock-wait, or inspect with 'pgshift ps'",
+            )
+        time.sleep(POLL_SECONDS)
+    try:
+        yield
+    finally:
+        if not conn.closed:
+            try:
+                release(conn, key)
+            except Exception:  # the connection died: the server released the lock with it
+                pass
