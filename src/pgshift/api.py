@@ -86,7 +86,10 @@ def up(
         _lint_gate(settings, conn, selected, [i.migration for i in plan.applied() if i.migration])
         from pgshift.runner import Runner
 
-        with _locked(settings, on_lock_wait) as _:
+        with _locked(settings, on_lock_wait):
+            from pgshift.state import history
+
+            history.install(conn, settings.schema)
             plan = _read_plan(conn, settings, migrations)  # another runner may have moved on
             _refuse_drift(plan, allow_out_of_order=out_of_order)
             selected = _select_up(plan, target)
@@ -132,6 +135,7 @@ def down(
 
 def redo(settings: Settings, *, on_event: EventHandler | None = None) -> RunResult:
     """Roll back the last applied migration and apply it again."""
+    _refuse_drift(status(settings), allow_out_of_order=False)  # the up half must be able to run
     undone = down(settings, steps=1, on_event=on_event)
     if not undone.outcomes:
         raise InputError("nothing to redo: no migration is applied")

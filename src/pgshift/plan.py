@@ -80,7 +80,7 @@ def build_plan(migrations: Sequence[Migration], entries: Sequence[HistoryEntry])
         entry = by_key.get(key)
         items.append(_item(migration, entry, highest))
     for entry in entries:
-        if entry.key not in seen:
+        if entry.key not in seen and entry.status != "failed":  # a failure applied nothing
             state: State = "missing" if entry.kind == "versioned" else "applied"
             detail = "file not found" if entry.kind == "versioned" else "file removed"
             items.append(PlanItem(state, None, entry, detail))

@@ -116,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: say so, without leaking secrets
         if getattr(args, "debug", False):
             _print_traceback(args)
-        _print_error(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the "
+        first = (str(exc).strip().splitlines() or [""])[0]
+        _print_error(f"internal error: {type(exc).__name__}: {first} (run with --debug for the "
                      "traceback, and please report it)", args)
         return 70
 

@@ -1,0 +1,43 @@
+"""pgshift: zero-downtime PostgreSQL schema migrations.
+
+The public API is ``pgshift.api`` (one function per verb), re-exported here lazily so that
+``import pgshift`` stays cheap for the CLI.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Settings": "pgshift.config",
+    "load_settings": ("pgshift.config", "load"),
+    "PgshiftError": "pgshift.errors",
+    "Migration": "pgshift.migrations.model",
+    "Version": "pgshift.migrations.model",
+    "Plan": "pgshift.plan",
+    "PlanItem": "pgshift.plan",
+    "HistoryEntry": "pgshift.state.history",
+    "RunResult": "pgshift.api",
+    "RepairResult": "pgshift.api",
+    "baseline": "pgshift.api",
+    "create": "pgshift.api",
+    "down": "pgshift.api",
+    "redo": "pgshift.api",
+    "repair": "pgshift.api",
+    "status": "pgshift.api",
+    "up": "pgshift.api",
+    "validate": "pgshift.api",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'pgshift' has no attribute {name!r}")
+    module, attribute = target if isinstance(target, tuple) else (target, name)
+    return getattr(import_module(module), attribute)
