@@ -1,0 +1,128 @@
+"""Migration files: names, versions, up/down parts, directives, and the errors for bad ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pgshift.errors import InputError
+from pgshift.migrations.discover import discover_migrations
+from pgshift.migrations.model import Version
+from pgshift.migrations.parse import checksum, normalize, parse_text
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_versions_compare_numerically_part_by_part() -> None:
+    assert Version.parse("2") < Version.parse("10")
+    assert Version.parse("1.2") < Version.parse("1.10")
+    assert Version.parse("001") == Version.parse("1") == Version.parse("1.0")
+    assert Version.parse("1_1") == Version.parse("1.1")
+
+
+def test_discovery_orders_versioned_then_repeatable_and_reads_descriptions(tmp_path: Path) -> None:
+    write(tmp_path, "V10__ten.sql", "select 10;\n-- pgshift:down\nselect 1;")
+    write(tmp_path, "V2__add_user_2fa.sql", "select 2;\n-- pgshift:down\nselect 1;")
+    write(tmp_path, "R__views.sql", "create or replace view v as select 1;")
+    write(tmp_path, "README.md", "not a migration")
+    found = discover_migrations(tmp_path)
+    assert [m.name for m in found] == ["V2__add_user_2fa.sql", "V10__ten.sql", "R__views.sql"]
+    assert found[0].description == "add user 2fa"
+    assert found[2].kind == "repeatable"
+
+
+def test_in_file_down_part_keeps_file_line_numbers() -> None:
+    parsed = parse_text("create table a (id int);\n\n-- pgshift:down\ndrop table a;\n", Path("V1__a.sql"))
+    assert parsed.up_sql.startswith("create table a")
+    assert parsed.down_sql is not None and parsed.down_sql.strip() == "drop table a;"
+    assert parsed.down_line == 4
+
+
+def test_undo_file_is_the_down_part(tmp_path: Path) -> None:
+    write(tmp_path, "V1__a.sql", "create table a (id int);")
+    write(tmp_path, "U1__a.sql", "drop table a;")
+    (migration,) = discover_migrations(tmp_path)
+    assert migration.down_sql == "drop table a;"
+    assert migration.down_path == tmp_path / "U1__a.sql"
+
+
+def test_directives_at_the_top_set_transaction_and_timeouts() -> None:
+    text = ("-- pgshift:no-transaction\n-- pgshift:lock-timeout 3s\n"
+            "-- pgshift:statement-timeout 10m\n-- pgshift:timeout 1h\n-- pgshift:lock-retries 3\n"
+            "create index concurrently i on t (c);\n")
+    directives = parse_text(text, Path("V1__i.sql")).directives
+    assert not directives.transactional
+    assert (directives.lock_timeout, directives.statement_timeout, directives.timeout) == (
+        3.0, 600.0, 3600.0)
+    assert directives.lock_retries == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "line"),
+    [
+        ("-- pgshift:no-transactions\nselect 1;", "unknown directive", 1),
+        ("select 1;\n-- pgshift:no-transaction\n", "must be at the top", 2),
+        ("-- pgshift:lock-timeout soon\nselect 1;", "not a duration", 1),
+        ("-- pgshift:phase later\nselect 1;", "phase must be", 1),
+        ("select 1;\n-- pgshift:down\nselect 2;\n-- pgshift:down\n", "second", 4),
+    ],
+)
+def test_bad_directives_are_errors_with_their_line(text: str, message: str, line: int) -> None:
+    with pytest.raises(InputError, match=message) as caught:
+        parse_text(text, Path("V1__x.sql"))
+    assert caught.value.line == line
+    assert caught.value.path == "V1__x.sql"
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"V1__a.sql": "select 1;", "V001__b.sql": "select 1;"}, "duplicate version"),
+        ({"V1_a.sql": "select 1;"}, "does not match"),
+        ({"v1__a.sql": "select 1;"}, "does not match"),
+        ({"U2__a.sql": "select 1;"}, "has no V2 migration"),
+        ({"V1__a.sql": b"select '\xff';"}, "not valid UTF-8"),
+        ({"V1__a.sql": "select 1;\n-- pgshift:down\nselect 2;", "U1__a.sql": "x"}, "both"),
+        ({"V1__a.sql": "-- pgshift:irreversible\nselect 1;\n-- pgshift:down\nselect 2;"},
+         "irreversible but has a down"),
+    ],
+)
+def test_bad_files_are_refused_naming_the_file(tmp_path: Path, files: dict, message: str) -> None:
+    for name, text in files.items():
+        write(tmp_path, name, text)
+    with pytest.raises(InputError, match=message) as caught:
+        discover_migrations(tmp_path)
+    assert caught.value.path is not None and caught.value.path.endswith(".sql")
+
+
+def test_unreadable_file_is_refused_naming_it(tmp_path: Path) -> None:
+    # A dangling link cannot be read, even by root (chmod 000 would not stop root).
+    (tmp_path / "V1__a.sql").symlink_to(tmp_path / "gone.sql")
+    with pytest.raises(InputError, match="cannot read file") as caught:
+        discover_migrations(tmp_path)
+    assert caught.value.path == str(tmp_path / "V1__a.sql")
+
+
+def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="directory not found"):
+        discover_migrations(tmp_path / "nope")
+
+
+def test_checksum_ignores_bom_and_line_endings_but_not_content() -> None:
+    base = checksum(normalize(b"select 1;\nselect 2;\n", Path("x")))
+    assert checksum(normalize(b"\xef\xbb\xbfselect 1;\r\nselect 2;\r\n", Path("x"))) == base
+    assert checksum(normalize(b"select 1;\nselect 3;\n", Path("x"))) != base
+
+
+def test_names_with_spaces_quotes_and_unicode_are_accepted(tmp_path: Path) -> None:
+    write(tmp_path, "V1__add user's naïve column.sql", "select 1;\n-- pgshift:down\nselect 1;")
+    (migration,) = discover_migrations(tmp_path)
+    assert migration.description == "add user's naïve column"
