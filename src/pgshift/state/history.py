@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from pgshift.migrations.model import Migration
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RowStatus = Literal["applied", "failed", "running", "reverting"]
 
 _COLUMNS = ("key, version, description, kind, script, checksum, status, transactional, "
@@ -42,6 +42,31 @@ _UPGRADES: tuple[str, ...] = (
         applied_by text NOT NULL DEFAULT current_user,
         applied_at timestamptz NOT NULL DEFAULT now(),
         duration_ms bigint,
+        error text
+    );
+    """,
+    # 2: batched backfill checkpoints (columns documented in pgshift.backfill.progress).
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.backfill (
+        id text PRIMARY KEY,
+        migration text,
+        table_name text NOT NULL,
+        statement text NOT NULL,
+        checksum text NOT NULL,
+        key_columns text[] NOT NULL,
+        last_key text[],
+        keys_total bigint,
+        keys_done bigint NOT NULL DEFAULT 0,
+        rows_done bigint NOT NULL DEFAULT 0,
+        batches integer NOT NULL DEFAULT 0,
+        batch_size integer,
+        rows_per_second double precision,
+        keys_per_second double precision,
+        status text NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+        pid integer,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz,
         error text
     );
     """,
