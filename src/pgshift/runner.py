@@ -133,6 +133,11 @@ class Runner:
         self.settings = settings
         self.on_event = on_event or (lambda *_: None)
         conn.autocommit = True
+        if conn.server_version >= 140000:
+            # A killed runner's backend would otherwise run its statement to the end, holding
+            # the migration's locks, before noticing that nobody is there to COMMIT.
+            with conn.cursor() as cur:
+                cur.execute("SET client_connection_check_interval = 1000")
 
     # -- public -------------------------------------------------------------------------------
 
@@ -252,12 +257,13 @@ class Runner:
                   budget: _Budget, *, resuming: bool) -> None:
         from pgshift.indexes import prepare_index_build
 
-        if prepare_index_build(cur, statement, resuming=resuming,
-                               notify=lambda msg: self.on_event("note", migration, {"text": msg})):
-            return
         attempt = 0
         while True:
             attempt += 1
+            # Each failed CONCURRENTLY attempt (a lock timeout too) leaves an INVALID index.
+            if prepare_index_build(cur, statement, resuming=resuming, notify=lambda msg: (
+                    self.on_event("note", migration, {"text": msg}))):
+                return
             try:
                 with budget.armed():
                     self._execute(cur, migration, statement)

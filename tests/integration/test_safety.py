@@ -1,0 +1,228 @@
+"""Running safely: lock_timeout with retries, the time budget, one runner at a time, kills."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from pgshift import api
+from pgshift.errors import LockBusyError, LockTimeoutError, MigrationTimeoutError
+
+
+def hold_lock(url: str, statement: str, seconds: float) -> threading.Thread:
+    """Another session takes a lock and keeps it ``seconds`` (the app's long transaction)."""
+    ready = threading.Event()
+
+    def run() -> None:
+        conn = psycopg2.connect(url)
+        with conn.cursor() as cur:
+            cur.execute(statement)
+            ready.set()
+            time.sleep(seconds)
+        conn.rollback()
+        conn.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    ready.wait(10)
+    return thread
+
+
+@pytest.fixture
+def table_a(settings, write_migration) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+
+
+def test_lock_timeout_rolls_back_and_retries_until_the_lock_is_free(
+    settings, write_migration, table_a, database_url, query
+) -> None:
+    write_migration("V2__col.sql", "ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;")
+    holder = hold_lock(database_url, "SELECT * FROM a", 1.5)
+    events: list[str] = []
+    fast = dataclasses.replace(settings, lock_timeout=0.1, lock_retries=20)
+    result = api.up(fast, on_event=lambda kind, m, info: events.append(kind))
+    holder.join()
+    assert result.outcomes[0].attempts > 1
+    assert "retry" in events
+    assert query("SELECT count(*) FROM information_schema.columns WHERE column_name = 'b'") == [
+        (1,)]
+
+
+def test_app_queries_do_not_queue_behind_a_waiting_migration(
+    settings, write_migration, table_a, database_url
+) -> None:
+    write_migration("V2__col.sql", "ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;")
+    holder = hold_lock(database_url, "SELECT * FROM a", 2.0)
+    fast = dataclasses.replace(settings, lock_timeout=0.1, lock_retries=30)
+    runner = threading.Thread(target=api.up, args=(fast,), daemon=True)
+    runner.start()
+    worst = 0.0
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    deadline = time.monotonic() + 1.5
+    with conn.cursor() as cur:
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            cur.execute("SELECT count(*) FROM a")
+            worst = max(worst, time.monotonic() - started)
+            time.sleep(0.02)
+    conn.close()
+    holder.join()
+    runner.join(20)
+    # Without lock_timeout the reads would wait the holder's whole 2 s behind the ALTER.
+    assert worst < 0.5
+
+
+def test_lock_timeout_gives_up_after_the_retries_and_leaves_nothing(
+    settings, write_migration, table_a, database_url, query
+) -> None:
+    write_migration("V2__col.sql", "ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;")
+    holder = hold_lock(database_url, "SELECT * FROM a", 3)
+    fast = dataclasses.replace(settings, lock_timeout=0.05, lock_retries=2)
+    with pytest.raises(LockTimeoutError) as caught:
+        api.up(fast)
+    holder.join()
+    assert caught.value.exit_code == 5
+    assert "3 attempt(s)" in caught.value.message
+    assert query("SELECT count(*) FROM information_schema.columns WHERE column_name = 'b'") == [
+        (0,)]
+
+
+def test_the_budget_cancels_a_slow_migration_and_rolls_it_back(settings, write_migration,
+                                                                query) -> None:
+    write_migration("V1__slow.sql", "CREATE TABLE s (id int);\nSELECT pg_sleep(30);",
+                    "DROP TABLE s;", header="-- pgshift:timeout 1s")
+    started = time.monotonic()
+    with pytest.raises(MigrationTimeoutError, match="budget") as caught:
+        api.up(settings)
+    assert time.monotonic() - started < 10
+    assert caught.value.line == 3
+    assert query("SELECT to_regclass('s')") == [(None,)]
+
+
+def test_statement_timeout_cancels_and_rolls_back(settings, write_migration, query) -> None:
+    write_migration("V1__slow.sql", "CREATE TABLE s (id int);\nSELECT pg_sleep(30);",
+                    "DROP TABLE s;")
+    with pytest.raises(MigrationTimeoutError, match="statement"):
+        api.up(dataclasses.replace(settings, statement_timeout=0.5))
+    assert query("SELECT to_regclass('s')") == [(None,)]
+
+
+def test_a_second_runner_waits_then_names_the_lock_holder(settings, write_migration,
+                                                          database_url) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    conn = psycopg2.connect(database_url, application_name="other-runner")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", (settings.lock_key,))
+    try:
+        with pytest.raises(LockBusyError, match="other-runner") as caught:
+            api.up(dataclasses.replace(settings, lock_wait=0.5))
+        assert caught.value.exit_code == 4
+    finally:
+        conn.close()
+    assert len(api.up(settings).outcomes) == 1
+
+
+def test_ten_concurrent_runners_apply_each_migration_exactly_once(
+    pgshift_env, write_migration, query
+) -> None:
+    for n in range(1, 6):
+        write_migration(f"V{n}__t{n}.sql",
+                        f"CREATE TABLE t{n} (id int); INSERT INTO counter VALUES ({n});"
+                        if n > 1 else "CREATE TABLE counter (n int);",
+                        f"DROP TABLE t{n};" if n > 1 else "DROP TABLE counter;")
+    procs = [subprocess.Popen([sys.executable, "-m", "pgshift", "up"], env=pgshift_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(10)]
+    codes = [p.wait(120) for p in procs]
+    assert codes == [0] * 10, [p.stderr.read() for p in procs]
+    assert query("SELECT n, count(*) FROM counter GROUP BY n ORDER BY n") == [
+        (n, 1) for n in range(2, 6)]
+    assert query("SELECT count(*) FROM pgshift.history") == [(5,)]
+
+
+def start_up(env: dict[str, str], *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pgshift", "up", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for(query, statement: str, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if query(statement)[0][0]:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never true: {statement}")
+
+
+SLEEPING = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%%'"
+
+
+def test_sigkill_inside_a_transactional_migration_leaves_it_unapplied_and_up_finishes(
+    cli, pgshift_env, write_migration, query, settings
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__b.sql", "CREATE TABLE b (id int);\nSELECT pg_sleep(60);", "DROP TABLE b;")
+    proc = start_up(pgshift_env)
+    wait_for(query, SLEEPING)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    wait_for(query, "SELECT count(*) = 0 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%%'")
+    assert query("SELECT to_regclass('b')") == [(None,)]
+    plan = {i.script: i.state for i in api.status(settings).items}
+    assert plan == {"V1__a.sql": "applied", "V2__b.sql": "pending"}
+    write_migration("V2__b.sql", "CREATE TABLE b (id int);", "DROP TABLE b;")
+    assert cli("up").returncode == 0
+    assert query("SELECT count(*) FROM pgshift.history WHERE status = 'applied'") == [(2,)]
+
+
+def test_sigkill_inside_a_no_transaction_migration_is_shown_and_resumed(
+    cli, pgshift_env, write_migration, query, settings
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__steps.sql",
+                    "CREATE INDEX CONCURRENTLY i1 ON a (id);\nSELECT pg_sleep(60);\n"
+                    "CREATE INDEX CONCURRENTLY i2 ON a (id);",
+                    "DROP INDEX CONCURRENTLY i2;\nDROP INDEX CONCURRENTLY i1;",
+                    header="-- pgshift:no-transaction")
+    proc = start_up(pgshift_env)
+    wait_for(query, SLEEPING)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    item = {i.script: i for i in api.status(settings).items}["V2__steps.sql"]
+    assert item.state == "failed" and "interrupted during up after 1" in item.detail
+    write_migration("V2__steps.sql",
+                    "CREATE INDEX CONCURRENTLY i1 ON a (id);\nSELECT pg_sleep(0);\n"
+                    "CREATE INDEX CONCURRENTLY i2 ON a (id);",
+                    "DROP INDEX CONCURRENTLY i2;\nDROP INDEX CONCURRENTLY i1;",
+                    header="-- pgshift:no-transaction")
+    result = cli("up")
+    assert result.returncode == 0, result.stderr
+    assert query("SELECT count(*) FROM pg_index WHERE indrelid = 'a'::regclass "
+                 "AND indisvalid") == [(2,)]
+    assert {i.script: i.state for i in api.status(settings).items} == {
+        "V1__a.sql": "applied", "V2__steps.sql": "applied"}
+
+
+def test_sigterm_cancels_the_running_statement_and_exits_143(pgshift_env, write_migration,
+                                                            query) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);\nSELECT pg_sleep(60);", "DROP TABLE a;")
+    proc = start_up(pgshift_env)
+    wait_for(query, SLEEPING)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == 143
+    assert time.monotonic() - started < 5
+    assert "interrupted by SIGTERM" in proc.stderr.read()
+    assert query("SELECT to_regclass('a')") == [(None,)]
+    assert query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
+
