@@ -1,0 +1,111 @@
+"""The CLI: one-line errors with file and line, documented exit codes, no password, no traceback."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def one_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("pgshift: error: ")
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_up_status_down_round_trip(cli, write_migration) -> None:
+    write_migration("V001__users.sql", "CREATE TABLE users (id int);", "DROP TABLE users;")
+    assert "1 pending" in cli("status").stdout
+    result = cli("up")
+    assert result.returncode == 0 and "Applying V001 users ... done" in result.stdout
+    listing = cli("ls", "--json")
+    assert json.loads(listing.stdout)["migrations"][0]["state"] == "applied"
+    assert cli("down").returncode == 0
+    assert "0 applied, 1 pending" in cli("status").stdout
+
+
+def test_dry_run_prints_the_plan_and_sql(cli, write_migration) -> None:
+    write_migration("V001__users.sql", "CREATE TABLE users (id int);", "DROP TABLE users;")
+    result = cli("up", "--dry-run")
+    assert result.returncode == 0
+    assert "V001  users  [one transaction]" in result.stdout
+    assert "CREATE TABLE users (id int);" in result.stdout
+    assert "0 applied" in cli("status").stdout
+
+
+@pytest.mark.parametrize(
+    ("files", "code", "expected"),
+    [
+        ({"V1__a.sql": "select 1;\n-- pgshift:down\nselect 1;",
+          "V01__b.sql": "select 1;\n-- pgshift:down\nselect 1;"}, 2, "duplicate version"),
+        ({"V1-a.sql": "select 1;"}, 2, "V1-a.sql: file name does not match"),
+        ({"V1__a.sql": b"\xff\xfe"}, 2, "V1__a.sql:1: not valid UTF-8"),
+        ({"V1__a.sql": "-- pgshift:bogus\nselect 1;"}, 2, "V1__a.sql:1: unknown directive"),
+        ({"V1__a.sql": "select 1;"}, 2, "V1__a.sql: has no down part"),
+        ({"V1__a.sql": "select 1;\nselect * from nope;\n-- pgshift:down\nselect 1;"}, 5,
+         'V1__a.sql:2: relation "nope" does not exist'),
+    ],
+)
+def test_bad_input_gives_one_line_naming_the_file_and_its_exit_code(
+    cli, migrations_dir, query, files, code, expected
+) -> None:
+    for name, text in files.items():
+        path = migrations_dir / name
+        path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    result = cli("up")
+    assert result.returncode == code
+    assert expected in one_error_line(result.stderr)
+
+
+def test_drift_exits_3(cli, write_migration) -> None:
+    write_migration("V1__a.sql", "SELECT 1;", "SELECT 1;")
+    assert cli("up").returncode == 0
+    write_migration("V1__a.sql", "SELECT 2;", "SELECT 1;")
+    result = cli("validate")
+    assert result.returncode == 3
+    assert "V1__a.sql: changed" in one_error_line(result.stderr)
+
+
+def test_unknown_config_key_is_a_config_error(cli, tmp_path) -> None:
+    config = tmp_path / "pgshift.toml"
+    config.write_text('lock-timeout = "1s"\nlock_timout = "2s"\n')
+    result = cli("status", "--config", str(config))
+    assert result.returncode == 2
+    assert "unknown key 'lock_timout'" in one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://bob:s3cretPW@127.0.0.1:1/db",
+        "postgresql://bob:s3cretPW@127.0.0.1:notaport/db",
+        "postgres//bob:s3cretPW@host/db",
+        "host=127.0.0.1 port=1 user=bob password=s3cretPW",
+        "postgresql://bob:s3cretPW@[::1/db",
+    ],
+)
+def test_the_password_never_appears_even_for_broken_urls(cli, write_migration, url) -> None:
+    write_migration("V1__a.sql", "SELECT 1;", "SELECT 1;")
+    for args in (("status",), ("up",), ("up", "--debug")):
+        result = cli(*args, "--url", url)
+        assert result.returncode == 2
+        assert "s3cretPW" not in result.stdout + result.stderr
+        assert "cannot connect" in result.stderr
+    result = cli("status", env={"PGSHIFT_URL": url})
+    assert result.returncode == 2 and "s3cretPW" not in result.stderr
+
+
+def test_help_lists_every_core_command(cli) -> None:
+    result = cli("--help")
+    for command in ("create", "up", "down", "redo", "status", "validate", "baseline", "repair",
+                    "demo"):
+        assert command in result.stdout
+
+
+def test_create_prints_the_new_path(cli, migrations_dir) -> None:
+    result = cli("create", "add user timezone")
+    assert result.returncode == 0
+    assert result.stdout.strip().endswith("V001__add_user_timezone.sql")
+    assert (migrations_dir / "V001__add_user_timezone.sql").exists()
