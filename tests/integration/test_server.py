@@ -235,3 +235,32 @@ def test_root_runs_binaries_the_server_user_cannot_reach_from_a_copy(tmp_path: P
     finally:
         if server.bindir != hidden:  # the shared copy, keyed by this test's private path
             shutil.rmtree(server.bindir.parents[2], ignore_errors=True)
+
+
+def test_cluster_of_a_killed_process_is_reaped_by_the_next_server(pg_bindir: Path) -> None:
+    import subprocess
+    import sys
+    import tempfile
+
+    parent = Path(tempfile.mkdtemp(prefix="pgshift-reap-test-", dir="/tmp"))
+    parent.chmod(0o755)
+    script = (
+        "import os, sys; from pgshift.server import ThrowawayServer\n"
+        "s = ThrowawayServer(sys.argv[1], base_dir=sys.argv[2]); s.start()\n"
+        "print(s.datadir, s.url, flush=True); os._exit(0)  # no close(), as under SIGKILL\n"
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(pg_bindir), str(parent)],
+            capture_output=True, text=True, check=True, timeout=120,
+        ).stdout.split()  # fmt: skip
+        datadir, url = Path(out[0]), out[1]
+        assert _scalar(url, "SELECT 1") == 1  # the orphan still runs
+        with ThrowawayServer(pg_bindir, base_dir=parent):
+            assert not datadir.exists()
+        with pytest.raises(psycopg2.OperationalError):
+            psycopg2.connect(url, connect_timeout=5)
+    finally:
+        import shutil
+
+        shutil.rmtree(parent, ignore_errors=True)

@@ -9,12 +9,15 @@ disposable), and on ``close()`` stops it with ``-m immediate`` and removes the d
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -23,6 +26,7 @@ from pgshift.server.binaries import ServerError, detect_version_num, find_bindir
 from pgshift.server.user import reachable_bindir, service_user, traversable_by
 
 _SUPERUSER = "postgres"
+_OWNER_FILE = "owner.pid"  # the pid of the process that created the cluster
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes on Linux; leave room for ".s.PGSQL.NNNNN"
 _SHM = Path("/dev/shm")
 _SHM_MIN_FREE = 2 * 1024**3  # a cluster is ~40 MB, but tests may load data; Docker's is 64 MB
@@ -49,6 +53,54 @@ def _port_in_use(port: int) -> bool:
         except OSError:
             return True
     return False
+
+
+def _reap_abandoned(parent: Path) -> None:
+    """Stop and remove the clusters in ``parent`` whose creating process died (SIGKILL...).
+
+    A process killed without running ``close()`` leaves its server running; in /dev/shm that
+    holds memory until reboot.
+    """
+    for tmp in parent.glob("pgshift-*"):
+        try:
+            owner = int((tmp / _OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue  # not a cluster (a copy of binaries), or still being created
+        if _alive(owner):
+            continue
+        postmaster = _postmaster_pid(tmp / "data")
+        if postmaster is not None:
+            with contextlib.suppress(OSError):
+                os.kill(postmaster, signal.SIGQUIT)  # immediate shutdown
+            deadline = time.monotonic() + 10
+            while _alive(postmaster) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (an orphan's reaper may be slow)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # someone else's process
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def _postmaster_pid(datadir: Path) -> int | None:
+    """The running postmaster of ``datadir`` (checked against its command line), or None."""
+    try:
+        pid = int((datadir / "postmaster.pid").read_text().split("\n", 1)[0])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if str(datadir).encode() in cmdline else None
 
 
 def _has_room(path: Path) -> bool:
@@ -204,10 +256,12 @@ class ThrowawayServer:
 
     def _create(self) -> None:
         self.bindir = reachable_bindir(self.bindir, self._user)
-        self._tmp = Path(tempfile.mkdtemp(prefix="pgshift-", dir=self._parent_dir()))
-        if len(str(self._tmp / ".s.PGSQL.65535")) > _SOCKET_PATH_MAX:
-            shutil.rmtree(self._tmp)
-            self._tmp = Path(tempfile.mkdtemp(prefix="pgshift-", dir="/tmp"))
+        parent = self._parent_dir()
+        if len(str(parent / "pgshift-12345678" / ".s.PGSQL.65535")) > _SOCKET_PATH_MAX:
+            parent = Path("/tmp")
+        _reap_abandoned(parent)
+        self._tmp = Path(tempfile.mkdtemp(prefix="pgshift-", dir=parent))
+        (self._tmp / _OWNER_FILE).write_text(str(os.getpid()))
         atexit.register(self.close)
         if self._user is not None:
             os.chown(self._tmp, self._user.uid, self._user.gid)
