@@ -4,7 +4,8 @@ Directives are SQL comments. The file-level ones (``no-transaction``, ``lock-tim
 ``statement-timeout 10m``, ``timeout 10m``, ``lock-retries 5``, ``irreversible``,
 ``phase expand|contract``) must stand at the top, before the first statement. ``down`` starts the
 down part; ``ignore`` and ``backfill`` annotate the statement after them. Any other name is an
-error, never silently ignored.
+error, never silently ignored. ``backfill [option=value ...]`` marks an UPDATE to run in batches
+(options in ``pgshift.backfill.options``); its file must be ``no-transaction``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ def parse_text(text: str, path: Path) -> ParsedFile:
     directives = Directives()
     in_header = True
     down_at: int | None = None
+    backfill_at: int | None = None
     lines = text.split("\n")
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
@@ -82,6 +84,11 @@ def parse_text(text: str, path: Path) -> ParsedFile:
             in_header = False
         elif name in STATEMENT_DIRECTIVES:
             in_header = False
+            if name == "backfill":
+                from pgshift.backfill.options import check_directive
+
+                check_directive(argument, path, number)
+                backfill_at = backfill_at or number
         elif name in FILE_DIRECTIVES:
             if not in_header or down_at is not None:
                 raise InputError(
@@ -96,6 +103,12 @@ def parse_text(text: str, path: Path) -> ParsedFile:
                 f"unknown directive '-- pgshift:{name}'", hint=f"known: {known}", path=path,
                 line=number,
             )
+    if backfill_at is not None and directives.transactional:
+        raise InputError(
+            "a backfill commits batch by batch, outside any migration transaction",
+            hint="add '-- pgshift:no-transaction' at the top of the file "
+                 "(see docs/zero-downtime.md)",
+            path=path, line=backfill_at)
     if down_at is None:
         return ParsedFile(text, None, 1, directives)
     up = "\n".join(lines[: down_at - 1]) + "\n"
