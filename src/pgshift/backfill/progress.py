@@ -1,0 +1,179 @@
+"""Backfill checkpoints in ``<schema>.backfill``: resume after a kill, progress for status/ps.
+
+Every batch updates its row **in the batch's own transaction**, so the checkpoint says exactly
+which keys are done: a killed run loses nothing and redoes nothing. The table is created by
+``pgshift.state.history.install`` (schema version 2). One row per backfill:
+
+================= ============ ==============================================================
+column            type         meaning
+================= ============ ==============================================================
+id                text PK      ``<history key>:<up|down>:<statement index>`` for a migration's
+                               backfill, ``cli:<hash of the statement>`` for a one-off one
+migration         text         history key of the migration (NULL for one-off backfills)
+table_name        text         the table being updated, as written (``schema.table``)
+statement         text         the UPDATE, as written
+checksum          text         SHA-256 of the statement: a changed statement starts over
+key_columns       text[]       the keys walked: the primary key's columns, or ``{ctid}``
+last_key          text[]       the last key done (as text), NULL before the first batch;
+                               for ``ctid`` the next block number to do
+keys_total        bigint       keys to walk (estimate: reltuples, or pages for ctid)
+keys_done         bigint       keys walked so far
+rows_done         bigint       rows updated so far (keys matching the predicate)
+batches           integer      batches committed
+batch_size        integer      keys in the last batch
+rows_per_second   float8       recent update rate
+keys_per_second   float8       recent walk rate (ETA = (keys_total - keys_done) / this)
+status            text         ``running``, ``done`` or ``failed``; a ``running`` row whose
+                               ``pid`` is gone from pg_stat_activity was interrupted
+pid               integer      backend pid of the connection running the batches
+started_at        timestamptz  first start
+updated_at        timestamptz  last checkpoint
+finished_at       timestamptz  when it ended (done or failed)
+error             text         the failure, for ``failed``
+================= ============ ==============================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg2 import sql
+
+from pgshift.state.history import table
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+_FIELDS = ("id, migration, table_name, key_columns, last_key, keys_total, keys_done, rows_done, "
+           "batches, batch_size, rows_per_second, keys_per_second, status, started_at, "
+           "updated_at, finished_at, error")
+
+
+@dataclass(frozen=True)
+class BackfillProgress:
+    """One backfill's checkpoint, as status and ps show it."""
+
+    id: str
+    migration: str | None
+    table_name: str
+    key_columns: list[str]
+    last_key: list[str] | None
+    keys_total: int | None
+    keys_done: int
+    rows_done: int
+    batches: int
+    batch_size: int | None
+    rows_per_second: float | None
+    keys_per_second: float | None
+    status: str  # running, interrupted, done, failed
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    error: str | None
+
+    @property
+    def fraction(self) -> float | None:
+        if not self.keys_total:
+            return 1.0 if self.status == "done" else None
+        return min(1.0, self.keys_done / self.keys_total)
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.status == "done":
+            return 0.0
+        if not self.keys_total or not self.keys_per_second:
+            return None
+        return max(0.0, self.keys_total - self.keys_done) / self.keys_per_second
+
+
+def statement_checksum(text: str) -> str:
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
+def job_id(statement: str, migration_key: str | None = None, direction: str = "up",
+           index: int = 0) -> str:
+    if migration_key is not None:
+        return f"{migration_key}:{direction}:{index}"
+    return f"cli:{statement_checksum(statement)[:16]}"
+
+
+def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: str,
+          statement: str, key_columns: list[str], keys_total: int | None,
+          resume: bool) -> tuple[list[str] | None, int, int, int]:
+    """Start or resume ``id``; returns (last_key, keys_done, rows_done, batches) to go on from.
+
+    An unfinished row with the same statement is resumed when ``resume``; anything else
+    (another statement, a finished run, ``resume`` False) starts from the first key.
+    """
+    cur.execute(sql.SQL("SELECT checksum, status, key_columns, last_key, keys_done, rows_done, "
+                        "batches FROM {} WHERE id = %s").format(table(schema, "backfill")), (id,))
+    row = cur.fetchone()
+    checksum = statement_checksum(statement)
+    if (resume and row is not None and row[0] == checksum and row[1] != "done"
+            and list(row[2]) == key_columns):
+        cur.execute(sql.SQL("UPDATE {} SET status = 'running', pid = pg_backend_pid(), "
+                            "error = NULL, finished_at = NULL, updated_at = now(), "
+                            "keys_total = coalesce(%s, keys_total) WHERE id = %s").format(
+            table(schema, "backfill")), (keys_total, id))
+        return (list(row[3]) if row[3] is not None else None), row[4], row[5], row[6]
+    cur.execute(sql.SQL(
+        "INSERT INTO {} AS b (id, migration, table_name, statement, checksum, key_columns, "
+        "keys_total, status, pid) VALUES (%s, %s, %s, %s, %s, %s, %s, 'running', "
+        "pg_backend_pid()) ON CONFLICT (id) DO UPDATE SET migration = excluded.migration, "
+        "table_name = excluded.table_name, statement = excluded.statement, "
+        "checksum = excluded.checksum, key_columns = excluded.key_columns, last_key = NULL, "
+        "keys_total = excluded.keys_total, keys_done = 0, rows_done = 0, batches = 0, "
+        "batch_size = NULL, rows_per_second = NULL, keys_per_second = NULL, status = 'running', "
+        "pid = pg_backend_pid(), started_at = now(), updated_at = now(), finished_at = NULL, "
+        "error = NULL").format(table(schema, "backfill")),
+        (id, migration, table_name, statement, checksum, key_columns, keys_total))
+    return None, 0, 0, 0
+
+
+def checkpoint_sql(schema: str, id: str, *, last_key: list[str], keys: int, rows: int,
+                   batch_size: int, rows_per_second: float | None,
+                   keys_per_second: float | None) -> sql.Composed:
+    """The UPDATE recording one more batch; run it inside the batch's transaction."""
+    return sql.SQL(
+        "UPDATE {t} SET last_key = {last}, keys_done = keys_done + {keys}, "
+        "rows_done = rows_done + {rows}, batches = batches + 1, batch_size = {size}, "
+        "rows_per_second = {rps}, keys_per_second = {kps}, updated_at = now() WHERE id = {id}"
+    ).format(t=table(schema, "backfill"), last=sql.Literal(last_key), keys=sql.Literal(keys),
+             rows=sql.Literal(rows), size=sql.Literal(batch_size),
+             rps=sql.Literal(rows_per_second), kps=sql.Literal(keys_per_second),
+             id=sql.Literal(id))
+
+
+def finish(cur: Any, schema: str, id: str, *, status: str, error: str | None = None) -> None:
+    cur.execute(sql.SQL("UPDATE {} SET status = %s, error = %s, finished_at = now(), "
+                        "updated_at = now() WHERE id = %s").format(table(schema, "backfill")),
+                (status, error, id))
+
+
+def forget(cur: Any, schema: str, migration_key: str) -> None:
+    """Drop a migration's checkpoints (when it is rolled back, its backfills start over)."""
+    cur.execute(sql.SQL("DELETE FROM {} WHERE migration = %s").format(table(schema, "backfill")),
+                (migration_key,))
+
+
+def read_progress(conn: Connection, schema: str, *, recent: str = "1 hour"
+                  ) -> list[BackfillProgress]:
+    """Unfinished backfills, and those that finished within ``recent``; oldest first.
+
+    Reads only: an empty list when pgshift (or its backfill table) is not installed.
+    """
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".backfill',))
+        if not cur.fetchone()[0]:
+            return []
+        live = ("CASE WHEN b.status = 'running' AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a "
+                "WHERE a.pid = b.pid) THEN 'interrupted' ELSE b.status END")
+        columns = _FIELDS.replace("status", live)
+        query = sql.SQL("SELECT " + columns + " FROM {} b WHERE b.status <> 'done' "
+                        "OR b.finished_at > now() - %s::interval ORDER BY b.started_at, b.id"
+                        ).format(table(schema, "backfill"))
+        cur.execute(query, (recent,))
+        return [BackfillProgress(*row) for row in cur.fetchall()]
