@@ -264,3 +264,20 @@ def test_cluster_of_a_killed_process_is_reaped_by_the_next_server(pg_bindir: Pat
         import shutil
 
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def test_standby_is_a_read_only_replica_until_promoted(pg_server_factory: ServerFactory) -> None:
+    primary = pg_server_factory()
+    conn = psycopg2.connect(primary.url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE replicated AS SELECT 1 AS id")
+    conn.close()
+    standby = pg_server_factory(standby_of=primary)
+    assert standby.port != primary.port
+    assert _scalar(standby.url, "SELECT pg_is_in_recovery()") is True
+    assert _scalar(standby.url, "SELECT count(*) FROM replicated") == 1
+    with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
+        _scalar(standby.url, "CREATE TABLE nope (id int)")
+    standby.promote()
+    assert _scalar(standby.url, "SELECT pg_is_in_recovery()") is False

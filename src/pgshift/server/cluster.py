@@ -127,7 +127,9 @@ class ThrowawayServer:
     ``{"shared_preload_libraries": "pg_stat_statements"}``); they override the defaults
     (fsync, full_page_writes and synchronous_commit off). ``base_dir`` is where the temp
     dir goes (default: ``/dev/shm`` if it has 2 GiB free, else the system temp dir).
-    ``prefer_major`` picks a major version when no ``bindir`` is given.
+    ``prefer_major`` picks a major version when no ``bindir`` is given. ``standby_of`` makes
+    this server a streaming replica (read-only, ``pg_is_in_recovery()``) of a running one,
+    cloned with ``pg_basebackup``; ``promote()`` turns it into a primary.
     """
 
     def __init__(
@@ -137,9 +139,13 @@ class ThrowawayServer:
         prefer_major: int | None = None,
         settings: Mapping[str, str | int | float | bool] | None = None,
         base_dir: str | Path | None = None,
+        standby_of: ThrowawayServer | None = None,
         start_timeout: int = 120,
     ) -> None:
+        if standby_of is not None and bindir is None and prefer_major is None:
+            bindir = standby_of.bindir
         self.bindir = find_bindir(prefer_major, bindir=bindir)
+        self.standby_of = standby_of
         self.version_num = detect_version_num(self.bindir)
         self.settings: dict[str, str | int | float | bool] = {
             **_DEFAULT_SETTINGS,
@@ -214,6 +220,10 @@ class ThrowawayServer:
         self.stop(mode)
         self.start()
 
+    def promote(self) -> None:
+        """Promote a standby (``standby_of``) to a primary, waiting until it accepts writes."""
+        self._pg_ctl("promote", "-w", "-t", str(self._start_timeout))
+
     def close(self) -> None:
         """Stop the server with ``-m immediate`` and remove its temp dir."""
         atexit.unregister(self.close)
@@ -265,19 +275,16 @@ class ThrowawayServer:
         atexit.register(self.close)
         if self._user is not None:
             os.chown(self._tmp, self._user.uid, self._user.gid)
-        self._run(
-            "initdb",
-            "-D",
-            str(self.datadir),
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--no-locale",
-            "-U",
-            _SUPERUSER,
-            "--no-sync",
-        )
+        if self.standby_of is not None:
+            self._run(
+                "pg_basebackup", "-D", str(self.datadir), "-d", self.standby_of.url,
+                "-R", "-X", "stream", "-c", "fast", "--no-sync",
+            )  # fmt: skip
+        else:
+            self._run(
+                "initdb", "-D", str(self.datadir), "-A", "trust", "-E", "UTF8", "--no-locale",
+                "-U", _SUPERUSER, "--no-sync",
+            )  # fmt: skip
         lines = [f"{key} = {_conf_value(value)}" for key, value in self.settings.items()]
         lines += [
             "listen_addresses = '127.0.0.1'",
@@ -337,7 +344,7 @@ class ThrowawayServer:
             detail = _last_line(proc.stderr) or _last_line(proc.stdout)
             if program == "pg_ctl":
                 detail = _log_error(self.log_path) or detail
-            action = next((a for a in args if a in ("start", "stop")), "")
+            action = next((a for a in args if a in ("start", "stop", "promote")), "")
             raise ServerError(
                 f"{' '.join(filter(None, (program, action)))} failed: {detail or 'no output'}",
                 hint=f"server log: {self.log_path}",
