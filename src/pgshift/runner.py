@@ -3,7 +3,9 @@
 A transactional migration's statements, and the INSERT or DELETE of its history row, run in one
 transaction: it is applied exactly when its row says so. A ``no-transaction`` migration runs
 statement by statement in autocommit; its row is written as ``running`` first and counts the
-statements done, so an interrupted run is visible and the next run resumes after them.
+statements done, so an interrupted run is visible and the next run resumes after them. There, a
+statement marked ``-- pgshift:backfill`` runs in batches (``pgshift.backfill.migration``) and
+resumes from its own checkpoint.
 
 Every statement runs under ``lock_timeout``. A lock timeout rolls the migration back and retries
 it with exponential backoff and jitter, so the app's queries never queue behind us for long.
@@ -222,6 +224,8 @@ class Runner:
 
     def _run_steps(self, migration: Migration, statements: list[Statement], direction: Direction,
                    entry: history.HistoryEntry | None) -> Outcome:
+        from pgshift.backfill.migration import marked_backfills, run_marked
+
         schema, key = self.settings.schema, history.key_of(migration)
         marker = "running" if direction == "up" else "reverting"
         resume = entry.statements_done if entry is not None and entry.status == marker else 0
@@ -236,9 +240,19 @@ class Runner:
                                            statements_done=resume))
             cur.execute(limits.set_sql("SESSION"))
             try:
+                backfills = marked_backfills(migration, direction, statements)
                 for index in range(resume, len(statements)):
-                    self._run_step(cur, migration, statements[index], limits, budget,
-                                   resuming=index == resume and resume > 0)
+                    if index in backfills:  # batched, each batch its own transaction
+                        run_marked(self.conn, schema, migration, direction, index,
+                                   statements[index], backfills[index],
+                                   lock_timeout=limits.lock_timeout,
+                                   statement_timeout=limits.statement_timeout,
+                                   retries=limits.retries, on_event=self.on_event,
+                                   resuming=index == resume and entry is not None
+                                   and entry.status == marker)
+                    else:
+                        self._run_step(cur, migration, statements[index], limits, budget,
+                                       resuming=index == resume and resume > 0)
                     cur.execute(history.set_progress_sql(schema, key, index + 1))
                 duration = (time.perf_counter() - started) * 1000
                 if direction == "up":
