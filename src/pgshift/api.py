@@ -21,6 +21,9 @@ from pgshift.plan import Plan, PlanItem, build_plan
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
+    from pgshift.backfill.batched import BackfillResult, Batch
+    from pgshift.backfill.options import BackfillOptions
+    from pgshift.backfill.progress import BackfillProgress
     from pgshift.config import Settings
     from pgshift.runner import EventHandler, Outcome
     from pgshift.state.lock import LockHolder
@@ -376,10 +379,65 @@ def _lint_gate(settings: Settings, conn: Connection, pending: Sequence[Migration
         )
 
 
+# -- backfill -----------------------------------------------------------------------------------
+
+
+def backfill(
+    settings: Settings,
+    table: str,
+    assignments: str,
+    where: str | None = None,
+    *,
+    options: BackfillOptions | None = None,
+    on_batch: Callable[[Batch], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
+) -> BackfillResult:
+    """``UPDATE table SET assignments WHERE where`` in batches, resuming an unfinished run.
+
+    One-off job (``pgshift backfill``): checkpointed under an id derived from the statement, so
+    running the same command again continues where a killed run stopped. Two runs of the same
+    backfill at once are refused (LockBusyError).
+    """
+    from pgshift.backfill.batched import Limits, run_backfill
+    from pgshift.backfill.options import BackfillOptions
+    from pgshift.backfill.progress import job_id
+    from pgshift.backfill.statement import build_update, parse_backfill
+    from pgshift.errors import LockBusyError
+    from pgshift.state import history
+
+    statement = parse_backfill(build_update(table, assignments, where))
+    id = job_id(statement.text)
+    with _session(settings) as conn:
+        history.install(conn, settings.schema)
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (BACKFILL_LOCK, id))
+            if not cur.fetchone()[0]:
+                raise LockBusyError(f"this backfill of {statement.qualified} is already running",
+                                    hint="see 'pgshift status' or 'pgshift ps'")
+        limits = Limits(settings.lock_timeout, min(settings.statement_timeout or 60.0, 60.0),
+                        settings.lock_retries)
+        return run_backfill(conn, settings.schema, statement, options or BackfillOptions(),
+                            id=id, resume=True, limits=limits, on_batch=on_batch,
+                            on_note=on_note)
+
+
+BACKFILL_LOCK = 73482016  # advisory lock class of one-off backfills (with hashtext(id))
+
+
+def backfill_progress(settings: Settings) -> list[BackfillProgress]:
+    """Unfinished backfills and those finished in the last hour (reads only)."""
+    from pgshift.backfill.progress import read_progress
+
+    with _session(settings) as conn:
+        return read_progress(conn, settings.schema)
+
+
 __all__ = [
     "PlanItem",
     "RepairResult",
     "RunResult",
+    "backfill",
+    "backfill_progress",
     "baseline",
     "create",
     "down",
