@@ -20,6 +20,7 @@ from pgshift.errors import PgshiftError
 # Each module has register(subparsers); handlers import what they need when they run.
 COMMAND_MODULES = (
     "pgshift.cli.commands",
+    "pgshift.cli.backfill",
 )
 
 SETTING_FLAGS = ("url", "dir", "schema", "lock_timeout", "lock_retries", "statement_timeout",

@@ -1,0 +1,130 @@
+"""``pgshift backfill TABLE --set "col = expr" --where "pred"``: a one-off batched UPDATE.
+
+On a terminal it shows a rich progress bar (rows, rate, ETA); otherwise one line every few
+seconds. Killed, it resumes from its checkpoint when the same command runs again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pgshift.backfill.batched import Batch
+    from pgshift.config import Settings
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    help = "update a large table in batches (keyset, adaptive, resumable)"
+    p = subparsers.add_parser("backfill", parents=[parent], help=help, description=help)
+    p.set_defaults(handler=backfill)
+    p.add_argument("table", help="the table, e.g. users or app.users")
+    p.add_argument("--set", required=True, dest="assignments", metavar="ASSIGNMENTS",
+                   help="what to set, e.g. \"timezone = 'UTC'\"")
+    p.add_argument("--where", metavar="PREDICATE",
+                   help="which rows, e.g. 'timezone IS NULL' (false once a row is done)")
+    p.add_argument("--batch-size", default="auto", help="keys per batch, or auto (default)")
+    p.add_argument("--target", default="100ms", help="batch duration auto aims at (100ms)")
+    p.add_argument("--pause", default="10ms", help="sleep between batches (10ms)")
+    p.add_argument("--vacuum", default="auto", help="VACUUM every N batches, auto or off")
+    p.add_argument("--max-lag", default="10s", help="wait while replication lag exceeds it")
+    p.add_argument("--progress", choices=("auto", "bar", "lines", "none"), default="auto",
+                   help="progress display (auto: a bar on a terminal)")
+
+
+def backfill(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+    from pgshift.backfill.options import parse_options
+    from pgshift.errors import InputError
+
+    words = [f"batch-size={args.batch_size}", f"target={args.target}", f"pause={args.pause}",
+             f"vacuum={args.vacuum}", f"max-lag={args.max_lag}"]
+    try:
+        options = parse_options(" ".join(words))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    mode = args.progress
+    if mode == "auto":
+        mode = "bar" if sys.stdout.isatty() else "lines"
+    display = _Bar() if mode == "bar" else _Lines(quiet=mode == "none")
+    with display:
+        result = api.backfill(settings, args.table, args.assignments, args.where,
+                              options=options, on_batch=display.batch, on_note=display.note)
+    print(f"Backfilled {result.table}: {result.rows} row(s) in {result.batches} batch(es), "
+          f"{_seconds(result.seconds)}" + (" (resumed)" if result.resumed else "")
+          + (f", {result.vacuums} vacuum(s)" if result.vacuums else "") + ".")
+    return 0
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "?"
+    if value < 120:
+        return f"{value:.1f}s"
+    return f"{value / 60:.1f}min"
+
+
+class _Lines:
+    """Plain progress: a line every 2 seconds, and notes as they come."""
+
+    def __init__(self, *, quiet: bool) -> None:
+        self.quiet = quiet
+        self.last = 0.0
+
+    def __enter__(self) -> _Lines:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            print(f"  {text}", flush=True)
+
+    def batch(self, batch: Batch) -> None:
+        now = time.monotonic()
+        if self.quiet or now - self.last < 2.0:
+            return
+        self.last = now
+        total = f"/{batch.keys_total}" if batch.keys_total else ""
+        rate = f"{batch.rows_per_second:,.0f} rows/s" if batch.rows_per_second else "-"
+        print(f"  {batch.rows_done} row(s) updated, {batch.keys_done}{total} keys, "
+              f"batch {batch.number} of {batch.size}, {rate}, ETA "
+              f"{_seconds(batch.eta_seconds)}", flush=True)
+
+
+class _Bar:
+    """A rich progress bar over the keys walked, with rows updated, rate and ETA."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("[bold]backfill"), BarColumn(), TaskProgressColumn(),
+            TextColumn("{task.fields[rows]} rows · {task.fields[rate]}"),
+            TimeRemainingColumn(), transient=False)
+        self.task = self.progress.add_task("backfill", total=None, rows=0, rate="-")
+
+    def __enter__(self) -> _Bar:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def note(self, text: str) -> None:
+        self.progress.console.print(f"  {text}")
+
+    def batch(self, batch: Batch) -> None:
+        rate = f"{batch.rows_per_second:,.0f}/s" if batch.rows_per_second else "-"
+        self.progress.update(self.task, completed=batch.keys_done,
+                             total=max(batch.keys_total or 0, batch.keys_done) or None,
+                             rows=f"{batch.rows_done:,}", rate=rate)
