@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pgshift.backfill.batched import Batch
+    from pgshift.backfill.progress import BackfillProgress
     from pgshift.config import Settings
 
 
@@ -128,3 +129,22 @@ class _Bar:
         self.progress.update(self.task, completed=batch.keys_done,
                              total=max(batch.keys_total or 0, batch.keys_done) or None,
                              rows=f"{batch.rows_done:,}", rate=rate)
+
+
+def print_backfills(items: list[BackfillProgress], out: Any = None) -> None:
+    """The 'Backfills' section of ``pgshift status``: one line each, nothing when none."""
+    from pgshift.cli import render
+
+    if not items:
+        return
+    out = out or sys.stdout
+    rows = []
+    for item in items:
+        fraction = item.fraction
+        done = f"{fraction:.0%}" if fraction is not None else "?"
+        rate = f"{item.rows_per_second:,.0f}/s" if item.rows_per_second else "-"
+        eta = _seconds(item.eta_seconds) if item.status in ("running", "interrupted") else "-"
+        state = item.status if not item.error else f"{item.status} ({item.error[:60]})"
+        rows.append([item.id, item.table_name, f"{item.rows_done:,}", done, rate, eta, state])
+    out.write("\nBackfills:\n")
+    render.table(rows, ["Id", "Table", "Rows done", "Keys", "Rate", "ETA", "State"], out)

@@ -165,6 +165,10 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
 
     render.status(api.status(settings), as_json=args.json)
+    if not args.json:
+        from pgshift.cli.backfill import print_backfills
+
+        print_backfills(api.backfill_progress(settings))
     return 0
 
 
