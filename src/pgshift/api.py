@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from pgshift.config import Settings
     from pgshift.runner import EventHandler, Outcome
     from pgshift.state.lock import LockHolder
+    from pgshift.verify import VerifyOptions, VerifyReport
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,7 @@ def down(
 
         with _locked(settings, on_lock_wait):
             plan = _read_plan(conn, settings, migrations)
-            selected = _select_down(plan, steps=steps, to=_parse_version(to),
-                                    everything=everything)
+            selected = _select_down(plan, steps=steps, to=_parse_version(to), everything=everything)
             runner = Runner(conn, settings, on_event)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
             outcomes = [runner.revert(m, entries.get(m.path)) for m in selected]
@@ -157,16 +157,24 @@ def baseline(settings: Settings, version: str) -> RunResult:
     with _session(settings) as conn, _locked(settings, None):
         history.install(conn, settings.schema)
         plan = _read_plan(conn, settings, migrations)
-        chosen = [i.migration for i in plan.items
-                  if i.migration is not None and i.migration.version is not None
-                  and i.migration.version <= target and i.state in ("pending", "out-of-order")]
+        chosen = [
+            i.migration
+            for i in plan.items
+            if i.migration is not None
+            and i.migration.version is not None
+            and i.migration.version <= target
+            and i.state in ("pending", "out-of-order")
+        ]
         if not any(m.version == target for m in migrations if m.version is not None):
             raise InputError(f"no migration with version {target}", hint="see 'pgshift status'")
         with conn.cursor() as cur:
             cur.execute("BEGIN")
             for migration in chosen:
-                cur.execute(history.upsert_sql(settings.schema, migration, "applied",
-                                               duration_sql="0", error="baseline"))
+                cur.execute(
+                    history.upsert_sql(
+                        settings.schema, migration, "applied", duration_sql="0", error="baseline"
+                    )
+                )
             cur.execute("COMMIT")
         return RunResult(_read_plan(conn, settings, migrations), selected=chosen)
 
@@ -198,8 +206,11 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
                 if item.entry is None:
                     continue
                 if item.state == "changed" and item.migration is not None:
-                    cur.execute(history.set_checksum_sql(settings.schema, item.entry.key,
-                                                         item.migration.checksum))
+                    cur.execute(
+                        history.set_checksum_sql(
+                            settings.schema, item.entry.key, item.migration.checksum
+                        )
+                    )
                     accepted.append(item.script)
                 elif item.state == "failed":
                     cur.execute(history.delete_sql(settings.schema, item.entry.key))
@@ -250,8 +261,9 @@ def _session(settings: Settings) -> Iterator[Connection]:
 
 
 @contextmanager
-def _locked(settings: Settings, on_wait: Callable[[LockHolder | None], None] | None
-            ) -> Iterator[None]:
+def _locked(
+    settings: Settings, on_wait: Callable[[LockHolder | None], None] | None
+) -> Iterator[None]:
     """pgshift's advisory lock, on a connection of its own that never opens a transaction."""
     from pgshift.db import connect
     from pgshift.state.lock import advisory_lock
@@ -276,8 +288,9 @@ def _parse_version(text: str | None) -> Version | None:
     try:
         return Version.parse(text.lstrip("Vv"))
     except ValueError:
-        raise InputError(f"not a version: '{text}'", hint="use the number from the file name, "
-                         "e.g. 003 or 1.2") from None
+        raise InputError(
+            f"not a version: '{text}'", hint="use the number from the file name, e.g. 003 or 1.2"
+        ) from None
 
 
 def _select_up(plan: Plan, target: Version | None) -> list[Migration]:
@@ -291,8 +304,9 @@ def _select_up(plan: Plan, target: Version | None) -> list[Migration]:
     return [m for m in pending if m.version is not None and m.version <= target]
 
 
-def _select_down(plan: Plan, *, steps: int | None, to: Version | None,
-                 everything: bool) -> list[Migration]:
+def _select_down(
+    plan: Plan, *, steps: int | None, to: Version | None, everything: bool
+) -> list[Migration]:
     applied = [i for i in plan.applied() if i.state in ("applied", "changed")]
     interrupted = [i for i in plan.interrupted() if i.entry and i.entry.status == "reverting"]
     applied = sorted([*applied, *interrupted], key=lambda i: Version.parse(i.version or "0"))
@@ -308,15 +322,21 @@ def _select_down(plan: Plan, *, steps: int | None, to: Version | None,
     chosen.reverse()
     for item in chosen:
         if item.migration is None:
-            raise DriftError(f"cannot roll back {item.script}: its file is missing",
-                             hint="restore the file from version control")
+            raise DriftError(
+                f"cannot roll back {item.script}: its file is missing",
+                hint="restore the file from version control",
+            )
         if item.migration.directives.irreversible:
-            raise IrreversibleError("is marked irreversible; it cannot be rolled back",
-                                    path=item.migration.path, migration=item.migration.label,
-                                    hint="write a new migration that undoes it instead")
+            raise IrreversibleError(
+                "is marked irreversible; it cannot be rolled back",
+                path=item.migration.path,
+                migration=item.migration.label,
+                hint="write a new migration that undoes it instead",
+            )
         if item.migration.down_sql is None:
-            raise IrreversibleError("has no down part", path=item.migration.path,
-                                    migration=item.migration.label)
+            raise IrreversibleError(
+                "has no down part", path=item.migration.path, migration=item.migration.label
+            )
     return [i.migration for i in chosen if i.migration is not None]
 
 
@@ -326,37 +346,46 @@ def _refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
             continue
         hints = {
             "changed": "an applied migration was edited: revert the edit, or accept it with "
-                       "'pgshift repair' after a careful look",
+            "'pgshift repair' after a careful look",
             "missing": "restore the file, or remove the row with 'pgshift repair --remove-missing'",
             "out-of-order": "rename it above the latest applied version, or pass --out-of-order",
         }
         path = item.migration.path if item.migration else None
-        raise DriftError(f"{item.state}: {item.detail}", hint=hints[item.state], path=path,
-                         migration=item.script)
+        raise DriftError(
+            f"{item.state}: {item.detail}", hint=hints[item.state], path=path, migration=item.script
+        )
     for item in plan.interrupted():
         if item.entry and item.entry.status == "reverting":
-            raise DriftError(f"{item.detail}", path=item.migration.path if item.migration else None,
-                             migration=item.script,
-                             hint="finish it with 'pgshift down' or clear it with 'pgshift repair'")
+            raise DriftError(
+                f"{item.detail}",
+                path=item.migration.path if item.migration else None,
+                migration=item.script,
+                hint="finish it with 'pgshift down' or clear it with 'pgshift repair'",
+            )
 
 
 def _check_runnable(selected: Sequence[Migration]) -> None:
     from pgshift.runner import body_statements
 
     for migration in selected:
-        if migration.kind == "versioned" and not migration.reversible and (
-            not migration.directives.irreversible
+        if (
+            migration.kind == "versioned"
+            and not migration.reversible
+            and (not migration.directives.irreversible)
         ):
             raise InputError(
-                "has no down part", path=migration.path, migration=migration.label,
+                "has no down part",
+                path=migration.path,
+                migration=migration.label,
                 hint="add a '-- pgshift:down' section or a U file, or mark it "
-                     "'-- pgshift:irreversible'",
+                "'-- pgshift:irreversible'",
             )
         body_statements(migration, "up")  # parses: syntax errors and misplaced CONCURRENTLY
 
 
-def _lint_gate(settings: Settings, conn: Connection, pending: Sequence[Migration],
-               prior: Sequence[Migration]) -> None:
+def _lint_gate(
+    settings: Settings, conn: Connection, pending: Sequence[Migration], prior: Sequence[Migration]
+) -> None:
     if not settings.lint or settings.unsafe:
         return
     try:
@@ -373,10 +402,31 @@ def _lint_gate(settings: Settings, conn: Connection, pending: Sequence[Migration
         first = report.errors[0]
         more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
         raise LintFailedError(
-            f"{first.rule}: {first.message}{more}", path=first.path, line=first.line,
+            f"{first.rule}: {first.message}{more}",
+            path=first.path,
+            line=first.line,
             hint="run 'pgshift lint' for details; fix it, suppress it with "
-                 "'-- pgshift:ignore RULE -- reason', or pass --unsafe",
+            "'-- pgshift:ignore RULE -- reason', or pass --unsafe",
         )
+
+
+# -- verify -------------------------------------------------------------------------------------
+
+
+def verify(
+    settings: Settings,
+    options: VerifyOptions | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> VerifyReport:
+    """Check every pending migration on a scratch database (never the target).
+
+    Round trip (down restores the schema, up is repeatable), lint, budget, and with queries
+    their compatibility and plans. Returns the report; ``report.ok`` says whether it passed.
+    """
+    from pgshift.verify import VerifyOptions, run_verify
+
+    return run_verify(settings, options or VerifyOptions(), progress)
 
 
 # -- backfill -----------------------------------------------------------------------------------
@@ -412,13 +462,26 @@ def backfill(
         with conn.cursor() as cur:
             cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (BACKFILL_LOCK, id))
             if not cur.fetchone()[0]:
-                raise LockBusyError(f"this backfill of {statement.qualified} is already running",
-                                    hint="see 'pgshift status' or 'pgshift ps'")
-        limits = Limits(settings.lock_timeout, min(settings.statement_timeout or 60.0, 60.0),
-                        settings.lock_retries)
-        return run_backfill(conn, settings.schema, statement, options or BackfillOptions(),
-                            id=id, resume=True, limits=limits, on_batch=on_batch,
-                            on_note=on_note)
+                raise LockBusyError(
+                    f"this backfill of {statement.qualified} is already running",
+                    hint="see 'pgshift status' or 'pgshift ps'",
+                )
+        limits = Limits(
+            settings.lock_timeout,
+            min(settings.statement_timeout or 60.0, 60.0),
+            settings.lock_retries,
+        )
+        return run_backfill(
+            conn,
+            settings.schema,
+            statement,
+            options or BackfillOptions(),
+            id=id,
+            resume=True,
+            limits=limits,
+            on_batch=on_batch,
+            on_note=on_note,
+        )
 
 
 BACKFILL_LOCK = 73482016  # advisory lock class of one-off backfills (with hashtext(id))
@@ -446,4 +509,5 @@ __all__ = [
     "status",
     "up",
     "validate",
+    "verify",
 ]

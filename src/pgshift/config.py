@@ -63,6 +63,8 @@ class Settings:
     lint_select: tuple[str, ...] = ()
     lint_ignore: tuple[str, ...] = ()
     placeholders: Mapping[str, str] = field(default_factory=dict)
+    flavor: str | None = None
+    targets: Mapping[str, Any] = field(default_factory=dict)
     config_path: Path | None = None
 
     def with_overrides(self, **values: Any) -> Settings:
@@ -75,7 +77,8 @@ _DURATIONS = {"lock_timeout", "statement_timeout", "timeout", "lock_wait"}
 _INTS = {"lock_retries", "lock_key", "pg_version"}
 _BOOLS = {"single_transaction", "lint", "unsafe"}
 _LISTS = {"lint_select", "lint_ignore"}
-_FILE_ONLY = {"placeholders"}
+_FILE_ONLY = {"placeholders", "targets"}
+PLACEHOLDER_ENV = "PGSHIFT_PLACEHOLDER_"
 _NOT_CONFIGURABLE = {"config_path"}
 
 
@@ -103,9 +106,15 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             if not isinstance(value, Mapping):
                 raise ValueError("placeholders must be a table of name = value")
             return {str(k): str(v) for k, v in value.items()}
+        if key == "targets":
+            if not isinstance(value, Mapping):
+                raise ValueError("targets must be a table (see docs/targets)")
+            return dict(value)
         return str(value)
     except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{key}: {exc}", path=source if source.endswith("toml") else None) from None
+        raise ConfigError(
+            f"{key}: {exc}", path=source if source.endswith("toml") else None
+        ) from None
 
 
 def find_config(start: Path) -> Path | None:
@@ -151,7 +160,9 @@ def _from_file(path: Path) -> dict[str, Any]:
                 values[target] = _coerce(target, subvalue, str(path))
             continue
         if key not in known:
-            raise ConfigError(f"unknown key '{raw_key}'", path=path, hint="see README: Configuration")
+            raise ConfigError(
+                f"unknown key '{raw_key}'", path=path, hint="see README: Configuration"
+            )
         values[key] = _coerce(key, value, str(path))
     if "dir" in values and not values["dir"].is_absolute():
         values["dir"] = path.parent / values["dir"]
@@ -164,11 +175,16 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         values["url"] = env["DATABASE_URL"]
     known = {f.name for f in fields(Settings)} - _NOT_CONFIGURABLE - _FILE_ONLY
     for name, value in env.items():
-        if not name.startswith("PGSHIFT_") or name in ("PGSHIFT_CONFIG",) or name.startswith(
-            "PGSHIFT_TEST_"
+        if (
+            not name.startswith("PGSHIFT_")
+            or name in ("PGSHIFT_CONFIG",)
+            or name.startswith("PGSHIFT_TEST_")
         ):
             continue
-        key = name[len("PGSHIFT_"):].lower()
+        if name.startswith(PLACEHOLDER_ENV) and len(name) > len(PLACEHOLDER_ENV):
+            values.setdefault("placeholders", {})[name[len(PLACEHOLDER_ENV) :].lower()] = value
+            continue
+        key = name[len("PGSHIFT_") :].lower()
         if key in known and value != "":
             values[key] = _coerce(key, value, name)
     return values
@@ -192,7 +208,10 @@ def load(
     if path is not None:
         values.update(_from_file(path))
         values["config_path"] = path
-    values.update(_from_env(env))
+    from_env = _from_env(env)
+    if "placeholders" in from_env:  # PGSHIFT_PLACEHOLDER_X adds to (or overrides) the file's
+        from_env["placeholders"] = {**values.get("placeholders", {}), **from_env["placeholders"]}
+    values.update(from_env)
     for key, value in overrides.items():
         if value is not None:
             values[key] = value if key in ("url", "dir") else _coerce(key, value, f"--{key}")

@@ -41,8 +41,10 @@ def run_demo(settings: Settings, *, keep: bool = False, out: TextIO = sys.stdout
         render.status(api.status(demo), as_json=False, out=out)
         if keep:
             out.write(f"\nKept: {url}\n")
-    out.write("\nDemo done: the throwaway database is gone. Next: 'pgshift create NAME', "
-              "'pgshift lint', 'pgshift up' against your own database (--url or PGSHIFT_URL).\n")
+    out.write(
+        "\nDemo done: the throwaway database is gone. Next: 'pgshift create NAME', "
+        "'pgshift lint', 'pgshift up' against your own database (--url or PGSHIFT_URL).\n"
+    )
     return 0
 
 
@@ -63,8 +65,10 @@ def _demo_database(settings: Settings, out: TextIO) -> Iterator[str]:
     out.write("Starting a throwaway PostgreSQL server ...\n")
     out.flush()
     with ThrowawayServer() as server:
-        out.write(f"PostgreSQL {server.version_num // 10000} running on port {server.port} "
-                  f"(binaries: {server.bindir})\n")
+        out.write(
+            f"PostgreSQL {server.version_num // 10000} running on port {server.port} "
+            f"(binaries: {server.bindir})\n"
+        )
         yield server.url
         out.write("\nStopping the throwaway server.\n")
 
@@ -88,7 +92,8 @@ def _scratch_database(settings: Settings, out: TextIO) -> Iterator[str]:
             yield make_dsn(**params)
         finally:
             with admin.cursor() as cur:
-                cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)))
+                cur.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
     finally:
         admin.close()

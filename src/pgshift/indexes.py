@@ -26,24 +26,33 @@ WHERE c.relname = %(name)s AND c.relkind IN ('i', 'I')
 """
 
 
-def prepare_index_build(cur: Any, statement: Statement, *, resuming: bool,
-                        notify: Callable[[str], None]) -> bool:
+def prepare_index_build(
+    cur: Any, statement: Statement, *, resuming: bool, notify: Callable[[str], None]
+) -> bool:
     """Get ready to run ``statement``; True when it must be skipped (already built)."""
     node = statement.node
     if type(node).__name__ != "IndexStmt" or not node.concurrent or not node.idxname:
         return False
     relation = node.relation
-    table = f'"{relation.schemaname}"."{relation.relname}"' if relation.schemaname else (
-        f'"{relation.relname}"')
+    table = (
+        f'"{relation.schemaname}"."{relation.relname}"'
+        if relation.schemaname
+        else (f'"{relation.relname}"')
+    )
     cur.execute(_LOOKUP, {"name": node.idxname, "schema": relation.schemaname, "table": table})
     row = cur.fetchone()
     if row is None:
         return False
     valid, schema, name = row
     if not valid:
-        notify(f"dropping INVALID index {schema}.{name} left by an interrupted build; rebuilding it")
-        cur.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}").format(
-            sql.Identifier(schema), sql.Identifier(name)))
+        notify(
+            f"dropping INVALID index {schema}.{name} left by an interrupted build; rebuilding it"
+        )
+        cur.execute(
+            sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}").format(
+                sql.Identifier(schema), sql.Identifier(name)
+            )
+        )
         return False
     if resuming:
         notify(f"index {schema}.{name} was built before the interruption; not building it again")

@@ -50,27 +50,34 @@ class Plan:
     def pending(self) -> list[Migration]:
         """What ``up`` runs: pending, failed and out-of-order versioned ones, then repeatables."""
         runnable = ("pending", "failed", "out-of-order")
-        return [i.migration for i in self.items
-                if i.state in runnable and i.migration is not None]
+        return [i.migration for i in self.items if i.state in runnable and i.migration is not None]
 
     def applied(self) -> list[PlanItem]:
         """Versioned migrations recorded as applied (changed ones included), oldest first."""
-        return [i for i in self.items
-                if i.entry is not None and i.entry.kind == "versioned"
-                and i.entry.status == "applied"]
+        return [
+            i
+            for i in self.items
+            if i.entry is not None and i.entry.kind == "versioned" and i.entry.status == "applied"
+        ]
 
     def drift(self) -> list[PlanItem]:
         return [i for i in self.items if i.state in DRIFT_STATES]
 
     def interrupted(self) -> list[PlanItem]:
-        return [i for i in self.items if i.entry is not None and i.entry.status in ("running",
-                                                                                   "reverting")]
+        return [
+            i
+            for i in self.items
+            if i.entry is not None and i.entry.status in ("running", "reverting")
+        ]
 
 
 def build_plan(migrations: Sequence[Migration], entries: Sequence[HistoryEntry]) -> Plan:
     by_key = {e.key: e for e in entries}
-    applied_versions = [Version.parse(e.version) for e in entries
-                        if e.kind == "versioned" and e.status == "applied" and e.version]
+    applied_versions = [
+        Version.parse(e.version)
+        for e in entries
+        if e.kind == "versioned" and e.status == "applied" and e.version
+    ]
     highest = max(applied_versions, default=None)
     items: list[PlanItem] = []
     seen: set[str] = set()
@@ -98,22 +105,31 @@ def _item(migration: Migration, entry: HistoryEntry | None, highest: Version | N
     if entry is None:
         assert migration.version is not None
         if highest is not None and migration.version < highest:
-            return PlanItem("out-of-order", migration, None,
-                            f"older than applied version {highest}")
+            return PlanItem(
+                "out-of-order", migration, None, f"older than applied version {highest}"
+            )
         return PlanItem("pending", migration, None)
     if entry.status == "failed":
         return PlanItem("failed", migration, entry, entry.error or "")
     if entry.status in ("running", "reverting"):
         what = "up" if entry.status == "running" else "down"
-        return PlanItem("failed", migration, entry,
-                        f"interrupted during {what} after {entry.statements_done} statement(s)")
+        return PlanItem(
+            "failed",
+            migration,
+            entry,
+            f"interrupted during {what} after {entry.statements_done} statement(s)",
+        )
     if entry.checksum != migration.checksum:
         return PlanItem("changed", migration, entry, "file changed since it was applied")
     return PlanItem("applied", migration, entry)
 
 
 def _order(item: PlanItem) -> tuple[int, tuple[int, ...], str]:
-    version = item.version
-    if version is None:
+    if item.migration is not None:
+        version = item.migration.version
+        if version is None:
+            return (1, (), item.script)
+        return (0, version.key, item.script)
+    if item.entry is None or item.entry.version is None:
         return (1, (), item.script)
-    return (0, Version.parse(version).key, item.script)
+    return (0, Version.parse(item.entry.version).key, item.script)

@@ -18,7 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -77,38 +77,65 @@ class _Limits:
         )
 
     def set_sql(self, scope: str) -> str:
-        return (f"SET {scope} lock_timeout = {max(1, int(self.lock_timeout * 1000))};"
-                f"SET {scope} statement_timeout = {max(1, int(self.statement_timeout * 1000))}")
+        return (
+            f"SET {scope} lock_timeout = {max(1, int(self.lock_timeout * 1000))};"
+            f"SET {scope} statement_timeout = {max(1, int(self.statement_timeout * 1000))}"
+        )
 
 
 class _Budget:
-    """Cancels the connection's running statement once the migration's budget is spent."""
+    """Cancels the connection's running statement once the migration's budget is spent.
 
-    def __init__(self, conn: Connection, seconds: float) -> None:
+    One watchdog thread per runner, re-armed for each migration: starting a thread per
+    migration would cost more than the migration itself for small ones.
+    """
+
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.deadline = float("inf")
+        self.expired = False
+        self._armed = False
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def start(self, seconds: float) -> None:
+        """A new budget of ``seconds`` from now (not yet watching: see ``armed``)."""
         self.deadline = time.monotonic() + seconds
         self.expired = False
-        self._timer: threading.Timer | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
     @contextmanager
     def armed(self) -> Iterator[None]:
-        self._timer = threading.Timer(max(0.0, self.remaining()), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        with self._wake:
+            self._armed = True
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._watch, daemon=True, name="pgshift-budget"
+                )
+                self._thread.start()
+            self._wake.notify()
         try:
             yield
         finally:
-            self._timer.cancel()
+            with self._wake:
+                self._armed = False
 
-    def _fire(self) -> None:
-        self.expired = True
-        try:
-            self.conn.cancel()
-        except psycopg2.Error:
-            pass
+    def _watch(self) -> None:
+        with self._wake:
+            while True:
+                if not self._armed:
+                    self._wake.wait()
+                    continue
+                left = self.deadline - time.monotonic()
+                if left > 0:
+                    self._wake.wait(left)
+                    continue
+                self.expired = True
+                self._armed = False
+                with suppress(psycopg2.Error):
+                    self.conn.cancel()
 
 
 def body_statements(migration: Migration, direction: Direction) -> list[Statement]:
@@ -121,19 +148,23 @@ def body_statements(migration: Migration, direction: Direction) -> list[Statemen
         source = migration.down_sql
         path = migration.down_path or migration.path
         first = migration.down_line
+    statements = split_statements(source, path, first_line=first)
     if migration.transactional:
-        check_transactional(source, path)
-    return split_statements(source, path, first_line=first)
+        check_transactional(statements)
+    return statements
 
 
 class Runner:
     """Runs migrations on one connection (autocommit; transactions are explicit)."""
 
-    def __init__(self, conn: Connection, settings: Settings,
-                 on_event: EventHandler | None = None) -> None:
+    def __init__(
+        self, conn: Connection, settings: Settings, on_event: EventHandler | None = None
+    ) -> None:
         self.conn = conn
         self.settings = settings
         self.on_event = on_event or (lambda *_: None)
+        self.budget = _Budget(conn)
+        self.pid = conn.get_backend_pid()  # in 'start' events: 'pgshift ps' and blocker watches
         conn.autocommit = True
         if conn.server_version >= 140000:
             # A killed runner's backend would otherwise run its statement to the end, holding
@@ -147,15 +178,16 @@ class Runner:
         statements = body_statements(migration, "up")
         if not migration.transactional:
             return self._run_steps(migration, statements, "up", entry)
-        record = history.upsert_sql(self.settings.schema, migration, "applied",
-                                    duration_sql=_DURATION_SQL)
+        record = self._record(migration, "applied", _DURATION_SQL)
         return self._run_in_transaction([(migration, statements, record)], "up")[0]
 
     def revert(self, migration: Migration, entry: history.HistoryEntry | None) -> Outcome:
         statements = body_statements(migration, "down")
         if not migration.transactional:
             return self._run_steps(migration, statements, "down", entry)
-        record = history.delete_sql(self.settings.schema, history.key_of(migration))
+        record = history.delete_sql(self.settings.schema, history.key_of(migration)).as_string(
+            self.conn
+        )
         return self._run_in_transaction([(migration, statements, record)], "down")[0]
 
     def apply_together(self, migrations: Sequence[Migration]) -> list[Outcome]:
@@ -163,47 +195,48 @@ class Runner:
         batch = []
         for migration in migrations:
             if not migration.transactional:
-                raise InputError("cannot run a no-transaction migration with --single-transaction",
-                                 path=migration.path, migration=migration.label)
-            record = history.upsert_sql(self.settings.schema, migration, "applied",
-                                        duration_sql=_DURATION_SQL)
+                raise InputError(
+                    "cannot run a no-transaction migration with --single-transaction",
+                    path=migration.path,
+                    migration=migration.label,
+                )
+            record = self._record(migration, "applied", _DURATION_SQL)
             batch.append((migration, body_statements(migration, "up"), record))
         return self._run_in_transaction(batch, "up") if batch else []
 
     # -- transactional ------------------------------------------------------------------------
 
     def _run_in_transaction(
-        self, batch: list[tuple[Migration, list[Statement], sql.Composed]], direction: Direction
+        self, batch: list[tuple[Migration, list[Statement], str]], direction: Direction
     ) -> list[Outcome]:
         first = batch[0][0]
         limits = _Limits.of(first, self.settings)
-        budget = _Budget(self.conn, limits.budget * len(batch))
+        budget = self.budget
+        budget.start(limits.budget * len(batch))
         attempt = 0
         while True:
             attempt += 1
             for migration, _, _ in batch:
-                self.on_event("start", migration, {"direction": direction, "attempt": attempt})
+                self.on_event(
+                    "start",
+                    migration,
+                    {"direction": direction, "attempt": attempt, "pid": self.pid},
+                )
             started = time.perf_counter()
             try:
                 with budget.armed(), self.conn.cursor() as cur:
-                    cur.execute("BEGIN;" + limits.set_sql("LOCAL"))
-                    outcomes = []
-                    for migration, statements, record in batch:
-                        t0 = time.perf_counter()
-                        for statement in statements:
-                            self._execute(cur, migration, statement)
-                        cur.execute(record)
-                        outcomes.append(Outcome(migration, direction,
-                                                (time.perf_counter() - t0) * 1000, attempt))
-                    cur.execute("COMMIT")
+                    outcomes = self._run_batch(cur, batch, direction, attempt, limits)
             except _StatementError as failure:
                 self._rollback()
                 exc = failure.cause
                 if isinstance(exc, psycopg2.errors.LockNotAvailable) and attempt <= limits.retries:
                     wait = self._backoff(attempt, budget)
                     if wait is not None:
-                        self.on_event("retry", failure.migration,
-                                      {"attempt": attempt, "wait": wait, "error": _first_line(exc)})
+                        self.on_event(
+                            "retry",
+                            failure.migration,
+                            {"attempt": attempt, "wait": wait, "error": _first_line(exc)},
+                        )
                         time.sleep(wait)
                         continue
                 error = self._wrap(failure, limits, budget, attempt)
@@ -215,15 +248,48 @@ class Runner:
                 raise
             total = (time.perf_counter() - started) * 1000
             for outcome in outcomes:
-                self.on_event("done", outcome.migration,
-                              {"direction": direction, "duration_ms": outcome.duration_ms,
-                               "total_ms": total})
+                self.on_event(
+                    "done",
+                    outcome.migration,
+                    {"direction": direction, "duration_ms": outcome.duration_ms, "total_ms": total},
+                )
             return outcomes
+
+    def _run_batch(
+        self,
+        cur: Any,
+        batch: list[tuple[Migration, list[Statement], str]],
+        direction: Direction,
+        attempt: int,
+        limits: _Limits,
+    ) -> list[Outcome]:
+        """One transaction: BEGIN rides with the first statement, COMMIT with the last row."""
+        prefix = (
+            "BEGIN;" + limits.set_sql("LOCAL") + ";" + self._tag(batch[0][0], direction, "LOCAL")
+        )
+        outcomes = []
+        for index, (migration, statements, record) in enumerate(batch):
+            t0 = time.perf_counter()
+            for statement in statements:
+                self._execute(cur, migration, statement, prefix)
+                prefix = ""
+            suffix = ";COMMIT" if index == len(batch) - 1 else ""
+            cur.execute(prefix + record + suffix)
+            prefix = ""
+            outcomes.append(
+                Outcome(migration, direction, (time.perf_counter() - t0) * 1000, attempt)
+            )
+        return outcomes
 
     # -- no-transaction -------------------------------------------------------------------------
 
-    def _run_steps(self, migration: Migration, statements: list[Statement], direction: Direction,
-                   entry: history.HistoryEntry | None) -> Outcome:
+    def _run_steps(
+        self,
+        migration: Migration,
+        statements: list[Statement],
+        direction: Direction,
+        entry: history.HistoryEntry | None,
+    ) -> Outcome:
         from pgshift.backfill.migration import marked_backfills, run_marked
 
         schema, key = self.settings.schema, history.key_of(migration)
@@ -231,52 +297,97 @@ class Runner:
         resume = entry.statements_done if entry is not None and entry.status == marker else 0
         resume = min(resume, len(statements))
         limits = _Limits.of(migration, self.settings)
-        budget = _Budget(self.conn, limits.budget)
-        self.on_event("start", migration, {"direction": direction, "attempt": 1,
-                                           "resume_at": resume})
+        budget = self.budget
+        budget.start(limits.budget)
+        self.on_event(
+            "start",
+            migration,
+            {"direction": direction, "attempt": 1, "resume_at": resume, "pid": self.pid},
+        )
         started = time.perf_counter()
         with self.conn.cursor() as cur:
-            cur.execute(history.upsert_sql(schema, migration, marker, duration_sql="NULL",
-                                           statements_done=resume))
+            cur.execute(
+                self._tag(migration, direction, "SESSION")
+                + history.upsert_sql(
+                    schema, migration, marker, duration_sql="NULL", statements_done=resume
+                ).as_string(self.conn)
+            )
             cur.execute(limits.set_sql("SESSION"))
             try:
                 backfills = marked_backfills(migration, direction, statements)
                 for index in range(resume, len(statements)):
                     if index in backfills:  # batched, each batch its own transaction
-                        run_marked(self.conn, schema, migration, direction, index,
-                                   statements[index], backfills[index],
-                                   lock_timeout=limits.lock_timeout,
-                                   statement_timeout=limits.statement_timeout,
-                                   retries=limits.retries, on_event=self.on_event,
-                                   resuming=index == resume and entry is not None
-                                   and entry.status == marker)
+                        run_marked(
+                            self.conn,
+                            schema,
+                            migration,
+                            direction,
+                            index,
+                            statements[index],
+                            backfills[index],
+                            lock_timeout=limits.lock_timeout,
+                            statement_timeout=limits.statement_timeout,
+                            retries=limits.retries,
+                            on_event=self.on_event,
+                            resuming=index == resume
+                            and entry is not None
+                            and entry.status == marker,
+                        )
                     else:
-                        self._run_step(cur, migration, statements[index], limits, budget,
-                                       resuming=index == resume and resume > 0)
+                        self._run_step(
+                            cur,
+                            migration,
+                            statements[index],
+                            limits,
+                            budget,
+                            resuming=index == resume
+                            and entry is not None
+                            and entry.status == marker,
+                        )
                     cur.execute(history.set_progress_sql(schema, key, index + 1))
                 duration = (time.perf_counter() - started) * 1000
                 if direction == "up":
-                    cur.execute(history.upsert_sql(schema, migration, "applied",
-                                                   duration_sql=f"{int(duration)}"))
+                    cur.execute(
+                        history.upsert_sql(
+                            schema, migration, "applied", duration_sql=f"{int(duration)}"
+                        )
+                    )
                 else:
                     cur.execute(history.delete_sql(schema, key))
             finally:
                 if not self.conn.closed:
-                    cur.execute("RESET lock_timeout; RESET statement_timeout")
-        self.on_event("done", migration, {"direction": direction, "duration_ms": duration,
-                                          "total_ms": duration})
+                    cur.execute(
+                        "RESET lock_timeout; RESET statement_timeout;RESET application_name"
+                    )
+        self.on_event(
+            "done",
+            migration,
+            {"direction": direction, "duration_ms": duration, "total_ms": duration},
+        )
         return Outcome(migration, direction, duration, 1)
 
-    def _run_step(self, cur: Any, migration: Migration, statement: Statement, limits: _Limits,
-                  budget: _Budget, *, resuming: bool) -> None:
+    def _run_step(
+        self,
+        cur: Any,
+        migration: Migration,
+        statement: Statement,
+        limits: _Limits,
+        budget: _Budget,
+        *,
+        resuming: bool,
+    ) -> None:
         from pgshift.indexes import prepare_index_build
 
         attempt = 0
         while True:
             attempt += 1
             # Each failed CONCURRENTLY attempt (a lock timeout too) leaves an INVALID index.
-            if prepare_index_build(cur, statement, resuming=resuming, notify=lambda msg: (
-                    self.on_event("note", migration, {"text": msg}))):
+            if prepare_index_build(
+                cur,
+                statement,
+                resuming=resuming,
+                notify=lambda msg: self.on_event("note", migration, {"text": msg}),
+            ):
                 return
             try:
                 with budget.armed():
@@ -287,19 +398,34 @@ class Runner:
                 if isinstance(exc, psycopg2.errors.LockNotAvailable) and attempt <= limits.retries:
                     wait = self._backoff(attempt, budget)
                     if wait is not None:
-                        self.on_event("retry", migration, {"attempt": attempt, "wait": wait,
-                                                           "error": _first_line(exc)})
+                        self.on_event(
+                            "retry",
+                            migration,
+                            {"attempt": attempt, "wait": wait, "error": _first_line(exc)},
+                        )
                         time.sleep(wait)
                         continue
                 raise self._wrap(failure, limits, budget, attempt) from exc
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _execute(self, cur: Any, migration: Migration, statement: Statement) -> None:
+    def _execute(
+        self, cur: Any, migration: Migration, statement: Statement, prefix: str = ""
+    ) -> None:
         try:
-            cur.execute(statement.text)
+            cur.execute(prefix + statement.text)
         except psycopg2.Error as exc:
-            raise _StatementError(exc, migration, statement) from exc
+            raise _StatementError(exc, migration, statement, len(prefix)) from exc
+
+    def _record(self, migration: Migration, status: history.RowStatus, duration_sql: str) -> str:
+        return history.record_sql(
+            self.conn, self.settings.schema, migration, status, duration_sql=duration_sql
+        )
+
+    def _tag(self, migration: Migration, direction: Direction, scope: str) -> str:
+        """``SET application_name`` to '<app> up V003__x.sql': 'pgshift ps' reads it."""
+        name = f"{self.settings.application_name} {direction} {migration.name}"
+        return f"SET {scope} application_name = {sql.Literal(name).as_string(self.conn)};"
 
     def _backoff(self, attempt: int, budget: _Budget) -> float | None:
         """Exponential backoff with full jitter; None when the budget has no room for it."""
@@ -320,42 +446,68 @@ class Runner:
             return
         try:
             with self.conn.cursor() as cur:
-                cur.execute(history.upsert_sql(self.settings.schema, migration, "failed",
-                                               duration_sql="NULL", error=str(error)[:2000]))
+                cur.execute(
+                    history.upsert_sql(
+                        self.settings.schema,
+                        migration,
+                        "failed",
+                        duration_sql="NULL",
+                        error=str(error)[:2000],
+                    )
+                )
         except psycopg2.Error:
             pass  # the failure itself is what we report; the row is best effort
 
-    def _wrap(self, failure: _StatementError, limits: _Limits, budget: _Budget,
-              attempt: int) -> MigrationFailedError:
+    def _wrap(
+        self, failure: _StatementError, limits: _Limits, budget: _Budget, attempt: int
+    ) -> MigrationFailedError:
         exc, migration, statement = failure.cause, failure.migration, failure.statement
         path = statement.path
-        line = statement.line + _position_line_offset(exc, statement)
-        where = {"path": path, "line": line, "migration": migration.label,
-                 "sqlstate": exc.pgcode, "statement": statement.text}
+        line = statement.line + _position_line_offset(exc, statement, failure.prefix_length)
+        where = {
+            "path": path,
+            "line": line,
+            "migration": migration.label,
+            "sqlstate": exc.pgcode,
+            "statement": statement.text,
+        }
         if isinstance(exc, psycopg2.errors.LockNotAvailable):
             return LockTimeoutError(
                 f"could not get a lock within lock_timeout {limits.lock_timeout:g}s "
                 f"after {attempt} attempt(s); rolled back",
                 hint="a long transaction holds a conflicting lock: find it with 'pgshift ps'",
-                **where)
+                **where,
+            )
         if isinstance(exc, psycopg2.errors.QueryCanceled):
             if budget.expired:
                 return MigrationTimeoutError(
-                    f"exceeded the migration's {limits.budget:g}s budget; cancelled and rolled back",
-                    hint="raise '-- pgshift:timeout' for this file or --timeout", **where)
+                    f"exceeded the migration's {limits.budget:g}s budget; "
+                    "cancelled and rolled back",
+                    hint="raise '-- pgshift:timeout' for this file or --timeout",
+                    **where,
+                )
             return MigrationTimeoutError(
                 f"statement cancelled ({_first_line(exc)}); rolled back",
-                hint="raise '-- pgshift:statement-timeout' or --statement-timeout", **where)
+                hint="raise '-- pgshift:statement-timeout' or --statement-timeout",
+                **where,
+            )
         suffix = "; rolled back" if migration.transactional else ""
         return MigrationFailedError(f"{_first_line(exc)} [{exc.pgcode}]{suffix}", **where)
 
 
 class _StatementError(Exception):
-    def __init__(self, cause: psycopg2.Error, migration: Migration, statement: Statement) -> None:
+    def __init__(
+        self,
+        cause: psycopg2.Error,
+        migration: Migration,
+        statement: Statement,
+        prefix_length: int = 0,
+    ) -> None:
         super().__init__(str(cause))
         self.cause = cause
         self.migration = migration
         self.statement = statement
+        self.prefix_length = prefix_length
 
 
 # now() is the transaction start: the row records how long the migration's transaction ran.
@@ -367,9 +519,8 @@ def _first_line(exc: BaseException) -> str:
     return primary or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def _position_line_offset(exc: psycopg2.Error, statement: Statement) -> int:
+def _position_line_offset(exc: psycopg2.Error, statement: Statement, prefix_length: int) -> int:
     position = getattr(exc.diag, "statement_position", None)
     if not position:
         return 0
-    return statement.text.count("\n", 0, max(0, int(position) - 1))
-
+    return statement.text.count("\n", 0, max(0, int(position) - 1 - prefix_length))

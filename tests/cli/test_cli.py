@@ -38,14 +38,23 @@ def test_dry_run_prints_the_plan_and_sql(cli, write_migration) -> None:
 @pytest.mark.parametrize(
     ("files", "code", "expected"),
     [
-        ({"V1__a.sql": "select 1;\n-- pgshift:down\nselect 1;",
-          "V01__b.sql": "select 1;\n-- pgshift:down\nselect 1;"}, 2, "duplicate version"),
+        (
+            {
+                "V1__a.sql": "select 1;\n-- pgshift:down\nselect 1;",
+                "V01__b.sql": "select 1;\n-- pgshift:down\nselect 1;",
+            },
+            2,
+            "duplicate version",
+        ),
         ({"V1-a.sql": "select 1;"}, 2, "V1-a.sql: file name does not match"),
         ({"V1__a.sql": b"\xff\xfe"}, 2, "V1__a.sql:1: not valid UTF-8"),
         ({"V1__a.sql": "-- pgshift:bogus\nselect 1;"}, 2, "V1__a.sql:1: unknown directive"),
         ({"V1__a.sql": "select 1;"}, 2, "V1__a.sql: has no down part"),
-        ({"V1__a.sql": "select 1;\nselect * from nope;\n-- pgshift:down\nselect 1;"}, 5,
-         'V1__a.sql:2: relation "nope" does not exist'),
+        (
+            {"V1__a.sql": "select 1;\nselect * from nope;\n-- pgshift:down\nselect 1;"},
+            5,
+            'V1__a.sql:2: relation "nope" does not exist',
+        ),
     ],
 )
 def test_bad_input_gives_one_line_naming_the_file_and_its_exit_code(
@@ -99,8 +108,17 @@ def test_the_password_never_appears_even_for_broken_urls(cli, write_migration, u
 
 def test_help_lists_every_core_command(cli) -> None:
     result = cli("--help")
-    for command in ("create", "up", "down", "redo", "status", "validate", "baseline", "repair",
-                    "demo"):
+    for command in (
+        "create",
+        "up",
+        "down",
+        "redo",
+        "status",
+        "validate",
+        "baseline",
+        "repair",
+        "demo",
+    ):
         assert command in result.stdout
 
 

@@ -30,7 +30,10 @@ def three(write_migration) -> None:
 def test_up_applies_pending_migrations_in_order_and_records_each(settings, three, query) -> None:
     result = api.up(settings)
     assert [o.migration.name for o in result.outcomes] == [
-        "V001__a.sql", "V002__b.sql", "V003__c.sql"]
+        "V001__a.sql",
+        "V002__b.sql",
+        "V003__c.sql",
+    ]
     assert tables(query) == {"a", "b", "c"}
     rows = query("SELECT version, status FROM pgshift.history ORDER BY key")
     assert rows == [("001", "applied"), ("002", "applied"), ("003", "applied")]
@@ -47,8 +50,11 @@ def test_failure_in_the_middle_migration_leaves_exactly_the_first_applied(
     settings, write_migration, query
 ) -> None:
     write_migration("V001__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
-    write_migration("V002__b.sql", "CREATE TABLE b (id int);\nINSERT INTO a VALUES (1);\n"
-                    "SELECT * FROM nope;", "DROP TABLE b;")
+    write_migration(
+        "V002__b.sql",
+        "CREATE TABLE b (id int);\nINSERT INTO a VALUES (1);\nSELECT * FROM nope;",
+        "DROP TABLE b;",
+    )
     write_migration("V003__c.sql", "CREATE TABLE c (id int);", "DROP TABLE c;")
     with pytest.raises(MigrationFailedError) as caught:
         api.up(settings)
@@ -57,8 +63,11 @@ def test_failure_in_the_middle_migration_leaves_exactly_the_first_applied(
     assert caught.value.sqlstate == "42P01"
     assert tables(query) == {"a"}
     assert query("SELECT count(*) FROM a") == [(0,)]
-    assert states(settings) == {"V001__a.sql": "applied", "V002__b.sql": "failed",
-                                "V003__c.sql": "pending"}
+    assert states(settings) == {
+        "V001__a.sql": "applied",
+        "V002__b.sql": "failed",
+        "V003__c.sql": "pending",
+    }
 
 
 def test_a_failed_migration_is_retried_by_the_next_up_once_fixed(
@@ -72,8 +81,9 @@ def test_a_failed_migration_is_retried_by_the_next_up_once_fixed(
     assert states(settings) == {"V001__a.sql": "applied"}
 
 
-def test_down_rolls_back_the_last_then_steps_then_to_then_all(settings, write_migration,
-                                                                query) -> None:
+def test_down_rolls_back_the_last_then_steps_then_to_then_all(
+    settings, write_migration, query
+) -> None:
     for n in range(1, 6):
         write_migration(f"V{n}__t{n}.sql", f"CREATE TABLE t{n} (id int);", f"DROP TABLE t{n};")
     api.up(settings)
@@ -94,7 +104,9 @@ def test_redo_rolls_back_and_reapplies_the_last(settings, three, query) -> None:
     query("INSERT INTO c VALUES (1)")
     result = api.redo(settings)
     assert [(o.migration.name, o.direction) for o in result.outcomes] == [
-        ("V003__c.sql", "down"), ("V003__c.sql", "up")]
+        ("V003__c.sql", "down"),
+        ("V003__c.sql", "up"),
+    ]
     assert query("SELECT count(*) FROM c") == [(0,)]
 
 
@@ -116,9 +128,12 @@ def test_status_reports_every_state(settings, write_migration, migrations_dir: P
     write_migration("V4__out_of_order.sql", "SELECT 4;", "SELECT 1;")
     write_migration("V6__pending.sql", "SELECT 6;", "SELECT 1;")
     assert states(settings) == {
-        "V1__applied.sql": "applied", "V2__changed.sql": "changed",
-        "V3__missing.sql": "missing", "V4__out_of_order.sql": "out-of-order",
-        "V5__applied_later.sql": "applied", "V6__pending.sql": "pending",
+        "V1__applied.sql": "applied",
+        "V2__changed.sql": "changed",
+        "V3__missing.sql": "missing",
+        "V4__out_of_order.sql": "out-of-order",
+        "V5__applied_later.sql": "applied",
+        "V6__pending.sql": "pending",
     }
     with pytest.raises(DriftError) as caught:
         api.validate(settings)
@@ -150,8 +165,11 @@ def test_repair_accepts_changed_checksums_and_clears_failures(settings, write_mi
 def test_baseline_marks_migrations_applied_without_running_them(settings, three, query) -> None:
     api.baseline(settings, "2")
     assert tables(query) == set()
-    assert states(settings) == {"V001__a.sql": "applied", "V002__b.sql": "applied",
-                                "V003__c.sql": "pending"}
+    assert states(settings) == {
+        "V001__a.sql": "applied",
+        "V002__b.sql": "applied",
+        "V003__c.sql": "pending",
+    }
     api.up(settings)
     assert tables(query) == {"c"}
 
@@ -174,8 +192,9 @@ def test_concurrently_in_a_transactional_file_is_refused_before_anything_runs(
     settings, write_migration, query
 ) -> None:
     write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
-    write_migration("V2__i.sql", "CREATE INDEX CONCURRENTLY i ON a (id);", "DROP INDEX i;",
-                    header="-- an index")
+    write_migration(
+        "V2__i.sql", "CREATE INDEX CONCURRENTLY i ON a (id);", "DROP INDEX i;", header="-- an index"
+    )
     with pytest.raises(InputError, match="cannot run inside a transaction block") as caught:
         api.up(settings)
     assert caught.value.line == 2
@@ -183,23 +202,32 @@ def test_concurrently_in_a_transactional_file_is_refused_before_anything_runs(
     assert tables(query) == set()
 
 
-def test_no_transaction_file_builds_an_index_concurrently(settings, write_migration,
-                                                           query) -> None:
+def test_no_transaction_file_builds_an_index_concurrently(settings, write_migration, query) -> None:
     write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
-    write_migration("V2__i.sql", "CREATE INDEX CONCURRENTLY i ON a (id);",
-                    "DROP INDEX CONCURRENTLY i;", header="-- pgshift:no-transaction")
+    write_migration(
+        "V2__i.sql",
+        "CREATE INDEX CONCURRENTLY i ON a (id);",
+        "DROP INDEX CONCURRENTLY i;",
+        header="-- pgshift:no-transaction",
+    )
     api.up(settings)
     assert query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'i'::regclass") == [(True,)]
     api.down(settings)
     assert query("SELECT to_regclass('i')") == [(None,)]
 
 
-def test_invalid_index_from_an_interrupted_build_is_rebuilt(settings, write_migration,
-                                                             query) -> None:
-    write_migration("V1__a.sql", "CREATE TABLE a (id int); INSERT INTO a VALUES (1), (1);",
-                    "DROP TABLE a;")
-    write_migration("V2__i.sql", "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON a (id);",
-                    "DROP INDEX CONCURRENTLY i;", header="-- pgshift:no-transaction")
+def test_invalid_index_from_an_interrupted_build_is_rebuilt(
+    settings, write_migration, query
+) -> None:
+    write_migration(
+        "V1__a.sql", "CREATE TABLE a (id int); INSERT INTO a VALUES (1), (1);", "DROP TABLE a;"
+    )
+    write_migration(
+        "V2__i.sql",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON a (id);",
+        "DROP INDEX CONCURRENTLY i;",
+        header="-- pgshift:no-transaction",
+    )
     with pytest.raises(MigrationFailedError, match="could not create unique index"):
         api.up(settings)
     assert query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'i'::regclass") == [(False,)]
@@ -209,8 +237,9 @@ def test_invalid_index_from_an_interrupted_build_is_rebuilt(settings, write_migr
     assert query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'i'::regclass") == [(True,)]
 
 
-def test_repeatable_migrations_rerun_when_their_checksum_changes(settings, write_migration,
-                                                                 query) -> None:
+def test_repeatable_migrations_rerun_when_their_checksum_changes(
+    settings, write_migration, query
+) -> None:
     write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
     write_migration("R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 1 AS x;")
     assert len(api.up(settings).outcomes) == 2
@@ -235,8 +264,9 @@ def test_syntax_error_is_reported_with_its_line_before_anything_runs(
     settings, write_migration, query
 ) -> None:
     write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
-    write_migration("V2__b.sql", "CREATE TABLE b (id int);\n\nCREAT TABLE c (id int);",
-                    "DROP TABLE b;")
+    write_migration(
+        "V2__b.sql", "CREATE TABLE b (id int);\n\nCREAT TABLE c (id int);", "DROP TABLE b;"
+    )
     with pytest.raises(InputError, match="syntax error") as caught:
         api.up(settings)
     assert caught.value.line == 3

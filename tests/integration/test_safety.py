@@ -44,7 +44,9 @@ def table_a(settings, write_migration) -> None:
 def test_lock_timeout_rolls_back_and_retries_until_the_lock_is_free(
     settings, write_migration, table_a, database_url, query
 ) -> None:
-    write_migration("V2__col.sql", "ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;")
+    write_migration(
+        "V2__col.sql", "ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;"
+    )
     holder = hold_lock(database_url, "SELECT * FROM a", 1.5)
     events: list[str] = []
     fast = dataclasses.replace(settings, lock_timeout=0.1, lock_retries=20)
@@ -53,13 +55,16 @@ def test_lock_timeout_rolls_back_and_retries_until_the_lock_is_free(
     assert result.outcomes[0].attempts > 1
     assert "retry" in events
     assert query("SELECT count(*) FROM information_schema.columns WHERE column_name = 'b'") == [
-        (1,)]
+        (1,)
+    ]
 
 
 def test_app_queries_do_not_queue_behind_a_waiting_migration(
     settings, write_migration, table_a, database_url
 ) -> None:
-    write_migration("V2__col.sql", "ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;")
+    write_migration(
+        "V2__col.sql", "ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;"
+    )
     holder = hold_lock(database_url, "SELECT * FROM a", 2.0)
     fast = dataclasses.replace(settings, lock_timeout=0.1, lock_retries=30)
     runner = threading.Thread(target=api.up, args=(fast,), daemon=True)
@@ -84,7 +89,9 @@ def test_app_queries_do_not_queue_behind_a_waiting_migration(
 def test_lock_timeout_gives_up_after_the_retries_and_leaves_nothing(
     settings, write_migration, table_a, database_url, query
 ) -> None:
-    write_migration("V2__col.sql", "ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;")
+    write_migration(
+        "V2__col.sql", "ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;"
+    )
     holder = hold_lock(database_url, "SELECT * FROM a", 3)
     fast = dataclasses.replace(settings, lock_timeout=0.05, lock_retries=2)
     with pytest.raises(LockTimeoutError) as caught:
@@ -93,13 +100,19 @@ def test_lock_timeout_gives_up_after_the_retries_and_leaves_nothing(
     assert caught.value.exit_code == 5
     assert "3 attempt(s)" in caught.value.message
     assert query("SELECT count(*) FROM information_schema.columns WHERE column_name = 'b'") == [
-        (0,)]
+        (0,)
+    ]
 
 
-def test_the_budget_cancels_a_slow_migration_and_rolls_it_back(settings, write_migration,
-                                                                query) -> None:
-    write_migration("V1__slow.sql", "CREATE TABLE s (id int);\nSELECT pg_sleep(30);",
-                    "DROP TABLE s;", header="-- pgshift:timeout 1s")
+def test_the_budget_cancels_a_slow_migration_and_rolls_it_back(
+    settings, write_migration, query
+) -> None:
+    write_migration(
+        "V1__slow.sql",
+        "CREATE TABLE s (id int);\nSELECT pg_sleep(30);",
+        "DROP TABLE s;",
+        header="-- pgshift:timeout 1s",
+    )
     started = time.monotonic()
     with pytest.raises(MigrationTimeoutError, match="budget") as caught:
         api.up(settings)
@@ -109,15 +122,17 @@ def test_the_budget_cancels_a_slow_migration_and_rolls_it_back(settings, write_m
 
 
 def test_statement_timeout_cancels_and_rolls_back(settings, write_migration, query) -> None:
-    write_migration("V1__slow.sql", "CREATE TABLE s (id int);\nSELECT pg_sleep(30);",
-                    "DROP TABLE s;")
+    write_migration(
+        "V1__slow.sql", "CREATE TABLE s (id int);\nSELECT pg_sleep(30);", "DROP TABLE s;"
+    )
     with pytest.raises(MigrationTimeoutError, match="statement"):
         api.up(dataclasses.replace(settings, statement_timeout=0.5))
     assert query("SELECT to_regclass('s')") == [(None,)]
 
 
-def test_a_second_runner_waits_then_names_the_lock_holder(settings, write_migration,
-                                                          database_url) -> None:
+def test_a_second_runner_waits_then_names_the_lock_holder(
+    settings, write_migration, database_url
+) -> None:
     write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
     conn = psycopg2.connect(database_url, application_name="other-runner")
     conn.autocommit = True
@@ -136,23 +151,39 @@ def test_ten_concurrent_runners_apply_each_migration_exactly_once(
     pgshift_env, write_migration, query
 ) -> None:
     for n in range(1, 6):
-        write_migration(f"V{n}__t{n}.sql",
-                        f"CREATE TABLE t{n} (id int); INSERT INTO counter VALUES ({n});"
-                        if n > 1 else "CREATE TABLE counter (n int);",
-                        f"DROP TABLE t{n};" if n > 1 else "DROP TABLE counter;")
-    procs = [subprocess.Popen([sys.executable, "-m", "pgshift", "up"], env=pgshift_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(10)]
+        write_migration(
+            f"V{n}__t{n}.sql",
+            f"CREATE TABLE t{n} (id int); INSERT INTO counter VALUES ({n});"
+            if n > 1
+            else "CREATE TABLE counter (n int);",
+            f"DROP TABLE t{n};" if n > 1 else "DROP TABLE counter;",
+        )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "pgshift", "up"],
+            env=pgshift_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(10)
+    ]
     codes = [p.wait(120) for p in procs]
     assert codes == [0] * 10, [p.stderr.read() for p in procs]
     assert query("SELECT n, count(*) FROM counter GROUP BY n ORDER BY n") == [
-        (n, 1) for n in range(2, 6)]
+        (n, 1) for n in range(2, 6)
+    ]
     assert query("SELECT count(*) FROM pgshift.history") == [(5,)]
 
 
 def start_up(env: dict[str, str], *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pgshift", "up", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pgshift", "up", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for(query, statement: str, timeout: float = 15) -> None:
@@ -176,7 +207,9 @@ def test_sigkill_inside_a_transactional_migration_leaves_it_unapplied_and_up_fin
     wait_for(query, SLEEPING)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
-    wait_for(query, "SELECT count(*) = 0 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%%'")
+    wait_for(
+        query, "SELECT count(*) = 0 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%%'"
+    )
     assert query("SELECT to_regclass('b')") == [(None,)]
     plan = {i.script: i.state for i in api.status(settings).items}
     assert plan == {"V1__a.sql": "applied", "V2__b.sql": "pending"}
@@ -189,32 +222,40 @@ def test_sigkill_inside_a_no_transaction_migration_is_shown_and_resumed(
     cli, pgshift_env, write_migration, query, settings
 ) -> None:
     write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
-    write_migration("V2__steps.sql",
-                    "CREATE INDEX CONCURRENTLY i1 ON a (id);\nSELECT pg_sleep(60);\n"
-                    "CREATE INDEX CONCURRENTLY i2 ON a (id);",
-                    "DROP INDEX CONCURRENTLY i2;\nDROP INDEX CONCURRENTLY i1;",
-                    header="-- pgshift:no-transaction")
+    write_migration(
+        "V2__steps.sql",
+        "CREATE INDEX CONCURRENTLY i1 ON a (id);\nSELECT pg_sleep(60);\n"
+        "CREATE INDEX CONCURRENTLY i2 ON a (id);",
+        "DROP INDEX CONCURRENTLY i2;\nDROP INDEX CONCURRENTLY i1;",
+        header="-- pgshift:no-transaction",
+    )
     proc = start_up(pgshift_env)
     wait_for(query, SLEEPING)
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     item = {i.script: i for i in api.status(settings).items}["V2__steps.sql"]
     assert item.state == "failed" and "interrupted during up after 1" in item.detail
-    write_migration("V2__steps.sql",
-                    "CREATE INDEX CONCURRENTLY i1 ON a (id);\nSELECT pg_sleep(0);\n"
-                    "CREATE INDEX CONCURRENTLY i2 ON a (id);",
-                    "DROP INDEX CONCURRENTLY i2;\nDROP INDEX CONCURRENTLY i1;",
-                    header="-- pgshift:no-transaction")
+    write_migration(
+        "V2__steps.sql",
+        "CREATE INDEX CONCURRENTLY i1 ON a (id);\nSELECT pg_sleep(0);\n"
+        "CREATE INDEX CONCURRENTLY i2 ON a (id);",
+        "DROP INDEX CONCURRENTLY i2;\nDROP INDEX CONCURRENTLY i1;",
+        header="-- pgshift:no-transaction",
+    )
     result = cli("up")
     assert result.returncode == 0, result.stderr
-    assert query("SELECT count(*) FROM pg_index WHERE indrelid = 'a'::regclass "
-                 "AND indisvalid") == [(2,)]
+    assert query("SELECT count(*) FROM pg_index WHERE indrelid = 'a'::regclass AND indisvalid") == [
+        (2,)
+    ]
     assert {i.script: i.state for i in api.status(settings).items} == {
-        "V1__a.sql": "applied", "V2__steps.sql": "applied"}
+        "V1__a.sql": "applied",
+        "V2__steps.sql": "applied",
+    }
 
 
-def test_sigterm_cancels_the_running_statement_and_exits_143(pgshift_env, write_migration,
-                                                            query) -> None:
+def test_sigterm_cancels_the_running_statement_and_exits_143(
+    pgshift_env, write_migration, query
+) -> None:
     write_migration("V1__a.sql", "CREATE TABLE a (id int);\nSELECT pg_sleep(60);", "DROP TABLE a;")
     proc = start_up(pgshift_env)
     wait_for(query, SLEEPING)
@@ -225,4 +266,3 @@ def test_sigterm_cancels_the_running_statement_and_exits_143(pgshift_env, write_
     assert "interrupted by SIGTERM" in proc.stderr.read()
     assert query("SELECT to_regclass('a')") == [(None,)]
     assert query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
-

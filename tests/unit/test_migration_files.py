@@ -40,7 +40,9 @@ def test_discovery_orders_versioned_then_repeatable_and_reads_descriptions(tmp_p
 
 
 def test_in_file_down_part_keeps_file_line_numbers() -> None:
-    parsed = parse_text("create table a (id int);\n\n-- pgshift:down\ndrop table a;\n", Path("V1__a.sql"))
+    parsed = parse_text(
+        "create table a (id int);\n\n-- pgshift:down\ndrop table a;\n", Path("V1__a.sql")
+    )
     assert parsed.up_sql.startswith("create table a")
     assert parsed.down_sql is not None and parsed.down_sql.strip() == "drop table a;"
     assert parsed.down_line == 4
@@ -55,13 +57,18 @@ def test_undo_file_is_the_down_part(tmp_path: Path) -> None:
 
 
 def test_directives_at_the_top_set_transaction_and_timeouts() -> None:
-    text = ("-- pgshift:no-transaction\n-- pgshift:lock-timeout 3s\n"
-            "-- pgshift:statement-timeout 10m\n-- pgshift:timeout 1h\n-- pgshift:lock-retries 3\n"
-            "create index concurrently i on t (c);\n")
+    text = (
+        "-- pgshift:no-transaction\n-- pgshift:lock-timeout 3s\n"
+        "-- pgshift:statement-timeout 10m\n-- pgshift:timeout 1h\n-- pgshift:lock-retries 3\n"
+        "create index concurrently i on t (c);\n"
+    )
     directives = parse_text(text, Path("V1__i.sql")).directives
     assert not directives.transactional
     assert (directives.lock_timeout, directives.statement_timeout, directives.timeout) == (
-        3.0, 600.0, 3600.0)
+        3.0,
+        600.0,
+        3600.0,
+    )
     assert directives.lock_retries == 3
 
 
@@ -91,8 +98,10 @@ def test_bad_directives_are_errors_with_their_line(text: str, message: str, line
         ({"U2__a.sql": "select 1;"}, "has no V2 migration"),
         ({"V1__a.sql": b"select '\xff';"}, "not valid UTF-8"),
         ({"V1__a.sql": "select 1;\n-- pgshift:down\nselect 2;", "U1__a.sql": "x"}, "both"),
-        ({"V1__a.sql": "-- pgshift:irreversible\nselect 1;\n-- pgshift:down\nselect 2;"},
-         "irreversible but has a down"),
+        (
+            {"V1__a.sql": "-- pgshift:irreversible\nselect 1;\n-- pgshift:down\nselect 2;"},
+            "irreversible but has a down",
+        ),
     ],
 )
 def test_bad_files_are_refused_naming_the_file(tmp_path: Path, files: dict, message: str) -> None:

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     def add(name: str, handler: Any, help: str, aliases: tuple[str, ...] = ()) -> Any:
-        parser = subparsers.add_parser(name, parents=[parent], help=help, description=help,
-                                       aliases=list(aliases))
+        parser = subparsers.add_parser(
+            name, parents=[parent], help=help, description=help, aliases=list(aliases)
+        )
         parser.set_defaults(handler=handler)
         return parser
 
@@ -29,11 +30,19 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     p = add("up", up, "apply pending migrations")
     p.add_argument("--to", metavar="V", help="stop after version V")
     p.add_argument("--dry-run", action="store_true", help="print the plan and SQL; change nothing")
-    p.add_argument("--single-transaction", action="store_true", default=None,
-                   help="run all pending transactional migrations in one transaction")
+    p.add_argument(
+        "--single-transaction",
+        action="store_true",
+        default=None,
+        help="run all pending transactional migrations in one transaction",
+    )
     p.add_argument("--out-of-order", action="store_true", help="apply older pending versions")
-    p.add_argument("--unsafe", action="store_true", default=None,
-                   help="apply despite lint findings at error severity")
+    p.add_argument(
+        "--unsafe",
+        action="store_true",
+        default=None,
+        help="apply despite lint findings at error severity",
+    )
     p.set_defaults(setting_flags=("single_transaction", "unsafe"))
 
     p = add("down", down, "roll back migrations (default: the last one)")
@@ -55,8 +64,11 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     p.add_argument("--version", required=True, metavar="V")
 
     p = add("repair", repair, "accept changed checksums and clear failed entries")
-    p.add_argument("--remove-missing", action="store_true",
-                   help="also forget applied migrations whose file is gone")
+    p.add_argument(
+        "--remove-missing",
+        action="store_true",
+        help="also forget applied migrations whose file is gone",
+    )
 
     p = add("demo", demo, "apply the example migrations on a throwaway PostgreSQL")
     p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
@@ -77,8 +89,10 @@ class _Progress:
             self.out.flush()
             self.open_line = True
         elif kind == "retry":
-            self.out.write(f"\n  lock timeout ({info['error']}); retry {info['attempt']} "
-                           f"in {info['wait']:.1f}s ... ")
+            self.out.write(
+                f"\n  lock timeout ({info['error']}); retry {info['attempt']} "
+                f"in {info['wait']:.1f}s ... "
+            )
             self.out.flush()
         elif kind == "note":
             self.out.write(f"\n  {info['text']} ... ")
@@ -113,8 +127,14 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
     progress = _Progress()
     started = time.perf_counter()
     try:
-        result = api.up(settings, to=args.to, dry_run=args.dry_run, out_of_order=args.out_of_order,
-                        on_event=progress, on_lock_wait=_lock_wait_notice)
+        result = api.up(
+            settings,
+            to=args.to,
+            dry_run=args.dry_run,
+            out_of_order=args.out_of_order,
+            on_event=progress,
+            on_lock_wait=_lock_wait_notice,
+        )
     except BaseException:
         progress.fail()
         raise
@@ -122,8 +142,11 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
         render.dry_run(result.selected, "up")
     elif not result.outcomes:
         head = result.plan.applied()
-        print(f"Nothing to apply: database is up to date (at {head[-1].version})." if head
-              else "Nothing to apply.")
+        print(
+            f"Nothing to apply: database is up to date (at {head[-1].version})."
+            if head
+            else "Nothing to apply."
+        )
     else:
         elapsed = render.duration_text((time.perf_counter() - started) * 1000)
         print(f"Applied {len(result.outcomes)} migration(s) in {elapsed}.")
@@ -135,8 +158,15 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
 
     progress = _Progress()
     try:
-        result = api.down(settings, steps=args.steps, to=args.to, everything=args.all,
-                          dry_run=args.dry_run, on_event=progress, on_lock_wait=_lock_wait_notice)
+        result = api.down(
+            settings,
+            steps=args.steps,
+            to=args.to,
+            everything=args.all,
+            dry_run=args.dry_run,
+            on_event=progress,
+            on_lock_wait=_lock_wait_notice,
+        )
     except BaseException:
         progress.fail()
         raise
@@ -181,8 +211,11 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
     except DriftError:
         if args.json:
             plan = api.status(settings)
-            json.dump({"ok": False, "drift": [render.plan_item_json(i) for i in plan.drift()]},
-                      sys.stdout, indent=2)
+            json.dump(
+                {"ok": False, "drift": [render.plan_item_json(i) for i in plan.drift()]},
+                sys.stdout,
+                indent=2,
+            )
             print()
         raise
     if args.json:
@@ -197,8 +230,10 @@ def baseline(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
 
     result = api.baseline(settings, args.version)
-    print(f"Baselined {len(result.selected)} migration(s) up to {args.version} "
-          "(recorded as applied, not run).")
+    print(
+        f"Baselined {len(result.selected)} migration(s) up to {args.version} "
+        "(recorded as applied, not run)."
+    )
     return 0
 
 

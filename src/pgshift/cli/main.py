@@ -21,10 +21,19 @@ from pgshift.errors import PgshiftError
 COMMAND_MODULES = (
     "pgshift.cli.commands",
     "pgshift.cli.backfill",
+    "pgshift.cli.verify",
 )
 
-SETTING_FLAGS = ("url", "dir", "schema", "lock_timeout", "lock_retries", "statement_timeout",
-                 "timeout", "lock_wait")
+SETTING_FLAGS = (
+    "url",
+    "dir",
+    "schema",
+    "lock_timeout",
+    "lock_retries",
+    "statement_timeout",
+    "timeout",
+    "lock_wait",
+)
 
 
 def global_options() -> argparse.ArgumentParser:
@@ -33,8 +42,11 @@ def global_options() -> argparse.ArgumentParser:
     group = parent.add_argument_group("global options")
     group.add_argument("--url", help="database URL (else PGSHIFT_URL, DATABASE_URL, PG* variables)")
     group.add_argument("--dir", type=Path, help="migrations directory (default: migrations)")
-    group.add_argument("--config", type=Path, help="config file (default: nearest pgshift.toml "
-                       "or [tool.pgshift] in pyproject.toml)")
+    group.add_argument(
+        "--config",
+        type=Path,
+        help="config file (default: nearest pgshift.toml or [tool.pgshift] in pyproject.toml)",
+    )
     group.add_argument("--schema", help="pgshift's own schema (default: pgshift)")
     group.add_argument("--lock-timeout", help="lock_timeout per statement (default 500ms)")
     group.add_argument("--lock-retries", help="retries after a lock timeout (default 10)")
@@ -52,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[parent],
         description="Zero-downtime PostgreSQL schema migrations.",
         epilog="Exit codes: 0 ok, 1 lint/check failed, 2 bad input or config, 3 drift, "
-               "4 lock busy, 5 migration failed (rolled back), 70 internal error.",
+        "4 lock busy, 5 migration failed (rolled back), 70 internal error.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
@@ -61,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _settings(args: argparse.Namespace):  # noqa: ANN202 - Settings, imported lazily
+def _settings(args: argparse.Namespace):  # -> Settings (imported lazily)
     from pgshift import config
 
     flags = {name: getattr(args, name, None) for name in SETTING_FLAGS}
@@ -109,8 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         name = signal.Signals(_signal_received[0]).name
-        _print_error(f"interrupted by {name}: the running transaction was rolled back; "
-                     "'pgshift status' shows where it stopped", args)
+        _print_error(
+            f"interrupted by {name}: the running transaction was rolled back; "
+            "'pgshift status' shows where it stopped",
+            args,
+        )
         return 128 + int(_signal_received[0])
     except BrokenPipeError:
         return 0
@@ -118,8 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "debug", False):
             _print_traceback(args)
         first = (str(exc).strip().splitlines() or [""])[0]
-        _print_error(f"internal error: {type(exc).__name__}: {first} (run with --debug for the "
-                     "traceback, and please report it)", args)
+        _print_error(
+            f"internal error: {type(exc).__name__}: {first} (run with --debug for the "
+            "traceback, and please report it)",
+            args,
+        )
         return 70
 
 

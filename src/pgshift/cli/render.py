@@ -52,8 +52,15 @@ def plan_item_json(item: PlanItem) -> dict[str, Any]:
 
 def status(plan: Plan, *, as_json: bool, out: TextIO = sys.stdout) -> None:
     if as_json:
-        json.dump({"migrations": [plan_item_json(i) for i in plan.items],
-                   "pending": len(plan.pending()), "drift": len(plan.drift())}, out, indent=2)
+        json.dump(
+            {
+                "migrations": [plan_item_json(i) for i in plan.items],
+                "pending": len(plan.pending()),
+                "drift": len(plan.drift()),
+            },
+            out,
+            indent=2,
+        )
         out.write("\n")
         return
     if not plan.items:
@@ -65,10 +72,14 @@ def status(plan: Plan, *, as_json: bool, out: TextIO = sys.stdout) -> None:
         state = STATE_LABELS[item.state]
         if item.detail and item.state != "applied":
             state = f"{state} ({item.detail})"
-        applied = entry.applied_at.strftime("%Y-%m-%d %H:%M:%S") if (
-            entry and entry.status == "applied") else "-"
-        duration = duration_text(entry.duration_ms) if entry and entry.duration_ms is not None \
+        applied = (
+            entry.applied_at.strftime("%Y-%m-%d %H:%M:%S")
+            if (entry and entry.status == "applied")
             else "-"
+        )
+        duration = (
+            duration_text(entry.duration_ms) if entry and entry.duration_ms is not None else "-"
+        )
         rows.append([item.version or "R", item.description, applied, duration, state])
     table(rows, ["Version", "Description", "Applied at", "Duration", "State"], out)
     pending, drift = len(plan.pending()), len(plan.drift())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import total_ordering
+from functools import lru_cache, total_ordering
 from pathlib import Path
 from typing import Literal
 
@@ -21,20 +21,22 @@ class Version:
 
     text: str
     parts: tuple[int, ...]
+    key: tuple[int, ...] = field(default=(), compare=False)
 
     @classmethod
     def parse(cls, text: str) -> Version:
+        return _parse_version(cls, text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Version:
         pieces = text.replace("_", ".").split(".")
         if not text or not all(p.isdigit() for p in pieces):
             raise ValueError(f"not a version: {text!r}")
-        return cls(text, tuple(int(p) for p in pieces))
-
-    @property
-    def key(self) -> tuple[int, ...]:
-        parts = list(self.parts)
-        while len(parts) > 1 and parts[-1] == 0:
-            parts.pop()
-        return tuple(parts)
+        parts = tuple(int(p) for p in pieces)
+        key = parts
+        while len(key) > 1 and key[-1] == 0:
+            key = key[:-1]
+        return cls(text, parts, key)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Version) and self.key == other.key
@@ -47,6 +49,11 @@ class Version:
 
     def __str__(self) -> str:
         return self.text
+
+
+@lru_cache(maxsize=8192)
+def _parse_version(cls: type[Version], text: str) -> Version:
+    return cls._parse(text)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ error, never silently ignored. ``backfill [option=value ...]`` marks an UPDATE t
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,8 +21,15 @@ from pgshift.migrations.model import Directives
 
 PREFIX = "-- pgshift:"
 FILE_DIRECTIVES = frozenset(
-    {"no-transaction", "irreversible", "lock-timeout", "statement-timeout", "timeout",
-     "lock-retries", "phase"}
+    {
+        "no-transaction",
+        "irreversible",
+        "lock-timeout",
+        "statement-timeout",
+        "timeout",
+        "lock-retries",
+        "phase",
+    }
 )
 STATEMENT_DIRECTIVES = frozenset({"ignore", "backfill"})
 DOWN = "down"
@@ -59,38 +67,30 @@ def checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_DIRECTIVE = re.compile(r"^[ \t]*-- pgshift:(.*)$", re.M)
+
+
 def parse_text(text: str, path: Path) -> ParsedFile:
-    """Read the directives and split the up part from the down part (after ``-- pgshift:down``)."""
+    """Read the directives and split the up part from the down part (after ``-- pgshift:down``).
+
+    Only ``-- pgshift:`` comment lines are looked at (found with one C-level scan), so a
+    file without directives costs next to nothing: ``status`` reads thousands of them.
+    """
     directives = Directives()
-    in_header = True
     down_at: int | None = None
-    backfill_at: int | None = None
-    lines = text.split("\n")
-    for number, line in enumerate(lines, start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if not stripped.startswith("--"):
-            in_header = False
-            continue
-        if not stripped.startswith(PREFIX):
-            continue
-        name, _, argument = stripped[len(PREFIX):].strip().partition(" ")
+    down_offset = 0
+    for match in _DIRECTIVE.finditer(text):
+        number = text.count("\n", 0, match.start()) + 1
+        name, _, argument = match[1].strip().partition(" ")
         argument = argument.strip()
         if name == DOWN:
             if down_at is not None:
                 raise InputError("a second '-- pgshift:down' line", path=path, line=number)
-            down_at = number
-            in_header = False
+            down_at, down_offset = number, match.end()
         elif name in STATEMENT_DIRECTIVES:
-            in_header = False
-            if name == "backfill":
-                from pgshift.backfill.options import check_directive
-
-                check_directive(argument, path, number)
-                backfill_at = backfill_at or number
+            continue
         elif name in FILE_DIRECTIVES:
-            if not in_header or down_at is not None:
+            if down_at is not None or not _only_comments(text[: match.start()]):
                 raise InputError(
                     f"directive '{name}' must be at the top of the file, before any statement",
                     path=path,
@@ -100,20 +100,21 @@ def parse_text(text: str, path: Path) -> ParsedFile:
         else:
             known = ", ".join(sorted(FILE_DIRECTIVES | STATEMENT_DIRECTIVES | {DOWN}))
             raise InputError(
-                f"unknown directive '-- pgshift:{name}'", hint=f"known: {known}", path=path,
+                f"unknown directive '-- pgshift:{name}'",
+                hint=f"known: {known}",
+                path=path,
                 line=number,
             )
-    if backfill_at is not None and directives.transactional:
-        raise InputError(
-            "a backfill commits batch by batch, outside any migration transaction",
-            hint="add '-- pgshift:no-transaction' at the top of the file "
-                 "(see docs/zero-downtime.md)",
-            path=path, line=backfill_at)
     if down_at is None:
         return ParsedFile(text, None, 1, directives)
-    up = "\n".join(lines[: down_at - 1]) + "\n"
-    down = "\n".join(lines[down_at:])
+    line_start = text.rfind("\n", 0, down_offset) + 1
+    up = text[:line_start]
+    down = text[down_offset + 1 :] if down_offset < len(text) else ""
     return ParsedFile(up, down, down_at + 1, directives)
+
+
+def _only_comments(head: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("--") for line in head.split("\n"))
 
 
 def _apply(directives: Directives, name: str, argument: str, path: Path, line: int) -> Directives:

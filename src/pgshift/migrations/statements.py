@@ -1,13 +1,18 @@
 """Statements of a migration, found with PostgreSQL's own parser (pglast, imported lazily).
 
-Used before anything runs: to split a ``no-transaction`` file into the statements it runs one
-by one, and to refuse a transactional file holding statements PostgreSQL cannot run inside a
-transaction block (``CREATE INDEX CONCURRENTLY`` and friends) or transaction control of its own.
+Splitting uses the parser without building Python syntax trees (a few microseconds a file), so
+applying a thousand migrations costs little; a statement's tree is built only when asked for
+(``Statement.node``), e.g. to recognise ``CREATE INDEX CONCURRENTLY``.
+
+Used before anything runs: to split a file into the statements run one by one (so an error
+names its line), and to refuse a transactional file holding statements PostgreSQL cannot run
+inside a transaction block, or transaction control of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,42 +21,68 @@ from pgshift.errors import InputError
 
 @dataclass(frozen=True)
 class Statement:
-    """One top-level statement: its text, character offset and 1-based line in the file."""
+    """One top-level statement: its text, 1-based line in its file, that file, and the
+    character offset of ``text`` in the source it was split from."""
 
     text: str
-    offset: int
     line: int
-    node: Any
     path: Path
+    offset: int = 0
+
+    @cached_property
+    def node(self) -> Any:
+        """The statement's pglast syntax tree (parsed on first use)."""
+        from pglast import parser
+
+        return parser.parse_sql(self.text)[0].stmt
 
 
 def line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+def _skip_comments(text: str, pos: int) -> int:
+    """The offset of the first token at or after ``pos`` (past blanks and comments)."""
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if text.startswith("--", pos):
+            end = text.find("\n", pos)
+            pos = len(text) if end < 0 else end + 1
+        elif text.startswith("/*", pos):
+            end = text.find("*/", pos + 2)
+            pos = len(text) if end < 0 else end + 2
+        else:
+            return pos
+
+
 def split_statements(sql: str, path: Path, *, first_line: int = 1) -> list[Statement]:
-    """Parse ``sql`` (whose line 1 is ``first_line`` of ``path``) into statements."""
+    """Split ``sql`` (whose line 1 is ``first_line`` of ``path``) into its statements.
+
+    Raises InputError with the line of a syntax error, as PostgreSQL's parser reports it.
+    """
     from pglast import parser
 
     try:
-        raw = parser.parse_sql(sql)
+        pieces = parser.split(sql, with_parser=True)
     except parser.ParseError as exc:
         position = exc.args[1] if len(exc.args) > 1 else 0
         raise InputError(
-            f"syntax error: {exc.args[0]}", path=path, line=first_line - 1 + line_at(sql, position),
+            f"syntax error: {exc.args[0]}", path=path, line=first_line - 1 + line_at(sql, position)
         ) from None
     statements = []
-    for item in raw:
-        start = item.stmt_location
-        end = start + item.stmt_len if item.stmt_len else len(sql)
-        text = sql[start:end].strip()
-        if not text:
-            continue
-        # stmt_location points at leading whitespace/comments too; report the statement's own line.
-        lead = len(sql[start:end]) - len(sql[start:end].lstrip())
-        statements.append(Statement(text, start + lead, first_line - 1 + line_at(sql, start + lead),
-                                    item.stmt, path))
+    cursor = 0
+    for piece in pieces:
+        found = sql.find(piece, cursor)
+        start = found if found >= 0 else cursor
+        cursor = start + len(piece)
+        token = _skip_comments(sql, start)
+        statements.append(Statement(piece, first_line - 1 + line_at(sql, token), path, start))
     return statements
+
+
+_NO_TRANSACTION_WORDS = ("concurrently", "vacuum", "database", "system", "tablespace")
+_TRANSACTION_WORDS = ("begin", "commit", "rollback", "start", "end", "abort", "prepare")
 
 
 def needs_no_transaction(node: Any) -> str | None:
@@ -68,47 +99,48 @@ def needs_no_transaction(node: Any) -> str | None:
             definition = getattr(cmd, "def_", None)
             if type(definition).__name__ == "PartitionCmd" and definition.concurrent:
                 return "DETACH PARTITION CONCURRENTLY"
-    simple = {
+    if kind == "VacuumStmt" and not node.is_vacuumcmd:
+        return None  # ANALYZE runs fine in a transaction
+    return {
         "VacuumStmt": "VACUUM",
         "CreatedbStmt": "CREATE DATABASE",
         "DropdbStmt": "DROP DATABASE",
         "AlterSystemStmt": "ALTER SYSTEM",
         "CreateTableSpaceStmt": "CREATE TABLESPACE",
         "DropTableSpaceStmt": "DROP TABLESPACE",
-    }
-    if kind == "VacuumStmt" and not node.is_vacuumcmd:
-        return None  # ANALYZE runs fine in a transaction
-    return simple.get(kind)
+    }.get(kind)
 
 
 def is_transaction_control(node: Any) -> bool:
-    return type(node).__name__ == "TransactionStmt"
+    """BEGIN/COMMIT/ROLLBACK and the like (savepoints are fine inside our transaction)."""
+    return type(node).__name__ == "TransactionStmt" and node.kind.name not in (
+        "TRANS_STMT_SAVEPOINT",
+        "TRANS_STMT_RELEASE",
+        "TRANS_STMT_ROLLBACK_TO",
+    )
 
 
-def check_transactional(sql: str, path: Path) -> None:
+def check_transactional(statements: list[Statement]) -> None:
     """Refuse, before anything runs, a transactional file PostgreSQL would fail half-way."""
-    lowered = sql.lower()
-    # Cheap pre-filter: most files have none of these words and need no parse at all.
-    if not any(word in lowered for word in ("concurrently", "vacuum", "database", "system",
-                                            "tablespace", "begin", "commit", "rollback",
-                                            "start", "end", "abort", "savepoint", "prepare")):
-        return
-    for statement in split_statements(sql, path):
+    for statement in statements:
+        lowered = statement.text.lower()
+        # Cheap pre-filter: most statements contain none of these words and need no tree.
+        suspicious = any(w in lowered for w in _NO_TRANSACTION_WORDS + _TRANSACTION_WORDS)
+        if not suspicious:
+            continue
         reason = needs_no_transaction(statement.node)
         if reason:
             raise InputError(
                 f"{reason} cannot run inside a transaction block",
                 hint="put it in its own migration with '-- pgshift:no-transaction' at the top",
-                path=path,
+                path=statement.path,
                 line=statement.line,
             )
-        if is_transaction_control(statement.node) and statement.node.kind.name not in (
-            "TRANS_STMT_SAVEPOINT", "TRANS_STMT_RELEASE", "TRANS_STMT_ROLLBACK_TO",
-        ):
+        if is_transaction_control(statement.node):
             raise InputError(
                 "transaction control (BEGIN/COMMIT/ROLLBACK) inside a migration",
                 hint="pgshift runs each migration in its own transaction; remove it, or use "
                 "'-- pgshift:no-transaction'",
-                path=path,
+                path=statement.path,
                 line=statement.line,
             )

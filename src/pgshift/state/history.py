@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 2
 RowStatus = Literal["applied", "failed", "running", "reverting"]
 
-_COLUMNS = ("key, version, description, kind, script, checksum, status, transactional, "
-            "statements_done, applied_by, applied_at, duration_ms, error")
+_COLUMNS = (
+    "key, version, description, kind, script, checksum, status, transactional, "
+    "statements_done, applied_by, applied_at, duration_ms, error"
+)
 
 # Each step upgrades the tables from the version before it; the meta row records the last step.
 _UPGRADES: tuple[str, ...] = (
@@ -134,16 +136,21 @@ def install(conn: Connection, schema: str) -> None:
                 cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
                 current = 0
             else:
-                cur.execute(sql.SQL("SELECT value FROM {} WHERE key = 'schema_version'").format(
-                    table(schema, "meta")))
+                cur.execute(
+                    sql.SQL("SELECT value FROM {} WHERE key = 'schema_version'").format(
+                        table(schema, "meta")
+                    )
+                )
                 row = cur.fetchone()
                 current = int(row[0]) if row else 0
             for step in range(current, SCHEMA_VERSION):
                 cur.execute(sql.SQL(_UPGRADES[step]).format(schema=ident))
             if current < SCHEMA_VERSION:
                 cur.execute(
-                    sql.SQL("INSERT INTO {} VALUES ('schema_version', %s) ON CONFLICT (key) "
-                            "DO UPDATE SET value = excluded.value").format(table(schema, "meta")),
+                    sql.SQL(
+                        "INSERT INTO {} VALUES ('schema_version', %s) ON CONFLICT (key) "
+                        "DO UPDATE SET value = excluded.value"
+                    ).format(table(schema, "meta")),
                     (str(SCHEMA_VERSION),),
                 )
         conn.commit()
@@ -154,26 +161,35 @@ def install(conn: Connection, schema: str) -> None:
         conn.autocommit = autocommit
 
 
-def upsert_sql(schema: str, migration: Migration, status: RowStatus, *, duration_sql: str,
-               error: str | None = None, statements_done: int = 0) -> sql.Composed:
+def upsert_sql(
+    schema: str,
+    migration: Migration,
+    status: RowStatus,
+    *,
+    duration_sql: str,
+    error: str | None = None,
+    statements_done: int = 0,
+) -> sql.Composed:
     """One INSERT … ON CONFLICT statement recording ``migration`` with ``status``.
 
     ``duration_sql`` is an SQL expression for the duration in ms, so the row can be written in
     the same round trip as the migration itself.
     """
-    values = sql.SQL(", ").join([
-        sql.Literal(key_of(migration)),
-        sql.Literal(str(migration.version) if migration.version is not None else None),
-        sql.Literal(migration.description),
-        sql.Literal(migration.kind),
-        sql.Literal(migration.name),
-        sql.Literal(migration.checksum),
-        sql.Literal(status),
-        sql.Literal(migration.transactional),
-        sql.Literal(statements_done),
-        sql.SQL(duration_sql),
-        sql.Literal(error),
-    ])
+    values = sql.SQL(", ").join(
+        [
+            sql.Literal(key_of(migration)),
+            sql.Literal(str(migration.version) if migration.version is not None else None),
+            sql.Literal(migration.description),
+            sql.Literal(migration.kind),
+            sql.Literal(migration.name),
+            sql.Literal(migration.checksum),
+            sql.Literal(status),
+            sql.Literal(migration.transactional),
+            sql.Literal(statements_done),
+            sql.SQL(duration_sql),
+            sql.Literal(error),
+        ]
+    )
     return sql.SQL(
         "INSERT INTO {t} AS h (key, version, description, kind, script, checksum, status, "
         "transactional, statements_done, duration_ms, error) VALUES ({v}) "
@@ -192,9 +208,54 @@ def delete_sql(schema: str, key: str) -> sql.Composed:
 
 def set_progress_sql(schema: str, key: str, statements_done: int) -> sql.Composed:
     return sql.SQL("UPDATE {} SET statements_done = {} WHERE key = {}").format(
-        table(schema), sql.Literal(statements_done), sql.Literal(key))
+        table(schema), sql.Literal(statements_done), sql.Literal(key)
+    )
 
 
 def set_checksum_sql(schema: str, key: str, checksum: str) -> sql.Composed:
     return sql.SQL("UPDATE {} SET checksum = {} WHERE key = {}").format(
-        table(schema), sql.Literal(checksum), sql.Literal(key))
+        table(schema), sql.Literal(checksum), sql.Literal(key)
+    )
+
+
+_RECORD = (
+    "INSERT INTO {table} AS h (key, version, description, kind, script, checksum, status, "
+    "transactional, statements_done, duration_ms, error) "
+    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, {duration}, %s) "
+    "ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
+    "description = excluded.description, script = excluded.script, "
+    "checksum = excluded.checksum, status = excluded.status, "
+    "transactional = excluded.transactional, statements_done = excluded.statements_done, "
+    "applied_by = current_user, applied_at = now(), duration_ms = excluded.duration_ms, "
+    "error = excluded.error"
+)
+
+
+def record_sql(
+    conn: Connection,
+    schema: str,
+    migration: Migration,
+    status: RowStatus,
+    *,
+    duration_sql: str,
+    error: str | None = None,
+    statements_done: int = 0,
+) -> str:
+    """``upsert_sql`` as a ready string, quoted by libpq in C: the hot path of ``up``."""
+    template = _RECORD.format(table=table(schema).as_string(conn), duration=duration_sql)
+    params = (
+        key_of(migration),
+        str(migration.version) if migration.version is not None else None,
+        migration.description,
+        migration.kind,
+        migration.name,
+        migration.checksum,
+        status,
+        migration.transactional,
+        statements_done,
+        error,
+    )
+    from psycopg2.extensions import encodings
+
+    with conn.cursor() as cur:
+        return cur.mogrify(template, params).decode(encodings[conn.encoding])

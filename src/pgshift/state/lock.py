@@ -6,6 +6,7 @@ exactly as long as the runner's session: a killed runner's lock goes with its co
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -89,14 +90,14 @@ def advisory_lock(
             who = current.describe() if current else "another session"
             raise LockBusyError(
                 f"another pgshift runner holds the migration lock: {who}",
-                hint=f"waited {wait:g}s; retry later, raise --lock-wait, or inspect with 'pgshift ps'",
+                hint=f"waited {wait:g}s; retry later, raise --lock-wait, "
+                "or inspect with 'pgshift ps'",
             )
         time.sleep(POLL_SECONDS)
     try:
         yield
     finally:
+        # If the connection died, the server released the lock with it.
         if not conn.closed:
-            try:
+            with contextlib.suppress(Exception):
                 release(conn, key)
-            except Exception:  # the connection died: the server released the lock with it
-                pass

