@@ -79,6 +79,7 @@ def parse_text(text: str, path: Path) -> ParsedFile:
     directives = Directives()
     down_at: int | None = None
     down_offset = 0
+    backfill_at: int | None = None
     for match in _DIRECTIVE.finditer(text):
         number = text.count("\n", 0, match.start()) + 1
         name, _, argument = match[1].strip().partition(" ")
@@ -88,7 +89,11 @@ def parse_text(text: str, path: Path) -> ParsedFile:
                 raise InputError("a second '-- pgshift:down' line", path=path, line=number)
             down_at, down_offset = number, match.end()
         elif name in STATEMENT_DIRECTIVES:
-            continue
+            if name == "backfill":
+                from pgshift.backfill.options import check_directive
+
+                check_directive(argument, path, number)
+                backfill_at = backfill_at or number
         elif name in FILE_DIRECTIVES:
             if down_at is not None or not _only_comments(text[: match.start()]):
                 raise InputError(
@@ -105,6 +110,12 @@ def parse_text(text: str, path: Path) -> ParsedFile:
                 path=path,
                 line=number,
             )
+    if backfill_at is not None and directives.transactional:
+        raise InputError(
+            "a backfill commits batch by batch, outside any migration transaction",
+            hint="add '-- pgshift:no-transaction' at the top of the file "
+                 "(see docs/zero-downtime.md)",
+            path=path, line=backfill_at)
     if down_at is None:
         return ParsedFile(text, None, 1, directives)
     line_start = text.rfind("\n", 0, down_offset) + 1
