@@ -1,0 +1,107 @@
+"""``pgshift verify``: round trip, lint, budget, compatibility and plans on a scratch database."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from pgshift.config import Settings
+    from pgshift.verify.report import VerifyReport
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    text = ("check every pending migration on a scratch database: down restores the schema, up "
+            "is repeatable, lint is clean, each fits its budget, queries keep working")
+    p = subparsers.add_parser("verify", parents=[parent], help=text, description=text)
+    p.set_defaults(handler=verify)
+    p.add_argument("--embedded", action="store_true",
+                   help="create the scratch database on a throwaway PostgreSQL, not the "
+                        "configured server")
+    p.add_argument("--from", dest="source_url", metavar="URL",
+                   help="start from a schema-only copy of this database (pg_dump -s) instead "
+                        "of replaying the applied migrations")
+    p.add_argument("--queries", type=Path, metavar="FILE",
+                   help="the application's SQL statements ($1-style parameters allowed): each "
+                        "must keep preparing and running across every migration")
+    p.add_argument("--queries-from-stats", metavar="URL",
+                   help="take the top statements from pg_stat_statements of this database")
+    p.add_argument("--with-data", nargs="?", const="", default=None, metavar="SCRIPT",
+                   help="load sample data (this SQL script, or generated rows) and compare the "
+                        "queries' EXPLAIN plans before and after each migration")
+    p.add_argument("--rows", type=int, default=10_000, metavar="N",
+                   help="generated rows per table for --with-data (default 10000)")
+    p.add_argument("--cost-threshold", type=_fraction, default=0.5, metavar="PCT",
+                   help="flag a query whose estimated cost grows more than this (default 50%%)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a percentage: '{text}' (e.g. 50%)") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("the threshold cannot be negative")
+    return value
+
+
+def verify(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+    from pgshift.errors import CheckFailedError
+    from pgshift.verify import VerifyOptions
+
+    options = VerifyOptions(
+        embedded=args.embedded, source_url=args.source_url, queries_file=args.queries,
+        queries_from_stats=args.queries_from_stats, with_data=args.with_data is not None,
+        data_script=Path(args.with_data) if args.with_data else None, rows=args.rows,
+        cost_threshold=args.cost_threshold,
+    )
+    progress = None if args.json else _progress
+    report = api.verify(settings, options, progress=progress)
+    if args.json:
+        json.dump(report.as_json(), sys.stdout, indent=2)
+        print()
+    else:
+        render_report(report)
+    if not report.ok:
+        raise CheckFailedError(report.summary(),
+                               hint="fix the migrations above; the target was not touched")
+    return 0
+
+
+def _progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def render_report(report: VerifyReport, out: TextIO = sys.stdout) -> None:
+    """Each pending migration with its durations, then its findings and their details."""
+    from pgshift.cli.render import duration_text
+
+    out.write(f"Scratch database: {report.scratch}\n")
+    if report.replayed:
+        out.write(f"Replayed {len(report.replayed)} applied migration(s) "
+                  f"(up to {report.replayed[-1]}).\n")
+    if not report.migrations:
+        out.write("Nothing to verify: no pending migrations.\n")
+    for check in report.migrations:
+        timing = []
+        if check.up_ms is not None:
+            timing.append(f"up {duration_text(check.up_ms)}")
+        if check.down_ms is not None:
+            timing.append(f"down {duration_text(check.down_ms)}")
+        timing.append(f"budget {check.budget_s:g}s")
+        state = "ok" if check.ok else "FAILED"
+        out.write(f"  {check.label:>8}  {check.description}  [{', '.join(timing)}]  {state}\n")
+        for finding in check.findings:
+            out.write(f"            {finding.kind}: {finding.message}\n")
+            for line in finding.detail:
+                out.write(f"              {line}\n")
+    for note in report.notes:
+        out.write(f"note: {note}\n")
+    if report.queries:
+        out.write(f"Checked {report.queries} application query(ies) against each migration.\n")
+    out.write(("OK: " if report.ok else "") + report.summary() + "\n")

@@ -1,0 +1,10 @@
+"""``pgshift verify``: prove migrations reversible, compatible and fast on a scratch database.
+
+``run_verify(settings, VerifyOptions(...))`` returns a ``VerifyReport``; it never touches the
+target beyond reading its history (or dumping its schema with ``--from``).
+"""
+
+from pgshift.verify.report import Finding, MigrationCheck, VerifyReport
+from pgshift.verify.session import VerifyOptions, run_verify
+
+__all__ = ["Finding", "MigrationCheck", "VerifyOptions", "VerifyReport", "run_verify"]

@@ -1,0 +1,94 @@
+"""The application's queries verify checks: from a file, or the top of ``pg_stat_statements``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pgshift.errors import DatabaseConnectionError, InputError
+
+_DML = ("select", "insert", "update", "delete", "with", "values", "table")
+
+
+@dataclass(frozen=True)
+class Query:
+    """One application statement, possibly with ``$1``-style parameters."""
+
+    text: str
+    source: str  # where it came from: "queries.sql:12" or "pg_stat_statements #3"
+
+    def short(self, width: int = 80) -> str:
+        text = " ".join(self.text.split())
+        return text if len(text) <= width else text[: width - 3] + "..."
+
+    def describe(self) -> str:
+        return f"{self.source}: {self.short()}"
+
+
+def read_queries(path: Path) -> list[Query]:
+    """Every statement of ``path``, split with PostgreSQL's own parser."""
+    from pgshift.migrations.statements import split_statements
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read the queries file: {exc.strerror}", path=path) from None
+    except UnicodeDecodeError:
+        raise InputError("the queries file is not valid UTF-8", path=path) from None
+    return [Query(s.text.rstrip(";").strip(), f"{path.name}:{s.line}")
+            for s in split_statements(text, path)]
+
+
+def queries_from_stats(url: str, *, limit: int = 50) -> list[Query]:
+    """The ``limit`` statements of ``url``'s database with the most total execution time.
+
+    Only plain DML (the application's queries) is kept; constants are already ``$n`` there.
+    """
+    import psycopg2
+
+    from pgshift.db import redact
+
+    try:
+        conn = psycopg2.connect(url, application_name="pgshift verify")
+    except psycopg2.Error as exc:
+        raise DatabaseConnectionError(
+            f"--queries-from-stats: cannot connect: {redact(str(exc).strip(), url)}") from None
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                        "ON n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'")
+            row = cur.fetchone()
+            if row is None:
+                raise InputError(
+                    "--queries-from-stats: pg_stat_statements is not installed in that database",
+                    hint="CREATE EXTENSION pg_stat_statements (it needs "
+                         "shared_preload_libraries = 'pg_stat_statements'), or use --queries FILE")
+            total = "total_exec_time" if conn.server_version >= 130000 else "total_time"
+            cur.execute(_stats_sql(row[0], total), (limit * 4,))
+            texts = [r[0] for r in cur.fetchall()]
+    except psycopg2.Error as exc:
+        raise InputError(f"--queries-from-stats: {exc.pgerror or exc}".strip()) from None
+    finally:
+        conn.close()
+    picked = [t for t in texts if _is_application_query(t)][:limit]
+    return [Query(text.strip().rstrip(";"), f"pg_stat_statements #{i}")
+            for i, text in enumerate(picked, start=1)]
+
+
+def _stats_sql(schema: str, total_column: str) -> object:
+    from psycopg2 import sql
+
+    return sql.SQL(
+        "SELECT s.query FROM {schema}.pg_stat_statements s "
+        "JOIN pg_database d ON d.oid = s.dbid AND d.datname = current_database() "
+        "WHERE s.query IS NOT NULL ORDER BY s.{total} DESC LIMIT %s"
+    ).format(schema=sql.Identifier(schema), total=sql.Identifier(total_column))
+
+
+def _is_application_query(text: str) -> bool:
+    lowered = " ".join(text.lower().split())
+    if not lowered.startswith(_DML):
+        return False
+    # Monitoring, catalog and pgshift's own bookkeeping are not the application's.
+    return not any(word in lowered for word in ("pg_stat_", "pg_catalog.", "information_schema",
+                                                "pgshift.", " pg_"))

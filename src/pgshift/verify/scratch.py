@@ -1,0 +1,215 @@
+"""Scratch databases for verify: created on the configured server (or a throwaway one), dropped.
+
+Verify never touches the target. ``ScratchDatabase`` creates ``pgshift_verify_<random>`` on the
+target's server (``CREATE DATABASE`` needs the CREATEDB privilege) or, with ``embedded``, on a
+``ThrowawayServer`` of the target's major version when one is installed. ``copy_schema`` fills
+it with a schema-only copy of another database (``pg_dump -s``, plus the rows of pgshift's own
+history so the copy knows its version).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from psycopg2 import sql
+
+from pgshift.errors import DatabaseConnectionError, InputError
+
+if TYPE_CHECKING:
+    from pgshift.config import Settings
+    from pgshift.server import ThrowawayServer
+
+PREFIX = "pgshift_verify_"
+
+
+def url_with_dbname(url: str, dbname: str) -> str:
+    """``url`` (a URL, a ``key=value`` DSN or empty for the ``PG*`` variables) for ``dbname``."""
+    if re.match(r"^postgres(ql)?://", url):
+        from urllib.parse import quote, urlsplit, urlunsplit
+
+        return urlunsplit(urlsplit(url)._replace(path="/" + quote(dbname, safe="")))
+    from psycopg2.extensions import make_dsn
+
+    return str(make_dsn(url or None, dbname=dbname))
+
+
+class ScratchDatabase:
+    """``with ScratchDatabase(settings, embedded=...) as scratch:`` -> ``scratch.url``."""
+
+    def __init__(self, settings: Settings, *, embedded: bool = False,
+                 prefer_major: int | None = None) -> None:
+        self.settings = settings
+        self.embedded = embedded
+        self.prefer_major = prefer_major
+        self.name = f"{PREFIX}{uuid.uuid4().hex[:10]}"
+        self.server: ThrowawayServer | None = None
+        self._admin_url = ""
+        self._created = False
+
+    @property
+    def url(self) -> str:
+        return url_with_dbname(self._admin_url, self.name)
+
+    def describe(self) -> str:
+        from pgshift.db import describe
+
+        where = "a throwaway server" if self.embedded else describe(self._admin_url)
+        return f"{self.name} on {where}"
+
+    def __enter__(self) -> ScratchDatabase:
+        try:
+            if self.embedded:
+                self.server = _start_server(self.prefer_major)
+                self._admin_url = self.server.url
+            else:
+                self._admin_url = self.settings.url or ""
+            self._create()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            if self._created and self.server is None:
+                drop_database(self.settings, self._admin_url, self.name)
+        finally:
+            self._created = False
+            if self.server is not None:
+                self.server.close()  # the database goes with the server
+                self.server = None
+
+    def _create(self) -> None:
+        from pgshift.db import connect
+
+        conn = connect(self.settings, url=self._admin_url,
+                       application_name=f"{self.settings.application_name} verify")
+        import psycopg2.errors
+
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        except psycopg2.errors.InsufficientPrivilege as exc:
+            raise DatabaseConnectionError(
+                f"cannot create a scratch database: {exc.diag.message_primary}",
+                hint="grant CREATEDB to this role, or pass --embedded to verify on a "
+                     "throwaway server") from None
+        finally:
+            conn.close()
+        self._created = True
+
+
+def drop_database(settings: Settings, admin_url: str, name: str) -> None:
+    """Drop ``name``, ending the sessions still connected to it."""
+    from pgshift.db import connect
+
+    conn = connect(settings, url=admin_url,
+                   application_name=f"{settings.application_name} verify")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            force = sql.SQL(" WITH (FORCE)") if conn.server_version >= 130000 else sql.SQL("")
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)) + force)
+    finally:
+        conn.close()
+
+
+def _start_server(prefer_major: int | None) -> ThrowawayServer:
+    from pgshift.server import ServerError, ThrowawayServer
+
+    try:
+        server = ThrowawayServer(prefer_major=prefer_major)
+    except ServerError:
+        if prefer_major is None:
+            raise
+        server = ThrowawayServer()  # another major is better than no verify at all
+    server.start()
+    return server
+
+
+# -- schema-only copy ---------------------------------------------------------------------------
+
+
+def copy_schema(source_url: str, target_url: str, *, history_schema: str,
+                privileges: bool) -> None:
+    """Copy ``source_url``'s schema (and pgshift's history rows) into ``target_url``.
+
+    Uses ``pg_dump`` from the source server's own bin directory when it is installed, else the
+    one on PATH. Owners are dropped (the copy belongs to whoever runs verify); grants too when
+    ``privileges`` is false (a throwaway server has none of the target's roles).
+    """
+    import psycopg2
+
+    from pgshift.db import redact
+
+    try:
+        source = psycopg2.connect(source_url)
+    except psycopg2.Error as exc:
+        raise DatabaseConnectionError(
+            f"--from: cannot connect: {redact(str(exc).strip(), source_url)}") from None
+    major = source.server_version // 10000
+    source.close()
+    pg_dump = _pg_dump(major)
+    flags = ["--no-owner", *(() if privileges else ("--no-privileges", "--no-acl"))]
+    schema_sql = _dump(pg_dump, source_url, "--schema-only", *flags)
+    rows_sql = _dump(pg_dump, source_url, "--data-only", "--inserts", "--no-owner",
+                     f"--schema={history_schema}")
+    target = psycopg2.connect(target_url)
+    target.autocommit = True
+    try:
+        with target.cursor() as cur:
+            for text in (schema_sql, rows_sql):
+                if text.strip():
+                    cur.execute(_without_meta_commands(text))
+    except psycopg2.Error as exc:
+        raise InputError(f"--from: cannot restore the schema copy: {exc.pgerror or exc}",
+                         hint="the scratch server may lack an extension or role of the "
+                              "source") from None
+    finally:
+        target.close()
+
+
+def _pg_dump(major: int) -> Path:
+    from pgshift.server import ServerError, find_bindir
+
+    try:
+        candidate = find_bindir(major) / "pg_dump"
+        if candidate.exists():
+            return candidate
+    except ServerError:
+        pass
+    found = shutil.which("pg_dump")
+    if found is None:
+        raise InputError("--from needs pg_dump, and none was found",
+                         hint=f"install the PostgreSQL {major} client (postgresql-client-{major})")
+    return Path(found)
+
+
+def _dump(pg_dump: Path, url: str, *args: str) -> str:
+    from pgshift.db import redact
+
+    try:
+        proc = subprocess.run([str(pg_dump), *args, "--dbname", url], capture_output=True,
+                              text=True, timeout=600, check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise InputError(f"--from: cannot run {pg_dump.name}: {exc}") from None
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise InputError(f"--from: pg_dump failed: {redact(last, url)}")
+    return proc.stdout
+
+
+def _without_meta_commands(text: str) -> str:
+    r"""The dump without psql's backslash commands (``\restrict`` in recent pg_dump)."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith("\\"))

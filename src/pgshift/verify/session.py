@@ -1,0 +1,303 @@
+"""One verify run: scratch database, replay, then every pending migration's checks.
+
+For each pending migration, on the scratch database: snapshot, up (timed against its budget),
+snapshot, down, snapshot (must equal the first), up again, snapshot (must equal the second).
+Around the first up, the application's queries are prepared before and checked after
+(``compat``), with their plans compared when there is sample data. Pending migrations are
+linted first. Up and down run through the real ``Runner``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pgshift.errors import CheckFailedError, DriftError, MigrationFailedError, MigrationTimeoutError
+from pgshift.verify.report import Finding, MigrationCheck, VerifyReport
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.config import Settings
+    from pgshift.migrations.model import Migration
+    from pgshift.plan import Plan
+    from pgshift.runner import Runner
+    from pgshift.verify.compat import QueryProbe
+    from pgshift.verify.queries import Query
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """How to verify. Paths and URLs are the user's; nothing here is read from the environment.
+
+    ``scratch_url`` names an existing empty database to use instead of creating one (it is not
+    dropped); ``embedded`` creates the scratch database on a throwaway server instead of the
+    configured one; ``source_url`` (``--from``) starts from a schema-only copy of that database.
+    """
+
+    embedded: bool = False
+    source_url: str | None = None
+    scratch_url: str | None = None
+    queries_file: Path | None = None
+    queries_from_stats: str | None = None
+    stats_limit: int = 50
+    with_data: bool = False
+    data_script: Path | None = None
+    rows: int = 10_000
+    cost_threshold: float = 0.5
+
+
+def run_verify(settings: Settings, options: VerifyOptions,
+               progress: Progress | None = None) -> VerifyReport:
+    """Verify the pending migrations of ``settings.dir`` against the target's current version."""
+    from pgshift.migrations.discover import discover_migrations
+    from pgshift.plan import build_plan
+
+    say = progress or (lambda _text: None)
+    migrations = discover_migrations(settings.dir)
+    queries = _load_queries(options)
+    has_target = bool(settings.url) or not (options.embedded or options.scratch_url)
+    target_plan = None
+    if options.source_url is None:
+        entries = _target_history(settings) if has_target else []
+        target_plan = build_plan(migrations, entries)
+        _refuse_drift(target_plan)
+    with _scratch(settings, options) as (scratch_url, where):
+        from pgshift.db import connect
+
+        conn = connect(settings, url=scratch_url, application_name="pgshift verify")
+        app = connect(settings, url=scratch_url, application_name="pgshift verify app")
+        try:
+            report = VerifyReport(scratch=where, queries=len(queries))
+            plan = _prepare(settings, options, (conn, scratch_url), migrations, target_plan,
+                            report, say)
+            _check_pending(settings, options, conn, app, plan, queries, report, say)
+            return report
+        finally:
+            app.close()
+            conn.close()
+
+
+# -- setting up the scratch database --------------------------------------------------------------
+
+
+@contextmanager
+def _scratch(settings: Settings, options: VerifyOptions) -> Iterator[tuple[str, str]]:
+    """The scratch database's URL and a description of where it is; dropped afterwards."""
+    from pgshift.db import describe
+    from pgshift.verify.scratch import ScratchDatabase
+
+    if options.scratch_url:
+        yield options.scratch_url, describe(options.scratch_url)
+        return
+    with ScratchDatabase(settings, embedded=options.embedded,
+                         prefer_major=_target_major(settings, options)) as database:
+        yield database.url, database.describe()
+
+
+def _target_major(settings: Settings, options: VerifyOptions) -> int | None:
+    if settings.pg_version:
+        return settings.pg_version
+    url = options.source_url or settings.url
+    if not url or not options.embedded:
+        return None
+    from pgshift.db import connect
+
+    conn = connect(settings, url=url, application_name="pgshift verify")
+    try:
+        return int(conn.server_version) // 10000
+    finally:
+        conn.close()
+
+
+def _target_history(settings: Settings) -> list:
+    from pgshift.db import connect
+    from pgshift.state import history
+
+    conn = connect(settings)
+    try:
+        return history.read(conn, settings.schema)
+    finally:
+        conn.close()
+
+
+def _refuse_drift(plan: Plan) -> None:
+    for item in plan.drift():
+        raise DriftError(f"target has drifted: {item.state}: {item.detail}",
+                         path=item.migration.path if item.migration else None,
+                         migration=item.script, hint="see 'pgshift validate'")
+
+
+def _load_queries(options: VerifyOptions) -> list[Query]:
+    from pgshift.verify.queries import queries_from_stats, read_queries
+
+    queries: list[Query] = []
+    if options.queries_file is not None:
+        queries += read_queries(options.queries_file)
+    if options.queries_from_stats:
+        queries += queries_from_stats(options.queries_from_stats, limit=options.stats_limit)
+    return queries
+
+
+def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connection, str],
+             migrations: Sequence[Migration], target_plan: Plan | None, report: VerifyReport,
+             say: Progress) -> Plan:
+    """Bring the scratch database to the target's version and load sample data; its plan."""
+    from pgshift.plan import build_plan
+    from pgshift.runner import Runner
+    from pgshift.state import history
+
+    conn, scratch_url = scratch
+    if options.source_url is not None:
+        from pgshift.verify.scratch import copy_schema
+
+        say("Copying the schema of the --from database ...")
+        copy_schema(options.source_url, scratch_url, history_schema=settings.schema,
+                    privileges=not options.embedded)
+        history.install(conn, settings.schema)
+        target_plan = build_plan(migrations, history.read(conn, settings.schema))
+        _refuse_drift(target_plan)
+        report.replayed = [i.script for i in target_plan.applied()]
+    else:
+        assert target_plan is not None
+        history.install(conn, settings.schema)
+        runner = Runner(conn, settings)
+        replay = [i.migration for i in target_plan.items
+                  if i.state == "applied" and i.migration is not None]
+        for migration in replay:
+            say(f"Replaying {migration.label} {migration.description} ...")
+            try:
+                runner.apply(migration, None)
+            except MigrationFailedError as exc:
+                raise CheckFailedError(f"replaying applied migration failed: {exc.message}",
+                                       path=exc.path, line=exc.line,
+                                       migration=migration.label) from exc
+            report.replayed.append(migration.name)
+    if options.with_data and options.data_script is not None:
+        from pgshift.verify.data import load_script
+
+        say(f"Loading sample data from {options.data_script} ...")
+        load_script(conn, options.data_script)
+    return target_plan
+
+
+# -- checking each pending migration --------------------------------------------------------------
+
+
+def _check_pending(settings: Settings, options: VerifyOptions, conn: Connection,
+                   app: Connection, plan: Plan, queries: Sequence[Query], report: VerifyReport,
+                   say: Progress) -> None:
+    from pgshift.runner import Runner
+    from pgshift.verify.compat import QueryProbe
+    from pgshift.verify.lint import lint_pending
+
+    pending = plan.pending()
+    prior = [i.migration for i in plan.applied() if i.migration is not None]
+    lint_findings, lint_notes = lint_pending(settings, conn, pending, prior)
+    report.notes += lint_notes
+    probe = QueryProbe(app, queries, plans=options.with_data,
+                       cost_threshold=options.cost_threshold) if queries else None
+    runner = Runner(conn, settings)
+    for index, migration in enumerate(pending):
+        budget = migration.directives.timeout or settings.timeout
+        check = MigrationCheck(migration.label, migration.name, migration.description, budget)
+        check.findings += lint_findings.get(migration.path, [])
+        report.migrations.append(check)
+        if options.with_data and options.data_script is None:
+            _fill_tables(settings, options, conn, report)
+        say(f"Checking {migration.label} {migration.description} ...")
+        if not _round_trip(settings, conn, runner, probe, migration, check):
+            rest = [m.label for m in pending[index + 1:]]
+            if rest:
+                report.notes.append(f"not checked after {migration.label} failed: "
+                                    f"{', '.join(rest)}")
+            break
+    if probe is not None:
+        report.notes += probe.notes
+
+
+def _fill_tables(settings: Settings, options: VerifyOptions, conn: Connection,
+                 report: VerifyReport) -> None:
+    """Generated rows for every table still empty (those the last migration created)."""
+    from pgshift.verify.data import generate_rows
+
+    for note in generate_rows(conn, rows=options.rows, skip_schemas=[settings.schema]):
+        if note not in report.notes:
+            report.notes.append(note)
+
+
+def _round_trip(settings: Settings, conn: Connection, runner: Runner, probe: QueryProbe | None,
+                migration: Migration, check: MigrationCheck) -> bool:
+    """The checks of one migration; False when the scratch database cannot go on from here."""
+    from pgshift.verify.snapshot import diff_snapshots
+
+    def snap() -> dict:
+        from pgshift.verify.snapshot import take_snapshot
+
+        return take_snapshot(conn, exclude_schemas=[settings.schema])
+
+    before = snap()
+    if probe is not None:
+        probe.before()
+    outcome = _run(runner, migration, "up", check)
+    if outcome is None:
+        return False
+    check.up_ms = outcome
+    if outcome > check.budget_s * 1000:
+        check.findings.append(Finding("budget", f"took {outcome / 1000:.1f}s, over its "
+                                      f"{check.budget_s:g}s budget"))
+    after = snap()
+    if probe is not None:
+        check.findings += probe.after()
+    if migration.kind == "repeatable":
+        return True
+    if migration.directives.irreversible or migration.down_sql is None:
+        kind = "irreversible" if migration.directives.irreversible else "roundtrip"
+        text = "marked irreversible: round trip not checked" if kind == "irreversible" \
+            else "has no down part (add '-- pgshift:down' or mark it '-- pgshift:irreversible')"
+        check.findings.append(Finding(kind, text))  # type: ignore[arg-type]
+        return True
+    check.down_ms = _run(runner, migration, "down", check)
+    if check.down_ms is None:
+        return migration.transactional  # rolled back: still at "after"
+    lines = diff_snapshots(before, snap(), expected_name="before up", actual_name="after down")
+    if lines:
+        check.findings.append(Finding("roundtrip", "down does not restore the schema from "
+                                      "before up", tuple(lines)))
+    if _run(runner, migration, "up", check, again=True) is None:
+        return False
+    lines = diff_snapshots(after, snap(), expected_name="after the first up",
+                           actual_name="after down and up again")
+    if lines:
+        check.findings.append(Finding("repeatable", "up after down gives a different schema "
+                                      "than the first up", tuple(lines)))
+    return True
+
+
+def _run(runner: Runner, migration: Migration, direction: str, check: MigrationCheck,
+         *, again: bool = False) -> float | None:
+    """Run one direction; its duration in ms, or None after recording why it failed."""
+    try:
+        if direction == "up":
+            return runner.apply(migration, None).duration_ms
+        return runner.revert(migration, None).duration_ms
+    except MigrationTimeoutError as exc:
+        check.findings.append(Finding("budget", f"{direction}: {exc.message}", _where(exc)))
+    except MigrationFailedError as exc:
+        kind = "repeatable" if again else "failed"
+        what = "up after down" if again else direction
+        check.findings.append(Finding(kind, f"{what} failed: {exc.message}",  # type: ignore[arg-type]
+                                      _where(exc)))
+    return None
+
+
+def _where(exc: MigrationFailedError) -> tuple[str, ...]:
+    location = exc.location()
+    statement = " ".join((exc.statement or "").split())
+    return tuple(x for x in (location and f"at {location}", statement and f"in: {statement[:200]}")
+                 if x)

@@ -1,0 +1,230 @@
+"""A normalised catalog snapshot of a database's schema, and a readable diff of two snapshots.
+
+The snapshot names objects, never OIDs, so it compares equal across a drop and re-create:
+schemas, tables (with columns: type, default, nullability, identity, position), constraints
+(with validity), indexes (with validity), views, functions, triggers, enums and other types,
+sequences, policies, extensions, comments and grants. pgshift's own schema, the system schemas
+and objects that belong to an extension are left out. A sequence's current value is not schema
+and is left out too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+Snapshot = dict[str, dict[str, dict[str, Any]]]
+
+# Every query takes the excluded schema names as %(skip)s and returns (key, attributes...).
+_NAMESPACE_FILTER = """
+    n.nspname <> ALL(%(skip)s) AND n.nspname NOT LIKE 'pg\\_toast%%'
+    AND n.nspname NOT LIKE 'pg\\_temp\\_%%'"""
+_NOT_EXTENSION = """
+    NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = {catalog}::regclass
+                AND d.objid = {oid} AND d.deptype = 'e')"""
+_ACL = "array(SELECT x::text FROM unnest({acl}) AS x ORDER BY 1)"
+
+_QUERIES: dict[str, str] = {
+    "schema": f"""
+        SELECT n.nspname, {_ACL.format(acl="n.nspacl")} AS grants,
+               obj_description(n.oid, 'pg_namespace') AS comment
+        FROM pg_namespace n WHERE {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_namespace'", oid="n.oid")}""",
+    "table": f"""
+        SELECT format('%%I.%%I', n.nspname, c.relname), c.relkind AS kind,
+               c.relpersistence AS persistence, c.relrowsecurity AS row_security,
+               c.relforcerowsecurity AS force_row_security, c.reloptions AS options,
+               pg_get_partkeydef(c.oid) AS partition_key,
+               CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END
+                   AS partition_bound,
+               {_ACL.format(acl="c.relacl")} AS grants,
+               obj_description(c.oid, 'pg_class') AS comment,
+               CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}""",
+    "column": f"""
+        SELECT format('%%I.%%I.%%I', n.nspname, c.relname, a.attname),
+               row_number() OVER (PARTITION BY c.oid ORDER BY a.attnum) AS position,
+               format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
+               pg_get_expr(ad.adbin, ad.adrelid) AS default,
+               NULLIF(a.attidentity, '') AS identity, NULLIF(a.attgenerated, '') AS generated,
+               CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text
+               END AS collation,
+               {_ACL.format(acl="a.attacl")} AS grants,
+               col_description(c.oid, a.attnum) AS comment
+        FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        JOIN pg_type t ON t.oid = a.atttypid
+        LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+        WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+          AND {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}""",
+    "constraint": f"""
+        SELECT format('%%I.%%I on %%s', n.nspname, co.conname,
+                      CASE WHEN co.conrelid <> 0 THEN co.conrelid::regclass::text
+                           ELSE co.contypid::regtype::text END),
+               co.contype AS type, pg_get_constraintdef(co.oid) AS definition,
+               co.convalidated AS valid, co.condeferrable AS deferrable,
+               co.condeferred AS deferred
+        FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace
+        WHERE {_NAMESPACE_FILTER} AND co.conparentid = 0
+          AND {_NOT_EXTENSION.format(catalog="'pg_constraint'", oid="co.oid")}""",
+    "index": f"""
+        SELECT format('%%I.%%I', n.nspname, c.relname), pg_get_indexdef(c.oid) AS definition,
+               i.indisvalid AS valid, i.indisready AS ready, i.indisprimary AS primary,
+               i.indisclustered AS clustered
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="i.indrelid")}""",
+    "sequence": f"""
+        SELECT format('%%I.%%I', n.nspname, c.relname), format_type(s.seqtypid, NULL) AS type,
+               s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min,
+               s.seqmax AS max, s.seqcache AS cache, s.seqcycle AS cycle,
+               (SELECT format('%%s.%%I', d.refobjid::regclass, a.attname)
+                FROM pg_depend d JOIN pg_attribute a
+                  ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                  AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0 LIMIT 1) AS owned_by,
+               {_ACL.format(acl="c.relacl")} AS grants
+        FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}""",
+    "function": f"""
+        SELECT format('%%I.%%I(%%s)', n.nspname, p.proname,
+                      pg_get_function_identity_arguments(p.oid)),
+               p.prokind AS kind, pg_get_functiondef(p.oid) AS definition,
+               {_ACL.format(acl="p.proacl")} AS grants,
+               obj_description(p.oid, 'pg_proc') AS comment
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.prokind <> 'a' AND {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_proc'", oid="p.oid")}""",
+    "trigger": f"""
+        SELECT format('%%I on %%s', t.tgname, t.tgrelid::regclass),
+               pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
+        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT t.tgisinternal AND {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}""",
+    "type": f"""
+        SELECT format('%%I.%%I', n.nspname, t.typname), t.typtype AS kind,
+               CASE WHEN t.typtype = 'e' THEN array(
+                   SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid
+                   ORDER BY e.enumsortorder) END AS labels,
+               CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END
+                   AS base_type,
+               CASE WHEN t.typtype = 'd' THEN t.typnotnull END AS not_null,
+               t.typdefault AS default,
+               CASE WHEN t.typtype = 'c' THEN array(
+                   SELECT format('%%I %%s', a.attname, format_type(a.atttypid, a.atttypmod))
+                   FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0
+                     AND NOT a.attisdropped ORDER BY a.attnum) END AS attributes,
+               {_ACL.format(acl="t.typacl")} AS grants
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        LEFT JOIN pg_class c ON c.oid = t.typrelid
+        WHERE t.typtype IN ('e', 'd', 'c', 'r', 'm') AND (c.oid IS NULL OR c.relkind = 'c')
+          AND {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_type'", oid="t.oid")}""",
+    "policy": f"""
+        SELECT format('%%I on %%I.%%I', p.policyname, p.schemaname, p.tablename),
+               p.permissive, p.roles::text[] AS roles, p.cmd AS command, p.qual AS using,
+               p.with_check
+        FROM pg_policies p JOIN pg_namespace n ON n.nspname = p.schemaname
+        WHERE {_NAMESPACE_FILTER}""",
+    "extension": """
+        SELECT e.extname, e.extversion AS version, n.nspname AS schema
+        FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+        WHERE e.extname <> 'plpgsql'""",
+}
+
+# How each category is called in a diff, and the attribute shown when it is added or removed.
+_LABELS = {"schema": "schema", "table": "relation", "column": "column", "constraint": "constraint",
+           "index": "index", "sequence": "sequence", "function": "function",
+           "trigger": "trigger", "type": "type", "policy": "policy", "extension": "extension"}
+_KIND_NAMES = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
+               "f": "foreign table"}
+_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
+
+
+def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = ()) -> Snapshot:
+    """The schema of the database behind ``conn`` (an autocommit connection; read only)."""
+    skip = list(_SYSTEM_SCHEMAS) + list(exclude_schemas)
+    snapshot: Snapshot = {}
+    with conn.cursor() as cur:
+        if conn.autocommit:
+            cur.execute("BEGIN")
+        # Names print schema-qualified and the same whatever the session's search_path.
+        cur.execute("SET LOCAL search_path = pg_catalog")
+        for category, query in _QUERIES.items():
+            cur.execute(query, {"skip": skip})
+            names = [d.name for d in cur.description][1:]
+            snapshot[category] = {
+                str(row[0]): dict(zip(names, map(_plain, row[1:]), strict=True))
+                for row in cur.fetchall()
+            }
+        cur.execute("ROLLBACK")
+    return snapshot
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly and comparable: lists stay lists, everything odd becomes text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return str(value)
+
+
+def diff_snapshots(expected: Snapshot, actual: Snapshot, *, expected_name: str,
+                   actual_name: str) -> list[str]:
+    """Readable lines, one per difference; empty when the snapshots are equal.
+
+    ``expected_name``/``actual_name`` say which state each is, e.g. "before up", "after down".
+    """
+    lines: list[str] = []
+    for category in _QUERIES:
+        want, have = expected.get(category, {}), actual.get(category, {})
+        label = _LABELS[category]
+        for key in sorted(have.keys() - want.keys()):
+            lines.append(f"{_what(label, have[key])} {key}: present {actual_name}, absent "
+                         f"{expected_name}{_summary(have[key])}")
+        for key in sorted(want.keys() - have.keys()):
+            lines.append(f"{_what(label, want[key])} {key}: missing {actual_name}, present "
+                         f"{expected_name}{_summary(want[key])}")
+        for key in sorted(want.keys() & have.keys()):
+            for attribute in want[key]:
+                before, after = want[key].get(attribute), have[key].get(attribute)
+                if before != after:
+                    lines.append(f"{_what(label, want[key])} {key}: {attribute} is "
+                                 f"{_show(after)} {actual_name}, was {_show(before)} "
+                                 f"{expected_name}")
+    return lines
+
+
+def _what(label: str, attributes: dict[str, Any]) -> str:
+    if label == "relation":
+        return _KIND_NAMES.get(str(attributes.get("kind")), "relation")
+    return label
+
+
+def _summary(attributes: dict[str, Any]) -> str:
+    definition = attributes.get("definition") or attributes.get("type")
+    if not isinstance(definition, str):
+        return ""
+    text = " ".join(definition.split())
+    return f" ({text[:117]}...)" if len(text) > 120 else f" ({text})"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        text = " ".join(value.split())
+        return repr(text[:117] + "...") if len(text) > 120 else repr(text)
+    return str(value)

@@ -1,0 +1,160 @@
+"""verify on a scratch database: the seeded faults are each caught, a clean set passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from pgshift import api
+from pgshift.config import Settings
+from pgshift.verify import VerifyOptions, VerifyReport
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "verify"
+
+
+def settings_for(url: str, name: str, **values: object) -> Settings:
+    return Settings(url=url, dir=DATA / name / "migrations", lint_select=(), **values)
+
+
+def findings(report: VerifyReport, label: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    check = next(m for m in report.migrations if m.label == label)
+    return [(f.kind, f.message, f.detail) for f in check.findings if f.is_failure]
+
+
+def scratch_databases(url: str) -> list[str]:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT datname FROM pg_database WHERE datname LIKE 'pgshift_verify_%'")
+            return [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def test_clean_migration_set_passes_every_check(database_url: str) -> None:
+    options = VerifyOptions(queries_file=DATA / "clean" / "queries.sql", with_data=True, rows=500)
+    report = api.verify(settings_for(database_url, "clean"), options)
+    assert report.ok, report.failures()
+    assert [m.label for m in report.migrations] == ["V001", "V002", "V003"]
+    assert all(m.up_ms is not None and m.down_ms is not None for m in report.migrations)
+    assert report.queries == 3
+
+
+def test_verify_never_changes_the_target_and_drops_its_scratch_database(database_url: str
+                                                                        ) -> None:
+    before = scratch_databases(database_url)
+    report = api.verify(settings_for(database_url, "clean"))
+    assert report.ok
+    assert api.status(settings_for(database_url, "clean")).pending()  # all still pending
+    assert scratch_databases(database_url) == before
+
+
+def test_down_that_forgets_an_index_fails_with_a_diff_naming_the_index(database_url: str
+                                                                       ) -> None:
+    report = api.verify(settings_for(database_url, "forgets_index"))
+    assert not report.ok
+    kind, message, detail = findings(report, "V002")[0]
+    assert kind == "roundtrip"
+    assert "down does not restore" in message
+    assert any("index public.users_email_idx: present after down" in line for line in detail)
+    assert findings(report, "V001") == []
+
+
+def test_down_that_leaves_a_column_default_behind_fails(database_url: str) -> None:
+    report = api.verify(settings_for(database_url, "leaves_default"))
+    [(kind, _, detail)] = findings(report, "V002")
+    assert kind == "roundtrip"
+    assert detail == ("column public.orders.total: default is '0' after down, "
+                      "was none before up",)
+
+
+def test_up_that_fails_after_its_down_is_reported_as_not_repeatable(database_url: str) -> None:
+    report = api.verify(settings_for(database_url, "not_repeatable"))
+    [(kind, message, detail)] = findings(report, "V002")
+    assert kind == "repeatable"
+    assert "up after down failed: duplicate key" in message
+    assert "at V002__beta_flag.sql:2" in detail
+
+
+def test_migration_over_its_budget_fails_and_names_the_budget(database_url: str) -> None:
+    report = api.verify(settings_for(database_url, "over_budget"))
+    [(kind, message, _)] = findings(report, "V002")
+    assert kind == "budget"
+    assert "0.3s budget" in message
+    assert findings(report, "V001") == []
+
+
+def test_dropped_column_still_used_by_a_query_is_a_compatibility_break(database_url: str
+                                                                       ) -> None:
+    options = VerifyOptions(queries_file=DATA / "compat" / "queries.sql")
+    report = api.verify(settings_for(database_url, "compat"), options)
+    broken = findings(report, "V002")
+    assert ("compat", "query no longer prepares: queries.sql:3: SELECT nickname FROM users "
+            "WHERE email = $1", ('ERROR: column "nickname" does not exist [42703]',)) in broken
+
+
+def test_select_star_prepared_before_add_column_fails_after_it(database_url: str) -> None:
+    options = VerifyOptions(queries_file=DATA / "compat" / "queries.sql")
+    report = api.verify(settings_for(database_url, "compat"), options)
+    [(kind, message, detail)] = findings(report, "V003")
+    assert kind == "compat"
+    assert "prepared before the migration fails after it" in message
+    assert "SELECT * FROM users" in message
+    assert detail[0] == "ERROR: cached plan must not change result type [0A000]"
+
+
+def test_index_drop_that_turns_an_index_scan_into_a_seq_scan_is_flagged(database_url: str
+                                                                        ) -> None:
+    options = VerifyOptions(queries_file=DATA / "index_drop" / "queries.sql", with_data=True,
+                            rows=2000)
+    report = api.verify(settings_for(database_url, "index_drop"), options)
+    [(kind, message, detail)] = findings(report, "V002")
+    assert kind == "plan"
+    assert "lost index scan on users_email_idx (now seq scan on users)" in message
+    assert detail[0].startswith("before: cost") and "index users_email_idx" in detail[0]
+
+
+def test_data_script_loads_sample_rows_on_the_replayed_schema(database_url: str) -> None:
+    api.up(settings_for(database_url, "index_drop"), to="1")
+    options = VerifyOptions(queries_file=DATA / "index_drop" / "queries.sql", with_data=True,
+                            data_script=DATA / "index_drop" / "data.sql")
+    report = api.verify(settings_for(database_url, "index_drop"), options)
+    assert report.replayed == ["V001__create_users.sql"]
+    [(kind, _, detail)] = findings(report, "V002")
+    assert kind == "plan"
+    assert "seq scan on users" in detail[1]
+
+
+def test_only_pending_migrations_are_checked_after_replaying_the_applied_ones(
+        database_url: str) -> None:
+    api.up(settings_for(database_url, "forgets_index"), to="1")
+    report = api.verify(settings_for(database_url, "forgets_index"))
+    assert report.replayed == ["V001__create_users.sql"]
+    assert [m.label for m in report.migrations] == ["V002"]
+
+
+def test_from_url_starts_from_a_schema_only_copy_of_that_database(database_url: str) -> None:
+    api.up(settings_for(database_url, "leaves_default"), to="1")
+    options = VerifyOptions(source_url=database_url)
+    report = api.verify(settings_for(database_url, "leaves_default"), options)
+    assert report.replayed == ["V001__create_users.sql"]
+    assert [m.label for m in report.migrations] == ["V002"]
+    assert findings(report, "V002")[0][0] == "roundtrip"
+
+
+def test_irreversible_migration_is_noted_not_failed(database_url: str, tmp_path: Path) -> None:
+    (tmp_path / "V001__t.sql").write_text("-- pgshift:irreversible\nCREATE TABLE t (id int);\n")
+    report = api.verify(Settings(url=database_url, dir=tmp_path))
+    assert report.ok
+    assert [f.kind for f in report.migrations[0].findings] == ["irreversible"]
+
+
+@pytest.mark.parametrize("name", ["clean"])
+def test_report_json_lists_each_migration_with_durations(database_url: str, name: str) -> None:
+    report = api.verify(settings_for(database_url, name))
+    data = report.as_json()
+    assert data["ok"] is True and data["failures"] == 0
+    assert [m["migration"] for m in data["migrations"]] == ["V001", "V002", "V003"]
+    assert all(m["up_ms"] is not None and m["budget_s"] == 600 for m in data["migrations"])
