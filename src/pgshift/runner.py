@@ -38,6 +38,7 @@ from pgshift.state import history
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
+    from pgshift.callbacks import Callbacks
     from pgshift.config import Settings
     from pgshift.migrations.model import Migration
 
@@ -148,6 +149,9 @@ def body_statements(migration: Migration, direction: Direction) -> list[Statemen
         source = migration.down_sql
         path = migration.down_path or migration.path
         first = migration.down_line
+    from pgshift.placeholders import check_resolved
+
+    check_resolved(source, path, first_line=first)  # a ${name} without a value
     statements = split_statements(source, path, first_line=first)
     if migration.transactional:
         check_transactional(statements)
@@ -158,11 +162,13 @@ class Runner:
     """Runs migrations on one connection (autocommit; transactions are explicit)."""
 
     def __init__(
-        self, conn: Connection, settings: Settings, on_event: EventHandler | None = None
+        self, conn: Connection, settings: Settings, on_event: EventHandler | None = None,
+        callbacks: Callbacks | None = None,
     ) -> None:
         self.conn = conn
         self.settings = settings
         self.on_event = on_event or (lambda *_: None)
+        self.callbacks = callbacks  # beforeEach…/afterEach… files run inside each migration
         self.budget = _Budget(conn)
         self.pid = conn.get_backend_pid()  # in 'start' events: 'pgshift ps' and blocker watches
         conn.autocommit = True
@@ -175,14 +181,14 @@ class Runner:
     # -- public -------------------------------------------------------------------------------
 
     def apply(self, migration: Migration, entry: history.HistoryEntry | None) -> Outcome:
-        statements = body_statements(migration, "up")
+        statements = self._around(body_statements(migration, "up"), "up")
         if not migration.transactional:
             return self._run_steps(migration, statements, "up", entry)
         record = self._record(migration, "applied", _DURATION_SQL)
         return self._run_in_transaction([(migration, statements, record)], "up")[0]
 
     def revert(self, migration: Migration, entry: history.HistoryEntry | None) -> Outcome:
-        statements = body_statements(migration, "down")
+        statements = self._around(body_statements(migration, "down"), "down")
         if not migration.transactional:
             return self._run_steps(migration, statements, "down", entry)
         record = history.delete_sql(self.settings.schema, history.key_of(migration)).as_string(
@@ -201,8 +207,11 @@ class Runner:
                     migration=migration.label,
                 )
             record = self._record(migration, "applied", _DURATION_SQL)
-            batch.append((migration, body_statements(migration, "up"), record))
+            batch.append((migration, self._around(body_statements(migration, "up"), "up"), record))
         return self._run_in_transaction(batch, "up") if batch else []
+
+    def _around(self, statements: list[Statement], direction: Direction) -> list[Statement]:
+        return self.callbacks.around(statements, direction) if self.callbacks else statements
 
     # -- transactional ------------------------------------------------------------------------
 

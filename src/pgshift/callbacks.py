@@ -1,0 +1,123 @@
+"""Flyway-style callbacks: SQL files run around a whole run and around each migration.
+
+A callback is a file named after its event, ``beforeMigrate.sql`` or, to have several,
+``beforeMigrate__grants.sql`` (run in name order), in the migrations directory or in its
+``callbacks/`` folder. Events:
+
+- ``beforeMigrate`` / ``afterMigrate``: once per ``up`` that applies something, each in a
+  transaction of its own, after the lock is taken and before it is released;
+- ``beforeEachMigrate`` / ``afterEachMigrate``: around every migration, inside its transaction
+  (a failure rolls the migration back with them);
+- ``beforeUndo`` / ``afterUndo`` and ``beforeEachUndo`` / ``afterEachUndo``: the same for ``down``.
+
+Callbacks get the same ``${placeholders}`` as migrations. They are not migrations: no history
+row, no checksum; they run every time, so write them to be repeatable (``GRANT`` is).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pgshift.errors import MigrationFailedError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.config import Settings
+    from pgshift.migrations.statements import Statement
+
+EVENTS = (
+    "beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterMigrate",
+    "beforeUndo", "beforeEachUndo", "afterEachUndo", "afterUndo",
+)
+_NAME = re.compile(rf"^(?P<event>{'|'.join(EVENTS)})(?:__(?P<desc>.+))?\.sql$")
+FOLDER = "callbacks"
+_AROUND_EACH = {"up": ("beforeEachMigrate", "afterEachMigrate"),
+                "down": ("beforeEachUndo", "afterEachUndo")}
+
+
+def is_callback(name: str) -> bool:
+    """Whether a file name is a callback's (discovery skips those)."""
+    return _NAME.match(name) is not None
+
+
+@dataclass(frozen=True)
+class Callback:
+    """One callback file, with its SQL (placeholders filled) split into statements."""
+
+    event: str
+    path: Path
+    statements: tuple[Statement, ...]
+
+
+@dataclass(frozen=True)
+class Callbacks:
+    """Every callback of a migrations directory."""
+
+    files: tuple[Callback, ...] = ()
+
+    def of(self, event: str) -> list[Callback]:
+        return [c for c in self.files if c.event == event]
+
+    def around(self, statements: list[Statement], direction: str) -> list[Statement]:
+        """A migration's statements between its beforeEach… and afterEach… callbacks."""
+        if not self.files:
+            return statements
+        before, after = _AROUND_EACH[direction]
+        return [*(s for c in self.of(before) for s in c.statements), *statements,
+                *(s for c in self.of(after) for s in c.statements)]
+
+    def run(self, conn: Connection, settings: Settings, event: str) -> None:
+        """Run ``event``'s files, each in a transaction of its own under lock_timeout."""
+        for callback in self.of(event):
+            _run_file(conn, settings, callback)
+
+
+def load_callbacks(directory: Path, placeholders: Mapping[str, str] | None = None) -> Callbacks:
+    """The callbacks in ``directory`` and ``directory/callbacks``; parsed and checked now."""
+    paths = []
+    for folder in (directory, directory / FOLDER):
+        if folder.is_dir():
+            paths.extend(p for p in folder.iterdir() if p.is_file() and is_callback(p.name))
+    if not paths:
+        return Callbacks()
+    from pgshift.migrations.discover import _read
+    from pgshift.migrations.statements import check_transactional, split_statements
+    from pgshift.placeholders import check_resolved, substitute
+
+    files = []
+    for path in sorted(paths, key=lambda p: (p.name, str(p))):
+        text = substitute(_read(path), placeholders or {})
+        check_resolved(text, path)
+        statements = split_statements(text, path)
+        check_transactional(statements)
+        match = _NAME.match(path.name)
+        assert match is not None
+        files.append(Callback(match["event"], path, tuple(statements)))
+    return Callbacks(tuple(files))
+
+
+def _run_file(conn: Connection, settings: Settings, callback: Callback) -> None:
+    import psycopg2
+
+    lock_ms = max(1, int(settings.lock_timeout * 1000))
+    with conn.cursor() as cur:
+        statement: Any = None
+        try:
+            cur.execute(f"BEGIN; SET LOCAL lock_timeout = {lock_ms}")
+            for statement in callback.statements:
+                cur.execute(statement.text)
+            cur.execute("COMMIT")
+        except psycopg2.Error as exc:
+            if not conn.closed:
+                cur.execute("ROLLBACK")
+            message = getattr(exc.diag, "message_primary", None) or str(exc).strip()
+            line = statement.line if statement is not None else None
+            raise MigrationFailedError(
+                f"callback {callback.event} failed: {message} [{exc.pgcode}]; rolled back",
+                path=callback.path, line=line, sqlstate=exc.pgcode,
+                statement=statement.text if statement is not None else None) from exc

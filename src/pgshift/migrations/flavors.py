@@ -1,0 +1,230 @@
+"""Other tools' migration files, read as they are: the flavors of a migrations directory.
+
+============== ======================================== ==========================================
+flavor         files                                    up / down / no transaction
+============== ======================================== ==========================================
+pgshift        ``V1__x.sql``, ``U1__x.sql``, ``R__x``   ``-- pgshift:down``, ``-- pgshift:*``
+flyway         same names                               ``U`` file; ``V1__x.sql.conf`` with
+                                                        ``executeInTransaction=false``, else
+                                                        detected (``CONCURRENTLY``...)
+pgmigrate      ``V0001__x.sql``                         no down; ``NONTRANSACTIONAL`` in the name
+node-pg-migrate ``1700000000000_x.sql``                 ``-- Up Migration`` / ``-- Down Migration``
+dbmate         ``20240101120000_x.sql``                 ``-- migrate:up`` / ``-- migrate:down``,
+                                                        ``transaction:false`` after either
+golang-migrate ``1_x.up.sql`` + ``1_x.down.sql``        separate files; detected no-transaction
+============== ======================================== ==========================================
+
+A versioned migration of another tool without a down part is irreversible, as it is in that
+tool. The flavor is the ``flavor`` config key, else detected from the directory. Checksums are
+always pgshift's (SHA-256 of the file); adoption checks other tools' own checksums separately.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from pgshift.errors import ConfigError, InputError
+from pgshift.migrations.model import Directives, Migration, Version
+from pgshift.migrations.parse import checksum
+
+FLAVORS = ("pgshift", "flyway", "pgmigrate", "node-pg-migrate", "dbmate", "golang-migrate")
+NUMBERED = ("node-pg-migrate", "dbmate", "golang-migrate")
+
+_GOLANG = re.compile(r"^(?P<version>\d+)_(?P<desc>.*)\.(?P<direction>up|down)\.sql$")
+_NUMBERED = re.compile(r"^(?P<version>\d+)_(?P<desc>.+)\.sql$")
+_VRU = re.compile(r"^(?:[VU]\d+(?:[._]\d+)*__.+|R__.+)\.sql$")
+_NODE_MARK = {d: re.compile(rf"^\s*--[\s-]*{d}\s+migration", re.I | re.M) for d in ("up", "down")}
+_DBMATE_MARK = re.compile(r"^--\s*migrate:(?P<direction>up|down)(?P<options>[^\n]*)$", re.M)
+_FLYWAY_CONFIGS = ("flyway.conf", "flyway.toml")
+
+Reader = Callable[[Path], str]
+
+
+def check_flavor(name: str) -> str:
+    """``name`` when it is a known flavor, else a ConfigError listing them."""
+    if name not in FLAVORS:
+        raise ConfigError(f"unknown flavor '{name}'", hint=f"use one of: {', '.join(FLAVORS)}")
+    return name
+
+
+def detect_flavor(directory: Path, read: Reader, skip: Callable[[str], bool]) -> str:
+    """The flavor of ``directory`` from its file names (and, for numbered files, their markers).
+
+    V/U/R names are pgshift's unless a ``flyway.conf``/``flyway.toml`` (or a ``.sql.conf``) says
+    Flyway, or a ``migrations.yml`` beside the directory says yandex pgmigrate.
+    """
+    names = sorted(p.name for p in directory.iterdir() if p.suffix.lower() == ".sql"
+                   and not p.name.startswith(".") and not skip(p.name))
+    if any(_GOLANG.match(n) for n in names):
+        return "golang-migrate"
+    numbered = [n for n in names if _NUMBERED.match(n) and not _VRU.match(n)]
+    if numbered:
+        for name in numbered:
+            text = read(directory / name)
+            if _DBMATE_MARK.search(text):
+                return "dbmate"
+            if _NODE_MARK["up"].search(text) or _NODE_MARK["down"].search(text):
+                return "node-pg-migrate"
+        return "node-pg-migrate"  # its files need no markers: a file without any is all 'up'
+    folders = (directory, directory.parent, directory.parent.parent)
+    if any((folder / name).is_file() for folder in folders for name in _FLYWAY_CONFIGS) or any(
+        p.name.endswith(".sql.conf") for p in directory.iterdir()
+    ):
+        return "flyway"
+    if (directory.parent / "migrations.yml").is_file():
+        return "pgmigrate"
+    return "pgshift"
+
+
+def discover_numbered(directory: Path, flavor: str, read: Reader,
+                      skip: Callable[[str], bool]) -> list[Migration]:
+    """Migrations of a node-pg-migrate, dbmate or golang-migrate directory, in version order."""
+    found: dict[Version, Migration] = {}
+    downs: dict[Version, Path] = {}
+    for path in sorted(directory.iterdir()):
+        if path.suffix.lower() != ".sql" or path.name.startswith(".") or skip(path.name):
+            continue
+        pattern = _GOLANG if flavor == "golang-migrate" else _NUMBERED
+        match = pattern.match(path.name)
+        if match is None:
+            raise InputError(f"file name does not match the {flavor} naming", path=path,
+                             hint=_NAMING[flavor])
+        version = Version.parse(match["version"])
+        if flavor == "golang-migrate" and match["direction"] == "down":
+            downs[version] = path
+            continue
+        if version in found:
+            raise InputError(f"duplicate version {version}: also in {found[version].name}",
+                             path=path)
+        text = read(path)
+        reader = _read_golang if flavor == "golang-migrate" else (
+            _read_dbmate if flavor == "dbmate" else _read_node)
+        found[version] = reader(path, text, version, match["desc"])
+    for version, path in downs.items():
+        if version not in found:
+            raise InputError(f"down file for version {version} has no up file", path=path)
+        found[version] = replace(found[version], down_sql=read(path), down_path=path, down_line=1,
+                                 directives=replace(found[version].directives, irreversible=False))
+    return [found[v] for v in sorted(found)]
+
+
+def adapt(migration: Migration, flavor: str, read: Reader) -> Migration:
+    """A V/U/R migration read the way Flyway or pgmigrate would run it."""
+    if flavor not in ("flyway", "pgmigrate") or migration.kind != "versioned":
+        return migration
+    directives = migration.directives
+    if migration.down_sql is None:
+        directives = replace(directives, irreversible=True)
+    if flavor == "pgmigrate" and "NONTRANSACTIONAL" in migration.path.name:
+        directives = replace(directives, transactional=False)
+    if flavor == "flyway":
+        transactional = _flyway_transactional(migration, read)
+        if transactional is not None:
+            directives = replace(directives, transactional=transactional)
+    return replace(migration, directives=directives)
+
+
+# -- one file per flavor --------------------------------------------------------------------------
+
+
+def _migration(path: Path, text: str, version: Version, desc: str, up: str,
+               down: tuple[str, int] | None, transactional: bool = True) -> Migration:
+    return Migration(
+        kind="versioned", version=version, description=desc.replace("_", " ").strip(), path=path,
+        checksum=checksum(text), up_sql=up,
+        down_sql=down[0] if down else None, down_path=path if down else None,
+        down_line=down[1] if down else 1,
+        directives=Directives(transactional=transactional, irreversible=down is None),
+    )
+
+
+def _section(lines: list[str], start: int, end: int) -> str:
+    """Lines ``start`` to ``end`` (0-based, end excluded), those before blanked (lines keep
+    their numbers)."""
+    return "\n" * start + "\n".join(lines[start:end]) + "\n"
+
+
+def _read_node(path: Path, text: str, version: Version, desc: str) -> Migration:
+    lines = text.split("\n")
+    up_at = _line_of(_NODE_MARK["up"], text)
+    down_at = _line_of(_NODE_MARK["down"], text)
+    if down_at is None:
+        return _migration(path, text, version, desc, text, None)
+    up_start = up_at if up_at is not None else 0
+    up_end = down_at if up_start < down_at else len(lines)
+    down_end = up_start if up_at is not None and up_start > down_at else len(lines)
+    down = "\n".join(lines[down_at + 1:down_end]) + "\n"
+    return _migration(path, text, version, desc, _section(lines, up_start, up_end),
+                      (down, down_at + 2))
+
+
+def _read_dbmate(path: Path, text: str, version: Version, desc: str) -> Migration:
+    lines = text.split("\n")
+    marks = {m["direction"]: (_line_of_offset(text, m.start()), m["options"])
+             for m in _DBMATE_MARK.finditer(text)}
+    if "up" not in marks:
+        raise InputError("dbmate migration without a '-- migrate:up' line", path=path,
+                         hint="start the up part with '-- migrate:up'")
+    up_at, up_options = marks["up"]
+    down_at = marks["down"][0] if "down" in marks else None
+    up_end = down_at if down_at is not None and down_at > up_at else len(lines)
+    down = None
+    if down_at is not None:
+        down_end = up_at if up_at > down_at else len(lines)
+        down = ("\n".join(lines[down_at + 1:down_end]) + "\n", down_at + 2)
+    options = up_options + (marks["down"][1] if "down" in marks else "")
+    transactional = "transaction:false" not in options.replace(" ", "")
+    return _migration(path, text, version, desc, _section(lines, up_at + 1, up_end), down,
+                      transactional)
+
+
+def _read_golang(path: Path, text: str, version: Version, desc: str) -> Migration:
+    migration = _migration(path, text, version, desc, text, None)
+    if _needs_no_transaction(text, path):
+        migration = replace(migration, directives=replace(migration.directives,
+                                                          transactional=False))
+    return migration
+
+
+def _flyway_transactional(migration: Migration, read: Reader) -> bool | None:
+    conf = migration.path.with_name(migration.path.name + ".conf")
+    if conf.is_file():
+        for line in read(conf).split("\n"):
+            key, _, value = line.partition("=")
+            if key.strip() == "executeInTransaction":
+                return value.strip().lower() != "false"
+    if migration.directives.transactional and _needs_no_transaction(migration.up_sql,
+                                                                    migration.path):
+        return False
+    return None
+
+
+def _needs_no_transaction(text: str, path: Path) -> bool:
+    """Whether ``text`` holds a statement PostgreSQL refuses in a transaction block."""
+    from pgshift.migrations import statements as found
+
+    lowered = text.lower()
+    if not any(word in lowered for word in found._NO_TRANSACTION_WORDS):
+        return False  # the common case: no parser needed
+    return any(found.needs_no_transaction(s.node)
+               for s in found.split_statements(text, path))
+
+
+def _line_of(pattern: re.Pattern[str], text: str) -> int | None:
+    match = pattern.search(text)
+    return None if match is None else _line_of_offset(text, match.start())
+
+
+def _line_of_offset(text: str, offset: int) -> int:
+    """0-based line number of ``offset`` (the marker may sit after leading blanks)."""
+    return text.count("\n", 0, offset + len(text[offset:]) - len(text[offset:].lstrip()))
+
+
+_NAMING = {
+    "node-pg-migrate": "name it {number}_{name}.sql, e.g. 1700000000000_create-users.sql",
+    "dbmate": "name it {timestamp}_{name}.sql, e.g. 20240101120000_create_users.sql",
+    "golang-migrate": "name it {version}_{title}.up.sql and {version}_{title}.down.sql",
+}
