@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from pgshift.backfill.batched import BackfillResult, Batch
     from pgshift.backfill.options import BackfillOptions
     from pgshift.backfill.progress import BackfillProgress
+    from pgshift.callbacks import Callbacks
     from pgshift.config import Settings
     from pgshift.runner import EventHandler, Outcome
     from pgshift.state.lock import LockHolder
@@ -45,7 +46,7 @@ class RunResult:
 
 def status(settings: Settings) -> Plan:
     """Every migration with its state. Reads only; installs nothing."""
-    migrations = discover_migrations(settings.dir)
+    migrations = _discover(settings)
     from pgshift.db import connect
     from pgshift.state import history
 
@@ -76,7 +77,7 @@ def up(
     on_lock_wait: Callable[[LockHolder | None], None] | None = None,
 ) -> RunResult:
     """Apply pending migrations in order (up to version ``to``), then changed repeatables."""
-    migrations = discover_migrations(settings.dir)
+    migrations = _discover(settings)
     target = _parse_version(to)
     with _session(settings) as conn:
         plan = _read_plan(conn, settings, migrations)
@@ -85,6 +86,7 @@ def up(
         if not selected:
             return RunResult(plan, dry_run=dry_run)
         _check_runnable(selected)
+        hooks = _callbacks(settings)
         if dry_run:
             return RunResult(plan, selected=selected, dry_run=True)
         _lint_gate(settings, conn, selected, [i.migration for i in plan.applied() if i.migration])
@@ -97,14 +99,16 @@ def up(
             plan = _read_plan(conn, settings, migrations)  # another runner may have moved on
             _refuse_drift(plan, allow_out_of_order=out_of_order)
             selected = _select_up(plan, target)
-            runner = Runner(conn, settings, on_event)
+            runner = Runner(conn, settings, on_event, callbacks=hooks)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
             outcomes: list[Outcome] = []
+            hooks.run(conn, settings, "beforeMigrate")
             if settings.single_transaction:
                 outcomes = runner.apply_together(selected)
             else:
                 for migration in selected:
                     outcomes.append(runner.apply(migration, entries.get(migration.path)))
+            hooks.run(conn, settings, "afterMigrate")
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
 
@@ -119,7 +123,7 @@ def down(
     on_lock_wait: Callable[[LockHolder | None], None] | None = None,
 ) -> RunResult:
     """Roll back the last ``steps`` migrations (default 1), those above ``to``, or all."""
-    migrations = discover_migrations(settings.dir)
+    migrations = _discover(settings)
     with _session(settings) as conn:
         plan = _read_plan(conn, settings, migrations)
         selected = _select_down(plan, steps=steps, to=_parse_version(to), everything=everything)
@@ -127,12 +131,15 @@ def down(
             return RunResult(plan, selected=selected, dry_run=dry_run)
         from pgshift.runner import Runner
 
+        hooks = _callbacks(settings)
         with _locked(settings, on_lock_wait):
             plan = _read_plan(conn, settings, migrations)
             selected = _select_down(plan, steps=steps, to=_parse_version(to), everything=everything)
-            runner = Runner(conn, settings, on_event)
+            runner = Runner(conn, settings, on_event, callbacks=hooks)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
+            hooks.run(conn, settings, "beforeUndo")
             outcomes = [runner.revert(m, entries.get(m.path)) for m in selected]
+            hooks.run(conn, settings, "afterUndo")
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
 
@@ -151,7 +158,7 @@ def baseline(settings: Settings, version: str) -> RunResult:
     """Mark every migration up to ``version`` as applied without running it."""
     target = _parse_version(version)
     assert target is not None
-    migrations = discover_migrations(settings.dir)
+    migrations = _discover(settings)
     from pgshift.state import history
 
     with _session(settings) as conn, _locked(settings, None):
@@ -194,7 +201,7 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
     Rows of missing files are kept unless ``remove_missing``: a file can come back, and
     forgetting a migration that ran is not a repair.
     """
-    migrations = discover_migrations(settings.dir)
+    migrations = _discover(settings)
     from pgshift.state import history
 
     with _session(settings) as conn, _locked(settings, None):
@@ -247,6 +254,18 @@ def create(settings: Settings, name: str) -> Path:
 
 
 # -- internals ----------------------------------------------------------------------------------
+
+
+def _discover(settings: Settings) -> list[Migration]:
+    """The migrations of ``settings.dir`` in its flavor, placeholders filled."""
+    return discover_migrations(settings.dir, flavor=settings.flavor,
+                               placeholders=settings.placeholders)
+
+
+def _callbacks(settings: Settings) -> Callbacks:
+    from pgshift.callbacks import load_callbacks
+
+    return load_callbacks(settings.dir, settings.placeholders)
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from pgshift.errors import InputError
@@ -27,8 +28,13 @@ def _read(path: Path) -> str:
     return normalize(raw, path)
 
 
-def discover_migrations(directory: Path) -> list[Migration]:
+def discover_migrations(directory: Path, *, flavor: str | None = None,
+                        placeholders: Mapping[str, str] | None = None) -> list[Migration]:
     """All migrations in ``directory``: versioned ones in version order, then repeatable ones.
+
+    ``flavor`` names the tool whose file conventions the directory follows (see
+    ``migrations.flavors``; None detects it). ``placeholders`` fill ``${name}`` in the SQL;
+    checksums stay those of the raw files. Callback files (``beforeMigrate.sql``...) are skipped.
 
     Raises InputError naming the file for a bad name, a duplicate version, an undo file
     without its migration, an unreadable or non-UTF-8 file, or a bad directive.
@@ -36,11 +42,20 @@ def discover_migrations(directory: Path) -> list[Migration]:
     if not directory.is_dir():
         raise InputError("migrations directory not found", path=directory,
                          hint="create it with 'pgshift create NAME' or pass --dir")
+    from pgshift import placeholders as fill
+    from pgshift.callbacks import is_callback
+    from pgshift.migrations import flavors
+
+    chosen = (flavors.check_flavor(flavor) if flavor
+              else flavors.detect_flavor(directory, _read, is_callback))
+    if chosen in flavors.NUMBERED:
+        found = flavors.discover_numbered(directory, chosen, _read, is_callback)
+        return [fill.fill(m, placeholders) for m in found]
     versioned: dict[Version, Path] = {}
     undo: dict[Version, Path] = {}
     repeatable: list[Path] = []
     for path in sorted(directory.iterdir()):
-        if path.suffix.lower() != ".sql" or path.name.startswith("."):
+        if path.suffix.lower() != ".sql" or path.name.startswith(".") or is_callback(path.name):
             continue
         if (match := _VERSIONED.match(path.name)) is not None:
             version = Version.parse(match["version"])
@@ -61,7 +76,7 @@ def discover_migrations(directory: Path) -> list[Migration]:
             raise InputError(f"undo file for version {version} has no V{version} migration", path=path)
     migrations = [_versioned(versioned[v], v, undo.get(v)) for v in sorted(versioned)]
     migrations.extend(_repeatable(p) for p in sorted(repeatable, key=lambda p: p.name))
-    return migrations
+    return [fill.fill(flavors.adapt(m, chosen, _read), placeholders) for m in migrations]
 
 
 def _versioned(path: Path, version: Version, undo_path: Path | None) -> Migration:
