@@ -1,0 +1,70 @@
+"""Settings precedence: defaults < config file < environment < flags; unknown keys refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pgshift.config import Settings, load, parse_duration
+from pgshift.errors import ConfigError
+
+
+def test_defaults_follow_the_spec() -> None:
+    settings = Settings()
+    assert settings.timeout == 600.0  # the spec's 10-minute budget
+    assert settings.lock_timeout == 0.5
+    assert settings.lock_wait == 60.0
+    assert settings.dir == Path("migrations")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("500ms", 0.5), ("3s", 3.0), ("10m", 600.0), ("1h", 3600.0), (2, 2.0)]
+)
+def test_durations_accept_units(text: str | int, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_file_then_environment_then_flags(tmp_path: Path) -> None:
+    (tmp_path / "pgshift.toml").write_text('lock-timeout = "2s"\ntimeout = "5m"\ndir = "db"\n')
+    settings = load(cwd=tmp_path, env={"PGSHIFT_TIMEOUT": "7m"}, lock_retries="3")
+    assert settings.lock_timeout == 2.0
+    assert settings.timeout == 420.0
+    assert settings.lock_retries == 3
+    assert settings.dir == tmp_path / "db"
+    assert settings.config_path == tmp_path / "pgshift.toml"
+    assert load(cwd=tmp_path, env={}, lock_timeout="1s").lock_timeout == 1.0
+
+
+def test_pyproject_tool_table_is_found_walking_up(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.pgshift]\nschema = "ops"\n')
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    assert load(cwd=nested, env={}).schema == "ops"
+
+
+def test_url_comes_from_pgshift_url_before_database_url() -> None:
+    env = {"DATABASE_URL": "postgresql://db/a", "PGSHIFT_URL": "postgresql://db/b"}
+    assert load(cwd=Path("/"), env=env).url == "postgresql://db/b"
+    assert load(cwd=Path("/"), env={"DATABASE_URL": "postgresql://db/a"}).url == "postgresql://db/a"
+    assert load(cwd=Path("/"), env={}).url is None  # libpq's PG* variables apply
+
+
+def test_unknown_key_names_the_key_and_the_file(tmp_path: Path) -> None:
+    (tmp_path / "pgshift.toml").write_text('lock_timout = "2s"\n')
+    with pytest.raises(ConfigError, match="unknown key 'lock_timout'") as caught:
+        load(cwd=tmp_path, env={})
+    assert caught.value.path == str(tmp_path / "pgshift.toml")
+
+
+def test_bad_values_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="lock_timeout"):
+        load(cwd=tmp_path, env={"PGSHIFT_LOCK_TIMEOUT": "soon"})
+    (tmp_path / "pgshift.toml").write_text("timeout = [\n")
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        load(cwd=tmp_path, env={})
+
+
+def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load(config=tmp_path / "nope.toml", env={})
