@@ -15,7 +15,8 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "verify"
 
 
 def settings_for(url: str, name: str, **values: object) -> Settings:
-    return Settings(url=url, dir=DATA / name / "migrations", lint_select=(), **values)
+    """Settings for a migration set of tests/data/verify; lint off unless a test turns it on."""
+    return Settings(url=url, dir=DATA / name / "migrations", **{"lint": False, **values})
 
 
 def findings(report: VerifyReport, label: str) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -146,7 +147,7 @@ def test_from_url_starts_from_a_schema_only_copy_of_that_database(database_url: 
 
 def test_irreversible_migration_is_noted_not_failed(database_url: str, tmp_path: Path) -> None:
     (tmp_path / "V001__t.sql").write_text("-- pgshift:irreversible\nCREATE TABLE t (id int);\n")
-    report = api.verify(Settings(url=database_url, dir=tmp_path))
+    report = api.verify(Settings(url=database_url, dir=tmp_path, lint=False))
     assert report.ok
     assert [f.kind for f in report.migrations[0].findings] == ["irreversible"]
 
@@ -158,3 +159,30 @@ def test_report_json_lists_each_migration_with_durations(database_url: str, name
     assert data["ok"] is True and data["failures"] == 0
     assert [m["migration"] for m in data["migrations"]] == ["V001", "V002", "V003"]
     assert all(m["up_ms"] is not None and m["budget_s"] == 600 for m in data["migrations"])
+
+
+def test_queries_from_stats_checks_the_statements_the_application_ran(pg_server_factory) -> None:
+    server = pg_server_factory(settings={"shared_preload_libraries": "pg_stat_statements"})
+    settings = settings_for(server.url, "compat")
+    api.up(settings, to="1")
+    conn = psycopg2.connect(server.url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE EXTENSION pg_stat_statements")
+        for email in ("a@example.com", "b@example.com"):
+            cur.execute("SELECT nickname FROM users WHERE email = %s", (email,))
+    conn.close()
+    report = api.verify(settings, VerifyOptions(queries_from_stats=server.url))
+    assert report.queries == 1
+    [(kind, message, _)] = findings(report, "V002")
+    assert kind == "compat"
+    assert message == ("query no longer prepares: pg_stat_statements #1: "
+                       "SELECT nickname FROM users WHERE email = $1")
+
+
+def test_queries_from_stats_without_the_extension_is_an_input_error(database_url: str) -> None:
+    from pgshift.errors import InputError
+
+    with pytest.raises(InputError, match="pg_stat_statements is not installed"):
+        api.verify(settings_for(database_url, "clean"),
+                   VerifyOptions(queries_from_stats=database_url))

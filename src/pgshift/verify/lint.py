@@ -45,6 +45,10 @@ def lint_pending(settings: Settings, conn: Connection, pending: Sequence[Migrati
         where = f"{Path(violation.path).name}:{violation.line}" if violation.line else ""
         found.setdefault(owner, []).append(
             Finding("lint", f"{violation.rule}: {violation.message}", (where,) if where else ()))
+    for failure in getattr(report, "failures", ()):  # files the linter could not read
+        owner = owners.get(_resolved(failure.path))
+        if owner is not None:
+            found.setdefault(owner, []).append(Finding("lint", f"cannot lint: {failure}"))
     return found, []
 
 

@@ -39,7 +39,7 @@ def read_queries(path: Path) -> list[Query]:
             for s in split_statements(text, path)]
 
 
-def queries_from_stats(url: str, *, limit: int = 50) -> list[Query]:
+def queries_from_stats(url: str, *, limit: int = 50, own_schema: str = "pgshift") -> list[Query]:
     """The ``limit`` statements of ``url``'s database with the most total execution time.
 
     Only plain DML (the application's queries) is kept; constants are already ``$n`` there.
@@ -70,7 +70,7 @@ def queries_from_stats(url: str, *, limit: int = 50) -> list[Query]:
         raise InputError(f"--queries-from-stats: {exc.pgerror or exc}".strip()) from None
     finally:
         conn.close()
-    picked = [t for t in texts if _is_application_query(t)][:limit]
+    picked = [t for t in texts if _is_application_query(t, own_schema)][:limit]
     return [Query(text.strip().rstrip(";"), f"pg_stat_statements #{i}")
             for i, text in enumerate(picked, start=1)]
 
@@ -85,10 +85,34 @@ def _stats_sql(schema: str, total_column: str) -> object:
     ).format(schema=sql.Identifier(schema), total=sql.Identifier(total_column))
 
 
-def _is_application_query(text: str) -> bool:
-    lowered = " ".join(text.lower().split())
-    if not lowered.startswith(_DML):
+def _is_application_query(text: str, own_schema: str) -> bool:
+    """DML reading or writing at least one table, none of them the system's or pgshift's."""
+    if not " ".join(text.lower().split()).startswith(_DML):
         return False
-    # Monitoring, catalog and pgshift's own bookkeeping are not the application's.
-    return not any(word in lowered for word in ("pg_stat_", "pg_catalog.", "information_schema",
-                                                "pgshift.", " pg_"))
+    tables = _tables_of(text)
+    return bool(tables) and not any(
+        schema in ("pg_catalog", "information_schema", own_schema) or name.startswith("pg_")
+        for schema, name in tables)
+
+
+def _tables_of(text: str) -> list[tuple[str, str]]:
+    """(schema, name) of every table a statement names; empty if it does not parse."""
+    import json
+
+    from pglast import parser
+
+    try:
+        tree = json.loads(parser.parse_sql_json(text))
+    except parser.ParseError:
+        return []
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("RangeVar")
+            if isinstance(ref, dict):
+                found.append((str(ref.get("schemaname", "")), str(ref.get("relname", ""))))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found

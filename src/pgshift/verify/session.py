@@ -60,7 +60,7 @@ def run_verify(settings: Settings, options: VerifyOptions,
 
     say = progress or (lambda _text: None)
     migrations = discover_migrations(settings.dir)
-    queries = _load_queries(options)
+    queries = _load_queries(settings, options)
     has_target = bool(settings.url) or not (options.embedded or options.scratch_url)
     target_plan = None
     if options.source_url is None:
@@ -133,14 +133,15 @@ def _refuse_drift(plan: Plan) -> None:
                          migration=item.script, hint="see 'pgshift validate'")
 
 
-def _load_queries(options: VerifyOptions) -> list[Query]:
+def _load_queries(settings: Settings, options: VerifyOptions) -> list[Query]:
     from pgshift.verify.queries import queries_from_stats, read_queries
 
     queries: list[Query] = []
     if options.queries_file is not None:
         queries += read_queries(options.queries_file)
     if options.queries_from_stats:
-        queries += queries_from_stats(options.queries_from_stats, limit=options.stats_limit)
+        queries += queries_from_stats(options.queries_from_stats, limit=options.stats_limit,
+                                      own_schema=settings.schema)
     return queries
 
 

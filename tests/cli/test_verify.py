@@ -1,0 +1,51 @@
+"""``pgshift verify``: exit 0 on a clean set, 1 with a readable report on a fault; JSON for CI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "verify"
+
+
+def test_verify_passes_a_clean_set_with_exit_0(cli) -> None:
+    result = cli("verify", "--dir", str(DATA / "clean" / "migrations"),
+                 "--queries", str(DATA / "clean" / "queries.sql"))
+    assert result.returncode == 0, result.stderr
+    assert "V003  index users email  [up" in result.stdout
+    assert "OK: verify passed: 3 pending migration(s) checked" in result.stdout
+    assert "Checking V001 create users ..." in result.stderr
+
+
+def test_verify_fault_exits_1_with_the_diff_and_one_error_line(cli) -> None:
+    result = cli("verify", "--dir", str(DATA / "forgets_index" / "migrations"))
+    assert result.returncode == 1
+    assert "roundtrip: down does not restore the schema from before up" in result.stdout
+    assert "index public.users_email_idx: present after down, absent before up" in result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("pgshift: error:")]
+    assert errors == [errors[0]] and "verify failed: 2 problem(s) in V002" in errors[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_verify_json_reports_each_finding_and_exits_1(cli) -> None:
+    result = cli("verify", "--json", "--dir", str(DATA / "over_budget" / "migrations"))
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["failures"] == 1
+    v002 = report["migrations"][1]
+    assert v002["migration"] == "V002" and v002["budget_s"] == 0.3
+    assert v002["findings"][0]["kind"] == "budget"
+    assert result.stderr.startswith("pgshift: error: verify failed")  # no progress with --json
+
+
+def test_verify_embedded_runs_on_a_throwaway_server_without_a_target(cli) -> None:
+    result = cli("verify", "--embedded", "--dir", str(DATA / "clean" / "migrations"),
+                 env={"PGSHIFT_URL": ""}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "on a throwaway server" in result.stdout
+
+
+def test_verify_rejects_a_bad_cost_threshold_as_usage_error(cli) -> None:
+    result = cli("verify", "--cost-threshold", "lots")
+    assert result.returncode == 2
+    assert "not a percentage" in result.stderr
