@@ -1,0 +1,215 @@
+"""The lint engine: parse one file, walk its statements in order, dispatch rules, apply ignores.
+
+Each statement is checked against the schema as it is just before it runs, then applied to
+that schema (``replay``), so later statements and later files see its effect. ALTER TABLE is
+dispatched command by command (rules visiting ``AlterTableCmd``) after the statement itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pgshift.errors import InputError
+from pgshift.lint.context import Context
+from pgshift.lint.locks import ACCESS_EXCLUSIVE, statement_locks
+from pgshift.lint.nodes import relation_key
+from pgshift.lint.options import LintOptions
+from pgshift.lint.replay import Created, apply, apply_alter_cmd
+from pgshift.lint.rule import Rule, Violation, all_rules
+from pgshift.lint.schema import Schema, Table
+from pgshift.lint.source import Ignore, SqlSyntaxError, Statement, parse_source
+from pgshift.lint.transaction import Transaction
+
+UNUSED_IGNORE = "unused-ignore"
+_TABLE_OBJECTS = (None, "OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The SQL of a file that runs, and how it runs."""
+
+    sql: str
+    transactional: bool
+    lock_timeout: bool
+    statement_timeout: bool
+
+
+def prepare(text: str, path: Path, options: LintOptions) -> Prepared:
+    """The up part of a pgshift migration (with its directives), or a whole plain SQL file."""
+    if options.runner == "psql":
+        return Prepared(text, False, False, False)
+    from pgshift.migrations.parse import parse_text
+
+    parsed = parse_text(text, path)
+    d = parsed.directives
+    lock_timeout = d.lock_timeout if d.lock_timeout is not None else options.lock_timeout
+    return Prepared(parsed.up_sql, d.transactional, lock_timeout > 0, True)
+
+
+class Engine:
+    """Runs the selected rules over files; shared by every file of a lint run."""
+
+    def __init__(self, options: LintOptions) -> None:
+        self.options = options
+        self.selected = options.rule_ids()
+        self.rules: list[Rule] = [cls() for rid, cls in sorted(all_rules().items())
+                                  if rid in self.selected]
+        self.dispatch: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            for node in rule.nodes:
+                self.dispatch.setdefault(node, []).append(rule)
+        self.known = frozenset(all_rules())
+
+    def lint(self, text: str, path: Path, schema: Schema) -> list[Violation]:
+        """Violations of one file; ``schema`` is updated with the file's effects."""
+        return self.lint_prepared(prepare(text, path, self.options), path, schema)
+
+    def lint_prepared(self, prepared: Prepared, path: Path, schema: Schema) -> list[Violation]:
+        """Violations of SQL whose runner settings are known (``Prepared``)."""
+        source, statements, ignores = self._parse(prepared.sql, path)
+        tx = Transaction.start(runner=self.options.runner, transactional=prepared.transactional,
+                               lock_timeout=prepared.lock_timeout,
+                               statement_timeout=prepared.statement_timeout)
+        ctx = Context(self.options, path, source, schema, tx, prepared.transactional)
+        found: list[Violation] = []
+        last = -1
+        for statement in statements:
+            if statement.index != last:
+                if last >= 0:
+                    tx.after_statement()
+                last = statement.index
+                ctx.positions[statement.index] = statement.offset
+            found.extend(self._statement(statement, ctx))
+        for rule in self.rules:
+            found.extend(rule.finish(ctx))
+        return self._apply_ignores(found, ignores, ctx)
+
+    def replay(self, text: str, path: Path, schema: Schema, *, plain: bool = False) -> None:
+        """Apply a file's schema changes without linting it: an earlier migration, or (``plain``)
+        a schema file such as ``pg_dump --schema-only`` output."""
+        sql = text if plain else prepare(text, path, self.options).sql
+        _, statements, _ = self._parse(sql, path, meta=plain)
+        created = Created()
+        for statement in statements:
+            apply(schema, created, statement.kind, statement.node)
+
+    def _parse(self, sql: str, path: Path, *, meta: bool = False) -> tuple:
+        try:
+            return parse_source(sql, meta_commands=meta or self.options.runner == "psql")
+        except SqlSyntaxError as exc:
+            raise InputError(f"{exc.message} (column {exc.column})", path=path, line=exc.line,
+                             hint="PostgreSQL's parser rejects this SQL") from None
+
+    def _statement(self, statement: Statement, ctx: Context) -> Iterable[Violation]:
+        ctx.statement = statement
+        kind, node = statement.kind, statement.node
+        found: list[Violation] = []
+        for rule in self.dispatch.get(kind, ()):
+            found.extend(rule.check(node, ctx))
+        tx = ctx.tx
+        if tx.open and kind in _LOCKING:
+            tx.exclusive.update(k for k, mode in statement_locks(kind, node, ctx)
+                                if mode == ACCESS_EXCLUSIVE)
+        if kind == "AlterTableStmt":
+            found.extend(self._alter(node, ctx))
+        else:
+            if kind == "CreateStmt" and "ColumnDef" in self.dispatch:
+                found.extend(self._column_defs(node, ctx))
+            apply(ctx.schema, ctx.created, kind, node)
+        if kind == "TransactionStmt":
+            self._transaction(node, statement.index, tx)
+        elif kind == "VariableSetStmt":
+            tx.set_variable(node)
+        elif kind == "SelectStmt" and node.get("targetList"):
+            tx.set_config_calls(node)
+        return found
+
+    def _alter(self, node: dict, ctx: Context) -> list[Violation]:
+        key = relation_key(node.get("relation"))
+        ctx.alter, ctx.target = node, key
+        rules = self.dispatch.get("AlterTableCmd", ())
+        table_like = node.get("objtype") in _TABLE_OBJECTS
+        table = ctx.schema.tables.get(key)
+        if table is None and table_like:
+            table = ctx.schema.tables[key] = Table()
+        found: list[Violation] = []
+        for item in node.get("cmds") or ():
+            cmd = item.get("AlterTableCmd") or {}
+            for rule in rules:
+                found.extend(rule.check(cmd, ctx))
+            if cmd.get("subtype") == "AT_AddColumn" and "ColumnDef" in (cmd.get("def") or {}):
+                coldef = cmd["def"]["ColumnDef"]
+                for rule in self.dispatch.get("ColumnDef", ()):
+                    found.extend(rule.check(coldef, ctx))
+                ctx.created.columns.add((key, coldef.get("colname", "")))
+            if table is not None and table_like:
+                apply_alter_cmd(table, key, cmd)
+        ctx.alter, ctx.target = None, ""
+        return found
+
+    def _column_defs(self, node: dict, ctx: Context) -> list[Violation]:
+        ctx.target = relation_key(node.get("relation"))
+        found: list[Violation] = []
+        for element in node.get("tableElts") or ():
+            if "ColumnDef" in element:
+                for rule in self.dispatch["ColumnDef"]:
+                    found.extend(rule.check(element["ColumnDef"], ctx))
+        ctx.target = ""
+        return found
+
+    @staticmethod
+    def _transaction(node: dict, index: int, tx: Transaction) -> None:
+        kind = node.get("kind", "")
+        if tx.runner_transaction:
+            return  # pgshift refuses transaction control in a transactional file
+        if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START") and not tx.open:
+            tx.begin(index)
+        elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE") and tx.open:
+            tx.end(chain=bool(node.get("chain")))
+
+    def _apply_ignores(self, found: list[Violation], ignores: list[Ignore],
+                       ctx: Context) -> list[Violation]:
+        by_statement: dict[int, list[Ignore]] = {}
+        for ignore in ignores:
+            by_statement.setdefault(ignore.statement, []).append(ignore)
+        kept = []
+        for violation in found:
+            suppressed = False
+            for ignore in by_statement.get(violation.statement, ()):
+                if violation.rule in ignore.rules:
+                    ignore.used.add(violation.rule)
+                    suppressed = True
+            if not suppressed:
+                kept.append(violation)
+        if UNUSED_IGNORE in self.selected:
+            kept.extend(self._unused(ignores, ctx))
+        kept.sort(key=lambda v: (v.line, v.column, v.rule))
+        return kept
+
+    def _unused(self, ignores: list[Ignore], ctx: Context) -> list[Violation]:
+        rule = all_rules()[UNUSED_IGNORE]
+        result = []
+        for ignore in ignores:
+            for rid in ignore.rules or ("",):
+                if rid in ignore.used or (rid in self.known and rid not in self.selected):
+                    continue
+                if not rid:
+                    message = "'-- pgshift:ignore' names no rule"
+                elif rid not in self.known:
+                    message = f"'-- pgshift:ignore {rid}' names an unknown rule"
+                elif ignore.statement < 0:
+                    message = f"'-- pgshift:ignore {rid}' is followed by no statement"
+                else:
+                    message = f"'-- pgshift:ignore {rid}' suppresses nothing: the next " \
+                              f"statement has no {rid} finding"
+                result.append(Violation(rule.id, rule.severity, message,
+                                        "remove the comment, or fix the rule id",
+                                        ctx.path, ignore.line, ignore.column, ignore.statement))
+        return result
+
+
+_LOCKING = frozenset({"AlterTableStmt", "RenameStmt", "IndexStmt", "DropStmt", "ReindexStmt",
+                      "TruncateStmt", "VacuumStmt", "ClusterStmt", "RefreshMatViewStmt",
+                      "LockStmt", "CreateTrigStmt", "RuleStmt"})

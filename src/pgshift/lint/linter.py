@@ -1,0 +1,164 @@
+"""lint_paths and lint_migrations: the linter's library entry points.
+
+The schema context comes, in order of preference, from a live database
+(``options.database_url`` or ``conn``), a schema file (``options.schema_file``), or the earlier
+migrations replayed statically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pgshift.errors import InputError, PgshiftError
+from pgshift.lint.cache import ResultCache, chain, engine_fingerprint
+from pgshift.lint.engine import Engine, Prepared
+from pgshift.lint.files import Unit, collect
+from pgshift.lint.options import LintOptions
+from pgshift.lint.report import LintReport
+from pgshift.lint.rule import Violation
+from pgshift.lint.schema import Schema
+from pgshift.lint.workers import FileWork, cpu_count, execute, plan
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.migrations.model import Migration
+
+
+def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
+    """Lint files and directories (a directory: its migrations in version order)."""
+    options.rule_ids()  # unknown rule ids fail before any work
+    base = base_schema(options)
+    units = collect([Path(p) for p in paths], with_history=base is None)
+    return _run(units, options, base)
+
+
+def lint_migrations(
+    pending: Sequence[Migration],
+    options: LintOptions,
+    *,
+    prior: Sequence[Migration] = (),
+    conn: Connection | None = None,
+) -> LintReport:
+    """Lint the up part of ``pending`` migrations in order, as ``pgshift up`` would run them.
+
+    The schema comes from ``conn`` (a live connection) when given, else from the options'
+    database or schema file, else from replaying ``prior`` (already-applied migrations).
+    A migration that cannot be parsed raises InputError.
+    """
+    engine = Engine(options)
+    if conn is not None:
+        from pgshift.lint.catalog import load_schema
+
+        schema = load_schema(conn)
+    else:
+        schema = base_schema(options) or Schema()
+        if not (options.database_url or options.schema_file):
+            for migration in prior:
+                try:
+                    engine.replay(migration.up_sql, migration.path, schema, plain=True)
+                except PgshiftError:
+                    continue
+    report = LintReport(files=len(pending))
+    for migration in pending:
+        d = migration.directives
+        lock_timeout = d.lock_timeout if d.lock_timeout is not None else options.lock_timeout
+        prepared = Prepared(migration.up_sql, migration.transactional, lock_timeout > 0, True)
+        report.violations.extend(engine.lint_prepared(prepared, migration.path, schema))
+    return report
+
+
+def base_schema(options: LintOptions) -> Schema | None:
+    """The schema from the database or the schema file, or None to replay migrations."""
+    if options.database_url:
+        from pgshift.config import Settings
+        from pgshift.db import connect
+        from pgshift.lint.catalog import load_schema
+
+        conn = connect(Settings(), url=options.database_url, application_name="pgshift lint")
+        try:
+            return load_schema(conn)
+        finally:
+            conn.close()
+    if options.schema_file is not None:
+        path = options.schema_file
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read schema file: {exc}", path=path) from None
+        schema = Schema()
+        Engine(options).replay(text, path, schema, plain=True)
+        return schema
+    return None
+
+
+def _read(path: Path) -> tuple[str | None, str, PgshiftError | None]:
+    from pgshift.migrations.parse import checksum, normalize
+
+    try:
+        text = normalize(path.read_bytes(), path)
+    except OSError as exc:
+        return None, "", InputError(f"cannot read file: {exc.strerror}", path=path)
+    except PgshiftError as exc:
+        return None, "", exc
+    return text, checksum(text), None
+
+
+def _run(units: list[Unit], options: LintOptions, base: Schema | None) -> LintReport:
+    report = LintReport()
+    use_cache = options.cache_dir is not None and not options.database_url
+    seed = f"{engine_fingerprint()}\0{options.fingerprint()}" if use_cache else ""
+    works: list[list[FileWork]] = []
+    caches: list[ResultCache | None] = []
+    keys: list[list[str]] = []
+    for unit in units:
+        cache = ResultCache(options.cache_dir, _scope(unit)) if use_cache else None  # type: ignore[arg-type]
+        files, unit_keys, previous = [], [], seed
+        for path, lint in unit.files:
+            text, digest, error = _read(path)
+            previous = chain(previous, digest, path.name, lint)
+            unit_keys.append(previous)
+            if error is not None:
+                if lint:
+                    report.failures.append(error)
+                files.append(FileWork(path, None, lint, False))
+                continue
+            cached = cache.get(previous) if cache is not None and lint else None
+            if cached is not None:
+                report.cached += 1
+                report.violations.extend(_violations(cached, path))
+            files.append(FileWork(path, text, lint, lint and cached is None))
+        report.files += unit.targets
+        works.append(files)
+        caches.append(cache)
+        keys.append(unit_keys)
+    tasks = plan(works, options.jobs or cpu_count())
+    for task, outcome in execute(options, base, works, tasks):
+        files, cache = works[task.unit], caches[task.unit]
+        for index, result in outcome:
+            path = files[index].path
+            if isinstance(result, tuple):
+                message, hint, line = result
+                report.failures.append(InputError(message, hint=hint, path=path, line=line))
+                continue
+            report.violations.extend(_violations(result, path))
+            if cache is not None:
+                cache.put(keys[task.unit][index], result)
+    for cache in caches:
+        if cache is not None:
+            cache.save()
+    order = {f.path: (u, i) for u, files in enumerate(works) for i, f in enumerate(files)}
+    report.violations.sort(key=lambda v: (order.get(v.path, (0, 0)), v.line, v.column, v.rule))
+    return report
+
+
+def _violations(rows: list, path: Path) -> list[Violation]:
+    return [Violation(rule, severity, message, hint, path, line, column)  # type: ignore[arg-type]
+            for rule, severity, message, hint, line, column in rows]
+
+
+def _scope(unit: Unit) -> str:
+    first = unit.files[0][0] if unit.files else Path(".")
+    return str(first.resolve().parent)

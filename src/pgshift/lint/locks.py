@@ -1,0 +1,240 @@
+"""Which table locks of SHARE or stronger a statement takes on existing relations.
+
+A lock of SHARE or stronger conflicts with the app's writes (ACCESS EXCLUSIVE with its reads
+too); while the migration waits for it behind a long transaction, every later query on the
+table queues behind the migration. This is what ``lock_timeout`` bounds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pgshift.lint.nodes import Node, def_elems, name_key, relation_key, strings
+from pgshift.lint.replay import drop_targets
+
+if TYPE_CHECKING:
+    from pgshift.lint.context import Context
+
+SHARE = "SHARE"
+SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
+EXCLUSIVE = "EXCLUSIVE"
+ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
+LOCK_MODES = {5: SHARE, 6: SHARE_ROW_EXCLUSIVE, 7: EXCLUSIVE, 8: ACCESS_EXCLUSIVE}
+_RANK = {SHARE: 5, SHARE_ROW_EXCLUSIVE: 6, EXCLUSIVE: 7, ACCESS_EXCLUSIVE: 8}
+WHAT_IT_BLOCKS = {
+    SHARE: "blocks writes",
+    SHARE_ROW_EXCLUSIVE: "blocks writes",
+    EXCLUSIVE: "blocks writes",
+    ACCESS_EXCLUSIVE: "blocks reads and writes",
+}
+# ALTER TABLE commands that take SHARE UPDATE EXCLUSIVE at most (no conflict with the app).
+_WEAK_COMMANDS = {
+    "AT_ValidateConstraint", "AT_SetStatistics", "AT_SetOptions", "AT_ResetOptions",
+    "AT_SetRelOptions", "AT_ResetRelOptions", "AT_ClusterOn", "AT_DropCluster",
+}
+_SRE_COMMANDS = {
+    "AT_EnableTrig", "AT_EnableAlwaysTrig", "AT_EnableReplicaTrig", "AT_EnableTrigAll",
+    "AT_EnableTrigUser", "AT_DisableTrig", "AT_DisableTrigAll", "AT_DisableTrigUser",
+}
+_RELATIONS = {"OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE", "OBJECT_VIEW"}
+
+Lock = tuple[str, str]
+
+
+def strongest(locks: list[Lock]) -> Lock | None:
+    return max(locks, key=lambda lock: _RANK[lock[1]]) if locks else None
+
+
+def _existing(ctx: Context, key: str) -> bool:
+    return bool(key) and not ctx.is_new(key)
+
+
+def _references(constraints: list[Node], ctx: Context) -> list[Lock]:
+    locks = []
+    for con in constraints:
+        fields = con.get("Constraint", con)
+        if fields.get("contype") == "CONSTR_FOREIGN":
+            key = relation_key(fields.get("pktable"))
+            if _existing(ctx, key):
+                locks.append((key, SHARE_ROW_EXCLUSIVE))
+    return locks
+
+
+def alter_command_locks(cmd: Node, key: str, ctx: Context) -> list[Lock]:
+    """Locks one ``AlterTableCmd`` takes (``key``: its table)."""
+    subtype = cmd.get("subtype", "")
+    definition = cmd.get("def") or {}
+    locks: list[Lock] = []
+    if subtype in ("AT_AttachPartition", "AT_DetachPartition"):
+        partition = relation_key((definition.get("PartitionCmd") or {}).get("name"))
+        concurrent = (definition.get("PartitionCmd") or {}).get("concurrent")
+        if subtype == "AT_DetachPartition" and concurrent:
+            return []
+        if subtype == "AT_DetachPartition" or ctx.pg_version < 12:
+            locks.append((key, ACCESS_EXCLUSIVE))
+        if _existing(ctx, partition):
+            locks.append((partition, ACCESS_EXCLUSIVE))
+        return [lock for lock in locks if _existing(ctx, lock[0])]
+    if subtype in _WEAK_COMMANDS:
+        return []
+    if subtype == "AT_AddConstraint" and "Constraint" in definition:
+        refs = _references([definition], ctx)
+        if refs:
+            return refs + ([(key, SHARE_ROW_EXCLUSIVE)] if _existing(ctx, key) else [])
+    if subtype == "AT_AddColumn" and "ColumnDef" in definition:
+        locks.extend(_references(definition["ColumnDef"].get("constraints") or [], ctx))
+    mode = SHARE_ROW_EXCLUSIVE if subtype in _SRE_COMMANDS else ACCESS_EXCLUSIVE
+    if _existing(ctx, key):
+        locks.append((key, mode))
+    return locks
+
+
+def statement_locks(kind: str, stmt: Node, ctx: Context) -> list[Lock]:
+    """Locks of SHARE or stronger that a statement takes on relations this file did not create."""
+    handler = _HANDLERS.get(kind)
+    return handler(stmt, ctx) if handler is not None else []
+
+
+def _alter(stmt: Node, ctx: Context) -> list[Lock]:
+    objtype = stmt.get("objtype")
+    key = relation_key(stmt.get("relation"))
+    cmds = [c.get("AlterTableCmd") or {} for c in stmt.get("cmds") or ()]
+    if objtype == "OBJECT_INDEX":
+        owner = ctx.index_table(key) or key
+        if key in ctx.created.indexes or ctx.is_new(owner):
+            return []
+        return [(owner, ACCESS_EXCLUSIVE)] if any(
+            c.get("subtype") == "AT_SetTableSpace" for c in cmds) else []
+    if objtype not in _RELATIONS or objtype == "OBJECT_VIEW":
+        return []
+    locks: list[Lock] = []
+    for cmd in cmds:
+        locks.extend(alter_command_locks(cmd, key, ctx))
+    return locks
+
+
+def _rename(stmt: Node, ctx: Context) -> list[Lock]:
+    kind = stmt.get("renameType")
+    if kind in ("OBJECT_COLUMN", "OBJECT_TABCONSTRAINT"):
+        kind = stmt.get("relationType")
+    if kind not in _RELATIONS:
+        return []
+    key = relation_key(stmt.get("relation"))
+    return [(key, ACCESS_EXCLUSIVE)] if _existing(ctx, key) else []
+
+
+def _index(stmt: Node, ctx: Context) -> list[Lock]:
+    key = relation_key(stmt.get("relation"))
+    if stmt.get("concurrent") or not _existing(ctx, key):
+        return []
+    return [(key, SHARE)]
+
+
+def _drop(stmt: Node, ctx: Context) -> list[Lock]:
+    kind = stmt.get("removeType")
+    if kind in _RELATIONS:
+        return [(key, ACCESS_EXCLUSIVE) for key in drop_targets(stmt) if _existing(ctx, key)]
+    if kind == "OBJECT_INDEX" and not stmt.get("concurrent"):
+        locks = []
+        for key in drop_targets(stmt):
+            owner = ctx.index_table(key) or key
+            if key not in ctx.created.indexes and _existing(ctx, owner):
+                locks.append((owner, ACCESS_EXCLUSIVE))
+        return locks
+    if kind in ("OBJECT_TRIGGER", "OBJECT_RULE", "OBJECT_POLICY"):
+        locks = []
+        for obj in stmt.get("objects") or ():
+            names = strings((obj.get("List") or {}).get("items"))
+            key = name_key(names[:-1])
+            if _existing(ctx, key):
+                locks.append((key, ACCESS_EXCLUSIVE))
+        return locks
+    return []
+
+
+def _relations(items: list[Node] | None, ctx: Context, mode: str) -> list[Lock]:
+    keys = [relation_key(i.get("RangeVar") or i) for i in items or ()]
+    return [(key, mode) for key in keys if _existing(ctx, key)]
+
+
+def _reindex(stmt: Node, ctx: Context) -> list[Lock]:
+    if "concurrently" in def_elems(stmt.get("params")):
+        return []
+    kind = stmt.get("kind", "")
+    if kind == "REINDEX_OBJECT_INDEX":
+        key = relation_key(stmt.get("relation"))
+        owner = ctx.index_table(key) or key
+        return [] if key in ctx.created.indexes or ctx.is_new(owner) else [
+            (owner, ACCESS_EXCLUSIVE)]
+    if kind == "REINDEX_OBJECT_TABLE":
+        key = relation_key(stmt.get("relation"))
+        return [(key, SHARE)] if _existing(ctx, key) else []
+    return [(stmt.get("name") or "every table", SHARE)]
+
+
+def _vacuum(stmt: Node, ctx: Context) -> list[Lock]:
+    if not stmt.get("is_vacuumcmd") or "full" not in def_elems(stmt.get("options")):
+        return []
+    rels = [(r.get("VacuumRelation") or {}).get("relation") for r in stmt.get("rels") or ()]
+    if not rels:
+        return [("every table", ACCESS_EXCLUSIVE)]
+    return [(relation_key(r), ACCESS_EXCLUSIVE) for r in rels if _existing(ctx, relation_key(r))]
+
+
+def _cluster(stmt: Node, ctx: Context) -> list[Lock]:
+    key = relation_key(stmt.get("relation")) or "every clustered table"
+    return [(key, ACCESS_EXCLUSIVE)] if _existing(ctx, key) else []
+
+
+def _refresh(stmt: Node, ctx: Context) -> list[Lock]:
+    key = relation_key(stmt.get("relation"))
+    mode = EXCLUSIVE if stmt.get("concurrent") else ACCESS_EXCLUSIVE
+    return [(key, mode)] if _existing(ctx, key) else []
+
+
+def _lock(stmt: Node, ctx: Context) -> list[Lock]:
+    mode = LOCK_MODES.get(int(stmt.get("mode") or 8))
+    return _relations(stmt.get("relations"), ctx, mode) if mode else []
+
+
+def _trigger(stmt: Node, ctx: Context) -> list[Lock]:
+    key = relation_key(stmt.get("relation"))
+    return [(key, SHARE_ROW_EXCLUSIVE)] if _existing(ctx, key) else []
+
+
+def _rule(stmt: Node, ctx: Context) -> list[Lock]:
+    key = relation_key(stmt.get("relation"))
+    return [(key, ACCESS_EXCLUSIVE)] if _existing(ctx, key) else []
+
+
+def _create(stmt: Node, ctx: Context) -> list[Lock]:
+    locks: list[Lock] = []
+    for element in stmt.get("tableElts") or ():
+        if "Constraint" in element:
+            locks.extend(_references([element], ctx))
+        elif "ColumnDef" in element:
+            locks.extend(_references(element["ColumnDef"].get("constraints") or [], ctx))
+    if stmt.get("partbound"):
+        for parent in stmt.get("inhRelations") or ():
+            key = relation_key(parent.get("RangeVar"))
+            if _existing(ctx, key):
+                locks.append((key, ACCESS_EXCLUSIVE))
+    return locks
+
+
+_HANDLERS = {
+    "AlterTableStmt": _alter,
+    "RenameStmt": _rename,
+    "IndexStmt": _index,
+    "DropStmt": _drop,
+    "ReindexStmt": _reindex,
+    "TruncateStmt": lambda s, c: _relations(s.get("relations"), c, ACCESS_EXCLUSIVE),
+    "VacuumStmt": _vacuum,
+    "ClusterStmt": _cluster,
+    "RefreshMatViewStmt": _refresh,
+    "LockStmt": _lock,
+    "CreateTrigStmt": _trigger,
+    "RuleStmt": _rule,
+    "CreateStmt": _create,
+}
+LOCKING_STATEMENTS = tuple(_HANDLERS)

@@ -1,0 +1,163 @@
+"""Helpers over PostgreSQL parse trees in libpg_query's JSON form (plain dicts and lists).
+
+The linter parses with ``pglast.parser.parse_sql_json`` and ``json.loads``: about ten times
+faster than building ``pglast.ast`` objects. A wrapped node is ``{"IndexStmt": {...}}``; its
+*fields* are the inner dict. Absent fields have their default (False, 0, empty).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+Node = dict[str, Any]
+
+
+def kind(node: Node) -> str:
+    """The node type of a wrapped node: ``{"IndexStmt": {...}}`` -> ``"IndexStmt"``."""
+    return next(iter(node))
+
+
+def unwrap(node: Node) -> tuple[str, Node]:
+    """``(type, fields)`` of a wrapped node."""
+    for name, fields in node.items():
+        return name, fields
+    return "", {}
+
+
+def fields_of(node: Node | None, expected: str) -> Node | None:
+    """The fields of ``node`` if it is a wrapped ``expected`` node, else None."""
+    if node is None:
+        return None
+    return node.get(expected)
+
+
+def strings(items: list[Node] | None) -> list[str]:
+    """The values of a list of ``String`` nodes (qualified names, column lists)."""
+    if not items:
+        return []
+    return [item["String"]["sval"] for item in items if "String" in item]
+
+
+def table_key(schema: str | None, name: str) -> str:
+    """How the linter names a relation: ``users`` for public/unqualified, ``audit.logs`` else."""
+    if schema is None or schema == "public":
+        return name
+    return f"{schema}.{name}"
+
+
+def name_key(names: list[str]) -> str:
+    """The key of a qualified name given as parts (``["public", "users"]`` -> ``users``)."""
+    if not names:
+        return ""
+    if len(names) == 1:
+        return names[0]
+    return table_key(names[-2], names[-1])
+
+
+def relation_key(rangevar: Node | None) -> str:
+    """The key of a ``RangeVar`` (given as fields, as in ``stmt["relation"]``)."""
+    if not rangevar:
+        return ""
+    return table_key(rangevar.get("schemaname"), rangevar.get("relname", ""))
+
+
+def relation_schema(rangevar: Node | None) -> str | None:
+    if not rangevar:
+        return None
+    return rangevar.get("schemaname")
+
+
+def const_value(node: Node | None) -> Any:
+    """The Python value of an ``A_Const`` (or a cast of one), else None."""
+    if node is None:
+        return None
+    if "TypeCast" in node:
+        return const_value(node["TypeCast"].get("arg"))
+    const = node.get("A_Const")
+    if const is None:
+        return None
+    if const.get("isnull"):
+        return None
+    for key, inner in (("ival", "ival"), ("sval", "sval"), ("fval", "fval"),
+                       ("boolval", "boolval"), ("bsval", "bsval")):
+        if key in const:
+            value = const[key].get(inner)
+            if key == "ival":
+                return value or 0
+            if key == "boolval":
+                return bool(value)
+            return value if value is not None else ""
+    return None
+
+
+def is_null_const(node: Node | None) -> bool:
+    """``NULL`` or ``NULL::type``."""
+    if node is None:
+        return False
+    if "TypeCast" in node:
+        return is_null_const(node["TypeCast"].get("arg"))
+    const = node.get("A_Const")
+    return bool(const is not None and const.get("isnull"))
+
+
+def walk(node: Any) -> Iterator[tuple[str, Node]]:
+    """Every wrapped node under ``node`` (itself included), depth first, in source order."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            children = list(item.values())
+            if len(item) == 1:
+                name, fields = next(iter(item.items()))
+                if isinstance(fields, dict) and name[:1].isupper():
+                    yield name, fields
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+
+
+def column_refs(node: Any) -> set[str]:
+    """The column names referenced anywhere in an expression."""
+    found = set()
+    for name, fields in walk(node):
+        if name == "ColumnRef":
+            parts = strings(fields.get("fields"))
+            if parts:
+                found.add(parts[-1])
+    return found
+
+
+def def_elems(items: list[Node] | None) -> dict[str, Node | None]:
+    """A ``DefElem`` list as ``{name: argument}``."""
+    result: dict[str, Node | None] = {}
+    for item in items or ():
+        elem = item.get("DefElem")
+        if elem is not None:
+            result[elem.get("defname", "")] = elem.get("arg")
+    return result
+
+
+def func_name(funccall: Node) -> str:
+    """The unqualified, lower-case name of a ``FuncCall``."""
+    names = strings(funccall.get("funcname"))
+    return names[-1].lower() if names else ""
+
+
+def added_column(cmd: Node) -> Node | None:
+    """The ``ColumnDef`` fields of an ``ADD COLUMN`` command, else None."""
+    if cmd.get("subtype") != "AT_AddColumn":
+        return None
+    return (cmd.get("def") or {}).get("ColumnDef")
+
+
+def constraints_of(coldef: Node) -> list[Node]:
+    """The inline ``Constraint`` fields of a ``ColumnDef``."""
+    return [c["Constraint"] for c in coldef.get("constraints") or () if "Constraint" in c]
+
+
+def added_constraint(cmd: Node) -> Node | None:
+    """The ``Constraint`` fields of an ``ADD CONSTRAINT`` command, else None."""
+    if cmd.get("subtype") != "AT_AddConstraint":
+        return None
+    return (cmd.get("def") or {}).get("Constraint")

@@ -1,0 +1,349 @@
+"""Replay DDL statically onto a Schema: what each statement creates, changes or drops.
+
+The same code replays earlier migrations and schema files, and follows the file being linted
+statement by statement, so a rule sees the schema as it is just before its statement runs.
+``Created`` records what the current file created: those objects are new and empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pgshift.lint.coercion import SERIALS, TypeRef, type_of
+from pgshift.lint.nodes import (
+    Node,
+    column_refs,
+    is_null_const,
+    name_key,
+    relation_key,
+    strings,
+    table_key,
+)
+from pgshift.lint.schema import Column, Constraint, Schema, Table
+
+
+@dataclass
+class Created:
+    """Objects created earlier in the current file (keys as in Schema)."""
+
+    tables: set[str] = field(default_factory=set)
+    indexes: set[str] = field(default_factory=set)
+    types: set[str] = field(default_factory=set)
+    schemas: set[str] = field(default_factory=set)
+    columns: set[tuple[str, str]] = field(default_factory=set)
+
+
+def not_null_columns(expr: Node | None) -> frozenset[str]:
+    """Columns a CHECK expression proves not null: ``c IS NOT NULL`` alone or ANDed."""
+    if not expr:
+        return frozenset()
+    if "NullTest" in expr:
+        test = expr["NullTest"]
+        arg = test.get("arg") or {}
+        if test.get("nulltesttype") == "IS_NOT_NULL" and "ColumnRef" in arg:
+            names = strings(arg["ColumnRef"].get("fields"))
+            return frozenset(names[-1:])
+        return frozenset()
+    if "BoolExpr" in expr and expr["BoolExpr"].get("boolop") == "AND_EXPR":
+        found: set[str] = set()
+        for arg in expr["BoolExpr"].get("args") or ():
+            found |= not_null_columns(arg)
+        return frozenset(found)
+    return frozenset()
+
+
+def constraint_of(con: Node, table: str, column: str | None = None) -> tuple[str, Constraint]:
+    """The name (PostgreSQL's default when unnamed) and model of a ``Constraint``'s fields."""
+    contype = con.get("contype", "")
+    keys = strings(con.get("keys")) or ([column] if column else [])
+    validated = not con.get("skip_validation")
+    base = table.rsplit(".", 1)[-1]
+    if contype == "CONSTR_CHECK":
+        expr = con.get("raw_expr")
+        cols = column_refs(expr) if expr else set()
+        if column:
+            cols.add(column)
+        default = f"{base}_{sorted(cols)[0]}_check" if len(cols) == 1 else f"{base}_check"
+        return con.get("conname") or default, Constraint(
+            "check", validated, frozenset(cols), not_null_columns(expr))
+    if contype == "CONSTR_NOTNULL":
+        default = f"{base}_{keys[0]}_not_null" if keys else f"{base}_not_null"
+        return con.get("conname") or default, Constraint(
+            "notnull", validated, frozenset(keys), frozenset(keys))
+    if contype == "CONSTR_FOREIGN":
+        cols = strings(con.get("fk_attrs")) or keys
+        return con.get("conname") or f"{base}_{'_'.join(cols)}_fkey", Constraint(
+            "foreign", validated, frozenset(cols))
+    kinds = {"CONSTR_PRIMARY": ("primary", "pkey"), "CONSTR_UNIQUE": ("unique", "key"),
+             "CONSTR_EXCLUSION": ("exclude", "excl")}
+    kind, suffix = kinds.get(contype, ("check", "con"))
+    name = f"{base}_pkey" if kind == "primary" else f"{base}_{'_'.join(keys)}_{suffix}"
+    model = Constraint(kind, True, frozenset(keys))  # type: ignore[arg-type]
+    return con.get("conname") or name, model
+
+
+def column_of(coldef: Node) -> tuple[Column, list[Node]]:
+    """A ``ColumnDef``'s Column and its inline constraints' fields."""
+    typ = type_of(coldef.get("typeName"))
+    constraints = [c["Constraint"] for c in coldef.get("constraints") or () if "Constraint" in c]
+    column = Column(type=typ)
+    if typ is not None and typ.name in SERIALS:
+        column.type = TypeRef(SERIALS[typ.name])
+        column.has_default = True
+    for con in constraints:
+        contype = con.get("contype")
+        if contype in ("CONSTR_NOTNULL", "CONSTR_PRIMARY"):
+            column.not_null = True
+        elif contype in ("CONSTR_IDENTITY", "CONSTR_GENERATED") or (
+                contype == "CONSTR_DEFAULT" and not is_null_const(con.get("raw_expr"))):
+            column.has_default = True
+    return column, constraints
+
+
+def _add_column(table: Table, key: str, coldef: Node) -> None:
+    name = coldef.get("colname", "")
+    column, constraints = column_of(coldef)
+    table.columns[name] = column
+    for con in constraints:
+        contype = con.get("contype")
+        if contype in ("CONSTR_PRIMARY", "CONSTR_UNIQUE"):
+            table.indexed.add(name)
+        if contype in ("CONSTR_CHECK", "CONSTR_FOREIGN", "CONSTR_PRIMARY", "CONSTR_UNIQUE"):
+            conname, model = constraint_of(con, key, name)
+            table.constraints[conname] = model
+
+
+def _add_constraint(table: Table, key: str, con: Node) -> None:
+    name, model = constraint_of(con, key)
+    table.constraints[name] = model
+    if model.kind in ("primary", "unique", "exclude"):
+        table.indexed.update(model.columns)
+    if model.kind == "primary" or (model.kind == "notnull" and model.validated):
+        for column in model.columns:
+            if column in table.columns:
+                table.columns[column].not_null = True
+
+
+def _table(schema: Schema, key: str) -> Table:
+    table = schema.tables.get(key)
+    if table is None:
+        table = schema.tables[key] = Table()
+    return table
+
+
+def _create(schema: Schema, created: Created, stmt: Node) -> None:
+    rel = stmt.get("relation") or {}
+    key = relation_key(rel)
+    if stmt.get("if_not_exists") and key in schema.tables and key not in created.tables:
+        return
+    table = schema.tables[key] = Table(known=True)
+    created.tables.add(key)
+    spec = stmt.get("partspec")
+    if spec:
+        table.kind = "partitioned"
+        table.partition_key = tuple(
+            p["PartitionElem"].get("name", "") for p in spec.get("partParams") or ()
+            if "PartitionElem" in p
+        )
+    for parent in stmt.get("inhRelations") or ():
+        parent_key = relation_key(parent.get("RangeVar"))
+        if stmt.get("partbound"):
+            table.parent = parent_key
+        source = schema.tables.get(parent_key)
+        if source is not None:
+            table.columns.update({n: Column(c.type, c.not_null) for n, c in source.columns.items()})
+    for element in stmt.get("tableElts") or ():
+        if "ColumnDef" in element:
+            _add_column(table, key, element["ColumnDef"])
+        elif "Constraint" in element:
+            _add_constraint(table, key, element["Constraint"])
+        elif "TableLikeClause" in element:
+            source = schema.tables.get(relation_key(element["TableLikeClause"].get("relation")))
+            if source is not None:
+                table.columns.update(
+                    {n: Column(c.type, c.not_null) for n, c in source.columns.items()})
+
+
+def _alter(schema: Schema, created: Created, stmt: Node) -> None:
+    key = relation_key(stmt.get("relation"))
+    if stmt.get("objtype") not in (None, "OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
+        return
+    table = _table(schema, key)
+    for item in stmt.get("cmds") or ():
+        apply_alter_cmd(table, key, item.get("AlterTableCmd") or {})
+
+
+def apply_alter_cmd(table: Table, key: str, cmd: Node) -> None:
+    """One ``AlterTableCmd``'s effect on ``table``."""
+    subtype = cmd.get("subtype")
+    name = cmd.get("name", "")
+    definition = cmd.get("def") or {}
+    if subtype == "AT_AddColumn" and "ColumnDef" in definition:
+        _add_column(table, key, definition["ColumnDef"])
+    elif subtype == "AT_DropColumn":
+        table.columns.pop(name, None)
+        table.indexed.discard(name)
+    elif subtype == "AT_AlterColumnType" and "ColumnDef" in definition:
+        column = table.columns.setdefault(name, Column())
+        column.type = type_of(definition["ColumnDef"].get("typeName"))
+    elif subtype in ("AT_SetNotNull", "AT_DropNotNull"):
+        table.columns.setdefault(name, Column()).not_null = subtype == "AT_SetNotNull"
+    elif subtype == "AT_ColumnDefault":
+        table.columns.setdefault(name, Column()).has_default = bool(definition) and not (
+            is_null_const(definition))
+    elif subtype == "AT_AddConstraint" and "Constraint" in definition:
+        _add_constraint(table, key, definition["Constraint"])
+    elif subtype == "AT_ValidateConstraint" and name in table.constraints:
+        table.constraints[name].validated = True
+        model = table.constraints[name]
+        if model.kind == "notnull":
+            for column in model.columns:
+                table.columns.setdefault(column, Column()).not_null = True
+    elif subtype == "AT_DropConstraint":
+        table.constraints.pop(name, None)
+
+
+def _rename(schema: Schema, created: Created, stmt: Node) -> None:
+    kind = stmt.get("renameType")
+    new = stmt.get("newname", "")
+    rel = stmt.get("relation")
+    if kind in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
+        old = relation_key(rel)
+        target = table_key((rel or {}).get("schemaname"), new)
+        schema.rename_table(old, target)
+        if old in created.tables:
+            created.tables.discard(old)
+            created.tables.add(target)
+    elif kind == "OBJECT_COLUMN":
+        table = schema.tables.get(relation_key(rel))
+        old_name = stmt.get("subname", "")
+        if table is not None and old_name in table.columns:
+            table.columns[new] = table.columns.pop(old_name)
+            if old_name in table.indexed:
+                table.indexed.discard(old_name)
+                table.indexed.add(new)
+    elif kind == "OBJECT_INDEX":
+        old = relation_key(rel)
+        target = table_key((rel or {}).get("schemaname"), new)
+        if old in schema.indexes:
+            schema.indexes[target] = schema.indexes.pop(old)
+        if old in created.indexes:
+            created.indexes.add(target)
+    elif kind == "OBJECT_TABCONSTRAINT":
+        table = schema.tables.get(relation_key(rel))
+        if table is not None and stmt.get("subname") in table.constraints:
+            table.constraints[new] = table.constraints.pop(stmt["subname"])
+    elif kind == "OBJECT_SCHEMA":
+        schema.schemas.discard(stmt.get("subname", ""))
+        schema.schemas.add(new)
+
+
+def drop_targets(stmt: Node) -> list[str]:
+    """The keys a ``DropStmt`` names."""
+    keys = []
+    for obj in stmt.get("objects") or ():
+        if "List" in obj:
+            keys.append(name_key(strings(obj["List"].get("items"))))
+        elif "String" in obj:
+            keys.append(obj["String"]["sval"])
+        elif "TypeName" in obj:
+            keys.append(name_key(strings(obj["TypeName"].get("names"))))
+    return keys
+
+
+def _drop(schema: Schema, created: Created, stmt: Node) -> None:
+    kind = stmt.get("removeType")
+    for key in drop_targets(stmt):
+        if kind in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
+            schema.drop_table(key)
+            created.tables.discard(key)
+        elif kind == "OBJECT_INDEX":
+            schema.indexes.pop(key, None)
+            created.indexes.discard(key)
+        elif kind in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
+            schema.types.discard(key)
+            schema.domains.discard(key)
+            created.types.discard(key)
+        elif kind == "OBJECT_SCHEMA":
+            schema.schemas.discard(key)
+            created.schemas.discard(key)
+
+
+def _index(schema: Schema, created: Created, stmt: Node) -> None:
+    rel = stmt.get("relation") or {}
+    owner = relation_key(rel)
+    table = _table(schema, owner)
+    for param in stmt.get("indexParams") or ():
+        column = (param.get("IndexElem") or {}).get("name")
+        if column:
+            table.indexed.add(column)
+    name = stmt.get("idxname")
+    if name:
+        key = table_key(rel.get("schemaname"), name)
+        if not (stmt.get("if_not_exists") and key in schema.indexes):
+            schema.indexes[key] = owner
+            created.indexes.add(key)
+
+
+def _create_as(schema: Schema, created: Created, stmt: Node) -> None:
+    into = stmt.get("into") or {}
+    key = relation_key(into.get("rel"))
+    if stmt.get("if_not_exists") and key in schema.tables and key not in created.tables:
+        return
+    kind = "matview" if stmt.get("objtype") == "OBJECT_MATVIEW" else "table"
+    schema.tables[key] = Table(kind=kind, known=True)
+    created.tables.add(key)
+
+
+def _view(schema: Schema, created: Created, stmt: Node) -> None:
+    key = relation_key(stmt.get("view"))
+    if key not in schema.tables:
+        created.tables.add(key)
+    schema.tables[key] = Table(kind="view", known=True)
+
+
+def _enum(schema: Schema, created: Created, stmt: Node) -> None:
+    key = name_key(strings(stmt.get("typeName")))
+    schema.types.add(key)
+    created.types.add(key)
+
+
+def _domain(schema: Schema, created: Created, stmt: Node) -> None:
+    key = name_key(strings(stmt.get("domainname")))
+    schema.domains.add(key)
+    created.types.add(key)
+
+
+def _create_schema(schema: Schema, created: Created, stmt: Node) -> None:
+    name = stmt.get("schemaname", "")
+    if not (stmt.get("if_not_exists") and name in schema.schemas):
+        created.schemas.add(name)
+    schema.schemas.add(name)
+
+
+_APPLY: dict[str, Callable[[Schema, Created, Node], None]] = {
+    "CreateStmt": _create,
+    "AlterTableStmt": _alter,
+    "RenameStmt": _rename,
+    "DropStmt": _drop,
+    "IndexStmt": _index,
+    "CreateTableAsStmt": _create_as,
+    "ViewStmt": _view,
+    "CreateEnumStmt": _enum,
+    "CompositeTypeStmt": lambda s, c, n: _enum(s, c, {"typeName": (n.get("typevar") or {}).get(
+        "relname") and [{"String": {"sval": n["typevar"]["relname"]}}]}),
+    "CreateDomainStmt": _domain,
+    "CreateSchemaStmt": _create_schema,
+}
+
+
+def applies_to(kind: str) -> bool:
+    return kind in _APPLY
+
+
+def apply(schema: Schema, created: Created, kind: str, stmt: Node) -> None:
+    """Apply one statement (type ``kind``, ``stmt`` its fields) to ``schema``."""
+    handler = _APPLY.get(kind)
+    if handler is not None:
+        handler(schema, created, stmt)

@@ -1,0 +1,42 @@
+"""add-check-without-not-valid."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgshift.lint.context import Context
+from pgshift.lint.nodes import Node, added_constraint
+from pgshift.lint.rule import Rule, Violation, register
+
+
+@register
+class AddCheckWithoutNotValid(Rule):
+    """ADD CONSTRAINT … CHECK without NOT VALID on an existing table.
+
+    PostgreSQL checks every existing row while holding ACCESS EXCLUSIVE: reads and writes are
+    blocked for the whole scan.
+
+    Safe way: ``ADD CONSTRAINT … CHECK (…) NOT VALID`` (instant; new writes are checked), then
+    ``VALIDATE CONSTRAINT`` in a later transaction: it takes only SHARE UPDATE EXCLUSIVE, so
+    reads and writes go on during the scan.
+    """
+
+    id = "add-check-without-not-valid"
+    nodes = ("AlterTableCmd",)
+    size_matters = True
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
+        con = added_constraint(node)
+        if con is None or con.get("contype") != "CONSTR_CHECK" or con.get("skip_validation"):
+            return
+        if not ctx.altering_table() or ctx.is_new(ctx.target):
+            return
+        name = con.get("conname") or "CHECK"
+        yield ctx.violation(
+            self,
+            f"ADD CONSTRAINT {name} on {ctx.target} checks every row under ACCESS EXCLUSIVE: "
+            "reads and writes are blocked for the whole scan",
+            "add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction (SHARE UPDATE "
+            "EXCLUSIVE: reads and writes go on)",
+            table=ctx.target,
+        )

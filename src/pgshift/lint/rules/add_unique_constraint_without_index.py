@@ -1,0 +1,47 @@
+"""add-unique-constraint-without-index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgshift.lint.context import Context
+from pgshift.lint.nodes import Node, added_column, added_constraint, constraints_of
+from pgshift.lint.rule import Rule, Violation, register
+
+
+@register
+class AddUniqueConstraintWithoutIndex(Rule):
+    """ADD CONSTRAINT … UNIQUE without USING INDEX, or ADD COLUMN … UNIQUE, on an existing table.
+
+    PostgreSQL builds the unique index while holding ACCESS EXCLUSIVE: reads and writes are
+    blocked for the whole build.
+
+    Safe way: ``CREATE UNIQUE INDEX CONCURRENTLY`` (outside a transaction), then
+    ``ALTER TABLE … ADD CONSTRAINT … UNIQUE USING INDEX idx`` (instant).
+    """
+
+    id = "add-unique-constraint-without-index"
+    nodes = ("AlterTableCmd",)
+    size_matters = True
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
+        if not ctx.altering_table() or ctx.is_new(ctx.target):
+            return
+        con = added_constraint(node)
+        coldef = added_column(node)
+        if con is not None:
+            if con.get("contype") != "CONSTR_UNIQUE" or con.get("indexname"):
+                return
+            what = f"ADD CONSTRAINT {con.get('conname') or 'UNIQUE'}"
+        elif coldef is not None and any(
+                c.get("contype") == "CONSTR_UNIQUE" for c in constraints_of(coldef)):
+            what = f"ADD COLUMN {coldef.get('colname')} UNIQUE"
+        else:
+            return
+        yield ctx.violation(
+            self,
+            f"{what} on {ctx.target} builds a unique index under ACCESS EXCLUSIVE: reads and "
+            "writes are blocked for the whole build",
+            "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … UNIQUE USING INDEX",
+            table=ctx.target,
+        )

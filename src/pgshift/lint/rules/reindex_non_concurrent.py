@@ -1,0 +1,52 @@
+"""reindex-non-concurrent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pgshift.lint.context import Context
+from pgshift.lint.nodes import Node, def_elems, relation_key
+from pgshift.lint.rule import Rule, Violation, register
+
+
+@register
+class ReindexNonConcurrent(Rule):
+    """REINDEX INDEX/TABLE/SCHEMA/DATABASE without CONCURRENTLY.
+
+    It takes SHARE on the table (writes blocked) and ACCESS EXCLUSIVE on each index being
+    rebuilt, which blocks every read that would use that index, for the whole rebuild.
+
+    Safe way: ``REINDEX … CONCURRENTLY`` (PostgreSQL 12+) outside a transaction
+    (``-- pgshift:no-transaction``). Before 12: ``CREATE INDEX CONCURRENTLY`` a copy, then
+    ``DROP INDEX CONCURRENTLY`` the old one.
+    """
+
+    id = "reindex-non-concurrent"
+    nodes = ("ReindexStmt",)
+    size_matters = True
+
+    def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
+        if "concurrently" in def_elems(node.get("params")):
+            return
+        kind = node.get("kind", "")
+        key = relation_key(node.get("relation")) or node.get("name") or ""
+        table = key
+        if kind == "REINDEX_OBJECT_INDEX":
+            if key in ctx.created.indexes:
+                return
+            table = ctx.index_table(key) or key
+        if ctx.is_new(table):
+            return
+        what = kind.replace("REINDEX_OBJECT_", "").lower()
+        if ctx.pg_version >= 12:
+            hint = f"REINDEX {what.upper()} CONCURRENTLY {key}, {ctx.no_transaction_way}"
+        else:
+            hint = ("before PostgreSQL 12: CREATE INDEX CONCURRENTLY a copy of the index, then "
+                    "DROP INDEX CONCURRENTLY the old one")
+        yield ctx.violation(
+            self,
+            f"REINDEX {what} {key} holds SHARE on the table (writes blocked) and ACCESS "
+            "EXCLUSIVE on each index it rebuilds (reads using it blocked) for the whole rebuild",
+            hint,
+            table=table,
+        )

@@ -1,0 +1,85 @@
+"""What the linter knows about the existing database: tables, columns, constraints, indexes.
+
+Filled from a live database (``catalog.py``), a schema file or earlier migrations replayed
+statically (``replay.py``). Everything is optional: an unknown table is assumed to exist and
+to be large, which is what a migration must be written for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pgshift.lint.coercion import TypeRef
+
+RelKind = Literal["table", "partitioned", "view", "matview", "foreign"]
+ConKind = Literal["check", "notnull", "foreign", "unique", "primary", "exclude"]
+
+
+@dataclass
+class Column:
+    type: TypeRef | None = None
+    not_null: bool = False
+    has_default: bool = False
+
+
+@dataclass
+class Constraint:
+    """A table constraint. ``proves_not_null`` lists columns a CHECK guarantees are not null."""
+
+    kind: ConKind
+    validated: bool = True
+    columns: frozenset[str] = frozenset()
+    proves_not_null: frozenset[str] = frozenset()
+
+
+@dataclass
+class Table:
+    kind: RelKind = "table"
+    columns: dict[str, Column] = field(default_factory=dict)
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    indexed: set[str] = field(default_factory=set)
+    partition_key: tuple[str, ...] = ()
+    parent: str | None = None
+    rows: int | None = None
+    # True when the definition was seen (CREATE TABLE, catalog, schema file); False for a
+    # placeholder made because a statement touched a table the linter had not seen.
+    known: bool = False
+
+    def column_indexed(self, name: str) -> bool:
+        return name in self.indexed
+
+    def proven_not_null(self, column: str) -> bool:
+        """A validated constraint (CHECK or PG18 NOT NULL) guarantees ``column`` is not null."""
+        return any(c.validated and column in c.proves_not_null for c in self.constraints.values())
+
+
+@dataclass
+class Schema:
+    """Relations by key (``users``, ``audit.logs``), plus indexes, types and schemas."""
+
+    tables: dict[str, Table] = field(default_factory=dict)
+    indexes: dict[str, str] = field(default_factory=dict)
+    types: set[str] = field(default_factory=set)
+    domains: set[str] = field(default_factory=set)
+    schemas: set[str] = field(default_factory=set)
+
+    def table(self, key: str) -> Table | None:
+        return self.tables.get(key)
+
+    def column(self, key: str, name: str) -> Column | None:
+        table = self.tables.get(key)
+        return table.columns.get(name) if table is not None else None
+
+    def rename_table(self, old: str, new: str) -> None:
+        table = self.tables.pop(old, None)
+        if table is not None:
+            self.tables[new] = table
+        for index, owner in self.indexes.items():
+            if owner == old:
+                self.indexes[index] = new
+
+    def drop_table(self, key: str) -> None:
+        self.tables.pop(key, None)
+        for index in [i for i, owner in self.indexes.items() if owner == key]:
+            del self.indexes[index]

@@ -1,0 +1,125 @@
+"""How a file runs: which statements share a transaction, and which timeouts are in force.
+
+``--runner pgshift``: the whole file is one transaction (unless ``-- pgshift:no-transaction``)
+and pgshift sets ``lock_timeout`` for every statement. ``--runner psql`` (any other tool that
+just sends the file): only explicit ``BEGIN``/``COMMIT`` make a transaction, and nothing sets a
+timeout unless the file does. ``SET LOCAL`` stops applying when its transaction ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pgshift.lint.nodes import Node, const_value, func_name
+
+_TIMEOUTS = ("lock_timeout", "statement_timeout", "transaction_timeout")
+
+
+def timeout_enabled(value: object) -> bool:
+    """Whether a timeout setting's value turns it on (0, '0', '0ms' and DEFAULT mean off)."""
+    if value is None:
+        return False
+    if isinstance(value, (int, float)):
+        return value > 0
+    text = str(value).strip().lower()
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz ").strip()
+    try:
+        return float(digits) > 0
+    except ValueError:
+        return bool(text)
+
+
+@dataclass
+class Transaction:
+    """The transaction and session state while walking a file's statements."""
+
+    runner_transaction: bool
+    open: bool = False
+    explicit: bool = False
+    serial: int = 0
+    begin_index: int | None = None
+    session: dict[str, bool] = field(default_factory=dict)
+    local: dict[str, bool] = field(default_factory=dict)
+    utc_session: bool = False
+    utc_local: bool = False
+    exclusive: set[str] = field(default_factory=set)
+
+    @classmethod
+    def start(cls, *, runner: str, transactional: bool, lock_timeout: bool,
+              statement_timeout: bool = False) -> Transaction:
+        state = cls(runner_transaction=runner == "pgshift" and transactional)
+        state.open = state.runner_transaction
+        state.session = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
+        return state
+
+    def in_force(self, name: str) -> bool:
+        if self.open and name in self.local:
+            return self.local[name]
+        return self.session.get(name, False)
+
+    @property
+    def utc(self) -> bool:
+        return self.utc_local if self.open and self.utc_local else self.utc_session
+
+    def begin(self, index: int) -> None:
+        self.open, self.explicit, self.begin_index = True, True, index
+        self.serial += 1
+
+    def end(self, chain: bool = False) -> None:
+        self.local.clear()
+        self.utc_local = False
+        self.exclusive.clear()
+        self.serial += 1
+        if not chain:
+            self.open, self.explicit, self.begin_index = False, False, None
+
+    def after_statement(self) -> None:
+        """Outside a transaction block each statement is its own transaction."""
+        if not self.open:
+            self.exclusive.clear()
+            self.serial += 1
+
+    def set_variable(self, stmt: Node) -> None:
+        """Follow ``SET``/``RESET`` of the timeouts and the time zone."""
+        name = (stmt.get("name") or "").lower()
+        kind = stmt.get("kind")
+        args = stmt.get("args") or []
+        value: object = const_value(args[0]) if args else None
+        if name in ("timezone", "time zone"):
+            utc = kind == "VAR_SET_VALUE" and str(value).upper() in ("UTC", "ETC/UTC", "Z", "0")
+            self._store_utc(utc, bool(stmt.get("is_local")))
+        elif name in _TIMEOUTS:
+            enabled = kind == "VAR_SET_VALUE" and timeout_enabled(value)
+            self._store(name, enabled, bool(stmt.get("is_local")))
+        elif kind == "VAR_RESET_ALL":
+            self.session.clear()
+            self.local.clear()
+
+    def set_config_calls(self, stmt: Node) -> None:
+        """``SELECT set_config('lock_timeout', '2s', is_local)`` works like SET."""
+        for target in stmt.get("targetList") or ():
+            call = ((target.get("ResTarget") or {}).get("val") or {}).get("FuncCall")
+            if call is None or func_name(call) != "set_config":
+                continue
+            args = call.get("args") or []
+            if len(args) != 3:
+                continue
+            name = str(const_value(args[0]) or "").lower()
+            if name in _TIMEOUTS:
+                self._store(name, timeout_enabled(const_value(args[1])), bool(
+                    const_value(args[2])))
+
+    def _store(self, name: str, enabled: bool, local: bool) -> None:
+        if local:
+            if self.open:
+                self.local[name] = enabled
+        else:
+            self.session[name] = enabled
+            self.local.pop(name, None)
+
+    def _store_utc(self, utc: bool, local: bool) -> None:
+        if local:
+            if self.open:
+                self.utc_local = utc
+        else:
+            self.utc_session = utc

@@ -1,0 +1,64 @@
+"""Whether a DEFAULT expression is volatile (evaluated per row, so ADD COLUMN rewrites).
+
+From PostgreSQL 11, ``ADD COLUMN … DEFAULT expr`` with a non-volatile ``expr`` is evaluated
+once and stored in the catalog: no rewrite. Constants, casts, operators, ``now()``,
+``CURRENT_TIMESTAMP``, ``ARRAY[]`` and the like are non-volatile. A function we do not know
+(a user function) is assumed volatile, as PostgreSQL's default for new functions is VOLATILE.
+"""
+
+from __future__ import annotations
+
+from pgshift.lint.nodes import Node, func_name, strings
+
+VOLATILE_FUNCTIONS = frozenset({
+    "random", "random_normal", "setseed", "gen_random_uuid", "gen_random_bytes", "uuidv4",
+    "uuidv7", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "uuid_generate_v7",
+    "clock_timestamp", "timeofday", "nextval", "currval", "lastval", "setval", "txid_current",
+    "pg_current_xact_id", "gen_salt", "crypt", "pg_backend_pid", "inet_client_addr",
+})
+STABLE_OR_IMMUTABLE_FUNCTIONS = frozenset({
+    "now", "transaction_timestamp", "statement_timestamp", "current_date", "current_time",
+    "localtimestamp", "localtime", "current_setting", "current_user", "session_user",
+    "current_schema", "current_database", "date_trunc", "date_part", "extract", "to_timestamp",
+    "to_date", "to_char", "to_number", "make_date", "make_time", "make_timestamp",
+    "make_timestamptz", "make_interval", "timezone", "age", "lower", "upper", "initcap", "trim",
+    "btrim", "ltrim", "rtrim", "concat", "concat_ws", "length", "substr", "substring", "replace",
+    "left", "right", "lpad", "rpad", "repeat", "md5", "sha256", "encode", "decode", "abs",
+    "round", "floor", "ceil", "ceiling", "trunc", "greatest", "least", "coalesce", "nullif",
+    "jsonb_build_object", "jsonb_build_array", "json_build_object", "json_build_array",
+    "to_json", "to_jsonb", "jsonb_object", "json_object", "array_fill", "array_to_string",
+    "string_to_array", "uuid_nil", "uuid_ns_dns", "uuid_ns_url", "uuid_ns_oid", "uuid_ns_x500",
+    "uuid_generate_v3", "uuid_generate_v5", "int4", "int8", "int2", "numeric", "text",
+    "varchar", "bool", "float8", "float4", "date", "timestamp", "timestamptz", "interval",
+    "jsonb", "json", "uuid", "inet", "cidr", "tsvector", "to_tsvector", "point", "daterange",
+    "tstzrange", "int4range", "int8range", "numrange", "format",
+})
+
+
+def is_volatile(expr: Node | None) -> bool:
+    """True when evaluating ``expr`` can give a different value per row."""
+    if not expr:
+        return False
+    stack: list[object] = [expr]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        for name, fields in item.items():
+            if name == "FuncCall":
+                called = func_name(fields)
+                qualifier = strings(fields.get("funcname"))[:-1]
+                if called in VOLATILE_FUNCTIONS:
+                    return True
+                if called not in STABLE_OR_IMMUTABLE_FUNCTIONS or qualifier not in (
+                        [], ["pg_catalog"]):
+                    return True
+                stack.append(fields.get("args"))
+            elif name in ("SubLink", "NextValueExpr"):
+                return True
+            elif isinstance(fields, (dict, list)):
+                stack.append(fields)
+    return False
