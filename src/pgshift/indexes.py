@@ -1,9 +1,10 @@
-"""Recovery for interrupted ``CREATE INDEX CONCURRENTLY``.
+"""Recovery for interrupted ``CREATE INDEX CONCURRENTLY`` (and ``DROP INDEX CONCURRENTLY``).
 
 A failed or killed concurrent build leaves an INVALID index behind. ``IF NOT EXISTS`` would then
 skip it and leave the table without a usable index, so before such a build we look the index up:
 an INVALID one is dropped (concurrently) and rebuilt; a valid one at the statement we resume at
-means the build finished before the progress was recorded, so it is not run again.
+means the build finished before the progress was recorded, so it is not run again. Likewise a
+``DROP INDEX CONCURRENTLY`` we resume at whose index is already gone is not run again.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ WHERE c.relname = %(name)s AND c.relkind IN ('i', 'I')
 def prepare_index_build(
     cur: Any, statement: Statement, *, resuming: bool, notify: Callable[[str], None]
 ) -> bool:
-    """Get ready to run ``statement``; True when it must be skipped (already built)."""
+    """Get ready to run ``statement``; True when it must be skipped (already built or dropped)."""
     node = statement.node
+    if resuming and type(node).__name__ == "DropStmt" and node.concurrent:
+        return _already_dropped(cur, node, notify)
     if type(node).__name__ != "IndexStmt" or not node.concurrent or not node.idxname:
         return False
     relation = node.relation
@@ -58,3 +61,18 @@ def prepare_index_build(
         notify(f"index {schema}.{name} was built before the interruption; not building it again")
         return True
     return False
+
+
+def _already_dropped(cur: Any, node: Any, notify: Callable[[str], None]) -> bool:
+    """A resumed ``DROP INDEX CONCURRENTLY`` whose index is gone ran before the interruption."""
+    names = [[part.sval for part in name] for name in node.objects or ()]
+    if not names or node.missing_ok:
+        return False
+    for name in names:
+        quoted = ".".join('"' + part.replace('"', '""') + '"' for part in name)
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (quoted,))
+        if cur.fetchone()[0]:
+            return False
+    shown = ", ".join(".".join(name) for name in names)
+    notify(f"index {shown} was dropped before the interruption; not dropping it again")
+    return True
