@@ -28,11 +28,20 @@ _EXPORTS = {
     "baseline": "pgshift.api",
     "create": "pgshift.api",
     "down": "pgshift.api",
+    "kill": "pgshift.api",
+    "kill_stuck": "pgshift.api",
+    "ps": "pgshift.api",
+    "rollback_plan": "pgshift.api",
+    "BlockerWatch": "pgshift.monitor.blockers",
+    "Snapshot": "pgshift.monitor.activity",
     "redo": "pgshift.api",
     "repair": "pgshift.api",
     "status": "pgshift.api",
     "up": "pgshift.api",
     "validate": "pgshift.api",
+    "verify": "pgshift.api",
+    "VerifyOptions": "pgshift.verify",
+    "VerifyReport": "pgshift.verify",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from pgshift.backfill.progress import BackfillProgress
     from pgshift.callbacks import Callbacks
     from pgshift.config import Settings
+    from pgshift.monitor.activity import Snapshot
+    from pgshift.monitor.kill import KillResult
+    from pgshift.monitor.rollback import RollbackPlan
     from pgshift.runner import EventHandler, Outcome
     from pgshift.state.lock import LockHolder
     from pgshift.verify import VerifyOptions, VerifyReport
@@ -269,10 +272,10 @@ def _callbacks(settings: Settings) -> Callbacks:
 
 
 @contextmanager
-def _session(settings: Settings) -> Iterator[Connection]:
+def _session(settings: Settings, application_name: str | None = None) -> Iterator[Connection]:
     from pgshift.db import connect
 
-    conn = connect(settings)
+    conn = connect(settings, application_name=application_name)
     try:
         yield conn
     finally:
@@ -514,6 +517,52 @@ def backfill_progress(settings: Settings) -> list[BackfillProgress]:
         return read_progress(conn, settings.schema)
 
 
+# -- watch and rescue ---------------------------------------------------------------------------
+
+
+def ps(settings: Settings) -> Snapshot:
+    """What is migrating now: pgshift's sessions, other DDL, locks, blockers and progress.
+
+    Reads only, and works on a database where pgshift is not installed.
+    """
+    from pgshift.monitor.activity import snapshot
+
+    with _session(settings, application_name=f"{settings.application_name} ps") as conn:
+        return snapshot(conn, settings)
+
+
+def kill(settings: Settings, pid: int, *, terminate: bool = False, grace: float | None = None,
+         force: bool = False) -> KillResult:
+    """Cancel a migration or DDL session's statement; terminate it (now, or after ``grace``).
+
+    Refuses (InputError) a session that is neither a migration nor DDL unless ``force``.
+    """
+    from pgshift.monitor.kill import kill_session
+
+    with _session(settings, application_name=f"{settings.application_name} kill") as conn:
+        return kill_session(conn, settings, pid, terminate=terminate, grace=grace, force=force)
+
+
+def kill_stuck(settings: Settings, *, older_than: float | None = None, terminate: bool = False,
+               grace: float | None = None) -> list[KillResult]:
+    """``kill`` every migration or DDL session running longer than ``older_than`` (the budget)."""
+    from pgshift.monitor.kill import kill_stuck as kill_all
+
+    limit = settings.timeout if older_than is None else older_than
+    with _session(settings, application_name=f"{settings.application_name} kill") as conn:
+        return kill_all(conn, settings, older_than=limit, terminate=terminate, grace=grace)
+
+
+def rollback_plan(settings: Settings, to: str) -> RollbackPlan:
+    """Which migrations an emergency rollback to ``to`` takes down, and which cannot go.
+
+    Reads only. Run it with ``plan.check()`` (refuses irreversible ones) then ``down(to=...)``.
+    """
+    from pgshift.monitor.rollback import plan_rollback
+
+    return plan_rollback(status(settings), to)
+
+
 __all__ = [
     "PlanItem",
     "RepairResult",
@@ -523,8 +572,12 @@ __all__ = [
     "baseline",
     "create",
     "down",
+    "kill",
+    "kill_stuck",
+    "ps",
     "redo",
     "repair",
+    "rollback_plan",
     "status",
     "up",
     "validate",

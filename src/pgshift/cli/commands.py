@@ -44,6 +44,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         help="apply despite lint findings at error severity",
     )
     p.set_defaults(setting_flags=("single_transaction", "unsafe"))
+    from pgshift.cli.monitor import add_cancel_blockers
+
+    add_cancel_blockers(p)
 
     p = add("down", down, "roll back migrations (default: the last one)")
     which = p.add_mutually_exclusive_group()
@@ -123,18 +126,20 @@ def create(args: argparse.Namespace, settings: Settings) -> int:
 
 def up(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
+    from pgshift.cli.monitor import blocker_watch
 
     progress = _Progress()
     started = time.perf_counter()
     try:
-        result = api.up(
-            settings,
-            to=args.to,
-            dry_run=args.dry_run,
-            out_of_order=args.out_of_order,
-            on_event=progress,
-            on_lock_wait=_lock_wait_notice,
-        )
+        with blocker_watch(settings, progress, args.cancel_blockers) as watch:
+            result = api.up(
+                settings,
+                to=args.to,
+                dry_run=args.dry_run,
+                out_of_order=args.out_of_order,
+                on_event=watch.chain(progress),
+                on_lock_wait=_lock_wait_notice,
+            )
     except BaseException:
         progress.fail()
         raise

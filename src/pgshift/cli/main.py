@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "pgshift.cli.commands",
     "pgshift.cli.backfill",
     "pgshift.cli.verify",
+    "pgshift.cli.monitor",
 )
 
 SETTING_FLAGS = (

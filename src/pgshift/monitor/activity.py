@@ -1,0 +1,287 @@
+"""What is migrating now: pgshift's sessions, other DDL, their locks, blockers and progress.
+
+One ``snapshot()`` reads ``pg_stat_activity``, ``pg_locks`` (with ``pg_blocking_pids`` for the
+sessions waiting on a lock) and the progress views in a few queries, then keeps the sessions
+that matter: pgshift's own (by ``application_name``: the runner tags itself
+``pgshift up V003__x.sql`` while a migration runs, its lock connection is ``pgshift lock``),
+sessions running DDL (by command, see ``ddl``), sessions with reported progress, and every
+session in a blocking chain with one of those. Reads only; works where pgshift is not installed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from pgshift.monitor.ddl import statement_kind
+from pgshift.monitor.progress import Progress, read_backfills, read_progress
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.backfill.progress import BackfillProgress
+    from pgshift.config import Settings
+    from pgshift.state.lock import LockHolder
+
+FIRST_USER_OID = 16384
+# Table lock modes, weakest first. From SHARE UPDATE EXCLUSIVE up, only DDL and maintenance
+# (VACUUM, CREATE INDEX, ALTER TABLE, LOCK TABLE...) take them.
+LOCK_MODES = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
+              "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
+DDL_LOCK_RANK = LOCK_MODES.index("ShareUpdateExclusiveLock")
+
+
+@dataclass(frozen=True)
+class LockRef:
+    """A lock a session holds or waits for."""
+
+    locktype: str
+    mode: str
+    granted: bool
+    target: str
+    wait_s: float | None = None
+
+    def describe(self) -> str:
+        return f"{self.mode} on {self.target}"
+
+    @property
+    def rank(self) -> int:
+        """Strength of a table lock (0 weakest); -1 for other kinds of locks."""
+        return LOCK_MODES.index(self.mode) if self.locktype == "relation" and (
+            self.mode in LOCK_MODES) else -1
+
+
+@dataclass(frozen=True)
+class Session:
+    """One backend on the target database, with what pgshift knows about its role."""
+
+    pid: int
+    user: str | None
+    application_name: str
+    client: str
+    backend_type: str | None
+    state: str | None
+    wait_event_type: str | None
+    wait_event: str | None
+    query: str
+    command: str | None
+    xact_age_s: float | None
+    query_age_s: float | None
+    state_age_s: float | None
+    query_start: datetime | None
+    blocked_by: tuple[int, ...] = ()
+    waiting_for: LockRef | None = None
+    holds: tuple[LockRef, ...] = ()
+    progress: Progress | None = None
+    role: str = "other"
+    migration: str | None = None
+    direction: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.wait_event_type == "Lock"
+
+    @property
+    def idle_in_transaction(self) -> bool:
+        return bool(self.state and self.state.startswith("idle in transaction"))
+
+    @property
+    def wait_s(self) -> float | None:
+        """How long it has waited for its lock (None when not waiting)."""
+        if not self.waiting:
+            return None
+        if self.waiting_for is not None and self.waiting_for.wait_s is not None:
+            return self.waiting_for.wait_s
+        return self.state_age_s
+
+    @property
+    def killable(self) -> bool:
+        """A migration or DDL session: ``kill`` acts on these without ``--force``."""
+        return self.role in ("migration", "ddl") or self.progress is not None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything ``pgshift ps`` shows, read at one moment."""
+
+    taken_at: datetime
+    database: str
+    server_version: int
+    pgshift_installed: bool
+    migration_lock: LockHolder | None
+    sessions: tuple[Session, ...]
+    backfills: tuple[BackfillProgress, ...] = field(default_factory=tuple)
+
+    def session(self, pid: int) -> Session | None:
+        return next((s for s in self.sessions if s.pid == pid), None)
+
+    def blocked_by_pid(self) -> dict[int, list[Session]]:
+        """For each blocking pid, the sessions it blocks."""
+        tree: dict[int, list[Session]] = {}
+        for session in self.sessions:
+            for blocker in session.blocked_by:
+                tree.setdefault(blocker, []).append(session)
+        return tree
+
+    def blocking_roots(self) -> list[Session]:
+        """Sessions that block others and wait for no one here: where pile-ups start."""
+        tree = self.blocked_by_pid()
+        shown = {s.pid for s in self.sessions}
+        return [s for s in self.sessions if s.pid in tree
+                and not any(b in shown for b in s.blocked_by)]
+
+    def migrations(self) -> list[Session]:
+        return [s for s in self.sessions if s.role == "migration"]
+
+
+_SESSIONS = """
+SELECT a.pid, a.usename, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'),
+       a.backend_type, a.state, a.wait_event_type, a.wait_event, coalesce(a.query, ''),
+       extract(epoch FROM now() - a.xact_start)::float8,
+       extract(epoch FROM now() - a.query_start)::float8,
+       extract(epoch FROM now() - a.state_change)::float8, a.query_start,
+       CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) ELSE '{}'::int[] END
+FROM pg_stat_activity a
+WHERE a.pid <> pg_backend_pid()
+  AND (a.datname = current_database() OR a.pid IN (
+        SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w
+        WHERE w.datname = current_database() AND w.wait_event_type = 'Lock'))
+"""
+
+_LOCKS = """
+SELECT l.pid, l.locktype, l.mode, l.granted,
+       CASE l.locktype
+         WHEN 'relation' THEN l.relation::regclass::text
+         WHEN 'tuple' THEN 'a row of ' || l.relation::regclass::text
+         WHEN 'transactionid' THEN 'transaction ' || l.transactionid::text
+         WHEN 'virtualxid' THEN 'virtual transaction ' || l.virtualxid
+         WHEN 'advisory' THEN 'advisory lock ' ||
+              CASE WHEN l.objsubid = 1 THEN ((l.classid::int8 << 32) | l.objid::int8)::text
+                   ELSE l.classid::text || ',' || l.objid::text END
+         ELSE l.locktype END,
+       {waited}
+FROM pg_locks l
+WHERE l.pid <> pg_backend_pid() AND (
+      NOT l.granted
+   OR (l.locktype = 'relation' AND l.relation >= {first_oid}
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+   OR (l.locktype = 'advisory'
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))
+ORDER BY l.pid, l.granted
+"""
+
+
+def snapshot(conn: Connection, settings: Settings) -> Snapshot:
+    """Read what is happening on ``conn``'s database now (``conn`` in autocommit)."""
+    from pgshift.state import history
+    from pgshift.state.lock import holder
+
+    sessions = read_sessions(conn)
+    holds, waits = _read_locks(conn)
+    progress = {p.pid: p for p in read_progress(conn)}
+    with conn.cursor() as cur:
+        cur.execute("SELECT now(), current_database()")
+        taken_at, database = cur.fetchone()
+        installed = history.exists(cur, settings.schema)
+    backfills = read_backfills(conn, settings.schema) if installed else []
+    enriched = [_classify(replace(s, holds=tuple(holds.get(s.pid, ())),
+                                  waiting_for=waits.get(s.pid), progress=progress.get(s.pid)),
+                          settings.application_name) for s in sessions]
+    return Snapshot(
+        taken_at=taken_at, database=database, server_version=int(conn.server_version),
+        pgshift_installed=installed, migration_lock=holder(conn, settings.lock_key),
+        sessions=tuple(_relevant(enriched)), backfills=tuple(backfills),
+    )
+
+
+def read_sessions(conn: Connection) -> list[Session]:
+    with conn.cursor() as cur:
+        cur.execute(_SESSIONS)
+        rows = cur.fetchall()
+    sessions = []
+    for (pid, user, app, client, backend_type, state, wait_type, wait_event, query, xact_age,
+         query_age, state_age, query_start, blocked_by) in rows:
+        sessions.append(Session(
+            pid=pid, user=user, application_name=app, client=client, backend_type=backend_type,
+            state=state, wait_event_type=wait_type, wait_event=wait_event, query=query[:2000],
+            command=statement_kind(query) if state and state != "idle" else None,
+            xact_age_s=xact_age, query_age_s=query_age, state_age_s=state_age,
+            query_start=query_start, blocked_by=tuple(blocked_by or ()),
+        ))
+    return sessions
+
+
+def _read_locks(conn: Connection) -> tuple[dict[int, list[LockRef]], dict[int, LockRef]]:
+    from psycopg2 import sql
+
+    waited = ("extract(epoch FROM now() - l.waitstart)::float8" if conn.server_version >= 140000
+              else "NULL::float8")
+    query = sql.SQL(_LOCKS).format(waited=sql.SQL(waited), first_oid=sql.Literal(FIRST_USER_OID))
+    holds: dict[int, list[LockRef]] = {}
+    waits: dict[int, LockRef] = {}
+    with conn.cursor() as cur:
+        cur.execute(query)
+        for pid, locktype, mode, granted, target, wait_s in cur.fetchall():
+            ref = LockRef(locktype, mode, granted, target, wait_s)
+            if granted:
+                holds.setdefault(pid, []).append(ref)
+            else:
+                waits.setdefault(pid, ref)
+    return holds, waits
+
+
+def parse_application_name(app: str, base: str) -> tuple[str, str | None, str | None] | None:
+    """``(role, direction, file)`` for a pgshift session's name, None for anyone else's.
+
+    The runner names itself ``<base> up V003__x.sql`` (or ``down``) while a migration runs.
+    """
+    if app != base and not app.startswith(base + " "):
+        return None
+    words = app[len(base):].split(maxsplit=1)
+    if len(words) == 2 and words[0] in ("up", "down"):
+        return "migration", words[0], words[1]
+    return (words[0] if words else "runner"), None, None
+
+
+def _classify(session: Session, base: str) -> Session:
+    parsed = parse_application_name(session.application_name, base)
+    if parsed is not None:
+        role, direction, file = parsed
+        if role != "migration":
+            role = "pgshift"
+        return replace(session, role=role, direction=direction, migration=file)
+    if session.command is not None or any(lock.rank >= DDL_LOCK_RANK for lock in session.holds):
+        return replace(session, role="ddl")  # running DDL, or holding a lock only DDL takes
+    if session.progress is not None:
+        return replace(session, role="maintenance")
+    return session
+
+
+def _relevant(sessions: list[Session]) -> list[Session]:
+    """pgshift's and DDL sessions, those with progress, and everything in a chain with them."""
+    by_pid = {s.pid: s for s in sessions}
+    keep = {s.pid for s in sessions if s.role != "other"}
+    blocks: dict[int, set[int]] = {}
+    for session in sessions:
+        for blocker in session.blocked_by:
+            blocks.setdefault(blocker, set()).add(session.pid)
+    frontier = set(keep)
+    while frontier:  # walk both ways: who blocks them, and whom they block
+        pid = frontier.pop()
+        session = by_pid.get(pid)
+        linked = set(blocks.get(pid, ())) | set(session.blocked_by if session else ())
+        for other in linked - keep:
+            if other in by_pid:
+                keep.add(other)
+                frontier.add(other)
+    chosen = []
+    for session in sessions:
+        if session.pid not in keep:
+            continue
+        if session.role == "other":
+            role = "waiting" if session.blocked_by else "blocker"
+            session = replace(session, role=role)
+        chosen.append(session)
+    order = {"migration": 0, "pgshift": 1, "ddl": 2, "maintenance": 3, "blocker": 4, "waiting": 5}
+    return sorted(chosen, key=lambda s: (order.get(s.role, 9), s.pid))

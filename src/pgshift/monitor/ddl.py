@@ -1,0 +1,93 @@
+"""Which command a session runs, from its query text: ``ALTER TABLE``, ``CREATE INDEX``, ...
+
+The text comes from ``pg_stat_activity.query``: any session's SQL, possibly cut short at
+``track_activity_query_size``. pglast's scanner splits it into statements (strings, comments and
+dollar quotes handled); a truncated or unscannable text falls back to a plain split on ``;``.
+The command is read from each statement's leading keywords, so a cut-off statement still counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Commands that change the schema or take strong locks while they run.
+DDL_VERBS = frozenset({
+    "ALTER", "CREATE", "DROP", "TRUNCATE", "COMMENT", "GRANT", "REVOKE", "REINDEX", "CLUSTER",
+    "VACUUM", "REFRESH", "LOCK", "SECURITY",
+})
+# Words that say what the command acts on; the rest (UNIQUE, OR REPLACE, IF EXISTS...) are dropped.
+_OBJECT_WORDS = frozenset({
+    "TABLE", "INDEX", "CONCURRENTLY", "MATERIALIZED", "VIEW", "TYPE", "SEQUENCE", "FUNCTION",
+    "PROCEDURE", "TRIGGER", "SCHEMA", "EXTENSION", "DOMAIN", "CONSTRAINT", "POLICY", "RULE",
+    "FOREIGN", "PUBLICATION", "SUBSCRIPTION", "ROLE", "USER", "DATABASE", "AGGREGATE",
+    "OPERATOR", "COLLATION", "STATISTICS", "EVENT", "LABEL", "FULL", "DEFAULT", "PRIVILEGES",
+})
+_SKIP_WORDS = frozenset({"UNIQUE", "OR", "REPLACE", "TEMP", "TEMPORARY", "UNLOGGED", "IF", "NOT",
+                         "EXISTS", "GLOBAL", "LOCAL", "RECURSIVE", "TRUSTED", "PROCEDURAL"})
+_PREAMBLE = frozenset({"BEGIN", "START", "SET", "RESET"})
+_WORD = re.compile(r"[A-Za-z_]+")
+_COMMENTS = re.compile(r"\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/)", re.S)
+
+
+def statement_kind(query: str | None) -> str | None:
+    """The first DDL command in ``query`` (e.g. ``CREATE INDEX CONCURRENTLY``), None if none."""
+    if not query:
+        return None
+    for text in _statements(query):
+        kind = command_of(text)
+        if kind is not None:
+            return kind
+    return None
+
+
+def main_statement(query: str) -> str:
+    """``query`` without the leading ``BEGIN``/``SET`` the runner sends along with a statement."""
+    parts = _statements(query)
+    for index, text in enumerate(parts):
+        words = _leading_words(text, 1)
+        if not words or words[0] not in _PREAMBLE:
+            return ";".join(parts[index:]).strip()
+    return query.strip()
+
+
+def command_of(statement: str) -> str | None:
+    """The DDL command a single statement starts with, None for DML, SET, BEGIN and the like."""
+    words = _leading_words(statement, 8)
+    if not words or words[0] not in DDL_VERBS:
+        return None
+    parts = [words[0]]
+    for word in words[1:]:
+        if word in _OBJECT_WORDS:
+            parts.append(word)
+        elif word not in _SKIP_WORDS:
+            break
+    if parts[0] == "LOCK" and len(parts) == 1:
+        parts.append("TABLE")
+    return " ".join(parts)
+
+
+def _leading_words(statement: str, limit: int) -> list[str]:
+    position = 0
+    while True:
+        match = _COMMENTS.match(statement, position)
+        if match is None or match.end() == position:
+            break
+        position = match.end()
+    words = []
+    for match in _WORD.finditer(statement, position):
+        if match.start() > position and statement[position:match.start()].strip() not in ("", ","):
+            break
+        words.append(match.group().upper())
+        position = match.end()
+        if len(words) == limit:
+            break
+    return words
+
+
+def _statements(query: str) -> list[str]:
+    try:
+        import pglast
+
+        return list(pglast.split(query, with_parser=False))
+    except Exception:  # truncated text, or pglast missing: a rough split is enough for keywords
+        return [part for part in query.split(";") if part.strip()]

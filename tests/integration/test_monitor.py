@@ -1,0 +1,237 @@
+"""ps, kill and the blocker watch on a real PostgreSQL, with real concurrent sessions."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import psycopg2
+import pytest
+from tests.fixtures.sessions import wait_for
+
+from pgshift import api
+from pgshift.errors import InputError, MigrationFailedError
+from pgshift.monitor.blockers import BlockerWatch
+
+SLOW_LOCK = "-- pgshift:lock-timeout 20s"
+
+
+@pytest.fixture
+def table_t(settings, write_migration) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"
+                    "INSERT INTO t SELECT generate_series(1, 10);", "DROP TABLE t;")
+    api.up(settings)
+
+
+def up_in_thread(settings, **kwargs) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = api.up(settings, **kwargs)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def waiting_migration(settings):
+    snapshot = api.ps(settings)
+    return next((s for s in snapshot.migrations() if s.waiting), None) and snapshot
+
+
+def test_ps_on_a_quiet_database_without_pgshift_shows_nothing_and_installs_nothing(
+    settings, query
+) -> None:
+    snapshot = api.ps(settings)
+    assert snapshot.sessions == () and snapshot.migration_lock is None
+    assert not snapshot.pgshift_installed
+    assert query("SELECT count(*) FROM pg_namespace WHERE nspname = 'pgshift'") == [(0,)]
+
+
+def test_ps_shows_the_migration_the_idle_in_transaction_app_blocking_it_and_whom_it_blocks(
+    settings, table_t, write_migration, app_session, in_background
+) -> None:
+    app = app_session("checkout-service")
+    with app.cursor() as cur:
+        cur.execute("UPDATE t SET id = id WHERE id = 1")  # then idle in transaction
+    write_migration("V002__add_col.sql", "ALTER TABLE t ADD COLUMN note text;",
+                    "ALTER TABLE t DROP COLUMN note;", header=SLOW_LOCK)
+    thread, outcome = up_in_thread(settings)
+    wait_for(lambda: waiting_migration(settings), what="the migration to wait on its lock")
+    reader = in_background(app_session("reports", autocommit=True), "SELECT count(*) FROM t")
+    snapshot = wait_for(lambda: (s := api.ps(settings)) and any(
+        x.role == "waiting" for x in s.sessions) and s, what="the reader to queue")
+
+    migration = snapshot.migrations()[0]
+    assert migration.migration == "V002__add_col.sql" and migration.direction == "up"
+    assert migration.command == "ALTER TABLE"
+    assert migration.waiting_for.describe() == "AccessExclusiveLock on t"
+    assert migration.wait_s is not None and migration.wait_s > 0
+    blocker = snapshot.session(app.get_backend_pid())
+    assert blocker.role == "blocker" and blocker.idle_in_transaction
+    assert "RowExclusiveLock on t" in [lock.describe() for lock in blocker.holds]
+    assert snapshot.blocking_roots() == [blocker]
+    assert [s.pid for s in snapshot.blocked_by_pid()[blocker.pid]] == [migration.pid]
+    waiting = [s for s in snapshot.sessions if s.role == "waiting"]
+    assert [s.application_name for s in waiting] == ["reports"]
+    assert migration.pid in waiting[0].blocked_by
+    assert snapshot.migration_lock is not None
+    assert snapshot.migration_lock.application_name == "pgshift lock"
+
+    app.rollback()
+    thread.join(10)
+    reader.join()
+    assert "error" not in outcome and reader.error is None
+
+
+def test_cancel_does_nothing_to_an_idle_in_transaction_session_so_kill_says_so(
+    settings, table_t, app_session
+) -> None:
+    ddl = app_session("psql")
+    with ddl.cursor() as cur:
+        cur.execute("ALTER TABLE t ADD COLUMN x int")  # DDL left open: idle in transaction
+    result = api.kill(settings, ddl.get_backend_pid())
+    assert result.action == "cancel-ignored" and not result.effective
+    assert "--terminate" in result.note
+    with ddl.cursor() as cur:  # still alive, transaction intact
+        cur.execute("SELECT count(*) FROM information_schema.columns WHERE column_name = 'x'")
+        assert cur.fetchone() == (1,)
+    result = api.kill(settings, ddl.get_backend_pid(), terminate=True)
+    assert result.action == "terminated" and result.effective
+    with pytest.raises(psycopg2.OperationalError), ddl.cursor() as cur:
+        cur.execute("SELECT 1")
+
+
+def test_kill_refuses_a_session_that_is_neither_migration_nor_ddl_unless_forced(
+    settings, app_session, in_background
+) -> None:
+    app = app_session("web", autocommit=True)
+    sleeper = in_background(app, "SELECT pg_sleep(30)")
+    wait_for(lambda: _state(settings, app.get_backend_pid()) == "active", what="the sleeper")
+    with pytest.raises(InputError, match="not a migration or DDL session"):
+        api.kill(settings, app.get_backend_pid())
+    result = api.kill(settings, app.get_backend_pid(), force=True)
+    sleeper.join()
+    assert result.action == "cancelled" and result.effective
+    assert isinstance(sleeper.error, psycopg2.errors.QueryCanceled)
+
+
+def _state(settings, pid: int) -> str | None:
+    conn = psycopg2.connect(settings.url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT state FROM pg_stat_activity WHERE pid = %s", (pid,))
+            row = cur.fetchone()
+            return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def test_kill_stuck_cancels_only_ddl_running_longer_than_the_limit(
+    settings, app_session, in_background, query
+) -> None:
+    query("CREATE TABLE a (id int); CREATE TABLE b (id int)")
+    old = app_session("old-job")
+    old_job = in_background(old, "LOCK TABLE a; SELECT pg_sleep(30)")
+    wait_for(lambda: _state(settings, old.get_backend_pid()) == "active", what="the old job")
+    time.sleep(1.2)
+    young = app_session("young-job")
+    young_job = in_background(young, "LOCK TABLE b; SELECT pg_sleep(30)")
+    wait_for(lambda: _state(settings, young.get_backend_pid()) == "active", what="the young job")
+    results = api.kill_stuck(settings, older_than=1.0)
+    assert [(r.pid, r.action, r.effective) for r in results] == [
+        (old.get_backend_pid(), "cancelled", True)]
+    assert results[0].session.command == "LOCK TABLE"
+    old_job.join()
+    assert isinstance(old_job.error, psycopg2.errors.QueryCanceled)
+    assert not young_job.done.is_set()
+
+
+def test_blocker_watch_reports_the_blocker_then_ends_only_idle_in_transaction_ones(
+    settings, table_t, write_migration, app_session, in_background
+) -> None:
+    idle = app_session("forgotten-tx")
+    with idle.cursor() as cur:
+        cur.execute("SELECT * FROM t WHERE id = 1")  # AccessShareLock, then idle in transaction
+    bystander = app_session("other-tx")
+    with bystander.cursor() as cur:
+        cur.execute("SELECT 1")  # idle in transaction too, but blocks nothing
+    write_migration("V002__add_col.sql", "ALTER TABLE t ADD COLUMN note text;",
+                    "ALTER TABLE t DROP COLUMN note;", header=SLOW_LOCK)
+    seen = []
+    with BlockerWatch(settings, seen.append, cancel_idle=True, min_idle=0.2) as watch:
+        result = api.up(settings, on_event=watch.chain())
+    assert [o.migration.name for o in result.outcomes] == ["V002__add_col.sql"]
+    assert [(b.pid, b.ended, b.application_name) for b in watch.ended] == [
+        (idle.get_backend_pid(), True, "forgotten-tx")]
+    assert seen == watch.ended and seen[0].migration == "V002__add_col.sql"
+    with bystander.cursor() as cur:
+        cur.execute("SELECT 2")
+        assert cur.fetchone() == (2,)
+
+
+def test_blocker_watch_without_cancel_reports_a_blocker_after_the_notice_delay(
+    settings, table_t, write_migration, app_session
+) -> None:
+    busy = app_session("batch-job")
+    with busy.cursor() as cur:
+        cur.execute("LOCK TABLE t IN SHARE MODE")
+    threading.Timer(1.5, busy.rollback).start()
+    write_migration("V002__add_col.sql", "ALTER TABLE t ADD COLUMN note text;",
+                    "ALTER TABLE t DROP COLUMN note;", header=SLOW_LOCK)
+    seen = []
+    with BlockerWatch(settings, seen.append, notice_after=0.5) as watch:
+        api.up(settings, on_event=watch.chain())
+    assert [(b.pid, b.ended) for b in seen] == [(busy.get_backend_pid(), False)]
+    assert "batch-job" in seen[0].describe() and "LOCK TABLE t" in seen[0].describe()
+    assert seen[0].blocked_for_s >= 0.5
+
+
+def test_a_cancelled_migration_is_failed_in_status_and_the_next_up_applies_it(
+    settings, write_migration, query
+) -> None:
+    write_migration("V001__flag.sql", "CREATE TABLE flag (go boolean);", "DROP TABLE flag;")
+    write_migration("V002__work.sql", "CREATE TABLE work (id int);\n" + WAIT_FOR_FLAG,
+                    "DROP TABLE work;")
+    thread, outcome = up_in_thread(settings)
+    migration = wait_for(lambda: next(iter(api.ps(settings).migrations()), None),
+                         what="the migration to run")
+    assert migration.migration == "V002__work.sql" and migration.state == "active"
+    result = api.kill(settings, migration.pid)
+    thread.join(10)
+    assert result.action == "cancelled" and result.effective
+    assert isinstance(outcome["error"], MigrationFailedError)
+    assert states(settings) == {"V001__flag.sql": "applied", "V002__work.sql": "failed"}
+    assert query("SELECT to_regclass('work')") == [(None,)]
+    query("INSERT INTO flag VALUES (true)")
+    api.up(settings)
+    assert states(settings) == {"V001__flag.sql": "applied", "V002__work.sql": "applied"}
+
+
+WAIT_FOR_FLAG = ("DO $$ BEGIN WHILE NOT EXISTS (SELECT FROM flag) LOOP PERFORM pg_sleep(0.05); "
+                 "END LOOP; END $$;")
+
+
+def states(settings) -> dict[str, str]:
+    return {item.script: item.state for item in api.status(settings).items}
+
+
+def test_rollback_plan_marks_the_irreversible_migration_in_the_way(
+    settings, write_migration
+) -> None:
+    write_migration("V001__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V002__b.sql", "CREATE TABLE b (id int);",
+                    header="-- pgshift:irreversible")
+    write_migration("V003__c.sql", "CREATE TABLE c (id int);", "DROP TABLE c;")
+    api.up(settings)
+    plan = api.rollback_plan(settings, "1")
+    assert [(s.label, s.blocker) for s in plan.steps] == [
+        ("V003", None), ("V002", "is marked irreversible")]
+    with pytest.raises(InputError, match="V002 is marked irreversible"):
+        plan.check()
+    assert [s.label for s in api.rollback_plan(settings, "2").steps] == ["V003"]
+    with pytest.raises(InputError, match="no migration with version 9"):
+        api.rollback_plan(settings, "9")
