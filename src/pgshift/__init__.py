@@ -24,6 +24,7 @@ _EXPORTS = {
     "RepairResult": "pgshift.api",
     "backfill": "pgshift.api",
     "backfill_progress": "pgshift.api",
+    "create_recipe": "pgshift.api",
     "BackfillOptions": "pgshift.backfill.options",
     "baseline": "pgshift.api",
     "create": "pgshift.api",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pgshift.monitor.activity import Snapshot
     from pgshift.monitor.kill import KillResult
     from pgshift.monitor.rollback import RollbackPlan
+    from pgshift.recipes import RecipeParams
     from pgshift.runner import EventHandler, Outcome
     from pgshift.state.lock import LockHolder
     from pgshift.verify import VerifyOptions, VerifyReport
@@ -517,6 +518,21 @@ def backfill_progress(settings: Settings) -> list[BackfillProgress]:
         return read_progress(conn, settings.schema)
 
 
+def create_recipe(settings: Settings, recipe: str, params: RecipeParams) -> list[Path]:
+    """Write recipe ``recipe``'s migrations as the next versions; return their paths.
+
+    Recipes that need the existing column (rename, change type, remove) look it up in the
+    database when it is reachable; otherwise they ask for ``--type``.
+    """
+    from pgshift.recipes import NEEDS_EXISTING, write_recipe
+
+    if recipe in NEEDS_EXISTING and params.existing is None and params.table and params.column:
+        from pgshift.recipes.lookup import column_info
+
+        params = replace(params, existing=column_info(settings, params.table, params.column))
+    return write_recipe(settings.dir, recipe, params)
+
+
 # -- watch and rescue ---------------------------------------------------------------------------
 
 
@@ -571,6 +587,7 @@ __all__ = [
     "backfill_progress",
     "baseline",
     "create",
+    "create_recipe",
     "down",
     "kill",
     "kill_stuck",

@@ -25,7 +25,10 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         return parser
 
     p = add("create", create, "write the next V…__NAME.sql with up and down sections")
-    p.add_argument("name", help="what the migration does, e.g. add_user_timezone")
+    p.add_argument("name", nargs="?", help="what the migration does, e.g. add_user_timezone")
+    from pgshift.cli.recipes import add_recipe_arguments
+
+    add_recipe_arguments(p)
 
     p = add("up", up, "apply pending migrations")
     p.add_argument("--to", metavar="V", help="stop after version V")
@@ -120,6 +123,14 @@ def _lock_wait_notice(holder: LockHolder | None) -> None:
 def create(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
 
+    if args.recipe:
+        from pgshift.cli.recipes import create_from_recipe
+
+        return create_from_recipe(args, settings)
+    if not args.name:
+        from pgshift.errors import InputError
+
+        raise InputError("create needs a NAME (or --recipe)")
     print(api.create(settings, args.name))
     return 0
 

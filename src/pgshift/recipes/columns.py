@@ -1,0 +1,73 @@
+"""Recipes that add or remove columns: default without rewrite, ENUM column, two-step removal."""
+
+from __future__ import annotations
+
+from pgshift.recipes.constraints import set_not_null
+from pgshift.recipes.model import RecipeParams, Step, bare, ident, literal, qualified
+
+
+def add_column_default(p: RecipeParams) -> list[Step]:
+    """Bare column (instant), default for new rows (instant), existing rows in batches."""
+    p.need("add-column-default", "table", "column", "type", "default")
+    assert p.table and p.column and p.type and p.default
+    tbl, col = qualified(p.table), ident(p.column)
+    steps = [Step(
+        f"add_{bare(p.table)}_{p.column}",
+        f"Add {p.table}.{p.column} {p.type} DEFAULT {p.default} without rewriting the table.",
+        [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {col} {p.type};",
+         f"ALTER TABLE {tbl} ALTER COLUMN {col} SET DEFAULT {p.default};",
+         "-- pgshift:backfill batch-size=auto",
+         f"UPDATE {tbl} SET {col} = {p.default} WHERE {col} IS NULL;"],
+        [f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {col};"],
+        transactional=False,
+        notes=["ADD COLUMN with a volatile DEFAULT (clock_timestamp(), random(), ...) rewrites",
+               "the table under ACCESS EXCLUSIVE. Here: the column is added bare, new rows get",
+               "the default, and existing rows are filled in batches (resumable)."])]
+    if p.not_null:
+        steps += set_not_null(p)
+    return steps
+
+
+def add_enum(p: RecipeParams) -> list[Step]:
+    p.need("add-enum", "table", "column", "type", "values")
+    assert p.table and p.column and p.type
+    tbl, col = qualified(p.table), ident(p.column)
+    enum = qualified(p.type)
+    values = ", ".join(literal(v) for v in p.values)
+    default = f" DEFAULT {literal(p.default)}" if p.default else ""
+    return [Step(
+        f"add_{bare(p.table)}_{p.column}_{bare(p.type)}",
+        f"Create ENUM type {p.type} and add {p.table}.{p.column} using it.",
+        [f"CREATE TYPE {enum} AS ENUM ({values});",
+         f"ALTER TABLE {tbl} ADD COLUMN {col} {enum}{default};"],
+        [f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {col};", f"DROP TYPE IF EXISTS {enum};"],
+        notes=["A constant DEFAULT is stored in the catalog (PostgreSQL 11+): no rewrite.",
+               "Later values: ALTER TYPE ... ADD VALUE (no rewrite; not usable in the same "
+               "transaction before PostgreSQL 12)."])]
+
+
+def remove_column(p: RecipeParams) -> list[Step]:
+    """Stop writing it (drop NOT NULL if any), deploy code that never reads it, then drop it."""
+    p.need("remove-column", "table", "column")
+    assert p.table and p.column
+    tbl, col = qualified(p.table), ident(p.column)
+    info = p.existing
+    steps = []
+    if info is not None and info.not_null:
+        steps.append(Step(
+            f"stop_requiring_{bare(p.table)}_{p.column}",
+            f"Let the application stop writing {p.table}.{p.column}: drop its NOT NULL.",
+            [f"ALTER TABLE {tbl} ALTER COLUMN {col} DROP NOT NULL;"],
+            [f"ALTER TABLE {tbl} ALTER COLUMN {col} SET NOT NULL;"],
+            notes=["Then deploy application code that neither reads nor writes the column."]))
+    column_type = p.type or (info.type if info else None)
+    steps.append(Step(
+        f"drop_{bare(p.table)}_{p.column}",
+        f"Drop {p.table}.{p.column} once no application version uses it.",
+        [f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {col};"],
+        [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {col} {column_type};",
+         "-- The column comes back empty: its data is gone."] if column_type else [],
+        phase="contract", irreversible=column_type is None,
+        notes=["Contract step: pgshift refuses it in the same run as expand steps on this",
+               "table, and while pg_stat_statements shows queries that still use the column."]))
+    return steps

@@ -1,0 +1,89 @@
+"""Recipes for indexes and constraints: CONCURRENTLY, and NOT VALID then VALIDATE."""
+
+from __future__ import annotations
+
+from pgshift.recipes.model import (
+    RecipeParams,
+    Step,
+    bare,
+    ident,
+    object_name,
+    qualified,
+    schema_prefix,
+)
+
+
+def add_index(p: RecipeParams) -> list[Step]:
+    """CREATE INDEX CONCURRENTLY: no lock that blocks writes, in a no-transaction migration."""
+    p.need("add-index", "table", "columns")
+    assert p.table and p.columns
+    name = p.constraint or object_name(bare(p.table), p.columns, suffix="idx")
+    unique = "UNIQUE " if p.unique else ""
+    return [Step(
+        f"add_index_{name}", f"Build index {name} on {p.table} ({p.columns}) without blocking "
+        "writes.",
+        [f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON "
+         f"{qualified(p.table)} ({p.columns});"],
+        [f"DROP INDEX CONCURRENTLY IF EXISTS {schema_prefix(p.table)}{ident(name)};"],
+        transactional=False,
+        notes=["A plain CREATE INDEX blocks every write to the table until it finishes.",
+               "An interrupted build leaves an INVALID index: pgshift drops and rebuilds it."])]
+
+
+def _validated(recipe: str, table: str, name: str, add_sql: str, what: str) -> list[Step]:
+    tbl = qualified(table)
+    return [
+        Step(f"add_{name}_not_valid", f"Add {what} {name} to {table} as NOT VALID: new rows are "
+             "checked, existing rows are not scanned (a short lock only).",
+             [f"ALTER TABLE {tbl} ADD CONSTRAINT {ident(name)} {add_sql} NOT VALID;"],
+             [f"ALTER TABLE {tbl} DROP CONSTRAINT IF EXISTS {ident(name)};"],
+             notes=["Deploy application code that satisfies it before this runs."]),
+        Step(f"validate_{name}", f"Validate {name}: scans {table} under SHARE UPDATE EXCLUSIVE, "
+             "which lets reads and writes go on.",
+             [f"ALTER TABLE {tbl} VALIDATE CONSTRAINT {ident(name)};"], [],
+             notes=["Validation changes no data: its down part has nothing to undo."]),
+    ]
+
+
+def add_check(p: RecipeParams) -> list[Step]:
+    p.need("add-check", "table", "check")
+    assert p.table and p.check
+    name = p.constraint or object_name(bare(p.table), p.check, suffix="check")
+    return _validated("add-check", p.table, name, f"CHECK ({p.check})", "check constraint")
+
+
+def add_foreign_key(p: RecipeParams) -> list[Step]:
+    p.need("add-foreign-key", "table", "column", "references")
+    assert p.table and p.column and p.references
+    name = p.constraint or object_name(bare(p.table), p.column, suffix="fkey")
+    target, _, rest = p.references.partition("(")
+    columns = f" ({rest}" if rest else ""
+    sql = (f"FOREIGN KEY ({ident(p.column)}) REFERENCES {qualified(target.strip())}"
+           f"{columns}")
+    steps = _validated("add-foreign-key", p.table, name, sql, "foreign key")
+    steps[0].notes.append(f"Index {p.table}.{p.column} too (recipe add-index), or deletes on "
+                          f"{target.strip()} scan {p.table}.")
+    return steps
+
+
+def set_not_null(p: RecipeParams) -> list[Step]:
+    """CHECK (col IS NOT NULL) NOT VALID -> VALIDATE -> SET NOT NULL (no scan) -> drop CHECK."""
+    p.need("set-not-null", "table", "column")
+    assert p.table and p.column
+    tbl, col = qualified(p.table), ident(p.column)
+    name = object_name(bare(p.table), p.column, suffix="not_null")
+    steps = _validated("set-not-null", p.table, name, f"CHECK ({col} IS NOT NULL)",
+                       "check constraint")
+    steps.append(Step(
+        f"set_{bare(p.table)}_{p.column}_not_null",
+        f"SET NOT NULL on {p.table}.{p.column}: the validated CHECK spares the table scan "
+        "(PostgreSQL 12+); then the CHECK goes.",
+        [f"ALTER TABLE {tbl} ALTER COLUMN {col} SET NOT NULL;",
+         f"ALTER TABLE {tbl} DROP CONSTRAINT IF EXISTS {ident(name)};"],
+        [f"ALTER TABLE {tbl} ADD CONSTRAINT {ident(name)} CHECK ({col} IS NOT NULL) NOT VALID;",
+         f"ALTER TABLE {tbl} VALIDATE CONSTRAINT {ident(name)};",
+         f"ALTER TABLE {tbl} ALTER COLUMN {col} DROP NOT NULL;"],
+        transactional=False,
+        notes=["No transaction: in the down part the CHECK is validated in its own "
+               "transaction, not under the ADD's lock."]))
+    return steps

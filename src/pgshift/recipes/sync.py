@@ -1,0 +1,128 @@
+"""Rename a column or change its type through a new column kept in sync by a trigger.
+
+1. expand: add the new column, and a trigger that copies writes of either column to the other
+   (so the old and the new application version can run side by side);
+2. expand: backfill the new column in batches;
+3. (deploy the application version that uses only the new column)
+4. contract: drop the trigger, its function and the old column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pgshift.errors import InputError
+from pgshift.recipes.model import RecipeParams, Step, bare, ident, object_name, qualified
+
+
+@dataclass(frozen=True)
+class _Pair:
+    table: str       # as given
+    old: str
+    new: str
+    old_type: str
+    new_type: str
+    to_new: str      # SQL expression of the old column's name giving the new value
+    to_old: str      # SQL expression of the new column's name giving the old value
+
+    @property
+    def function(self) -> str:
+        return schema_part(self.table) + ident(
+            object_name(bare(self.table), self.old, self.new, suffix="sync"))
+
+    @property
+    def trigger(self) -> str:
+        return ident(object_name(bare(self.table), self.old, self.new, suffix="sync"))
+
+
+def schema_part(table: str) -> str:
+    parts = table.split(".")
+    return ident(parts[0]) + "." if len(parts) == 2 else ""
+
+
+def _convert(expression: str, column: str, source: str) -> str:
+    """``expression`` (written over ``column``) evaluated on ``NEW.<source>`` in the trigger."""
+    return f"(SELECT {expression} FROM (SELECT NEW.{ident(source)} AS {ident(column)}) AS s)"
+
+
+def _sync_sql(pair: _Pair) -> list[str]:
+    old, new = ident(pair.old), ident(pair.new)
+    to_new = _convert(pair.to_new, pair.old, pair.old)
+    to_old = _convert(pair.to_old, pair.new, pair.new)
+    return [
+        f"CREATE OR REPLACE FUNCTION {pair.function}() RETURNS trigger LANGUAGE plpgsql AS $$",
+        "BEGIN",
+        "  IF TG_OP = 'INSERT' THEN",
+        f"    IF NEW.{new} IS NULL AND NEW.{old} IS NOT NULL THEN NEW.{new} := {to_new};",
+        f"    ELSIF NEW.{old} IS NULL AND NEW.{new} IS NOT NULL THEN NEW.{old} := {to_old};",
+        "    END IF;",
+        "  -- A write to one column is copied to the other. Filling a column that was NULL",
+        "  -- while the other was set is a backfill: the other column is left as it is.",
+        f"  ELSIF NEW.{new} IS DISTINCT FROM OLD.{new} AND (OLD.{new} IS NOT NULL OR "
+        f"OLD.{old} IS NULL) THEN",
+        f"    NEW.{old} := {to_old};",
+        f"  ELSIF NEW.{old} IS DISTINCT FROM OLD.{old} AND (OLD.{old} IS NOT NULL OR "
+        f"OLD.{new} IS NULL) THEN",
+        f"    NEW.{new} := {to_new};",
+        "  END IF;",
+        "  RETURN NEW;",
+        "END",
+        "$$;",
+        f"CREATE TRIGGER {pair.trigger} BEFORE INSERT OR UPDATE ON {qualified(pair.table)}",
+        f"  FOR EACH ROW EXECUTE FUNCTION {pair.function}();",
+    ]
+
+
+def _steps(recipe: str, pair: _Pair, what: str) -> list[Step]:
+    tbl, old, new = qualified(pair.table), ident(pair.old), ident(pair.new)
+    drop_sync = [f"DROP TRIGGER IF EXISTS {pair.trigger} ON {tbl};",
+                 f"DROP FUNCTION IF EXISTS {pair.function}();"]
+    fill_new = f"UPDATE {tbl} SET {new} = {pair.to_new} WHERE {new} IS NULL AND {old} IS NOT NULL;"
+    fill_old = f"UPDATE {tbl} SET {old} = {pair.to_old} WHERE {old} IS NULL AND {new} IS NOT NULL;"
+    return [
+        Step(f"add_{bare(pair.table)}_{pair.new}_synced",
+             f"{what}, step 1: add {pair.table}.{pair.new} and keep it in sync with "
+             f"{pair.old} while both application versions run.",
+             [f"ALTER TABLE {tbl} ADD COLUMN {new} {pair.new_type};", *_sync_sql(pair)],
+             [*drop_sync, f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {new};"]),
+        Step(f"backfill_{bare(pair.table)}_{pair.new}",
+             f"{what}, step 2: copy existing rows into {pair.new}, in batches.",
+             ["-- pgshift:backfill batch-size=auto", fill_new], [], transactional=False,
+             notes=["Then copy NOT NULL, defaults, indexes and constraints of the old column",
+                    "to the new one (recipes set-not-null, add-index, add-check), and deploy",
+                    f"the application version that reads and writes only {pair.new}."]),
+        Step(f"drop_{bare(pair.table)}_{pair.old}",
+             f"{what}, last step: drop the sync trigger and {pair.table}.{pair.old}.",
+             [*drop_sync, f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {old};"],
+             [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {old} {pair.old_type};",
+              *_sync_sql(pair), "-- pgshift:backfill batch-size=auto", fill_old],
+             phase="contract", transactional=False,
+             notes=["Contract step: run it only once no running application version uses",
+                    f"{pair.old}. No transaction, because its down part backfills {pair.old}."]),
+    ]
+
+
+def rename_column(p: RecipeParams) -> list[Step]:
+    p.need("rename-column", "table", "column", "new_column")
+    assert p.table and p.column and p.new_column
+    column_type = p.type or (p.existing.type if p.existing else None)
+    if column_type is None:
+        raise InputError(f"recipe rename-column needs the type of {p.table}.{p.column}",
+                         hint="pass --type, or --url so pgshift can look it up")
+    pair = _Pair(p.table, p.column, p.new_column, column_type, column_type,
+                 ident(p.column), ident(p.new_column))
+    return _steps("rename-column", pair, f"Rename {p.table}.{p.column} to {p.new_column}")
+
+
+def change_column_type(p: RecipeParams) -> list[Step]:
+    p.need("change-column-type", "table", "column", "type", "new_column")
+    assert p.table and p.column and p.type and p.new_column
+    old_type = p.existing.type if p.existing else None
+    if old_type is None:
+        raise InputError(f"recipe change-column-type needs the current type of "
+                         f"{p.table}.{p.column}", hint="pass --url so pgshift can look it up")
+    pair = _Pair(p.table, p.column, p.new_column, old_type, p.type,
+                 p.using or f"{ident(p.column)}::{p.type}",
+                 p.reverse_using or f"{ident(p.new_column)}::{old_type}")
+    return _steps("change-column-type", pair,
+                  f"Change {p.table}.{p.column} to {p.type} as {p.new_column}")
