@@ -1,0 +1,78 @@
+-- bad
+ALTER TABLE users ADD COLUMN api_token uuid DEFAULT gen_random_uuid();
+
+-- bad
+ALTER TABLE orders ADD COLUMN public_id uuid NOT NULL DEFAULT uuid_generate_v4();
+
+-- bad
+ALTER TABLE events ADD COLUMN recorded_at timestamptz DEFAULT clock_timestamp();
+
+-- bad
+ALTER TABLE users ADD COLUMN score double precision DEFAULT random() * 100;
+
+-- bad
+ALTER TABLE accounts ADD COLUMN ref text DEFAULT make_reference_code();
+
+-- bad
+-- pg-version: 10
+ALTER TABLE users ADD COLUMN active boolean DEFAULT true;
+
+-- bad
+-- pg-version: 10
+ALTER TABLE users ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
+
+-- bad
+DO $$
+BEGIN
+  ALTER TABLE users ADD COLUMN salt text DEFAULT md5(random()::text);
+END $$;
+
+-- ok
+ALTER TABLE users ADD COLUMN active boolean DEFAULT false;
+
+-- ok
+ALTER TABLE users ADD COLUMN is_admin boolean NOT NULL DEFAULT FALSE;
+
+-- ok
+ALTER TABLE users ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();
+
+-- ok
+ALTER TABLE users ADD COLUMN updated_at timestamp DEFAULT CURRENT_TIMESTAMP;
+
+-- ok
+ALTER TABLE users ADD COLUMN tags text[] NOT NULL DEFAULT ARRAY[]::text[];
+
+-- ok
+ALTER TABLE users ADD COLUMN roles text[] DEFAULT '{}'::text[];
+
+-- ok
+ALTER TABLE users ADD COLUMN retries int DEFAULT (1 + 2);
+
+-- ok
+ALTER TABLE subscriptions ADD COLUMN expires_at timestamptz DEFAULT now() + interval '30 days';
+
+-- ok
+ALTER TABLE users ADD COLUMN settings jsonb NOT NULL DEFAULT '{}'::jsonb;
+
+-- ok
+ALTER TABLE users ADD COLUMN status varchar(20) DEFAULT 'active', ADD COLUMN locale text DEFAULT 'en';
+
+-- ok
+ALTER TABLE users ADD COLUMN nickname text DEFAULT NULL;
+
+-- ok
+-- pg-version: 10
+ALTER TABLE users ADD COLUMN nickname text;
+
+-- ok
+CREATE TABLE api_keys (id bigserial PRIMARY KEY);
+ALTER TABLE api_keys ADD COLUMN token uuid NOT NULL DEFAULT gen_random_uuid();
+
+-- ok
+ALTER TABLE users ADD COLUMN day date DEFAULT CURRENT_DATE;
+
+-- ok
+ALTER TABLE users ADD COLUMN amount numeric(10,2) DEFAULT -1.5;
+
+-- ok
+ALTER TABLE users ADD COLUMN account_type_new account_type DEFAULT 'fan';

@@ -1,0 +1,120 @@
+-- bad
+-- schema: CREATE TABLE users (id integer PRIMARY KEY, email varchar(100));
+ALTER TABLE users ALTER COLUMN id TYPE bigint;
+
+-- bad
+ALTER TABLE users ALTER COLUMN id TYPE bigint;
+
+-- bad
+-- schema: CREATE TABLE users (id bigint, name varchar(200));
+ALTER TABLE users ALTER COLUMN name TYPE varchar(100);
+
+-- bad
+-- schema: CREATE TABLE users (id bigint, name text);
+ALTER TABLE users ALTER COLUMN name TYPE varchar(100);
+
+-- bad
+-- schema: CREATE TYPE user_status AS ENUM ('active', 'banned');
+-- schema: CREATE TABLE users (id bigint, status text);
+ALTER TABLE users ALTER COLUMN status TYPE user_status USING status::user_status;
+
+-- bad
+-- schema: CREATE TABLE hosts (id bigint, addr text);
+ALTER TABLE hosts ALTER COLUMN addr TYPE inet USING addr::inet;
+
+-- bad
+-- schema: CREATE TABLE users (id bigint, email text);
+ALTER TABLE users ALTER COLUMN email TYPE text USING lower(email);
+
+-- bad
+-- schema: CREATE TABLE prices (id bigint, amount numeric(10,2));
+ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,4);
+
+-- bad
+-- schema: CREATE TABLE events (id bigint, at timestamp);
+ALTER TABLE events ALTER COLUMN at TYPE timestamptz;
+
+-- bad
+-- schema: CREATE TABLE users (id bigint, email text);
+-- schema: CREATE UNIQUE INDEX users_email_idx ON users (email);
+ALTER TABLE users ALTER COLUMN email TYPE citext;
+
+-- bad
+ALTER TABLE users ALTER COLUMN id SET DATA TYPE uuid USING gen_random_uuid();
+
+-- bad
+-- schema: CREATE TABLE t (id bigint, flag char(1));
+ALTER TABLE t ALTER COLUMN flag TYPE char(2);
+
+-- bad
+-- schema: CREATE TABLE m (id bigint, v real);
+ALTER TABLE m ALTER COLUMN v TYPE double precision;
+
+-- bad
+ALTER TABLE users ADD COLUMN legacy_id int;
+ALTER TABLE users ALTER COLUMN legacy_id TYPE bigint;
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, email varchar(100));
+ALTER TABLE users ALTER COLUMN email TYPE varchar(200);
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, email varchar(100));
+ALTER TABLE users ALTER COLUMN email TYPE text;
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, email character varying(100));
+ALTER TABLE users ALTER COLUMN email TYPE character varying;
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, bio text);
+ALTER TABLE users ALTER COLUMN bio TYPE varchar;
+
+-- ok
+ALTER TABLE users ALTER COLUMN email TYPE varchar(255);
+
+-- ok
+ALTER TABLE users ALTER COLUMN email TYPE text;
+
+-- ok
+-- schema: CREATE TABLE prices (id bigint, amount numeric(10,2));
+ALTER TABLE prices ALTER COLUMN amount TYPE numeric(14,2);
+
+-- ok
+-- schema: CREATE TABLE prices (id bigint, amount numeric(10,2));
+ALTER TABLE prices ALTER COLUMN amount TYPE numeric;
+
+-- ok
+-- schema: CREATE TABLE hosts (id bigint, net cidr);
+ALTER TABLE hosts ALTER COLUMN net TYPE inet;
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, email text);
+ALTER TABLE users ALTER COLUMN email TYPE citext;
+
+-- ok
+-- schema: CREATE TABLE events (id bigint, at timestamp(3));
+ALTER TABLE events ALTER COLUMN at TYPE timestamp(6);
+
+-- ok
+-- schema: CREATE TABLE events (id bigint, at timestamp);
+SET timezone = 'UTC';
+ALTER TABLE events ALTER COLUMN at TYPE timestamptz;
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, email varchar(100));
+ALTER TABLE users ALTER COLUMN email TYPE varchar(150) USING email::varchar(150);
+
+-- ok
+CREATE TABLE drafts (id int, body varchar(10));
+ALTER TABLE drafts ALTER COLUMN id TYPE bigint;
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, name varchar(50));
+ALTER TABLE users ADD COLUMN nick varchar(20);
+ALTER TABLE users ALTER COLUMN nick TYPE varchar(40), ALTER COLUMN name TYPE varchar(80);
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, email varchar(100));
+-- schema: ALTER TABLE users ALTER COLUMN email TYPE varchar(150);
+ALTER TABLE users ALTER COLUMN email TYPE varchar(200);

@@ -1,0 +1,15 @@
+-- bad
+ALTER DOMAIN email ADD CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%');
+
+-- bad
+ALTER DOMAIN positive_int ADD CHECK (VALUE > 0);
+
+-- ok
+ALTER DOMAIN email ADD CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%') NOT VALID;
+
+-- ok
+ALTER DOMAIN email VALIDATE CONSTRAINT email_has_at;
+
+-- ok
+CREATE DOMAIN percent AS int;
+ALTER DOMAIN percent ADD CONSTRAINT percent_range CHECK (VALUE BETWEEN 0 AND 100);

@@ -1,0 +1,56 @@
+-- bad
+CREATE INDEX CONCURRENTLY idx_posts_creator ON posts (creator_id);
+
+-- bad
+DROP INDEX CONCURRENTLY IF EXISTS idx_posts_creator;
+
+-- bad
+REINDEX INDEX CONCURRENTLY users_email_idx;
+
+-- bad
+ALTER TABLE measurements DETACH PARTITION measurements_2020 CONCURRENTLY;
+
+-- bad
+-- runner: psql
+BEGIN;
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
+COMMIT;
+
+-- bad
+-- pgshift:no-transaction
+BEGIN;
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
+COMMIT;
+
+-- bad
+-- runner: psql
+DO $$
+BEGIN
+  EXECUTE 'CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id)';
+END
+$$;
+
+-- ok
+-- pgshift:no-transaction
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_posts_creator ON posts (creator_id);
+
+-- ok
+-- pgshift:no-transaction
+SET lock_timeout = '2s';
+DROP INDEX CONCURRENTLY IF EXISTS idx_old;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_new ON posts (creator_id, created_at);
+
+-- ok
+-- runner: psql
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
+
+-- ok
+-- runner: psql
+BEGIN;
+ALTER TABLE orders ADD COLUMN note text;
+COMMIT;
+CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);
+
+-- ok
+-- runner: psql
+REINDEX INDEX CONCURRENTLY users_email_idx;

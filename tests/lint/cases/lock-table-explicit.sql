@@ -1,0 +1,18 @@
+-- bad
+LOCK TABLE users;
+
+-- bad
+LOCK TABLE orders IN SHARE MODE;
+
+-- bad
+LOCK TABLE orders, order_items IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+
+-- ok
+LOCK TABLE orders IN ROW EXCLUSIVE MODE;
+
+-- ok
+LOCK TABLE settings IN SHARE UPDATE EXCLUSIVE MODE;
+
+-- ok
+CREATE TABLE queue (id bigint);
+LOCK TABLE queue IN ACCESS EXCLUSIVE MODE;

@@ -1,0 +1,136 @@
+-- bad
+-- runner: psql
+ALTER TABLE users ADD COLUMN active boolean DEFAULT false;
+
+-- bad
+-- runner: psql
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN a int;
+COMMIT;
+ALTER TABLE users ADD COLUMN b int;
+
+-- bad
+-- runner: psql
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN a int;
+
+-- bad
+-- runner: psql
+SET lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN a int;
+SET lock_timeout = 0;
+ALTER TABLE users DROP COLUMN b;
+
+-- bad
+-- runner: psql
+SET lock_timeout = '2s';
+RESET lock_timeout;
+DROP INDEX users_email_idx;
+
+-- bad
+-- runner: psql
+CREATE TABLE payments (id bigserial PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders (id));
+
+-- bad
+-- runner: psql
+CREATE INDEX orders_user_idx ON orders (user_id);
+
+-- bad
+-- runner: psql
+CREATE TRIGGER users_audit AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION audit();
+
+-- bad
+-- runner: psql
+TRUNCATE staging_rows;
+
+-- bad
+-- runner: psql
+LOCK TABLE users IN SHARE MODE;
+
+-- bad
+-- runner: psql
+REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;
+
+-- bad
+-- pgshift:lock-timeout 0
+ALTER TABLE users ADD COLUMN a int;
+
+-- bad
+-- runner: psql
+SET statement_timeout = '5s';
+ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;
+
+-- bad
+-- runner: psql
+-- pg-version: 16
+SET transaction_timeout = '5s';
+ALTER TABLE users ADD COLUMN a int;
+
+-- ok
+ALTER TABLE users ADD COLUMN active boolean DEFAULT false;
+
+-- ok
+-- pgshift:no-transaction
+ALTER TABLE users ADD COLUMN active boolean DEFAULT false;
+
+-- ok
+-- runner: psql
+SET lock_timeout = '2s';
+ALTER TABLE users ADD COLUMN active boolean DEFAULT false;
+
+-- ok
+-- runner: psql
+BEGIN;
+SET LOCAL lock_timeout = '3s';
+ALTER TABLE users ADD COLUMN a int;
+ALTER TABLE users ADD COLUMN b int;
+COMMIT;
+
+-- ok
+-- runner: psql
+SELECT set_config('lock_timeout', '2s', false);
+ALTER TABLE users ADD COLUMN a int;
+
+-- ok
+-- runner: psql
+CREATE TABLE invoices (id bigserial PRIMARY KEY, total numeric);
+CREATE INDEX invoices_total_idx ON invoices (total);
+ALTER TABLE invoices ADD COLUMN note text;
+
+-- ok
+-- runner: psql
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
+
+-- ok
+-- runner: psql
+ALTER TABLE orders VALIDATE CONSTRAINT orders_user_fk;
+
+-- ok
+-- runner: psql
+ALTER TABLE orders ALTER COLUMN status SET STATISTICS 500;
+ALTER TABLE orders SET (autovacuum_vacuum_scale_factor = 0.01);
+
+-- ok
+-- runner: psql
+UPDATE users SET active = true WHERE id < 1000;
+INSERT INTO settings (key, value) VALUES ('x', 'y');
+
+-- ok
+-- runner: psql
+-- pg-version: 17
+SET transaction_timeout = '5s';
+ALTER TABLE users ADD COLUMN a int;
+
+-- ok
+-- runner: psql
+CREATE TABLE notes (id bigint);
+CREATE TABLE note_tags (note_id bigint REFERENCES notes (id));
+
+-- ok
+-- runner: psql
+SET lock_timeout TO '1s';
+DO $$
+BEGIN
+  ALTER TABLE users ADD COLUMN c int;
+END $$;

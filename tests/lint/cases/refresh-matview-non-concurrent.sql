@@ -1,0 +1,12 @@
+-- bad
+REFRESH MATERIALIZED VIEW daily_totals;
+
+-- bad
+REFRESH MATERIALIZED VIEW reports.monthly_revenue WITH DATA;
+
+-- ok
+REFRESH MATERIALIZED VIEW CONCURRENTLY daily_totals;
+
+-- ok
+CREATE MATERIALIZED VIEW top_users AS SELECT id FROM users WITH NO DATA;
+REFRESH MATERIALIZED VIEW top_users;
