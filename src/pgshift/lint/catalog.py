@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 _RELATIONS = """
 SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint, pg_relation_size(c.oid),
        COALESCE((SELECT array_agg(a.attname ORDER BY k.ord)
-                 FROM pg_partitioned_table p, unnest(p.partattrs) WITH ORDINALITY k(attnum, ord)
+                 FROM pg_partitioned_table p
+                 CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
                  JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum
                  WHERE p.partrelid = c.oid), '{}'),
        COALESCE((SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid,
