@@ -36,8 +36,9 @@ def scratch_databases(url: str) -> list[str]:
 
 def test_clean_migration_set_passes_every_check(database_url: str) -> None:
     options = VerifyOptions(queries_file=DATA / "clean" / "queries.sql", with_data=True, rows=500)
-    report = api.verify(settings_for(database_url, "clean"), options)
+    report = api.verify(settings_for(database_url, "clean", lint=True), options)
     assert report.ok, report.failures()
+    assert report.notes == []  # linted, every query prepared, rows generated for every table
     assert [m.label for m in report.migrations] == ["V001", "V002", "V003"]
     assert all(m.up_ms is not None and m.down_ms is not None for m in report.migrations)
     assert report.queries == 3
@@ -186,3 +187,19 @@ def test_queries_from_stats_without_the_extension_is_an_input_error(database_url
     with pytest.raises(InputError, match="pg_stat_statements is not installed"):
         api.verify(settings_for(database_url, "clean"),
                    VerifyOptions(queries_from_stats=database_url))
+
+
+def test_lint_error_in_a_pending_migration_fails_verify(database_url: str, tmp_path: Path
+                                                        ) -> None:
+    (tmp_path / "V001__users.sql").write_text(
+        "CREATE TABLE users (id int PRIMARY KEY, email text);\n"
+        "-- pgshift:down\nDROP TABLE users;\n")
+    (tmp_path / "V002__index.sql").write_text(
+        "CREATE INDEX users_email_idx ON users (email);\n"
+        "-- pgshift:down\nDROP INDEX users_email_idx;\n")
+    api.up(Settings(url=database_url, dir=tmp_path, lint=False), to="1")
+    report = api.verify(Settings(url=database_url, dir=tmp_path))
+    [(kind, message, detail)] = findings(report, "V002")
+    assert kind == "lint"
+    assert message.startswith("create-index-non-concurrent: ")
+    assert detail == ("V002__index.sql:1",)
