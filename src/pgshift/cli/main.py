@@ -20,9 +20,11 @@ from pgshift.errors import PgshiftError
 # Each module has register(subparsers); handlers import what they need when they run.
 COMMAND_MODULES = (
     "pgshift.cli.commands",
+    "pgshift.cli.adopt",
     "pgshift.cli.backfill",
     "pgshift.cli.verify",
     "pgshift.cli.monitor",
+    "pgshift.cli.lint",
 )
 
 SETTING_FLAGS = (
