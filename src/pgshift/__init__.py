@@ -22,6 +22,8 @@ _EXPORTS = {
     "HistoryEntry": "pgshift.state.history",
     "RunResult": "pgshift.api",
     "RepairResult": "pgshift.api",
+    "adopt": "pgshift.api",
+    "AdoptResult": "pgshift.adopt",
     "backfill": "pgshift.api",
     "backfill_progress": "pgshift.api",
     "create_recipe": "pgshift.api",

@@ -21,6 +21,7 @@ from pgshift.plan import Plan, PlanItem, build_plan
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
+    from pgshift.adopt import AdoptResult
     from pgshift.backfill.batched import BackfillResult, Batch
     from pgshift.backfill.options import BackfillOptions
     from pgshift.backfill.progress import BackfillProgress
@@ -579,10 +580,24 @@ def rollback_plan(settings: Settings, to: str) -> RollbackPlan:
     return plan_rollback(status(settings), to)
 
 
+# -- adopting -------------------------------------------------------------------------------------
+
+
+def adopt(settings: Settings, tool: str, *, table: str | None = None,
+          dry_run: bool = False) -> AdoptResult:
+    """Record in pgshift's history what ``tool`` (flyway, node-pg-migrate, dbmate,
+    golang-migrate, pgmigrate) applied, after checking every applied migration's file (and
+    Flyway's checksums). Changes nothing else; ``dry_run`` changes nothing at all."""
+    from pgshift.adopt import adopt as adopt_from
+
+    return adopt_from(settings, tool, table=table, dry_run=dry_run)
+
+
 __all__ = [
     "PlanItem",
     "RepairResult",
     "RunResult",
+    "adopt",
     "backfill",
     "backfill_progress",
     "baseline",

@@ -1,0 +1,183 @@
+"""Adopt a database another tool migrated: record the same applied set in pgshift's history.
+
+``adopt(settings, "flyway")`` reads that tool's history table (see ``adopt.sources``), matches
+every migration it applied to a file of the migrations directory (read in the tool's flavor
+unless ``flavor`` is configured), checks Flyway's CRC32 checksums where Flyway kept them, and
+then, in one transaction under pgshift's lock, writes one ``applied`` history row per
+migration. Nothing else changes: the other tool's table stays as it was, no migration runs.
+Anything that does not match (a missing file, a changed checksum, a failed or dirty migration)
+refuses the whole adoption with a DriftError that lists it.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pgshift.adopt.sources import TOOLS, Applied, ForeignHistory, check_tool, read_history
+from pgshift.errors import DriftError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.config import Settings
+    from pgshift.migrations.model import Migration
+
+_LINE_BREAKS = re.compile(r"[\r\n]")
+
+
+@dataclass(frozen=True)
+class AdoptResult:
+    """What ``adopt`` recorded (or, with ``dry_run``, would record)."""
+
+    tool: str
+    table: str
+    flavor: str
+    recorded: list[Migration] = field(default_factory=list)
+    already: list[Migration] = field(default_factory=list)
+    stale: list[Migration] = field(default_factory=list)  # repeatables changed since: up reruns
+    pending: list[Migration] = field(default_factory=list)  # never applied by the other tool
+    dry_run: bool = False
+    detected_flavor: str = "pgshift"  # what pgshift sees in the directory without 'flavor'
+
+
+def flyway_checksum(raw: bytes) -> int:
+    """Flyway's checksum of a file: CRC32 of its lines' UTF-8 bytes, line breaks and BOM left
+    out, as a signed 32-bit integer (so line endings do not count)."""
+    text = raw.decode("utf-8", "replace").removeprefix("\ufeff")
+    value = zlib.crc32(_LINE_BREAKS.sub("", text).encode("utf-8"))
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def adopt(settings: Settings, tool: str, *, table: str | None = None,
+          dry_run: bool = False) -> AdoptResult:
+    """Record in pgshift's history what ``tool`` applied to ``settings.url``'s database."""
+    from pgshift.callbacks import is_callback
+    from pgshift.db import connect
+    from pgshift.migrations.discover import _read, discover_migrations
+    from pgshift.migrations.flavors import detect_flavor
+    from pgshift.state import history
+
+    flavor = settings.flavor or check_tool(tool)  # each tool's name is also its files' flavor
+    migrations = discover_migrations(settings.dir, flavor=flavor,
+                                     placeholders=settings.placeholders)
+    conn = connect(settings)
+    try:
+        foreign = read_history(conn, tool, table)
+        chosen, stale = _match(foreign, migrations)
+        known = {e.key: e for e in history.read(conn, settings.schema)}
+        already = [m for m, _ in chosen.values() if _applied(known, m)]
+        todo = [m for m, _ in chosen.values() if not _applied(known, m)]
+        pending = [m for m in migrations if m.name not in chosen]
+        result = AdoptResult(tool, foreign.table, flavor, todo, already,
+                             [m for m in stale if m in todo], pending, dry_run,
+                             detect_flavor(settings.dir, _read, is_callback))
+        if not dry_run and todo:
+            _record(conn, settings, todo, stale, chosen, tool)
+        return result
+    finally:
+        conn.close()
+
+
+def _match(foreign: ForeignHistory, migrations: list[Migration]
+           ) -> tuple[dict[str, tuple[Migration, Applied | None]], list[Migration]]:
+    """File name -> (migration, the row saying it is applied) for each migration ``foreign``
+    applied (in file order), and the repeatables among them changed since."""
+    by_version = {m.version: m for m in migrations if m.version is not None}
+    by_name = {m.path.stem: m for m in migrations}
+    by_script = {m.name: m for m in migrations if m.kind == "repeatable"}
+    found: dict[str, tuple[Migration, Applied | None]] = {}
+    missing, changed, stale = [], [], []
+    for applied in foreign.applied:
+        migration = _find(applied, foreign.tool, by_version, by_name, by_script)
+        if migration is None:
+            missing.append(applied.label)
+            continue
+        if applied.checksum is not None and flyway_checksum(
+                migration.path.read_bytes()) != applied.checksum:
+            if migration.kind == "repeatable":
+                stale.append(migration)
+            else:
+                changed.append(f"{applied.label} ({migration.name})")
+        found[migration.name] = (migration, applied)
+    if foreign.upto is not None:  # a baseline: the tool skips every version up to it
+        for version, migration in by_version.items():
+            if version <= foreign.upto:
+                found.setdefault(migration.name, (migration, None))
+    _refuse(foreign, missing, changed)
+    return {m.name: found[m.name] for m in migrations if m.name in found}, stale
+
+
+def _find(applied: Applied, tool: str, by_version: dict, by_name: dict,
+          by_script: dict) -> Migration | None:
+    if tool == "node-pg-migrate":
+        return by_name.get(applied.name or "")
+    if applied.version is None:
+        return by_script.get(applied.name or "")
+    return by_version.get(applied.version)
+
+
+def _refuse(foreign: ForeignHistory, missing: list[str], changed: list[str]) -> None:
+    def listed(items: list[str]) -> str:
+        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        return ", ".join(items[:5]) + more
+
+    if missing:
+        raise DriftError(
+            f"{foreign.tool} applied {len(missing)} migration(s) whose file is not in the "
+            f"migrations directory: {listed(missing)}",
+            hint="point --dir at the directory the tool used, or restore the files")
+    if changed:
+        raise DriftError(
+            f"{len(changed)} file(s) changed since Flyway applied them (checksum): "
+            f"{listed(changed)}",
+            hint="restore the applied version of each file (or 'flyway repair' if the change "
+                 "is intended), then adopt")
+
+
+def _applied(known: dict, migration: Migration) -> bool:
+    from pgshift.state.history import key_of
+
+    entry = known.get(key_of(migration))
+    return entry is not None and entry.status == "applied"
+
+
+def _record(conn: Connection, settings: Settings, todo: list[Migration], stale: list[Migration],
+            chosen: dict[str, tuple[Migration, Applied | None]], tool: str) -> None:
+    from pgshift.db import connect
+    from pgshift.state import history
+    from pgshift.state.lock import advisory_lock
+
+    lock_conn = connect(settings, application_name=f"{settings.application_name} lock")
+    try:
+        with advisory_lock(lock_conn, settings.lock_key, wait=settings.lock_wait):
+            history.install(conn, settings.schema)
+            with conn.cursor() as cur:
+                cur.execute("BEGIN")
+                for migration in todo:
+                    cur.execute(history.upsert_sql(
+                        settings.schema, migration, "applied", duration_sql="NULL",
+                        error=f"adopted from {tool}"))
+                    if migration in stale:  # a changed repeatable: 'up' re-applies it
+                        cur.execute(history.set_checksum_sql(
+                            settings.schema, history.key_of(migration), "stale"))
+                    row = chosen[migration.name][1]
+                    if row is not None and row.applied_at is not None:  # keep the tool's time
+                        cur.execute(_applied_at_sql(settings.schema),
+                                    (row.applied_at, history.key_of(migration)))
+                cur.execute("COMMIT")
+    finally:
+        lock_conn.close()
+
+
+def _applied_at_sql(schema: str) -> object:
+    from psycopg2 import sql
+
+    from pgshift.state.history import table
+
+    return sql.SQL("UPDATE {} SET applied_at = %s WHERE key = %s").format(table(schema))
+
+
+__all__ = ["TOOLS", "AdoptResult", "adopt", "flyway_checksum"]

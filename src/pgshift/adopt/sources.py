@@ -1,0 +1,179 @@
+"""Other tools' history tables, read as each tool writes them (nothing is ever written there).
+
+===============  ==========================  =====================================================
+tool             table (default)             what counts as applied
+===============  ==========================  =====================================================
+flyway           ``flyway_schema_history``   the last successful row per version (an undo or
+                                             delete row takes it back); versions up to a
+                                             ``BASELINE`` row; repeatables with their checksum
+node-pg-migrate  ``pgmigrations``            one row per migration, by name (file name sans .sql)
+dbmate           ``schema_migrations``       one row per version (the file name's number)
+golang-migrate   ``schema_migrations``       one row: every version up to it (refused if dirty)
+pgmigrate        ``public.schema_version``   every version up to the highest row (a ``manual``
+                                             row is a baseline)
+===============  ==========================  =====================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg2 import sql
+
+from pgshift.errors import DriftError, InputError
+from pgshift.migrations.model import Version
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+TOOLS = ("flyway", "node-pg-migrate", "dbmate", "golang-migrate", "pgmigrate")
+DEFAULT_TABLES = {
+    "flyway": "flyway_schema_history",
+    "node-pg-migrate": "pgmigrations",
+    "dbmate": "schema_migrations",
+    "golang-migrate": "schema_migrations",
+    "pgmigrate": "public.schema_version",
+}
+_FLYWAY_SQL_TYPES = ("SQL",)
+_FLYWAY_UNDO_TYPES = ("UNDO_SQL", "UNDO_JDBC", "UNDO_SCRIPT", "DELETE")
+_FLYWAY_SKIP_TYPES = ("SCHEMA", "TABLE")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One migration another tool recorded as applied."""
+
+    label: str  # how messages name it: V3, 1700000000000_create-users, R__views.sql
+    version: Version | None = None
+    name: str | None = None  # node-pg-migrate's name, Flyway's script for repeatables
+    checksum: int | None = None  # Flyway's CRC32, where it kept one
+    applied_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ForeignHistory:
+    """What another tool's history table says is applied."""
+
+    tool: str
+    table: str
+    applied: tuple[Applied, ...]
+    upto: Version | None = None  # every version up to this one counts as applied (baseline)
+
+
+def check_tool(tool: str) -> str:
+    if tool not in TOOLS:
+        raise InputError(f"unknown tool '{tool}'", hint=f"use one of: {', '.join(TOOLS)}")
+    return tool
+
+
+def read_history(conn: Connection, tool: str, table: str | None = None) -> ForeignHistory:
+    """Read ``tool``'s history table (``table`` overrides its default name, ``schema.table``)."""
+    check_tool(tool)
+    regclass, ident, columns = _find_table(conn, tool, table or DEFAULT_TABLES[tool])
+    reader = {"flyway": _flyway, "node-pg-migrate": _node, "dbmate": _dbmate,
+              "golang-migrate": _golang, "pgmigrate": _pgmigrate}[tool]
+    if tool == "dbmate" and "dirty" in columns:
+        raise InputError(f"{regclass} has a 'dirty' column: it is golang-migrate's table",
+                         hint="use --from golang-migrate")
+    if tool == "golang-migrate" and "dirty" not in columns:
+        raise InputError(f"{regclass} has no 'dirty' column: it is not golang-migrate's table",
+                         hint="dbmate's table has the same name: use --from dbmate")
+    with conn.cursor() as cur:
+        return reader(cur, regclass, ident)
+
+
+def _find_table(conn: Connection, tool: str, name: str) -> tuple[str, sql.Composable, set[str]]:
+    """The table as the server names it, as an identifier, and its columns."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)", (name,))
+        row = cur.fetchone()
+        if row is None:
+            raise InputError(f"no {tool} history table '{name}' in this database",
+                             hint="check --url, or name the table with --table SCHEMA.TABLE")
+        oid, schema, relname = row
+        cur.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 "
+                    "AND NOT attisdropped", (oid,))
+        return f"{schema}.{relname}", sql.Identifier(schema, relname), {
+            r[0] for r in cur.fetchall()}
+
+
+def _flyway(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
+    cur.execute(sql.SQL("SELECT installed_rank, version, description, type, script, checksum, "
+                        "installed_on::timestamptz, success FROM {} ORDER BY installed_rank"
+                        ).format(ident))
+    versioned: dict[Version, Applied] = {}
+    repeatable: dict[str, Applied] = {}
+    upto: Version | None = None
+    for _rank, version, _desc, kind, script, crc, installed_on, success in cur.fetchall():
+        parsed = Version.parse(version.replace("_", ".")) if version else None
+        label = f"V{version}" if version else script
+        if kind in _FLYWAY_SKIP_TYPES:
+            continue
+        if not success:
+            raise DriftError(f"Flyway recorded {label} ({script}) as failed",
+                             hint="finish or repair it with Flyway first, then adopt")
+        if kind == "BASELINE":
+            upto = parsed if upto is None or (parsed and parsed > upto) else upto
+        elif kind in _FLYWAY_UNDO_TYPES:
+            if parsed is not None:
+                versioned.pop(parsed, None)
+            else:
+                repeatable.pop(script, None)
+        elif kind not in _FLYWAY_SQL_TYPES:
+            raise InputError(f"Flyway applied {label} as a {kind} migration ({script})",
+                             hint="pgshift adopts SQL migrations only: rewrite it as a .sql file")
+        elif parsed is not None:
+            versioned[parsed] = Applied(label, parsed, script, crc, installed_on)
+        else:
+            repeatable[script] = Applied(label, None, script, crc, installed_on)
+    applied = [versioned[v] for v in sorted(versioned)] + list(repeatable.values())
+    return ForeignHistory("flyway", table, tuple(applied), upto)
+
+
+def _node(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
+    cur.execute(sql.SQL("SELECT name, run_on::timestamptz FROM {} ORDER BY run_on, id"
+                        ).format(ident))
+    applied = tuple(Applied(name, None, name, None, run_on) for name, run_on in cur.fetchall())
+    return ForeignHistory("node-pg-migrate", table, applied)
+
+
+def _dbmate(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
+    cur.execute(sql.SQL("SELECT version FROM {}").format(ident))
+    versions = sorted((_version(text, table), text) for (text,) in cur.fetchall())
+    return ForeignHistory("dbmate", table, tuple(Applied(t, v) for v, t in versions))
+
+
+def _golang(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
+    cur.execute(sql.SQL("SELECT version, dirty FROM {}").format(ident))
+    rows = cur.fetchall()
+    if not rows or rows[0][0] < 0:
+        return ForeignHistory("golang-migrate", table, ())
+    version, dirty = rows[0]
+    if dirty:
+        raise DriftError(f"golang-migrate left this database dirty at version {version}",
+                         hint=f"fix the schema by hand, then 'migrate force {version}', "
+                              "then adopt")
+    top = Version.parse(str(version))
+    return ForeignHistory("golang-migrate", table, (Applied(str(version), top),), upto=top)
+
+
+def _pgmigrate(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
+    cur.execute(sql.SQL("SELECT version, type::text, installed_on::timestamptz FROM {} "
+                        "ORDER BY version").format(ident))
+    applied, upto = [], None
+    for version, kind, installed_on in cur.fetchall():
+        parsed = Version.parse(str(version))
+        upto = parsed
+        if kind == "auto":
+            applied.append(Applied(f"V{version}", parsed, None, None, installed_on))
+    return ForeignHistory("pgmigrate", table, tuple(applied), upto)
+
+
+def _version(text: str, table: str) -> Version:
+    try:
+        return Version.parse(text.strip())
+    except ValueError:
+        raise InputError(f"{table} holds a version that is not a number: '{text}'") from None
