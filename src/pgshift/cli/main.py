@@ -21,7 +21,6 @@ from pgshift.errors import PgshiftError
 COMMAND_MODULES = (
     "pgshift.cli.commands",
     "pgshift.cli.adopt",
-    "pgshift.cli.adopt",
     "pgshift.cli.backfill",
     "pgshift.cli.verify",
     "pgshift.cli.monitor",
