@@ -109,9 +109,8 @@ def _tables_of(text: str) -> list[tuple[str, str]]:
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            ref = node.get("RangeVar")
-            if isinstance(ref, dict):
-                found.append((str(ref.get("schemaname", "")), str(ref.get("relname", ""))))
+            if isinstance(node.get("relname"), str):  # a RangeVar, wrapped or not
+                found.append((str(node.get("schemaname", "")), node["relname"]))
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
