@@ -80,13 +80,21 @@ def up(
     out_of_order: bool = False,
     on_event: EventHandler | None = None,
     on_lock_wait: Callable[[LockHolder | None], None] | None = None,
+    phase: str | None = None,
+    allow_contract: bool = False,
 ) -> RunResult:
-    """Apply pending migrations in order (up to version ``to``), then changed repeatables."""
+    """Apply pending migrations in order (up to version ``to``), then changed repeatables.
+
+    ``phase='expand'`` stops before the first contract migration; without ``allow_contract`` a
+    contract migration may not run with an expand one it depends on (see ``pgshift.phases``).
+    """
+    from pgshift.phases import apply_phase, check_usage
+
     migrations = _discover(settings)
     target = _parse_version(to)
     with _session(settings) as conn:
         plan = _read_plan(conn, settings, migrations)
-        selected = _select_up(plan, target)
+        selected = apply_phase(_select_up(plan, target), phase, allow_contract=allow_contract)
         _refuse_drift(plan, allow_out_of_order=out_of_order)
         if not selected:
             return RunResult(plan, dry_run=dry_run)
@@ -95,6 +103,8 @@ def up(
         if dry_run:
             return RunResult(plan, selected=selected, dry_run=True)
         _lint_gate(settings, conn, selected, [i.migration for i in plan.applied() if i.migration])
+        if not settings.unsafe:
+            check_usage(conn, selected)
         from pgshift.runner import Runner
 
         with _locked(settings, on_lock_wait):
@@ -103,7 +113,8 @@ def up(
             history.install(conn, settings.schema)
             plan = _read_plan(conn, settings, migrations)  # another runner may have moved on
             _refuse_drift(plan, allow_out_of_order=out_of_order)
-            selected = _select_up(plan, target)
+            selected = apply_phase(_select_up(plan, target), phase,
+                                   allow_contract=allow_contract)
             runner = Runner(conn, settings, on_event, callbacks=hooks)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
             outcomes: list[Outcome] = []

@@ -44,9 +44,14 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
         "--unsafe",
         action="store_true",
         default=None,
-        help="apply despite lint findings at error severity",
+        help="apply despite lint findings at error severity (and pg_stat_statements evidence)",
     )
     p.set_defaults(setting_flags=("single_transaction", "unsafe"))
+    p.add_argument("--phase", choices=("expand",),
+                   help="apply only what is safe before the deploy: stop at the first contract "
+                        "migration")
+    p.add_argument("--allow-contract", action="store_true",
+                   help="let a contract migration run with the expand migrations it depends on")
     from pgshift.cli.monitor import add_cancel_blockers
 
     add_cancel_blockers(p)
@@ -150,6 +155,8 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
                 out_of_order=args.out_of_order,
                 on_event=watch.chain(progress),
                 on_lock_wait=_lock_wait_notice,
+                phase=args.phase,
+                allow_contract=args.allow_contract,
             )
     except BaseException:
         progress.fail()

@@ -1,0 +1,223 @@
+"""Expand and contract: which migrations are safe before the application deploy, which after.
+
+``expand`` migrations are safe while the old application version runs (add a column, an index,
+a NOT VALID constraint...); ``contract`` ones are safe only once every instance runs the new
+version (drop or rename what the old version uses). A file states its phase with
+``-- pgshift:phase expand|contract``; without it, pgshift infers it from the statements (with
+pglast): ``DROP TABLE/VIEW/SEQUENCE/TYPE/FUNCTION/SCHEMA...``, ``ALTER TABLE ... DROP COLUMN``
+and ``RENAME`` of a table, column, view, type or schema make a migration ``contract``.
+Dropping or renaming an index, a constraint or a trigger does not.
+
+Rules applied by ``pgshift up``:
+
+- ``--phase expand`` applies pending migrations in order up to, not including, the first
+  contract migration (skipping it would make it out of order later).
+- A plain ``up`` refuses to apply a contract migration in the same run as an expand migration
+  it depends on, unless ``--allow-contract``. It *depends on* an earlier expand migration of the
+  same run when both touch a common table (by name, schema ignored): the application deploy
+  belongs between them.
+- Before a contract migration drops or renames a column (or drops a table), and when the
+  ``pg_stat_statements`` extension is installed in the database, pgshift looks for statements
+  recorded since its last reset that still mention the table and the column, and refuses with
+  them as evidence (``--unsafe`` overrides). pgshift's own backfill batches are not counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pgshift.errors import CheckFailedError, InputError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.migrations.model import Migration, Phase
+
+_DROPPED_OBJECTS = {"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE",
+                    "OBJECT_TYPE", "OBJECT_DOMAIN", "OBJECT_FUNCTION", "OBJECT_PROCEDURE",
+                    "OBJECT_SCHEMA", "OBJECT_FOREIGN_TABLE"}
+_RENAMED_OBJECTS = {"OBJECT_TABLE", "OBJECT_COLUMN", "OBJECT_VIEW", "OBJECT_MATVIEW",
+                    "OBJECT_TYPE", "OBJECT_SCHEMA", "OBJECT_ATTRIBUTE", "OBJECT_FOREIGN_TABLE",
+                    "OBJECT_SEQUENCE", "OBJECT_FUNCTION"}
+
+
+@dataclass
+class Shape:
+    """What a migration's up part does, as far as phases care."""
+
+    contract_reasons: list[str] = field(default_factory=list)
+    tables: set[str] = field(default_factory=set)
+    removed_columns: list[tuple[str, str]] = field(default_factory=list)  # (table, column)
+    removed_tables: list[str] = field(default_factory=list)
+
+
+def shape_of(migration: Migration) -> Shape:
+    """Parse ``migration``'s up part: tables touched, contract statements, columns removed."""
+    from pgshift.migrations.statements import split_statements
+
+    shape = Shape()
+    for statement in split_statements(migration.up_sql, migration.path):
+        _visit(statement.node, shape)
+    return shape
+
+
+def _names(node: Any) -> list[str]:
+    return [getattr(part, "sval", "") for part in (node if isinstance(node, tuple) else ())]
+
+
+def _visit(node: Any, shape: Shape) -> None:
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    class Tables(Visitor):
+        def visit_RangeVar(self, ancestors: Any, range_var: Any) -> None:
+            shape.tables.add(range_var.relname)
+
+    Tables()(node)
+    if isinstance(node, ast.DropStmt) and node.removeType.name in _DROPPED_OBJECTS:
+        kind = node.removeType.name[len("OBJECT_"):].lower().replace("_", " ")
+        for obj in node.objects or ():
+            name = _names(obj)[-1] if _names(obj) else "?"
+            shape.contract_reasons.append(f"drops {kind} {name}")
+            if kind == "table":
+                shape.tables.add(name)
+                shape.removed_tables.append(name)
+    elif isinstance(node, ast.AlterTableStmt):
+        for cmd in node.cmds or ():
+            if cmd.subtype.name == "AT_DropColumn":
+                shape.contract_reasons.append(f"drops column {node.relation.relname}.{cmd.name}")
+                shape.removed_columns.append((node.relation.relname, cmd.name))
+    elif isinstance(node, ast.RenameStmt) and node.renameType.name in _RENAMED_OBJECTS:
+        what = node.renameType.name[len("OBJECT_"):].lower()
+        table = node.relation.relname if node.relation is not None else None
+        if what in ("column", "attribute") and table:
+            shape.contract_reasons.append(f"renames column {table}.{node.subname}")
+            shape.removed_columns.append((table, node.subname))
+        else:
+            shape.contract_reasons.append(f"renames {what} {table or node.subname or ''}".strip())
+            if what == "table" and table:
+                shape.removed_tables.append(table)
+
+
+def phase_of(migration: Migration, shape: Shape | None = None) -> Phase:
+    """The file's ``-- pgshift:phase``, else ``contract`` when it drops or renames, else expand."""
+    if migration.directives.phase is not None:
+        return migration.directives.phase
+    if migration.kind == "repeatable":
+        return "expand"
+    return "contract" if (shape or shape_of(migration)).contract_reasons else "expand"
+
+
+def apply_phase(selected: Sequence[Migration], phase: str | None, *,
+                allow_contract: bool) -> list[Migration]:
+    """The migrations ``up`` may run for ``phase``; raise when the run mixes what it must not."""
+    if phase not in (None, "expand"):
+        raise InputError(f"--phase must be 'expand', not '{phase}'",
+                         hint="a plain 'pgshift up' applies both phases")
+    shapes = {m.path: shape_of(m) for m in selected if m.kind == "versioned"}
+    phases = {m.path: phase_of(m, shapes.get(m.path)) for m in selected}
+    if phase == "expand":
+        chosen = []
+        for migration in selected:
+            if phases[migration.path] == "contract":
+                break
+            chosen.append(migration)
+        return chosen
+    if not allow_contract:
+        _refuse_mixed(list(selected), phases, shapes)
+    return list(selected)
+
+
+def _refuse_mixed(selected: list[Migration], phases: dict[Any, str],
+                  shapes: dict[Any, Shape]) -> None:
+    expands: list[Migration] = []
+    for migration in selected:
+        if phases[migration.path] == "expand":
+            expands.append(migration)
+            continue
+        shape = shapes.get(migration.path) or Shape()
+        for earlier in expands:
+            common = shape.tables & (shapes.get(earlier.path) or Shape()).tables
+            if common:
+                what = shape.contract_reasons[0] if shape.contract_reasons else "is contract"
+                raise CheckFailedError(
+                    f"contract migration {migration.label} ({what}) would run in the same run "
+                    f"as expand migration {earlier.label}, which it depends on (both touch "
+                    f"{', '.join(sorted(common))})",
+                    path=migration.path, migration=migration.label,
+                    hint="deploy the application in between: 'pgshift up --phase expand', "
+                         "deploy, then 'pgshift up'; or pass --allow-contract")
+
+
+_OWN_BATCH = "pgshift:backfill"
+_NOT_APP = (r"^\s*(alter|create|drop|comment|grant|revoke|vacuum|analyze|reindex|cluster|lock|"
+            r"truncate|set|show|begin|commit|rollback|start|end)\M")
+_USAGE = """
+SELECT s.calls, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 160)
+FROM {schema}.pg_stat_statements s
+WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND s.calls > 0 AND s.query ~* %(table)s AND s.query ~* %(column)s
+  AND s.query !~* %(ddl)s
+  AND position(%(own)s in s.query) = 0
+  AND s.query !~* 'pg_stat_statements'
+ORDER BY s.calls DESC
+LIMIT 5
+"""
+
+
+def check_usage(conn: Connection, selected: Sequence[Migration]) -> None:
+    """Refuse a contract migration removing a column or table that recent queries still use."""
+    contracts = [(m, shape_of(m)) for m in selected if m.kind == "versioned"]
+    contracts = [(m, s) for m, s in contracts if phase_of(m, s) == "contract"
+                 and (s.removed_columns or s.removed_tables)]
+    if not contracts:
+        return
+    schema = _statements_schema(conn)
+    if schema is None:
+        return
+    for migration, shape in contracts:
+        targets = [(t, c) for t, c in shape.removed_columns]
+        targets += [(t, None) for t in shape.removed_tables]
+        for table, column in targets:
+            evidence = _statements_using(conn, schema, table, column)
+            if evidence:
+                what = f"column {table}.{column}" if column else f"table {table}"
+                calls, text = evidence[0]
+                raise CheckFailedError(
+                    f"{what} is still used: pg_stat_statements has {len(evidence)} "
+                    f"statement(s) mentioning it, e.g. {calls} call(s) of: {text}",
+                    path=migration.path, migration=migration.label,
+                    hint="deploy the application version that no longer uses it, reset with "
+                         "'SELECT pg_stat_statements_reset()', let traffic run, retry; or "
+                         "pass --unsafe")
+
+
+def _statements_schema(conn: Connection) -> str | None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON "
+                    "n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'")
+        row = cur.fetchone()
+    return row[0] if row else None
+
+
+def _word(name: str) -> str:
+    return r"\m" + re.sub(r"([^0-9A-Za-z_])", r"\\\1", name) + r"\M"
+
+
+def _statements_using(conn: Connection, schema: str, table: str,
+                      column: str | None) -> list[tuple[int, str]]:
+    import psycopg2
+    from psycopg2 import sql
+
+    query = sql.SQL(_USAGE).format(schema=sql.Identifier(schema))
+    params = {"table": _word(table), "column": _word(column or table), "own": _OWN_BATCH,
+              "ddl": _NOT_APP}
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            return [(int(calls), text) for calls, text in cur.fetchall()]
+    except psycopg2.Error:  # installed but not loaded (shared_preload_libraries): no evidence
+        return []
