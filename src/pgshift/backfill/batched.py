@@ -130,7 +130,7 @@ class _Job:
                   ) -> tuple[list[str] | None, int, int, float]:
         """One batch in its own transaction; returns (new last key, keys, rows, seconds)."""
         upper = walk.next_bound(cur, last, self.size)
-        update = sql.SQL("{head} WHERE ({predicate}) AND {range}").format(
+        update = sql.SQL("/* pgshift:backfill */ {head} WHERE ({predicate}) AND {range}").format(
             head=sql.SQL(self.statement.head),
             predicate=sql.SQL(self.statement.predicate or "true"),
             range=walk.range_sql(last, upper))

@@ -1,0 +1,143 @@
+"""Recipes: every recipe's migrations apply, do what they say, and roll back to the start."""
+
+from __future__ import annotations
+
+import pytest
+
+from pgshift import api
+from pgshift.errors import InputError
+from pgshift.recipes import RecipeParams, render_recipe
+
+SETUP = """
+CREATE TABLE owners (id int PRIMARY KEY);
+INSERT INTO owners SELECT g FROM generate_series(1, 10) g;
+CREATE TABLE users (id bigint PRIMARY KEY, owner_id int NOT NULL, email text NOT NULL,
+                    amount text, legacy text NOT NULL DEFAULT 'x');
+INSERT INTO users SELECT g, 1 + g % 10, 'u' || g || '@example.com', (g * 3)::text, 'x'
+FROM generate_series(1, 3000) g;
+"""
+
+SCHEMA = """
+SELECT json_build_object(
+  'columns', (SELECT json_agg(json_build_array(column_name, data_type, is_nullable,
+              column_default) ORDER BY column_name) FROM information_schema.columns
+              WHERE table_schema = 'public' AND table_name = 'users'),
+  'constraints', (SELECT json_agg(json_build_array(conname, convalidated) ORDER BY conname)
+                  FROM pg_constraint WHERE conrelid = 'users'::regclass),
+  'indexes', (SELECT json_agg(indexrelid::regclass::text ORDER BY 1) FROM pg_index
+              WHERE indrelid = 'users'::regclass),
+  'triggers', (SELECT json_agg(tgname ORDER BY tgname) FROM pg_trigger
+               WHERE tgrelid = 'users'::regclass),
+  'types', (SELECT json_agg(typname ORDER BY typname) FROM pg_type
+            WHERE typnamespace = 'public'::regnamespace AND typtype = 'e'))::text
+"""
+
+CASES = {
+    "add-column-default": (
+        RecipeParams(table="users", column="seen_at", type="timestamptz",
+                     default="clock_timestamp()", not_null=True),
+        "SELECT count(*) FROM users WHERE seen_at IS NULL",
+        [(0,)]),
+    "add-index": (
+        RecipeParams(table="users", columns="lower(email)", unique=True),
+        "SELECT indisvalid, indisunique FROM pg_index WHERE indrelid = 'users'::regclass "
+        "AND indexrelid::regclass::text LIKE '%lower%'",
+        [(True, True)]),
+    "add-check": (
+        RecipeParams(table="users", check="email LIKE '%@%'", constraint="email_has_at"),
+        "SELECT convalidated FROM pg_constraint WHERE conname = 'email_has_at'",
+        [(True,)]),
+    "add-foreign-key": (
+        RecipeParams(table="users", column="owner_id", references="owners(id)"),
+        "SELECT contype, convalidated FROM pg_constraint WHERE conrelid = 'users'::regclass "
+        "AND contype = 'f'",
+        [("f", True)]),
+    "set-not-null": (
+        RecipeParams(table="users", column="amount"),
+        "SELECT attnotnull, (SELECT count(*) FROM pg_constraint WHERE conrelid = attrelid "
+        "AND contype = 'c') FROM pg_attribute WHERE attrelid = 'users'::regclass "
+        "AND attname = 'amount'",
+        [(True, 0)]),
+    "add-enum": (
+        RecipeParams(table="users", column="tier", type="user_tier",
+                     values=("free", "pro", "it's"), default="free"),
+        "SELECT tier::text, count(*) FROM users GROUP BY 1",
+        [("free", 3000)]),
+    "rename-column": (
+        RecipeParams(table="users", column="email", new_column="email_address"),
+        "SELECT count(*) FILTER (WHERE email_address LIKE 'u%@example.com'), "
+        "count(*) FILTER (WHERE attname IS NOT NULL) FROM users LEFT JOIN pg_attribute "
+        "ON attrelid = 'users'::regclass AND attname = 'email' AND NOT attisdropped",
+        [(3000, 0)]),
+    "change-column-type": (
+        RecipeParams(table="users", column="amount", type="numeric(12,2)",
+                     new_column="amount_num"),
+        "SELECT sum(amount_num), pg_typeof(min(amount_num))::text FROM users",
+        [(13504500, "numeric")]),
+    "remove-column": (
+        RecipeParams(table="users", column="legacy"),
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = 'users'::regclass "
+        "AND attname = 'legacy' AND NOT attisdropped",
+        [(0,)]),
+}
+
+
+@pytest.mark.parametrize("recipe", sorted(CASES))
+def test_recipe_migrations_apply_and_roll_back_to_the_original_schema(
+    recipe, settings, query
+) -> None:
+    params, check, expected = CASES[recipe]
+    query(SETUP)
+    before = query(SCHEMA)
+    paths = api.create_recipe(settings, recipe, params)
+    result = api.up(settings, allow_contract=True)
+    assert len(result.outcomes) == len(paths)
+    assert query(check) == expected
+    api.down(settings, everything=True)
+    assert query(SCHEMA) == before
+
+
+def test_rename_keeps_both_columns_in_sync_while_both_app_versions_run(
+    settings, query
+) -> None:
+    query(SETUP)
+    api.create_recipe(settings, "rename-column", RecipeParams(
+        table="users", column="email", new_column="email_address"))
+    api.up(settings, phase="expand")
+    query("INSERT INTO users (id, owner_id, email) VALUES (10001, 1, 'old@app')")
+    query("INSERT INTO users (id, owner_id, email_address) VALUES (10002, 1, 'new@app')")
+    query("UPDATE users SET email = 'old2@app' WHERE id = 1")
+    query("UPDATE users SET email_address = 'new2@app' WHERE id = 2")
+    assert query("SELECT id, email, email_address FROM users WHERE id IN (1, 2, 10001, 10002) "
+                 "ORDER BY id") == [(1, "old2@app", "old2@app"), (2, "new2@app", "new2@app"),
+                                    (10001, "old@app", "old@app"), (10002, "new@app", "new@app")]
+    assert query("SELECT count(*) FROM users WHERE email IS DISTINCT FROM email_address") == [
+        (0,)]
+
+
+def test_change_type_backfill_does_not_rewrite_the_old_column(settings, query) -> None:
+    query(SETUP + "UPDATE users SET amount = '007' WHERE id = 1;")
+    api.create_recipe(settings, "change-column-type", RecipeParams(
+        table="users", column="amount", type="int", new_column="amount_int"))
+    api.up(settings, phase="expand")
+    assert query("SELECT amount, amount_int FROM users WHERE id = 1") == [("007", 7)]
+    query("UPDATE users SET amount_int = 8 WHERE id = 1")
+    assert query("SELECT amount, amount_int FROM users WHERE id = 1") == [("8", 8)]
+
+
+def test_recipe_with_a_missing_parameter_names_the_flag() -> None:
+    with pytest.raises(InputError, match="needs --check"):
+        render_recipe("add-check", RecipeParams(table="users"))
+
+
+def test_recipe_with_bad_sql_in_a_parameter_fails_when_written() -> None:
+    with pytest.raises(InputError, match="syntax error"):
+        render_recipe("add-check", RecipeParams(table="users", check="email LIKE"))
+
+
+def test_recipe_files_are_numbered_after_the_existing_migrations(settings,
+                                                                 write_migration) -> None:
+    write_migration("V007__first.sql", "SELECT 1;", "SELECT 1;")
+    paths = api.create_recipe(settings, "set-not-null", RecipeParams(table="t", column="c"))
+    assert [p.name[:5] for p in paths] == ["V008_", "V009_", "V010_"]
+    assert "-- pgshift:phase expand" in paths[0].read_text()
