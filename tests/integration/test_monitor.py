@@ -235,3 +235,36 @@ def test_rollback_plan_marks_the_irreversible_migration_in_the_way(
     assert [s.label for s in api.rollback_plan(settings, "2").steps] == ["V003"]
     with pytest.raises(InputError, match="no migration with version 9"):
         api.rollback_plan(settings, "9")
+
+
+def test_kill_with_grace_terminates_a_ddl_session_a_cancel_cannot_stop(
+    settings, table_t, app_session
+) -> None:
+    ddl = app_session("psql")
+    with ddl.cursor() as cur:
+        cur.execute("LOCK TABLE t")
+    result = api.kill(settings, ddl.get_backend_pid(), grace=0.2)
+    assert result.action == "terminated" and result.effective
+    assert "idle in transaction" in result.note
+    assert all(s.pid != ddl.get_backend_pid() for s in api.ps(settings).sessions)
+
+
+def test_ps_shows_a_running_backfill_with_rate_and_eta(settings, app_session) -> None:
+    from pgshift.state import history
+
+    worker = app_session("pgshift", autocommit=True)
+    history.install(worker, settings.schema)
+    with worker.cursor() as cur:
+        cur.execute(
+            "INSERT INTO pgshift.backfill (id, migration, table_name, statement, checksum, "
+            "key_columns, keys_total, keys_done, rows_done, batches, rows_per_second, "
+            "keys_per_second, status, pid) VALUES ('3:up:0', '3', 'users', 'UPDATE users ...', "
+            "'x', '{id}', 100000, 25000, 24000, 25, 5000, 5000, 'running', pg_backend_pid())")
+    (backfill,) = api.ps(settings).backfills
+    assert (backfill.table_name, backfill.status, backfill.rows_done) == ("users", "running",
+                                                                          24000)
+    assert backfill.fraction == 0.25 and backfill.eta_seconds == 15.0
+    from pgshift.cli.activity_view import backfill_text
+
+    assert backfill_text(backfill) == ("3:up:0 on users: 24000 rows, keys 25000/100000 (25.0%), "
+                                       "5,000 rows/s, ETA 15.0s [running]")

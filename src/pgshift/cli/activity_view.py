@@ -37,7 +37,8 @@ def role_text(session: Session) -> str:
     if session.role == "migration":
         return f"migration {session.migration} ({session.direction})"
     if session.role == "pgshift":
-        return f"pgshift {session.application_name.split(' ', 1)[-1]}".strip()
+        words = session.application_name.split(" ", 1)
+        return f"pgshift {words[1] if len(words) > 1 else 'runner'}"
     if session.role == "ddl":
         if session.command is None:
             strongest = max(session.holds, key=lambda lock: lock.rank)
@@ -50,12 +51,14 @@ def role_text(session: Session) -> str:
 
 def client_text(session: Session) -> str:
     who = f"{session.user or '?'}@{session.client}"
-    return f"{session.application_name} {who}" if session.application_name else who
+    if session.role in ("migration", "pgshift") or not session.application_name:
+        return who
+    return f"{session.application_name} {who}"
 
 
 def state_text(session: Session) -> str:
     state = session.state or session.backend_type or "?"
-    if session.wait_event_type:
+    if session.wait_event_type and session.wait_event_type != "Client":
         state += f", waits {session.wait_event_type}:{session.wait_event}"
     return state
 
@@ -78,13 +81,13 @@ def statement_text(session: Session, width: int = STATEMENT_WIDTH) -> str:
 
 
 def blocking_lines(snapshot: Snapshot) -> list[str]:
-    """The blocking tree, one line per session, indented under what blocks it."""
+    """The blocking tree: each session that blocks others, with those it blocks indented under."""
     tree = snapshot.blocked_by_pid()
     lines: list[str] = []
 
     def walk(session: Session, depth: int, seen: frozenset[int]) -> None:
         prefix = "  " + "   " * (depth - 1) + "└─ " if depth else "  "
-        lines.append(prefix + _node_text(session, depth))
+        lines.append(prefix + _node_text(session))
         for child in tree.get(session.pid, []):
             if child.pid not in seen:
                 walk(child, depth + 1, seen | {child.pid})
@@ -94,7 +97,7 @@ def blocking_lines(snapshot: Snapshot) -> list[str]:
     return lines
 
 
-def _node_text(session: Session, depth: int) -> str:
+def _node_text(session: Session) -> str:
     head = f"{session.pid} {role_text(session)} [{client_text(session)}]"
     if session.waiting:
         what = session.waiting_for.describe() if session.waiting_for else session.wait_event
@@ -103,8 +106,7 @@ def _node_text(session: Session, depth: int) -> str:
         doing = f"idle in transaction for {seconds(session.state_age_s)}"
     else:
         doing = f"{session.state} for {seconds(session.query_age_s)}"
-    verb = "blocks" if depth == 0 else "blocked,"
-    return f"{head} {verb} {doing}: {statement_text(session, 50)}"
+    return f"{head}, {doing}: {statement_text(session, 50)}"
 
 
 def progress_text(progress: Progress) -> str:

@@ -165,7 +165,11 @@ FROM pg_locks l
 WHERE l.pid <> pg_backend_pid() AND (
       NOT l.granted
    OR (l.locktype = 'relation' AND l.relation >= {first_oid}
-       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))
+       AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       -- an index's weak locks only repeat its table's
+       AND NOT (l.mode IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')
+                AND EXISTS (SELECT FROM pg_class c
+                            WHERE c.oid = l.relation AND c.relkind IN ('i', 'I'))))
    OR (l.locktype = 'advisory'
        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))
 ORDER BY l.pid, l.granted
@@ -259,9 +263,12 @@ def _classify(session: Session, base: str) -> Session:
 
 
 def _relevant(sessions: list[Session]) -> list[Session]:
-    """pgshift's and DDL sessions, those with progress, and everything in a chain with them."""
+    """pgshift's and DDL sessions, those with progress, and everything in a chain with them.
+
+    pgshift's own onlookers (``ps``, ``kill``, an ``up``'s blocker ``watch``) are left out.
+    """
     by_pid = {s.pid: s for s in sessions}
-    keep = {s.pid for s in sessions if s.role != "other"}
+    keep = {s.pid for s in sessions if s.role != "other" and not _onlooker(s)}
     blocks: dict[int, set[int]] = {}
     for session in sessions:
         for blocker in session.blocked_by:
@@ -285,3 +292,8 @@ def _relevant(sessions: list[Session]) -> list[Session]:
         chosen.append(session)
     order = {"migration": 0, "pgshift": 1, "ddl": 2, "maintenance": 3, "blocker": 4, "waiting": 5}
     return sorted(chosen, key=lambda s: (order.get(s.role, 9), s.pid))
+
+
+def _onlooker(session: Session) -> bool:
+    return session.role == "pgshift" and session.application_name.rsplit(" ", 1)[-1] in (
+        "ps", "kill", "watch")
