@@ -141,6 +141,7 @@ def test_from_url_starts_from_a_schema_only_copy_of_that_database(database_url: 
     api.up(settings_for(database_url, "leaves_default"), to="1")
     options = VerifyOptions(source_url=database_url)
     report = api.verify(settings_for(database_url, "leaves_default"), options)
+    assert report.copied_from  # where the schema came from, without a password
     assert report.replayed == ["V001__create_users.sql"]
     assert [m.label for m in report.migrations] == ["V002"]
     assert findings(report, "V002")[0][0] == "roundtrip"

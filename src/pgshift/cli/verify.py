@@ -82,7 +82,10 @@ def render_report(report: VerifyReport, out: TextIO = sys.stdout) -> None:
     from pgshift.cli.render import duration_text
 
     out.write(f"Scratch database: {report.scratch}\n")
-    if report.replayed:
+    if report.copied_from:
+        out.write(f"Started from the schema of {report.copied_from} "
+                  f"({len(report.replayed)} applied migration(s)).\n")
+    elif report.replayed:
         out.write(f"Replayed {len(report.replayed)} applied migration(s) "
                   f"(up to {report.replayed[-1]}).\n")
     if not report.migrations:

@@ -63,6 +63,7 @@ class VerifyReport:
 
     scratch: str
     replayed: list[str] = field(default_factory=list)
+    copied_from: str | None = None  # with --from: the (password-free) source of the schema
     migrations: list[MigrationCheck] = field(default_factory=list)
     queries: int = 0
     notes: list[str] = field(default_factory=list)
@@ -76,6 +77,7 @@ class VerifyReport:
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "scratch": self.scratch, "replayed": self.replayed,
+                "copied_from": self.copied_from,
                 "queries": self.queries, "notes": self.notes,
                 "failures": len(self.failures()),
                 "migrations": [m.as_json() for m in self.migrations]}

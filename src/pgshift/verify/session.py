@@ -155,6 +155,7 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
 
     conn, scratch_url = scratch
     if options.source_url is not None:
+        from pgshift.db import describe
         from pgshift.verify.scratch import copy_schema
 
         say("Copying the schema of the --from database ...")
@@ -164,6 +165,7 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
         target_plan = build_plan(migrations, history.read(conn, settings.schema))
         _refuse_drift(target_plan)
         report.replayed = [i.script for i in target_plan.applied()]
+        report.copied_from = describe(options.source_url)
     else:
         assert target_plan is not None
         history.install(conn, settings.schema)
