@@ -57,7 +57,9 @@ class Shape:
 def shape_of(migration: Migration) -> Shape:
     """Parse ``migration``'s up part: tables touched, contract statements, columns removed."""
     from pgshift.migrations.statements import split_statements
+    from pgshift.placeholders import check_resolved
 
+    check_resolved(migration.up_sql, migration.path)  # '${x} has no value', not a syntax error
     shape = Shape()
     for statement in split_statements(migration.up_sql, migration.path):
         _visit(statement.node, shape)
