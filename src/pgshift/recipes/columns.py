@@ -58,15 +58,20 @@ def remove_column(p: RecipeParams) -> list[Step]:
             f"stop_requiring_{bare(p.table)}_{p.column}",
             f"Let the application stop writing {p.table}.{p.column}: drop its NOT NULL.",
             [f"ALTER TABLE {tbl} ALTER COLUMN {col} DROP NOT NULL;"],
-            [f"ALTER TABLE {tbl} ALTER COLUMN {col} SET NOT NULL;"],
+            [f"ALTER TABLE {tbl} ALTER COLUMN {col} SET NOT NULL;"] if info.default else
+            ["-- NOT NULL is not restored: rows written since may hold NULL, and the column",
+             "-- has no default to fill them with."],
             notes=["Then deploy application code that neither reads nor writes the column."]))
     column_type = p.type or (info.type if info else None)
+    default = f" DEFAULT {info.default}" if info is not None and info.default else ""
     steps.append(Step(
         f"drop_{bare(p.table)}_{p.column}",
         f"Drop {p.table}.{p.column} once no application version uses it.",
         [f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {col};"],
-        [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {col} {column_type};",
-         "-- The column comes back empty: its data is gone."] if column_type else [],
+        [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {col} {column_type}{default};",
+         "-- The column comes back without its data" + (" (rows get the default)."
+                                                        if default else ".")]
+        if column_type else [],
         phase="contract", irreversible=column_type is None,
         notes=["Contract step: pgshift refuses it in the same run as expand steps on this",
                "table, and while pg_stat_statements shows queries that still use the column."]))

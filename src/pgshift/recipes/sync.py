@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pgshift.errors import InputError
-from pgshift.recipes.model import RecipeParams, Step, bare, ident, object_name, qualified
+from pgshift.recipes.model import (
+    ColumnInfo,
+    RecipeParams,
+    Step,
+    bare,
+    ident,
+    object_name,
+    qualified,
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,7 @@ class _Pair:
     new_type: str
     to_new: str      # SQL expression of the old column's name giving the new value
     to_old: str      # SQL expression of the new column's name giving the old value
+    existing: ColumnInfo | None = None  # the old column, when the database told us
 
     @property
     def function(self) -> str:
@@ -95,11 +104,29 @@ def _steps(recipe: str, pair: _Pair, what: str) -> list[Step]:
              f"{what}, last step: drop the sync trigger and {pair.table}.{pair.old}.",
              [*drop_sync, f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {old};"],
              [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {old} {pair.old_type};",
-              *_sync_sql(pair), "-- pgshift:backfill batch-size=auto", fill_old],
+              *_sync_sql(pair), "-- pgshift:backfill batch-size=auto", fill_old,
+              *_restore_old(pair)],
              phase="contract", transactional=False,
              notes=["Contract step: run it only once no running application version uses",
                     f"{pair.old}. No transaction, because its down part backfills {pair.old}."]),
     ]
+
+
+def _restore_old(pair: _Pair) -> list[str]:
+    """The old column's default and NOT NULL back (NOT NULL without a locked scan)."""
+    info = pair.existing
+    if info is None:
+        return []
+    tbl, old = qualified(pair.table), ident(pair.old)
+    lines = [f"ALTER TABLE {tbl} ALTER COLUMN {old} SET DEFAULT {info.default};"] \
+        if info.default else []
+    if info.not_null:
+        check = ident(object_name(bare(pair.table), pair.old, suffix="not_null"))
+        lines += [f"ALTER TABLE {tbl} ADD CONSTRAINT {check} CHECK ({old} IS NOT NULL) NOT VALID;",
+                  f"ALTER TABLE {tbl} VALIDATE CONSTRAINT {check};",
+                  f"ALTER TABLE {tbl} ALTER COLUMN {old} SET NOT NULL;",
+                  f"ALTER TABLE {tbl} DROP CONSTRAINT {check};"]
+    return lines
 
 
 def rename_column(p: RecipeParams) -> list[Step]:
@@ -110,7 +137,7 @@ def rename_column(p: RecipeParams) -> list[Step]:
         raise InputError(f"recipe rename-column needs the type of {p.table}.{p.column}",
                          hint="pass --type, or --url so pgshift can look it up")
     pair = _Pair(p.table, p.column, p.new_column, column_type, column_type,
-                 ident(p.column), ident(p.new_column))
+                 ident(p.column), ident(p.new_column), p.existing)
     return _steps("rename-column", pair, f"Rename {p.table}.{p.column} to {p.new_column}")
 
 
@@ -123,6 +150,6 @@ def change_column_type(p: RecipeParams) -> list[Step]:
                          f"{p.table}.{p.column}", hint="pass --url so pgshift can look it up")
     pair = _Pair(p.table, p.column, p.new_column, old_type, p.type,
                  p.using or f"{ident(p.column)}::{p.type}",
-                 p.reverse_using or f"{ident(p.new_column)}::{old_type}")
+                 p.reverse_using or f"{ident(p.new_column)}::{old_type}", p.existing)
     return _steps("change-column-type", pair,
                   f"Change {p.table}.{p.column} to {p.type} as {p.new_column}")
