@@ -1,0 +1,51 @@
+"""Reading what a session runs from pg_stat_activity's query text, and pgshift's session names."""
+
+from __future__ import annotations
+
+import pytest
+
+from pgshift.monitor.activity import parse_application_name
+from pgshift.monitor.ddl import main_statement, statement_kind
+
+
+@pytest.mark.parametrize(("query", "kind"), [
+    ("ALTER TABLE users ADD COLUMN tz text", "ALTER TABLE"),
+    ("alter table if exists only users drop column x", "ALTER TABLE"),
+    ("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a)", "CREATE INDEX CONCURRENTLY"),
+    ("DROP INDEX CONCURRENTLY i", "DROP INDEX CONCURRENTLY"),
+    ("CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql",
+     "CREATE FUNCTION"),
+    ("REFRESH MATERIALIZED VIEW CONCURRENTLY mv", "REFRESH MATERIALIZED VIEW CONCURRENTLY"),
+    ("VACUUM (VERBOSE) users", "VACUUM"),
+    ("VACUUM FULL users", "VACUUM FULL"),
+    ("LOCK users IN SHARE MODE", "LOCK TABLE"),
+    ("-- pgshift\n/* why */ TRUNCATE t", "TRUNCATE"),
+    ("BEGIN;SET LOCAL lock_timeout = 500;ALTER TABLE t VALIDATE CONSTRAINT c", "ALTER TABLE"),
+    ("ALTER TABLE t ADD COLUMN s text DEFAULT 'cut off by track_activity_query_siz",
+     "ALTER TABLE"),
+    ("SELECT 'ALTER TABLE x' FROM t", None),
+    ("UPDATE t SET a = 1", None),
+    ("WITH x AS (SELECT 1) SELECT * FROM x", None),
+    ("", None),
+])
+def test_statement_kind_names_the_ddl_command_and_ignores_everything_else(query, kind) -> None:
+    assert statement_kind(query) == kind
+
+
+def test_main_statement_drops_the_begin_and_set_the_runner_sends_along() -> None:
+    query = ("BEGIN;SET LOCAL lock_timeout = 500;SET LOCAL application_name = 'pgshift up x';"
+             "ALTER TABLE t ADD COLUMN a int")
+    assert main_statement(query) == "ALTER TABLE t ADD COLUMN a int"
+    assert main_statement("SELECT 1") == "SELECT 1"
+
+
+@pytest.mark.parametrize(("name", "parsed"), [
+    ("pgshift up V003__add_tz.sql", ("migration", "up", "V003__add_tz.sql")),
+    ("pgshift down V003__add_tz.sql", ("migration", "down", "V003__add_tz.sql")),
+    ("pgshift lock", ("lock", None, None)),
+    ("pgshift", ("runner", None, None)),
+    ("pgshift-tests", None),
+    ("psql", None),
+])
+def test_pgshift_sessions_are_told_apart_by_application_name(name, parsed) -> None:
+    assert parse_application_name(name, "pgshift") == parsed
