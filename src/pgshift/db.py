@@ -54,6 +54,9 @@ def redact(text: str, *urls: str | None) -> str:
     return text
 
 
+_SIGNAL_CHECK_SECONDS = 0.2
+
+
 def _interruptible_wait(conn: Connection) -> None:
     """psycopg2 wait callback: Ctrl-C/SIGTERM cancel the running statement on the server.
 
@@ -71,10 +74,13 @@ def _interruptible_wait(conn: Connection) -> None:
             state = conn.poll()
             if state == POLL_OK:
                 break
+            # A timeout, not an endless wait: a signal the kernel hands to another thread (the
+            # runner's watchdog) does not interrupt this select, and its Python handler only
+            # runs once the main thread is back in Python.
             if state == POLL_READ:
-                select.select([conn.fileno()], [], [])
+                select.select([conn.fileno()], [], [], _SIGNAL_CHECK_SECONDS)
             elif state == POLL_WRITE:
-                select.select([], [conn.fileno()], [])
+                select.select([], [conn.fileno()], [], _SIGNAL_CHECK_SECONDS)
         except KeyboardInterrupt:
             interrupted = True
             conn.cancel()
