@@ -66,7 +66,7 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        return cls.doc().split("\n", 1)[0]
+        return " ".join(cls.doc().split("\n\n", 1)[0].split())
 
 
 REGISTRY: dict[str, type[Rule]] = {}

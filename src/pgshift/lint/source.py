@@ -26,6 +26,7 @@ class Statement:
     node: Node
     offset: int
     in_do: bool = False
+    length: int = 0
 
 
 @dataclass
@@ -113,7 +114,7 @@ def parse_source(text: str, *, meta_commands: bool = False) -> tuple[
             ignores.extend(_ignores(source, previous_end, offset, index))
         previous_end = offset + item.get("stmt_len", len(data) - offset)
         ((kind, node),) = item["stmt"].items()
-        statements.append(Statement(index, kind, node, offset))
+        statements.append(Statement(index, kind, node, offset, length=previous_end - offset))
         if kind == "DoStmt":
             statements.extend(_do_statements(source, index, node))
     if IGNORE.encode() in data[previous_end:]:

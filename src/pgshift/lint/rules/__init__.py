@@ -47,7 +47,31 @@ TIER_A = (
     "alter_domain_add_constraint",
 )
 META = ("unused_ignore",)
-TIER_B: tuple[str, ...] = ()
+TIER_B = (
+    "missing_statement_timeout",
+    "create_index_in_exclusive_transaction",
+    "concurrent_index_pg14_corruption",
+    "create_domain_with_constraint",
+    "enum_value_ordering",
+    "add_column_json",
+    "prefer_robust_stmts",
+    "prefer_bigint",
+    "prefer_identity",
+    "prefer_timestamptz",
+    "prefer_text_field",
+    "ban_char_field",
+    "identifier_too_long",
+    "require_table_schema",
+    "wide_non_unique_index",
+    "drop_foreign_key",
+    "drop_constraint",
+    "create_trigger_on_hot_table",
+    "unique_may_fail_on_duplicates",
+    "change_default_partial_inserts",
+    "naming_convention",
+    "column_alignment",
+    "ban_duplicate_column_assignments",
+)
 MODULES = TIER_A + META + TIER_B
 
 for _name in MODULES:

@@ -1,0 +1,5 @@
+-- bad
+CREATE DOMAIN email AS text CHECK (VALUE LIKE '%@%');
+
+-- ok
+CREATE DOMAIN email AS text NOT NULL;

@@ -1,0 +1,8 @@
+-- bad
+CREATE TABLE notes (id bigint);
+
+-- bad
+ALTER TABLE users ADD COLUMN a int;
+
+-- ok
+CREATE TABLE public.notes (id bigint);
