@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from pgshift.recipes import RecipeParams
     from pgshift.runner import EventHandler, Outcome
     from pgshift.state.lock import LockHolder
+    from pgshift.targets import FleetResult, TargetResult, TargetStatus
     from pgshift.verify import VerifyOptions, VerifyReport
 
 
@@ -604,6 +605,28 @@ def adopt(settings: Settings, tool: str, *, table: str | None = None,
     return adopt_from(settings, tool, table=table, dry_run=dry_run)
 
 
+# -- many targets ---------------------------------------------------------------------------------
+
+
+def up_targets(settings: Settings, *, parallel: int = 4, fail_fast: bool = False,
+               dry_run: bool = False, on_done: Callable[[TargetResult], None] | None = None,
+               to: str | None = None, out_of_order: bool = False) -> FleetResult:
+    """``up`` on every target of the ``[targets]`` config, ``parallel`` at a time, each with
+    its own lock and history; one target's failure does not stop the others unless
+    ``fail_fast``. See ``pgshift.targets``."""
+    from pgshift.targets import up_all
+
+    return up_all(settings, parallel=parallel, fail_fast=fail_fast, dry_run=dry_run,
+                  on_done=on_done, to=to, out_of_order=out_of_order)
+
+
+def status_targets(settings: Settings, *, parallel: int = 4) -> list[TargetStatus]:
+    """The fleet view: each target's applied, pending, failed and drifted counts."""
+    from pgshift.targets import status_all
+
+    return status_all(settings, parallel=parallel)
+
+
 __all__ = [
     "PlanItem",
     "RepairResult",
@@ -622,7 +645,9 @@ __all__ = [
     "repair",
     "rollback_plan",
     "status",
+    "status_targets",
     "up",
+    "up_targets",
     "validate",
     "verify",
 ]

@@ -52,6 +52,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
                         "migration")
     p.add_argument("--allow-contract", action="store_true",
                    help="let a contract migration run with the expand migrations it depends on")
+    from pgshift.cli.targets import add_fleet_options
+
+    add_fleet_options(p, up=True)
     from pgshift.cli.monitor import add_cancel_blockers
 
     add_cancel_blockers(p)
@@ -67,6 +70,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
     p = add("status", status, "show every migration and its state", aliases=("ls",))
     p.add_argument("--json", action="store_true", help="JSON output")
+    add_fleet_options(p, up=False)
 
     p = add("validate", validate, "check applied files against the history (exit 3 on drift)")
     p.add_argument("--json", action="store_true", help="JSON output")
@@ -141,6 +145,10 @@ def create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def up(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "all_targets", False):
+        from pgshift.cli.targets import up_all
+
+        return up_all(args, settings)
     from pgshift import api
     from pgshift.cli.monitor import blocker_watch
 
@@ -215,6 +223,10 @@ def redo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def status(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "all_targets", False):
+        from pgshift.cli.targets import status_all
+
+        return status_all(args, settings)
     from pgshift import api
 
     render.status(api.status(settings), as_json=args.json)

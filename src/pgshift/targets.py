@@ -1,0 +1,275 @@
+"""Many targets: several databases, or one schema per tenant in one database, migrated together.
+
+The ``[targets]`` table of the config names them; every key is optional and they add up::
+
+    [targets]
+    databases = ["shard_1", "postgresql://app@db2/shard_2"]  # a name (on the main URL) or a URL
+    databases_query = "SELECT datname FROM pg_database WHERE datname LIKE 'shard\\_%'"
+    databases_file = "shards.txt"                            # one per line, '#' comments
+    schemas = ["tenant_a"]                                   # schema-per-tenant, main URL
+    schemas_query = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'"
+    schemas_file = "tenants.txt"
+
+Queries run on the main URL; files are relative to the config file. Each target has its own lock
+and history: a database target uses the usual ones in its database; a schema target runs with
+``search_path`` set to its schema (then ``public``), keeps its history in its own schema
+(``pgshift_<tenant>``) and takes a lock of its own. ``${pgshift:target}`` and
+``${pgshift:schema}`` name the target in SQL.
+
+``up_all`` migrates every target with bounded parallelism; a failure on one does not stop the
+others unless ``fail_fast`` (those not started are then ``skipped``), and a rerun picks up
+where each target stopped, since each keeps its own history.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pgshift.config import Settings
+from pgshift.errors import ConfigError, PgshiftError
+
+KEYS = ("databases", "databases_query", "databases_file", "schemas", "schemas_query",
+        "schemas_file")
+Status = Literal["applied", "up-to-date", "failed", "skipped"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One database or tenant schema, with the Settings that aim pgshift at it."""
+
+    name: str
+    kind: Literal["database", "schema"]
+    settings: Settings
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """What ``up`` did on one target."""
+
+    target: str
+    status: Status
+    applied: int = 0
+    error: str | None = None
+    exit_code: int = 0
+    duration_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class TargetStatus:
+    """One target's line in the fleet view."""
+
+    target: str
+    applied: int = 0
+    pending: int = 0
+    failed: int = 0
+    drift: int = 0
+    head: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class FleetResult:
+    """Every target's result, in target order."""
+
+    results: list[TargetResult]
+
+    def count(self, status: Status) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no target failed, else the first failed target's exit code."""
+        return next((r.exit_code for r in self.results if r.status == "failed"), 0)
+
+
+# -- finding the targets --------------------------------------------------------------------------
+
+
+def resolve_targets(settings: Settings) -> list[Target]:
+    """The targets ``settings.targets`` names, in order, without duplicates."""
+    spec = dict(settings.targets)
+    unknown = sorted(set(spec) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"unknown key 'targets.{unknown[0]}'", path=settings.config_path,
+                          hint=f"known: {', '.join(KEYS)}")
+    if not spec:
+        raise ConfigError("no targets configured", path=settings.config_path,
+                          hint="add a [targets] table with databases or schemas (see "
+                               "docs/coming-from.md)")
+    names: dict[str, list[str]] = {"database": [], "schema": []}
+    for kind, key in (("database", "databases"), ("schema", "schemas")):
+        names[kind] += _listed(spec.get(key, []), key)
+        if spec.get(f"{key}_query"):
+            names[kind] += _from_query(settings, str(spec[f"{key}_query"]))
+        if spec.get(f"{key}_file"):
+            names[kind] += _from_file(settings, Path(str(spec[f"{key}_file"])))
+    targets = [database_target(settings, n) for n in dict.fromkeys(names["database"])]
+    targets += [schema_target(settings, n) for n in dict.fromkeys(names["schema"])]
+    return targets
+
+
+def database_target(settings: Settings, name: str) -> Target:
+    """A database: a URL or DSN as it is, or a name on the main URL's server."""
+    from psycopg2.extensions import make_dsn
+
+    from pgshift.db import describe
+
+    if "://" in name or "=" in name:
+        return Target(describe(name), "database", dataclasses.replace(
+            settings, url=name, placeholders=_named(settings, describe(name), "public")))
+    url = make_dsn(settings.url or "", dbname=name)
+    return Target(name, "database", dataclasses.replace(
+        settings, url=url, placeholders=_named(settings, name, "public")))
+
+
+def schema_target(settings: Settings, schema: str) -> Target:
+    """A tenant schema in the main database: its search_path, history schema and lock."""
+    from psycopg2.extensions import make_dsn, parse_dsn
+
+    quoted = '"' + schema.replace('"', '""') + '"'
+    option = "-c search_path=" + f"{quoted},public".replace("\\", "\\\\").replace(" ", "\\ ")
+    existing = parse_dsn(settings.url or "").get("options", "")
+    url = make_dsn(settings.url or "", options=f"{existing} {option}".strip())
+    key = (settings.lock_key + zlib.crc32(schema.encode())) % (1 << 63)
+    return Target(schema, "schema", dataclasses.replace(
+        settings, url=url, schema=f"{settings.schema}_{schema}", lock_key=key,
+        placeholders=_named(settings, schema, schema)))
+
+
+def _named(settings: Settings, target: str, schema: str) -> dict[str, str]:
+    return {**settings.placeholders, "pgshift:target": target, "pgshift:schema": schema}
+
+
+def _listed(value: Any, key: str) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ConfigError(f"targets.{key} must be a list of names")
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _from_query(settings: Settings, query: str) -> list[str]:
+    from pgshift.db import connect
+
+    conn = connect(settings)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            return [str(row[0]) for row in cur.fetchall() if row and row[0] is not None]
+    finally:
+        conn.close()
+
+
+def _from_file(settings: Settings, path: Path) -> list[str]:
+    if not path.is_absolute() and settings.config_path is not None:
+        path = settings.config_path.parent / path
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read targets file: {exc.strerror}", path=path) from None
+    return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+
+
+# -- running --------------------------------------------------------------------------------------
+
+
+def up_all(settings: Settings, *, parallel: int = 4, fail_fast: bool = False,
+           dry_run: bool = False, on_done: Callable[[TargetResult], None] | None = None,
+           targets: list[Target] | None = None, **up_options: Any) -> FleetResult:
+    """``api.up`` on every target (``targets``, else those configured), ``parallel`` at a
+    time; ``up_options`` go to each ``api.up``. See the module docstring."""
+    targets = resolve_targets(settings) if targets is None else targets
+    stop = threading.Event()
+
+    def run(target: Target) -> TargetResult:
+        if stop.is_set():
+            result = TargetResult(target.name, "skipped")
+        else:
+            result = _up_one(target, dry_run, up_options)
+            if result.status == "failed" and fail_fast:
+                stop.set()
+        if on_done is not None:
+            on_done(result)
+        return result
+
+    return FleetResult(_map(run, targets, parallel))
+
+
+def status_all(settings: Settings, *, parallel: int = 4) -> list[TargetStatus]:
+    """Every target's counts (applied, pending, failed, drift) and head version."""
+    return _map(_status_one, resolve_targets(settings), parallel)
+
+
+def _up_one(target: Target, dry_run: bool, options: dict[str, Any]) -> TargetResult:
+    from pgshift import api
+
+    started = time.perf_counter()
+    try:
+        if target.kind == "schema" and not dry_run:
+            _create_schema(target)
+        result = api.up(target.settings, dry_run=dry_run, **options)
+    except PgshiftError as exc:
+        return TargetResult(target.name, "failed", error=_safe(str(exc), target),
+                            exit_code=exc.exit_code, duration_ms=_since(started))
+    except Exception as exc:  # a bug on one target must not hide the others' results
+        return TargetResult(target.name, "failed", exit_code=70, duration_ms=_since(started),
+                            error=_safe(f"internal error: {type(exc).__name__}: {exc}", target))
+    count = len(result.selected) if dry_run else len(result.outcomes)
+    return TargetResult(target.name, "applied" if count else "up-to-date", count,
+                        duration_ms=_since(started))
+
+
+def _status_one(target: Target) -> TargetStatus:
+    from pgshift import api
+
+    try:
+        plan = api.status(target.settings)
+    except PgshiftError as exc:
+        return TargetStatus(target.name, error=_safe(str(exc), target))
+    applied = plan.applied()
+    return TargetStatus(
+        target.name, applied=len(applied), pending=len(plan.pending()),
+        failed=sum(1 for i in plan.items if i.state == "failed"), drift=len(plan.drift()),
+        head=applied[-1].version if applied else None)
+
+
+def _create_schema(target: Target) -> None:
+    """A tenant's schema must exist, or its tables would land in ``public``."""
+    from psycopg2 import sql
+
+    from pgshift.db import connect
+
+    conn = connect(target.settings)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regnamespace(%s) IS NULL", (f'"{target.name}"',))
+            if cur.fetchone()[0]:
+                cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(target.name)))
+    finally:
+        conn.close()
+
+
+def _map(function: Callable[[Target], T], targets: list[Target], parallel: int) -> list[T]:
+    if parallel < 1:
+        raise ConfigError(f"--parallel must be at least 1, not {parallel}")
+    with ThreadPoolExecutor(max_workers=min(parallel, max(1, len(targets))),
+                            thread_name_prefix="pgshift-target") as pool:
+        return list(pool.map(function, targets))
+
+
+def _safe(text: str, target: Target) -> str:
+    from pgshift.db import redact
+
+    return redact(text, target.settings.url)
+
+
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
