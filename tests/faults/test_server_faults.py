@@ -1,0 +1,186 @@
+"""The server misbehaves: restarts, a terminated backend, a statement timeout, a held lock."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import statistics
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from pgshift import api
+from pgshift.config import Settings
+from tests.faults import harness as h
+
+pytestmark = pytest.mark.faults
+
+ADD_B = ("ALTER TABLE a ADD COLUMN b int;", "ALTER TABLE a DROP COLUMN b;")
+SLEEP = "SELECT pg_sleep(coalesce(current_setting('faults.sleep', true), '0')::float);"
+
+
+def two_tables(write_migration) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__b.sql", f"CREATE TABLE b (id int);\n{SLEEP}", "DROP TABLE b;")
+
+
+def effect(url: str) -> object:
+    return lambda key: h.query(url, "SELECT to_regclass(%s) IS NOT NULL", "ab"[int(key) - 1])[0][0]
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"])
+def test_a_server_restart_mid_migration_fails_it_cleanly_and_up_converges(
+    mode, pg_server_factory, write_migration, migrations_dir
+) -> None:
+    # Committed must mean durable here: the throwaway default (synchronous_commit off) lets an
+    # immediate stop lose the last commits, which no client can prevent.
+    server = pg_server_factory(settings={"synchronous_commit": "on"})
+    h.query(server.url, "CREATE DATABASE app")
+    url = server.url_for("app")
+    env = h.env_for(url, migrations_dir)
+    two_tables(write_migration)
+    proc = h.start({**env, "PGOPTIONS": "-c faults.sleep=60"}, "up")
+    h.wait_for_statement(url)
+    server.restart(mode)
+    code, _, err = h.finish(proc)
+    assert code == 5, err
+    assert "V2__b.sql" in err and ("terminat" in err or "connection" in err), err
+    states = h.check_invariant(url, migrations_dir, effect(url), ["1", "2"])
+    assert states == {"1": "applied", "2": "absent"}
+    assert h.run(env, "validate").returncode == 0
+    result = h.run(env, "up")
+    assert result.returncode == 0, result.stderr
+    assert h.check_invariant(url, migrations_dir, effect(url), ["1", "2"]) == {
+        "1": "applied", "2": "applied"}
+
+
+def test_an_operator_terminating_the_migration_backend_fails_it_cleanly(
+    database_url, write_migration, migrations_dir
+) -> None:
+    env = h.env_for(database_url, migrations_dir)
+    two_tables(write_migration)
+    proc = h.start({**env, "PGOPTIONS": "-c faults.sleep=60"}, "up")
+    h.wait_for_statement(database_url)
+    h.query(database_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+            + h.RUNNER + " AND query LIKE '%%pg_sleep%%'")
+    code, _, err = h.finish(proc)
+    assert code == 5, err
+    assert "terminating connection due to administrator command" in err
+    assert h.check_invariant(database_url, migrations_dir, effect(database_url),
+                             ["1", "2"]) == {"1": "applied", "2": "absent"}
+    assert h.run(env, "up").returncode == 0
+
+
+def test_a_statement_timeout_fails_the_migration_and_a_longer_one_applies_it(
+    database_url, write_migration, migrations_dir
+) -> None:
+    env = {**h.env_for(database_url, migrations_dir), "PGOPTIONS": "-c faults.sleep=5"}
+    two_tables(write_migration)
+    result = h.run(env, "up", "--statement-timeout", "300ms")
+    assert result.returncode == 5, result.stderr
+    assert "V2__b.sql:2: statement cancelled" in result.stderr
+    assert h.check_invariant(database_url, migrations_dir, effect(database_url),
+                             ["1", "2"]) == {"1": "applied", "2": "failed"}
+    assert "FAILED" in h.run(env, "status").stdout
+    assert h.run(env, "validate").returncode == 0  # a failure applied nothing: no drift
+    env["PGOPTIONS"] = "-c faults.sleep=0.5"
+    assert h.run(env, "up", "--statement-timeout", "5s").returncode == 0
+    assert h.history_rows(database_url)["2"][0] == "applied"
+
+
+def test_sigterm_during_lock_retry_backoff_exits_143_and_applies_nothing(
+    database_url, write_migration, migrations_dir
+) -> None:
+    env = h.env_for(database_url, migrations_dir)
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    assert h.run(env, "up").returncode == 0
+    write_migration("V2__col.sql", *ADD_B)
+    holder = psycopg2.connect(database_url, application_name="app")
+    holder.cursor().execute("SELECT * FROM a")  # an open transaction: ACCESS SHARE on a
+    proc = h.start(env, "up", "--lock-timeout", "100ms", "--lock-retries", "50")
+    h.wait_until(lambda: "retry" in (proc.stdout.readline() or "retry"), what="a retry")
+    proc.send_signal(signal.SIGTERM)
+    code, _, err = h.finish(proc)
+    holder.close()
+    assert code == 143, err
+    assert h.check_invariant(database_url, migrations_dir, lambda key: key == "1",
+                             ["1", "2"]) == {"1": "applied", "2": "absent"}
+
+
+# -- an application transaction holding a conflicting lock ---------------------------------------
+
+
+def app_reader(url: str, stop: threading.Event, latencies: list[float]) -> None:
+    """The application: short reads of the table, back to back, timing each."""
+    conn = psycopg2.connect(url, application_name="app-reader")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        while not stop.is_set():
+            started = time.monotonic()
+            cur.execute("SELECT count(*) FROM a")
+            latencies.append(time.monotonic() - started)
+            time.sleep(0.01)
+    conn.close()
+
+
+def test_a_blocked_migration_gives_up_within_lock_timeout_retries_and_app_latency_stays_low(
+    database_url, write_migration, migrations_dir
+) -> None:
+    settings = Settings(url=database_url, dir=migrations_dir, lint=False, lock_timeout=0.2,
+                        lock_retries=30)
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+    write_migration("V2__col.sql", *ADD_B)
+    long_tx = psycopg2.connect(database_url, application_name="app-long")
+    long_tx.cursor().execute("SELECT * FROM a")  # holds ACCESS SHARE until it ends
+    events: list[tuple[str, float, dict]] = []
+    runner = threading.Thread(target=api.up, args=(settings,), kwargs={
+        "on_event": lambda kind, m, info: events.append((kind, time.monotonic(), info))})
+    stop, latencies = threading.Event(), []
+    reader = threading.Thread(target=app_reader, args=(database_url, stop, latencies))
+    reader.start()
+    runner.start()
+    time.sleep(3)
+    long_tx.close()
+    runner.join(30)
+    stop.set()
+    reader.join(10)
+    assert h.history_rows(database_url)["2"][0] == "applied"
+    starts = [t for kind, t, _ in events if kind == "start"]
+    retries = [(t, info["wait"]) for kind, t, info in events if kind == "retry"]
+    assert len(retries) >= 3
+    # each attempt gave up after about lock_timeout, then waited its (growing) backoff
+    for (retry_at, _), started in zip(retries, starts, strict=False):
+        assert retry_at - started < 0.2 + 0.25
+    waits = [w for _, w in retries]
+    assert max(waits[3:] or waits) > min(waits[:2])
+    worst, median = max(latencies), statistics.median(latencies)
+    print(f"app reads during the migration: {len(latencies)}, median {median * 1000:.1f} ms, "
+          f"worst {worst * 1000:.1f} ms, {len(retries)} retries")
+    assert worst < 0.2 + 0.25, "app queries queued behind the waiting ALTER past lock_timeout"
+    assert median < 0.05
+
+
+def test_with_lock_retries_exhausted_nothing_is_applied_and_exit_is_5(
+    database_url, write_migration, migrations_dir
+) -> None:
+    env = h.env_for(database_url, migrations_dir)
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    assert h.run(env, "up").returncode == 0
+    write_migration("V2__col.sql", *ADD_B)
+    long_tx = psycopg2.connect(database_url, application_name="app-long")
+    long_tx.cursor().execute("SELECT * FROM a")
+    try:
+        result = h.run(env, "up", "--lock-timeout", "50ms", "--lock-retries", "2")
+    finally:
+        long_tx.close()
+    assert result.returncode == 5, result.stderr
+    assert "could not get a lock within lock_timeout" in result.stderr
+    assert h.query(database_url, "SELECT count(*) FROM information_schema.columns "
+                                 "WHERE table_name = 'a'") == [(1,)]
+    assert h.history_rows(database_url)["2"][0] == "failed"
+    settings = dataclasses.replace(Settings(url=database_url, dir=migrations_dir, lint=False))
+    assert [o.migration.name for o in api.up(settings).outcomes] == ["V2__col.sql"]
+
