@@ -21,6 +21,7 @@ from pgshift.errors import PgshiftError
 COMMAND_MODULES = (
     "pgshift.cli.commands",
     "pgshift.cli.adopt",
+    "pgshift.cli.completion",
     "pgshift.cli.backfill",
     "pgshift.cli.verify",
     "pgshift.cli.monitor",
