@@ -501,7 +501,8 @@ class Runner:
                 **where,
             )
         suffix = "; rolled back" if migration.transactional else ""
-        return MigrationFailedError(f"{_first_line(exc)} [{exc.pgcode}]{suffix}", **where)
+        code = f" [{exc.pgcode}]" if exc.pgcode else ""  # None when the server closed on us
+        return MigrationFailedError(f"{_first_line(exc)}{code}{suffix}", **where)
 
 
 class _StatementError(Exception):
