@@ -172,6 +172,27 @@ def test_kill_of_a_running_migration_leaves_a_consistent_history_and_the_next_up
     assert states(settings) == {"V001__flag.sql": "applied", "V002__work.sql": "applied"}
 
 
+def test_terminating_a_no_transaction_migration_shows_where_it_stopped_and_up_resumes(
+    cli, settings, write_migration, query, start_pgshift
+) -> None:
+    write_migration("V001__flag.sql", "CREATE TABLE flag (go boolean);", "DROP TABLE flag;")
+    write_migration("V002__steps.sql", "CREATE TABLE work (id int);\n" + WAIT_FOR_FLAG
+                    + "\nCREATE TABLE after_work (id int);",
+                    "DROP TABLE after_work; DROP TABLE work;", header="-- pgshift:no-transaction")
+    runner = start_pgshift("up")
+    pid = wait_for(lambda: next((s.pid for s in api.ps(settings).migrations()
+                                 if s.command is None and s.state == "active"), None),
+                   what="V002's second statement")
+    assert cli("kill", str(pid), "--terminate").returncode == 0
+    assert runner.wait(10) == 5
+    (item,) = [i for i in api.status(settings).items if i.script == "V002__steps.sql"]
+    assert item.state == "failed" and item.detail == "interrupted during up after 1 statement(s)"
+    query("INSERT INTO flag VALUES (true)")
+    resumed = cli("up")
+    assert resumed.returncode == 0, resumed.stderr  # CREATE TABLE work is not run again
+    assert states(settings) == {"V001__flag.sql": "applied", "V002__steps.sql": "applied"}
+
+
 def test_kill_refuses_a_session_that_is_not_a_migration_or_ddl(cli, app_session) -> None:
     app = app_session("web")
     with app.cursor() as cur:
