@@ -279,3 +279,14 @@ def test_ps_watch_redraws_live_in_a_terminal_until_ctrl_c(
     finally:
         child.close(force=True)
     assert child.exitstatus == 0
+
+
+def test_ps_on_a_database_without_pgshift_says_nothing_is_migrating(cli, query) -> None:
+    text = cli("ps")
+    assert text.returncode == 0
+    assert "Migration lock: free\n(pgshift is not installed on this database)" in text.stdout
+    assert "Nothing is migrating" in text.stdout
+    snapshot = json.loads(cli("ps", "--json").stdout)
+    assert snapshot["pgshift_installed"] is False and snapshot["sessions"] == []
+    assert snapshot["migration_lock"] is None
+    assert query("SELECT to_regnamespace('pgshift')") == [(None,)]
