@@ -30,6 +30,10 @@ def run_demo(settings: Settings, *, keep: bool = False, out: TextIO = sys.stdout
         demo = dataclasses.replace(settings, url=url, dir=EXAMPLES)
         _step(out, "pgshift status", "what is there to apply")
         render.status(api.status(demo), as_json=False, out=out)
+        _step(out, "pgshift up --phase expand", "what is safe while the old app version runs")
+        expand = api.up(demo, phase="expand", on_event=_Progress(out))
+        out.write(f"Applied {len(expand.outcomes)} migration(s). Now deploy the new app version;"
+                  " then the contract migrations can run.\n")
         _step(out, "pgshift up", "each migration in its own transaction, with lock_timeout")
         result = api.up(demo, on_event=_Progress(out))
         out.write(f"Applied {len(result.outcomes)} migration(s).\n")
