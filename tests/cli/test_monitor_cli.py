@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 
 import pytest
 from tests.fixtures.sessions import wait_for
@@ -134,17 +133,21 @@ def _dead(conn) -> bool:
 
 
 def test_up_prints_who_blocks_it_while_it_waits_for_a_lock(
-    cli, settings, table_t, write_migration, app_session
+    settings, table_t, write_migration, app_session, start_pgshift
 ) -> None:
     batch = app_session("nightly-batch")
     with batch.cursor() as cur:
         cur.execute("SELECT count(*) FROM t")
-    threading.Timer(3.0, batch.rollback).start()
     add_column_migration(write_migration)
-    result = cli("up")
-    assert result.returncode == 0, result.stderr
-    assert f"blocked for 2s by pid {batch.get_backend_pid()} (nightly-batch" in result.stdout
-    assert "'--cancel-blockers idle-in-transaction' would end it" in result.stdout
+    runner = start_pgshift("up")
+    wait_for(lambda: any((s.wait_s or 0) > 2.5 for s in api.ps(settings).migrations()),
+             what="up to wait for its lock past the notice delay (2s)")
+    batch.rollback()
+    assert runner.wait(10) == 0, runner.stderr.read()
+    out = runner.stdout.read()
+    assert f"blocked for 2s by pid {batch.get_backend_pid()} (nightly-batch" in out
+    assert "'--cancel-blockers idle-in-transaction' would end it" in out
+    assert "Applied 1 migration(s)" in out
 
 
 @pytest.mark.parametrize("how", [(), ("--terminate",)], ids=["cancel", "terminate"])

@@ -223,7 +223,7 @@ def blocker_watch(settings: Settings, progress: Any, cancel: str | None) -> Bloc
         if blocker.ended:
             text = f"ended blocking session {blocker.describe()} (--cancel-blockers)"
         else:
-            text = (f"blocked for {blocker.blocked_for_s:.0f}s by {blocker.describe()}"
+            text = (f"blocked for {int(blocker.blocked_for_s)}s by {blocker.describe()}"
                     + ("; '--cancel-blockers idle-in-transaction' would end it"
                        if blocker.idle_in_transaction and cancel is None else ""))
         progress.out.write(f"\n  {text} ... ")
