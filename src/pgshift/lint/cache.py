@@ -3,7 +3,9 @@
 A file's findings depend on its text, on the options and on the schema left by the files
 before it, so the key of file *n* hashes the key of file *n-1* with file *n*'s checksum. Any
 change earlier in a directory re-lints everything after it; nothing else is ever re-linted.
-One cache file per directory (per lint scope) holds the entries of the last run.
+One cache file per directory (per lint scope) holds the entries of the last run. It also
+remembers each file's checksum by its stat signature (size, mtime, inode), so a warm run
+reads no file whose signature is unchanged.
 """
 
 from __future__ import annotations
@@ -11,10 +13,16 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import sys
+import time
 from pathlib import Path
 
 Row = tuple[str, str, str, str, int, int]  # rule, severity, message, hint, line, column
-_FORMAT = 1
+Signature = tuple[int, int, int]  # size, mtime_ns, inode
+_FORMAT = 2
+# A file modified this recently may change again within the same mtime tick: its stat
+# signature is not trusted (git's "racy" entries), so it is read and hashed next time.
+_RACY_NS = 2_000_000_000
 
 
 def engine_fingerprint() -> str:
@@ -41,12 +49,27 @@ class ResultCache:
         self.path = directory / f"lint-{digest}.marshal"
         self._old: dict[str, list[Row]] = {}
         self._new: dict[str, list[Row]] = {}
+        self._old_stats: dict[str, tuple[Signature, str]] = {}
+        self._stats: dict[str, tuple[Signature, str]] = {}
         try:
             data = marshal.loads(self.path.read_bytes())
             if isinstance(data, dict) and data.get("format") == _FORMAT:
                 self._old = data["entries"]
+                self._old_stats = data["stats"]
         except (OSError, EOFError, ValueError, TypeError, KeyError):
-            self._old = {}
+            self._old, self._old_stats = {}, {}
+
+    def checksum(self, path: str, signature: Signature) -> str | None:
+        """The checksum remembered for ``path`` if its stat signature is unchanged."""
+        known = self._old_stats.get(path)
+        if known is not None and known[0] == signature:
+            self._stats[path] = known
+            return known[1]
+        return None
+
+    def remember(self, path: str, signature: Signature, checksum: str) -> None:
+        if time.time_ns() - signature[1] > _RACY_NS:
+            self._stats[path] = (signature, checksum)
 
     def get(self, key: str) -> list[Row] | None:
         rows = self._new.get(key)
@@ -61,7 +84,7 @@ class ResultCache:
 
     def save(self) -> None:
         """Write this run's entries (older ones are dropped); a failure to write is ignored."""
-        if self._new == self._old:
+        if self._new == self._old and self._stats == self._old_stats:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,7 +92,11 @@ class ResultCache:
             if not ignore.exists():
                 ignore.write_text("*\n")
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps({"format": _FORMAT, "entries": self._new}))
+            # Identical strings become one object, which marshal then writes once.
+            entries = {key: [tuple(sys.intern(f) if isinstance(f, str) else f for f in row)
+                             for row in rows] for key, rows in self._new.items()}
+            data = {"format": _FORMAT, "entries": entries, "stats": self._stats}
+            tmp.write_bytes(marshal.dumps(data))
             os.replace(tmp, self.path)
         except OSError:
             pass

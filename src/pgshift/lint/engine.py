@@ -61,6 +61,7 @@ class Engine:
             for node in rule.nodes:
                 self.dispatch.setdefault(node, []).append(rule)
         self.known = frozenset(all_rules())
+        self.finishers = [r for r in self.rules if type(r).finish is not Rule.finish]
 
     def lint(self, text: str, path: Path, schema: Schema) -> list[Violation]:
         """Violations of one file; ``schema`` is updated with the file's effects."""
@@ -82,7 +83,7 @@ class Engine:
                 last = statement.index
                 ctx.positions[statement.index] = statement.offset
             found.extend(self._statement(statement, ctx))
-        for rule in self.rules:
+        for rule in self.finishers:
             found.extend(rule.finish(ctx))
         return self._apply_ignores(found, ignores, ctx)
 

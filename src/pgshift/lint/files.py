@@ -7,6 +7,8 @@ A file named on its own is linted after replaying the migrations before it in it
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,58 +18,49 @@ from pgshift.errors import InputError
 
 @dataclass(frozen=True)
 class Unit:
-    """Files processed in order with one schema; ``lint`` False means replay only."""
+    """Files (path strings) processed in order with one schema; ``lint`` False: replay only."""
 
-    files: tuple[tuple[Path, bool], ...]
+    files: tuple[tuple[str, bool], ...]
 
     @property
     def targets(self) -> int:
         return sum(1 for _, lint in self.files if lint)
 
 
-def natural_key(path: Path) -> tuple:
-    """Sort key: numbers compare as numbers (V2 < V10), repeatable (R__) files last."""
-    parts: list[tuple] = []
-    for part in path.parts:
-        chunks: list[tuple[int, int | str]] = []
-        digits = ""
-        text = ""
-        for char in part:
-            if char.isdigit():
-                if text:
-                    chunks.append((1, text.lower()))
-                    text = ""
-                digits += char
-            else:
-                if digits:
-                    chunks.append((0, int(digits)))
-                    digits = ""
-                text += char
-        if digits:
-            chunks.append((0, int(digits)))
-        if text:
-            chunks.append((1, text.lower()))
-        parts.append((1 if part.startswith("R__") else 0, tuple(chunks)))
-    return tuple(parts)
+_DIGITS = re.compile(r"(\d+)")
 
 
-def is_down_file(path: Path) -> bool:
-    name = path.name.lower()
-    if name.endswith(".down.sql") or name in ("down.sql", "undo.sql"):
+def _padded(match: re.Match[str]) -> str:
+    return match.group().lstrip("0").zfill(24)
+
+
+def natural_key(relative: str) -> str:
+    """Sort key of a relative path: numbers compare as numbers (V2 < V10), R__ files last."""
+    parts = relative.replace(os.sep, "/").split("/")
+    return "/".join(("~" if p.startswith("R__") else " ") + _DIGITS.sub(_padded, p.lower())
+                    for p in parts)
+
+
+def is_down_file(name: str) -> bool:
+    lower = name.lower()
+    if lower.endswith(".down.sql") or lower in ("down.sql", "undo.sql"):
         return True
-    return path.name[:1] == "U" and path.name[1:2].isdigit() and "__" in path.name
+    return name[:1] == "U" and name[1:2].isdigit() and "__" in name
 
 
-def migration_files(directory: Path) -> list[Path]:
+def migration_files(directory: Path) -> list[str]:
     """The SQL files of a migrations directory, in the order they run."""
-    found = []
-    for path in directory.rglob("*.sql"):
-        relative = path.relative_to(directory)
-        if any(p.startswith(".") for p in relative.parts) or is_down_file(path):
-            continue
-        if path.is_file():
-            found.append(path)
-    return sorted(found, key=lambda p: natural_key(p.relative_to(directory)))
+    found: list[tuple[str, str]] = []
+    root = str(directory)
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        prefix = os.path.relpath(folder, root)
+        for name in names:
+            if name.endswith(".sql") and not name.startswith(".") and not is_down_file(name):
+                relative = name if prefix == "." else os.path.join(prefix, name)
+                found.append((natural_key(relative), relative))
+    found.sort()
+    return [os.path.join(root, relative) for _, relative in found]
 
 
 def collect(paths: Sequence[Path], *, with_history: bool = True) -> list[Unit]:
@@ -91,11 +84,11 @@ def collect(paths: Sequence[Path], *, with_history: bool = True) -> list[Unit]:
 
 
 def _file_unit(parent: Path, targets: list[Path], with_history: bool) -> Unit:
-    chosen = {t.resolve() for t in targets}
     if not with_history or not all(t.suffix == ".sql" for t in targets):
-        return Unit(tuple((t, True) for t in targets))
+        return Unit(tuple((str(t), True) for t in targets))
+    chosen = {t.resolve() for t in targets}
     siblings = [p for p in parent.iterdir() if p.suffix == ".sql" and p.is_file()
-                and not is_down_file(p)]
-    ordered = sorted(set(siblings) | set(targets), key=lambda p: natural_key(Path(p.name)))
+                and not is_down_file(p.name)]
+    ordered = sorted(set(siblings) | set(targets), key=lambda p: natural_key(p.name))
     last = max(i for i, p in enumerate(ordered) if p.resolve() in chosen)
-    return Unit(tuple((p, p.resolve() in chosen) for p in ordered[: last + 1]))
+    return Unit(tuple((str(p), p.resolve() in chosen) for p in ordered[: last + 1]))

@@ -7,6 +7,7 @@ migrations replayed statically.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,11 +95,12 @@ def base_schema(options: LintOptions) -> Schema | None:
     return None
 
 
-def _read(path: Path) -> tuple[str | None, str, PgshiftError | None]:
+def _read(path: str) -> tuple[str | None, str, PgshiftError | None]:
     from pgshift.migrations.parse import checksum, normalize
 
     try:
-        text = normalize(path.read_bytes(), path)
+        with open(path, "rb") as handle:
+            text = normalize(handle.read(), Path(path))
     except OSError as exc:
         return None, "", InputError(f"cannot read file: {exc.strerror}", path=path)
     except PgshiftError as exc:
@@ -106,51 +108,73 @@ def _read(path: Path) -> tuple[str | None, str, PgshiftError | None]:
     return text, checksum(text), None
 
 
+def _fingerprint(path: str, cache: ResultCache | None) -> tuple[str | None, str,
+                                                                 PgshiftError | None]:
+    """``(text or None, checksum, error)``: the text is not read when the cache knows it."""
+    if cache is None:
+        return _read(path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        return None, "", InputError(f"cannot read file: {exc.strerror}", path=path)
+    signature = (st.st_size, st.st_mtime_ns, st.st_ino)
+    known = cache.checksum(path, signature)
+    if known is not None:
+        return None, known, None
+    text, digest, error = _read(path)
+    if error is None:
+        cache.remember(path, signature, digest)
+    return text, digest, error
+
+
 def _run(units: list[Unit], options: LintOptions, base: Schema | None) -> LintReport:
     report = LintReport()
     use_cache = options.cache_dir is not None and not options.database_url
     seed = f"{engine_fingerprint()}\0{options.fingerprint()}" if use_cache else ""
     works: list[list[FileWork]] = []
+    found: list[list[list[Violation]]] = []
     caches: list[ResultCache | None] = []
     keys: list[list[str]] = []
     for unit in units:
         cache = ResultCache(options.cache_dir, _scope(unit)) if use_cache else None  # type: ignore[arg-type]
-        files, unit_keys, previous = [], [], seed
+        files, slots, unit_keys, previous = [], [], [], seed
         for path, lint in unit.files:
-            text, digest, error = _read(path)
-            previous = chain(previous, digest, path.name, lint)
+            text, digest, error = _fingerprint(path, cache)
+            previous = chain(previous, digest, os.path.basename(path), lint)
             unit_keys.append(previous)
+            slots.append([])
             if error is not None:
                 if lint:
                     report.failures.append(error)
-                files.append(FileWork(path, None, lint, False))
+                files.append(FileWork(path, None, lint, False, readable=False))
                 continue
             cached = cache.get(previous) if cache is not None and lint else None
+            work = FileWork(path, text, lint, lint and cached is None)
             if cached is not None:
                 report.cached += 1
-                report.violations.extend(_violations(cached, path))
-            files.append(FileWork(path, text, lint, lint and cached is None))
+                slots[-1] = _violations(cached, work.pathobj) if cached else []
+            files.append(work)
         report.files += unit.targets
         works.append(files)
+        found.append(slots)
         caches.append(cache)
         keys.append(unit_keys)
     tasks = plan(works, options.jobs or cpu_count())
     for task, outcome in execute(options, base, works, tasks):
         files, cache = works[task.unit], caches[task.unit]
         for index, result in outcome:
-            path = files[index].path
+            path = files[index].pathobj
             if isinstance(result, tuple):
                 message, hint, line = result
                 report.failures.append(InputError(message, hint=hint, path=path, line=line))
                 continue
-            report.violations.extend(_violations(result, path))
+            found[task.unit][index] = _violations(result, path)
             if cache is not None:
                 cache.put(keys[task.unit][index], result)
     for cache in caches:
         if cache is not None:
             cache.save()
-    order = {f.path: (u, i) for u, files in enumerate(works) for i, f in enumerate(files)}
-    report.violations.sort(key=lambda v: (order.get(v.path, (0, 0)), v.line, v.column, v.rule))
+    report.violations = [v for slots in found for slot in slots for v in slot]
     return report
 
 
@@ -160,5 +184,5 @@ def _violations(rows: list, path: Path) -> list[Violation]:
 
 
 def _scope(unit: Unit) -> str:
-    first = unit.files[0][0] if unit.files else Path(".")
-    return str(first.resolve().parent)
+    first = unit.files[0][0] if unit.files else "."
+    return os.path.dirname(os.path.abspath(first))

@@ -25,10 +25,29 @@ MIN_TASK = 150  # files worth a task of their own
 
 @dataclass
 class FileWork:
-    path: Path
-    text: str | None  # None: unreadable (already reported)
+    path: str
+    text: str | None  # None: not read yet (the cache knew its checksum) or unreadable
     lint: bool
     todo: bool  # lint it (not cached)
+    readable: bool = True
+    _path: Path | None = None
+
+    @property
+    def pathobj(self) -> Path:
+        if self._path is None:
+            self._path = Path(self.path)
+        return self._path
+
+    def load(self) -> str | None:
+        if self.text is None and self.readable:
+            from pgshift.migrations.parse import normalize
+
+            try:
+                with open(self.path, "rb") as handle:
+                    self.text = normalize(handle.read(), self.pathobj)
+            except (OSError, PgshiftError):
+                self.readable = False
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -107,15 +126,17 @@ def run(task: Task) -> tuple[Task, Outcome]:
     schema = _copy(base)
     outcome: Outcome = []
     for index, work in enumerate(files[: task.end]):
-        if work.text is None:
+        text = work.load()
+        if text is None:
             continue
+        path = work.pathobj
         try:
             if index >= task.start and work.todo:
-                found = engine.lint(work.text, work.path, schema)
+                found = engine.lint(text, path, schema)
                 outcome.append((index, [(v.rule, v.severity, v.message, v.hint, v.line, v.column)
                                         for v in found]))
             else:
-                engine.replay(work.text, work.path, schema)
+                engine.replay(text, path, schema)
         except PgshiftError as exc:
             if index >= task.start and work.todo:
                 outcome.append((index, (exc.message, exc.hint, exc.line)))
