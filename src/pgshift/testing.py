@@ -184,7 +184,8 @@ class _Templates:
 
         from pgshift import api
 
-        api.up(dataclasses.replace(self.settings, url=self._url(name)), to=to)
+        # Test databases go straight to the state asked for: no expand/contract pause.
+        api.up(dataclasses.replace(self.settings, url=self._url(name)), to=to, allow_contract=True)
 
     def clone(self, template: str | None) -> _Clone:
         name = f"{self.prefix}{uuid.uuid4().hex[:8]}"

@@ -290,13 +290,24 @@ def _run(runner: Runner, migration: Migration, direction: str, check: MigrationC
             return runner.apply(migration, None).duration_ms
         return runner.revert(migration, None).duration_ms
     except MigrationTimeoutError as exc:
-        check.findings.append(Finding("budget", f"{direction}: {exc.message}", _where(exc)))
+        check.findings.append(Finding("budget", _timeout_message(runner, migration, direction),
+                                      (exc.message, *_where(exc))))
     except MigrationFailedError as exc:
         kind = "repeatable" if again else "failed"
         what = "up after down" if again else direction
         check.findings.append(Finding(kind, f"{what} failed: {exc.message}",  # type: ignore[arg-type]
                                       _where(exc)))
     return None
+
+
+def _timeout_message(runner: Runner, migration: Migration, direction: str) -> str:
+    """Which limit ran out: the budget, or a statement timeout set below it."""
+    settings, budget = runner.settings, migration.directives.timeout or runner.settings.timeout
+    statement = migration.directives.statement_timeout or settings.statement_timeout or budget
+    if statement < budget:
+        return f"{direction}: a statement ran over its {statement:g}s statement timeout"
+    # The runner's statement_timeout equals the budget: whichever fires first, it is the budget.
+    return f"{direction} ran over its {budget:g}s budget"
 
 
 def _where(exc: MigrationFailedError) -> tuple[str, ...]:
