@@ -51,7 +51,8 @@ def result_json(result: AdoptResult) -> dict[str, Any]:
             "pending": names(result.pending)}
 
 
-def print_result(result: AdoptResult, out: Any = sys.stdout) -> None:
+def print_result(result: AdoptResult, out: Any = None) -> None:
+    out = out or sys.stdout  # looked up now: a default bound at import goes stale under capture
     verb = "Would record" if result.dry_run else "Recorded"
     out.write(f"{verb} {len(result.recorded)} migration(s) applied by {result.tool} "
               f"(from {result.table}) as applied in pgshift's history.\n")

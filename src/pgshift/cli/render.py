@@ -21,8 +21,9 @@ STATE_LABELS = {
 }
 
 
-def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO = sys.stdout) -> None:
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO | None = None) -> None:
     """Columns aligned with two spaces; the last column is not padded."""
+    out = out or sys.stdout  # at call time: a default bound at import goes stale
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
@@ -50,7 +51,8 @@ def plan_item_json(item: PlanItem) -> dict[str, Any]:
     }
 
 
-def status(plan: Plan, *, as_json: bool, out: TextIO = sys.stdout) -> None:
+def status(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
+    out = out or sys.stdout  # at call time: a default bound at import goes stale
     if as_json:
         json.dump(
             {
@@ -97,8 +99,9 @@ def duration_text(ms: float) -> str:
     return f"{ms / 60000:.1f} min"
 
 
-def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO = sys.stdout) -> None:
+def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None = None) -> None:
     """The plan and the SQL each migration would run."""
+    out = out or sys.stdout  # at call time: a default bound at import goes stale
     if not migrations:
         out.write("Nothing to do.\n")
         return

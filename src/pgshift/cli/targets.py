@@ -58,7 +58,8 @@ def status_all(args: argparse.Namespace, settings: Settings) -> int:
     else:
         rows = [[s.target, str(s.applied), str(s.pending), str(s.failed), str(s.drift),
                  s.head or "-", s.error or ""] for s in lines]
-        render.table(rows, ["Target", "Applied", "Pending", "Failed", "Drift", "At", "Error"])
+        render.table(rows, ["Target", "Applied", "Pending", "Failed", "Drift", "At", "Error"],
+                     sys.stdout)
     return 0
 
 
@@ -72,7 +73,8 @@ def fleet_json(fleet: FleetResult) -> dict[str, Any]:
     }
 
 
-def print_fleet(fleet: FleetResult, out: Any = sys.stdout) -> None:
+def print_fleet(fleet: FleetResult, out: Any = None) -> None:
+    out = out or sys.stdout  # looked up now: a default bound at import goes stale under capture
     rows = [[r.target, r.status.upper() if r.status == "failed" else r.status, str(r.applied),
              render.duration_text(r.duration_ms), r.error or ""] for r in fleet.results]
     render.table(rows, ["Target", "Result", "Applied", "Took", "Error"], out)
