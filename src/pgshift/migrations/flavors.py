@@ -21,6 +21,7 @@ always pgshift's (SHA-256 of the file); adoption checks other tools' own checksu
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -35,7 +36,6 @@ NUMBERED = ("node-pg-migrate", "dbmate", "golang-migrate")
 
 _GOLANG = re.compile(r"^(?P<version>\d+)_(?P<desc>.*)\.(?P<direction>up|down)\.sql$")
 _NUMBERED = re.compile(r"^(?P<version>\d+)_(?P<desc>.+)\.sql$")
-_VRU = re.compile(r"^(?:[VU]\d+(?:[._]\d+)*__.+|R__.+)\.sql$")
 _NODE_MARK = {d: re.compile(rf"^\s*--[\s-]*{d}\s+migration", re.I | re.M) for d in ("up", "down")}
 _DBMATE_MARK = re.compile(r"^--\s*migrate:(?P<direction>up|down)(?P<options>[^\n]*)$", re.M)
 _FLYWAY_CONFIGS = ("flyway.conf", "flyway.toml")
@@ -56,11 +56,12 @@ def detect_flavor(directory: Path, read: Reader, skip: Callable[[str], bool]) ->
     V/U/R names are pgshift's unless a ``flyway.conf``/``flyway.toml`` (or a ``.sql.conf``) says
     Flyway, or a ``migrations.yml`` beside the directory says yandex pgmigrate.
     """
-    names = sorted(p.name for p in directory.iterdir() if p.suffix.lower() == ".sql"
-                   and not p.name.startswith(".") and not skip(p.name))
-    if any(_GOLANG.match(n) for n in names):
+    listing = os.listdir(directory)
+    digits = sorted(n for n in listing if n[:1].isdigit() and n.lower().endswith(".sql")
+                    and not skip(n))  # V/U/R names, the common case, need no regex here
+    if any(_GOLANG.match(n) for n in digits):
         return "golang-migrate"
-    numbered = [n for n in names if _NUMBERED.match(n) and not _VRU.match(n)]
+    numbered = [n for n in digits if _NUMBERED.match(n)]
     if numbered:
         for name in numbered:
             text = read(directory / name)
@@ -70,8 +71,8 @@ def detect_flavor(directory: Path, read: Reader, skip: Callable[[str], bool]) ->
                 return "node-pg-migrate"
         return "node-pg-migrate"  # its files need no markers: a file without any is all 'up'
     folders = (directory, directory.parent, directory.parent.parent)
-    if any((folder / name).is_file() for folder in folders for name in _FLYWAY_CONFIGS) or any(
-        p.name.endswith(".sql.conf") for p in directory.iterdir()
+    if any(n.endswith(".sql.conf") for n in listing) or any(
+        (folder / name).is_file() for folder in folders for name in _FLYWAY_CONFIGS
     ):
         return "flyway"
     if (directory.parent / "migrations.yml").is_file():
