@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pgshift.errors import InputError
 from pgshift.lint.context import Context
+from pgshift.lint.conventions import tool_file
 from pgshift.lint.locks import ACCESS_EXCLUSIVE, statement_locks
 from pgshift.lint.nodes import relation_key
 from pgshift.lint.options import LintOptions
@@ -34,14 +35,26 @@ class Prepared:
     transactional: bool
     lock_timeout: bool
     statement_timeout: bool
+    # Who wraps the file in a transaction: pgshift, or another tool (goose, dbmate…).
+    wrapper: str = "pgshift"
 
 
 def prepare(text: str, path: Path, options: LintOptions) -> Prepared:
-    """The up part of a pgshift migration (with its directives), or a whole plain SQL file."""
+    """The up part of a pgshift migration (with its directives), or a whole plain SQL file.
+
+    goose, sql-migrate and dbmate files keep their down part in the same file: only the up
+    part is linted, and with ``--runner psql`` it runs in a transaction unless the file says
+    otherwise, as those tools do.
+    """
+    tool = tool_file(text)
     if options.runner == "psql":
+        if tool is not None:
+            return Prepared(tool.sql, tool.transactional, False, False, wrapper=tool.tool)
         return Prepared(text, False, False, False)
     from pgshift.migrations.parse import parse_text
 
+    if tool is not None:
+        text = tool.sql
     parsed = parse_text(text, path)
     d = parsed.directives
     lock_timeout = d.lock_timeout if d.lock_timeout is not None else options.lock_timeout
@@ -70,9 +83,11 @@ class Engine:
     def lint_prepared(self, prepared: Prepared, path: Path, schema: Schema) -> list[Violation]:
         """Violations of SQL whose runner settings are known (``Prepared``)."""
         source, statements, ignores = self._parse(prepared.sql, path)
-        tx = Transaction.start(runner=self.options.runner, transactional=prepared.transactional,
+        runner = "pgshift" if prepared.wrapper != "pgshift" else self.options.runner
+        tx = Transaction.start(runner=runner, transactional=prepared.transactional,
                                lock_timeout=prepared.lock_timeout,
-                               statement_timeout=prepared.statement_timeout)
+                               statement_timeout=prepared.statement_timeout,
+                               wrapper=prepared.wrapper)
         ctx = Context(self.options, path, source, schema, tx, prepared.transactional)
         found: list[Violation] = []
         last = -1

@@ -34,6 +34,7 @@ class Transaction:
     """The transaction and session state while walking a file's statements."""
 
     runner_transaction: bool
+    wrapper: str = "pgshift"
     open: bool = False
     explicit: bool = False
     serial: int = 0
@@ -46,8 +47,9 @@ class Transaction:
 
     @classmethod
     def start(cls, *, runner: str, transactional: bool, lock_timeout: bool,
-              statement_timeout: bool = False) -> Transaction:
-        state = cls(runner_transaction=runner == "pgshift" and transactional)
+              statement_timeout: bool = False, wrapper: str = "pgshift") -> Transaction:
+        """``wrapper``: who runs the file in a transaction (pgshift, or goose, dbmate…)."""
+        state = cls(runner_transaction=runner == "pgshift" and transactional, wrapper=wrapper)
         state.open = state.runner_transaction
         state.session = {"lock_timeout": lock_timeout, "statement_timeout": statement_timeout}
         return state

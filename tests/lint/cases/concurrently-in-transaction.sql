@@ -54,3 +54,32 @@ CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);
 -- ok
 -- runner: psql
 REINDEX INDEX CONCURRENTLY users_email_idx;
+
+-- bad
+-- runner: psql
+-- +goose Up
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
+-- +goose Down
+DROP INDEX orders_user_idx;
+
+-- ok
+-- runner: psql
+-- +goose NO TRANSACTION
+-- +goose Up
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
+-- +goose Down
+DROP INDEX CONCURRENTLY orders_user_idx;
+
+-- ok
+-- runner: psql
+-- migrate:up transaction:false
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
+-- migrate:down
+DROP INDEX orders_user_idx;
+
+-- bad
+-- runner: psql
+-- migrate:up
+CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
+-- migrate:down
+DROP INDEX orders_user_idx;

@@ -16,3 +16,28 @@ DROP VIEW IF EXISTS active_users;
 
 -- ok
 DROP INDEX CONCURRENTLY IF EXISTS users_old_idx;
+
+-- ok
+-- runner: psql
+-- migrate:up
+CREATE TABLE invites (id bigserial PRIMARY KEY, email text NOT NULL);
+-- migrate:down
+DROP TABLE invites;
+
+-- ok
+-- +goose Up
+CREATE TABLE invites (id bigserial PRIMARY KEY, email text NOT NULL);
+-- +goose Down
+DROP TABLE IF EXISTS invites;
+
+-- ok
+CREATE TABLE invites (id bigserial PRIMARY KEY, email text NOT NULL);
+-- pgshift:down
+DROP TABLE invites;
+
+-- bad
+-- runner: psql
+-- +migrate Up
+DROP TABLE legacy_invites;
+-- +migrate Down
+CREATE TABLE legacy_invites (id bigint);

@@ -34,14 +34,16 @@ class ConcurrentlyInTransaction(Rule):
         if ctx.statement is not None and ctx.statement.in_do:
             where = "inside a DO block"
         elif ctx.tx.runner_transaction:
-            where = "in the transaction pgshift wraps around this file"
+            where = f"in the transaction {ctx.tx.wrapper} wraps around this file"
         else:
             where = "inside the transaction opened by BEGIN"
         yield ctx.violation(
             self,
             f"{what} cannot run {where}: PostgreSQL fails with 'cannot run inside a "
             "transaction block'",
-            f"run it {ctx.no_transaction_way}",
+            f"run it {ctx.no_transaction_way}" if ctx.tx.wrapper == "pgshift" else
+            f"run it in a {ctx.tx.wrapper} migration without a transaction (its no-transaction "
+            "marker)",
         )
 
 

@@ -33,11 +33,12 @@ class TransactionNesting(Rule):
         kind = node.get("kind", "")
         tx = ctx.tx
         if tx.runner_transaction and kind in _BEGIN + _END:
+            refuses = " (pgshift refuses to run the file)" if tx.wrapper == "pgshift" else ""
             yield ctx.violation(
                 self,
-                "pgshift already runs this file in one transaction: this transaction control "
-                "would end it early (pgshift refuses to run the file)",
-                "remove BEGIN/COMMIT, or mark the file '-- pgshift:no-transaction'",
+                f"{tx.wrapper} already runs this file in one transaction: this transaction "
+                f"control would end it early{refuses}",
+                "remove BEGIN/COMMIT, or run the file without the tool's transaction",
             )
         elif kind in _BEGIN and tx.open:
             yield ctx.violation(

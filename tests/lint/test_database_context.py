@@ -1,0 +1,63 @@
+"""Schema context from a live database: column types, validated checks, row counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg2
+
+from pgshift.lint import LintOptions, lint_migrations, lint_paths
+from pgshift.migrations.model import Migration
+
+SCHEMA = """
+CREATE TABLE users (id integer PRIMARY KEY, email varchar(100), name text);
+ALTER TABLE users ADD CONSTRAINT users_name_nn CHECK (name IS NOT NULL) NOT VALID;
+ALTER TABLE users VALIDATE CONSTRAINT users_name_nn;
+CREATE UNIQUE INDEX users_email_idx ON users (email);
+INSERT INTO users SELECT g, 'u' || g || '@x.org', 'n' FROM generate_series(1, 20000) g;
+CREATE TABLE countries (code text PRIMARY KEY, name text);
+INSERT INTO countries VALUES ('fr', 'France'), ('jp', 'Japan');
+ANALYZE users;
+ANALYZE countries;
+"""
+
+
+def prepare(url: str) -> None:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(SCHEMA)
+    conn.close()
+
+
+def test_database_gives_types_checks_and_row_counts(database_url: str, tmp_path: Path) -> None:
+    prepare(database_url)
+    migration = tmp_path / "V9__change.sql"
+    migration.write_text(
+        "ALTER TABLE users ALTER COLUMN email TYPE varchar(200);\n"   # widening: free
+        "ALTER TABLE users ALTER COLUMN email TYPE citext;\n"         # indexed: rebuild
+        "ALTER TABLE users ALTER COLUMN name SET NOT NULL;\n"         # validated CHECK exists
+        "ALTER TABLE users ALTER COLUMN id TYPE bigint;\n"            # rewrite of 20,000 rows
+        "CREATE INDEX countries_name ON countries (name);\n",         # 2 rows: downgraded
+        "utf-8")
+    report = lint_paths([migration], LintOptions(database_url=database_url))
+    found = [(v.line, v.rule, v.severity) for v in report.violations]
+    assert found == [
+        (2, "alter-column-type-rewrite", "error"),
+        (4, "alter-column-type-rewrite", "error"),
+        (5, "create-index-non-concurrent", "warning"),
+    ]
+    assert "rows in countries" in report.violations[2].message
+
+
+def test_up_gate_reads_the_schema_from_its_connection(database_url: str, tmp_path: Path) -> None:
+    prepare(database_url)
+    sql = "ALTER TABLE users ALTER COLUMN email TYPE text;\nCREATE INDEX i ON users (name);\n"
+    migration = Migration(kind="versioned", version=None, description="x",
+                          path=tmp_path / "V9__x.sql", checksum="", up_sql=sql)
+    conn = psycopg2.connect(database_url)
+    try:
+        report = lint_migrations([migration], LintOptions(), conn=conn)
+    finally:
+        conn.close()
+    assert [(v.line, v.rule) for v in report.errors] == [(2, "create-index-non-concurrent")]

@@ -1,0 +1,135 @@
+"""The lint engine: positions, DO blocks, function bodies, inline ignores, syntax errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pgshift.errors import InputError
+from pgshift.lint.engine import Engine
+from pgshift.lint.options import LintOptions
+from pgshift.lint.rule import Violation
+from pgshift.lint.schema import Schema
+
+PATH = Path("V7__change.sql")
+
+
+def lint(sql: str, **options: object) -> list[Violation]:
+    return Engine(LintOptions(**options)).lint(sql, PATH, Schema())  # type: ignore[arg-type]
+
+
+def rules(found: list[Violation]) -> list[str]:
+    return [v.rule for v in found]
+
+
+def test_finding_points_at_the_first_token_of_its_statement() -> None:
+    sql = "-- add an index\n\n   CREATE INDEX i ON t (a);\nSELECT 1;  DROP TABLE users;\n"
+    found = lint(sql)
+    assert [(v.rule, v.line, v.column) for v in found] == [
+        ("create-index-non-concurrent", 3, 4), ("drop-table", 4, 12)]
+    assert all(v.path == PATH for v in found)
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    found = lint("SELECT 'ünïcödé';  DROP TABLE t;")
+    assert (found[0].line, found[0].column) == (1, 20)
+
+
+def test_ddl_inside_a_do_block_is_linted_at_its_own_line() -> None:
+    sql = "DO $body$\nBEGIN\n  IF true THEN\n    CREATE INDEX i ON t (a);\n  END IF;\nEND\n$body$;\n"
+    found = lint(sql)
+    assert [(v.rule, v.line, v.column) for v in found] == [("create-index-non-concurrent", 4, 5)]
+
+
+def test_execute_of_a_literal_in_a_do_block_is_linted() -> None:
+    found = lint("DO $$ BEGIN EXECUTE 'DROP TABLE legacy'; END $$;")
+    assert rules(found) == ["drop-table"]
+
+
+def test_sql_in_function_bodies_comments_and_strings_is_not_linted() -> None:
+    sql = (
+        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN DROP TABLE a; END $$;\n"
+        "/* DROP TABLE b; */ -- DROP TABLE c;\n"
+        "SELECT 'DROP TABLE d';\n"
+        "CREATE PROCEDURE p() LANGUAGE sql AS $$ DELETE FROM e $$;\n"
+    )
+    assert lint(sql) == []
+
+
+def test_dynamic_sql_built_at_run_time_is_not_guessed() -> None:
+    assert lint("DO $$ BEGIN EXECUTE format('DROP TABLE %I', 'x'); END $$;") == []
+
+
+def test_inline_ignore_suppresses_only_the_next_statement() -> None:
+    sql = ("-- pgshift:ignore drop-table -- archived in ticket 42\n"
+           "DROP TABLE a;\nDROP TABLE b;\n")
+    found = lint(sql)
+    assert [(v.rule, v.line) for v in found] == [("drop-table", 3)]
+
+
+def test_inline_ignore_lists_several_rules() -> None:
+    sql = ("-- pgshift:ignore create-index-non-concurrent, missing-lock-timeout -- tiny table\n"
+           "CREATE INDEX i ON countries (name);\n")
+    assert lint(sql, runner="psql") == []
+
+
+def test_unused_ignore_is_reported_at_the_comment() -> None:
+    sql = "SELECT 1;\n  -- pgshift:ignore drop-table\nALTER TABLE t ADD COLUMN a int;\n"
+    found = lint(sql)
+    assert [(v.rule, v.severity, v.line, v.column) for v in found] == [
+        ("unused-ignore", "warning", 2, 3)]
+
+
+def test_ignore_of_an_unknown_rule_is_reported() -> None:
+    found = lint("-- pgshift:ignore drop-tabel\nDROP TABLE t;\n")
+    assert sorted(rules(found)) == ["drop-table", "unused-ignore"]
+    assert "unknown rule" in next(v.message for v in found if v.rule == "unused-ignore")
+
+
+def test_syntax_error_is_an_input_error_with_the_parser_position() -> None:
+    with pytest.raises(InputError) as caught:
+        lint("SELECT 1;\nALTER TABLE t ADD COLUMN;\n")
+    error = caught.value
+    assert (error.line, error.path) == (2, str(PATH))
+    assert 'syntax error at or near ";"' in error.message and "column 25" in error.message
+
+
+def test_only_the_up_part_of_a_pgshift_migration_is_linted() -> None:
+    sql = "CREATE TABLE t (id bigint);\n-- pgshift:down\nDROP TABLE t;\nDROP TABLE users;\n"
+    assert lint(sql) == []
+
+
+def test_psql_meta_commands_do_not_stop_a_psql_file_from_being_linted() -> None:
+    sql = "\\set ON_ERROR_STOP on\nSET lock_timeout = '1s';\nDROP TABLE t;\n"
+    assert rules(lint(sql, runner="psql")) == ["drop-table"]
+
+
+def test_tier_b_rules_run_only_when_selected() -> None:
+    sql = "CREATE TABLE t (id serial, at timestamp);\n"
+    assert lint(sql) == []
+    found = lint(sql, select=frozenset({"tier-b"}))
+    assert {"prefer-bigint", "prefer-identity", "prefer-timestamptz"} <= set(rules(found))
+
+
+def test_ignore_option_removes_a_rule() -> None:
+    assert lint("DROP TABLE t;", ignore=frozenset({"drop-table"})) == []
+
+
+def test_every_finding_says_what_breaks_and_the_safe_way() -> None:
+    found = lint("ALTER TABLE users ADD COLUMN id bigserial PRIMARY KEY;", runner="psql")
+    assert {"add-column-serial-or-identity", "add-primary-key-without-index",
+            "missing-lock-timeout"} <= set(rules(found))
+    for violation in found:
+        assert "ACCESS EXCLUSIVE" in violation.message
+        assert violation.hint
+
+
+def test_schema_state_flows_from_one_file_to_the_next() -> None:
+    engine = Engine(LintOptions())
+    schema = Schema()
+    engine.lint("CREATE TABLE t (id int, name varchar(10));", Path("V1__a.sql"), schema)
+    found = engine.lint("ALTER TABLE t ALTER COLUMN name TYPE varchar(20);\n"
+                        "ALTER TABLE t ALTER COLUMN id TYPE bigint;", Path("V2__b.sql"), schema)
+    assert [(v.rule, v.line) for v in found] == [("alter-column-type-rewrite", 2)]
+    assert "integer to bigint" in found[0].message

@@ -1,0 +1,115 @@
+"""lint_paths: directories in version order, files with their history, cache, other tools."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from pgshift.errors import ConfigError
+from pgshift.lint import LintOptions, lint_paths
+from pgshift.lint.files import migration_files
+
+
+def write(directory: Path, name: str, sql: str, *, age: float = 3600) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(sql, "utf-8")
+    then = time.time() - age
+    os.utime(path, (then, then))
+    return path
+
+
+def test_directory_runs_in_version_order_without_down_files(tmp_path: Path) -> None:
+    for name in ("V10__c.sql", "V2__b.sql", "V1__a.sql", "U2__b.sql", "R__views.sql",
+                 "002_x.down.sql", ".hidden.sql", "notes.txt"):
+        write(tmp_path, name, "SELECT 1;")
+    names = [Path(p).name for p in migration_files(tmp_path)]
+    assert names == ["V1__a.sql", "V2__b.sql", "V10__c.sql", "R__views.sql"]
+
+
+def test_earlier_migrations_give_later_ones_their_schema(tmp_path: Path) -> None:
+    write(tmp_path, "V1__users.sql", "CREATE TABLE users (id int, email varchar(100));")
+    write(tmp_path, "V2__widen.sql", "ALTER TABLE users ALTER COLUMN email TYPE varchar(200);\n"
+                                     "ALTER TABLE users ALTER COLUMN id TYPE bigint;\n")
+    report = lint_paths([tmp_path], LintOptions())
+    assert [(Path(v.path).name, v.line, v.rule) for v in report.violations] == [
+        ("V2__widen.sql", 2, "alter-column-type-rewrite")]
+    assert report.files == 2 and report.exit_code == 1
+
+
+def test_a_file_named_alone_is_linted_after_its_earlier_siblings(tmp_path: Path) -> None:
+    write(tmp_path, "V1__users.sql", "CREATE TABLE users (id int, email varchar(100));")
+    target = write(tmp_path, "V2__widen.sql",
+                   "ALTER TABLE users ALTER COLUMN email TYPE varchar(200);")
+    write(tmp_path, "V3__later.sql", "DROP TABLE users;")
+    report = lint_paths([target], LintOptions())
+    assert report.violations == [] and report.files == 1
+
+
+def test_a_schema_file_gives_the_existing_schema(tmp_path: Path) -> None:
+    dump = write(tmp_path, "schema.sql", "SET search_path = '';\n\\restrict abc\n"
+                 "CREATE TABLE public.users (id integer NOT NULL, email character varying(100));\n"
+                 "ALTER TABLE ONLY public.users ADD CONSTRAINT users_pkey PRIMARY KEY (id);\n")
+    target = write(tmp_path / "m", "V5__x.sql",
+                   "ALTER TABLE users ALTER COLUMN email TYPE text;\n"
+                   "ALTER TABLE users ALTER COLUMN id SET NOT NULL;\n")
+    report = lint_paths([target], LintOptions(schema_file=dump))
+    assert report.violations == []
+
+
+def test_unparseable_file_is_a_failure_and_the_others_are_still_linted(tmp_path: Path) -> None:
+    write(tmp_path, "V1__bad.sql", "CREATE TABLE (;")
+    write(tmp_path, "V2__ok.sql", "DROP TABLE t;")
+    report = lint_paths([tmp_path], LintOptions())
+    assert [v.rule for v in report.violations] == ["drop-table"]
+    assert len(report.failures) == 1 and report.failures[0].line == 1
+    assert "syntax error" in report.failures[0].message and report.exit_code == 2
+
+
+def test_unknown_rule_in_select_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no-such-rule"):
+        lint_paths([tmp_path], LintOptions(select=frozenset({"no-such-rule"})))
+
+
+def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(Exception, match="no such file"):
+        lint_paths([tmp_path / "nope"], LintOptions())
+
+
+def test_warm_run_answers_from_the_cache_with_the_same_findings(tmp_path: Path) -> None:
+    migrations, cache = tmp_path / "m", tmp_path / "cache"
+    write(migrations, "V1__a.sql", "CREATE TABLE t (id int);")
+    write(migrations, "V2__b.sql", "CREATE INDEX i ON users (a);\nDROP TABLE x;")
+    options = LintOptions(cache_dir=cache)
+    cold = lint_paths([migrations], options)
+    warm = lint_paths([migrations], options)
+    assert cold.cached == 0 and warm.cached == 2
+    assert warm.violations == cold.violations
+
+
+def test_changing_an_earlier_file_relints_the_later_ones(tmp_path: Path) -> None:
+    migrations, cache = tmp_path / "m", tmp_path / "cache"
+    write(migrations, "V1__a.sql", "CREATE TABLE t (id int);")
+    write(migrations, "V2__b.sql", "ALTER TABLE t ALTER COLUMN id TYPE bigint;")
+    options = LintOptions(cache_dir=cache)
+    assert [v.rule for v in lint_paths([migrations], options).violations] == [
+        "alter-column-type-rewrite"]
+    write(migrations, "V1__a.sql", "CREATE TABLE t (id bigint);", age=7200)
+    report = lint_paths([migrations], options)
+    assert report.cached == 0 and report.violations == []
+
+
+def test_parallel_workers_give_the_same_findings_as_one_process(tmp_path: Path) -> None:
+    migrations = tmp_path / "m"
+    write(migrations, "V0001__t.sql", "".join(f"CREATE TABLE t{n} (id int, v varchar(5));"
+                                              for n in range(2, 700)))
+    for n in range(2, 700):
+        sql = (f"ALTER TABLE t{n} ALTER COLUMN id TYPE bigint;" if n % 7 == 0
+               else f"ALTER TABLE t{n} ALTER COLUMN v TYPE varchar(10);")
+        write(migrations, f"V{n:04d}__x.sql", sql)
+    one = lint_paths([migrations], LintOptions(jobs=1))
+    two = lint_paths([migrations], LintOptions(jobs=2))
+    assert len(one.violations) == 99 and two.violations == one.violations
