@@ -103,6 +103,9 @@ def up(
         hooks = _callbacks(settings)
         if dry_run:
             return RunResult(plan, selected=selected, dry_run=True)
+        from pgshift.preflight import check_writable
+
+        check_writable(conn, settings)  # a standby, read-only or unprivileged: before anything
         _lint_gate(settings, conn, selected, [i.migration for i in plan.applied() if i.migration])
         if not settings.unsafe:
             check_usage(conn, selected)
@@ -306,6 +309,9 @@ def _locked(
 
     conn = connect(settings, application_name=f"{settings.application_name} lock")
     try:
+        from pgshift.preflight import refuse_transaction_pooling
+
+        refuse_transaction_pooling(conn, settings)  # before the lock: none left stranded
         with advisory_lock(conn, settings.lock_key, wait=settings.lock_wait, on_wait=on_wait):
             yield
     finally:

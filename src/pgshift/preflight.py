@@ -1,0 +1,102 @@
+"""Checks on the target before anything runs: writable, privileged, no transaction pooler.
+
+``check_writable`` refuses a read-only standby, a read-only session and a role that cannot
+create or write pgshift's history, or create in the schema migrations land in: one clear
+error instead of a failure half-way. ``refuse_transaction_pooling`` refuses a pooler in
+transaction mode (PgBouncer ``pool_mode = transaction``): pgshift's session advisory lock and
+session settings would land on server connections other clients then get, stranding the lock.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pgshift.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.config import Settings
+
+_TARGET = """
+SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on', current_user,
+       current_schema(), current_database(),
+       has_database_privilege(current_database(), 'CREATE'),
+       coalesce(has_schema_privilege(current_schema(), 'CREATE'), false),
+       to_regnamespace(quote_ident(%(schema)s)) IS NOT NULL,
+       CASE WHEN to_regnamespace(quote_ident(%(schema)s)) IS NOT NULL
+            THEN has_schema_privilege(%(schema)s, 'CREATE')
+             AND has_schema_privilege(%(schema)s, 'USAGE') END,
+       CASE WHEN to_regclass(%(history)s) IS NOT NULL  -- a list would mean "any of them"
+            THEN has_table_privilege(%(history)s, 'SELECT')
+             AND has_table_privilege(%(history)s, 'INSERT')
+             AND has_table_privilege(%(history)s, 'UPDATE')
+             AND has_table_privilege(%(history)s, 'DELETE') END
+"""
+
+
+def check_writable(conn: Connection, settings: Settings) -> None:
+    """Raise InputError (exit 2) when migrations could not run here; no changes are made."""
+    with conn.cursor() as cur:
+        cur.execute(_TARGET, {"schema": settings.schema,
+                              "history": f'"{settings.schema}".history'})
+        (standby, read_only, user, schema, database, db_create, schema_create, ours_exists,
+         ours_ok, history_ok) = cur.fetchone()
+    if standby:
+        raise InputError("the server is a read-only standby (pg_is_in_recovery() is true)",
+                         hint="point pgshift at the primary")
+    if read_only:
+        raise InputError("the session is read-only (default_transaction_read_only is on)",
+                         hint="connect to the primary, or unset default_transaction_read_only "
+                              f"for role {user} / database {database}")
+    grant = None
+    if history_ok is False or ours_ok is False:
+        grant = (f"role {user} cannot write pgshift's history in schema {settings.schema}",
+                 f"GRANT USAGE, CREATE ON SCHEMA {settings.schema} and SELECT, INSERT, UPDATE, "
+                 f"DELETE ON {settings.schema}.history TO {user}")
+    elif not ours_exists and not db_create:
+        grant = (f"role {user} cannot create pgshift's schema {settings.schema} "
+                 f"(no CREATE privilege on database {database})",
+                 f"GRANT CREATE ON DATABASE {database} TO {user}, or create the schema for it")
+    elif schema is None:
+        grant = ("no schema to create objects in: search_path names no existing schema",
+                 "set search_path, or create the schema")
+    elif not schema_create:
+        grant = (f"role {user} has no CREATE privilege on schema {schema}, where the "
+                 "migrations' objects go", f"GRANT CREATE ON SCHEMA {schema} TO {user}")
+    if grant:
+        raise InputError(grant[0] + "; nothing was run", hint=grant[1])
+
+
+def _backend_pid(conn: Connection) -> int:
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        return int(cur.fetchone()[0])
+
+
+def refuse_transaction_pooling(conn: Connection, settings: Settings) -> None:
+    """Raise ConfigError (exit 2) when ``conn`` goes through a transaction-mode pooler.
+
+    A direct connection's server pid is the one libpq got at start-up. Through a proxy it is
+    not; then a second connection tells session pooling (each client keeps its own server
+    session) from transaction pooling (clients share server sessions between transactions).
+    """
+    if _backend_pid(conn) == conn.get_backend_pid():
+        return
+    from pgshift.db import connect
+
+    probe = connect(settings, application_name=f"{settings.application_name} probe")
+    try:
+        seen = [(_backend_pid(conn), _backend_pid(probe)) for _ in range(3)]
+    finally:
+        probe.close()
+    mine = {pid for pid, _ in seen}
+    theirs = {pid for _, pid in seen}
+    if len(mine) == 1 and len(theirs) == 1 and mine != theirs:
+        return  # a session-mode pooler: the lock stays with this session
+    raise ConfigError(
+        "connected through a pooler in transaction mode (e.g. PgBouncer pool_mode = "
+        "transaction): pgshift's session advisory lock and session settings would move to "
+        "other clients' server connections, so it refuses to run; nothing was run",
+        hint="connect pgshift straight to PostgreSQL, or through a session-mode pool",
+    )

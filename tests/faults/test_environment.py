@@ -1,0 +1,200 @@
+"""Where pgshift runs: through PgBouncer, on a standby, as a role without privileges."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.faults import harness as h
+
+pytestmark = pytest.mark.faults
+
+PGBOUNCER = shutil.which("pgbouncer") or (
+    "/usr/sbin/pgbouncer" if os.path.exists("/usr/sbin/pgbouncer") else None)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def as_owner_of(path: Path) -> dict[str, object]:
+    """subprocess arguments to run as the (unprivileged) user owning ``path`` when we are root."""
+    if os.geteuid() != 0:
+        return {}
+    st = path.stat()
+    return {"user": st.st_uid, "group": st.st_gid, "extra_groups": []}
+
+
+@pytest.fixture
+def pgbouncer(pg_server) -> Iterator[Callable[[str, str], str]]:
+    """``pgbouncer(mode, dbname)`` starts PgBouncer in front of the test server; returns a URL."""
+    if PGBOUNCER is None:
+        pytest.skip("pgbouncer is not installed (Debian: apt-get install pgbouncer)")
+    procs: list[subprocess.Popen] = []
+    folders: list[Path] = []
+
+    def start(mode: str, dbname: str) -> str:
+        # Beside the server's data: a place its unprivileged user can reach.
+        folder = Path(tempfile.mkdtemp(prefix=f"pgbouncer-{mode}-", dir=pg_server.datadir.parent))
+        folders.append(folder)
+        port = free_port()
+        (folder / "users.txt").write_text('"postgres" ""\n')
+        (folder / "pgbouncer.ini").write_text(
+            f"[databases]\n* = host=127.0.0.1 port={pg_server.port}\n[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
+            f"auth_type = trust\nauth_file = {folder}/users.txt\npool_mode = {mode}\n"
+            f"logfile = {folder}/pgbouncer.log\n")
+        owner = pg_server.datadir
+        os.chown(folder, owner.stat().st_uid, owner.stat().st_gid)
+        proc = subprocess.Popen([PGBOUNCER, str(folder / "pgbouncer.ini")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                **as_owner_of(owner))
+        procs.append(proc)
+        url = f"postgresql://postgres@127.0.0.1:{port}/{dbname}"
+        h.wait_until(lambda: _connects(url), 10, "pgbouncer to listen")
+        return url
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+        proc.wait(10)
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _connects(url: str) -> bool:
+    try:
+        h.query(url, "SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+def dbname(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
+def test_transaction_pooling_is_refused_with_exit_2_and_no_stranded_lock(
+    pgbouncer, database_url, write_migration, migrations_dir
+) -> None:
+    url = pgbouncer("transaction", dbname(database_url))
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    result = h.run(h.env_for(url, migrations_dir), "up")
+    assert result.returncode == 2, result.stderr
+    assert "pooler in transaction mode" in result.stderr
+    assert h.lock_holders(database_url) == 0
+    assert h.history_rows(database_url) == {}
+    assert h.run(h.env_for(database_url, migrations_dir), "up").returncode == 0
+
+
+def test_session_pooling_works_and_a_killed_runner_leaves_no_lock(
+    pgbouncer, database_url, write_migration, migrations_dir
+) -> None:
+    url = pgbouncer("session", dbname(database_url))
+    env = h.env_for(url, migrations_dir)
+    # PgBouncer refuses PGOPTIONS: the doomed run's sleep comes from a table instead.
+    h.query(database_url, "CREATE TABLE naps (s float); INSERT INTO naps VALUES (60)")
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__b.sql", "CREATE TABLE b (id int);\n"
+                    "SELECT pg_sleep((SELECT coalesce(max(s), 0) FROM naps));", "DROP TABLE b;")
+    proc = h.start(env, "up")
+    h.wait_for_statement(database_url)
+    h.query(database_url, "DELETE FROM naps")
+    proc.kill()
+    proc.wait(10)
+    # PgBouncer notices the client is gone, and DISCARD ALL (its reset query) frees the lock.
+    h.wait_until(lambda: h.lock_holders(database_url) == 0, 15, "the lock to be released")
+    result = h.run(env, "up")
+    assert result.returncode == 0, result.stderr
+    assert h.history_rows(database_url) == {"1": ("applied", 0), "2": ("applied", 0)}
+
+
+# -- server roles --------------------------------------------------------------------------------
+
+
+def start_standby(primary, tmp_path: Path) -> tuple[str, subprocess.Popen | None]:
+    """A hot standby of ``primary`` from pg_basebackup; returns its URL."""
+    folder = primary.datadir.parent / "standby"
+    port = free_port()
+    run_as = as_owner_of(primary.datadir)
+    subprocess.run([str(primary.bindir / "pg_basebackup"), "-D", str(folder), "-R", "-X",
+                    "stream", "-c", "fast", "-h", "127.0.0.1", "-p", str(primary.port),
+                    "-U", "postgres"],
+                   check=True, capture_output=True, timeout=120, **run_as)
+    with (folder / "postgresql.conf").open("a") as conf:
+        conf.write(f"\nport = {port}\nhot_standby = on\n")
+    subprocess.run([str(primary.bindir / "pg_ctl"), "-D", str(folder), "-w", "-l",
+                    str(folder.parent / "standby.log"), "start"],
+                   check=True, capture_output=True, timeout=120, **run_as)
+    return f"postgresql://postgres@127.0.0.1:{port}/app", folder
+
+
+def test_a_read_only_standby_is_refused_before_anything_runs(
+    pg_server_factory, tmp_path, write_migration, migrations_dir
+) -> None:
+    primary = pg_server_factory()
+    h.query(primary.url, "CREATE DATABASE app")
+    url, folder = start_standby(primary, tmp_path)
+    try:
+        h.wait_until(lambda: _connects(url), 30, "the standby")
+        assert h.query(url, "SELECT pg_is_in_recovery()") == [(True,)]
+        write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+        result = h.run(h.env_for(url, migrations_dir), "up")
+        assert result.returncode == 2, result.stderr
+        assert "read-only standby (pg_is_in_recovery() is true)" in result.stderr
+        assert "point pgshift at the primary" in result.stderr
+        assert h.run(h.env_for(url, migrations_dir), "status").returncode == 0
+    finally:
+        subprocess.run([str(primary.bindir / "pg_ctl"), "-D", str(folder), "-m", "immediate",
+                        "stop"], capture_output=True, timeout=60, **as_owner_of(folder))
+
+
+def test_a_read_only_session_is_refused_before_anything_runs(
+    database_url, write_migration, migrations_dir
+) -> None:
+    h.query(database_url, f'ALTER DATABASE "{dbname(database_url)}" '
+                          "SET default_transaction_read_only = on")
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    result = h.run(h.env_for(database_url, migrations_dir), "up")
+    assert result.returncode == 2, result.stderr
+    assert "default_transaction_read_only is on" in result.stderr
+
+
+@pytest.fixture
+def app_role(database_url: str) -> Iterator[str]:
+    """A role that can connect but create nothing; yields its URL."""
+    role = f"app_{dbname(database_url)}"
+    h.query(database_url, f'CREATE ROLE "{role}" LOGIN')
+    h.query(database_url, f'REVOKE CREATE ON SCHEMA public FROM PUBLIC, "{role}"')
+    yield database_url.replace("postgres@", f"{role}@")
+    h.query(database_url, f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')
+
+
+def test_a_role_without_create_privileges_gets_a_clear_error_before_anything_runs(
+    app_role, database_url, write_migration, migrations_dir
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    env = h.env_for(app_role, migrations_dir)
+    result = h.run(env, "up")
+    assert result.returncode == 2, result.stderr
+    assert "cannot create pgshift's schema pgshift" in result.stderr
+    assert "GRANT CREATE ON DATABASE" in result.stderr
+    h.query(database_url, f'GRANT CREATE ON DATABASE "{dbname(database_url)}" TO '
+                          f'"{app_role.split("//")[1].split("@")[0]}"')
+    result = h.run(env, "up")
+    assert result.returncode == 2, result.stderr
+    assert "no CREATE privilege on schema public" in result.stderr
+    assert h.history_rows(database_url) == {}
+    assert h.lock_holders(database_url) == 0
+
+
+
