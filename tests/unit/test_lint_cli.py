@@ -126,3 +126,18 @@ def test_global_schema_option_still_works_for_other_commands(
     with pytest.raises(SystemExit):
         main(["status", "--help"])
     assert "--schema SCHEMA" in capsys.readouterr().out
+
+
+def test_rule_reference_documents_every_rule() -> None:
+    from pgshift.lint.rule import all_rules
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "lint.md").read_text("utf-8")
+    for rule_id, rule in all_rules().items():
+        assert f"#### `{rule_id}`" in text
+        assert rule.doc().split("\n", 1)[0] in text, f"docs/lint.md is stale for {rule_id}"
+
+
+def test_pre_commit_hook_runs_pgshift_lint_on_sql_files() -> None:
+    text = (Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml").read_text("utf-8")
+    assert "- id: pgshift-lint" in text and "entry: pgshift lint" in text
+    assert "files: \\.sql$" in text
