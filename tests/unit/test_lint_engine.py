@@ -37,7 +37,8 @@ def test_columns_count_characters_not_bytes() -> None:
 
 
 def test_ddl_inside_a_do_block_is_linted_at_its_own_line() -> None:
-    sql = "DO $body$\nBEGIN\n  IF true THEN\n    CREATE INDEX i ON t (a);\n  END IF;\nEND\n$body$;\n"
+    sql = ("DO $body$\nBEGIN\n  IF true THEN\n    CREATE INDEX i ON t (a);\n  END IF;\n"
+           "END\n$body$;\n")
     found = lint(sql)
     assert [(v.rule, v.line, v.column) for v in found] == [("create-index-non-concurrent", 4, 5)]
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from pgshift.errors import ConfigError
-from pgshift.lint import LintOptions, lint_paths
+from pgshift.lint import LintOptions, lint_migrations, lint_paths
 from pgshift.lint.files import migration_files
+from pgshift.migrations.model import Migration
 
 
 def write(directory: Path, name: str, sql: str, *, age: float = 3600) -> Path:
@@ -113,3 +114,20 @@ def test_parallel_workers_give_the_same_findings_as_one_process(tmp_path: Path) 
     one = lint_paths([migrations], LintOptions(jobs=1))
     two = lint_paths([migrations], LintOptions(jobs=2))
     assert len(one.violations) == 99 and two.violations == one.violations
+
+
+def _migration(path: Path, sql: str) -> Migration:
+    return Migration(kind="versioned", version=None, description="m", path=path, checksum="",
+                     up_sql=sql)
+
+
+def test_up_gate_treats_tables_from_earlier_pending_migrations_as_new(tmp_path: Path) -> None:
+    applied = [_migration(tmp_path / "V1__a.sql", "CREATE TABLE users (id bigint);")]
+    pending = [
+        _migration(tmp_path / "V2__b.sql", "CREATE TABLE events (id bigint, user_id bigint);"),
+        _migration(tmp_path / "V3__c.sql", "CREATE INDEX events_user ON events (user_id);\n"
+                                           "CREATE INDEX users_id ON users (id);"),
+    ]
+    report = lint_migrations(pending, LintOptions(), prior=applied)
+    assert [(v.path.name, v.line, v.rule) for v in report.violations] == [
+        ("V3__c.sql", 2, "create-index-non-concurrent")]

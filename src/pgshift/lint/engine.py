@@ -80,15 +80,21 @@ class Engine:
         """Violations of one file; ``schema`` is updated with the file's effects."""
         return self.lint_prepared(prepare(text, path, self.options), path, schema)
 
-    def lint_prepared(self, prepared: Prepared, path: Path, schema: Schema) -> list[Violation]:
-        """Violations of SQL whose runner settings are known (``Prepared``)."""
+    def lint_prepared(self, prepared: Prepared, path: Path, schema: Schema,
+                      created: Created | None = None) -> list[Violation]:
+        """Violations of SQL whose runner settings are known (``Prepared``).
+
+        ``created``: objects already known to be new and empty (made by earlier migrations of
+        the same ``up`` run); the file's own creations are added to it.
+        """
         source, statements, ignores = self._parse(prepared.sql, path)
         runner = "pgshift" if prepared.wrapper != "pgshift" else self.options.runner
         tx = Transaction.start(runner=runner, transactional=prepared.transactional,
                                lock_timeout=prepared.lock_timeout,
                                statement_timeout=prepared.statement_timeout,
                                wrapper=prepared.wrapper)
-        ctx = Context(self.options, path, source, schema, tx, prepared.transactional)
+        ctx = Context(self.options, path, source, schema, tx, prepared.transactional,
+                      created if created is not None else Created())
         found: list[Violation] = []
         last = -1
         for statement in statements:

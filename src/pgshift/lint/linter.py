@@ -17,6 +17,7 @@ from pgshift.lint.cache import ResultCache, chain, engine_fingerprint
 from pgshift.lint.engine import Engine, Prepared
 from pgshift.lint.files import Unit, collect
 from pgshift.lint.options import LintOptions
+from pgshift.lint.replay import Created
 from pgshift.lint.report import LintReport
 from pgshift.lint.rule import Violation
 from pgshift.lint.schema import Schema
@@ -47,7 +48,9 @@ def lint_migrations(
 
     The schema comes from ``conn`` (a live connection) when given, else from the options'
     database or schema file, else from replaying ``prior`` (already-applied migrations).
-    A migration that cannot be parsed raises InputError.
+    Pending migrations run together, so a table an earlier pending migration creates is still
+    new and empty when a later one indexes or alters it. A migration that cannot be parsed
+    raises InputError.
     """
     engine = Engine(options)
     if conn is not None:
@@ -63,11 +66,12 @@ def lint_migrations(
                 except PgshiftError:
                     continue
     report = LintReport(files=len(pending))
+    batch = Created()
     for migration in pending:
         d = migration.directives
         lock_timeout = d.lock_timeout if d.lock_timeout is not None else options.lock_timeout
         prepared = Prepared(migration.up_sql, migration.transactional, lock_timeout > 0, True)
-        report.violations.extend(engine.lint_prepared(prepared, migration.path, schema))
+        report.violations.extend(engine.lint_prepared(prepared, migration.path, schema, batch))
     return report
 
 
