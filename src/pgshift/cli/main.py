@@ -112,9 +112,16 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # a second signal while the first one was being handled
+        return 128 + int(_signal_received[0])
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
     try:
         settings = _settings(args)
         return int(args.handler(args, settings) or 0)
@@ -124,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_error(str(exc), args)
         return exc.exit_code
     except KeyboardInterrupt:
+        # Report once; further signals must not turn the clean exit into a crash.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         name = signal.Signals(_signal_received[0]).name
         _print_error(
             f"interrupted by {name}: the running transaction was rolled back; "
