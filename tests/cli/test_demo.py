@@ -10,12 +10,20 @@ import psycopg2
 
 
 def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pgshift", "demo"], env=env,
-                          capture_output=True, text=True, timeout=180, cwd="/")
+    return subprocess.run(
+        [sys.executable, "-m", "pgshift", "demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd="/",
+    )
 
 
 def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("PGSHIFT_", "PG", "DATABASE_"))}
+    return {
+        k: v for k, v in os.environ.items() if not k.startswith(("PGSHIFT_", "PG", "DATABASE_"))
+    }
 
 
 def test_demo_without_a_database_uses_a_throwaway_server() -> None:

@@ -37,7 +37,9 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
 
 
 def test_pyproject_tool_table_is_found_walking_up(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.pgshift]\nschema = "ops"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[tool.pgshift]\nschema = "ops"\n'
+    )
     nested = tmp_path / "a" / "b"
     nested.mkdir(parents=True)
     assert load(cwd=nested, env={}).schema == "ops"
