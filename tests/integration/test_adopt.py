@@ -249,5 +249,5 @@ def test_adopt_from_pgmigrate_counts_everything_up_to_its_baseline(
 def test_adopt_without_the_tools_table_says_which_table_it_looked_for(
     settings: Settings, migrations_dir: Path
 ) -> None:
-    with pytest.raises(InputError, match="no pgmigrate history table 'public.schema_version'"):
+    with pytest.raises(InputError, match=r"no pgmigrate history table 'public\.schema_version'"):
         api.adopt(settings, "pgmigrate")
