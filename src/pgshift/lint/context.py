@@ -46,8 +46,15 @@ class Context:
         return self.tx.open or bool(self.statement and self.statement.in_do)
 
     def is_new(self, key: str) -> bool:
-        """Whether the relation was created earlier in this file (so it is empty and unused)."""
-        return key in self.created.tables
+        """Whether the relation was created earlier in this file (so it is empty and unused).
+
+        An unqualified name also matches a table this file created in another schema (the
+        file may have set search_path to it).
+        """
+        tables = self.created.tables
+        if key in tables:
+            return True
+        return "." not in key and any(t.endswith("." + key) for t in tables if "." in t)
 
     @property
     def no_transaction_way(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pgshift.lint.nodes import Node, def_elems, name_key, relation_key, strings
+from pgshift.lint.nodes import Node, name_key, option_enabled, relation_key, strings
 from pgshift.lint.replay import drop_targets
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def _relations(items: list[Node] | None, ctx: Context, mode: str) -> list[Lock]:
 
 
 def _reindex(stmt: Node, ctx: Context) -> list[Lock]:
-    if "concurrently" in def_elems(stmt.get("params")):
+    if option_enabled(stmt.get("params"), "concurrently"):
         return []
     kind = stmt.get("kind", "")
     if kind == "REINDEX_OBJECT_INDEX":
@@ -173,7 +173,7 @@ def _reindex(stmt: Node, ctx: Context) -> list[Lock]:
 
 
 def _vacuum(stmt: Node, ctx: Context) -> list[Lock]:
-    if not stmt.get("is_vacuumcmd") or "full" not in def_elems(stmt.get("options")):
+    if not stmt.get("is_vacuumcmd") or not option_enabled(stmt.get("options"), "full"):
         return []
     rels = [(r.get("VacuumRelation") or {}).get("relation") for r in stmt.get("rels") or ()]
     if not rels:

@@ -161,3 +161,19 @@ def added_constraint(cmd: Node) -> Node | None:
     if cmd.get("subtype") != "AT_AddConstraint":
         return None
     return (cmd.get("def") or {}).get("Constraint")
+
+
+def option_enabled(items: list[Node] | None, name: str) -> bool:
+    """Whether a ``(NAME [value])`` option list turns ``name`` on (``FULL``, ``FULL true``)."""
+    options = def_elems(items)
+    if name not in options:
+        return False
+    arg = options[name]
+    if arg is None:
+        return True
+    value = const_value(arg)
+    if value is None and "String" in arg:
+        value = arg["String"].get("sval")
+    if isinstance(value, str):
+        return value.lower() not in ("false", "off", "0", "no")
+    return bool(value) if value is not None else True

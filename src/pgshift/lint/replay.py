@@ -296,6 +296,14 @@ def _create_as(schema: Schema, created: Created, stmt: Node) -> None:
     created.tables.add(key)
 
 
+def _select_into(schema: Schema, created: Created, stmt: Node) -> None:
+    into = stmt.get("intoClause")
+    if into:
+        key = relation_key(into.get("rel"))
+        schema.tables[key] = Table(known=True)
+        created.tables.add(key)
+
+
 def _view(schema: Schema, created: Created, stmt: Node) -> None:
     key = relation_key(stmt.get("view"))
     if key not in schema.tables:
@@ -335,6 +343,7 @@ _APPLY: dict[str, Callable[[Schema, Created, Node], None]] = {
         "relname") and [{"String": {"sval": n["typevar"]["relname"]}}]}),
     "CreateDomainStmt": _domain,
     "CreateSchemaStmt": _create_schema,
+    "SelectStmt": _select_into,
 }
 
 

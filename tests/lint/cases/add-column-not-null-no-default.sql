@@ -35,3 +35,9 @@ ALTER TABLE users ADD COLUMN created timestamptz NOT NULL DEFAULT now();
 
 -- ok
 ALTER TABLE users ADD COLUMN ident bigint NOT NULL GENERATED ALWAYS AS IDENTITY;
+
+-- ok
+BEGIN;
+ALTER TABLE "app_order" ADD COLUMN "priority" integer DEFAULT 0 NOT NULL;
+ALTER TABLE "app_order" ALTER COLUMN "priority" DROP DEFAULT;
+COMMIT;

@@ -78,3 +78,13 @@ SELECT 'CREATE INDEX x ON posts (creator_id)' AS note;
 -- ok
 CREATE TABLE IF NOT EXISTS webhooks (id bigserial PRIMARY KEY, url text NOT NULL);
 CREATE INDEX IF NOT EXISTS webhooks_url_idx ON webhooks (url);
+
+-- ok
+SELECT id, email INTO user_emails FROM users;
+CREATE INDEX user_emails_email ON user_emails (email);
+
+-- ok
+CREATE SCHEMA billing;
+SET search_path TO billing, public;
+CREATE TABLE billing.invoices (id bigint, customer_id bigint);
+CREATE INDEX invoices_customer ON invoices (customer_id);

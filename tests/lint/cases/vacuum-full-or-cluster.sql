@@ -28,3 +28,7 @@ ANALYZE orders;
 CREATE TABLE scratch (id bigint);
 CREATE INDEX scratch_id ON scratch (id);
 CLUSTER scratch USING scratch_id;
+
+-- ok
+-- pgshift:no-transaction
+VACUUM (FULL false, ANALYZE) orders;

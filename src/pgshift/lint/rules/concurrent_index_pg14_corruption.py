@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, def_elems
+from pgshift.lint.nodes import Node, option_enabled
 from pgshift.lint.rule import Rule, Violation, register
 
 
@@ -27,7 +27,7 @@ class ConcurrentIndexPg14Corruption(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
         if ctx.pg_version != 14:
             return
-        concurrent = node.get("concurrent") or "concurrently" in def_elems(node.get("params"))
+        concurrent = node.get("concurrent") or option_enabled(node.get("params"), "concurrently")
         if not concurrent:
             return
         yield ctx.violation(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, def_elems
+from pgshift.lint.nodes import Node, option_enabled
 from pgshift.lint.rule import Rule, Violation, register
 
 
@@ -53,7 +53,7 @@ def _concurrent_operation(node: Node, ctx: Context) -> str | None:
         return "CREATE INDEX CONCURRENTLY"
     if kind == "DropStmt" and node.get("concurrent"):
         return "DROP INDEX CONCURRENTLY"
-    if kind == "ReindexStmt" and "concurrently" in def_elems(node.get("params")):
+    if kind == "ReindexStmt" and option_enabled(node.get("params"), "concurrently"):
         return "REINDEX CONCURRENTLY"
     part = (node.get("def") or {}).get("PartitionCmd") or {}
     if kind == "AlterTableStmt" and node.get("subtype") == "AT_DetachPartition" and part.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, def_elems, relation_key
+from pgshift.lint.nodes import Node, option_enabled, relation_key
 from pgshift.lint.rule import Rule, Violation, register
 
 
@@ -26,7 +26,7 @@ class ReindexNonConcurrent(Rule):
     size_matters = True
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
-        if "concurrently" in def_elems(node.get("params")):
+        if option_enabled(node.get("params"), "concurrently"):
             return
         kind = node.get("kind", "")
         key = relation_key(node.get("relation")) or node.get("name") or ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, def_elems, relation_key
+from pgshift.lint.nodes import Node, option_enabled, relation_key
 from pgshift.lint.rule import Rule, Violation, register
 
 
@@ -27,7 +27,7 @@ class VacuumFullOrCluster(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
         assert ctx.statement is not None
         if ctx.statement.kind == "VacuumStmt":
-            if not node.get("is_vacuumcmd") or "full" not in def_elems(node.get("options")):
+            if not node.get("is_vacuumcmd") or not option_enabled(node.get("options"), "full"):
                 return
             rels = [relation_key((r.get("VacuumRelation") or {}).get("relation"))
                     for r in node.get("rels") or ()]
