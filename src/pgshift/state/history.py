@@ -111,7 +111,42 @@ def exists(cur: Cursor, schema: str) -> bool:
 
 
 def read(conn: Connection, schema: str) -> list[HistoryEntry]:
-    """All rows; an empty list when pgshift was never installed here (nothing is created)."""
+    """All rows; an empty list when pgshift was never installed here (nothing is created).
+
+    A history table locked by someone else is a LockBusyError after ``READ_LOCK_TIMEOUT``, not
+    an endless wait; one altered by hand (a dropped column, a bad version) is a DriftError.
+    """
+    import psycopg2.errors
+
+    from pgshift.errors import DriftError, LockBusyError
+
+    try:
+        entries = _fetch(conn, schema)
+    except psycopg2.errors.LockNotAvailable:
+        raise LockBusyError(f"{schema}.history is locked by another session",
+                            hint="find the session holding it with 'pgshift ps' or "
+                                 "pg_locks") from None
+    except psycopg2.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DriftError(f"cannot read {schema}.history: {first}",
+                         hint="the table was altered by hand: restore it from a backup") from None
+    from pgshift.migrations.model import Version
+
+    for entry in entries:
+        try:
+            if entry.kind == "versioned":
+                Version.parse(entry.version or "")
+        except ValueError:
+            raise DriftError(f"{schema}.history row {entry.key!r} has a bad version "
+                             f"{entry.version!r}", migration=entry.script,
+                             hint="the row was edited by hand: fix or delete it") from None
+    return entries
+
+
+READ_LOCK_TIMEOUT = "5s"
+
+
+def _fetch(conn: Connection, schema: str) -> list[HistoryEntry]:
     with conn.cursor() as cur:
         cur.execute(
             sql.SQL("SELECT CASE WHEN to_regclass({reg}) IS NULL THEN NULL ELSE 1 END").format(
@@ -120,7 +155,9 @@ def read(conn: Connection, schema: str) -> list[HistoryEntry]:
         )
         if cur.fetchone()[0] is None:
             return []
-        cur.execute(sql.SQL("SELECT " + _COLUMNS + " FROM {} ").format(table(schema)))
+        # One query string is one transaction: the lock_timeout holds for this read only.
+        cur.execute(sql.SQL("SELECT set_config('lock_timeout', {}, true); SELECT " + _COLUMNS
+                            + " FROM {} ").format(sql.Literal(READ_LOCK_TIMEOUT), table(schema)))
         return [HistoryEntry(*row) for row in cur.fetchall()]
 
 
