@@ -1,0 +1,55 @@
+"""`up` lints pending migrations first and refuses error findings unless suppressed or --unsafe."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pgshift import api
+from pgshift.errors import LintFailedError
+
+BIG_TABLE = ("CREATE TABLE users (id bigint PRIMARY KEY, name text);\n"
+             "INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 20000) g;\n"
+             "ANALYZE users;")
+INDEX = "CREATE INDEX users_name ON users (name);"
+
+
+@pytest.fixture
+def gated(settings, write_migration):
+    write_migration("V1__users.sql", BIG_TABLE, "DROP TABLE users;")
+    strict = dataclasses.replace(settings, lint=True)
+    api.up(strict)
+    return strict
+
+
+def test_up_refuses_a_blocking_index_build_on_a_big_table(gated, write_migration, query) -> None:
+    write_migration("V2__index.sql", INDEX, "DROP INDEX users_name;")
+    with pytest.raises(LintFailedError, match="create-index-non-concurrent") as caught:
+        api.up(gated)
+    assert caught.value.exit_code == 1
+    assert caught.value.path.endswith("V2__index.sql") and caught.value.line == 1
+    assert query("SELECT to_regclass('users_name')") == [(None,)]
+
+
+def test_an_ignore_comment_with_a_reason_lets_it_through(gated, write_migration, query) -> None:
+    write_migration("V2__index.sql", "-- pgshift:ignore create-index-non-concurrent -- "
+                    "maintenance window\n" + INDEX, "DROP INDEX users_name;")
+    api.up(gated)
+    assert query("SELECT to_regclass('users_name') IS NOT NULL") == [(True,)]
+
+
+def test_unsafe_applies_despite_findings(gated, write_migration, query) -> None:
+    write_migration("V2__index.sql", INDEX, "DROP INDEX users_name;")
+    api.up(dataclasses.replace(gated, unsafe=True))
+    assert query("SELECT to_regclass('users_name') IS NOT NULL") == [(True,)]
+
+
+def test_the_cli_reports_the_finding_in_one_line_with_exit_1(cli, write_migration) -> None:
+    write_migration("V1__users.sql", BIG_TABLE, "DROP TABLE users;")
+    assert cli("up", env={"PGSHIFT_LINT": "true"}).returncode == 0
+    write_migration("V2__index.sql", INDEX, "DROP INDEX users_name;")
+    result = cli("up", env={"PGSHIFT_LINT": "true"})
+    assert result.returncode == 1
+    assert "V2__index.sql:1: create-index-non-concurrent" in result.stderr
+    assert cli("up", "--unsafe", env={"PGSHIFT_LINT": "true"}).returncode == 0
