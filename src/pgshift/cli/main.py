@@ -28,6 +28,19 @@ COMMAND_MODULES = (
     "pgshift.cli.lint",
 )
 
+# Which module registers each command (aliases included), so a run imports and builds only
+# the module it needs; start-up is most of `status`. A test checks this against the modules.
+COMMAND_OWNERS = {
+    **dict.fromkeys(("create", "up", "down", "redo", "status", "ls", "validate", "baseline",
+                     "repair", "demo"), "pgshift.cli.commands"),
+    "adopt": "pgshift.cli.adopt",
+    "completion": "pgshift.cli.completion",
+    "backfill": "pgshift.cli.backfill",
+    "verify": "pgshift.cli.verify",
+    **dict.fromkeys(("ps", "monitor", "kill", "rollback"), "pgshift.cli.monitor"),
+    "lint": "pgshift.cli.lint",
+}
+
 SETTING_FLAGS = (
     "url",
     "dir",
@@ -61,7 +74,16 @@ def global_options() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: Sequence[str] | None) -> Sequence[str]:
+    """The command modules to register: only the invoked command's, when it is clear."""
+    if argv is None or any(arg in ("-h", "--help") for arg in argv):
+        return COMMAND_MODULES
+    owners = {COMMAND_OWNERS[arg] for arg in argv if arg in COMMAND_OWNERS}
+    return [m for m in COMMAND_MODULES if m in owners] if owners else COMMAND_MODULES
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser, or (given ``argv``) one with just the invoked command's module."""
     parent = global_options()
     parser = argparse.ArgumentParser(
         prog="pgshift",
@@ -72,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMAND_MODULES:
+    for name in _modules_for(argv):
         import_module(name).register(subparsers, parent)
     return parser
 
@@ -120,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         settings = _settings(args)
