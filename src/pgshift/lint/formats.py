@@ -157,3 +157,25 @@ def explain(rule_id: str) -> str:
     tier = {"A": "tier A (on by default)", "B": "tier B (advisory, off by default)",
             "meta": "on by default"}[cls.tier]
     return f"{rule_id} ({cls.severity}, {tier})\n\n{cls.doc()}\n"
+
+
+REFERENCE_MARKER = "<!-- rule reference: generated from the rules' docstrings -->"
+
+
+def reference() -> str:
+    """The rule reference of docs/lint.md (``python -m pgshift.lint.formats`` prints it)."""
+    rules = all_rules()
+    parts = [f"{REFERENCE_MARKER}\n\n"]
+    for tier, title in (("A", "Tier A: safety rules (on by default)"), ("meta", "Meta"),
+                        ("B", "Tier B: advisory rules (off by default)")):
+        parts.append(f"### {title}\n\n")
+        for rid, cls in sorted(rules.items()):
+            if cls.tier == tier:
+                parts.append(f"#### `{rid}`\n\n*{cls.severity}*\n\n{cls.doc()}\n\n")
+    return "".join(parts).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(reference())

@@ -15,6 +15,7 @@ from pgshift.lint.nodes import Node
 from pgshift.lint.plpgsql import do_body, embedded_sql
 
 IGNORE = "pgshift:ignore"
+BACKFILL = b"-- pgshift:backfill"
 
 
 @dataclass
@@ -27,6 +28,8 @@ class Statement:
     offset: int
     in_do: bool = False
     length: int = 0
+    # Marked ``-- pgshift:backfill``: pgshift's runner runs it in batches.
+    backfill: bool = False
 
 
 @dataclass
@@ -110,11 +113,13 @@ def parse_source(text: str, *, meta_commands: bool = False) -> tuple[
     previous_end = 0
     for index, item in enumerate(raw):
         offset = item.get("stmt_location", 0)
-        if IGNORE.encode() in data[previous_end:offset]:
+        gap = data[previous_end:offset]
+        if IGNORE.encode() in gap:
             ignores.extend(_ignores(source, previous_end, offset, index))
         previous_end = offset + item.get("stmt_len", len(data) - offset)
         ((kind, node),) = item["stmt"].items()
-        statements.append(Statement(index, kind, node, offset, length=previous_end - offset))
+        statements.append(Statement(index, kind, node, offset, length=previous_end - offset,
+                                    backfill=BACKFILL in gap))
         if kind == "DoStmt":
             statements.extend(_do_statements(source, index, node))
     if IGNORE.encode() in data[previous_end:]:

@@ -34,3 +34,14 @@ DELETE FROM sessions WHERE expires_at < now() - interval '30 days';
 
 -- ok
 CREATE FUNCTION reset_all() RETURNS void LANGUAGE sql AS $$ UPDATE users SET score = 0 $$;
+
+-- ok
+-- pgshift:no-transaction
+ALTER TABLE users ADD COLUMN plan text;
+-- pgshift:backfill batch-size=1000
+UPDATE users SET plan = 'free';
+
+-- bad
+-- runner: psql
+-- pgshift:backfill batch-size=1000
+UPDATE users SET plan = 'free';

@@ -17,8 +17,12 @@ class UnbatchedBackfill(Rule):
     updates of any row wait), it produces a burst of WAL and bloat, and in the same transaction
     as DDL the DDL's ACCESS EXCLUSIVE lock stays held for the whole backfill.
 
+    A statement marked ``-- pgshift:backfill`` is run in batches by pgshift's runner and is not
+    reported.
+
     Safe way: backfill in batches by key range, each batch in its own transaction, outside the
-    schema migration (e.g. ``pgshift backfill``).
+    schema migration: mark the statement ``-- pgshift:backfill`` in a ``no-transaction``
+    migration, or use ``pgshift backfill``.
     """
 
     id = "unbatched-backfill"
@@ -27,6 +31,9 @@ class UnbatchedBackfill(Rule):
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
         if node.get("whereClause") is not None:
+            return
+        statement = ctx.statement
+        if statement is not None and statement.backfill and ctx.options.runner == "pgshift":
             return
         key = relation_key(node.get("relation"))
         if ctx.is_new(key):
