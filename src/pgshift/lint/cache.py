@@ -83,9 +83,17 @@ class ResultCache:
         self._new[key] = rows
 
     def save(self) -> None:
-        """Write this run's entries (older ones are dropped); a failure to write is ignored."""
-        if self._new == self._old and self._stats == self._old_stats:
+        """Write this run's entries, keeping older ones up to a bound (linting a single file
+        must not evict its directory's entries); a failure to write is ignored."""
+        if all(k in self._old for k in self._new) and self._stats == self._old_stats:
             return
+        limit = max(4 * len(self._new), 20_000)
+        for key, rows in self._old.items():
+            if len(self._new) >= limit:
+                break
+            self._new.setdefault(key, rows)
+        for path, known in self._old_stats.items():
+            self._stats.setdefault(path, known)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             ignore = self.path.parent / ".gitignore"
