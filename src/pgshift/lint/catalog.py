@@ -74,8 +74,10 @@ def load_schema(conn: Connection) -> Schema:
         key = table_key(nsp, name)
         table = Table(kind=_KINDS.get(kind, "table"), partition_key=tuple(partkey),  # type: ignore[arg-type]
                       indexed=set(indexed), known=True)
-        table.rows = int(tuples) if tuples is not None and tuples >= 0 else (0 if size == 0
-                                                                               else None)
+        if kind in ("r", "m"):  # a partitioned parent or a view holds no rows itself
+            # reltuples is an estimate (0 or -1 until the first VACUUM/ANALYZE): trust it only
+            # when positive, or when the table has no pages at all.
+            table.rows = 0 if size == 0 else (int(tuples) if tuples and tuples > 0 else None)
         for colname, typ, notnull, hasdef in _json(columns):
             table.columns[colname] = Column(parsed.get(typ), bool(notnull), bool(hasdef))
         for index_name in indexes:
