@@ -25,7 +25,7 @@ from psycopg2 import sql
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from load import Load, Stats, summarize
-from scenarios import SCENARIOS
+from scenarios import SCENARIOS, _backfill
 
 from pgshift.server import ThrowawayServer
 
@@ -90,7 +90,10 @@ def fresh_database(admin_url: str, url_for, name: str) -> str:
 
 
 def run_one(name: str, url: str, args: argparse.Namespace, workdir: Path) -> dict:
-    _, scenario = SCENARIOS[name] if name != "baseline" else (None, None)
+    if name.startswith("backfill:"):  # any options, e.g. backfill:target=50ms pause=0
+        scenario = _backfill(name.partition(":")[2])
+    else:
+        _, scenario = SCENARIOS[name] if name != "baseline" else (None, None)
     load = Load(url, clients=args.clients, rate=args.rate, seconds=args.max_seconds,
                 max_id=args.rows)
     time.sleep(args.warmup + 0.3)
@@ -155,7 +158,8 @@ def render(results: list[dict]) -> str:
              "app max ms | failed | app q/s (of baseline) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        label = SCENARIOS[r["scenario"]][0] if r["scenario"] in SCENARIOS else "no migration"
+        label = SCENARIOS[r["scenario"]][0] if r["scenario"] in SCENARIOS else (
+            "backfill" if r["scenario"].startswith("backfill:") else "no migration")
         rate = f"{r['rows_per_s']:,.0f}" if r["rows_per_s"] else "-"
         share = f"{r['rows_per_s'] / ceiling:.2f}" if r["rows_per_s"] and ceiling else "-"
         lines.append(

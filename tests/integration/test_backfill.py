@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import signal
 import subprocess
 import sys
@@ -73,7 +74,7 @@ def test_adaptive_batches_grow_from_the_first_size_toward_the_target(
     api.backfill(settings, "t", "a = a + 1", options=options,
                  on_batch=lambda batch: sizes.append(batch.size))
     assert sizes[0] == 1000 and max(sizes) > 2000
-    assert all(b <= 2 * a for a, b in zip(sizes, sizes[1:], strict=False))
+    assert all(b <= 2 * a for a, b in itertools.pairwise(sizes))
     assert query("SELECT min(a - id), max(a - id) FROM t") == [(1, 1)]
 
 
