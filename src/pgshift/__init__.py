@@ -45,6 +45,8 @@ _EXPORTS = {
     "redo": "pgshift.api",
     "repair": "pgshift.api",
     "status": "pgshift.api",
+    "status_report": "pgshift.api",
+    "StatusReport": "pgshift.api",
     "up": "pgshift.api",
     "validate": "pgshift.api",
     "verify": "pgshift.api",

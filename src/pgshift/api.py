@@ -63,6 +63,25 @@ def status(settings: Settings) -> Plan:
         conn.close()
 
 
+@dataclass(frozen=True)
+class StatusReport:
+    """What ``pgshift status`` shows: the Plan and the batched backfills in flight."""
+
+    plan: Plan
+    backfills: list[BackfillProgress]
+
+
+def status_report(settings: Settings) -> StatusReport:
+    """``status`` plus backfill progress, on one connection (reads only)."""
+    migrations = _discover(settings)
+    from pgshift.backfill.progress import read_progress
+    from pgshift.state import history
+
+    with _session(settings) as conn:
+        plan = build_plan(migrations, history.read(conn, settings.schema))
+        return StatusReport(plan, read_progress(conn, settings.schema))
+
+
 def validate(settings: Settings) -> Plan:
     """Check applied files against the history; raise DriftError on any drift."""
     plan = status(settings)
@@ -637,6 +656,7 @@ __all__ = [
     "PlanItem",
     "RepairResult",
     "RunResult",
+    "StatusReport",
     "adopt",
     "backfill",
     "backfill_progress",
@@ -651,6 +671,7 @@ __all__ = [
     "repair",
     "rollback_plan",
     "status",
+    "status_report",
     "status_targets",
     "up",
     "up_targets",

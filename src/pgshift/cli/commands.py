@@ -229,11 +229,14 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
         return status_all(args, settings)
     from pgshift import api
 
-    render.status(api.status(settings), as_json=args.json)
-    if not args.json:
-        from pgshift.cli.backfill import print_backfills
+    if args.json:
+        render.status(api.status(settings), as_json=True)
+        return 0
+    from pgshift.cli.backfill import print_backfills
 
-        print_backfills(api.backfill_progress(settings))
+    report = api.status_report(settings)
+    render.status(report.plan, as_json=False)
+    print_backfills(report.backfills)
     return 0
 
 
