@@ -457,6 +457,7 @@ def _lint_gate(
         pg_version=settings.pg_version or conn.server_version // 10000,
         select=frozenset(settings.lint_select) or None,
         ignore=frozenset(settings.lint_ignore),
+        lock_timeout=settings.lock_timeout,
     )
     report = lint_migrations(pending, options, prior=prior, conn=conn)
     if report.errors:
