@@ -122,6 +122,8 @@ def parse_source(text: str, *, meta_commands: bool = False) -> tuple[
                                     backfill=BACKFILL in gap))
         if kind == "DoStmt":
             statements.extend(_do_statements(source, index, node))
+            if IGNORE.encode() in data[offset:previous_end]:  # inside the body: the DO's
+                ignores.extend(_ignores(source, offset, previous_end, index))
     if IGNORE.encode() in data[previous_end:]:
         ignores.extend(_ignores(source, previous_end, len(data), -1))
     return source, statements, ignores

@@ -38,3 +38,11 @@ DO $$ BEGIN ALTER TABLE users DROP COLUMN legacy; END $$;
 -- select: unused-ignore
 -- pgshift:ignore drop-column -- drop-column is not selected in this run
 ALTER TABLE users ADD COLUMN a int;
+
+-- ok
+-- select: default
+DO $$
+BEGIN
+  -- pgshift:ignore drop-column -- the app stopped using it
+  ALTER TABLE users DROP COLUMN legacy;
+END $$;
