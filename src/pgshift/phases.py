@@ -54,8 +54,22 @@ class Shape:
     removed_tables: list[str] = field(default_factory=list)
 
 
+_SHAPES: dict[tuple[str, str], Shape] = {}
+
+
 def shape_of(migration: Migration) -> Shape:
-    """Parse ``migration``'s up part: tables touched, contract statements, columns removed."""
+    """Parse ``migration``'s up part: tables touched, contract statements, columns removed.
+
+    Remembered per file and checksum: ``up`` asks several times, and a walk of a huge file's
+    syntax tree takes seconds.
+    """
+    key = (str(migration.path), migration.checksum)
+    if key not in _SHAPES:
+        _SHAPES[key] = _shape_of(migration)
+    return _SHAPES[key]
+
+
+def _shape_of(migration: Migration) -> Shape:
     from pgshift.migrations.statements import split_statements
     from pgshift.placeholders import check_resolved
 
