@@ -181,7 +181,8 @@ def test_death_after_a_concurrent_statement_but_before_its_progress_is_recorded(
     assert h.run(env, "up", "--to", "1" if direction == "up" else "2").returncode == 0
     holder = pause_after_first_statement(database_url)
     proc = h.start(env, direction)
-    h.wait_for_statement(database_url, "UPDATE")
+    h.wait_until(h.sql_true(database_url, "SELECT count(*) > 0 FROM pg_stat_activity WHERE "
+                            + h.RUNNER + " AND wait_event = 'advisory'"), what="the pause")
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     # A lock wait does not notice the dead client: end its backend as the server eventually would.
