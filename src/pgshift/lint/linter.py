@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -131,55 +132,73 @@ def _fingerprint(path: str, cache: ResultCache | None) -> tuple[str | None, str,
     return text, digest, error
 
 
+@dataclass
+class _UnitRun:
+    """One unit's files with their cache keys, cached results and (later) fresh ones."""
+
+    files: list[FileWork] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    found: list[list[Violation]] = field(default_factory=list)
+    cache: ResultCache | None = None
+
+
+def _start_unit(unit: Unit, cache: ResultCache | None, seed: str,
+                report: LintReport) -> _UnitRun:
+    """Fingerprint a unit's files and take what the cache already knows."""
+    run = _UnitRun(cache=cache)
+    previous = seed
+    for path, lint in unit.files:
+        text, digest, error = _fingerprint(path, cache)
+        previous = chain(previous, digest, os.path.basename(path), lint)
+        run.keys.append(previous)
+        run.found.append([])
+        if error is not None:
+            if lint:
+                report.failures.append(error)
+            run.files.append(FileWork(path, None, lint, False, readable=False))
+            continue
+        cached = cache.get(previous) if cache is not None and lint else None
+        work = FileWork(path, text, lint, lint and cached is None)
+        if cached is not None:
+            report.cached += 1
+            if cached and cached[0][0] == _FAILED:
+                _, _, message, hint, line, _ = cached[0]
+                report.failures.append(InputError(message, hint=hint or None, path=path,
+                                                  line=line or None))
+            else:
+                run.found[-1] = _violations(cached, work.pathobj)
+        run.files.append(work)
+    report.files += unit.targets
+    return run
+
+
 def _run(units: list[Unit], options: LintOptions, base: Schema | None) -> LintReport:
     report = LintReport()
     use_cache = options.cache_dir is not None and not options.database_url
     seed = f"{engine_fingerprint()}\0{options.fingerprint()}" if use_cache else ""
-    works: list[list[FileWork]] = []
-    found: list[list[list[Violation]]] = []
-    caches: list[ResultCache | None] = []
-    keys: list[list[str]] = []
-    for unit in units:
-        cache = ResultCache(options.cache_dir, _scope(unit)) if use_cache else None  # type: ignore[arg-type]
-        files, slots, unit_keys, previous = [], [], [], seed
-        for path, lint in unit.files:
-            text, digest, error = _fingerprint(path, cache)
-            previous = chain(previous, digest, os.path.basename(path), lint)
-            unit_keys.append(previous)
-            slots.append([])
-            if error is not None:
-                if lint:
-                    report.failures.append(error)
-                files.append(FileWork(path, None, lint, False, readable=False))
-                continue
-            cached = cache.get(previous) if cache is not None and lint else None
-            work = FileWork(path, text, lint, lint and cached is None)
-            if cached is not None:
-                report.cached += 1
-                slots[-1] = _violations(cached, work.pathobj) if cached else []
-            files.append(work)
-        report.files += unit.targets
-        works.append(files)
-        found.append(slots)
-        caches.append(cache)
-        keys.append(unit_keys)
-    tasks = plan(works, options.jobs or cpu_count())
-    for task, outcome in execute(options, base, works, tasks):
-        files, cache = works[task.unit], caches[task.unit]
+    runs = [_start_unit(unit, ResultCache(options.cache_dir, _scope(unit))  # type: ignore[arg-type]
+                        if use_cache else None, seed, report) for unit in units]
+    works = [run.files for run in runs]
+    for task, outcome in execute(options, base, works, plan(works, options.jobs or cpu_count())):
+        run = runs[task.unit]
         for index, result in outcome:
-            path = files[index].pathobj
+            path = run.files[index].pathobj
             if isinstance(result, tuple):
                 message, hint, line = result
                 report.failures.append(InputError(message, hint=hint, path=path, line=line))
-                continue
-            found[task.unit][index] = _violations(result, path)
-            if cache is not None:
-                cache.put(keys[task.unit][index], result)
-    for cache in caches:
-        if cache is not None:
-            cache.save()
-    report.violations = [v for slots in found for slot in slots for v in slot]
+                result = [(_FAILED, "", message, hint or "", line or 0, 0)]
+            else:
+                run.found[index] = _violations(result, path)
+            if run.cache is not None:
+                run.cache.put(run.keys[index], result)
+    for run in runs:
+        if run.cache is not None:
+            run.cache.save()
+    report.violations = [v for run in runs for slot in run.found for v in slot]
     return report
+
+
+_FAILED = "!failed"  # a cached "could not lint" (syntax error, bad directive)
 
 
 def _violations(rows: list, path: Path) -> list[Violation]:
