@@ -27,13 +27,18 @@ _RACY_NS = 2_000_000_000
 
 def engine_fingerprint() -> str:
     """Changes whenever the linter's code (or pglast) changes, invalidating every entry."""
-    from importlib.metadata import version
+    from importlib.util import find_spec
 
     here = Path(__file__).parent
-    parts = [f"{_FORMAT}", version("pglast")]
-    for path in sorted(here.rglob("*.py")):
+    parts = [f"{_FORMAT}"]
+    spec = find_spec("pglast")  # locates pglast without importing it (importing costs 40 ms)
+    origin = Path(spec.origin).parent if spec is not None and spec.origin else None
+    files = sorted(here.rglob("*.py"))
+    if origin is not None:
+        files += sorted(origin.glob("parser*"))
+    for path in files:
         stat = path.stat()
-        parts.append(f"{path.relative_to(here)}:{stat.st_size}:{stat.st_mtime_ns}")
+        parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
