@@ -97,13 +97,21 @@ class Engine:
                       created if created is not None else Created())
         found: list[Violation] = []
         last = -1
+        do_block = False  # a DO block outside a transaction block is a transaction of its own
         for statement in statements:
             if statement.index != last:
+                if do_block:
+                    tx.end()
+                    do_block = False
                 if last >= 0:
                     tx.after_statement()
                 last = statement.index
                 ctx.positions[statement.index] = statement.offset
+            if statement.in_do and not tx.open:
+                tx.open = do_block = True
             found.extend(self._statement(statement, ctx))
+        if do_block:
+            tx.end()
         for rule in self.finishers:
             found.extend(rule.finish(ctx))
         return self._apply_ignores(found, ignores, ctx)

@@ -48,7 +48,8 @@ def _tag(body: str) -> str:
 def _walk(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_dynexecute") and isinstance(
+            if key in ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_dynexecute",
+                       "PLpgSQL_stmt_perform") and isinstance(
                     value, dict):
                 yield key, value
             else:
@@ -76,6 +77,8 @@ def embedded_sql(body: str) -> list[tuple[str, int]]:
         line = int(stmt.get("lineno") or 1)
         if key == "PLpgSQL_stmt_execsql":
             query = (((stmt.get("sqlstmt") or {}).get("PLpgSQL_expr")) or {}).get("query")
+        elif key == "PLpgSQL_stmt_perform":  # PERFORM f() runs SELECT f(): set_config counts
+            query = (((stmt.get("expr") or {}).get("PLpgSQL_expr")) or {}).get("query")
         else:
             query = _literal((((stmt.get("query") or {}).get("PLpgSQL_expr")) or {}).get("query"))
         if query:

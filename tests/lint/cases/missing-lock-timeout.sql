@@ -134,3 +134,28 @@ DO $$
 BEGIN
   ALTER TABLE users ADD COLUMN c int;
 END $$;
+
+-- ok
+-- runner: psql
+DO $$
+BEGIN
+  SET LOCAL lock_timeout = '2s';
+  ALTER TABLE users ADD COLUMN c int;
+END $$;
+
+-- ok
+-- runner: psql
+DO $$
+BEGIN
+  PERFORM set_config('lock_timeout', '2s', true);
+  ALTER TABLE users ADD COLUMN c int;
+END $$;
+
+-- bad
+-- runner: psql
+DO $$
+BEGIN
+  SET LOCAL lock_timeout = '2s';
+  ALTER TABLE users ADD COLUMN c int;
+END $$;
+ALTER TABLE users ADD COLUMN d int;
