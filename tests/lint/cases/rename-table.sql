@@ -30,3 +30,14 @@ ALTER TABLE users_new RENAME TO people;
 
 -- ok
 ALTER TABLE users RENAME COLUMN a TO b;
+
+-- ok
+CREATE TABLE events_new (LIKE events INCLUDING ALL);
+ALTER TABLE events RENAME TO events_old;
+ALTER TABLE events_new RENAME TO events;
+
+-- bad
+-- runner: psql
+CREATE TABLE events_new (LIKE events INCLUDING ALL);
+ALTER TABLE events RENAME TO events_old;
+ALTER TABLE events_new RENAME TO events;

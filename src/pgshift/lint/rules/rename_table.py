@@ -11,8 +11,8 @@ from pgshift.lint.rule import Rule, Violation, register
 
 @register
 class RenameTable(Rule):
-    """ALTER TABLE … RENAME TO on an existing table, unless the same transaction creates a view
-    under the old name.
+    """ALTER TABLE … RENAME TO on an existing table, unless the same transaction puts a view (or
+    another table, as in a table swap) under the old name.
 
     The ACCESS EXCLUSIVE lock is brief, but every query of the running app that names the old
     table fails as soon as the rename commits.
@@ -37,9 +37,12 @@ class RenameTable(Rule):
             return
         rel = node.get("relation") or {}
         old = relation_key(rel)
+        new = table_key(rel.get("schemaname"), node.get("newname", ""))
+        swapped = pending.get(new)
+        if swapped is not None and swapped[1] == ctx.tx.serial and ctx.tx.open:
+            del pending[new]  # another table takes the old name: a swap
         if ctx.is_new(old):
             return
-        new = table_key(rel.get("schemaname"), node.get("newname", ""))
         assert ctx.statement is not None
         pending[old] = (ctx.statement.index, ctx.tx.serial, new)
         return
