@@ -85,3 +85,11 @@ ALTER TABLE users ALTER COLUMN email DROP NOT NULL;
 ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;
 ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;
 ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+
+-- bad
+-- pg-version: 18
+ALTER TABLE users ADD CONSTRAINT users_email_nn NOT NULL email;
+
+-- ok
+-- pg-version: 18
+ALTER TABLE users ADD CONSTRAINT users_email_nn NOT NULL email NOT VALID;

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node
+from pgshift.lint.nodes import Node, added_constraint, strings
 from pgshift.lint.rule import Rule, Violation, register
 
 
 @register
 class SetNotNullWithoutCheck(Rule):
-    """ALTER COLUMN … SET NOT NULL with no validated ``CHECK (col IS NOT NULL)``.
+    """ALTER COLUMN … SET NOT NULL (or PostgreSQL 18's ADD CONSTRAINT … NOT NULL col) with no
+    validated ``CHECK (col IS NOT NULL)``.
 
     PostgreSQL scans the whole table for NULLs while holding ACCESS EXCLUSIVE: reads and writes
     are blocked for the whole scan. From PostgreSQL 12 the scan is skipped when a validated
@@ -28,11 +29,16 @@ class SetNotNullWithoutCheck(Rule):
     size_matters = True
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
-        if node.get("subtype") != "AT_SetNotNull" or not ctx.altering_table():
+        con = added_constraint(node)
+        if con is not None and con.get("contype") == "CONSTR_NOTNULL" and not con.get(
+                "skip_validation"):
+            column = next(iter(strings(con.get("keys"))), "")  # PG18: ADD … NOT NULL col
+        elif node.get("subtype") == "AT_SetNotNull":
+            column = node.get("name", "")
+        else:
             return
-        if ctx.is_new(ctx.target):
+        if not ctx.altering_table() or ctx.is_new(ctx.target):
             return
-        column = node.get("name", "")
         table = ctx.table(ctx.target)
         if table is not None:
             known = table.columns.get(column)
