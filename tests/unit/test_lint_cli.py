@@ -135,7 +135,7 @@ def test_rule_reference_in_the_docs_matches_the_rules() -> None:
     generated = text[text.index(REFERENCE_MARKER):]
     assert generated == reference(), (
         "docs/lint.md is stale: regenerate its rule reference with "
-        "'python -m pgshift.lint.formats'")
+        "'python -m pgshift.lint.formats docs/lint.md'")
 
 
 def test_pre_commit_hook_runs_pgshift_lint_on_sql_files() -> None:

@@ -163,7 +163,8 @@ REFERENCE_MARKER = "<!-- rule reference: generated from the rules' docstrings --
 
 
 def reference() -> str:
-    """The rule reference of docs/lint.md (``python -m pgshift.lint.formats`` prints it)."""
+    """The rule reference of docs/lint.md (``python -m pgshift.lint.formats docs/lint.md``
+    rewrites it there; with no argument it is printed)."""
     rules = all_rules()
     parts = [f"{REFERENCE_MARKER}\n\n"]
     for tier, title in (("A", "Tier A: safety rules (on by default)"), ("meta", "Meta"),
@@ -178,4 +179,9 @@ def reference() -> str:
 if __name__ == "__main__":
     import sys
 
-    sys.stdout.write(reference())
+    if len(sys.argv) > 1:
+        target = Path(sys.argv[1])
+        text = target.read_text("utf-8")
+        target.write_text(text[: text.index(REFERENCE_MARKER)] + reference(), "utf-8")
+    else:
+        sys.stdout.write(reference())
