@@ -131,3 +131,19 @@ def test_up_gate_treats_tables_from_earlier_pending_migrations_as_new(tmp_path: 
     report = lint_migrations(pending, LintOptions(), prior=applied)
     assert [(v.path.name, v.line, v.rule) for v in report.violations] == [
         ("V3__c.sql", 2, "create-index-non-concurrent")]
+
+
+def test_editing_the_last_migration_resumes_from_a_schema_checkpoint(tmp_path: Path) -> None:
+    migrations, cache = tmp_path / "m", tmp_path / "cache"
+    write(migrations, "V1__t.sql", "CREATE TABLE t (id int, v varchar(5));")
+    for n in range(2, 40):
+        write(migrations, f"V{n}__x.sql", f"ALTER TABLE t ADD COLUMN c{n} int;")
+    write(migrations, "V40__last.sql", "ALTER TABLE t ALTER COLUMN v TYPE varchar(9);")
+    options = LintOptions(cache_dir=cache)
+    assert lint_paths([migrations], options).violations == []
+    write(migrations, "V40__last.sql", "ALTER TABLE t ALTER COLUMN c39 TYPE bigint;", age=7200)
+    report = lint_paths([migrations], options)
+    assert report.cached == 39
+    assert [(Path(v.path).name, v.rule) for v in report.violations] == [
+        ("V40__last.sql", "alter-column-type-rewrite")]
+    assert "integer to bigint" in report.violations[0].message

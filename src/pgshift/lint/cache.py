@@ -52,6 +52,9 @@ class ResultCache:
     def __init__(self, directory: Path, scope: str) -> None:
         digest = hashlib.sha256(scope.encode()).hexdigest()[:20]
         self.path = directory / f"lint-{digest}.marshal"
+        self._schemas = directory / f"lint-{digest}.schemas"
+        self._checkpoints: dict[str, bytes] | None = None
+        self._new_checkpoints: dict[str, bytes] = {}
         self._old: dict[str, list[Row]] = {}
         self._new: dict[str, list[Row]] = {}
         self._old_stats: dict[str, tuple[Signature, str]] = {}
@@ -76,6 +79,21 @@ class ResultCache:
         if time.time_ns() - signature[1] > _RACY_NS:
             self._stats[path] = (signature, checksum)
 
+    def checkpoint(self, key: str) -> bytes | None:
+        """The pickled schema after the file whose chained key is ``key``, if cached."""
+        if self._checkpoints is None:
+            self._checkpoints = {}
+            try:
+                data = marshal.loads(self._schemas.read_bytes())
+                if isinstance(data, dict) and data.get("format") == _FORMAT:
+                    self._checkpoints = data["schemas"]
+            except (OSError, EOFError, ValueError, TypeError, KeyError):
+                pass
+        return self._checkpoints.get(key)
+
+    def put_checkpoint(self, key: str, schema: bytes) -> None:
+        self._new_checkpoints[key] = schema
+
     def get(self, key: str) -> list[Row] | None:
         rows = self._new.get(key)
         if rows is None:
@@ -90,6 +108,8 @@ class ResultCache:
     def save(self) -> None:
         """Write this run's entries, keeping older ones up to a bound (linting a single file
         must not evict its directory's entries); a failure to write is ignored."""
+        if self._new_checkpoints:
+            self._write(self._schemas, {"format": _FORMAT, "schemas": self._new_checkpoints})
         if all(k in self._old for k in self._new) and self._stats == self._old_stats:
             return
         limit = max(4 * len(self._new), 20_000)
@@ -99,17 +119,20 @@ class ResultCache:
             self._new.setdefault(key, rows)
         for path, known in self._old_stats.items():
             self._stats.setdefault(path, known)
+        # Identical strings become one object, which marshal then writes once.
+        entries = {key: [tuple(sys.intern(f) if isinstance(f, str) else f for f in row)
+                         for row in rows] for key, rows in self._new.items()}
+        self._write(self.path, {"format": _FORMAT, "entries": entries, "stats": self._stats})
+
+    @staticmethod
+    def _write(path: Path, data: dict) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            ignore = self.path.parent / ".gitignore"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ignore = path.parent / ".gitignore"
             if not ignore.exists():
                 ignore.write_text("*\n")
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            # Identical strings become one object, which marshal then writes once.
-            entries = {key: [tuple(sys.intern(f) if isinstance(f, str) else f for f in row)
-                             for row in rows] for key, rows in self._new.items()}
-            data = {"format": _FORMAT, "entries": entries, "stats": self._stats}
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(marshal.dumps(data))
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
         except OSError:
             pass

@@ -22,7 +22,7 @@ from pgshift.lint.replay import Created
 from pgshift.lint.report import LintReport
 from pgshift.lint.rule import Violation
 from pgshift.lint.schema import Schema
-from pgshift.lint.workers import FileWork, cpu_count, execute, plan
+from pgshift.lint.workers import FileWork, UnitWork, cpu_count, execute, plan
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
@@ -105,7 +105,13 @@ def _read(path: str) -> tuple[str | None, str, PgshiftError | None]:
 
     try:
         with open(path, "rb") as handle:
-            text = normalize(handle.read(), Path(path))
+            raw = handle.read()
+        try:  # the common case, without building a Path: UTF-8, no BOM, no CR
+            text = raw.decode("utf-8")
+            if "\r" in text or text.startswith("\ufeff"):
+                raise ValueError
+        except ValueError:
+            text = normalize(raw, Path(path))
     except OSError as exc:
         return None, "", InputError(f"cannot read file: {exc.strerror}", path=path)
     except PgshiftError as exc:
@@ -172,15 +178,34 @@ def _start_unit(unit: Unit, cache: ResultCache | None, seed: str,
     return run
 
 
+def _resume(run: _UnitRun) -> UnitWork:
+    """The unit's work, resuming replay from the latest cached checkpoint before its first
+    uncached file."""
+    work = UnitWork(run.files)
+    first = next((i for i, f in enumerate(run.files) if f.todo), None)
+    if first is None or run.cache is None:
+        return work
+    for index in range(first - 1, -1, -1):
+        schema = run.cache.checkpoint(run.keys[index])
+        if schema is not None:
+            work.resume, work.checkpoint = index, schema
+            break
+    return work
+
+
 def _run(units: list[Unit], options: LintOptions, base: Schema | None) -> LintReport:
     report = LintReport()
     use_cache = options.cache_dir is not None and not options.database_url
     seed = f"{engine_fingerprint()}\0{options.fingerprint()}" if use_cache else ""
     runs = [_start_unit(unit, ResultCache(options.cache_dir, _scope(unit))  # type: ignore[arg-type]
                         if use_cache else None, seed, report) for unit in units]
-    works = [run.files for run in runs]
-    for task, outcome in execute(options, base, works, plan(works, options.jobs or cpu_count())):
+    works = [_resume(run) for run in runs]
+    tasks = plan(works, options.jobs or cpu_count())
+    for task, outcome, checkpoints in execute(options, base, works, tasks):
         run = runs[task.unit]
+        if run.cache is not None:
+            for index, schema in checkpoints.items():
+                run.cache.put_checkpoint(run.keys[index], schema)
         for index, result in outcome:
             path = run.files[index].pathobj
             if isinstance(result, tuple):

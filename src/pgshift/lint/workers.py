@@ -3,12 +3,15 @@
 A task is a slice of a unit (a directory's files in order): it replays the files before the
 slice statically to rebuild their schema, then lints the slice's uncached files and replays the
 cached ones. Big units are cut into slices whose cost (lint ≈ 1, replay ≈ REPLAY_COST) is
-balanced, so both cores finish together.
+balanced, so both cores finish together. Replay starts from the unit's latest cached schema
+checkpoint (taken every CHECKPOINT_EVERY files) rather than from its first file.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ from pgshift.lint.schema import Schema
 
 REPLAY_COST = 0.5
 MIN_TASK = 150  # files worth a task of their own
+CHECKPOINT_EVERY = 500
 
 
 @dataclass
@@ -50,45 +54,62 @@ class FileWork:
         return self.text
 
 
+@dataclass
+class UnitWork:
+    """A unit's files, and the schema checkpoint (after file ``resume``) replay starts from."""
+
+    files: list[FileWork]
+    resume: int = -1
+    checkpoint: bytes | None = None
+
+
 @dataclass(frozen=True)
 class Task:
     unit: int
     start: int
     end: int
 
-    def cost(self, files: Sequence[FileWork]) -> float:
-        todo = sum(1 for f in files[self.start:self.end] if f.todo)
-        return REPLAY_COST * self.end + (1 - REPLAY_COST) * todo
+    def cost(self, work: UnitWork) -> float:
+        todo = sum(1 for f in work.files[self.start:self.end] if f.todo)
+        return REPLAY_COST * (self.end - work.resume - 1) + (1 - REPLAY_COST) * todo
 
 
 Failure = tuple[str, str | None, int | None]  # message, hint, line
 Outcome = list[tuple[int, list[Row] | Failure]]
+Checkpoints = dict[int, bytes]  # file index -> pickled Schema after it
 
-_STATE: tuple[LintOptions, Schema | None, list[list[FileWork]]] | None = None
+_STATE: tuple[LintOptions, Schema | None, list[UnitWork]] | None = None
 _ENGINE: Engine | None = None
 
 
-def plan(units: list[list[FileWork]], jobs: int) -> list[Task]:
+def checkpoint_at(index: int, count: int) -> bool:
+    """Whether the schema after file ``index`` of ``count`` is worth keeping: every
+    CHECKPOINT_EVERY files, and before and after the last file (the one usually edited)."""
+    return index >= count - 2 or (index + 1) % CHECKPOINT_EVERY == 0
+
+
+def plan(units: list[UnitWork], jobs: int) -> list[Task]:
     """Tasks covering every file to lint, big units cut into ``jobs`` balanced slices."""
     tasks = []
-    for index, files in enumerate(units):
-        todo = [i for i, f in enumerate(files) if f.todo]
+    for index, work in enumerate(units):
+        todo = [i for i, f in enumerate(work.files) if f.todo]
         if not todo:
             continue
         end = todo[-1] + 1
         if jobs < 2 or len(todo) < 2 * MIN_TASK:
-            tasks.append(Task(index, 0, end))
+            tasks.append(Task(index, work.resume + 1, end))
         else:
-            tasks.extend(_split(index, files[:end], jobs))
+            tasks.extend(_split(index, work, end, jobs))
     return tasks
 
 
-def _split(unit: int, files: Sequence[FileWork], parts: int) -> list[Task]:
-    low, high = 0.0, float(len(files)) * (1 + REPLAY_COST)
-    best = [Task(unit, 0, len(files))]
-    for _ in range(30):
+def _split(unit: int, work: UnitWork, end: int, parts: int) -> list[Task]:
+    first = work.resume + 1
+    low, high = 0.0, float(end - first) * (1 + REPLAY_COST)
+    best = [Task(unit, first, end)]
+    for _ in range(12):
         limit = (low + high) / 2
-        slices = _greedy(unit, files, limit, parts)
+        slices = _greedy(unit, work.files, first, end, limit, parts)
         if slices is None:
             low = limit
         else:
@@ -96,14 +117,15 @@ def _split(unit: int, files: Sequence[FileWork], parts: int) -> list[Task]:
     return best
 
 
-def _greedy(unit: int, files: Sequence[FileWork], limit: float, parts: int) -> list[Task] | None:
-    tasks, start = [], 0
-    while start < len(files):
+def _greedy(unit: int, files: Sequence[FileWork], first: int, stop: int, limit: float,
+            parts: int) -> list[Task] | None:
+    tasks, start = [], first
+    while start < stop:
         if len(tasks) == parts:
             return None
-        cost = REPLAY_COST * start
+        cost = REPLAY_COST * (start - first)
         end = start
-        while end < len(files):
+        while end < stop:
             step = 1.0 if files[end].todo else REPLAY_COST
             if cost + step > limit and end > start:
                 break
@@ -114,7 +136,7 @@ def _greedy(unit: int, files: Sequence[FileWork], limit: float, parts: int) -> l
     return tasks
 
 
-def run(task: Task) -> tuple[Task, Outcome]:
+def run(task: Task) -> tuple[Task, Outcome, Checkpoints]:
     """Run one task with the state shared at fork time (or set in-process)."""
     global _ENGINE
     assert _STATE is not None
@@ -122,37 +144,42 @@ def run(task: Task) -> tuple[Task, Outcome]:
     if _ENGINE is None or _ENGINE.options != options:
         _ENGINE = Engine(options)
     engine = _ENGINE
-    files = units[task.unit]
-    schema = _copy(base)
+    unit = units[task.unit]
+    schema = _start(base, unit.checkpoint)
     outcome: Outcome = []
-    for index, work in enumerate(files[: task.end]):
+    checkpoints: Checkpoints = {}
+    count = len(unit.files)
+    for index in range(unit.resume + 1, task.end):
+        work = unit.files[index]
         text = work.load()
-        if text is None:
-            continue
-        path = work.pathobj
+        linting = index >= task.start and work.todo
         try:
-            if index >= task.start and work.todo:
-                found = engine.lint(text, path, schema)
+            if text is None:
+                pass
+            elif linting:
+                found = engine.lint(text, work.pathobj, schema)
                 outcome.append((index, [(v.rule, v.severity, v.message, v.hint, v.line, v.column)
                                         for v in found]))
             else:
-                engine.replay(text, path, schema)
+                engine.replay(text, work.pathobj, schema)
         except PgshiftError as exc:
-            if index >= task.start and work.todo:
+            if linting:
                 outcome.append((index, (exc.message, exc.hint, exc.line)))
-    return task, outcome
+        if index >= task.start and checkpoint_at(index, count):
+            checkpoints[index] = pickle.dumps(schema, pickle.HIGHEST_PROTOCOL)
+    return task, outcome, checkpoints
 
 
-def _copy(base: Schema | None) -> Schema:
+def _start(base: Schema | None, checkpoint: bytes | None) -> Schema:
+    if checkpoint is not None:
+        return pickle.loads(checkpoint)
     if base is None:
         return Schema()
-    import copy
-
-    return copy.deepcopy(base)
+    return pickle.loads(pickle.dumps(base, pickle.HIGHEST_PROTOCOL))
 
 
-def execute(options: LintOptions, base: Schema | None, units: list[list[FileWork]],
-            tasks: list[Task]) -> list[tuple[Task, Outcome]]:
+def execute(options: LintOptions, base: Schema | None, units: list[UnitWork],
+            tasks: list[Task]) -> list[tuple[Task, Outcome, Checkpoints]]:
     """Run the tasks: in worker processes when there is enough work and more than one CPU."""
     global _STATE
     _STATE = (options, base, units)
@@ -165,8 +192,14 @@ def execute(options: LintOptions, base: Schema | None, units: list[list[FileWork
     import pglast.parser  # noqa: F401  loaded once, before the fork
 
     ordered = sorted(tasks, key=lambda t: -t.cost(units[t.unit]))
-    with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
-        return list(pool.imap_unordered(run, ordered))
+    # Objects alive now are frozen out of the garbage collector: its passes would otherwise
+    # write to every page the workers share with this process (copy-on-write).
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
+            return list(pool.imap_unordered(run, ordered))
+    finally:
+        gc.unfreeze()
 
 
 def cpu_count() -> int:
