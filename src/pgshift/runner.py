@@ -28,6 +28,7 @@ from psycopg2 import sql
 
 from pgshift.errors import (
     InputError,
+    LockBusyError,
     LockTimeoutError,
     MigrationFailedError,
     MigrationTimeoutError,
@@ -283,7 +284,14 @@ class Runner:
                 self._execute(cur, migration, statement, prefix)
                 prefix = ""
             suffix = ";COMMIT" if index == len(batch) - 1 else ""
-            cur.execute(prefix + record + suffix)
+            try:
+                cur.execute(prefix + record + suffix)
+            except psycopg2.errors.DivisionByZero:
+                raise LockBusyError(
+                    f"{migration.label} was recorded as applied by another runner while this "
+                    "one ran it (this runner's migration lock was lost); rolled back",
+                    path=migration.path, migration=migration.label,
+                    hint="check 'pgshift status'; the other runner applied it") from None
             prefix = ""
             outcomes.append(
                 Outcome(migration, direction, (time.perf_counter() - t0) * 1000, attempt)
@@ -428,7 +436,8 @@ class Runner:
 
     def _record(self, migration: Migration, status: history.RowStatus, duration_sql: str) -> str:
         return history.record_sql(
-            self.conn, self.settings.schema, migration, status, duration_sql=duration_sql
+            self.conn, self.settings.schema, migration, status, duration_sql=duration_sql,
+            guarded=status == "applied",
         )
 
     def _tag(self, migration: Migration, direction: Direction, scope: str) -> str:

@@ -266,3 +266,24 @@ def test_sigterm_cancels_the_running_statement_and_exits_143(
     assert "interrupted by SIGTERM" in proc.stderr.read()
     assert query("SELECT to_regclass('a')") == [(None,)]
     assert query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == [(0,)]
+
+
+def test_a_runner_that_lost_its_lock_rolls_back_instead_of_applying_twice(
+    settings, write_migration, query
+) -> None:
+    # As if a second runner had applied V1 after an operator killed this runner's lock session.
+    from pgshift.errors import LockBusyError
+    from pgshift.migrations.discover import discover_migrations
+    from pgshift.runner import Runner
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+    query("DROP TABLE a")  # the row still says applied
+    (migration,) = discover_migrations(settings.dir)
+    conn = psycopg2.connect(settings.url)
+    try:
+        with pytest.raises(LockBusyError, match="recorded as applied by another runner"):
+            Runner(conn, settings).apply(migration, None)
+    finally:
+        conn.close()
+    assert query("SELECT to_regclass('a')") == [(None,)]
+    assert query("SELECT count(*) FROM pgshift.history") == [(1,)]

@@ -268,6 +268,17 @@ _RECORD = (
 )
 
 
+# Refuses (division by zero, in the same round trip as the COMMIT it precedes) to record as
+# applied what another runner recorded first: two runners can only both get this far if one
+# lost the advisory lock (its lock connection was terminated), and then the second must roll
+# back rather than apply the migration twice.
+_GUARDED = (
+    "WITH written AS ({insert} WHERE h.status <> 'applied' OR (h.kind = 'repeatable' "
+    "AND h.checksum <> excluded.checksum) RETURNING 1) "
+    "SELECT 1 / (SELECT count(*)::int FROM written)"
+)
+
+
 def record_sql(
     conn: Connection,
     schema: str,
@@ -277,9 +288,15 @@ def record_sql(
     duration_sql: str,
     error: str | None = None,
     statements_done: int = 0,
+    guarded: bool = False,
 ) -> str:
-    """``upsert_sql`` as a ready string, quoted by libpq in C: the hot path of ``up``."""
+    """``upsert_sql`` as a ready string, quoted by libpq in C: the hot path of ``up``.
+
+    ``guarded`` makes the statement fail with DivisionByZero if the row already says applied.
+    """
     template = _RECORD.format(table=table(schema).as_string(conn), duration=duration_sql)
+    if guarded:
+        template = _GUARDED.format(insert=template)
     params = (
         key_of(migration),
         str(migration.version) if migration.version is not None else None,
