@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgshift.lint.coercion import TypeRef, rewrites, type_of
+from pgshift.lint.coercion import rewrites, type_of
 from pgshift.lint.context import Context
 from pgshift.lint.nodes import Node, strings
 from pgshift.lint.rule import Rule, Violation, register
@@ -57,7 +57,7 @@ class AlterColumnTypeRewrite(Rule):
             if not rewrites(old, new, pg_version=ctx.pg_version, indexed=indexed,
                             utc=ctx.tx.utc):
                 return
-            why = f"{_from(old)} to {new} is not binary-coercible, so it"
+            why = f"{old} to {new} is not binary-coercible, so it"
         yield ctx.violation(
             self,
             f"ALTER COLUMN {column} TYPE {new} on {ctx.target}: {why} rewrites the table and "
@@ -66,10 +66,6 @@ class AlterColumnTypeRewrite(Rule):
             "then drop the old column",
             table=ctx.target,
         )
-
-
-def _from(old: TypeRef) -> str:
-    return f"{old}"
 
 
 def _plain_using(expr: Node | None, column: str) -> bool:
