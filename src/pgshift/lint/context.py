@@ -27,7 +27,6 @@ class Context:
     source: SourceText
     schema: Schema
     tx: Transaction
-    transactional: bool
     created: Created = field(default_factory=Created)
     statement: Statement | None = None
     # The AlterTableStmt (fields) whose command is being checked, and its relation's key.

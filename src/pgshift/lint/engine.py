@@ -93,7 +93,7 @@ class Engine:
                                lock_timeout=prepared.lock_timeout,
                                statement_timeout=prepared.statement_timeout,
                                wrapper=prepared.wrapper)
-        ctx = Context(self.options, path, source, schema, tx, prepared.transactional,
+        ctx = Context(self.options, path, source, schema, tx,
                       created if created is not None else Created())
         found: list[Violation] = []
         last = -1
