@@ -20,7 +20,7 @@ from pgshift.lint.options import LintOptions
 from pgshift.lint.replay import Created, apply, apply_alter_cmd
 from pgshift.lint.rule import Rule, Violation, all_rules
 from pgshift.lint.schema import Schema, Table
-from pgshift.lint.source import Ignore, SqlSyntaxError, Statement, parse_source
+from pgshift.lint.source import Ignore, SourceText, SqlSyntaxError, Statement, parse_source
 from pgshift.lint.transaction import Transaction
 
 UNUSED_IGNORE = "unused-ignore"
@@ -125,7 +125,8 @@ class Engine:
         for statement in statements:
             apply(schema, created, statement.kind, statement.node)
 
-    def _parse(self, sql: str, path: Path, *, meta: bool = False) -> tuple:
+    def _parse(self, sql: str, path: Path, *, meta: bool = False
+               ) -> tuple[SourceText, list[Statement], list[Ignore]]:
         try:
             return parse_source(sql, meta_commands=meta or self.options.runner == "psql")
         except SqlSyntaxError as exc:
