@@ -62,6 +62,9 @@ class Settings:
     pg_version: int | None = None
     lint_select: tuple[str, ...] = ()
     lint_ignore: tuple[str, ...] = ()
+    lint_runner: str | None = None
+    lint_schema: Path | None = None
+    lint_database: str | None = None
     placeholders: Mapping[str, str] = field(default_factory=dict)
     flavor: str | None = None
     targets: Mapping[str, Any] = field(default_factory=dict)
@@ -100,7 +103,9 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if key in _LISTS:
             items = value.split(",") if isinstance(value, str) else list(value)
             return tuple(str(i).strip() for i in items if str(i).strip())
-        if key == "dir":
+        if key == "lint_runner" and value not in ("pgshift", "psql"):
+            raise ValueError(f"runner must be 'pgshift' or 'psql', not '{value}'")
+        if key in ("dir", "lint_schema"):
             return Path(value)
         if key == "placeholders":
             if not isinstance(value, Mapping):
@@ -164,8 +169,9 @@ def _from_file(path: Path) -> dict[str, Any]:
                 f"unknown key '{raw_key}'", path=path, hint="see README: Configuration"
             )
         values[key] = _coerce(key, value, str(path))
-    if "dir" in values and not values["dir"].is_absolute():
-        values["dir"] = path.parent / values["dir"]
+    for key in ("dir", "lint_schema"):  # paths in a config file are relative to it
+        if key in values and not values[key].is_absolute():
+            values[key] = path.parent / values[key]
     return values
 
 

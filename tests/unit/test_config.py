@@ -70,3 +70,18 @@ def test_bad_values_are_config_errors(tmp_path: Path) -> None:
 def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load(config=tmp_path / "nope.toml", env={})
+
+
+def test_lint_table_sets_rules_runner_and_schema_file(tmp_path: Path) -> None:
+    (tmp_path / "pgshift.toml").write_text(
+        '[lint]\nselect = ["drop-column"]\nrunner = "psql"\n'
+        'schema = "schema.sql"\npg-version = 13\n'
+    )
+    settings = load(cwd=tmp_path, env={})
+    assert settings.lint_select == ("drop-column",)
+    assert settings.lint_runner == "psql"
+    assert settings.lint_schema == tmp_path / "schema.sql"
+    assert settings.pg_version == 13
+    (tmp_path / "pgshift.toml").write_text('[lint]\nrunner = "flyway"\n')
+    with pytest.raises(ConfigError, match="runner must be"):
+        load(cwd=tmp_path, env={})

@@ -41,7 +41,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
                         help="existing schema as SQL (e.g. pg_dump --schema-only output)")
     parser.add_argument("--database", metavar="URL",
                         help="read the existing schema and row counts from this database")
-    parser.add_argument("--runner", choices=("pgshift", "psql"), default="pgshift",
+    parser.add_argument("--runner", choices=("pgshift", "psql"), default=None,
                         help="how the files run: pgshift (a transaction per file, lock_timeout "
                         "set) or psql (only explicit BEGIN/COMMIT, no timeouts)")
     parser.add_argument("--select", type=_rule_list, metavar="RULE,…",
@@ -67,17 +67,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                              hint="'pgshift lint --explain all' lists the rules")
         sys.stdout.write(explain(args.explain) + ("\n" if args.explain == "all" else ""))
         return 0
-    database = args.database
+    database = args.database or settings.lint_database
     pg_version = args.pg_version or settings.pg_version
     if pg_version is None and database:
         pg_version = _server_major(database)
     options = LintOptions(
         pg_version=pg_version or 15,
-        runner=args.runner,
+        runner=args.runner or settings.lint_runner or "pgshift",
         select=args.select if args.select is not None else (
             frozenset(settings.lint_select) or None),
         ignore=(args.ignore or frozenset()) | frozenset(settings.lint_ignore),
-        schema_file=args.schema_file,
+        schema_file=args.schema_file or settings.lint_schema,
         database_url=database,
         lock_timeout=settings.lock_timeout,
         cache_dir=None if args.no_cache else Path(CACHE_DIR),
