@@ -168,7 +168,7 @@ def _refuse_mixed(selected: list[Migration], phases: dict[Any, str],
                          "deploy, then 'pgshift up'; or pass --allow-contract")
 
 
-_OWN_BATCH = "pgshift:backfill"
+_OWN_BATCH = "pgshift_backfill"  # the CTE name every batch carries (backfill.batched)
 _NOT_APP = (r"^\s*(alter|create|drop|comment|grant|revoke|vacuum|analyze|reindex|cluster|lock|"
             r"truncate|set|show|begin|commit|rollback|start|end)\M")
 _USAGE = """

@@ -130,7 +130,10 @@ class _Job:
                   ) -> tuple[list[str] | None, int, int, float]:
         """One batch in its own transaction; returns (new last key, keys, rows, seconds)."""
         upper = walk.next_bound(cur, last, self.size)
-        update = sql.SQL("/* pgshift:backfill */ {head} WHERE ({predicate}) AND {range}").format(
+        # The unused CTE names the batch in pg_stat_statements, which (PostgreSQL 18) drops a
+        # leading comment: phases.check_usage must not count our batches as the app's queries.
+        update = sql.SQL("/* pgshift:backfill */ WITH pgshift_backfill AS (SELECT 1) {head} "
+                         "WHERE ({predicate}) AND {range}").format(
             head=sql.SQL(self.statement.head),
             predicate=sql.SQL(self.statement.predicate or "true"),
             range=walk.range_sql(last, upper))
