@@ -71,7 +71,8 @@ def set_not_null(p: RecipeParams) -> list[Step]:
     p.need("set-not-null", "table", "column")
     assert p.table and p.column
     tbl, col = qualified(p.table), ident(p.column)
-    name = object_name(bare(p.table), p.column, suffix="not_null")
+    # Not "<table>_<col>_not_null": PostgreSQL 18 gives that name to the NOT NULL constraint.
+    name = object_name(bare(p.table), p.column, suffix="not_null_check")
     steps = _validated("set-not-null", p.table, name, f"CHECK ({col} IS NOT NULL)",
                        "check constraint")
     steps.append(Step(

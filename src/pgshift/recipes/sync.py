@@ -121,7 +121,7 @@ def _restore_old(pair: _Pair) -> list[str]:
     lines = [f"ALTER TABLE {tbl} ALTER COLUMN {old} SET DEFAULT {info.default};"] \
         if info.default else []
     if info.not_null:
-        check = ident(object_name(bare(pair.table), pair.old, suffix="not_null"))
+        check = ident(object_name(bare(pair.table), pair.old, suffix="not_null_check"))
         lines += [f"ALTER TABLE {tbl} ADD CONSTRAINT {check} CHECK ({old} IS NOT NULL) NOT VALID;",
                   f"ALTER TABLE {tbl} VALIDATE CONSTRAINT {check};",
                   f"ALTER TABLE {tbl} ALTER COLUMN {old} SET NOT NULL;",
