@@ -13,10 +13,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pgshift.errors import DriftError, InputError, IrreversibleError, LintFailedError
+from pgshift.errors import InputError
 from pgshift.migrations.discover import discover_migrations
-from pgshift.migrations.model import Migration, Version
-from pgshift.plan import Plan, PlanItem, build_plan
+from pgshift.migrations.model import Migration
+from pgshift.plan import (
+    Plan,
+    PlanItem,
+    build_plan,
+    parse_target,
+    refuse_drift,
+    select_down,
+    select_up,
+)
+from pgshift.preflight import check_runnable, lint_gate
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
@@ -85,7 +94,7 @@ def status_report(settings: Settings) -> StatusReport:
 def validate(settings: Settings) -> Plan:
     """Check applied files against the history; raise DriftError on any drift."""
     plan = status(settings)
-    _refuse_drift(plan, allow_out_of_order=False)
+    refuse_drift(plan, allow_out_of_order=False)
     return plan
 
 
@@ -111,21 +120,21 @@ def up(
     from pgshift.phases import apply_phase, check_usage
 
     migrations = _discover(settings)
-    target = _parse_version(to)
+    target = parse_target(to)
     with _session(settings) as conn:
         plan = _read_plan(conn, settings, migrations)
-        selected = apply_phase(_select_up(plan, target), phase, allow_contract=allow_contract)
-        _refuse_drift(plan, allow_out_of_order=out_of_order)
+        selected = apply_phase(select_up(plan, target), phase, allow_contract=allow_contract)
+        refuse_drift(plan, allow_out_of_order=out_of_order)
         if not selected:
             return RunResult(plan, dry_run=dry_run)
-        _check_runnable(selected)
+        check_runnable(selected)
         hooks = _callbacks(settings)
         if dry_run:
             return RunResult(plan, selected=selected, dry_run=True)
         from pgshift.preflight import check_writable
 
         check_writable(conn, settings)  # a standby, read-only or unprivileged: before anything
-        _lint_gate(settings, conn, selected, [i.migration for i in plan.applied() if i.migration])
+        lint_gate(settings, conn, selected, [i.migration for i in plan.applied() if i.migration])
         if not settings.unsafe:
             check_usage(conn, selected)
         from pgshift.runner import Runner
@@ -135,8 +144,8 @@ def up(
 
             history.install(conn, settings.schema)
             plan = _read_plan(conn, settings, migrations)  # another runner may have moved on
-            _refuse_drift(plan, allow_out_of_order=out_of_order)
-            selected = apply_phase(_select_up(plan, target), phase,
+            refuse_drift(plan, allow_out_of_order=out_of_order)
+            selected = apply_phase(select_up(plan, target), phase,
                                    allow_contract=allow_contract)
             runner = Runner(conn, settings, on_event, callbacks=hooks)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
@@ -165,7 +174,7 @@ def down(
     migrations = _discover(settings)
     with _session(settings) as conn:
         plan = _read_plan(conn, settings, migrations)
-        selected = _select_down(plan, steps=steps, to=_parse_version(to), everything=everything)
+        selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
         if dry_run or not selected:
             return RunResult(plan, selected=selected, dry_run=dry_run)
         from pgshift.runner import Runner
@@ -173,7 +182,7 @@ def down(
         hooks = _callbacks(settings)
         with _locked(settings, on_lock_wait):
             plan = _read_plan(conn, settings, migrations)
-            selected = _select_down(plan, steps=steps, to=_parse_version(to), everything=everything)
+            selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
             runner = Runner(conn, settings, on_event, callbacks=hooks)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
             hooks.run(conn, settings, "beforeUndo")
@@ -184,7 +193,7 @@ def down(
 
 def redo(settings: Settings, *, on_event: EventHandler | None = None) -> RunResult:
     """Roll back the last applied migration and apply it again."""
-    _refuse_drift(status(settings), allow_out_of_order=False)  # the up half must be able to run
+    refuse_drift(status(settings), allow_out_of_order=False)  # the up half must be able to run
     undone = down(settings, steps=1, on_event=on_event)
     if not undone.outcomes:
         raise InputError("nothing to redo: no migration is applied")
@@ -195,7 +204,7 @@ def redo(settings: Settings, *, on_event: EventHandler | None = None) -> RunResu
 
 def baseline(settings: Settings, version: str) -> RunResult:
     """Mark every migration up to ``version`` as applied without running it."""
-    target = _parse_version(version)
+    target = parse_target(version)
     assert target is not None
     migrations = _discover(settings)
     from pgshift.state import history
@@ -341,135 +350,6 @@ def _read_plan(conn: Connection, settings: Settings, migrations: Sequence[Migrat
     from pgshift.state import history
 
     return build_plan(migrations, history.read(conn, settings.schema))
-
-
-def _parse_version(text: str | None) -> Version | None:
-    if text is None:
-        return None
-    try:
-        return Version.parse(text.lstrip("Vv"))
-    except ValueError:
-        raise InputError(
-            f"not a version: '{text}'", hint="use the number from the file name, e.g. 003 or 1.2"
-        ) from None
-
-
-def _select_up(plan: Plan, target: Version | None) -> list[Migration]:
-    pending = plan.pending()
-    if target is None:
-        return pending
-    known = {i.migration.version for i in plan.items if i.migration and i.migration.version}
-    if target not in known:
-        raise InputError(f"no migration with version {target}", hint="see 'pgshift status'")
-    # Repeatables run only with a full 'up': they may depend on the latest versioned ones.
-    return [m for m in pending if m.version is not None and m.version <= target]
-
-
-def _select_down(
-    plan: Plan, *, steps: int | None, to: Version | None, everything: bool
-) -> list[Migration]:
-    applied = [i for i in plan.applied() if i.state in ("applied", "changed")]
-    interrupted = [i for i in plan.interrupted() if i.entry and i.entry.status == "reverting"]
-    applied = sorted([*applied, *interrupted], key=lambda i: Version.parse(i.version or "0"))
-    if to is not None:
-        chosen = [i for i in applied if Version.parse(i.version or "0") > to]
-    elif everything:
-        chosen = applied
-    else:
-        count = 1 if steps is None else steps
-        if count < 1:
-            raise InputError(f"--steps must be at least 1, not {count}")
-        chosen = applied[-count:]
-    chosen.reverse()
-    for item in chosen:
-        if item.migration is None:
-            raise DriftError(
-                f"cannot roll back {item.script}: its file is missing",
-                hint="restore the file from version control",
-            )
-        if item.migration.directives.irreversible:
-            raise IrreversibleError(
-                "is marked irreversible; it cannot be rolled back",
-                path=item.migration.path,
-                migration=item.migration.label,
-                hint="write a new migration that undoes it instead",
-            )
-        if item.migration.down_sql is None:
-            raise IrreversibleError(
-                "has no down part", path=item.migration.path, migration=item.migration.label
-            )
-    return [i.migration for i in chosen if i.migration is not None]
-
-
-def _refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
-    for item in plan.drift():
-        if item.state == "out-of-order" and allow_out_of_order:
-            continue
-        hints = {
-            "changed": "an applied migration was edited: revert the edit, or accept it with "
-            "'pgshift repair' after a careful look",
-            "missing": "restore the file, or remove the row with 'pgshift repair --remove-missing'",
-            "out-of-order": "rename it above the latest applied version, or pass --out-of-order",
-        }
-        path = item.migration.path if item.migration else None
-        raise DriftError(
-            f"{item.state}: {item.detail}", hint=hints[item.state], path=path, migration=item.script
-        )
-    for item in plan.interrupted():
-        if item.entry and item.entry.status == "reverting":
-            raise DriftError(
-                f"{item.detail}",
-                path=item.migration.path if item.migration else None,
-                migration=item.script,
-                hint="finish it with 'pgshift down' or clear it with 'pgshift repair'",
-            )
-
-
-def _check_runnable(selected: Sequence[Migration]) -> None:
-    from pgshift.runner import body_statements
-
-    for migration in selected:
-        if (
-            migration.kind == "versioned"
-            and not migration.reversible
-            and (not migration.directives.irreversible)
-        ):
-            raise InputError(
-                "has no down part",
-                path=migration.path,
-                migration=migration.label,
-                hint="add a '-- pgshift:down' section or a U file, or mark it "
-                "'-- pgshift:irreversible'",
-            )
-        body_statements(migration, "up")  # parses: syntax errors and misplaced CONCURRENTLY
-
-
-def _lint_gate(
-    settings: Settings, conn: Connection, pending: Sequence[Migration], prior: Sequence[Migration]
-) -> None:
-    if not settings.lint or settings.unsafe:
-        return
-    try:
-        from pgshift.lint import LintOptions, lint_migrations
-    except ImportError:
-        return
-    options = LintOptions(
-        pg_version=settings.pg_version or conn.server_version // 10000,
-        select=frozenset(settings.lint_select) or None,
-        ignore=frozenset(settings.lint_ignore),
-        lock_timeout=settings.lock_timeout,
-    )
-    report = lint_migrations(pending, options, prior=prior, conn=conn)
-    if report.errors:
-        first = report.errors[0]
-        more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
-        raise LintFailedError(
-            f"{first.rule}: {first.message}{more}",
-            path=first.path,
-            line=first.line,
-            hint="run 'pgshift lint' for details; fix it, suppress it with "
-            "'-- pgshift:ignore RULE -- reason', or pass --unsafe",
-        )
 
 
 # -- verify -------------------------------------------------------------------------------------

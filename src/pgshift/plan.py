@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from pgshift.errors import DriftError, InputError, IrreversibleError
 from pgshift.migrations.model import Migration, Version
 from pgshift.state.history import HistoryEntry, key_of
 
@@ -133,3 +134,88 @@ def _order(item: PlanItem) -> tuple[int, tuple[int, ...], str]:
     if item.entry is None or item.entry.version is None:
         return (1, (), item.script)
     return (0, Version.parse(item.entry.version).key, item.script)
+
+
+# -- what a run selects from a Plan ---------------------------------------------------------
+
+
+def parse_target(text: str | None) -> Version | None:
+    if text is None:
+        return None
+    try:
+        return Version.parse(text.lstrip("Vv"))
+    except ValueError:
+        raise InputError(
+            f"not a version: '{text}'", hint="use the number from the file name, e.g. 003 or 1.2"
+        ) from None
+
+
+def select_up(plan: Plan, target: Version | None) -> list[Migration]:
+    pending = plan.pending()
+    if target is None:
+        return pending
+    known = {i.migration.version for i in plan.items if i.migration and i.migration.version}
+    if target not in known:
+        raise InputError(f"no migration with version {target}", hint="see 'pgshift status'")
+    # Repeatables run only with a full 'up': they may depend on the latest versioned ones.
+    return [m for m in pending if m.version is not None and m.version <= target]
+
+
+def select_down(
+    plan: Plan, *, steps: int | None, to: Version | None, everything: bool
+) -> list[Migration]:
+    applied = [i for i in plan.applied() if i.state in ("applied", "changed")]
+    interrupted = [i for i in plan.interrupted() if i.entry and i.entry.status == "reverting"]
+    applied = sorted([*applied, *interrupted], key=lambda i: Version.parse(i.version or "0"))
+    if to is not None:
+        chosen = [i for i in applied if Version.parse(i.version or "0") > to]
+    elif everything:
+        chosen = applied
+    else:
+        count = 1 if steps is None else steps
+        if count < 1:
+            raise InputError(f"--steps must be at least 1, not {count}")
+        chosen = applied[-count:]
+    chosen.reverse()
+    for item in chosen:
+        if item.migration is None:
+            raise DriftError(
+                f"cannot roll back {item.script}: its file is missing",
+                hint="restore the file from version control",
+            )
+        if item.migration.directives.irreversible:
+            raise IrreversibleError(
+                "is marked irreversible; it cannot be rolled back",
+                path=item.migration.path,
+                migration=item.migration.label,
+                hint="write a new migration that undoes it instead",
+            )
+        if item.migration.down_sql is None:
+            raise IrreversibleError(
+                "has no down part", path=item.migration.path, migration=item.migration.label
+            )
+    return [i.migration for i in chosen if i.migration is not None]
+
+
+def refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
+    for item in plan.drift():
+        if item.state == "out-of-order" and allow_out_of_order:
+            continue
+        hints = {
+            "changed": "an applied migration was edited: revert the edit, or accept it with "
+            "'pgshift repair' after a careful look",
+            "missing": "restore the file, or remove the row with 'pgshift repair --remove-missing'",
+            "out-of-order": "rename it above the latest applied version, or pass --out-of-order",
+        }
+        path = item.migration.path if item.migration else None
+        raise DriftError(
+            f"{item.state}: {item.detail}", hint=hints[item.state], path=path, migration=item.script
+        )
+    for item in plan.interrupted():
+        if item.entry and item.entry.status == "reverting":
+            raise DriftError(
+                f"{item.detail}",
+                path=item.migration.path if item.migration else None,
+                migration=item.script,
+                hint="finish it with 'pgshift down' or clear it with 'pgshift repair'",
+            )

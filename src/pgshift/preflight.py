@@ -1,4 +1,5 @@
-"""Checks on the target before anything runs: writable, privileged, no transaction pooler.
+"""Checks before anything runs: the files parse and are reversible, lint passes, and the
+target is writable, privileged and not behind a transaction pooler.
 
 ``check_writable`` refuses a read-only standby, a read-only session and a role that cannot
 create or write pgshift's history, or create in the schema migrations land in: one clear
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pgshift.errors import ConfigError, InputError
+from pgshift.errors import ConfigError, InputError, LintFailedError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from psycopg2.extensions import connection as Connection
 
     from pgshift.config import Settings
+    from pgshift.migrations.model import Migration
 
 _TARGET = """
 SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on', current_user,
@@ -100,3 +104,48 @@ def refuse_transaction_pooling(conn: Connection, settings: Settings) -> None:
         "other clients' server connections, so it refuses to run; nothing was run",
         hint="connect pgshift straight to PostgreSQL, or through a session-mode pool",
     )
+
+
+def check_runnable(selected: Sequence[Migration]) -> None:
+    from pgshift.runner import body_statements
+
+    for migration in selected:
+        if (
+            migration.kind == "versioned"
+            and not migration.reversible
+            and (not migration.directives.irreversible)
+        ):
+            raise InputError(
+                "has no down part",
+                path=migration.path,
+                migration=migration.label,
+                hint="add a '-- pgshift:down' section or a U file, or mark it "
+                "'-- pgshift:irreversible'",
+            )
+        body_statements(migration, "up")  # parses: syntax errors and misplaced CONCURRENTLY
+
+
+def lint_gate(
+    settings: Settings, conn: Connection, pending: Sequence[Migration], prior: Sequence[Migration]
+) -> None:
+    if not settings.lint or settings.unsafe:
+        return
+    from pgshift.lint import LintOptions, lint_migrations
+
+    options = LintOptions(
+        pg_version=settings.pg_version or conn.server_version // 10000,
+        select=frozenset(settings.lint_select) or None,
+        ignore=frozenset(settings.lint_ignore),
+        lock_timeout=settings.lock_timeout,
+    )
+    report = lint_migrations(pending, options, prior=prior, conn=conn)
+    if report.errors:
+        first = report.errors[0]
+        more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        raise LintFailedError(
+            f"{first.rule}: {first.message}{more}",
+            path=first.path,
+            line=first.line,
+            hint="run 'pgshift lint' for details; fix it, suppress it with "
+            "'-- pgshift:ignore RULE -- reason', or pass --unsafe",
+        )
