@@ -68,6 +68,7 @@ class Settings:
     placeholders: Mapping[str, str] = field(default_factory=dict)
     flavor: str | None = None
     targets: Mapping[str, Any] = field(default_factory=dict)
+    cache_dir: Path | None = None
     config_path: Path | None = None
 
     def with_overrides(self, **values: Any) -> Settings:
@@ -105,7 +106,7 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             return tuple(str(i).strip() for i in items if str(i).strip())
         if key == "lint_runner" and value not in ("pgshift", "psql"):
             raise ValueError(f"runner must be 'pgshift' or 'psql', not '{value}'")
-        if key in ("dir", "lint_schema"):
+        if key in ("dir", "lint_schema", "cache_dir"):
             return Path(value)
         if key == "placeholders":
             if not isinstance(value, Mapping):
@@ -223,4 +224,13 @@ def load(
             values[key] = value if key in ("url", "dir") else _coerce(key, value, f"--{key}")
     if "dir" in values:
         values["dir"] = Path(values["dir"])
+    values.setdefault("cache_dir", default_cache_dir(env))
     return Settings(**values)
+
+
+def default_cache_dir(env: Mapping[str, str]) -> Path:
+    """The user's cache (``$XDG_CACHE_HOME/pgshift``), never the project: a cache a pull request
+    could commit would let it forge lint results."""
+    base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"),
+                                                     ".cache")
+    return Path(base) / "pgshift"

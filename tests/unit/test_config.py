@@ -85,3 +85,9 @@ def test_lint_table_sets_rules_runner_and_schema_file(tmp_path: Path) -> None:
     (tmp_path / "pgshift.toml").write_text('[lint]\nrunner = "flyway"\n')
     with pytest.raises(ConfigError, match="runner must be"):
         load(cwd=tmp_path, env={})
+
+
+def test_the_cache_lives_in_the_users_cache_dir_not_the_project(tmp_path: Path) -> None:
+    assert load(cwd=tmp_path, env={"XDG_CACHE_HOME": "/c"}).cache_dir == Path("/c/pgshift")
+    assert load(cwd=tmp_path, env={"HOME": "/h"}).cache_dir == Path("/h/.cache/pgshift")
+    assert load(cwd=tmp_path, env={"PGSHIFT_CACHE_DIR": "/x"}).cache_dir == Path("/x")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pgshift.config import Settings
 
-CACHE_DIR = ".pgshift-cache"
+CACHE_DIR = ".pgshift-cache"  # only when Settings come without a cache_dir (config.load sets one)
 
 
 def _rule_list(value: str) -> frozenset[str]:
@@ -50,7 +50,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
     parser.add_argument("--explain", metavar="RULE", help="print a rule's documentation "
                         "('all' lists the rules) and exit")
     parser.add_argument("--no-cache", action="store_true",
-                        help=f"do not read or write the result cache ({CACHE_DIR}/)")
+                        help="do not read or write the result cache ($XDG_CACHE_HOME/pgshift)")
     parser.add_argument("--jobs", type=int, metavar="N", help="worker processes (default: CPUs)")
     parser.set_defaults(handler=run)
 
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         schema_file=args.schema_file or settings.lint_schema,
         database_url=database,
         lock_timeout=settings.lock_timeout,
-        cache_dir=None if args.no_cache else Path(CACHE_DIR),
+        cache_dir=None if args.no_cache else settings.cache_dir or Path(CACHE_DIR),
         jobs=args.jobs,
     )
     paths = args.paths or [settings.dir]
