@@ -133,8 +133,7 @@ def apply_phase(selected: Sequence[Migration], phase: str | None, *,
     if phase not in (None, "expand"):
         raise InputError(f"--phase must be 'expand', not '{phase}'",
                          hint="a plain 'pgshift up' applies both phases")
-    shapes = {m.path: shape_of(m) for m in selected if m.kind == "versioned"}
-    phases = {m.path: phase_of(m, shapes.get(m.path)) for m in selected}
+    phases = {m.path: _obvious_phase(m) or phase_of(m) for m in selected}
     if phase == "expand":
         chosen = []
         for migration in selected:
@@ -142,9 +141,23 @@ def apply_phase(selected: Sequence[Migration], phase: str | None, *,
                 break
             chosen.append(migration)
         return chosen
-    if not allow_contract:
+    if not allow_contract and "contract" in phases.values():
+        shapes = {m.path: shape_of(m) for m in selected if m.kind == "versioned"}
         _refuse_mixed(list(selected), phases, shapes)
     return list(selected)
+
+
+def _obvious_phase(migration: Migration) -> Phase | None:
+    """The phase when it needs no syntax tree (most files): None when it must be parsed.
+
+    Walking every pending file's tree cost a third of applying a thousand small migrations.
+    """
+    if migration.directives.phase is not None:
+        return migration.directives.phase
+    if migration.kind == "repeatable":
+        return "expand"
+    text = migration.up_sql.lower()
+    return None if "drop" in text or "rename" in text else "expand"
 
 
 def _refuse_mixed(selected: list[Migration], phases: dict[Any, str],
