@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg2
@@ -141,7 +142,15 @@ class _Budget:
 
 
 def body_statements(migration: Migration, direction: Direction) -> list[Statement]:
-    """The statements one direction of ``migration`` runs, parsed before anything runs."""
+    """The statements one direction of ``migration`` runs, parsed before anything runs.
+
+    Remembered (a failure is not): ``up`` checks every file before running any, then runs them.
+    """
+    return list(_body_statements(migration, direction))
+
+
+@lru_cache(maxsize=4096)
+def _body_statements(migration: Migration, direction: Direction) -> tuple[Statement, ...]:
     if direction == "up":
         source, path, first = migration.up_sql, migration.path, 1
     else:
@@ -156,7 +165,7 @@ def body_statements(migration: Migration, direction: Direction) -> list[Statemen
     statements = split_statements(source, path, first_line=first)
     if migration.transactional:
         check_transactional(statements)
-    return statements
+    return tuple(statements)
 
 
 class Runner:
