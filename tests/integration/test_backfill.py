@@ -159,6 +159,7 @@ def _wait_for_rows(query, at_least: int, timeout: float = 20) -> None:
     raise AssertionError("the backfill made no progress")
 
 
+@pytest.mark.faults
 def test_sigkill_mid_backfill_then_rerun_continues_from_the_checkpoint(
     settings, migrations_dir, table_t, pgshift_env, query, cli
 ) -> None:
@@ -181,6 +182,7 @@ def test_sigkill_mid_backfill_then_rerun_continues_from_the_checkpoint(
     assert query("SELECT status, rows_done FROM pgshift.backfill") == [("done", 20000)]
 
 
+@pytest.mark.faults
 def test_one_off_backfill_command_resumes_after_sigkill_and_reports(
     table_t, pgshift_env, query, cli
 ) -> None:
