@@ -17,6 +17,7 @@ from pgshift.lint.source import SourceText, Statement
 from pgshift.lint.transaction import Transaction
 
 if TYPE_CHECKING:
+    from pgshift.lint.nodes import Node
     from pgshift.lint.options import LintOptions
 
 
@@ -66,6 +67,16 @@ class Context:
         """Whether the AlterTableStmt being checked targets a table (not a view, index, type)."""
         return self.alter is not None and self.alter.get("objtype") in (
             "OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE")
+
+    def existing_column(self, cmd: Node, subtype: str) -> str | None:
+        """The column an ALTER TABLE command of ``subtype`` changes, when both the table and the
+        column existed before this file (a new one is empty and unused: nothing to flag)."""
+        if cmd.get("subtype") != subtype or not self.altering_table():
+            return None
+        column = cmd.get("name", "")
+        if self.is_new(self.target) or (self.target, column) in self.created.columns:
+            return None
+        return column
 
     def table(self, key: str) -> Table | None:
         return self.schema.tables.get(key)

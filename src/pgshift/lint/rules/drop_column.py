@@ -25,10 +25,8 @@ class DropColumn(Rule):
     nodes = ("AlterTableCmd",)
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
-        if node.get("subtype") != "AT_DropColumn" or not ctx.altering_table():
-            return
-        column = node.get("name", "")
-        if ctx.is_new(ctx.target) or (ctx.target, column) in ctx.created.columns:
+        column = ctx.existing_column(node, "AT_DropColumn")
+        if column is None:
             return
         yield ctx.violation(
             self,
