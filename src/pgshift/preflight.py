@@ -116,11 +116,11 @@ def check_runnable(selected: Sequence[Migration]) -> None:
             and (not migration.directives.irreversible)
         ):
             raise InputError(
-                "has no down part",
+                "has no down part (or a blank one)",
                 path=migration.path,
                 migration=migration.label,
-                hint="add a '-- pgshift:down' section or a U file, or mark it "
-                "'-- pgshift:irreversible'",
+                hint="write its down part after '-- pgshift:down' or in a U file (a comment "
+                "such as '-- nothing to undo' will do), or mark it '-- pgshift:irreversible'",
             )
         body_statements(migration, "up")  # parses: syntax errors and misplaced CONCURRENTLY
 

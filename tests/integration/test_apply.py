@@ -278,3 +278,15 @@ def test_create_writes_the_next_version_with_the_same_padding(settings, write_mi
     path = api.create(settings, "add user timezone")
     assert path.name == "V008__add_user_timezone.sql"
     assert "-- pgshift:down" in path.read_text()
+
+
+def test_a_blank_down_part_is_refused_but_a_comment_saying_why_is_enough(
+    settings, migrations_dir: Path, query
+) -> None:
+    path = api.create(settings, "add index")  # the template's down part is blank
+    text = path.read_text().replace("\n\n\n-- pgshift:down", "\nSELECT 1;\n-- pgshift:down")
+    path.write_text(text)
+    with pytest.raises(InputError, match="blank"):
+        api.up(settings)
+    path.write_text(path.read_text() + "-- nothing to undo: it only reads\n")
+    assert len(api.up(settings).outcomes) == 1

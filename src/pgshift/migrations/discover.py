@@ -119,6 +119,10 @@ def _versioned(path: Path, version: Version, undo_path: Path | None) -> Migratio
             path=path,
             hint="remove '-- pgshift:irreversible' or the down part",
         )
+    if down_sql is not None and not down_sql.strip():
+        # A blank down part (as 'pgshift create' writes it) is a down not written yet, not a
+        # promise that there is nothing to undo: that takes at least a comment saying so.
+        down_sql, down_path = None, None
     return Migration(
         kind="versioned",
         version=version,
