@@ -1,16 +1,20 @@
-"""Other migration tools' file conventions: where the up part ends, whether it is a transaction.
+r"""Other migration tools' file conventions: where the up part ends, whether it is a transaction.
 
 goose (``-- +goose Up`` / ``Down`` / ``NO TRANSACTION``), sql-migrate (``-- +migrate Up
-notransaction`` / ``Down``) and dbmate (``-- migrate:up transaction:false`` / ``migrate:down``)
-keep the up and down SQL in one file and run the up part in a transaction unless told not to.
-Only the up part runs on deploy, so only it is linted.
+notransaction`` / ``Down``), dbmate (``-- migrate:up transaction:false`` / ``migrate:down``) and
+node-pg-migrate (``-- Up Migration`` / ``-- Down Migration``, matched as it matches them:
+``^\s*--[\s-]*up\s+migration``, any case) keep the up and down SQL in one file and run the up
+part in a transaction unless told not to. Only the up part runs on deploy, so only it is
+linted.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 _MARKERS = ("-- +goose", "-- +migrate", "-- migrate:")
+_NODE_PG = re.compile(r"^\s*--[\s-]*(up|down)\s+migration", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,10 @@ def _marker(line: str) -> tuple[str, str] | None:
 
 
 def tool_file(text: str) -> ToolFile | None:
-    """The up part of a goose/sql-migrate/dbmate file, or None for any other file."""
+    """The up part of a goose/sql-migrate/dbmate/node-pg-migrate file, or None for any other
+    file."""
     if not any(marker in text for marker in _MARKERS):
-        return None
+        return _node_pg_migrate(text) if "igration" in text else None
     lines = text.split("\n")
     found = ""
     transactional = True
@@ -62,3 +67,19 @@ def tool_file(text: str) -> ToolFile | None:
     names = {"goose": "goose", "migrate": "sql-migrate"}
     tool = "dbmate" if found == "migrate" and "-- migrate:" in text else names.get(found, found)
     return ToolFile("\n".join(keep), transactional, tool)
+
+
+def _node_pg_migrate(text: str) -> ToolFile | None:
+    """node-pg-migrate's SQL file: the text between its up marker and its down marker, line
+    numbers kept. Without an up marker it is not taken for one (a comment that merely mentions
+    a "down migration" must not hide the rest of a plain file)."""
+    markers = list(_NODE_PG.finditer(text))
+    up = next((m for m in markers if m.group(1).lower() == "up"), None)
+    if up is None:
+        return None
+    down = next((m for m in markers if m.group(1).lower() == "down"
+                 and m.start() > up.start()), None)
+    start = up.start()
+    end = down.start() if down is not None else len(text)
+    keep = "\n" * text.count("\n", 0, start) + text[start:end]
+    return ToolFile(keep + "\n" * text.count("\n", end), True, "node-pg-migrate")

@@ -20,6 +20,7 @@ from pgshift.lint.options import LintOptions
 from pgshift.lint.replay import Created, apply, apply_alter_cmd
 from pgshift.lint.rule import Rule, Violation, all_rules
 from pgshift.lint.schema import Schema, Table
+from pgshift.lint.search_path import qualify, schemas
 from pgshift.lint.source import Ignore, SourceText, SqlSyntaxError, Statement, parse_source
 from pgshift.lint.transaction import Transaction
 
@@ -122,8 +123,17 @@ class Engine:
         sql = text if plain else prepare(text, path, self.options).sql
         _, statements, _ = self._parse(sql, path, meta=plain)
         created = Created()
+        tx = Transaction.start(runner="psql", transactional=False, lock_timeout=False)
         for statement in statements:
-            apply(schema, created, statement.kind, statement.node)
+            kind, node = statement.kind, statement.node
+            search = schemas(tx.search_path)
+            if search:
+                qualify(kind, node, search, schema)
+            apply(schema, created, kind, node)
+            if kind == "VariableSetStmt":
+                tx.set_variable(node)
+            elif kind == "SelectStmt" and node.get("targetList"):
+                tx.set_config_calls(node)
 
     def _parse(self, sql: str, path: Path, *, meta: bool = False
                ) -> tuple[SourceText, list[Statement], list[Ignore]]:
@@ -136,10 +146,13 @@ class Engine:
     def _statement(self, statement: Statement, ctx: Context) -> Iterable[Violation]:
         ctx.statement = statement
         kind, node = statement.kind, statement.node
+        tx = ctx.tx
+        search = schemas(tx.search_path)
+        if search:
+            qualify(kind, node, search, ctx.schema)
         found: list[Violation] = []
         for rule in self.dispatch.get(kind, ()):
             found.extend(rule.check(node, ctx))
-        tx = ctx.tx
         if tx.open and kind in _LOCKING:
             tx.exclusive.update(k for k, mode in statement_locks(kind, node, ctx)
                                 if mode == ACCESS_EXCLUSIVE)
@@ -243,4 +256,5 @@ class Engine:
 
 _LOCKING = frozenset({"AlterTableStmt", "RenameStmt", "IndexStmt", "DropStmt", "ReindexStmt",
                       "TruncateStmt", "VacuumStmt", "ClusterStmt", "RefreshMatViewStmt",
-                      "LockStmt", "CreateTrigStmt", "RuleStmt"})
+                      "LockStmt", "CreateTrigStmt", "RuleStmt", "CreatePolicyStmt",
+                      "AlterPolicyStmt"})

@@ -202,6 +202,12 @@ def _trigger(stmt: Node, ctx: Context) -> list[Lock]:
     return [(key, SHARE_ROW_EXCLUSIVE)] if _existing(ctx, key) else []
 
 
+def _policy(stmt: Node, ctx: Context) -> list[Lock]:
+    """CREATE/ALTER POLICY lock their table ACCESS EXCLUSIVE (policy.c)."""
+    key = relation_key(stmt.get("table"))
+    return [(key, ACCESS_EXCLUSIVE)] if _existing(ctx, key) else []
+
+
 def _rule(stmt: Node, ctx: Context) -> list[Lock]:
     key = relation_key(stmt.get("relation"))
     return [(key, ACCESS_EXCLUSIVE)] if _existing(ctx, key) else []
@@ -235,6 +241,8 @@ _HANDLERS = {
     "LockStmt": _lock,
     "CreateTrigStmt": _trigger,
     "RuleStmt": _rule,
+    "CreatePolicyStmt": _policy,
+    "AlterPolicyStmt": _policy,
     "CreateStmt": _create,
 }
 LOCKING_STATEMENTS = tuple(_HANDLERS)

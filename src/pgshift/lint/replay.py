@@ -237,6 +237,25 @@ def _rename(schema: Schema, created: Created, stmt: Node) -> None:
     elif kind == "OBJECT_SCHEMA":
         schema.schemas.discard(stmt.get("subname", ""))
         schema.schemas.add(new)
+    elif kind in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
+        _rename_type(schema, created, stmt, new)
+
+
+def _rename_type(schema: Schema, created: Created, stmt: Node, new: str) -> None:
+    """``ALTER TYPE old RENAME TO new``: columns of that type now have type ``new``, so a later
+    ``ALTER COLUMN … TYPE old`` (a type re-created under the old name) is a real change."""
+    names = strings((stmt.get("object") or {}).get("List", {}).get("items"))
+    if not names:
+        return
+    old_key, new_key = name_key(names), name_key([*names[:-1], new])
+    for group in (schema.types, schema.domains, created.types):
+        if old_key in group:
+            group.discard(old_key)
+            group.add(new_key)
+    for table in schema.tables.values():
+        for column in table.columns.values():
+            if column.type is not None and column.type.name == names[-1]:
+                column.type = column.type._replace(name=new)
 
 
 def drop_targets(stmt: Node) -> list[str]:
@@ -255,7 +274,8 @@ def drop_targets(stmt: Node) -> list[str]:
 def _drop(schema: Schema, created: Created, stmt: Node) -> None:
     kind = stmt.get("removeType")
     for key in drop_targets(stmt):
-        if kind in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
+        if kind in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE",
+                    "OBJECT_SEQUENCE"):
             schema.drop_table(key)
             created.tables.discard(key)
         elif kind == "OBJECT_INDEX":
@@ -304,6 +324,16 @@ def _select_into(schema: Schema, created: Created, stmt: Node) -> None:
         created.tables.add(key)
 
 
+def _sequence(schema: Schema, created: Created, stmt: Node) -> None:
+    """A sequence is a relation too: ``ALTER TABLE seq OWNER TO`` on a new one locks nothing
+    anyone uses."""
+    key = relation_key(stmt.get("sequence"))
+    if stmt.get("if_not_exists") and key in schema.tables and key not in created.tables:
+        return
+    schema.tables[key] = Table(kind="sequence", known=True)
+    created.tables.add(key)
+
+
 def _view(schema: Schema, created: Created, stmt: Node) -> None:
     key = relation_key(stmt.get("view"))
     if key not in schema.tables:
@@ -338,6 +368,7 @@ _APPLY: dict[str, Callable[[Schema, Created, Node], None]] = {
     "IndexStmt": _index,
     "CreateTableAsStmt": _create_as,
     "ViewStmt": _view,
+    "CreateSeqStmt": _sequence,
     "CreateEnumStmt": _enum,
     "CompositeTypeStmt": lambda s, c, n: _enum(s, c, {"typeName": (n.get("typevar") or {}).get(
         "relname") and [{"String": {"sval": n["typevar"]["relname"]}}]}),

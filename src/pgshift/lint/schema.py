@@ -12,7 +12,7 @@ from typing import Literal
 
 from pgshift.lint.coercion import TypeRef
 
-RelKind = Literal["table", "partitioned", "view", "matview", "foreign"]
+RelKind = Literal["table", "partitioned", "view", "matview", "foreign", "sequence"]
 ConKind = Literal["check", "notnull", "foreign", "unique", "primary", "exclude"]
 
 

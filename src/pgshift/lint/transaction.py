@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pgshift.lint.nodes import Node, const_value, func_name
+from pgshift.lint.search_path import SearchPath, parse_path
 
 _TIMEOUTS = ("lock_timeout", "statement_timeout", "transaction_timeout")
 
@@ -44,6 +45,8 @@ class Transaction:
     utc_session: bool = False
     utc_local: bool = False
     exclusive: set[str] = field(default_factory=set)
+    path_session: SearchPath | None = None
+    path_local: SearchPath | None = None
 
     @classmethod
     def start(cls, *, runner: str, transactional: bool, lock_timeout: bool,
@@ -60,6 +63,13 @@ class Transaction:
         return self.session.get(name, False)
 
     @property
+    def search_path(self) -> SearchPath | None:
+        """The ``search_path`` the file set (None: the server's, which leads with public)."""
+        if self.open and self.path_local is not None:
+            return self.path_local
+        return self.path_session
+
+    @property
     def utc(self) -> bool:
         return self.utc_local if self.open and self.utc_local else self.utc_session
 
@@ -70,6 +80,7 @@ class Transaction:
     def end(self, chain: bool = False) -> None:
         self.local.clear()
         self.utc_local = False
+        self.path_local = None
         self.exclusive.clear()
         self.serial += 1
         if not chain:
@@ -87,7 +98,11 @@ class Transaction:
         kind = stmt.get("kind")
         args = stmt.get("args") or []
         value: object = const_value(args[0]) if args else None
-        if name in ("timezone", "time zone"):
+        if name == "search_path":
+            path = parse_path([const_value(a) for a in args]) if kind == "VAR_SET_VALUE" \
+                else None
+            self._store_path(path, bool(stmt.get("is_local")))
+        elif name in ("timezone", "time zone"):
             utc = kind == "VAR_SET_VALUE" and str(value).upper() in ("UTC", "ETC/UTC", "Z", "0")
             self._store_utc(utc, bool(stmt.get("is_local")))
         elif name in _TIMEOUTS:
@@ -96,6 +111,7 @@ class Transaction:
         elif kind == "VAR_RESET_ALL":
             self.session.clear()
             self.local.clear()
+            self.path_session = self.path_local = None
 
     def set_config_calls(self, stmt: Node) -> None:
         """``SELECT set_config('lock_timeout', '2s', is_local)`` works like SET."""
@@ -107,7 +123,9 @@ class Transaction:
             if len(args) != 3:
                 continue
             name = str(const_value(args[0]) or "").lower()
-            if name in _TIMEOUTS:
+            if name == "search_path" and isinstance(const_value(args[1]), str):
+                self._store_path(parse_path([const_value(args[1])]), bool(const_value(args[2])))
+            elif name in _TIMEOUTS:
                 self._store(name, timeout_enabled(const_value(args[1])), bool(
                     const_value(args[2])))
 
@@ -118,6 +136,14 @@ class Transaction:
         else:
             self.session[name] = enabled
             self.local.pop(name, None)
+
+    def _store_path(self, path: SearchPath | None, local: bool) -> None:
+        if local:
+            if self.open:
+                self.path_local = path
+        else:
+            self.path_session = path
+            self.path_local = None
 
     def _store_utc(self, utc: bool, local: bool) -> None:
         if local:

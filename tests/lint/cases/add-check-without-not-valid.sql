@@ -31,3 +31,23 @@ CREATE TABLE coupons (code text, pct int CHECK (pct BETWEEN 0 AND 100));
 
 -- ok
 ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_idx;
+
+-- bad
+-- schema: CREATE TABLE blog_post (id bigint PRIMARY KEY);
+ALTER TABLE "blog_post" ADD COLUMN "views" integer DEFAULT 0 NOT NULL CHECK ("views" >= 0);
+
+-- bad
+ALTER TABLE accounts ADD COLUMN verified_at timestamptz CONSTRAINT verified_after_created CHECK (verified_at > created_at);
+
+-- ok
+CREATE TABLE counters (id bigint PRIMARY KEY);
+ALTER TABLE counters ADD COLUMN hits integer NOT NULL DEFAULT 0 CHECK (hits >= 0);
+
+-- ok
+ALTER TABLE accounts ADD COLUMN nickname text;
+
+-- ok
+-- runner: psql
+SET search_path TO billing;
+CREATE TABLE refunds (id bigint PRIMARY KEY, amount numeric(12,2));
+ALTER TABLE billing.refunds ADD CONSTRAINT refunds_amount_positive CHECK (amount > 0);

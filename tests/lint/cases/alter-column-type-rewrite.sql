@@ -118,3 +118,38 @@ ALTER TABLE users ALTER COLUMN nick TYPE varchar(40), ALTER COLUMN name TYPE var
 -- schema: CREATE TABLE users (id bigint, email varchar(100));
 -- schema: ALTER TABLE users ALTER COLUMN email TYPE varchar(150);
 ALTER TABLE users ALTER COLUMN email TYPE varchar(200);
+
+-- bad
+-- schema: CREATE TYPE ticket_state AS ENUM ('open', 'closed');
+-- schema: CREATE TABLE tickets (id bigint PRIMARY KEY, state ticket_state NOT NULL);
+ALTER TYPE ticket_state RENAME TO ticket_state_old;
+CREATE TYPE ticket_state AS ENUM ('open', 'pending', 'closed');
+ALTER TABLE tickets ALTER COLUMN state TYPE ticket_state USING state::text::ticket_state;
+DROP TYPE ticket_state_old;
+
+-- ok
+-- schema: CREATE TYPE ticket_state AS ENUM ('open', 'closed');
+-- schema: CREATE TABLE tickets (id bigint PRIMARY KEY, state ticket_state NOT NULL);
+ALTER TYPE ticket_state RENAME TO ticket_status;
+ALTER TABLE tickets ALTER COLUMN state TYPE ticket_status;
+
+-- ok
+-- runner: psql
+-- schema: CREATE SCHEMA billing;
+-- schema: SET search_path TO billing, public;
+-- schema: CREATE TABLE "Invoice" ("Total" numeric(12,2) NOT NULL);
+SET lock_timeout = '2s';
+ALTER TABLE billing."Invoice" ALTER COLUMN "Total" TYPE numeric(18,2);
+
+-- ok
+-- runner: psql
+-- schema: CREATE TABLE billing.payments (amount numeric(12,2));
+SET search_path = billing;
+ALTER TABLE payments ALTER COLUMN amount TYPE numeric(16,2);
+
+-- bad
+-- runner: psql
+-- schema: CREATE TABLE billing.payments (amount numeric(12,2));
+-- schema: CREATE TABLE payments (amount integer);
+-- public.payments, not billing.payments: integer -> numeric rewrites
+ALTER TABLE payments ALTER COLUMN amount TYPE numeric(16,2);

@@ -83,3 +83,11 @@ DROP INDEX orders_user_idx;
 CREATE INDEX CONCURRENTLY orders_user_idx ON orders (user_id);
 -- migrate:down
 DROP INDEX orders_user_idx;
+
+-- bad
+-- runner: psql
+-- Up Migration
+-- node-pg-migrate runs the up part of a SQL migration in a transaction
+CREATE INDEX CONCURRENTLY projects_owner_idx ON projects (owner_id);
+-- Down Migration
+DROP INDEX CONCURRENTLY projects_owner_idx;

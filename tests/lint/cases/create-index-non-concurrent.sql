@@ -88,3 +88,21 @@ CREATE SCHEMA billing;
 SET search_path TO billing, public;
 CREATE TABLE billing.invoices (id bigint, customer_id bigint);
 CREATE INDEX invoices_customer ON invoices (customer_id);
+
+-- ok
+-- runner: psql
+SET search_path TO billing, public;
+CREATE TABLE refunds (id bigint PRIMARY KEY, payment_id bigint NOT NULL);
+CREATE INDEX refunds_payment_id_idx ON billing.refunds (payment_id);
+
+-- ok
+-- runner: psql
+SELECT pg_catalog.set_config('search_path', 'billing', false);
+CREATE TABLE refunds (id bigint PRIMARY KEY, payment_id bigint NOT NULL);
+CREATE INDEX ON billing.refunds (payment_id);
+
+-- bad
+-- runner: psql
+-- refunds goes to public (the default path); billing.refunds is another, existing table
+CREATE TABLE refunds (id bigint PRIMARY KEY, payment_id bigint NOT NULL);
+CREATE INDEX ON billing.refunds (payment_id);

@@ -41,3 +41,24 @@ DROP TABLE invites;
 DROP TABLE legacy_invites;
 -- +migrate Down
 CREATE TABLE legacy_invites (id bigint);
+
+-- ok
+-- runner: psql
+-- Up Migration
+CREATE TABLE projects (id uuid PRIMARY KEY, name text NOT NULL);
+-- Down Migration
+DROP TABLE projects;
+
+-- bad
+-- runner: psql
+-- Up Migration
+DROP TABLE legacy_projects;
+-- Down Migration
+CREATE TABLE legacy_projects (id uuid PRIMARY KEY);
+
+-- bad
+-- runner: psql
+-- a plain file whose comment mentions the down migration is linted whole
+CREATE TABLE archive_note (id int);
+-- down migration: none needed
+DROP TABLE legacy_notes;

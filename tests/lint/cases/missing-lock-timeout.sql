@@ -159,3 +159,34 @@ BEGIN
   ALTER TABLE users ADD COLUMN c int;
 END $$;
 ALTER TABLE users ADD COLUMN d int;
+
+-- ok
+-- runner: psql
+CREATE SEQUENCE inventory.warehouses_id_seq AS integer START WITH 1;
+ALTER TABLE inventory.warehouses_id_seq OWNER TO app;
+
+-- bad
+-- runner: psql
+-- schema: CREATE SEQUENCE orders_id_seq;
+CREATE SEQUENCE IF NOT EXISTS orders_id_seq;
+ALTER TABLE orders_id_seq OWNER TO app;
+
+-- bad
+-- runner: psql
+create policy "Owners can read their todos" on public.todos
+  for select to authenticated using ((select auth.uid()) = user_id);
+
+-- bad
+-- runner: psql
+ALTER POLICY todos_owner ON todos USING (owner_id = current_user_id());
+
+-- ok
+-- runner: psql
+CREATE TABLE notes (id bigint PRIMARY KEY, owner text NOT NULL);
+ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY notes_owner ON notes USING (owner = current_user);
+
+-- ok
+-- runner: psql
+SET lock_timeout = '2s';
+CREATE POLICY todos_owner ON todos USING (owner_id = current_user_id());
