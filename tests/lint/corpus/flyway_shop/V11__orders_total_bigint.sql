@@ -1,0 +1,3 @@
+-- expect: alter-column-type-rewrite, missing-lock-timeout
+-- runner: psql
+ALTER TABLE shop.orders ALTER COLUMN total_cents TYPE bigint;

@@ -1,0 +1,3 @@
+-- expect: drop-column, missing-lock-timeout
+-- runner: psql
+ALTER TABLE shop.customers DROP COLUMN IF EXISTS fax;

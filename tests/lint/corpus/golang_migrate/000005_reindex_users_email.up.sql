@@ -1,0 +1,3 @@
+-- expect: none
+-- runner: psql
+REINDEX INDEX CONCURRENTLY users_email_uniq;

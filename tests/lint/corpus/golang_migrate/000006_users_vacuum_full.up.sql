@@ -1,0 +1,3 @@
+-- expect: vacuum-full-or-cluster, missing-lock-timeout
+-- runner: psql
+VACUUM (FULL, ANALYZE) users;

@@ -1,0 +1,3 @@
+-- expect: unbatched-backfill
+-- runner: psql
+UPDATE users SET role = 'member';

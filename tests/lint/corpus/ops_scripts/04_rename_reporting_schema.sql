@@ -1,0 +1,3 @@
+-- expect: rename-schema
+-- runner: psql
+ALTER SCHEMA reporting RENAME TO analytics;

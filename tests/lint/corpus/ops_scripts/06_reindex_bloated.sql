@@ -1,0 +1,3 @@
+-- expect: reindex-non-concurrent, missing-lock-timeout
+-- runner: psql
+REINDEX TABLE public.audit_log;

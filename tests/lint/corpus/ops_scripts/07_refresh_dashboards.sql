@@ -1,0 +1,3 @@
+-- expect: refresh-matview-non-concurrent, missing-lock-timeout
+-- runner: psql
+REFRESH MATERIALIZED VIEW daily_revenue;

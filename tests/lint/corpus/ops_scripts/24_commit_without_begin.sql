@@ -1,0 +1,5 @@
+-- expect: transaction-nesting
+-- runner: psql
+SET lock_timeout = '2s';
+ALTER TABLE sessions ADD COLUMN device text;
+COMMIT;

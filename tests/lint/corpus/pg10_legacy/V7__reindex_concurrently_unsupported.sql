@@ -1,0 +1,3 @@
+-- expect: reindex-non-concurrent
+-- pg-version: 10
+REINDEX INDEX members_pkey;

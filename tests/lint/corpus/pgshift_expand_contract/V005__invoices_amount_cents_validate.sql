@@ -1,0 +1,2 @@
+-- expect: none
+ALTER TABLE invoices VALIDATE CONSTRAINT invoices_amount_cents_not_null;

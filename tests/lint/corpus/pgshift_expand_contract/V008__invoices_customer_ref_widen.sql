@@ -1,0 +1,2 @@
+-- expect: none
+ALTER TABLE invoices ALTER COLUMN customer_ref TYPE varchar(128);

@@ -1,0 +1,2 @@
+-- expect: rename-column
+ALTER TABLE invoices RENAME COLUMN status TO state;

@@ -1,0 +1,3 @@
+-- expect: missing-lock-timeout
+-- runner: psql
+ALTER TABLE orders REPLICA IDENTITY FULL;

@@ -1,0 +1,3 @@
+-- expect: missing-lock-timeout
+-- runner: psql
+DROP TRIGGER IF EXISTS orders_touch ON orders;
