@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 from tests.fixtures.sessions import wait_for
@@ -212,6 +213,83 @@ def test_kill_stuck_reports_when_nothing_is_over_the_limit(cli) -> None:
     result = cli("kill", "--stuck", "--older-than", "10m")
     assert result.returncode == 0
     assert result.stdout == "No migration or DDL session has run longer than 600s.\n"
+
+
+def _alive(query, pid: int) -> bool:
+    """Whether backend ``pid`` still exists, asked without running anything on it."""
+    return query("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", pid) == [(1,)]
+
+
+def _open_ddl(app_session, name: str = "psql"):
+    """A session that ran DDL and left its transaction open: idle in transaction, locks held."""
+    ddl = app_session(name)
+    with ddl.cursor() as cur:
+        cur.execute("ALTER TABLE t ADD COLUMN note text")
+    return ddl
+
+
+def test_kill_grace_terminates_an_idle_in_transaction_ddl_session_the_cancel_cannot_stop(
+    cli, query, app_session
+) -> None:
+    query("CREATE TABLE t (id int)")
+    ddl = _open_ddl(app_session)
+    pid = ddl.get_backend_pid()
+    ignored = cli("kill", str(pid))
+    assert ignored.returncode == 1, ignored.stderr
+    assert ignored.stdout.startswith(f"Not cancelled: pid {pid} (DDL ALTER TABLE: ")
+    assert "idle in transaction: a cancel has no statement to stop" in ignored.stdout
+    assert "use --terminate" in ignored.stdout
+    assert _alive(query, pid)
+    started = time.monotonic()
+    killed = cli("kill", str(pid), "--grace", "1s")
+    assert time.monotonic() - started >= 1.0  # it gave the session its grace first
+    assert killed.returncode == 0, killed.stderr
+    assert killed.stdout.startswith(
+        f"Terminated pid {pid} (DDL ALTER TABLE: ALTER TABLE t ADD COLUMN note text); "
+        "idle in transaction: a cancel has no statement to stop")
+    assert not _alive(query, pid)
+    assert query("SELECT count(*) FROM information_schema.columns WHERE table_name = 't' "
+                 "AND column_name = 'note'") == [(0,)]  # its transaction rolled back
+
+
+def test_kill_stuck_acts_only_on_migration_and_ddl_sessions_older_than_the_limit(
+    cli, settings, write_migration, query, app_session, start_pgshift
+) -> None:
+    query("CREATE TABLE t (id int); CREATE TABLE u (id int)")
+    write_migration("V001__flag.sql", "CREATE TABLE flag (go boolean);", "DROP TABLE flag;")
+    write_migration("V002__work.sql", "CREATE TABLE work (id int);\n" + WAIT_FOR_FLAG,
+                    "DROP TABLE work;")
+    runner = start_pgshift("up")
+    ddl = _open_ddl(app_session)
+    app = app_session("web")  # idle in a transaction too, but not DDL
+    with app.cursor() as cur:
+        cur.execute("SELECT * FROM u")
+    done_ddl = app_session("admin", autocommit=True)  # ran DDL, finished: idle
+    with done_ddl.cursor() as cur:
+        cur.execute("CREATE INDEX u_id ON u (id)")
+    migration = wait_for(lambda: next((s.pid for s in api.ps(settings).migrations()
+                                       if s.migration == "V002__work.sql"), None), what="V002")
+    young = cli("kill", "--stuck", "--older-than", "1m")
+    assert young.returncode == 0, young.stderr
+    assert young.stdout == "No migration or DDL session has run longer than 60s.\n"
+    assert runner.poll() is None and _alive(query, ddl.get_backend_pid())
+
+    def ages() -> bool:
+        sessions = api.ps(settings).sessions
+        return all((s.xact_age_s or 0) > 1.5 for s in sessions if s.pid in (migration,
+                                                                              ddl.get_backend_pid()))
+
+    wait_for(ages, what="both sessions to pass 1.5s")
+    result = cli("kill", "--stuck", "--older-than", "1s", "--grace", "1s")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, result.stdout
+    assert lines[0].startswith(f"Cancelled pid {migration} (migration V002__work.sql (up): ")
+    assert lines[1].startswith(f"Terminated pid {ddl.get_backend_pid()} (DDL ALTER TABLE: ")
+    assert runner.wait(10) == 5
+    assert _dead(ddl)
+    assert not _dead(app) and not _dead(done_ddl)
+    assert states(settings) == {"V001__flag.sql": "applied", "V002__work.sql": "failed"}
 
 
 @pytest.fixture
