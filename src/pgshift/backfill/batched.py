@@ -121,10 +121,24 @@ class _Job:
         self.size = options.batch_size or options.first_batch
         self.vacuums = 0
         self.dead_since_vacuum = 0
-        self.keys_done = 0
-        self.batches = 0
+        self.last: list[str] | None = None  # the last key done; None: from the start
+        self.keys_done = self.rows_done = self.batches = 0
         self.batches_at_vacuum = 0
         self.last_seconds = 0.0
+
+    def account(self, keys: int, rows: int, wall: float) -> None:
+        """Add a committed batch to the totals and rates."""
+        self.keys_done += keys
+        self.rows_done += rows
+        self.batches += 1
+        self.rows_rate.add(rows, wall)
+        self.keys_rate.add(keys, wall)
+        self.dead_since_vacuum += rows
+
+    def report(self, keys: int, rows: int, keys_total: int | None) -> Batch:
+        """The last batch, with the totals after it."""
+        return Batch(self.batches, self.size, keys, rows, self.last_seconds, self.keys_done,
+                     self.rows_done, keys_total, self.rows_rate.value, self.keys_rate.value)
 
     def run_batch(self, cur: Any, walk: Walk, last: list[str] | None
                   ) -> tuple[list[str] | None, int, int, float]:
@@ -182,47 +196,53 @@ def run_backfill(
         info = table_info(cur, statement)
         walk = choose_walk(cur, statement, info)
         refresh_blocks(cur, walk, info)
-        last, keys_done, rows_done, batches = progress.begin(
-            cur, schema, id=id, migration=migration, table_name=statement.qualified,
-            statement=statement.text, key_columns=walk.key_columns, keys_total=walk.keys_total,
-            resume=resume)
-        resumed = batches > 0
-        if resumed:
-            note(f"resuming backfill of {statement.qualified} after {batches} batch(es), "
-                 f"{rows_done} row(s) done")
-        if walk.key_columns == ["ctid"]:
-            note(f"{statement.qualified} has no primary key: walking ctid ranges")
+        resumed = _start(cur, job, walk, migration=migration, resume=resume, note=note)
         started = time.perf_counter()
-        finished = False
         try:
-            while not finished:
-                _throttle(cur, job, info, note)
-                job.keys_done, job.batches = keys_done, batches
-                tick = time.perf_counter()
-                new_last, keys, rows = _batch_with_retries(cur, job, walk, last, note)
-                finished = new_last is None
-                last = new_last if new_last is not None else last
-                keys_done, rows_done, batches = keys_done + keys, rows_done + rows, batches + 1
-                wall = time.perf_counter() - tick
-                job.rows_rate.add(rows, wall)
-                job.keys_rate.add(keys, wall)
-                if on_batch is not None:
-                    on_batch(Batch(batches, job.size, keys, rows, job.last_seconds, keys_done,
-                                   rows_done, walk.keys_total, job.rows_rate.value,
-                                   job.keys_rate.value))
-                job.size = next_size(options, job.size, keys, job.last_seconds)
-                job.dead_since_vacuum += rows
-                if not finished:
-                    _maybe_vacuum(cur, job, info, walk, note)
-                    if options.pause:
-                        time.sleep(options.pause)
+            _run_batches(cur, job, info, walk, note, on_batch)
             progress.finish(cur, schema, id, status="done")
         except (MigrationFailedError, psycopg2.Error) as exc:
             _record_failure(conn, schema, id, exc)
             raise
-    return BackfillResult(id, statement.qualified, rows_done, keys_done, batches,
+    return BackfillResult(id, statement.qualified, job.rows_done, job.keys_done, job.batches,
                           time.perf_counter() - started, resumed, job.vacuums,
                           tuple(walk.key_columns))
+
+
+def _start(cur: Any, job: _Job, walk: Walk, *, migration: str | None, resume: bool,
+           note: Callable[[str], None]) -> bool:
+    """Open the checkpoint row, or go on from an unfinished run's; True when resuming."""
+    statement = job.statement
+    job.last, job.keys_done, job.rows_done, job.batches = progress.begin(
+        cur, job.schema, id=job.id, migration=migration, table_name=statement.qualified,
+        statement=statement.text, key_columns=walk.key_columns, keys_total=walk.keys_total,
+        resume=resume)
+    resumed = job.batches > 0
+    if resumed:
+        note(f"resuming backfill of {statement.qualified} after {job.batches} batch(es), "
+             f"{job.rows_done} row(s) done")
+    if walk.key_columns == ["ctid"]:
+        note(f"{statement.qualified} has no primary key: walking ctid ranges")
+    return resumed
+
+
+def _run_batches(cur: Any, job: _Job, info: TableInfo, walk: Walk, note: Callable[[str], None],
+                 on_batch: Callable[[Batch], None] | None) -> None:
+    """Batches until the walk passes the last key: throttle, batch, resize, vacuum, pause."""
+    while True:
+        _throttle(cur, job, info, note)
+        tick = time.perf_counter()
+        new_last, keys, rows = _batch_with_retries(cur, job, walk, job.last, note)
+        job.account(keys, rows, time.perf_counter() - tick)
+        if on_batch is not None:
+            on_batch(job.report(keys, rows, walk.keys_total))
+        job.size = next_size(job.options, job.size, keys, job.last_seconds)
+        if new_last is None:
+            return
+        job.last = new_last
+        _maybe_vacuum(cur, job, info, walk, note)
+        if job.options.pause:
+            time.sleep(job.options.pause)
 
 
 def _batch_with_retries(cur: Any, job: _Job, walk: Walk, last: list[str] | None,
@@ -263,7 +283,6 @@ def _batch_with_retries(cur: Any, job: _Job, walk: Walk, last: list[str] | None,
                 from exc
 
 
-
 def _throttle(cur: Any, job: _Job, info: TableInfo, note: Callable[[str], None]) -> None:
     """Hold back while a standby lags or others queue for a lock on the table."""
     waited = 0.0
@@ -296,7 +315,7 @@ def _maybe_vacuum(cur: Any, job: _Job, info: TableInfo, walk: Walk,
         return
     if options.vacuum_every is not None:
         due = job.dead_since_vacuum > 0 and (
-            job.batches + 1 - job.batches_at_vacuum >= options.vacuum_every)
+            job.batches - job.batches_at_vacuum >= options.vacuum_every)
     else:
         due = job.dead_since_vacuum >= max(10_000, int(0.2 * (walk.keys_total or 0)))
     if not due:
@@ -308,7 +327,7 @@ def _maybe_vacuum(cur: Any, job: _Job, info: TableInfo, walk: Walk,
         return
     job.vacuums += 1
     job.dead_since_vacuum = 0
-    job.batches_at_vacuum = job.batches + 1
+    job.batches_at_vacuum = job.batches
     note(f"vacuumed {job.statement.qualified} in {time.perf_counter() - started:.1f}s")
 
 
