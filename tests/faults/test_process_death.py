@@ -285,3 +285,83 @@ def _validate_is_truthful(url: str, migrations_dir: Path, states: dict[str, str]
             api.validate(settings)
     else:
         api.validate(settings)
+
+
+# -- the randomised kill loop over a batched backfill -------------------------------------------
+
+BACKFILL_KILLS = int(os.environ.get("PGSHIFT_FAULTS_BACKFILL_KILLS", "10"))
+BACKFILL_ROWS = 30_000
+# Statement 1 would fail if run twice; the backfill bumps a counter, so a redone batch shows as
+# a 2 and a skipped one as a 0; statement 3 may be cut off mid-build (an INVALID index).
+BACKFILL_FILE = """-- pgshift:no-transaction
+ALTER TABLE t ADD COLUMN touched int NOT NULL DEFAULT 0;
+-- pgshift:backfill batch-size=100 pause=20ms vacuum=off
+UPDATE t SET touched = touched + 1;
+CREATE INDEX CONCURRENTLY t_touched ON t (touched);
+-- pgshift:down
+DROP INDEX CONCURRENTLY IF EXISTS t_touched;
+ALTER TABLE t DROP COLUMN IF EXISTS touched;
+"""
+
+
+def backfill_effect(url: str, key: str) -> bool:
+    """V1: the table is there; V2: every row touched exactly once and the index valid."""
+    if key == "1":
+        return table_exists(url, "t")
+    if not h.query(url, "SELECT count(*) > 0 FROM information_schema.columns "
+                        "WHERE table_name = 't' AND column_name = 'touched'")[0][0]:
+        return False
+    untouched = h.query(url, "SELECT count(*) FROM t WHERE touched <> 1")[0][0]
+    return untouched == 0 and h.query(url, "SELECT count(*) = 1 FROM pg_index i JOIN pg_class c "
+                                           "ON c.oid = i.indexrelid WHERE c.relname = "
+                                           "'t_touched' AND i.indisvalid")[0][0]
+
+
+def backfill_checkpoint_matches_the_rows(url: str) -> int:
+    """Rows the checkpoint says are done; each is touched once, none twice, none skipped."""
+    if not h.query(url, "SELECT to_regclass('pgshift.backfill') IS NOT NULL")[0][0]:
+        return 0
+    done = h.query(url, "SELECT coalesce(sum(rows_done), 0)::int FROM pgshift.backfill")[0][0]
+    if done:
+        counts = dict(h.query(url, "SELECT touched, count(*)::int FROM t GROUP BY touched"))
+        assert set(counts) <= {0, 1}, f"a row was updated twice: {counts}"
+        assert counts.get(1, 0) == done, f"checkpoint says {done} rows, table has {counts}"
+    return done
+
+
+def test_randomised_kill_loop_over_a_batched_backfill_updates_every_row_exactly_once(
+    env, write_migration, migrations_dir, database_url
+) -> None:
+    write_migration("V1__t.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"
+                    f"INSERT INTO t SELECT generate_series(1, {BACKFILL_ROWS});", "DROP TABLE t;")
+    (migrations_dir / "V2__touch.sql").write_text(BACKFILL_FILE)
+    assert h.run(env, "up", "--to", "1").returncode == 0
+    seed = int(os.environ.get("PGSHIFT_FAULTS_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    mid_backfill = 0
+    for iteration in range(BACKFILL_KILLS):
+        sig = rng.choice(SIGNALS)
+        proc = h.start(env, "up")
+        time.sleep(rng.uniform(0.3, 1.0))
+        proc.send_signal(sig)
+        code, _, err = h.finish(proc)
+        assert code in h.SIGNAL_EXITS[sig] | {0}, (seed, iteration, sig, code, err)
+        states = h.check_invariant(database_url, migrations_dir,
+                                   lambda key: backfill_effect(database_url, key), ["1", "2"])
+        _validate_is_truthful(database_url, migrations_dir, states)
+        done = backfill_checkpoint_matches_the_rows(database_url)
+        mid_backfill += 0 < done < BACKFILL_ROWS
+        if states["2"] == "applied":
+            break
+    result = h.run(env, "up")
+    assert result.returncode == 0, (seed, result.stderr)
+    final = h.check_invariant(database_url, migrations_dir,
+                              lambda key: backfill_effect(database_url, key), ["1", "2"])
+    assert final == {"1": "applied", "2": "applied"}, seed
+    assert h.query(database_url, "SELECT touched, count(*) FROM t GROUP BY touched") == [
+        (1, BACKFILL_ROWS)]
+    assert h.query(database_url, "SELECT status, rows_done FROM pgshift.backfill") == [
+        ("done", BACKFILL_ROWS)]
+    assert h.invalid_indexes(database_url) == []
+    assert mid_backfill >= 3, f"seed {seed}: only {mid_backfill} kill(s) landed mid-backfill"
+    print(f"backfill kill loop: seed {seed}, {iteration + 1} kills, {mid_backfill} mid-backfill")
