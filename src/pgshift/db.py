@@ -22,6 +22,9 @@ _URL_PASSWORD = re.compile(
 _KW_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)", re.I)
 _QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<secret>[^&\s]*)", re.I)
 _LOOSE_PASSWORD = re.compile(r"(?P<head>[^:/@\s'\"]*:)(?P<secret>[^@\s'\"]+)(?=@)")
+# SQL that sets a role's password: CREATE/ALTER ROLE/USER ... [ENCRYPTED] PASSWORD '...'.
+_SQL_PASSWORD = re.compile(r"(?P<head>\bpassword\s+)(?P<secret>'(?:[^']|'')*'|\$(\w*)\$.*?\$\3\$)",
+                           re.I | re.S)
 MASK = "***"
 
 
@@ -48,6 +51,7 @@ def redact(text: str, *urls: str | None) -> str:
     """``text`` with passwords masked: those inside any URL/DSN in it and those of ``urls``."""
     for pattern in (_URL_PASSWORD, _KW_PASSWORD, _QUERY_PASSWORD):
         text = pattern.sub(lambda m: m["head"] + MASK, text)
+    text = _SQL_PASSWORD.sub(lambda m: m["head"] + "'***'", text)
     for url in urls:
         for secret in secrets_of(url):
             text = text.replace(secret, MASK)

@@ -127,3 +127,14 @@ def test_create_prints_the_new_path(cli, migrations_dir) -> None:
     assert result.returncode == 0
     assert result.stdout.strip().endswith("V001__add_user_timezone.sql")
     assert (migrations_dir / "V001__add_user_timezone.sql").exists()
+
+
+def test_passwords_set_by_a_migration_are_masked_in_dry_run_and_errors(
+    cli, write_migration
+) -> None:
+    write_migration("V1__role.sql", "CREATE ROLE app LOGIN PASSWORD 'hunter2-secret';\n"
+                    "SELECT * FROM nope;", "DROP ROLE app;")
+    dry = cli("up", "--dry-run")
+    assert "PASSWORD '***'" in dry.stdout and "hunter2-secret" not in dry.stdout
+    failed = cli("up")
+    assert failed.returncode == 5 and "hunter2-secret" not in failed.stdout + failed.stderr

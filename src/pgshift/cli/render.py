@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pgshift.db import redact
+
 if TYPE_CHECKING:
     from pgshift.migrations.model import Migration
     from pgshift.plan import Plan, PlanItem
@@ -111,4 +113,4 @@ def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None 
         out.write(f"  {migration.label:>8}  {migration.description}  [{mode}]\n")
     for migration in migrations:
         sql = migration.up_sql if direction == "up" else (migration.down_sql or "")
-        out.write(f"\n-- {migration.name} ({direction})\n{sql.strip()}\n")
+        out.write(f"\n-- {migration.name} ({direction})\n{redact(sql.strip())}\n")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from pgshift.db import redact
 from pgshift.monitor.ddl import statement_kind
 from pgshift.monitor.progress import Progress, read_backfills, read_progress
 
@@ -208,7 +209,8 @@ def read_sessions(conn: Connection) -> list[Session]:
          query_age, state_age, query_start, blocked_by) in rows:
         sessions.append(Session(
             pid=pid, user=user, application_name=app, client=client, backend_type=backend_type,
-            state=state, wait_event_type=wait_type, wait_event=wait_event, query=query[:2000],
+            state=state, wait_event_type=wait_type, wait_event=wait_event,
+            query=redact(query[:2000]),  # an ALTER ROLE ... PASSWORD in flight stays private
             command=statement_kind(query) if state and state != "idle" else None,
             xact_age_s=xact_age, query_age_s=query_age, state_age_s=state_age,
             query_start=query_start, blocked_by=tuple(blocked_by or ()),
