@@ -6,7 +6,6 @@ operations report progress through an optional ``on_event(kind, migration, info)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -278,27 +277,24 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
 
 
 def create(settings: Settings, name: str) -> Path:
-    """Write the next ``V…__name.sql`` with an up and a down section; return its path."""
-    words = re.sub(r"[^0-9A-Za-z]+", "_", name.strip()).strip("_").lower()
-    if not words:
-        raise InputError(f"not a usable migration name: '{name}'")
+    """Write the next migration named ``name`` in the directory's format; return its (up) path.
+
+    pgshift's own: ``V…__name.sql`` with an up and a down section. A directory of another tool
+    (``flavor``, set or detected) gets that tool's file(s), e.g. golang-migrate's
+    ``N_name.up.sql`` and ``N_name.down.sql`` (see ``migrations.templates``).
+    """
+    from pgshift.callbacks import is_callback
+    from pgshift.migrations.flavors import check_flavor, detect_flavor
+    from pgshift.migrations.templates import write_new
+
     directory = settings.dir
-    directory.mkdir(parents=True, exist_ok=True)
-    existing = [m for m in discover_migrations(directory) if m.version is not None]
-    if existing:
-        last = existing[-1].version
-        assert last is not None
-        head = last.text.replace("_", ".").split(".")[0]
-        number = str(last.key[0] + 1).zfill(len(head))
-    else:
-        number = "001"
-    path = directory / f"V{number}__{words}.sql"
-    path.write_text(
-        f"-- {name.strip()}\n-- Runs in one transaction with lock_timeout; see "
-        "'pgshift lint --explain' for safe patterns.\n\n\n-- pgshift:down\n\n",
-        encoding="utf-8",
-    )
-    return path
+    flavor = check_flavor(settings.flavor) if settings.flavor else None
+    existing: list[Migration] = []
+    if directory.is_dir():
+        flavor = flavor or detect_flavor(
+            directory, lambda p: p.read_text(encoding="utf-8", errors="replace"), is_callback)
+        existing = discover_migrations(directory, flavor=flavor)
+    return write_new(directory, name, flavor or "pgshift", existing)[0]
 
 
 # -- internals ----------------------------------------------------------------------------------

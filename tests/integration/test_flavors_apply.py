@@ -97,3 +97,19 @@ def test_a_failing_each_migration_callback_rolls_its_migration_back(
         api.up(settings)
     assert str(info.value).startswith("afterEachMigrate.sql:2: ")
     assert query("SELECT to_regclass('a')") == [(None,)]
+
+
+def test_a_migration_created_in_a_golang_migrate_directory_goes_up_and_down(
+    settings: Settings, migrations_dir: Path, query
+) -> None:
+    write(migrations_dir, "000001_create_users.up.sql", "CREATE TABLE users (id int);\n")
+    write(migrations_dir, "000001_create_users.down.sql", "DROP TABLE users;\n")
+    up = api.create(settings, "add users email")
+    up.write_text("ALTER TABLE users ADD COLUMN email text;\n")
+    up.with_name("000002_add_users_email.down.sql").write_text(
+        "ALTER TABLE users DROP COLUMN email;\n")
+    assert len(api.up(settings).outcomes) == 2
+    assert query("SELECT count(*) FROM information_schema.columns WHERE column_name = 'email'"
+                 ) == [(1,)]
+    assert len(api.down(settings).outcomes) == 1
+    assert [i.state for i in api.status(settings).items] == ["applied", "pending"]

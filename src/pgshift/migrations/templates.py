@@ -1,0 +1,93 @@
+"""The files ``pgshift create`` writes: the next migration, in the directory's own format.
+
+A directory of another tool (see ``migrations.flavors``) gets that tool's files, as the tool's
+own ``create``/``new`` command would write them, so that the tool and pgshift both read it:
+
+=============== ========================================== =====================================
+flavor          files                                      version
+=============== ========================================== =====================================
+pgshift         ``V008__name.sql`` with ``-- pgshift:down`` the last one + 1, same padding
+flyway          ``V008__name.sql`` (a ``U008__name.sql``    the last one + 1, same padding
+                undo file is its down part; not written)
+pgmigrate       ``V0008__name.sql`` (no down parts)        the last one + 1, same padding
+node-pg-migrate ``1700000000000_name.sql``, ``-- Up/Down   milliseconds since 1970
+                Migration``
+dbmate          ``20240101120000_name.sql``, ``-- migrate: UTC ``YYYYMMDDHHMMSS``
+                up``/``-- migrate:down``
+golang-migrate  ``000008_name.up.sql`` + ``.down.sql``      the last one + 1 (``-seq``), or a
+                                                           timestamp when the last one is one
+=============== ========================================== =====================================
+
+A timestamp version is never below the last version + 1, so the new file always sorts last.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pgshift.errors import InputError
+from pgshift.migrations.model import Migration, Version
+
+_PGSHIFT = ("-- {title}\n-- Runs in one transaction with lock_timeout; see "
+            "'pgshift lint --explain' for safe patterns.\n\n\n-- pgshift:down\n\n")
+_TIMESTAMP_DIGITS = 14  # YYYYMMDDHHMMSS
+
+
+def write_new(directory: Path, name: str, flavor: str, existing: Sequence[Migration],
+              now: datetime | None = None) -> list[Path]:
+    """Write the migration after ``existing`` named ``name`` in ``flavor``; the files, up first."""
+    words = re.sub(r"[^0-9A-Za-z]+", "_", name.strip()).strip("_").lower()
+    if not words:
+        raise InputError(f"not a usable migration name: '{name}'")
+    last = max((m.version for m in existing if m.version is not None), default=None)
+    moment = now or datetime.now(timezone.utc)
+    files = _files(flavor, words, name.strip(), last, moment)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for file_name, text in files:
+        path = directory / file_name
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _files(flavor: str, words: str, title: str, last: Version | None,
+           moment: datetime) -> list[tuple[str, str]]:
+    if flavor == "node-pg-migrate":
+        number = _timestamp(str(int(moment.timestamp() * 1000)), last)
+        return [(f"{number}_{words.replace('_', '-')}.sql",
+                 "-- Up Migration\n\n-- Down Migration\n")]
+    if flavor == "dbmate":
+        number = _timestamp(moment.strftime("%Y%m%d%H%M%S"), last)
+        return [(f"{number}_{words}.sql", "-- migrate:up\n\n\n-- migrate:down\n\n")]
+    if flavor == "golang-migrate":
+        if last is not None and len(last.text) == _TIMESTAMP_DIGITS:
+            number = _timestamp(moment.strftime("%Y%m%d%H%M%S"), last)
+        else:
+            number = _next(last, "000001")
+        return [(f"{number}_{words}.up.sql", f"-- {title}\n"), (f"{number}_{words}.down.sql", "")]
+    if flavor == "flyway":
+        number = _next(last, "001")
+        return [(f"V{number}__{words}.sql",
+                 f"-- {title}\n-- Its down part, if any, goes in U{number}__{words}.sql.\n\n")]
+    if flavor == "pgmigrate":
+        return [(f"V{_next(last, '0001')}__{words}.sql", f"-- {title}\n\n")]
+    return [(f"V{_next(last, '001')}__{words}.sql", _PGSHIFT.format(title=title))]
+
+
+def _next(last: Version | None, first: str) -> str:
+    """The version after ``last``, padded as it is (``007`` -> ``008``); ``first`` if none."""
+    if last is None:
+        return first
+    head = last.text.replace("_", ".").split(".")[0]
+    return str(last.key[0] + 1).zfill(len(head))
+
+
+def _timestamp(now: str, last: Version | None) -> str:
+    """``now``, unless the last version is not below it: then the last one + 1."""
+    if last is not None and last.key[0] >= int(now):
+        return str(last.key[0] + 1)
+    return now
