@@ -86,8 +86,11 @@ def _interruptible_wait(conn: Connection) -> None:
             elif state == POLL_WRITE:
                 select.select([], [conn.fileno()], [], _SIGNAL_CHECK_SECONDS)
         except KeyboardInterrupt:
+            try:
+                conn.cancel()
+            except psycopg2.Error:  # still connecting: there is no statement to cancel
+                raise KeyboardInterrupt from None
             interrupted = True
-            conn.cancel()
         except psycopg2.errors.QueryCanceled:
             if interrupted:
                 raise KeyboardInterrupt from None

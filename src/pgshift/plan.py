@@ -164,6 +164,18 @@ def select_up(plan: Plan, target: Version | None) -> list[Migration]:
 def select_down(
     plan: Plan, *, steps: int | None, to: Version | None, everything: bool
 ) -> list[Migration]:
+    for item in plan.interrupted():
+        if item.entry and item.entry.status == "running":
+            # Its statements ran only in part: rolling back the migrations under it could drop
+            # what it half built (an index with its table), and the next up would then "finish"
+            # it without them. Finish it first.
+            raise DriftError(
+                f"{item.detail}; finish it before rolling anything back",
+                path=item.migration.path if item.migration else None,
+                migration=item.script,
+                hint="'pgshift up' resumes it; or undo its statements by hand and clear it with "
+                "'pgshift repair'",
+            )
     applied = [i for i in plan.applied() if i.state in ("applied", "changed")]
     interrupted = [i for i in plan.interrupted() if i.entry and i.entry.status == "reverting"]
     applied = sorted([*applied, *interrupted], key=lambda i: Version.parse(i.version or "0"))

@@ -287,3 +287,22 @@ def test_a_runner_that_lost_its_lock_rolls_back_instead_of_applying_twice(
         conn.close()
     assert query("SELECT to_regclass('a')") == [(None,)]
     assert query("SELECT count(*) FROM pgshift.history") == [(1,)]
+
+
+def test_down_refuses_while_a_no_transaction_migration_is_half_applied(
+    pgshift_env, write_migration, query, settings
+) -> None:
+    # Rolling back V1 would drop the table and the index V2 built, and resuming V2 afterwards
+    # would record it applied without its index.
+    from pgshift.errors import DriftError
+
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__i.sql", "CREATE INDEX CONCURRENTLY i ON a (id);\nSELECT pg_sleep(60);",
+                    "DROP INDEX CONCURRENTLY i;", header="-- pgshift:no-transaction")
+    proc = start_up(pgshift_env)
+    wait_for(query, SLEEPING)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    with pytest.raises(DriftError, match="finish it before rolling anything back"):
+        api.down(settings, everything=True)
+    assert query("SELECT to_regclass('a') IS NOT NULL") == [(True,)]
