@@ -1,3 +1,3 @@
-from pgshift.cli.main import main
+from pgshift.cli.main import run
 
-raise SystemExit(main())
+run()

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
+from typing import NoReturn
 
 from pgshift.errors import PgshiftError
 
@@ -139,6 +140,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
     except KeyboardInterrupt:  # a second signal while the first one was being handled
         return 128 + int(_signal_received[0])
+
+
+def run() -> NoReturn:
+    """The ``pgshift`` executable: ``main()``, then exit with its code.
+
+    After a signal the code is already reported, so leave at once: Python's finalization could
+    otherwise run what the signal left pending and end the process as if killed by SIGINT.
+    """
+    code = main()
+    if code >= 128:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 def _main(argv: Sequence[str] | None) -> int:
