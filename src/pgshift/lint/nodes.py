@@ -177,3 +177,17 @@ def option_enabled(items: list[Node] | None, name: str) -> bool:
     if isinstance(value, str):
         return value.lower() not in ("false", "off", "0", "no")
     return bool(value) if value is not None else True
+
+
+def index_building_constraint(cmd: Node, contype: str) -> tuple[Node | None, Node | None]:
+    """An ALTER TABLE command that builds a ``contype`` index (``CONSTR_UNIQUE`` or
+    ``CONSTR_PRIMARY``) itself: ``(constraint, None)`` for ADD CONSTRAINT without USING INDEX,
+    ``(None, column definition)`` for ADD COLUMN … UNIQUE/PRIMARY KEY, else ``(None, None)``."""
+    con = added_constraint(cmd)
+    if con is not None:
+        return (con, None) if con.get("contype") == contype and not con.get("indexname") else (
+            None, None)
+    coldef = added_column(cmd)
+    if coldef is not None and any(c.get("contype") == contype for c in constraints_of(coldef)):
+        return None, coldef
+    return None, None

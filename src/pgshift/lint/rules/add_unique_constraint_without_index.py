@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, added_column, added_constraint, constraints_of
+from pgshift.lint.nodes import Node, index_building_constraint
 from pgshift.lint.rule import Rule, Violation, register
 
 
@@ -27,14 +27,10 @@ class AddUniqueConstraintWithoutIndex(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
         if not ctx.altering_table() or ctx.is_new(ctx.target):
             return
-        con = added_constraint(node)
-        coldef = added_column(node)
+        con, coldef = index_building_constraint(node, "CONSTR_UNIQUE")
         if con is not None:
-            if con.get("contype") != "CONSTR_UNIQUE" or con.get("indexname"):
-                return
             what = f"ADD CONSTRAINT {con.get('conname') or 'UNIQUE'}"
-        elif coldef is not None and any(
-                c.get("contype") == "CONSTR_UNIQUE" for c in constraints_of(coldef)):
+        elif coldef is not None:
             what = f"ADD COLUMN {coldef.get('colname')} UNIQUE"
         else:
             return
