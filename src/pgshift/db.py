@@ -145,8 +145,3 @@ def describe(url: str) -> str:
     except ValueError:
         pass
     return redact(url, url)
-
-
-def server_version(conn: Connection) -> int:
-    """The server's version number, e.g. 150018."""
-    return int(conn.server_version)
