@@ -282,26 +282,24 @@ class Runner:
         attempt: int,
         limits: _Limits,
     ) -> list[Outcome]:
-        """One transaction: BEGIN rides with the first statement, COMMIT with the last row."""
+        """One transaction, one round trip per statement: BEGIN and the timeouts ride with the
+        first statement, each history row (and the COMMIT) with its migration's last one."""
         prefix = (
             "BEGIN;" + limits.set_sql("LOCAL") + ";" + self._tag(batch[0][0], direction, "LOCAL")
         )
         outcomes = []
+        last = len(batch) - 1
         for index, (migration, statements, record) in enumerate(batch):
             t0 = time.perf_counter()
-            for statement in statements:
-                self._execute(cur, migration, statement, prefix)
+            suffix = record + (";COMMIT" if index == last else "")
+            if not statements:  # e.g. a down part that is only a comment
+                statements = [Statement("", 1, migration.path)]
+            for position, statement in enumerate(statements, 1):
+                if position < len(statements):
+                    self._execute(cur, migration, statement, prefix)
+                else:  # a newline first: the statement may end in a -- comment
+                    self._execute(cur, migration, statement, prefix, "\n;" + suffix)
                 prefix = ""
-            suffix = ";COMMIT" if index == len(batch) - 1 else ""
-            try:
-                cur.execute(prefix + record + suffix)
-            except psycopg2.errors.DivisionByZero:
-                raise LockBusyError(
-                    f"{migration.label} was recorded as applied by another runner while this "
-                    "one ran it (this runner's migration lock was lost); rolled back",
-                    path=migration.path, migration=migration.label,
-                    hint="check 'pgshift status'; the other runner applied it") from None
-            prefix = ""
             outcomes.append(
                 Outcome(migration, direction, (time.perf_counter() - t0) * 1000, attempt)
             )
@@ -436,11 +434,18 @@ class Runner:
     # -- helpers --------------------------------------------------------------------------------
 
     def _execute(
-        self, cur: Any, migration: Migration, statement: Statement, prefix: str = ""
+        self, cur: Any, migration: Migration, statement: Statement, prefix: str = "",
+        suffix: str = "",
     ) -> None:
         try:
-            cur.execute(prefix + statement.text)
+            cur.execute(prefix + statement.text + suffix)
         except psycopg2.Error as exc:
+            if history.is_guard_error(exc):
+                raise LockBusyError(
+                    f"{migration.label} was recorded as applied by another runner while this "
+                    "one ran it (this runner's migration lock was lost); rolled back",
+                    path=migration.path, migration=migration.label,
+                    hint="check 'pgshift status'; the other runner applied it") from None
             raise _StatementError(exc, migration, statement, len(prefix)) from exc
 
     def _record(self, migration: Migration, status: history.RowStatus, duration_sql: str) -> str:
@@ -551,4 +556,6 @@ def _position_line_offset(exc: psycopg2.Error, statement: Statement, prefix_leng
     position = getattr(exc.diag, "statement_position", None)
     if not position:
         return 0
-    return statement.text.count("\n", 0, max(0, int(position) - 1 - prefix_length))
+    # A position past the statement's end lies in the history row riding along with it.
+    end = min(len(statement.text), max(0, int(position) - 1 - prefix_length))
+    return statement.text.count("\n", 0, end)

@@ -268,15 +268,24 @@ _RECORD = (
 )
 
 
-# Refuses (division by zero, in the same round trip as the COMMIT it precedes) to record as
-# applied what another runner recorded first: two runners can only both get this far if one
-# lost the advisory lock (its lock connection was terminated), and then the second must roll
-# back rather than apply the migration twice.
+# Refuses, with an error carrying GUARD_MARK and in the same round trip as the COMMIT it
+# precedes, to record as applied what another runner recorded first: two runners can only both
+# get this far if one lost the advisory lock (its lock connection was terminated), and then the
+# second must roll back rather than apply the migration twice. (A failing cast of a CASE the
+# planner cannot fold: a plain literal cast would fail at parse time, and a division by zero
+# could not be told apart from one in the migration's own last statement.)
+GUARD_MARK = "pgshift: recorded as applied by another runner"
 _GUARDED = (
     "WITH written AS ({insert} WHERE h.status <> 'applied' OR (h.kind = 'repeatable' "
     "AND h.checksum <> excluded.checksum) RETURNING 1) "
-    "SELECT 1 / (SELECT count(*)::int FROM written)"
+    "SELECT (CASE WHEN (SELECT count(*) FROM written) = 1 THEN '1' "
+    f"ELSE '{GUARD_MARK}' END)::int"
 )
+
+
+def is_guard_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is the guarded record's refusal (see ``GUARD_MARK``)."""
+    return getattr(exc, "pgcode", None) == "22P02" and GUARD_MARK in str(exc)
 
 
 def record_sql(
@@ -292,7 +301,7 @@ def record_sql(
 ) -> str:
     """``upsert_sql`` as a ready string, quoted by libpq in C: the hot path of ``up``.
 
-    ``guarded`` makes the statement fail with DivisionByZero if the row already says applied.
+    ``guarded`` makes the statement fail (``is_guard_error``) if the row already says applied.
     """
     template = _RECORD.format(table=table(schema).as_string(conn), duration=duration_sql)
     if guarded:
