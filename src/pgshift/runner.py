@@ -35,6 +35,7 @@ from pgshift.errors import (
     MigrationTimeoutError,
 )
 from pgshift.migrations.statements import Statement, check_transactional, split_statements
+from pgshift.round_trip import RoundTrip, create_marker
 from pgshift.state import history
 
 if TYPE_CHECKING:
@@ -180,6 +181,8 @@ class Runner:
         self.on_event = on_event or (lambda *_: None)
         self.callbacks = callbacks  # beforeEach…/afterEach… files run inside each migration
         self.budget = _Budget(conn)
+        self._marker: bool | None = None  # see pgshift.round_trip; made on first need
+        self._serial = 0
         self.pid = conn.get_backend_pid()  # in 'start' events: 'pgshift ps' and blocker watches
         conn.autocommit = True
         if conn.server_version >= 140000:
@@ -282,11 +285,15 @@ class Runner:
         attempt: int,
         limits: _Limits,
     ) -> list[Outcome]:
-        """One transaction, one round trip per statement: BEGIN and the timeouts ride with the
-        first statement, each history row (and the COMMIT) with its migration's last one."""
+        """One transaction, one round trip per migration (see ``pgshift.round_trip``): BEGIN
+        and the timeouts ride with the first, each history row with its migration's statements,
+        the COMMIT with the last."""
         prefix = (
             "BEGIN;" + limits.set_sql("LOCAL") + ";" + self._tag(batch[0][0], direction, "LOCAL")
         )
+        if self._marker is None and any(len(statements) > 1 for _, statements, _ in batch):
+            # Before 13, statement_timeout covered a whole string rather than each statement.
+            self._marker = self.conn.server_version >= 130000 and create_marker(cur)
         outcomes = []
         last = len(batch) - 1
         for index, (migration, statements, record) in enumerate(batch):
@@ -294,12 +301,16 @@ class Runner:
             suffix = record + (";COMMIT" if index == last else "")
             if not statements:  # e.g. a down part that is only a comment
                 statements = [Statement("", 1, migration.path)]
-            for position, statement in enumerate(statements, 1):
-                if position < len(statements):
+            if len(statements) == 1 or self._marker:
+                self._serial += 1
+                self._send(cur, migration, RoundTrip.join(prefix, statements, suffix, self._serial))
+            else:  # no marker to tell which statement failed: one round trip each
+                *head, tail = statements
+                for statement in head:
                     self._execute(cur, migration, statement, prefix)
-                else:  # a newline first: the statement may end in a -- comment
-                    self._execute(cur, migration, statement, prefix, "\n;" + suffix)
-                prefix = ""
+                    prefix = ""
+                self._execute(cur, migration, tail, prefix, "\n;" + suffix)
+            prefix = ""
             outcomes.append(
                 Outcome(migration, direction, (time.perf_counter() - t0) * 1000, attempt)
             )
@@ -440,13 +451,17 @@ class Runner:
         try:
             cur.execute(prefix + statement.text + suffix)
         except psycopg2.Error as exc:
-            if history.is_guard_error(exc):
-                raise LockBusyError(
-                    f"{migration.label} was recorded as applied by another runner while this "
-                    "one ran it (this runner's migration lock was lost); rolled back",
-                    path=migration.path, migration=migration.label,
-                    hint="check 'pgshift status'; the other runner applied it") from None
+            _refuse_lost_lock(exc, migration)
             raise _StatementError(exc, migration, statement, len(prefix)) from exc
+
+    def _send(self, cur: Any, migration: Migration, trip: RoundTrip) -> None:
+        try:
+            cur.execute(trip.text)
+        except psycopg2.Error as exc:
+            _refuse_lost_lock(exc, migration)
+            self._rollback()  # the marker is read outside the failed transaction
+            statement, start = trip.locate(exc, cur)
+            raise _StatementError(exc, migration, statement, start) from exc
 
     def _record(self, migration: Migration, status: history.RowStatus, duration_sql: str) -> str:
         return history.record_sql(
@@ -526,6 +541,15 @@ class Runner:
         suffix = "; rolled back" if migration.transactional else ""
         code = f" [{exc.pgcode}]" if exc.pgcode else ""  # None when the server closed on us
         return MigrationFailedError(f"{_first_line(exc)}{code}{suffix}", **where)
+
+
+def _refuse_lost_lock(exc: psycopg2.Error, migration: Migration) -> None:
+    if history.is_guard_error(exc):
+        raise LockBusyError(
+            f"{migration.label} was recorded as applied by another runner while this one ran "
+            "it (this runner's migration lock was lost); rolled back",
+            path=migration.path, migration=migration.label,
+            hint="check 'pgshift status'; the other runner applied it") from None
 
 
 class _StatementError(Exception):

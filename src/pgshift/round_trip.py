@@ -1,0 +1,92 @@
+"""A transactional migration's statements sent to the server as one string: one round trip.
+
+psycopg2 speaks the simple query protocol, in which a string of several statements runs as one
+message, and an error does not say which of them failed. So between statements the string
+advances a temporary sequence (``setval`` is not undone by the rollback that follows an error),
+and after a failure one small query reads it back; an error that carries a position (a column
+that does not exist) is placed by its position instead. Since PostgreSQL 13, statement_timeout
+applies to each statement of such a string separately, as it does when they are sent one by one.
+
+A session that may not create temporary objects, or a server older than 13, gets its
+statements one per round trip.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg2
+
+    from pgshift.migrations.statements import Statement
+
+MARKER = "pg_temp.pgshift_progress"
+_STRIDE = 1 << 20  # a marker is serial * _STRIDE + the statement's number in its round trip
+
+
+def create_marker(cur: Any) -> bool:
+    """Create this session's marker sequence; False when the role may not (no TEMP)."""
+    import psycopg2
+
+    try:
+        cur.execute(f"CREATE TEMP SEQUENCE IF NOT EXISTS {MARKER.split('.')[1]}")
+    except psycopg2.Error:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """``statements`` joined into ``text``, with ``prefix`` before and ``suffix`` after them."""
+
+    text: str
+    statements: tuple[Statement, ...]
+    starts: tuple[int, ...]  # where each statement's text begins in ``text``
+    serial: int
+
+    @classmethod
+    def join(
+        cls, prefix: str, statements: tuple[Statement, ...] | list[Statement], suffix: str,
+        serial: int,
+    ) -> RoundTrip:
+        parts, starts, length = [prefix], [], len(prefix)
+        for number, statement in enumerate(statements, 1):
+            if number > 1:  # a newline first: the statement before may end in a -- comment
+                mark = f"\n;SELECT setval('{MARKER}', {serial * _STRIDE + number});"
+                parts.append(mark)
+                length += len(mark)
+            starts.append(length)
+            parts.append(statement.text)
+            length += len(statement.text)
+        parts.append("\n;" + suffix)
+        return cls("".join(parts), tuple(statements), tuple(starts), serial)
+
+    def locate(self, exc: psycopg2.Error, cur: Any) -> tuple[Statement, int]:
+        """The statement that raised ``exc`` and where its text begins in ``text``.
+
+        Call it after the rollback: the marker is read with a query of its own. An error in
+        what rides after the last statement (its history row, the COMMIT) is placed on it.
+        """
+        number = self._by_position(exc) or self._by_marker(cur)
+        index = min(max(number, 1), len(self.statements)) - 1
+        return self.statements[index], self.starts[index]
+
+    def _by_position(self, exc: psycopg2.Error) -> int:
+        position = getattr(getattr(exc, "diag", None), "statement_position", None)
+        if not position or len(self.statements) == 1:
+            return 1 if len(self.statements) == 1 else 0
+        return bisect_right(self.starts, int(position) - 1)
+
+    def _by_marker(self, cur: Any) -> int:
+        """The number of the statement running when the error came (1 when none was marked)."""
+        import psycopg2
+
+        try:
+            cur.execute(f"SELECT last_value FROM {MARKER}")
+            value = int(cur.fetchone()[0])
+        except psycopg2.Error:  # the connection is gone: the first statement is all we know
+            return 1
+        serial, number = divmod(value, _STRIDE)
+        return number if serial == self.serial else 1
