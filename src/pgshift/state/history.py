@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from psycopg2 import sql
@@ -288,6 +289,12 @@ def is_guard_error(exc: BaseException) -> bool:
     return getattr(exc, "pgcode", None) == "22P02" and GUARD_MARK in str(exc)
 
 
+@lru_cache(maxsize=16)
+def _record_template(conn: Connection, schema: str, duration_sql: str, guarded: bool) -> str:
+    template = _RECORD.format(table=table(schema).as_string(conn), duration=duration_sql)
+    return _GUARDED.format(insert=template) if guarded else template
+
+
 def record_sql(
     conn: Connection,
     schema: str,
@@ -303,9 +310,7 @@ def record_sql(
 
     ``guarded`` makes the statement fail (``is_guard_error``) if the row already says applied.
     """
-    template = _RECORD.format(table=table(schema).as_string(conn), duration=duration_sql)
-    if guarded:
-        template = _GUARDED.format(insert=template)
+    template = _record_template(conn, schema, duration_sql, guarded)
     params = (
         key_of(migration),
         str(migration.version) if migration.version is not None else None,
