@@ -46,10 +46,20 @@ def generate(folder: Path, count: int) -> tuple[Path, Path, Path]:
     return migrations, ups, downs
 
 
-def psql_script(files: list[Path], script: Path) -> Path:
-    """One psql session, one transaction per file (what a shell loop over files would do)."""
-    script.write_text("".join(f"BEGIN;\n\\i {f}\nCOMMIT;\n" for f in files))
+def psql_script(files: list[Path], script: Path, history: bool = False) -> Path:
+    """One psql session, one transaction per file (what a shell loop over files would do);
+    with ``history``, each transaction also writes a history row as pgshift does."""
+    script.write_text("".join(
+        f"BEGIN;\n\\i {f}\n{_history_row(i) if history else ''}COMMIT;\n"
+        for i, f in enumerate(files, 1)))
     return script
+
+
+def _history_row(i: int) -> str:
+    return ("INSERT INTO floor.history (key, version, description, kind, script, checksum, "
+            f"status, transactional, statements_done, duration_ms) VALUES ('{i}', '{i:04d}', "
+            f"'table {i}', 'versioned', 'V{i:04d}__table_{i}.sql', '{i:064x}', 'applied', true, "
+            "0, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint);\n")
 
 
 def timed(command: list[str], env: dict[str, str]) -> float:
@@ -85,8 +95,15 @@ class Bench:
                    PGSHIFT_LINT="true" if lint else "false")
         return env
 
-    def psql_files(self, url: str, files: list[Path], name: str) -> float:
-        script = psql_script(files, self.work / f"{name}.psql")
+    def psql_files(self, url: str, files: list[Path], name: str, history: bool = False) -> float:
+        if history:  # the same table as pgshift's history, made before the clock starts
+            from pgshift.state.history import _UPGRADES
+
+            conn = psycopg2.connect(url)
+            with conn, conn.cursor() as cur:
+                cur.execute("CREATE SCHEMA floor;" + _UPGRADES[0].format(schema="floor"))
+            conn.close()
+        script = psql_script(files, self.work / f"{name}.psql", history)
         return timed([self.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f",
                       str(script)], dict(os.environ))
 
@@ -123,23 +140,27 @@ def main() -> None:
 
 def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
     bench = Bench(url, psql, work, args.repeat)
-    migrations, ups, downs = generate(work / "big", args.count)
+    migrations, ups, _downs = generate(work / "big", args.count)
     up_files = sorted(ups.iterdir())
     rows: list[tuple[str, float, float, str]] = []
 
     floor_a = statistics.median(bench.psql_files(bench.fresh_database(), up_files, "a")
                                 for _ in range(3))
-    ours_a = statistics.median(timed(PGSHIFT + ["up"], bench.env(bench.fresh_database(),
+    ours_a = statistics.median(timed([*PGSHIFT, "up"], bench.env(bench.fresh_database(),
                                                                   migrations)) for _ in range(3))
     ours_a_nolint = statistics.median(
-        timed(PGSHIFT + ["up"], bench.env(bench.fresh_database(), migrations, lint=False))
+        timed([*PGSHIFT, "up"], bench.env(bench.fresh_database(), migrations, lint=False))
         for _ in range(3))
+    floor_a_history = statistics.median(
+        bench.psql_files(bench.fresh_database(), up_files, "ah", history=True) for _ in range(3))
     rows.append((f"A apply {args.count} (lint on)", ours_a, floor_a, "psql -f, tx per file"))
     rows.append((f"A apply {args.count} (lint off)", ours_a_nolint, floor_a,
                  "psql -f, tx per file"))
+    rows.append((f"A apply {args.count} (lint on)", ours_a, floor_a_history,
+                 "psql -f, tx per file + history row"))
 
     applied = bench.fresh_database()
-    subprocess.run(PGSHIFT + ["up"], env=bench.env(applied, migrations, lint=False), check=True,
+    subprocess.run([*PGSHIFT, "up"], env=bench.env(applied, migrations, lint=False), check=True,
                    stdout=subprocess.DEVNULL)
     env = bench.env(applied, migrations)
     driver_floor = best_of(args.repeat * 2, lambda: timed(
@@ -147,8 +168,8 @@ def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
          "k = c.cursor(); k.execute('select 1'); k.fetchone()"], env))
     psql_floor = best_of(args.repeat * 2, lambda: timed([psql, "-X", "-q", "-d", applied, "-c",
                                                          "select 1"], env))
-    ours_b = best_of(args.repeat * 2, lambda: timed(PGSHIFT + ["status"], env))
-    ours_c = best_of(args.repeat * 2, lambda: timed(PGSHIFT + ["up"], env))
+    ours_b = best_of(args.repeat * 2, lambda: timed([*PGSHIFT, "status"], env))
+    ours_c = best_of(args.repeat * 2, lambda: timed([*PGSHIFT, "up"], env))
     rows.append((f"B status, {args.count} applied", ours_b, driver_floor,
                  "python+psycopg2 connect+select 1"))
     rows.append((f"B status, {args.count} applied", ours_b, psql_floor, "psql -c 'select 1'"))
@@ -164,13 +185,14 @@ def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
 
     def ours_round_trip() -> float:
         env = bench.env(bench.fresh_database(), small)
-        return timed(PGSHIFT + ["up"], env) + timed(PGSHIFT + ["down", "--all"], env)
+        return timed([*PGSHIFT, "up"], env) + timed([*PGSHIFT, "down", "--all"], env)
 
     rows.append((f"D up {args.small} + down {args.small}", best_of(3, ours_round_trip),
                  best_of(3, psql_round_trip), "psql -f, tx per file"))
     print(f"\n{'case':<30} {'pgshift':>10} {'floor':>10} {'ratio':>7}  floor is")
     for name, ours, floor, what in rows:
-        print(f"{name:<30} {ours * 1000:>8.0f}ms {floor * 1000:>8.0f}ms {ours / floor:>6.2f}x  {what}")
+        print(f"{name:<30} {ours * 1000:>8.0f}ms {floor * 1000:>8.0f}ms {ours / floor:>6.2f}x"
+              f"  {what}")
 
 
 if __name__ == "__main__":
