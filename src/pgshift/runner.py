@@ -182,6 +182,7 @@ class Runner:
         self.callbacks = callbacks  # beforeEach…/afterEach… files run inside each migration
         self.budget = _Budget(conn)
         self._marker: bool | None = None  # see pgshift.round_trip; made on first need
+        self._session_limits: _Limits | None = None  # the timeouts SET on the session
         self._serial = 0
         self.pid = conn.get_backend_pid()  # in 'start' events: 'pgshift ps' and blocker watches
         conn.autocommit = True
@@ -197,7 +198,7 @@ class Runner:
         statements = self._around(body_statements(migration, "up"), "up")
         if not migration.transactional:
             return self._run_steps(migration, statements, "up", entry)
-        record = self._record(migration, "applied", _DURATION_SQL)
+        record = self._record(migration, "applied", _DURATION_SQL, fresh=entry is None)
         return self._run_in_transaction([(migration, statements, record)], "up")[0]
 
     def revert(self, migration: Migration, entry: history.HistoryEntry | None) -> Outcome:
@@ -249,6 +250,7 @@ class Runner:
                 with budget.armed(), self.conn.cursor() as cur:
                     outcomes = self._run_batch(cur, batch, direction, attempt, limits)
             except _StatementError as failure:
+                self._session_limits = None
                 self._rollback()
                 exc = failure.cause
                 if isinstance(exc, psycopg2.errors.LockNotAvailable) and attempt <= limits.retries:
@@ -266,6 +268,7 @@ class Runner:
                     self._record_failure(failure.migration, error)
                 raise error from exc
             except BaseException:
+                self._session_limits = None
                 self._rollback()
                 raise
             total = (time.perf_counter() - started) * 1000
@@ -288,9 +291,9 @@ class Runner:
         """One transaction, one round trip per migration (see ``pgshift.round_trip``): BEGIN
         and the timeouts ride with the first, each history row with its migration's statements,
         the COMMIT with the last."""
-        prefix = (
-            "BEGIN;" + limits.set_sql("LOCAL") + ";" + self._tag(batch[0][0], direction, "LOCAL")
-        )
+        # Timeouts are session settings, sent only when they change: most migrations share them.
+        changed = "" if limits == self._session_limits else limits.set_sql("SESSION") + ";"
+        prefix = "BEGIN;" + changed + self._tag(batch[0][0], direction, "LOCAL")
         if self._marker is None and any(len(statements) > 1 for _, statements, _ in batch):
             # Before 13, statement_timeout covered a whole string rather than each statement.
             self._marker = self.conn.server_version >= 130000 and create_marker(cur)
@@ -314,6 +317,7 @@ class Runner:
             outcomes.append(
                 Outcome(migration, direction, (time.perf_counter() - t0) * 1000, attempt)
             )
+        self._session_limits = limits  # committed; a rollback would have undone the SETs
         return outcomes
 
     # -- no-transaction -------------------------------------------------------------------------
@@ -332,6 +336,7 @@ class Runner:
         resume = entry.statements_done if entry is not None and entry.status == marker else 0
         resume = min(resume, len(statements))
         limits = _Limits.of(migration, self.settings)
+        self._session_limits = None  # set for this migration's steps, then RESET
         budget = self.budget
         budget.start(limits.budget)
         self.on_event(
@@ -451,22 +456,25 @@ class Runner:
         try:
             cur.execute(prefix + statement.text + suffix)
         except psycopg2.Error as exc:
-            _refuse_lost_lock(exc, migration)
+            _refuse_lost_lock(exc, migration, self.settings.schema)
             raise _StatementError(exc, migration, statement, len(prefix)) from exc
 
     def _send(self, cur: Any, migration: Migration, trip: RoundTrip) -> None:
         try:
             cur.execute(trip.text)
         except psycopg2.Error as exc:
-            _refuse_lost_lock(exc, migration)
+            _refuse_lost_lock(exc, migration, self.settings.schema)
             self._rollback()  # the marker is read outside the failed transaction
             statement, start = trip.locate(exc, cur)
             raise _StatementError(exc, migration, statement, start) from exc
 
-    def _record(self, migration: Migration, status: history.RowStatus, duration_sql: str) -> str:
+    def _record(
+        self, migration: Migration, status: history.RowStatus, duration_sql: str,
+        fresh: bool = False,
+    ) -> str:
         return history.record_sql(
             self.conn, self.settings.schema, migration, status, duration_sql=duration_sql,
-            guarded=status == "applied",
+            guarded=status == "applied", fresh=fresh,
         )
 
     def _tag(self, migration: Migration, direction: Direction, scope: str) -> str:
@@ -543,8 +551,8 @@ class Runner:
         return MigrationFailedError(f"{_first_line(exc)}{code}{suffix}", **where)
 
 
-def _refuse_lost_lock(exc: psycopg2.Error, migration: Migration) -> None:
-    if history.is_guard_error(exc):
+def _refuse_lost_lock(exc: psycopg2.Error, migration: Migration, schema: str) -> None:
+    if history.is_guard_error(exc, schema):
         raise LockBusyError(
             f"{migration.label} was recorded as applied by another runner while this one ran "
             "it (this runner's migration lock was lost); rolled back",

@@ -13,7 +13,12 @@ import psycopg2
 import pytest
 
 from pgshift import api
-from pgshift.errors import LockBusyError, LockTimeoutError, MigrationTimeoutError
+from pgshift.errors import (
+    LockBusyError,
+    LockTimeoutError,
+    MigrationFailedError,
+    MigrationTimeoutError,
+)
 
 
 def hold_lock(url: str, statement: str, seconds: float) -> threading.Thread:
@@ -287,6 +292,35 @@ def test_a_runner_that_lost_its_lock_rolls_back_instead_of_applying_twice(
         conn.close()
     assert query("SELECT to_regclass('a')") == [(None,)]
     assert query("SELECT count(*) FROM pgshift.history") == [(1,)]
+
+
+def test_a_runner_that_lost_its_lock_does_not_record_over_a_retried_migration_either(
+    settings, write_migration, query
+) -> None:
+    # This runner saw V1 failed; meanwhile another runner fixed and applied it.
+    from pgshift.errors import LockBusyError
+    from pgshift.migrations.discover import discover_migrations
+    from pgshift.runner import Runner
+    from pgshift.state import history
+
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);\nSELECT 1 / 0;", "DROP TABLE a;")
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)
+    conn = psycopg2.connect(settings.url)
+    conn.autocommit = True
+    try:
+        (failed,) = history.read(conn, settings.schema)
+        assert failed.status == "failed"
+        write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+        api.up(settings)
+        query("DROP TABLE a")  # the row still says applied
+        (migration,) = discover_migrations(settings.dir)
+        with pytest.raises(LockBusyError, match="recorded as applied by another runner"):
+            Runner(conn, settings).apply(migration, failed)
+    finally:
+        conn.close()
+    assert query("SELECT to_regclass('a')") == [(None,)]
+    assert query("SELECT status FROM pgshift.history") == [("applied",)]
 
 
 def test_down_refuses_while_a_no_transaction_migration_is_half_applied(

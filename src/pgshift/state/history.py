@@ -256,10 +256,13 @@ def set_checksum_sql(schema: str, key: str, checksum: str) -> sql.Composed:
     )
 
 
+_COLUMNS_WRITTEN = (
+    "(key, version, description, kind, script, checksum, status, transactional, "
+    "statements_done, duration_ms, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, {duration}, "
+    "%s)"
+)
 _RECORD = (
-    "INSERT INTO {table} AS h (key, version, description, kind, script, checksum, status, "
-    "transactional, statements_done, duration_ms, error) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, {duration}, %s) "
+    "INSERT INTO {table} AS h " + _COLUMNS_WRITTEN + " "
     "ON CONFLICT (key) DO UPDATE SET version = excluded.version, "
     "description = excluded.description, script = excluded.script, "
     "checksum = excluded.checksum, status = excluded.status, "
@@ -269,12 +272,14 @@ _RECORD = (
 )
 
 
-# Refuses, with an error carrying GUARD_MARK and in the same round trip as the COMMIT it
-# precedes, to record as applied what another runner recorded first: two runners can only both
-# get this far if one lost the advisory lock (its lock connection was terminated), and then the
-# second must roll back rather than apply the migration twice. (A failing cast of a CASE the
-# planner cannot fold: a plain literal cast would fail at parse time, and a division by zero
-# could not be told apart from one in the migration's own last statement.)
+# Refuses, in the same round trip as the COMMIT it precedes, to record as applied what another
+# runner recorded first: two runners can only both get this far if one lost the advisory lock
+# (its lock connection was terminated), and then the second must roll back rather than apply
+# the migration twice. Where the run found no row for the migration, a plain INSERT is the
+# guard (the primary key refuses a second row) and costs the server less than an upsert. Where
+# it found one (a failed or interrupted attempt), the upsert fails with GUARD_MARK: a failing
+# cast of a CASE the planner cannot fold (a plain literal cast would fail at parse time, and a
+# division by zero could not be told apart from one in the migration's own last statement).
 GUARD_MARK = "pgshift: recorded as applied by another runner"
 _GUARDED = (
     "WITH written AS ({insert} WHERE h.status <> 'applied' OR (h.kind = 'repeatable' "
@@ -284,13 +289,25 @@ _GUARDED = (
 )
 
 
-def is_guard_error(exc: BaseException) -> bool:
+def is_guard_error(exc: BaseException, schema: str) -> bool:
     """Whether ``exc`` is the guarded record's refusal (see ``GUARD_MARK``)."""
-    return getattr(exc, "pgcode", None) == "22P02" and GUARD_MARK in str(exc)
+    code = getattr(exc, "pgcode", None)
+    if code == "22P02":
+        return GUARD_MARK in str(exc)
+    if code == "23505":
+        diag = exc.diag  # type: ignore[attr-defined]
+        return (diag.schema_name, diag.table_name) == (schema, "history")
+    return False
 
 
 @lru_cache(maxsize=16)
-def _record_template(conn: Connection, schema: str, duration_sql: str, guarded: bool) -> str:
+def _record_template(
+    conn: Connection, schema: str, duration_sql: str, guarded: bool, fresh: bool
+) -> str:
+    if guarded and fresh:
+        return f"INSERT INTO {table(schema).as_string(conn)} " + _COLUMNS_WRITTEN.format(
+            duration=duration_sql
+        )
     template = _RECORD.format(table=table(schema).as_string(conn), duration=duration_sql)
     return _GUARDED.format(insert=template) if guarded else template
 
@@ -305,12 +322,14 @@ def record_sql(
     error: str | None = None,
     statements_done: int = 0,
     guarded: bool = False,
+    fresh: bool = False,
 ) -> str:
     """``upsert_sql`` as a ready string, quoted by libpq in C: the hot path of ``up``.
 
-    ``guarded`` makes the statement fail (``is_guard_error``) if the row already says applied.
+    ``guarded`` makes the statement fail (``is_guard_error``) if the row already says applied;
+    ``fresh`` says the run found no row for the migration.
     """
-    template = _record_template(conn, schema, duration_sql, guarded)
+    template = _record_template(conn, schema, duration_sql, guarded, fresh)
     params = (
         key_of(migration),
         str(migration.version) if migration.version is not None else None,
