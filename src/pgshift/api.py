@@ -59,8 +59,12 @@ class RunResult:
 
 
 def status(settings: Settings) -> Plan:
-    """Every migration with its state. Reads only; installs nothing."""
-    migrations = _discover(settings)
+    """Every migration with its state. Reads only; installs nothing.
+
+    Files unchanged since an earlier run come from the discovery cache (see
+    ``migrations.cache``); ``validate`` reads them all.
+    """
+    migrations = _discover(settings, trust_cache=True)
     from pgshift.db import connect
     from pgshift.state import history
 
@@ -81,7 +85,7 @@ class StatusReport:
 
 def status_report(settings: Settings) -> StatusReport:
     """``status`` plus backfill progress, on one connection (reads only)."""
-    migrations = _discover(settings)
+    migrations = _discover(settings, trust_cache=True)
     from pgshift.backfill.progress import read_progress
     from pgshift.state import history
 
@@ -91,8 +95,11 @@ def status_report(settings: Settings) -> StatusReport:
 
 
 def validate(settings: Settings) -> Plan:
-    """Check applied files against the history; raise DriftError on any drift."""
-    plan = status(settings)
+    """Check applied files against the history; raise DriftError on any drift.
+
+    Reads every file: never trusts the discovery cache (and refreshes it).
+    """
+    plan = _status(settings)
     refuse_drift(plan, allow_out_of_order=False)
     return plan
 
@@ -118,10 +125,15 @@ def up(
     """
     from pgshift.phases import apply_phase, check_usage
 
-    migrations = _discover(settings)
+    migrations, cached = _read_files(settings, trust_cache=True)
     target = parse_target(to)
     with _session(settings) as conn:
         plan = _read_plan(conn, settings, migrations)
+        if cached and not _nothing_to_do(plan):
+            # The cache may only tell that there is nothing to do. What runs, what is recorded
+            # and what is refused is decided on the files themselves.
+            migrations = _discover(settings)
+            plan = _read_plan(conn, settings, migrations)
         selected = apply_phase(select_up(plan, target), phase, allow_contract=allow_contract)
         refuse_drift(plan, allow_out_of_order=out_of_order)
         if not selected:
@@ -192,7 +204,7 @@ def down(
 
 def redo(settings: Settings, *, on_event: EventHandler | None = None) -> RunResult:
     """Roll back the last applied migration and apply it again."""
-    refuse_drift(status(settings), allow_out_of_order=False)  # the up half must be able to run
+    refuse_drift(_status(settings), allow_out_of_order=False)  # the up half must be able to run
     undone = down(settings, steps=1, on_event=on_event)
     if not undone.outcomes:
         raise InputError("nothing to redo: no migration is applied")
@@ -300,10 +312,37 @@ def create(settings: Settings, name: str) -> Path:
 # -- internals ----------------------------------------------------------------------------------
 
 
-def _discover(settings: Settings) -> list[Migration]:
+def _discover(settings: Settings, *, trust_cache: bool = False) -> list[Migration]:
     """The migrations of ``settings.dir`` in its flavor, placeholders filled."""
-    return discover_migrations(settings.dir, flavor=settings.flavor,
-                               placeholders=settings.placeholders)
+    return _read_files(settings, trust_cache=trust_cache)[0]
+
+
+def _read_files(settings: Settings, *, trust_cache: bool) -> tuple[list[Migration], bool]:
+    """``_discover``, and whether any file came from the discovery cache instead of the disk.
+
+    Only ``status`` and the check that ``up`` has nothing to do trust the cache. Every other
+    command reads every file (and refreshes the cache), as ``validate`` does.
+    """
+    cache = None
+    if settings.discovery_cache and settings.cache_dir is not None:
+        from pgshift.migrations.cache import DiscoveryCache
+
+        cache = DiscoveryCache.open(settings.cache_dir, settings.dir, flavor=settings.flavor,
+                                    placeholders=settings.placeholders, trust=trust_cache)
+    migrations = discover_migrations(settings.dir, flavor=settings.flavor,
+                                     placeholders=settings.placeholders, cache=cache)
+    return migrations, cache is not None and cache.hits > 0
+
+
+def _status(settings: Settings) -> Plan:
+    """``status`` from the files themselves, for the commands that act on it."""
+    migrations = _discover(settings)
+    with _session(settings) as conn:
+        return _read_plan(conn, settings, migrations)
+
+
+def _nothing_to_do(plan: Plan) -> bool:
+    return not plan.pending() and not plan.drift() and not plan.interrupted()
 
 
 def _callbacks(settings: Settings) -> Callbacks:
@@ -491,7 +530,7 @@ def rollback_plan(settings: Settings, to: str) -> RollbackPlan:
     """
     from pgshift.monitor.rollback import plan_rollback
 
-    return plan_rollback(status(settings), to)
+    return plan_rollback(_status(settings), to)
 
 
 # -- adopting -------------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ class Settings:
     flavor: str | None = None
     targets: Mapping[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
+    discovery_cache: bool = True  # see pgshift.migrations.cache; off: read every file each run
     config_path: Path | None = None
 
     def with_overrides(self, **values: Any) -> Settings:
@@ -79,7 +80,7 @@ class Settings:
 
 _DURATIONS = {"lock_timeout", "statement_timeout", "timeout", "lock_wait"}
 _INTS = {"lock_retries", "lock_key", "pg_version"}
-_BOOLS = {"single_transaction", "lint", "unsafe"}
+_BOOLS = {"single_transaction", "lint", "unsafe", "discovery_cache"}
 _LISTS = {"lint_select", "lint_ignore"}
 _FILE_ONLY = {"placeholders", "targets"}
 PLACEHOLDER_ENV = "PGSHIFT_PLACEHOLDER_"

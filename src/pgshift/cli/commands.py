@@ -247,8 +247,8 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
     try:
         plan = api.validate(settings)
     except DriftError:
-        if args.json:
-            plan = api.status(settings)
+        if args.json:  # what validate saw: every file read, none from the discovery cache
+            plan = api.status(settings.with_overrides(discovery_cache=False))
             json.dump(
                 {"ok": False, "drift": [render.plan_item_json(i) for i in plan.drift()]},
                 sys.stdout,

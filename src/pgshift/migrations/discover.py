@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pgshift.errors import InputError
 from pgshift.migrations.model import Migration, Version
-from pgshift.migrations.parse import checksum, normalize, parse_text
+from pgshift.migrations.parse import read_text
+
+if TYPE_CHECKING:
+    from pgshift.migrations.cache import DiscoveryCache
 
 _VERSIONED = re.compile(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<desc>.+)\.sql$")
 _REPEATABLE = re.compile(r"^R__(?P<desc>.+)\.sql$")
@@ -23,24 +26,20 @@ def describe(text: str) -> str:
     return text.replace("_", " ").strip()
 
 
-def _read(path: Path) -> str:
-    try:
-        # Unbuffered FileIO: half the cost of read_bytes() for small files, and status reads
-        # every migration file on each run.
-        with open(path, "rb", buffering=0) as handle:
-            raw = handle.readall()
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror}", path=path) from None
-    return normalize(raw, path)
+# How callbacks and adoption read a file too.
+_read = read_text
 
 
 def discover_migrations(directory: Path, *, flavor: str | None = None,
-                        placeholders: Mapping[str, str] | None = None) -> list[Migration]:
+                        placeholders: Mapping[str, str] | None = None,
+                        cache: DiscoveryCache | None = None) -> list[Migration]:
     """All migrations in ``directory``: versioned ones in version order, then repeatable ones.
 
     ``flavor`` names the tool whose file conventions the directory follows (see
     ``migrations.flavors``; None detects it). ``placeholders`` fill ``${name}`` in the SQL;
     checksums stay those of the raw files. Callback files (``beforeMigrate.sql``...) are skipped.
+    With a ``cache`` (see ``migrations.cache``), files unchanged since it was saved are not
+    read again, and it is saved when discovery succeeds.
 
     Raises InputError naming the file for a bad name, a duplicate version, an undo file
     without its migration, an unreadable or non-UTF-8 file, or a bad directive.
@@ -54,66 +53,68 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
     from pgshift import placeholders as fill
     from pgshift.callbacks import is_callback
     from pgshift.migrations import flavors
+    from pgshift.migrations.cache import DiscoveryCache
 
+    files = cache if cache is not None else DiscoveryCache()
+    paths = {path.name: path for path in directory.iterdir()}  # iterdir's paths are cheap
+    names = sorted(paths)
     chosen = (flavors.check_flavor(flavor) if flavor
-              else flavors.detect_flavor(directory, _read, is_callback))
+              else flavors.detect_flavor(directory, files.text, is_callback, names))
     if chosen in flavors.NUMBERED:
-        found = flavors.discover_numbered(directory, chosen, _read, is_callback)
+        found = flavors.discover_numbered(directory, chosen, files.text, is_callback)
+        files.save()
         return [fill.fill(m, placeholders) for m in found]
-    versioned: dict[Version, Path] = {}
-    undo: dict[Version, Path] = {}
-    repeatable: list[Path] = []
-    for name in sorted(os.listdir(directory)):
+    versioned: dict[Version, tuple[Path, str]] = {}  # -> the file and its description
+    undo: dict[Version, tuple[Path, str]] = {}
+    repeatable: list[tuple[Path, str]] = []
+    for name in names:
         if not name.lower().endswith(".sql") or name.startswith(".") or is_callback(name):
             continue
-        path = directory / name
-        if (match := _VERSIONED.match(path.name)) is not None:
+        path = paths[name]
+        if (match := _VERSIONED.match(name)) is not None:
             version = Version.parse(match["version"])
             seen = versioned if match["prefix"] == "V" else undo
             if version in seen:
                 raise InputError(
-                    f"duplicate version {version}: also in {seen[version].name}",
+                    f"duplicate version {version}: also in {seen[version][0].name}",
                     path=path,
                     hint="every version must be unique (001 and 1 are the same version)",
                 )
-            seen[version] = path
-        elif _REPEATABLE.match(path.name):
-            repeatable.append(path)
+            seen[version] = path, match["desc"]
+        elif (match := _REPEATABLE.match(name)) is not None:
+            repeatable.append((path, match["desc"]))
         else:
             raise InputError(
                 "file name does not match the migration naming", path=path, hint=NAMING_HINT
             )
-    for version, path in undo.items():
+    for version, (path, _) in undo.items():
         if version not in versioned:
             raise InputError(
                 f"undo file for version {version} has no V{version} migration", path=path
             )
     migrations = [
-        _versioned(versioned[v], v, undo.get(v)) for v in sorted(versioned, key=lambda v: v.key)
+        _versioned(*versioned[v], v, undo[v][0] if v in undo else None, files)
+        for v in sorted(versioned, key=lambda v: v.key)
     ]
-    migrations.extend(_repeatable(p) for p in sorted(repeatable, key=lambda p: p.name))
-    return [fill.fill(flavors.adapt(m, chosen, _read), placeholders) for m in migrations]
+    migrations.extend(_repeatable(path, desc, files) for path, desc in repeatable)
+    found = [fill.fill(flavors.adapt(m, chosen, files.text), placeholders) for m in migrations]
+    files.save()
+    return found
 
 
-def _versioned(path: Path, version: Version, undo_path: Path | None) -> Migration:
-    text = _read(path)
-    parsed = parse_text(text, path)
-    match = _VERSIONED.match(path.name)
-    assert match is not None
-    down_sql, down_path, down_line = (
-        parsed.down_sql,
-        path if parsed.down_sql is not None else None,
-        parsed.down_line,
-    )
+def _versioned(path: Path, desc: str, version: Version, undo_path: Path | None,
+               files: DiscoveryCache) -> Migration:
+    sha, up_sql, down_sql, down_line, directives = files.parsed(path)
+    down_path = path if down_sql is not None else None
     if undo_path is not None:
-        if parsed.down_sql is not None:
+        if down_sql is not None:
             raise InputError(
                 f"has both a '-- pgshift:down' section and an undo file {undo_path.name}",
                 path=path,
                 hint="keep one of them",
             )
-        down_sql, down_path, down_line = _read(undo_path), undo_path, 1
-    if parsed.directives.irreversible and down_sql is not None and down_sql.strip():
+        down_sql, down_path, down_line = files.text(undo_path), undo_path, 1
+    if directives.irreversible and down_sql is not None and down_sql.strip():
         raise InputError(
             "is marked irreversible but has a down part",
             path=path,
@@ -126,31 +127,28 @@ def _versioned(path: Path, version: Version, undo_path: Path | None) -> Migratio
     return Migration(
         kind="versioned",
         version=version,
-        description=describe(match["desc"]),
+        description=describe(desc),
         path=path,
-        checksum=checksum(text),
-        up_sql=parsed.up_sql,
+        checksum=sha,
+        up_sql=up_sql,
         down_sql=down_sql,
         down_path=down_path,
         down_line=down_line,
-        directives=parsed.directives,
+        directives=directives,
     )
 
 
-def _repeatable(path: Path) -> Migration:
-    text = _read(path)
-    parsed = parse_text(text, path)
-    match = _REPEATABLE.match(path.name)
-    assert match is not None
+def _repeatable(path: Path, desc: str, files: DiscoveryCache) -> Migration:
+    sha, up_sql, down_sql, down_line, directives = files.parsed(path)
     return Migration(
         kind="repeatable",
         version=None,
-        description=describe(match["desc"]),
+        description=describe(desc),
         path=path,
-        checksum=checksum(text),
-        up_sql=parsed.up_sql,
-        down_sql=parsed.down_sql,
-        down_path=path if parsed.down_sql is not None else None,
-        down_line=parsed.down_line,
-        directives=parsed.directives,
+        checksum=sha,
+        up_sql=up_sql,
+        down_sql=down_sql,
+        down_path=path if down_sql is not None else None,
+        down_line=down_line,
+        directives=directives,
     )

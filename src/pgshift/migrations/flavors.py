@@ -50,13 +50,15 @@ def check_flavor(name: str) -> str:
     return name
 
 
-def detect_flavor(directory: Path, read: Reader, skip: Callable[[str], bool]) -> str:
+def detect_flavor(directory: Path, read: Reader, skip: Callable[[str], bool],
+                  listing: list[str] | None = None) -> str:
     """The flavor of ``directory`` from its file names (and, for numbered files, their markers).
 
     V/U/R names are pgshift's unless a ``flyway.conf``/``flyway.toml`` (or a ``.sql.conf``) says
-    Flyway, or a ``migrations.yml`` beside the directory says yandex pgmigrate.
+    Flyway, or a ``migrations.yml`` beside the directory says yandex pgmigrate. ``listing`` is
+    the directory's file names when the caller has them already.
     """
-    listing = os.listdir(directory)
+    listing = os.listdir(directory) if listing is None else listing
     digits = sorted(n for n in listing if n[:1].isdigit() and n.lower().endswith(".sql")
                     and not skip(n))  # V/U/R names, the common case, need no regex here
     if any(_GOLANG.match(n) for n in digits):

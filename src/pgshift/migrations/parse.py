@@ -10,7 +10,6 @@ error, never silently ignored. ``backfill [option=value ...]`` marks an UPDATE t
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -62,8 +61,22 @@ def normalize(raw: bytes, path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def read_text(path: Path) -> str:
+    """The file's text, normalised; InputError naming the file if it cannot be read."""
+    try:
+        # Unbuffered FileIO: half the cost of read_bytes() for small files, and status reads
+        # every migration file on each run.
+        with open(path, "rb", buffering=0) as handle:
+            raw = handle.readall()
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", path=path) from None
+    return normalize(raw, path)
+
+
 def checksum(text: str) -> str:
     """SHA-256 of the normalised text: a change of BOM or line endings alone is no change."""
+    import hashlib  # here: a run served by the discovery cache hashes nothing
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
