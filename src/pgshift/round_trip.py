@@ -14,6 +14,7 @@ statements one per round trip.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from pgshift.migrations.statements import Statement
 
-MARKER = "pg_temp.pgshift_progress"
+MARKER = "pg_temp.pgshift_progress"  # pgshift.monitor.ddl knows its name too
 _STRIDE = 1 << 20  # a marker is serial * _STRIDE + the statement's number in its round trip
 
 
@@ -49,12 +50,14 @@ class RoundTrip:
     @classmethod
     def join(
         cls, prefix: str, statements: tuple[Statement, ...] | list[Statement], suffix: str,
-        serial: int,
+        serial: int, tag: Callable[[int], str] = lambda _: "",
     ) -> RoundTrip:
+        """``tag(n)``: SQL run before statement n > 1, e.g. a ``SET LOCAL application_name``
+        that shows the statement's number to 'pgshift ps' while it runs."""
         parts, starts, length = [prefix], [], len(prefix)
         for number, statement in enumerate(statements, 1):
             if number > 1:  # a newline first: the statement before may end in a -- comment
-                mark = f"\n;SELECT setval('{MARKER}', {serial * _STRIDE + number});"
+                mark = f"\n;SELECT setval('{MARKER}', {serial * _STRIDE + number});{tag(number)}"
                 parts.append(mark)
                 length += len(mark)
             starts.append(length)

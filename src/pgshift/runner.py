@@ -306,7 +306,11 @@ class Runner:
                 statements = [Statement("", 1, migration.path)]
             if len(statements) == 1 or self._marker:
                 self._serial += 1
-                self._send(cur, migration, RoundTrip.join(prefix, statements, suffix, self._serial))
+                trip = RoundTrip.join(
+                    prefix, statements, suffix, self._serial,
+                    lambda n, m=migration: self._tag(m, direction, "LOCAL", n),  # type: ignore[misc]
+                )
+                self._send(cur, migration, trip)
             else:  # no marker to tell which statement failed: one round trip each
                 *head, tail = statements
                 for statement in head:
@@ -477,9 +481,14 @@ class Runner:
             guarded=status == "applied", fresh=fresh,
         )
 
-    def _tag(self, migration: Migration, direction: Direction, scope: str) -> str:
-        """``SET application_name`` to '<app> up V003__x.sql': 'pgshift ps' reads it."""
-        name = f"{self.settings.application_name} {direction} {migration.name}"
+    def _tag(
+        self, migration: Migration, direction: Direction, scope: str, statement: int = 1
+    ) -> str:
+        """``SET application_name`` to '<app> up V003__x.sql', or '<app> up #2 V003__x.sql'
+        from its second statement on: 'pgshift ps' reads it (the number before the name, which
+        the 63-byte limit may cut)."""
+        number = f"#{statement} " if statement > 1 else ""
+        name = f"{self.settings.application_name} {direction} {number}{migration.name}"
         return f"SET {scope} application_name = {sql.Literal(name).as_string(self.conn)};"
 
     def _backoff(self, attempt: int, budget: _Budget) -> float | None:

@@ -164,7 +164,8 @@ def test_kill_of_a_running_migration_leaves_a_consistent_history_and_the_next_up
     killed = cli("kill", str(pid), *how)
     assert killed.returncode == 0, killed.stderr
     action = "Terminated" if how else "Cancelled"
-    assert killed.stdout.startswith(f"{action} pid {pid} (migration V002__work.sql (up): ")
+    assert killed.stdout.startswith(
+        f"{action} pid {pid} (migration V002__work.sql (up, statement 2): ")
     assert "'pgshift status' shows the migration's state" in killed.stdout
     assert runner.wait(10) == 5
     assert "V002__work.sql" in runner.stderr.read()
@@ -284,7 +285,8 @@ def test_kill_stuck_acts_only_on_migration_and_ddl_sessions_older_than_the_limit
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 2, result.stdout
-    assert lines[0].startswith(f"Cancelled pid {migration} (migration V002__work.sql (up): ")
+    assert lines[0].startswith(
+        f"Cancelled pid {migration} (migration V002__work.sql (up, statement 2): ")
     assert lines[1].startswith(f"Terminated pid {ddl.get_backend_pid()} (DDL ALTER TABLE: ")
     assert runner.wait(10) == 5
     assert _dead(ddl)

@@ -87,6 +87,29 @@ def test_ps_shows_the_migration_the_idle_in_transaction_app_blocking_it_and_whom
     assert "error" not in outcome and reader.error is None
 
 
+def test_ps_names_the_statement_a_migration_waits_in_though_it_was_sent_as_one_string(
+    settings, table_t, write_migration, app_session
+) -> None:
+    from pgshift.cli.activity_view import role_text, statement_text
+
+    app = app_session("checkout-service")
+    with app.cursor() as cur:
+        cur.execute("UPDATE t SET id = id WHERE id = 1")  # then idle in transaction
+    write_migration("V002__two.sql", "CREATE TABLE u (id int);\nALTER TABLE t ADD COLUMN n int;",
+                    "ALTER TABLE t DROP COLUMN n;\nDROP TABLE u;", header=SLOW_LOCK)
+    thread, outcome = up_in_thread(settings)
+    snapshot = wait_for(lambda: waiting_migration(settings),
+                        what="the migration to wait on its lock")
+    migration = snapshot.migrations()[0]
+    assert (migration.migration, migration.statement) == ("V002__two.sql", 2)
+    assert migration.command == "ALTER TABLE"
+    assert role_text(migration) == "migration V002__two.sql (up, statement 2)"
+    assert statement_text(migration) == "ALTER TABLE t ADD COLUMN n int"
+    app.rollback()
+    thread.join(10)
+    assert "error" not in outcome
+
+
 def test_cancel_does_nothing_to_an_idle_in_transaction_session_so_kill_says_so(
     settings, table_t, app_session
 ) -> None:

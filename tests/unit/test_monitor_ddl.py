@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pgshift.monitor.activity import parse_application_name
-from pgshift.monitor.ddl import main_statement, statement_kind
+from pgshift.monitor.ddl import main_statement, running_statement, statement_kind
 
 
 @pytest.mark.parametrize(("query", "kind"), [
@@ -40,12 +40,32 @@ def test_main_statement_drops_the_begin_and_set_the_runner_sends_along() -> None
 
 
 @pytest.mark.parametrize(("name", "parsed"), [
-    ("pgshift up V003__add_tz.sql", ("migration", "up", "V003__add_tz.sql")),
-    ("pgshift down V003__add_tz.sql", ("migration", "down", "V003__add_tz.sql")),
-    ("pgshift lock", ("lock", None, None)),
-    ("pgshift", ("runner", None, None)),
+    ("pgshift up V003__add_tz.sql", ("migration", "up", "V003__add_tz.sql", 1)),
+    ("pgshift down V003__add_tz.sql", ("migration", "down", "V003__add_tz.sql", 1)),
+    ("pgshift lock", ("lock", None, None, None)),
+    ("pgshift", ("runner", None, None, None)),
     ("pgshift-tests", None),
     ("psql", None),
 ])
 def test_pgshift_sessions_are_told_apart_by_application_name(name, parsed) -> None:
     assert parse_application_name(name, "pgshift") == parsed
+
+
+def test_pgshift_sessions_name_the_statement_a_migration_is_running() -> None:
+    assert parse_application_name("pgshift up #3 V003__add_tz.sql", "pgshift") == (
+        "migration", "up", "V003__add_tz.sql", 3)
+
+
+def test_running_statement_is_found_in_the_string_the_runner_sent() -> None:
+    query = ("BEGIN;SET SESSION lock_timeout = 500;SET SESSION statement_timeout = 600000;"
+             "SET LOCAL application_name = 'pgshift up V1__a.sql';SET search_path = app\n;"
+             "SELECT setval('pg_temp.pgshift_progress', 1048578);"
+             "SET LOCAL application_name = 'pgshift up #2 V1__a.sql';CREATE TABLE a (id int)\n;"
+             "SELECT setval('pg_temp.pgshift_progress', 1048579);"
+             "SET LOCAL application_name = 'pgshift up #3 V1__a.sql';"
+             "ALTER TABLE b ADD COLUMN c int\n;INSERT INTO pgshift.history VALUES (1);COMMIT")
+    assert running_statement(query, 1) == "SET search_path = app"
+    assert running_statement(query, 2) == "CREATE TABLE a (id int)"
+    assert running_statement(query, 3) == "ALTER TABLE b ADD COLUMN c int"
+    assert running_statement("CREATE INDEX CONCURRENTLY i ON t (a)", 1) == (
+        "CREATE INDEX CONCURRENTLY i ON t (a)")

@@ -35,7 +35,8 @@ def seconds(value: float | None) -> str:
 
 def role_text(session: Session) -> str:
     if session.role == "migration":
-        return f"migration {session.migration} ({session.direction})"
+        number = f", statement {session.statement}" if (session.statement or 1) > 1 else ""
+        return f"migration {session.migration} ({session.direction}{number})"
     if session.role == "pgshift":
         words = session.application_name.split(" ", 1)
         return f"pgshift {words[1] if len(words) > 1 else 'runner'}"
@@ -74,9 +75,11 @@ def lock_text(session: Session) -> str:
 
 
 def statement_text(session: Session, width: int = STATEMENT_WIDTH) -> str:
-    from pgshift.monitor.ddl import main_statement
+    from pgshift.monitor.ddl import main_statement, running_statement
 
-    text = " ".join(main_statement(session.query).split())
+    query = session.query
+    statement = running_statement(query, session.statement) if session.statement else None
+    text = " ".join((statement or main_statement(query)).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pgshift.db import redact
-from pgshift.monitor.ddl import statement_kind
+from pgshift.monitor.ddl import running_statement, statement_kind
 from pgshift.monitor.progress import Progress, read_backfills, read_progress
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ class Session:
     role: str = "other"
     migration: str | None = None
     direction: str | None = None
+    statement: int | None = None  # the number of the migration's statement running
 
     @property
     def waiting(self) -> bool:
@@ -237,26 +238,38 @@ def _read_locks(conn: Connection) -> tuple[dict[int, list[LockRef]], dict[int, L
     return holds, waits
 
 
-def parse_application_name(app: str, base: str) -> tuple[str, str | None, str | None] | None:
-    """``(role, direction, file)`` for a pgshift session's name, None for anyone else's.
+def parse_application_name(
+    app: str, base: str
+) -> tuple[str, str | None, str | None, int | None] | None:
+    """``(role, direction, file, statement)`` for a pgshift session's name, None for anyone
+    else's.
 
-    The runner names itself ``<base> up V003__x.sql`` (or ``down``) while a migration runs.
+    The runner names itself ``<base> up V003__x.sql`` (or ``down``) while a migration runs, and
+    ``<base> up #2 V003__x.sql`` from the migration's second statement on.
     """
     if app != base and not app.startswith(base + " "):
         return None
     words = app[len(base):].split(maxsplit=1)
     if len(words) == 2 and words[0] in ("up", "down"):
-        return "migration", words[0], words[1]
-    return (words[0] if words else "runner"), None, None
+        number, _, file = words[1].partition(" ")
+        if number[:1] == "#" and number[1:].isdigit() and file:
+            return "migration", words[0], file, int(number[1:])
+        return "migration", words[0], words[1], 1
+    return (words[0] if words else "runner"), None, None, None
 
 
 def _classify(session: Session, base: str) -> Session:
     parsed = parse_application_name(session.application_name, base)
     if parsed is not None:
-        role, direction, file = parsed
+        role, direction, file, number = parsed
         if role != "migration":
             role = "pgshift"
-        return replace(session, role=role, direction=direction, migration=file)
+        elif session.command is not None and number is not None:
+            # The runner sends a migration's statements as one string: name the running one.
+            session = replace(session, command=statement_kind(
+                running_statement(session.query, number)))
+        return replace(session, role=role, direction=direction, migration=file,
+                       statement=number)
     if session.command is not None or any(lock.rank >= DDL_LOCK_RANK for lock in session.holds):
         return replace(session, role="ddl")  # running DDL, or holding a lock only DDL takes
     if session.progress is not None:

@@ -50,6 +50,33 @@ def main_statement(query: str) -> str:
     return query.strip()
 
 
+_MARKER = "pg_temp.pgshift_progress"  # pgshift.round_trip's, set between statements
+_RUNNER_SETS = tuple(f"SET {scope} {name}" for scope in ("SESSION", "LOCAL")
+                     for name in ("lock_timeout", "statement_timeout", "application_name"))
+
+
+def running_statement(query: str, number: int) -> str:
+    """Statement ``number`` of a migration the runner sent as one string (``query``), without
+    what it sends along: BEGIN and SETs first, a progress mark and a name between statements."""
+    parts = [part.strip() for part in _statements(query)]
+    mine = 0
+    if parts and _leading_words(parts[0], 1) == ["BEGIN"]:
+        mine = 1
+        while mine < len(parts) and parts[mine].startswith(_RUNNER_SETS):
+            mine += 1
+    statements: list[str] = []
+    skip_name = False
+    for part in parts[mine:]:
+        if _MARKER in part:
+            skip_name = True
+        elif skip_name and part.startswith("SET LOCAL application_name"):
+            skip_name = False
+        else:
+            skip_name = False
+            statements.append(part)
+    return statements[number - 1] if 0 < number <= len(statements) else main_statement(query)
+
+
 def command_of(statement: str) -> str | None:
     """The DDL command a single statement starts with, None for DML, SET, BEGIN and the like."""
     words = _leading_words(statement, 8)
