@@ -26,13 +26,11 @@ STATE_LABELS = {
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO | None = None) -> None:
     """Columns aligned with two spaces; the last column is not padded."""
     out = out or sys.stdout  # at call time: a default bound at import goes stale
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-    for row in (headers, *rows):
-        cells = [c.ljust(widths[i]) for i, c in enumerate(row[:-1])] + [row[-1]]
-        out.write("  ".join(cells).rstrip() + "\n")
+    lines = (headers, *rows)
+    # One format string for every line: status prints a thousand of them.
+    line = "  ".join(f"{{:<{max(map(len, column))}}}" for column in zip(*lines, strict=True))
+    line = line[: line.rindex("{") + 1] + "}"  # the last column is not padded
+    out.write("".join(line.format(*row).rstrip() + "\n" for row in lines))
 
 
 def plan_item_json(item: PlanItem) -> dict[str, Any]:
@@ -77,7 +75,8 @@ def status(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
         if item.detail and item.state != "applied":
             state = f"{state} ({item.detail})"
         applied = (
-            entry.applied_at.strftime("%Y-%m-%d %H:%M:%S")
+            # YYYY-MM-DD HH:MM:SS, as strftime would write it but at half the cost
+            entry.applied_at.isoformat(" ", "seconds")[:19]
             if (entry and entry.status == "applied")
             else "-"
         )

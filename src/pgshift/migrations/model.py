@@ -29,6 +29,9 @@ class Version:
 
     @classmethod
     def _parse(cls, text: str) -> Version:
+        if text.isdigit():  # most versions are one number: status parses a thousand of them
+            parts = (int(text),)
+            return cls(text, parts, parts)
         pieces = text.replace("_", ".").split(".")
         if not text or not all(p.isdigit() for p in pieces):
             raise ValueError(f"not a version: {text!r}")
@@ -43,6 +46,9 @@ class Version:
 
     def __lt__(self, other: Version) -> bool:
         return self.key < other.key
+
+    def __gt__(self, other: Version) -> bool:  # total_ordering's would take three calls
+        return self.key > other.key
 
     def __hash__(self) -> int:
         return hash(self.key)
