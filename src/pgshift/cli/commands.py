@@ -13,6 +13,7 @@ from pgshift.cli import render
 if TYPE_CHECKING:
     from pgshift.config import Settings
     from pgshift.migrations.model import Migration
+    from pgshift.monitor.blockers import BlockerWatch
     from pgshift.state.lock import LockHolder
 
 
@@ -124,6 +125,34 @@ class _Progress:
             self.open_line = False
 
 
+class _BlockerWatch:
+    """``progress``, and the watch that reports who blocks the running migration.
+
+    The watch (and its threading) is set up with the first migration: an up with nothing to
+    do, the common case, does without.
+    """
+
+    def __init__(self, settings: Settings, progress: _Progress, cancel: str | None) -> None:
+        self.settings, self.progress, self.cancel = settings, progress, cancel
+        self._watch: BlockerWatch | None = None
+        self._chained: Any = None
+
+    def __enter__(self) -> _BlockerWatch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._watch is not None:
+            self._watch.close()
+
+    def __call__(self, kind: str, migration: Migration, info: dict[str, Any]) -> None:
+        if self._watch is None:
+            from pgshift.cli.monitor import blocker_watch
+
+            self._watch = blocker_watch(self.settings, self.progress, self.cancel)
+            self._chained = self._watch.chain(self.progress)
+        self._chained(kind, migration, info)
+
+
 def _lock_wait_notice(holder: LockHolder | None) -> None:
     who = holder.describe() if holder else "another session"
     print(f"Waiting for the migration lock held by {who} ...", file=sys.stderr, flush=True)
@@ -150,18 +179,17 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
 
         return up_all(args, settings)
     from pgshift import api
-    from pgshift.cli.monitor import blocker_watch
 
     progress = _Progress()
     started = time.perf_counter()
     try:
-        with blocker_watch(settings, progress, args.cancel_blockers) as watch:
+        with _BlockerWatch(settings, progress, args.cancel_blockers) as watch:
             result = api.up(
                 settings,
                 to=args.to,
                 dry_run=args.dry_run,
                 out_of_order=args.out_of_order,
-                on_event=watch.chain(progress),
+                on_event=watch,
                 on_lock_wait=_lock_wait_notice,
                 phase=args.phase,
                 allow_contract=args.allow_contract,

@@ -50,8 +50,6 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
             path=directory,
             hint="create it with 'pgshift create NAME' or pass --dir",
         )
-    from pgshift import placeholders as fill
-    from pgshift.callbacks import is_callback
     from pgshift.migrations import flavors
     from pgshift.migrations.cache import DiscoveryCache
 
@@ -59,16 +57,35 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
     paths = {path.name: path for path in directory.iterdir()}  # iterdir's paths are cheap
     names = sorted(paths)
     chosen = (flavors.check_flavor(flavor) if flavor
-              else flavors.detect_flavor(directory, files.text, is_callback, names))
+              else flavors.detect_flavor(directory, files.text, _is_callback, names))
     if chosen in flavors.NUMBERED:
-        found = flavors.discover_numbered(directory, chosen, files.text, is_callback)
-        files.save()
-        return [fill.fill(m, placeholders) for m in found]
-    versioned: dict[Version, tuple[Path, str]] = {}  # -> the file and its description
-    undo: dict[Version, tuple[Path, str]] = {}
-    repeatable: list[tuple[Path, str]] = []
+        found = flavors.discover_numbered(directory, chosen, files.text, _is_callback)
+    else:
+        versioned, undo, repeatable = _by_kind(names, paths)
+        found = [_versioned(*versioned[v], v, undo[v][0] if v in undo else None, files)
+                 for v in sorted(versioned, key=lambda v: v.key)]
+        found.extend(_repeatable(path, desc, files) for path, desc in repeatable)
+        found = [flavors.adapt(m, chosen, files.text) for m in found]
+    files.save()
+    if not placeholders:
+        return found
+    from pgshift import placeholders as fill
+
+    return [fill.fill(m, placeholders) for m in found]
+
+
+Named = tuple[Path, str]  # a file and the description its name gives
+
+
+def _by_kind(names: list[str], paths: dict[str, Path]
+             ) -> tuple[dict[Version, Named], dict[Version, Named], list[Named]]:
+    """The V, U (both by version) and R files among ``names``; InputError for a name that is
+    no migration's nor a callback's, a duplicate version, or an undo file without its V."""
+    versioned: dict[Version, Named] = {}
+    undo: dict[Version, Named] = {}
+    repeatable: list[Named] = []
     for name in names:
-        if not name.lower().endswith(".sql") or name.startswith(".") or is_callback(name):
+        if not name.lower().endswith(".sql") or name.startswith("."):
             continue
         path = paths[name]
         if (match := _VERSIONED.match(name)) is not None:
@@ -83,7 +100,7 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
             seen[version] = path, match["desc"]
         elif (match := _REPEATABLE.match(name)) is not None:
             repeatable.append((path, match["desc"]))
-        else:
+        elif not _is_callback(name):  # callbacks' lowercase names never match V/U/R
             raise InputError(
                 "file name does not match the migration naming", path=path, hint=NAMING_HINT
             )
@@ -92,14 +109,13 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
             raise InputError(
                 f"undo file for version {version} has no V{version} migration", path=path
             )
-    migrations = [
-        _versioned(*versioned[v], v, undo[v][0] if v in undo else None, files)
-        for v in sorted(versioned, key=lambda v: v.key)
-    ]
-    migrations.extend(_repeatable(path, desc, files) for path, desc in repeatable)
-    found = [fill.fill(flavors.adapt(m, chosen, files.text), placeholders) for m in migrations]
-    files.save()
-    return found
+    return versioned, undo, repeatable
+
+
+def _is_callback(name: str) -> bool:
+    from pgshift.callbacks import is_callback  # imported only for a name no migration has
+
+    return is_callback(name)
 
 
 def _versioned(path: Path, desc: str, version: Version, undo_path: Path | None,

@@ -34,10 +34,11 @@ from pgshift.migrations.parse import checksum
 FLAVORS = ("pgshift", "flyway", "pgmigrate", "node-pg-migrate", "dbmate", "golang-migrate")
 NUMBERED = ("node-pg-migrate", "dbmate", "golang-migrate")
 
-_GOLANG = re.compile(r"^(?P<version>\d+)_(?P<desc>.*)\.(?P<direction>up|down)\.sql$")
-_NUMBERED = re.compile(r"^(?P<version>\d+)_(?P<desc>.+)\.sql$")
-_NODE_MARK = {d: re.compile(rf"^\s*--[\s-]*{d}\s+migration", re.I | re.M) for d in ("up", "down")}
-_DBMATE_MARK = re.compile(r"^--\s*migrate:(?P<direction>up|down)(?P<options>[^\n]*)$", re.M)
+# Compiled on first use (re keeps them): a directory of pgshift's own files never needs them.
+_GOLANG = r"^(?P<version>\d+)_(?P<desc>.*)\.(?P<direction>up|down)\.sql$"
+_NUMBERED = r"^(?P<version>\d+)_(?P<desc>.+)\.sql$"
+_NODE_MARK = {d: rf"(?im)^\s*--[\s-]*{d}\s+migration" for d in ("up", "down")}
+_DBMATE_MARK = r"(?m)^--\s*migrate:(?P<direction>up|down)(?P<options>[^\n]*)$"
 _FLYWAY_CONFIGS = ("flyway.conf", "flyway.toml")
 
 Reader = Callable[[Path], str]
@@ -61,15 +62,16 @@ def detect_flavor(directory: Path, read: Reader, skip: Callable[[str], bool],
     listing = os.listdir(directory) if listing is None else listing
     digits = sorted(n for n in listing if n[:1].isdigit() and n.lower().endswith(".sql")
                     and not skip(n))  # V/U/R names, the common case, need no regex here
-    if any(_GOLANG.match(n) for n in digits):
+    golang, named = re.compile(_GOLANG), re.compile(_NUMBERED)
+    if any(golang.match(n) for n in digits):
         return "golang-migrate"
-    numbered = [n for n in digits if _NUMBERED.match(n)]
+    numbered = [n for n in digits if named.match(n)]
     if numbered:
         for name in numbered:
             text = read(directory / name)
-            if _DBMATE_MARK.search(text):
+            if re.search(_DBMATE_MARK, text):
                 return "dbmate"
-            if _NODE_MARK["up"].search(text) or _NODE_MARK["down"].search(text):
+            if re.search(_NODE_MARK["up"], text) or re.search(_NODE_MARK["down"], text):
                 return "node-pg-migrate"
         return "node-pg-migrate"  # its files need no markers: a file without any is all 'up'
     folders = (directory, directory.parent, directory.parent.parent)
@@ -87,10 +89,10 @@ def discover_numbered(directory: Path, flavor: str, read: Reader,
     """Migrations of a node-pg-migrate, dbmate or golang-migrate directory, in version order."""
     found: dict[Version, Migration] = {}
     downs: dict[Version, Path] = {}
+    pattern = re.compile(_GOLANG if flavor == "golang-migrate" else _NUMBERED)
     for path in sorted(directory.iterdir()):
         if path.suffix.lower() != ".sql" or path.name.startswith(".") or skip(path.name):
             continue
-        pattern = _GOLANG if flavor == "golang-migrate" else _NUMBERED
         match = pattern.match(path.name)
         if match is None:
             raise InputError(f"file name does not match the {flavor} naming", path=path,
@@ -167,7 +169,7 @@ def _read_node(path: Path, text: str, version: Version, desc: str) -> Migration:
 def _read_dbmate(path: Path, text: str, version: Version, desc: str) -> Migration:
     lines = text.split("\n")
     marks = {m["direction"]: (_line_of_offset(text, m.start()), m["options"])
-             for m in _DBMATE_MARK.finditer(text)}
+             for m in re.finditer(_DBMATE_MARK, text)}
     if "up" not in marks:
         raise InputError("dbmate migration without a '-- migrate:up' line", path=path,
                          hint="start the up part with '-- migrate:up'")
@@ -216,8 +218,8 @@ def _needs_no_transaction(text: str, path: Path) -> bool:
                for s in found.split_statements(text, path))
 
 
-def _line_of(pattern: re.Pattern[str], text: str) -> int | None:
-    match = pattern.search(text)
+def _line_of(pattern: str, text: str) -> int | None:
+    match = re.search(pattern, text)
     return None if match is None else _line_of_offset(text, match.start())
 
 

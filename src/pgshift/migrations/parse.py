@@ -80,7 +80,7 @@ def checksum(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_DIRECTIVE = re.compile(r"^[ \t]*-- pgshift:(.*)$", re.M)
+_DIRECTIVE = r"(?m)^[ \t]*-- pgshift:(.*)$"  # compiled on first use: cached runs parse nothing
 
 
 def parse_text(text: str, path: Path) -> ParsedFile:
@@ -93,7 +93,7 @@ def parse_text(text: str, path: Path) -> ParsedFile:
     down_at: int | None = None
     down_offset = 0
     backfill_at: int | None = None
-    for match in _DIRECTIVE.finditer(text):
+    for match in re.finditer(_DIRECTIVE, text):
         number = text.count("\n", 0, match.start()) + 1
         name, _, argument = match[1].strip().partition(" ")
         argument = argument.strip()
