@@ -8,6 +8,7 @@ appears only with ``--debug``. Every message goes through ``redact`` first.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -134,6 +135,12 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+# The young generation's size for a run. A run keeps nearly every object it makes (modules,
+# the parser, a migration per file); at the default (700) the collector scans them again and
+# again, about 7 ms of a 100 ms 'status'. Cyclic garbage still goes, every 50,000 objects.
+GC_THRESHOLD = 50_000
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -148,11 +155,15 @@ def run() -> NoReturn:
     After a signal the code is already reported, so leave at once: Python's finalization could
     otherwise run what the signal left pending and end the process as if killed by SIGINT.
     """
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])  # the process's own, not main()'s
     code = main()
     if code >= 128:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+    # Shutdown would scan every object the run made for cycles (10 ms after a status of 1000
+    # migrations): what is alive now goes with the process. atexit handlers still run.
+    gc.freeze()
     sys.exit(code)
 
 
