@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     def add(name: str, handler: Any, help: str, aliases: tuple[str, ...] = ()) -> Any:
         parser = subparsers.add_parser(
-            name, parents=[parent], help=help, description=help, aliases=list(aliases)
+            name, parents=[parent], help=help, description=help, aliases=list(aliases),
+            formatter_class=parent.formatter_class,
         )
         parser.set_defaults(handler=handler)
         return parser

@@ -55,9 +55,37 @@ SETTING_FLAGS = (
 )
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's own, sized as argparse sizes it but without ``import shutil``.
+
+    argparse makes a formatter for every argument added, and its first one imports shutil
+    (with zlib, bz2 and lzma: 2 ms of a 100 ms ``status``) for ``get_terminal_size``.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _terminal_columns() - 2 if width is None else width)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
 def global_options() -> argparse.ArgumentParser:
     """Options every command accepts, before or after the command name."""
-    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS,
+                                     formatter_class=HelpFormatter)
     group = parent.add_argument_group("global options")
     group.add_argument("--url", help="database URL (else PGSHIFT_URL, DATABASE_URL, PG* variables)")
     group.add_argument("--dir", type=Path, help="migrations directory (default: migrations)")
@@ -90,6 +118,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pgshift",
         parents=[parent],
+        formatter_class=HelpFormatter,
         description="Zero-downtime PostgreSQL schema migrations.",
         epilog="Exit codes: 0 ok, 1 lint/check failed, 2 bad input or config, 3 drift, "
         "4 lock busy, 5 migration failed (rolled back), 70 internal error.",
