@@ -138,7 +138,10 @@ def up(
         refuse_drift(plan, allow_out_of_order=out_of_order)
         if not selected:
             return RunResult(plan, dry_run=dry_run)
-        check_runnable(selected)
+        from pgshift.migrations.split_memo import remembering
+
+        with remembering(settings.cache_dir):
+            check_runnable(selected)
         hooks = _callbacks(settings)
         if dry_run:
             return RunResult(plan, selected=selected, dry_run=True)
@@ -188,8 +191,12 @@ def down(
         selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
         if dry_run or not selected:
             return RunResult(plan, selected=selected, dry_run=dry_run)
-        from pgshift.runner import Runner
+        from pgshift.migrations.split_memo import remembering
+        from pgshift.runner import Runner, body_statements
 
+        with remembering(settings.cache_dir):  # and a down part that cannot parse stops here
+            for migration in selected:
+                body_statements(migration, "down")
         hooks = _callbacks(settings)
         with _locked(settings, on_lock_wait):
             plan = _read_plan(conn, settings, migrations)

@@ -34,7 +34,7 @@ from pgshift.errors import (
     MigrationFailedError,
     MigrationTimeoutError,
 )
-from pgshift.migrations.statements import Statement, check_transactional, split_statements
+from pgshift.migrations.statements import Statement, statements_of
 from pgshift.round_trip import RoundTrip, create_marker
 from pgshift.state import history
 
@@ -163,10 +163,9 @@ def _body_statements(migration: Migration, direction: Direction) -> tuple[Statem
     from pgshift.placeholders import check_resolved
 
     check_resolved(source, path, first_line=first)  # a ${name} without a value
-    statements = split_statements(source, path, first_line=first)
-    if migration.transactional:
-        check_transactional(statements)
-    return tuple(statements)
+    return tuple(
+        statements_of(source, path, first_line=first, transactional=migration.transactional)
+    )
 
 
 class Runner:
