@@ -130,15 +130,27 @@ def lint_gate(
 ) -> None:
     if not settings.lint or settings.unsafe:
         return
+    pg_version = settings.pg_version or conn.server_version // 10000
+    select = frozenset(settings.lint_select) or None
+    ignore = frozenset(settings.lint_ignore)
+    key = None
+    if settings.cache_dir is not None:
+        from pgshift.lint import gate_memo
+        from pgshift.lint.options import LintOptions
+
+        given = (pg_version, sorted(select or ()), sorted(ignore), settings.lock_timeout > 0)
+        key = gate_memo.gate_key(conn, pending, given, LintOptions.small_table_rows,
+                                 settings.schema)
+        if gate_memo.passed(settings.cache_dir, key):
+            return
     from pgshift.lint import LintOptions, lint_migrations
 
     options = LintOptions(
-        pg_version=settings.pg_version or conn.server_version // 10000,
-        select=frozenset(settings.lint_select) or None,
-        ignore=frozenset(settings.lint_ignore),
-        lock_timeout=settings.lock_timeout,
+        pg_version=pg_version, select=select, ignore=ignore, lock_timeout=settings.lock_timeout
     )
     report = lint_migrations(pending, options, prior=prior, conn=conn)
+    if not report.errors and key is not None and settings.cache_dir is not None:
+        gate_memo.remember_pass(settings.cache_dir, key)
     if report.errors:
         first = report.errors[0]
         more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""

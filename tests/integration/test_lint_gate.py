@@ -53,3 +53,50 @@ def test_the_cli_reports_the_finding_in_one_line_with_exit_1(cli, write_migratio
     assert result.returncode == 1
     assert "V2__index.sql:1: create-index-non-concurrent" in result.stderr
     assert cli("up", "--unsafe", env={"PGSHIFT_LINT": "true"}).returncode == 0
+
+
+@pytest.fixture
+def remembering(gated, tmp_path):
+    """The gated settings with a cache directory, as the CLI has."""
+    return dataclasses.replace(gated, cache_dir=tmp_path / "cache")
+
+
+def refuse_to_lint(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pgshift.lint.linter
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("linted again")
+
+    monkeypatch.setattr(pgshift.lint.linter, "lint_migrations", refuse)
+
+
+def test_a_pass_is_remembered_for_the_same_files_over_the_same_schema(
+    remembering, write_migration, query, monkeypatch
+) -> None:
+    write_migration("V2__index.sql", "CREATE INDEX CONCURRENTLY users_name ON users (name);",
+                    "DROP INDEX CONCURRENTLY users_name;", header="-- pgshift:no-transaction")
+    api.up(remembering)
+    api.down(remembering)
+    refuse_to_lint(monkeypatch)
+    api.up(remembering)  # the same file over the same schema: its pass is remembered
+    assert query("SELECT to_regclass('users_name') IS NOT NULL") == [(True,)]
+
+
+def test_a_schema_the_linter_sees_differently_is_linted_again(
+    remembering, write_migration, query, monkeypatch
+) -> None:
+    write_migration("V2__col.sql", "ALTER TABLE users ADD COLUMN note text;",
+                    "ALTER TABLE users DROP COLUMN note;")
+    api.up(remembering)
+    api.down(remembering)
+    query("ALTER TABLE users ADD COLUMN other int")
+    refuse_to_lint(monkeypatch)
+    with pytest.raises(AssertionError, match="linted again"):
+        api.up(remembering)
+
+
+def test_a_refusal_is_never_remembered(remembering, write_migration) -> None:
+    write_migration("V2__index.sql", INDEX, "DROP INDEX users_name;")
+    for _ in range(2):
+        with pytest.raises(LintFailedError, match="create-index-non-concurrent"):
+            api.up(remembering)

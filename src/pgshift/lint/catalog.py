@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from pgshift.lint.catalog_rows import Catalog, fetch_catalog, rows_estimate
 from pgshift.lint.coercion import TypeRef, type_of
 from pgshift.lint.nodes import table_key
 from pgshift.lint.replay import not_null_columns
@@ -18,39 +19,6 @@ from pgshift.lint.schema import Column, Constraint, Schema, Table
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
-_RELATIONS = """
-SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint, pg_relation_size(c.oid),
-       COALESCE((SELECT array_agg(a.attname ORDER BY k.ord)
-                 FROM pg_partitioned_table p
-                 CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
-                 JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum
-                 WHERE p.partrelid = c.oid), '{}'),
-       COALESCE((SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid,
-                 a.atttypmod), a.attnotnull, a.atthasdef) ORDER BY a.attnum)
-                 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
-                 AND NOT a.attisdropped), '[]'),
-       COALESCE((SELECT array_agg(DISTINCT a.attname) FROM pg_index i
-                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-                 WHERE i.indrelid = c.oid), '{}'),
-       COALESCE((SELECT array_agg(ic.relname) FROM pg_index i
-                 JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid), '{}')
-FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
-"""
-_CONSTRAINTS = """
-SELECT n.nspname, c.relname, con.conname, con.contype, con.convalidated,
-       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END,
-       COALESCE((SELECT array_agg(a.attname) FROM pg_attribute a
-                 WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)), '{}')
-FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
-"""
-_TYPES = """
-SELECT n.nspname, t.typname, t.typtype FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-WHERE t.typtype IN ('e', 'd') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-"""
 _KINDS = {"r": "table", "p": "partitioned", "v": "view", "m": "matview", "f": "foreign"}
 _CONTYPES = {"c": "check", "f": "foreign", "u": "unique", "p": "primary", "x": "exclude",
              "n": "notnull"}
@@ -58,16 +26,13 @@ _CONTYPES = {"c": "check", "f": "foreign", "u": "unique", "p": "primary", "x": "
 
 def load_schema(conn: Connection) -> Schema:
     """The schema of the database ``conn`` is connected to."""
+    return schema_of(fetch_catalog(conn))
+
+
+def schema_of(catalog: Catalog) -> Schema:
+    relations, constraints, types, names = catalog
     schema = Schema()
-    with conn.cursor() as cur:
-        cur.execute(_RELATIONS)
-        relations = cur.fetchall()
-        cur.execute(_CONSTRAINTS)
-        constraints = cur.fetchall()
-        cur.execute(_TYPES)
-        types = cur.fetchall()
-        cur.execute("SELECT nspname FROM pg_namespace")
-        schema.schemas.update(row[0] for row in cur.fetchall())
+    schema.schemas.update(names)
     formatted = {col[1] for row in relations for col in _json(row[6])}
     parsed = _parse_types(sorted(formatted))
     for nsp, name, kind, tuples, size, partkey, columns, indexed, indexes in relations:
@@ -75,9 +40,7 @@ def load_schema(conn: Connection) -> Schema:
         table = Table(kind=_KINDS.get(kind, "table"), partition_key=tuple(partkey),  # type: ignore[arg-type]
                       indexed=set(indexed), known=True)
         if kind in ("r", "m"):  # a partitioned parent or a view holds no rows itself
-            # reltuples is an estimate (0 or -1 until the first VACUUM/ANALYZE): trust it only
-            # when positive, or when the table has no pages at all.
-            table.rows = 0 if size == 0 else (int(tuples) if tuples and tuples > 0 else None)
+            table.rows = rows_estimate(tuples, size)
         for colname, typ, notnull, hasdef in _json(columns):
             table.columns[colname] = Column(parsed.get(typ), bool(notnull), bool(hasdef))
         for index_name in indexes:

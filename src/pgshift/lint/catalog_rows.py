@@ -1,0 +1,84 @@
+"""The catalog rows the linter's picture of a live database is made of (``pgshift.lint.catalog``
+builds the schema from them), and their fingerprint: read without importing the linter.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+_RELATIONS = """
+SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint, pg_relation_size(c.oid),
+       COALESCE((SELECT array_agg(a.attname ORDER BY k.ord)
+                 FROM pg_partitioned_table p
+                 CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
+                 JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum
+                 WHERE p.partrelid = c.oid), '{}'),
+       COALESCE((SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid,
+                 a.atttypmod), a.attnotnull, a.atthasdef) ORDER BY a.attnum)
+                 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
+                 AND NOT a.attisdropped), '[]'),
+       COALESCE((SELECT array_agg(DISTINCT a.attname) FROM pg_index i
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                 WHERE i.indrelid = c.oid), '{}'),
+       COALESCE((SELECT array_agg(ic.relname) FROM pg_index i
+                 JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid), '{}')
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+"""
+_CONSTRAINTS = """
+SELECT n.nspname, c.relname, con.conname, con.contype, con.convalidated,
+       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END,
+       COALESCE((SELECT array_agg(a.attname) FROM pg_attribute a
+                 WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)), '{}')
+FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+"""
+_TYPES = """
+SELECT n.nspname, t.typname, t.typtype FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typtype IN ('e', 'd') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+"""
+Catalog = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]
+
+
+def fetch_catalog(conn: Connection) -> Catalog:
+    """The catalog rows a schema is made of: relations, constraints, types, schema names."""
+    with conn.cursor() as cur:
+        cur.execute(_RELATIONS)
+        relations = cur.fetchall()
+        cur.execute(_CONSTRAINTS)
+        constraints = cur.fetchall()
+        cur.execute(_TYPES)
+        types = cur.fetchall()
+        cur.execute("SELECT nspname FROM pg_namespace")
+        names = [row[0] for row in cur.fetchall()]
+    return relations, constraints, types, names
+
+
+def catalog_fingerprint(catalog: Catalog, small_table_rows: int, own_schema: str) -> str:
+    """What the linter can tell from ``catalog``: its rows, with each relation's size reduced
+    to whether it counts as tiny (row estimates change all the time; findings only see that),
+    and without pgshift's own schema (its history grows with every migration)."""
+    import hashlib
+
+    relations, constraints, types, names = catalog
+    reduced = []
+    for row in relations:
+        if row[0] != own_schema:
+            rows = rows_estimate(row[3], row[4])
+            reduced.append((*row[:3], rows is not None and rows < small_table_rows, *row[5:]))
+    parts = [sorted(map(repr, reduced)),
+             sorted(repr(row) for row in constraints if row[0] != own_schema),
+             sorted(repr(row) for row in types if row[0] != own_schema),
+             sorted(name for name in names if name != own_schema)]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def rows_estimate(tuples: int | None, size: int) -> int | None:
+    # reltuples is an estimate (0 or -1 until the first VACUUM/ANALYZE): trust it only when
+    # positive, or when the table has no pages at all.
+    return 0 if size == 0 else (int(tuples) if tuples and tuples > 0 else None)

@@ -1,0 +1,68 @@
+"""The ``up`` lint gate's passes, remembered: the same files over the same schema pass again.
+
+The gate lints the pending migrations against the live schema, which takes the parser and the
+rules (about 70 ms to import, before any work). Deploying the same files to a database whose
+schema the linter sees the same way as one where they passed (a fresh CI database, the next
+of many targets, a retried deploy) needs none of it. The key covers everything the gate's
+verdict depends on: the linter's code and pglast (``engine_fingerprint``), the options, the
+catalog as the linter reads it (``catalog_fingerprint``: pgshift's own schema left out), and
+each pending file's name and checksum, in order. Only passes are remembered; a refusal is
+linted, and explained, every time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.migrations.model import Migration
+
+_FILE = "lint-gate.marshal"
+_KEEP = 256  # the most recent passes
+
+
+def gate_key(
+    conn: Connection, pending: Sequence[Migration], options: tuple[object, ...],
+    small_table_rows: int, own_schema: str,
+) -> str:
+    from pgshift.lint.cache import engine_fingerprint
+    from pgshift.lint.catalog_rows import catalog_fingerprint, fetch_catalog
+
+    parts = [engine_fingerprint(), repr(options),
+             catalog_fingerprint(fetch_catalog(conn), small_table_rows, own_schema)]
+    parts += [f"{m.name}\0{m.checksum}" for m in pending]
+    return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
+
+
+def passed(cache_dir: Path, key: str) -> bool:
+    return key in _load(cache_dir / _FILE)
+
+
+def remember_pass(cache_dir: Path, key: str) -> None:
+    file = cache_dir / _FILE
+    earlier = [k for k in _load(file) if k != key]
+    keys = [*earlier[-(_KEEP - 1):], key]
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(marshal.dumps(keys))
+        os.replace(tmp, file)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _load(file: Path) -> list[str]:
+    try:
+        keys = marshal.loads(file.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return []
+    return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []

@@ -1,0 +1,35 @@
+"""The catalog fingerprint changes exactly when the linter would see the schema differently."""
+
+from __future__ import annotations
+
+from pgshift.lint.catalog_rows import catalog_fingerprint
+
+COLUMNS = [["id", "bigint", True, False]]
+
+
+def catalog(tuples: int, size: int, *, columns=COLUMNS, own_rows: int = 0):
+    relations = [("public", "users", "r", tuples, size, [], columns, ["id"], ["users_pkey"]),
+                 ("pgshift", "history", "r", own_rows, own_rows * 100, [], [], [], [])]
+    constraints = [("public", "users", "users_pkey", "p", True, None, ["id"])]
+    return relations, constraints, [], ["public", "pgshift"]
+
+
+def fingerprint(*args, **kwargs) -> str:
+    return catalog_fingerprint(catalog(*args, **kwargs), 10_000, "pgshift")
+
+
+def test_row_estimates_matter_only_across_the_tiny_table_threshold() -> None:
+    assert fingerprint(10, 8192) == fingerprint(500, 65536)
+    assert fingerprint(20_000, 10**6) == fingerprint(90_000, 10**7)
+    assert fingerprint(10, 8192) != fingerprint(20_000, 10**6)
+
+
+def test_a_column_changes_it_and_pgshifts_own_history_does_not() -> None:
+    assert fingerprint(10, 8192) != fingerprint(10, 8192, columns=[*COLUMNS, ["x", "int", 0, 0]])
+    assert fingerprint(10, 8192) == fingerprint(10, 8192, own_rows=50_000)
+
+
+def test_row_order_does_not_matter() -> None:
+    relations, constraints, types, names = catalog(10, 8192)
+    shuffled = (relations[::-1], constraints, types, names[::-1])
+    assert catalog_fingerprint(shuffled, 10_000, "pgshift") == fingerprint(10, 8192)
