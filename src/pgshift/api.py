@@ -335,7 +335,7 @@ def _read_files(settings: Settings, *, trust_cache: bool) -> tuple[list[Migratio
         from pgshift.migrations.cache import DiscoveryCache
 
         cache = DiscoveryCache.open(settings.cache_dir, settings.dir, flavor=settings.flavor,
-                                    placeholders=settings.placeholders, trust=trust_cache)
+                                    trust=trust_cache)
     migrations = discover_migrations(settings.dir, flavor=settings.flavor,
                                      placeholders=settings.placeholders, cache=cache)
     return migrations, cache is not None and cache.hits > 0

@@ -223,6 +223,23 @@ def test_a_bad_file_is_refused_on_every_run_never_cached(
     assert reads.count("V3__bad.sql") == 2
 
 
+def test_placeholders_are_filled_after_the_cache_which_never_holds_their_values(
+        folder: Path, tmp_path: Path, reads: list[str], later: None) -> None:
+    (folder / "V3__app.sql").write_text("alter role app password '${app_password}';\n")
+
+    def app_sql(password: str) -> str:
+        cache = DiscoveryCache.open(tmp_path / "cache", folder)
+        found = discover_migrations(folder, placeholders={"app_password": password}, cache=cache)
+        return next(m.up_sql for m in found if m.name == "V3__app.sql")
+
+    assert app_sql("s3cret") == "alter role app password 's3cret';\n"
+    reads.clear()
+    assert app_sql("0ther") == "alter role app password '0ther';\n"
+    assert reads == []
+    stored = cache_file(tmp_path).read_bytes()
+    assert b"s3cret" not in stored and b"0ther" not in stored
+
+
 def test_the_cache_can_be_turned_off(tmp_path: Path) -> None:
     (tmp_path / "pgshift.toml").write_text("discovery-cache = false\n")
     assert not load(cwd=tmp_path, env={}).discovery_cache

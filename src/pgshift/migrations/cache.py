@@ -5,12 +5,13 @@ hashing and parsing a thousand files costs more than the rest of the command. Li
 index, this cache remembers each file's checksum, up and down parts and directives with its
 signature (size, mtime, ctime, inode): a file whose signature is unchanged is not opened again.
 
-- One cache file per migrations directory (and flavor and placeholders), in
-  ``Settings.cache_dir``: the user's cache, never the project, where a pull request could commit
-  a cache that forges checksums. It holds a key of everything that decides what a file reads
-  as: the directory's absolute path, the flavor, the placeholders, pgshift's version and the
-  code that parses. A cache with another key is ignored and overwritten (so an upgrade leaves
-  no stale file behind).
+- One cache file per migrations directory (and flavor), in ``Settings.cache_dir``: the user's
+  cache, never the project, where a pull request could commit a cache that forges checksums.
+  It holds a key of everything that decides what a file reads as: the directory's absolute
+  path, the flavor, pgshift's version and the code that parses. A cache with another key is
+  ignored and overwritten (so an upgrade leaves no stale file behind).
+- It holds the files as they are: placeholders are filled after it (checksums are the raw
+  files' too), so their values, often secrets, are neither in it nor in its key.
 - A file changed less than ``RACY_NS`` before the run started may change again within the same
   timestamp tick (git's "racy" entries): it is not remembered, so the next run reads it.
 - Only a discovery that succeeded saves, and only what was read without error: a bad file is
@@ -27,7 +28,6 @@ import contextlib
 import marshal
 import os
 import zlib
-from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
 from time import time_ns
@@ -66,11 +66,9 @@ class DiscoveryCache:
 
     @classmethod
     def open(cls, cache_dir: Path, directory: Path, *, flavor: str | None = None,
-             placeholders: Mapping[str, str] | None = None,
              trust: bool = True) -> DiscoveryCache:
-        """The cache of ``directory`` (read as ``flavor``, with ``placeholders``)."""
-        where = "\0".join([os.path.abspath(directory), flavor or "",
-                            repr(sorted((placeholders or {}).items()))])
+        """The cache of ``directory`` (read as ``flavor``)."""
+        where = f"{os.path.abspath(directory)}\0{flavor or ''}"
         # A name, not a secret: two folders whose names collide only take turns.
         name = f"discover-{zlib.crc32(where.encode()):08x}.marshal"
         return cls(cache_dir / name, f"{where}\0{_code_version()}", trust=trust)
