@@ -183,9 +183,17 @@ def snapshot(conn: Connection, settings: Settings) -> Snapshot:
     from pgshift.state import history
     from pgshift.state.lock import holder
 
-    sessions = read_sessions(conn)
-    holds, waits = _read_locks(conn)
-    progress = {p.pid: p for p in read_progress(conn)}
+    # One transaction: PostgreSQL then reads pg_stat_activity and the progress views from one
+    # snapshot of the backends, so a build's progress and its session's query agree.
+    with conn.cursor() as cur:
+        cur.execute("BEGIN READ ONLY")
+    try:
+        sessions = read_sessions(conn)
+        holds, waits = _read_locks(conn)
+        progress = {p.pid: p for p in read_progress(conn)}
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("COMMIT")
     with conn.cursor() as cur:
         cur.execute("SELECT now(), current_database()")
         taken_at, database = cur.fetchone()
