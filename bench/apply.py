@@ -76,24 +76,42 @@ class Bench:
     def __init__(self, admin_url: str, psql: str, work: Path, repeat: int) -> None:
         self.admin_url, self.psql, self.work, self.repeat = admin_url, psql, work, repeat
         self.counter = 0
+        self.scratch: list[str] = []
+
+    def admin(self, statement: sql.Composable) -> None:
+        conn = psycopg2.connect(self.admin_url)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(statement)
+        conn.close()
+
+    def drop_scratch(self) -> None:
+        """Drop the databases made so far (a thousand tables each would fill a small disk)."""
+        while self.scratch:
+            self.admin(sql.SQL("DROP DATABASE {}").format(sql.Identifier(self.scratch.pop())))
 
     def fresh_database(self) -> str:
         self.counter += 1
         name = f"bench_{os.getpid()}_{self.counter}"
-        conn = psycopg2.connect(self.admin_url)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        conn.close()
+        self.admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        self.scratch.append(name)
         params = parse_dsn(self.admin_url)
         params["dbname"] = name
         return make_dsn(**params)
 
-    def env(self, url: str, directory: Path, lint: bool = True) -> dict[str, str]:
+    def env(self, url: str, directory: Path, lint: bool = True, cache: Path | None = None,
+            discovery_cache: bool = True) -> dict[str, str]:
+        """pgshift's environment; ``cache``: its cache directory (None: a new, empty one)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PGSHIFT_")}
         env.update(PGSHIFT_URL=url, PGSHIFT_DIR=str(directory),
-                   PGSHIFT_LINT="true" if lint else "false")
+                   PGSHIFT_LINT="true" if lint else "false",
+                   PGSHIFT_DISCOVERY_CACHE="true" if discovery_cache else "false",
+                   XDG_CACHE_HOME=str(cache or self.new_cache()))
         return env
+
+    def new_cache(self) -> Path:
+        self.counter += 1
+        return Path(tempfile.mkdtemp(prefix="cache-", dir=self.work))
 
     def psql_files(self, url: str, files: list[Path], name: str, history: bool = False) -> float:
         if history:  # the same table as pgshift's history, made before the clock starts
@@ -139,30 +157,42 @@ def main() -> None:
 
 
 def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
+    """Runs pgshift cold (an empty cache directory, as on a new machine) and warm (its caches
+    filled by an earlier run of the same files, as on the next deploy or target), interleaved
+    with the floors so that the machine's drift spreads over all of them alike."""
     bench = Bench(url, psql, work, args.repeat)
     migrations, ups, _downs = generate(work / "big", args.count)
     up_files = sorted(ups.iterdir())
-    rows: list[tuple[str, float, float, str]] = []
+    warm = bench.new_cache()
+    subprocess.run([*PGSHIFT, "up"], env=bench.env(bench.fresh_database(), migrations,
+                                                   cache=warm), check=True,
+                   stdout=subprocess.DEVNULL)  # fills the warm caches
+    a: dict[str, list[float]] = {k: [] for k in ("floor", "history", "cold", "warm", "nolint")}
+    for _ in range(args.repeat):
+        a["floor"].append(bench.psql_files(bench.fresh_database(), up_files, "a"))
+        a["history"].append(bench.psql_files(bench.fresh_database(), up_files, "ah",
+                                             history=True))
+        a["cold"].append(timed([*PGSHIFT, "up"], bench.env(bench.fresh_database(), migrations)))
+        a["warm"].append(timed([*PGSHIFT, "up"], bench.env(bench.fresh_database(), migrations,
+                                                           cache=warm)))
+        a["nolint"].append(timed([*PGSHIFT, "up"], bench.env(bench.fresh_database(), migrations,
+                                                             lint=False, cache=warm)))
+        bench.drop_scratch()
+    m = {k: statistics.median(v) for k, v in a.items()}
+    n = args.count
+    rows: list[tuple[str, float, float, str]] = [
+        (f"A apply {n}, cold", m["cold"], m["floor"], "psql -f, tx per file"),
+        (f"A apply {n}, warm", m["warm"], m["floor"], "psql -f, tx per file"),
+        (f"A apply {n}, warm, lint off", m["nolint"], m["floor"], "psql -f, tx per file"),
+        (f"A apply {n}, warm", m["warm"], m["history"], "psql -f, tx per file + history row"),
+    ]
 
-    floor_a = statistics.median(bench.psql_files(bench.fresh_database(), up_files, "a")
-                                for _ in range(3))
-    ours_a = statistics.median(timed([*PGSHIFT, "up"], bench.env(bench.fresh_database(),
-                                                                  migrations)) for _ in range(3))
-    ours_a_nolint = statistics.median(
-        timed([*PGSHIFT, "up"], bench.env(bench.fresh_database(), migrations, lint=False))
-        for _ in range(3))
-    floor_a_history = statistics.median(
-        bench.psql_files(bench.fresh_database(), up_files, "ah", history=True) for _ in range(3))
-    rows.append((f"A apply {args.count} (lint on)", ours_a, floor_a, "psql -f, tx per file"))
-    rows.append((f"A apply {args.count} (lint off)", ours_a_nolint, floor_a,
-                 "psql -f, tx per file"))
-    rows.append((f"A apply {args.count} (lint on)", ours_a, floor_a_history,
-                 "psql -f, tx per file + history row"))
-
+    bench.drop_scratch()
     applied = bench.fresh_database()
-    subprocess.run([*PGSHIFT, "up"], env=bench.env(applied, migrations, lint=False), check=True,
-                   stdout=subprocess.DEVNULL)
-    env = bench.env(applied, migrations)
+    subprocess.run([*PGSHIFT, "up"], env=bench.env(applied, migrations, lint=False, cache=warm),
+                   check=True, stdout=subprocess.DEVNULL)
+    env = bench.env(applied, migrations, cache=warm)
+    uncached = bench.env(applied, migrations, cache=warm, discovery_cache=False)
     driver_floor = best_of(args.repeat * 2, lambda: timed(
         [sys.executable, "-c", "import psycopg2; c = psycopg2.connect(" + repr(applied) + "); "
          "k = c.cursor(); k.execute('select 1'); k.fetchone()"], env))
@@ -170,28 +200,38 @@ def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
                                                          "select 1"], env))
     ours_b = best_of(args.repeat * 2, lambda: timed([*PGSHIFT, "status"], env))
     ours_c = best_of(args.repeat * 2, lambda: timed([*PGSHIFT, "up"], env))
-    rows.append((f"B status, {args.count} applied", ours_b, driver_floor,
-                 "python+psycopg2 connect+select 1"))
-    rows.append((f"B status, {args.count} applied", ours_b, psql_floor, "psql -c 'select 1'"))
-    rows.append(("C no-op up", ours_c, driver_floor, "python+psycopg2 connect+select 1"))
-    rows.append(("C no-op up", ours_c, psql_floor, "psql -c 'select 1'"))
+    ours_b_read = best_of(args.repeat * 2, lambda: timed([*PGSHIFT, "status"], uncached))
+    rows += [
+        (f"B status, {n} applied", ours_b, driver_floor, "python+psycopg2 connect+select 1"),
+        (f"B status, {n} applied", ours_b, psql_floor, "psql -c 'select 1'"),
+        (f"B status, {n}, files read", ours_b_read, driver_floor,
+         "python+psycopg2 connect+select 1"),
+        ("C no-op up", ours_c, driver_floor, "python+psycopg2 connect+select 1"),
+        ("C no-op up", ours_c, psql_floor, "psql -c 'select 1'"),
+    ]
 
+    bench.drop_scratch()
     small, small_ups, small_downs = generate(work / "small", args.small)
-
-    def psql_round_trip() -> float:
+    small_warm = bench.new_cache()
+    subprocess.run([*PGSHIFT, "up"], env=bench.env(bench.fresh_database(), small,
+                                                   cache=small_warm),
+                   check=True, stdout=subprocess.DEVNULL)
+    d: dict[str, list[float]] = {k: [] for k in ("floor", "cold", "warm")}
+    for _ in range(args.repeat):
         url = bench.fresh_database()
-        return (bench.psql_files(url, sorted(small_ups.iterdir()), "d_up")
-                + bench.psql_files(url, sorted(small_downs.iterdir(), reverse=True), "d_down"))
-
-    def ours_round_trip() -> float:
-        env = bench.env(bench.fresh_database(), small)
-        return timed([*PGSHIFT, "up"], env) + timed([*PGSHIFT, "down", "--all"], env)
-
-    rows.append((f"D up {args.small} + down {args.small}", best_of(3, ours_round_trip),
-                 best_of(3, psql_round_trip), "psql -f, tx per file"))
-    print(f"\n{'case':<30} {'pgshift':>10} {'floor':>10} {'ratio':>7}  floor is")
+        d["floor"].append(bench.psql_files(url, sorted(small_ups.iterdir()), "d_up")
+                          + bench.psql_files(url, sorted(small_downs.iterdir(), reverse=True),
+                                             "d_down"))
+        for kind, cache in (("cold", None), ("warm", small_warm)):
+            env = bench.env(bench.fresh_database(), small, cache=cache)
+            d[kind].append(timed([*PGSHIFT, "up"], env) + timed([*PGSHIFT, "down", "--all"], env))
+        bench.drop_scratch()
+    floor_d = statistics.median(d["floor"])
+    rows += [(f"D up {args.small} + down {args.small}, {kind}", statistics.median(d[kind]),
+              floor_d, "psql -f, tx per file") for kind in ("cold", "warm")]
+    print(f"\n{'case':<32} {'pgshift':>10} {'floor':>10} {'ratio':>7}  floor is")
     for name, ours, floor, what in rows:
-        print(f"{name:<30} {ours * 1000:>8.0f}ms {floor * 1000:>8.0f}ms {ours / floor:>6.2f}x"
+        print(f"{name:<32} {ours * 1000:>8.0f}ms {floor * 1000:>8.0f}ms {ours / floor:>6.2f}x"
               f"  {what}")
 
 
