@@ -33,3 +33,10 @@ def test_row_order_does_not_matter() -> None:
     relations, constraints, types, names = catalog(10, 8192)
     shuffled = (relations[::-1], constraints, types, names[::-1])
     assert catalog_fingerprint(shuffled, 10_000, "pgshift") == fingerprint(10, 8192)
+
+
+def test_sessions_temporary_schemas_do_not_change_it() -> None:
+    relations, constraints, types, names = catalog(10, 8192)
+    with_temp = ([*relations, ("pg_temp_3", "scratch", "r", 0, 0, [], [], [], [])],
+                 constraints, types, [*names, "pg_temp_3", "pg_toast_temp_3"])
+    assert catalog_fingerprint(with_temp, 10_000, "pgshift") == fingerprint(10, 8192)

@@ -62,19 +62,24 @@ def fetch_catalog(conn: Connection) -> Catalog:
 def catalog_fingerprint(catalog: Catalog, small_table_rows: int, own_schema: str) -> str:
     """What the linter can tell from ``catalog``: its rows, with each relation's size reduced
     to whether it counts as tiny (row estimates change all the time; findings only see that),
-    and without pgshift's own schema (its history grows with every migration)."""
+    and without pgshift's own schema (its history grows with every migration) or sessions'
+    temporary schemas."""
     import hashlib
 
     relations, constraints, types, names = catalog
+
+    def shown(name: str) -> bool:  # sessions' temporary schemas come and go with them
+        return name != own_schema and not name.startswith(("pg_temp_", "pg_toast_temp_"))
+
     reduced = []
     for row in relations:
-        if row[0] != own_schema:
+        if shown(row[0]):
             rows = rows_estimate(row[3], row[4])
             reduced.append((*row[:3], rows is not None and rows < small_table_rows, *row[5:]))
     parts = [sorted(map(repr, reduced)),
-             sorted(repr(row) for row in constraints if row[0] != own_schema),
-             sorted(repr(row) for row in types if row[0] != own_schema),
-             sorted(name for name in names if name != own_schema)]
+             sorted(repr(row) for row in constraints if shown(row[0])),
+             sorted(repr(row) for row in types if shown(row[0])),
+             sorted(name for name in names if shown(name))]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
