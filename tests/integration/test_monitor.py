@@ -37,6 +37,15 @@ def up_in_thread(settings, **kwargs) -> tuple[threading.Thread, dict]:
     return thread, outcome
 
 
+@pytest.fixture
+def idle_app(table_t, app_session):
+    """The checkout service, idle in a transaction that wrote to t: ALTER TABLE t must wait."""
+    app = app_session("checkout-service")
+    with app.cursor() as cur:
+        cur.execute("UPDATE t SET id = id WHERE id = 1")
+    return app
+
+
 def waiting_migration(settings):
     snapshot = api.ps(settings)
     return next((s for s in snapshot.migrations() if s.waiting), None) and snapshot
@@ -52,11 +61,9 @@ def test_ps_on_a_quiet_database_without_pgshift_shows_nothing_and_installs_nothi
 
 
 def test_ps_shows_the_migration_the_idle_in_transaction_app_blocking_it_and_whom_it_blocks(
-    settings, table_t, write_migration, app_session, in_background
+    settings, idle_app, write_migration, app_session, in_background
 ) -> None:
-    app = app_session("checkout-service")
-    with app.cursor() as cur:
-        cur.execute("UPDATE t SET id = id WHERE id = 1")  # then idle in transaction
+    app = idle_app
     write_migration("V002__add_col.sql", "ALTER TABLE t ADD COLUMN note text;",
                     "ALTER TABLE t DROP COLUMN note;", header=SLOW_LOCK)
     thread, outcome = up_in_thread(settings)
@@ -88,13 +95,10 @@ def test_ps_shows_the_migration_the_idle_in_transaction_app_blocking_it_and_whom
 
 
 def test_ps_names_the_statement_a_migration_waits_in_though_it_was_sent_as_one_string(
-    settings, table_t, write_migration, app_session
+    settings, idle_app, write_migration
 ) -> None:
     from pgshift.cli.activity_view import role_text, statement_text
 
-    app = app_session("checkout-service")
-    with app.cursor() as cur:
-        cur.execute("UPDATE t SET id = id WHERE id = 1")  # then idle in transaction
     write_migration("V002__two.sql", "CREATE TABLE u (id int);\nALTER TABLE t ADD COLUMN n int;",
                     "ALTER TABLE t DROP COLUMN n;\nDROP TABLE u;", header=SLOW_LOCK)
     thread, outcome = up_in_thread(settings)
@@ -105,7 +109,7 @@ def test_ps_names_the_statement_a_migration_waits_in_though_it_was_sent_as_one_s
     assert migration.command == "ALTER TABLE"
     assert role_text(migration) == "migration V002__two.sql (up, statement 2)"
     assert statement_text(migration) == "ALTER TABLE t ADD COLUMN n int"
-    app.rollback()
+    idle_app.rollback()
     thread.join(10)
     assert "error" not in outcome
 
