@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg2
@@ -305,10 +305,8 @@ class Runner:
                 statements = [Statement("", 1, migration.path)]
             if len(statements) == 1 or self._marker:
                 self._serial += 1
-                trip = RoundTrip.join(
-                    prefix, statements, suffix, self._serial,
-                    lambda n, m=migration: self._tag(m, direction, "LOCAL", n),  # type: ignore[misc]
-                )
+                tag = partial(self._tag, migration, direction, "LOCAL")
+                trip = RoundTrip.join(prefix, statements, suffix, self._serial, tag)
                 self._send(cur, migration, trip)
             else:  # no marker to tell which statement failed: one round trip each
                 *head, tail = statements
