@@ -101,6 +101,7 @@ class _Budget:
         self._armed = False
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._sleeping_until: float | None = None  # the watcher's timed wait ends then
 
     def start(self, seconds: float) -> None:
         """A new budget of ``seconds`` from now (not yet watching: see ``armed``)."""
@@ -119,7 +120,10 @@ class _Budget:
                     target=self._watch, daemon=True, name="pgshift-budget"
                 )
                 self._thread.start()
-            self._wake.notify()
+            # A watcher already asleep until an earlier deadline wakes then and sleeps on to
+            # this one: waking it for each migration would only make it compete for the GIL.
+            if self._sleeping_until is None or self.deadline < self._sleeping_until:
+                self._wake.notify()
         try:
             yield
         finally:
@@ -130,12 +134,15 @@ class _Budget:
         with self._wake:
             while True:
                 if not self._armed:
+                    self._sleeping_until = None
                     self._wake.wait()
                     continue
                 left = self.deadline - time.monotonic()
                 if left > 0:
+                    self._sleeping_until = self.deadline
                     self._wake.wait(left)
                     continue
+                self._sleeping_until = None
                 self.expired = True
                 self._armed = False
                 with suppress(psycopg2.Error):
