@@ -82,7 +82,7 @@ def load_callbacks(directory: Path, placeholders: Mapping[str, str] | None = Non
     paths = []
     for folder in (directory, directory / FOLDER):
         if folder.is_dir():
-            paths.extend(p for p in folder.iterdir() if p.is_file() and is_callback(p.name))
+            paths.extend(p for p in folder.iterdir() if is_callback(p.name) and p.is_file())
     if not paths:
         return Callbacks()
     from pgshift.migrations.discover import _read
