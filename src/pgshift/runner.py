@@ -35,7 +35,7 @@ from pgshift.errors import (
     MigrationTimeoutError,
 )
 from pgshift.migrations.statements import Statement, statements_of
-from pgshift.round_trip import RoundTrip, create_marker
+from pgshift.round_trip import MARKER, RoundTrip, create_marker
 from pgshift.state import history
 
 if TYPE_CHECKING:
@@ -255,6 +255,9 @@ class Runner:
             try:
                 with budget.armed(), self.conn.cursor() as cur:
                     outcomes = self._run_batch(cur, batch, direction, attempt, limits)
+            except _MarkerGone:  # rolled back; again, one statement per round trip
+                self._session_limits = None
+                continue
             except _StatementError as failure:
                 self._session_limits = None
                 self._rollback()
@@ -473,6 +476,9 @@ class Runner:
         except psycopg2.Error as exc:
             _refuse_lost_lock(exc, migration, self.settings.schema)
             self._rollback()  # the marker is read outside the failed transaction
+            if isinstance(exc, psycopg2.errors.UndefinedTable) and MARKER in str(exc):
+                self._marker = False  # the migration dropped it (DISCARD TEMP)
+                raise _MarkerGone from None
             statement, start = trip.locate(exc, cur)
             raise _StatementError(exc, migration, statement, start) from exc
 
@@ -571,6 +577,10 @@ def _refuse_lost_lock(exc: psycopg2.Error, migration: Migration, schema: str) ->
             "it (this runner's migration lock was lost); rolled back",
             path=migration.path, migration=migration.label,
             hint="check 'pgshift status'; the other runner applied it") from None
+
+
+class _MarkerGone(Exception):
+    """A migration dropped the round trip's marker sequence: run it again without one."""
 
 
 class _StatementError(Exception):

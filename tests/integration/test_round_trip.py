@@ -127,3 +127,17 @@ def test_without_the_temporary_privilege_statements_go_one_by_one_and_still_name
         api.up(settings)
     assert (caught.value.migration, caught.value.line) == ("V2", 2)
     assert applied(query) == ["1"]
+
+
+def test_a_migration_that_drops_temporary_objects_still_applies(
+    settings, write_migration, query
+) -> None:
+    write_migration("V1__a.sql",
+                    "CREATE TABLE a (id int);\nDISCARD TEMP;\nCREATE TABLE b (id int);",
+                    "DROP TABLE b, a;")
+    write_migration("V2__b.sql", "CREATE TABLE c (id int);\nCREATE TABLE d (id int);",
+                    "DROP TABLE d, c;")
+    api.up(settings)
+    assert applied(query) == ["1", "2"]
+    assert query("SELECT count(*) FROM pg_tables WHERE tablename IN ('a', 'b', 'c', 'd')") == [
+        (4,)]
