@@ -32,7 +32,9 @@ def create_marker(cur: Any) -> bool:
     import psycopg2
 
     try:
-        cur.execute(f"CREATE TEMP SEQUENCE IF NOT EXISTS {MARKER.split('.')[1]}")
+        # UPDATE for every role: a migration may SET ROLE, and setval runs as that role.
+        cur.execute(f"CREATE TEMP SEQUENCE IF NOT EXISTS {MARKER.split('.')[1]};"
+                    f"GRANT UPDATE ON SEQUENCE {MARKER} TO PUBLIC")
     except psycopg2.Error:
         return False
     return True

@@ -476,8 +476,8 @@ class Runner:
         except psycopg2.Error as exc:
             _refuse_lost_lock(exc, migration, self.settings.schema)
             self._rollback()  # the marker is read outside the failed transaction
-            if isinstance(exc, psycopg2.errors.UndefinedTable) and MARKER in str(exc):
-                self._marker = False  # the migration dropped it (DISCARD TEMP)
+            if MARKER.split(".")[1] in str(exc):  # dropped (DISCARD TEMP), or out of reach
+                self._marker = False
                 raise _MarkerGone from None
             statement, start = trip.locate(exc, cur)
             raise _StatementError(exc, migration, statement, start) from exc

@@ -141,3 +141,19 @@ def test_a_migration_that_drops_temporary_objects_still_applies(
     assert applied(query) == ["1", "2"]
     assert query("SELECT count(*) FROM pg_tables WHERE tablename IN ('a', 'b', 'c', 'd')") == [
         (4,)]
+
+
+def test_a_migration_that_sets_another_role_still_applies(
+    settings, write_migration, query
+) -> None:
+    role = f"owner_{query('SELECT current_database()')[0][0]}"
+    query(f'CREATE ROLE "{role}"')
+    query(f'GRANT CREATE ON SCHEMA public TO "{role}"')
+    try:
+        write_migration("V1__a.sql", f'SET ROLE "{role}";\nCREATE TABLE a (id int);\n'
+                        "CREATE TABLE b (id int);\nRESET ROLE;", "DROP TABLE b, a;")
+        api.up(settings)
+        assert query("SELECT tableowner FROM pg_tables WHERE tablename = 'b'") == [(role,)]
+    finally:
+        query(f'DROP OWNED BY "{role}"')
+        query(f'DROP ROLE "{role}"')
