@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
     from pgshift.migrations.statements import Statement
 
-MARKER = "pg_temp.pgshift_progress"  # pgshift.monitor.ddl knows its name too
+MARKER_NAME = "pgshift_progress"  # 'pgshift ps' (pgshift.monitor.ddl) skips its setval too
+MARKER = f"pg_temp.{MARKER_NAME}"
 _STRIDE = 1 << 20  # a marker is serial * _STRIDE + the statement's number in its round trip
 
 
@@ -33,7 +34,7 @@ def create_marker(cur: Any) -> bool:
 
     try:
         # UPDATE for every role: a migration may SET ROLE, and setval runs as that role.
-        cur.execute(f"CREATE TEMP SEQUENCE IF NOT EXISTS {MARKER.split('.')[1]};"
+        cur.execute(f"CREATE TEMP SEQUENCE IF NOT EXISTS {MARKER_NAME};"
                     f"GRANT UPDATE ON SEQUENCE {MARKER} TO PUBLIC")
     except psycopg2.Error:
         return False
@@ -79,10 +80,12 @@ class RoundTrip:
         return self.statements[index], self.starts[index]
 
     def _by_position(self, exc: psycopg2.Error) -> int:
+        """The statement the error's position falls in; 0 when it has none (or it is before
+        the first statement)."""
+        if len(self.statements) == 1:
+            return 1
         position = getattr(getattr(exc, "diag", None), "statement_position", None)
-        if not position or len(self.statements) == 1:
-            return 1 if len(self.statements) == 1 else 0
-        return bisect_right(self.starts, int(position) - 1)
+        return bisect_right(self.starts, int(position) - 1) if position else 0
 
     def _by_marker(self, cur: Any) -> int:
         """The number of the statement running when the error came (1 when none was marked)."""

@@ -35,7 +35,7 @@ from pgshift.errors import (
     MigrationTimeoutError,
 )
 from pgshift.migrations.statements import Statement, statements_of
-from pgshift.round_trip import MARKER, RoundTrip, create_marker
+from pgshift.round_trip import MARKER_NAME, RoundTrip, create_marker
 from pgshift.state import history
 
 if TYPE_CHECKING:
@@ -476,7 +476,7 @@ class Runner:
         except psycopg2.Error as exc:
             _refuse_lost_lock(exc, migration, self.settings.schema)
             self._rollback()  # the marker is read outside the failed transaction
-            if MARKER.split(".")[1] in str(exc):  # dropped (DISCARD TEMP), or out of reach
+            if MARKER_NAME in str(exc):  # dropped (DISCARD TEMP), or out of reach
                 self._marker = False
                 raise _MarkerGone from None
             statement, start = trip.locate(exc, cur)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from pgshift.round_trip import MARKER_NAME
+
 # Commands that change the schema or take strong locks while they run.
 DDL_VERBS = frozenset({
     "ALTER", "CREATE", "DROP", "TRUNCATE", "COMMENT", "GRANT", "REVOKE", "REINDEX", "CLUSTER",
@@ -50,7 +52,6 @@ def main_statement(query: str) -> str:
     return query.strip()
 
 
-_MARKER = "pg_temp.pgshift_progress"  # pgshift.round_trip's, set between statements
 _RUNNER_SETS = tuple(f"SET {scope} {name}" for scope in ("SESSION", "LOCAL")
                      for name in ("lock_timeout", "statement_timeout", "application_name"))
 
@@ -67,7 +68,7 @@ def running_statement(query: str, number: int) -> str:
     statements: list[str] = []
     skip_name = False
     for part in parts[mine:]:
-        if _MARKER in part:
+        if MARKER_NAME in part:
             skip_name = True
         elif skip_name and part.startswith("SET LOCAL application_name"):
             skip_name = False
