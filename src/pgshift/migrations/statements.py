@@ -56,65 +56,37 @@ def _skip_comments(text: str, pos: int) -> int:
             return pos
 
 
-def statements_of(
-    sql: str, path: Path, *, first_line: int = 1, transactional: bool = False
-) -> list[Statement]:
-    """``split_statements``, then for a ``transactional`` text ``check_transactional``: from
-    the split memo (``pgshift.migrations.split_memo``) when one is active and knows the text."""
-    from pgshift.migrations import split_memo
-
-    memo = split_memo.active()
-    if memo is None:
-        statements = split_statements(sql, path, first_line=first_line)
-        if transactional:
-            check_transactional(statements)
-        return statements
-    key = split_memo.digest(sql)
-    known = memo.get(key)
-    if known is not None:
-        statements = _from_bounds(sql, path, first_line, known[0])
-        if statements is not None:
-            if transactional and not known[1]:
-                check_transactional(statements)
-                memo.put(key, known[0], True)
-            return statements
-    statements = split_statements(sql, path, first_line=first_line, memo=False)
-    if transactional:
-        check_transactional(statements)
-    bounds = tuple(n for s in statements for n in (s.offset, len(s.text)))
-    memo.put(key, bounds, transactional)
-    return statements
-
-
-def _from_bounds(
-    sql: str, path: Path, first_line: int, bounds: object
-) -> list[Statement] | None:
-    """The statements at ``bounds`` (None if they are not what the memo writes)."""
-    if not isinstance(bounds, tuple) or len(bounds) % 2:
-        return None
-    statements = []
-    for i in range(0, len(bounds), 2):
-        start, length = bounds[i], bounds[i + 1]
-        if not (isinstance(start, int) and isinstance(length, int)) or start + length > len(sql):
-            return None
-        token = _skip_comments(sql, start)
-        statements.append(Statement(sql[start:start + length],
-                                    first_line - 1 + line_at(sql, token), path, start))
-    return statements
-
-
-def split_statements(
-    sql: str, path: Path, *, first_line: int = 1, memo: bool = True
-) -> list[Statement]:
+def split_statements(sql: str, path: Path, *, first_line: int = 1) -> list[Statement]:
     """Split ``sql`` (whose line 1 is ``first_line`` of ``path``) into its statements.
 
     Raises InputError with the line of a syntax error, as PostgreSQL's parser reports it.
     """
-    if memo:
-        from pgshift.migrations import split_memo
+    return statements_of(sql, path, first_line=first_line)
 
-        if split_memo.active() is not None:
-            return statements_of(sql, path, first_line=first_line)
+
+def statements_of(
+    sql: str, path: Path, *, first_line: int = 1, transactional: bool = False
+) -> list[Statement]:
+    """``split_statements``, then for a ``transactional`` text ``check_transactional``; both
+    from the split memo (``pgshift.migrations.split_memo``) when one is active and knows it."""
+    from pgshift.migrations import split_memo
+
+    memo = split_memo.active()
+    key = split_memo.digest(sql) if memo is not None else b""
+    known = memo.get(key) if memo is not None else None
+    statements = _from_bounds(sql, path, first_line, known[0]) if known is not None else None
+    checked = known is not None and known[1] is True
+    if statements is None:
+        statements, checked = _split(sql, path, first_line), False
+    if transactional and not checked:
+        check_transactional(statements)
+        checked = True
+    if memo is not None:
+        memo.put(key, tuple(n for s in statements for n in (s.offset, len(s.text))), checked)
+    return statements
+
+
+def _split(sql: str, path: Path, first_line: int) -> list[Statement]:
     from pglast import parser
 
     try:
@@ -132,6 +104,23 @@ def split_statements(
         cursor = start + len(piece)
         token = _skip_comments(sql, start)
         statements.append(Statement(piece, first_line - 1 + line_at(sql, token), path, start))
+    return statements
+
+
+def _from_bounds(
+    sql: str, path: Path, first_line: int, bounds: object
+) -> list[Statement] | None:
+    """The statements at ``bounds`` (None if they are not what the memo writes)."""
+    if not isinstance(bounds, tuple) or len(bounds) % 2:
+        return None
+    statements = []
+    for i in range(0, len(bounds), 2):
+        start, length = bounds[i], bounds[i + 1]
+        if not (isinstance(start, int) and isinstance(length, int)) or start + length > len(sql):
+            return None
+        token = _skip_comments(sql, start)
+        statements.append(Statement(sql[start:start + length],
+                                    first_line - 1 + line_at(sql, token), path, start))
     return statements
 
 
