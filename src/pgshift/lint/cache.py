@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import sys
 import time
 from pathlib import Path
@@ -126,13 +125,6 @@ class ResultCache:
 
     @staticmethod
     def _write(path: Path, data: dict) -> None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ignore = path.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n")
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(data))
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        from pgshift import cache_files
+
+        cache_files.write(path, data)

@@ -12,13 +12,12 @@ linted, and explained, every time.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import marshal
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pgshift import cache_files
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
@@ -49,20 +48,9 @@ def passed(cache_dir: Path, key: str) -> bool:
 def remember_pass(cache_dir: Path, key: str) -> None:
     file = cache_dir / _FILE
     earlier = [k for k in _load(file) if k != key]
-    keys = [*earlier[-(_KEEP - 1):], key]
-    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(marshal.dumps(keys))
-        os.replace(tmp, file)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+    cache_files.write(file, [*earlier[-(_KEEP - 1):], key])
 
 
 def _load(file: Path) -> list[str]:
-    try:
-        keys = marshal.loads(file.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        return []
+    keys = cache_files.read(file)
     return [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []

@@ -24,7 +24,6 @@ signature (size, mtime, ctime, inode): a file whose signature is unchanged is no
 
 from __future__ import annotations
 
-import contextlib
 import marshal
 import os
 import zlib
@@ -33,6 +32,7 @@ from pathlib import Path
 from time import time_ns
 from typing import Any
 
+from pgshift import cache_files
 from pgshift.migrations.model import Directives
 from pgshift.migrations.parse import checksum, parse_text, read_text
 
@@ -103,19 +103,7 @@ class DiscoveryCache:
         """Write this run's entries when they differ from the cache's (best effort, atomic)."""
         if self.file is None or self._new == self._old:
             return
-        data = marshal.dumps({"format": _FORMAT, "key": self.key, "entries": self._new})
-        folder = self.file.parent
-        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            ignore = folder / ".gitignore"
-            if not ignore.exists():  # in case the cache dir was put inside a project
-                ignore.write_text("*\n")
-            tmp.write_bytes(data)
-            os.replace(tmp, self.file)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+        cache_files.write(self.file, {"format": _FORMAT, "key": self.key, "entries": self._new})
 
     def _signature(self, path: Path) -> tuple[int, int, int, int] | None:
         try:

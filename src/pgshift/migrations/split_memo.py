@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import marshal
-import os
 from collections.abc import Iterator
 from pathlib import Path
+
+from pgshift import cache_files
 
 Bounds = tuple[int, ...]  # start, length, start, length, ... of each statement in the text
 _FORMAT = 1
@@ -51,15 +51,7 @@ class SplitMemo:
             return  # nothing learnt
         entries = dict(self._old) if len(self._old) + len(self._new) <= _KEEP else {}
         entries.update(self._new)
-        tmp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(marshal.dumps({"format": _FORMAT, "stamp": self.stamp,
-                                           "entries": entries}))
-            os.replace(tmp, self.file)
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+        cache_files.write(self.file, {"format": _FORMAT, "stamp": self.stamp, "entries": entries})
 
 
 def digest(text: str) -> bytes:
@@ -103,13 +95,8 @@ def _code_stamp() -> str:
 
 
 def _load(file: Path, stamp: str) -> dict[bytes, tuple[Bounds, bool]]:
-    try:
-        data = marshal.loads(file.read_bytes())
-        if data["format"] != _FORMAT or data["stamp"] != stamp:
-            return {}
-        entries = data["entries"]
-        if not isinstance(entries, dict):
-            return {}
-        return entries
-    except (OSError, EOFError, ValueError, TypeError, KeyError):
+    data = cache_files.read(file)
+    if not isinstance(data, dict) or (data.get("format"), data.get("stamp")) != (_FORMAT, stamp):
         return {}
+    entries = data.get("entries")
+    return entries if isinstance(entries, dict) else {}
