@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pgshift.backfill.progress import BackfillProgress
     from pgshift.callbacks import Callbacks
     from pgshift.config import Settings
+    from pgshift.migrations.cache import DiscoveryCache
     from pgshift.monitor.activity import Snapshot
     from pgshift.monitor.kill import KillResult
     from pgshift.monitor.rollback import RollbackPlan
@@ -125,13 +126,16 @@ def up(
     """
     from pgshift.phases import apply_phase, check_usage
 
-    migrations, cached = _read_files(settings, trust_cache=True)
+    migrations, cache = _read_files(settings, trust_cache=True)
     target = parse_target(to)
     with _session(settings) as conn:
         plan = _read_plan(conn, settings, migrations)
-        if cached and not _nothing_to_do(plan):
-            # The cache may only tell that there is nothing to do. What runs, what is recorded
-            # and what is refused is decided on the files themselves.
+        if cache is not None and cache.hits and not _nothing_to_do(plan) and (
+                plan.drift() or plan.interrupted()
+                or not cache.confirm(m.path for m in plan.pending())):
+            # The cache may tell what is applied and unchanged, as it does for status. What runs
+            # and is recorded is confirmed on the disk (above); what is refused or cleaned up
+            # is decided on a fresh read of every file.
             migrations = _discover(settings)
             plan = _read_plan(conn, settings, migrations)
         selected = apply_phase(select_up(plan, target), phase, allow_contract=allow_contract)
@@ -324,11 +328,12 @@ def _discover(settings: Settings, *, trust_cache: bool = False) -> list[Migratio
     return _read_files(settings, trust_cache=trust_cache)[0]
 
 
-def _read_files(settings: Settings, *, trust_cache: bool) -> tuple[list[Migration], bool]:
-    """``_discover``, and whether any file came from the discovery cache instead of the disk.
+def _read_files(settings: Settings, *, trust_cache: bool
+                ) -> tuple[list[Migration], DiscoveryCache | None]:
+    """``_discover``, and the discovery cache it used (None when turned off).
 
-    Only ``status`` and the check that ``up`` has nothing to do trust the cache. Every other
-    command reads every file (and refreshes the cache), as ``validate`` does.
+    Only ``status`` and ``up`` trust the cache (``up`` confirms what it runs on the disk).
+    Every other command reads every file (and refreshes the cache), as ``validate`` does.
     """
     cache = None
     if settings.discovery_cache and settings.cache_dir is not None:
@@ -338,7 +343,7 @@ def _read_files(settings: Settings, *, trust_cache: bool) -> tuple[list[Migratio
                                     trust=trust_cache)
     migrations = discover_migrations(settings.dir, flavor=settings.flavor,
                                      placeholders=settings.placeholders, cache=cache)
-    return migrations, cache is not None and cache.hits > 0
+    return migrations, cache
 
 
 def _status(settings: Settings) -> Plan:

@@ -63,3 +63,19 @@ def test_up_runs_the_files_not_the_cache(cli, write_migration, cache_home, query
                                       "public")}
     assert tables == {"users", "orders"}
     assert "Nothing to apply" in cli("up", env=cache_home).stdout
+
+
+def test_up_confirms_on_the_disk_what_it_runs_even_when_the_checksum_agrees(
+        cli, write_migration, cache_home, query) -> None:
+    write_migration("V1__users.sql", "CREATE TABLE users (id int);", "DROP TABLE users;")
+    write_migration("V2__orders.sql", "CREATE TABLE orders (id int);", "DROP TABLE orders;")
+    assert cli("up", "--to", "1", env=cache_home).returncode == 0
+    time.sleep(RACY_WINDOW + 0.1)
+    assert "1 pending" in cli("status", env=cache_home).stdout
+    forge(cache_home, "V2__orders.sql", up_sql="CREATE TABLE forged (id int);\n")
+
+    result = cli("up", env=cache_home)
+    assert result.returncode == 0, result.stderr
+    tables = {row[0] for row in query("SELECT tablename FROM pg_tables WHERE schemaname = %s",
+                                      "public")}
+    assert tables == {"users", "orders"}

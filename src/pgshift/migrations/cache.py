@@ -18,8 +18,9 @@ signature (size, mtime, ctime, inode): a file whose signature is unchanged is no
   read, and refused, on every run.
 - A cache that cannot be read or is not ours is ignored and rewritten; writes are atomic, and a
   failure to write is ignored.
-- ``trust=False`` reads every file and refreshes the cache: for ``validate``, and for any
-  command about to change the database.
+- ``trust=False`` reads every file and refreshes the cache: for ``validate``, and for the
+  commands that change the database other than ``up``. ``up`` trusts it as ``status`` does
+  for what is applied, and ``confirm``s on the disk every file it is about to run.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import marshal
 import os
 import zlib
+from collections.abc import Iterable
 from dataclasses import fields
 from pathlib import Path
 from time import time_ns
@@ -60,6 +62,7 @@ class DiscoveryCache:
         self.file = file
         self.key = key
         self.hits = 0
+        self._hits: dict[str, Any] = {}  # name: what the cache said it reads as
         self._started = time_ns()  # before any stat: the racy window's reference
         self._old: dict[str, Any] = _load(file, key) if file is not None and trust else {}
         self._new: dict[str, Any] = {}
@@ -89,7 +92,7 @@ class DiscoveryCache:
         value = self._lookup(path.name, signature, tuple)
         if value is not None:
             sha, up, down, down_line, directives = value
-            return sha, up, down, down_line, _DEFAULT if directives is None else directives
+            return sha, up, down, down_line, directives
         text = read_text(path)
         parts = parse_text(text, path)
         sha = checksum(text)
@@ -98,6 +101,28 @@ class DiscoveryCache:
         self._remember(path.name, signature,
                        (sha, parts.up_sql, parts.down_sql, parts.down_line, stored))
         return sha, parts.up_sql, parts.down_sql, parts.down_line, directives
+
+    def confirm(self, paths: Iterable[Path]) -> bool:
+        """Whether each of ``paths`` that came from the cache still reads, from the disk, as
+        the cache said: what ``up`` is about to run and record, before it runs.
+
+        One read, hash and parse per file, where discovering again would redo the whole
+        directory. InputError for a file that can no longer be read.
+        """
+        for path in paths:
+            value = self._hits.get(path.name)
+            if value is None:  # read from the disk in this run
+                continue
+            text = read_text(path)
+            if type(value) is str:
+                fresh: Any = text
+            else:
+                parts = parse_text(text, path)
+                fresh = (checksum(text), parts.up_sql, parts.down_sql, parts.down_line,
+                         parts.directives)
+            if fresh != value:
+                return False
+        return True
 
     def save(self) -> None:
         """Write this run's entries when they differ from the cache's (best effort, atomic)."""
@@ -124,11 +149,12 @@ class DiscoveryCache:
                 return None
             if kind is tuple:  # checksum, up, down, down line, directive values or None
                 sha, up, down, down_line, directives = value
-                if directives is not None:
-                    value = (sha, up, down, down_line, Directives(*directives))
+                value = (sha, up, down, down_line,
+                         _DEFAULT if directives is None else Directives(*directives))
         except (TypeError, ValueError):  # not what this code writes: read the file
             return None
         self.hits += 1
+        self._hits[name] = value
         self._new[name] = entry
         return value
 
