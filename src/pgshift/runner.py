@@ -14,7 +14,6 @@ it with exponential backoff and jitter, so the app's queries never queue behind 
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -503,6 +502,8 @@ class Runner:
 
     def _backoff(self, attempt: int, budget: _Budget) -> float | None:
         """Exponential backoff with full jitter; None when the budget has no room for it."""
+        import random  # only after a lock timeout
+
         wait = random.uniform(0.5, 1.0) * min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
         return wait if wait < budget.remaining() - 0.05 else None
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -270,6 +269,8 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def validate(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
     from pgshift import api
     from pgshift.errors import DriftError
 

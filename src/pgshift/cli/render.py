@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
@@ -54,6 +53,8 @@ def plan_item_json(item: PlanItem) -> dict[str, Any]:
 def status(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
     out = out or sys.stdout  # at call time: a default bound at import goes stale
     if as_json:
+        import json  # only for --json
+
         json.dump(
             {
                 "migrations": [plan_item_json(i) for i in plan.items],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache, total_ordering
+from functools import cached_property, lru_cache, total_ordering
 from pathlib import Path
 from typing import Literal
 
@@ -95,11 +95,11 @@ class Migration:
     down_line: int = 1
     directives: Directives = field(default_factory=Directives)
 
-    @property
+    @cached_property  # asked for several times per migration run; Path.name is no attribute
     def name(self) -> str:
         return self.path.name
 
-    @property
+    @cached_property
     def label(self) -> str:
         """How messages name it: the version for versioned files, the file name otherwise."""
         return f"V{self.version}" if self.version is not None else self.name

@@ -10,6 +10,7 @@ error, never silently ignored. ``backfill [option=value ...]`` marks an UPDATE t
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -64,13 +65,27 @@ def normalize(raw: bytes, path: Path) -> str:
 def read_text(path: Path) -> str:
     """The file's text, normalised; InputError naming the file if it cannot be read."""
     try:
-        # Unbuffered FileIO: half the cost of read_bytes() for small files, and status reads
-        # every migration file on each run.
-        with open(path, "rb", buffering=0) as handle:
-            raw = handle.readall()
+        raw = _read_bytes(path)
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", path=path) from None
     return normalize(raw, path)
+
+
+def _read_bytes(path: Path) -> bytes:
+    # Plain file descriptor calls: a third of the cost of read_bytes() for small files, and
+    # up reads each file it runs (status, every file without a discovery cache).
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        chunks = [os.read(fd, _CHUNK)]
+        while len(chunks[-1]) == _CHUNK:  # a short read is the end of a regular file
+            chunks.append(os.read(fd, _CHUNK))
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_CHUNK = 1 << 16
 
 
 def checksum(text: str) -> str:
