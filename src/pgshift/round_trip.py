@@ -53,14 +53,15 @@ class RoundTrip:
     @classmethod
     def join(
         cls, prefix: str, statements: tuple[Statement, ...] | list[Statement], suffix: str,
-        serial: int, tag: Callable[[int], str] = lambda _: "",
+        serial: int, name: Callable[[int], str] | None = None,
     ) -> RoundTrip:
-        """``tag(n)``: SQL run before statement n > 1, e.g. a ``SET LOCAL application_name``
-        that shows the statement's number to 'pgshift ps' while it runs."""
+        """``name(n)``: a quoted application_name for the transaction while statement n > 1
+        runs, set with the mark before it: 'pgshift ps' reads the statement's number there."""
         parts, starts, length = [prefix], [], len(prefix)
         for number, statement in enumerate(statements, 1):
             if number > 1:  # a newline first: the statement before may end in a -- comment
-                mark = f"\n;SELECT setval('{MARKER}', {serial * _STRIDE + number});{tag(number)}"
+                also = f", set_config('application_name', {name(number)}, true)" if name else ""
+                mark = f"\n;SELECT setval('{MARKER}', {serial * _STRIDE + number}){also};"
                 parts.append(mark)
                 length += len(mark)
             starts.append(length)

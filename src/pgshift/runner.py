@@ -301,7 +301,7 @@ class Runner:
         the COMMIT with the last."""
         # Timeouts are session settings, sent only when they change: most migrations share them.
         changed = "" if limits == self._session_limits else limits.set_sql("SESSION") + ";"
-        prefix = "BEGIN;" + changed + self._tag(batch[0][0], direction, "LOCAL")
+        prefix = "BEGIN;" + changed
         if self._marker is None and any(len(statements) > 1 for _, statements, _ in batch):
             # Before 13, statement_timeout covered a whole string rather than each statement.
             self._marker = self.conn.server_version >= 130000 and create_marker(cur)
@@ -309,13 +309,14 @@ class Runner:
         last = len(batch) - 1
         for index, (migration, statements, record) in enumerate(batch):
             t0 = time.perf_counter()
+            prefix += self._tag(migration, direction, "LOCAL")
             suffix = record + (";COMMIT" if index == last else "")
             if not statements:  # e.g. a down part that is only a comment
                 statements = [Statement("", 1, migration.path)]
             if len(statements) == 1 or self._marker:
                 self._serial += 1
-                tag = partial(self._tag, migration, direction, "LOCAL")
-                trip = RoundTrip.join(prefix, statements, suffix, self._serial, tag)
+                name = partial(self._app_name, migration, direction)
+                trip = RoundTrip.join(prefix, statements, suffix, self._serial, name)
                 self._send(cur, migration, trip)
             else:  # no marker to tell which statement failed: one round trip each
                 *head, tail = statements
@@ -490,15 +491,17 @@ class Runner:
             guarded=status == "applied", fresh=fresh,
         )
 
-    def _tag(
-        self, migration: Migration, direction: Direction, scope: str, statement: int = 1
-    ) -> str:
-        """``SET application_name`` to '<app> up V003__x.sql', or '<app> up #2 V003__x.sql'
-        from its second statement on: 'pgshift ps' reads it (the number before the name, which
-        the 63-byte limit may cut)."""
+    def _tag(self, migration: Migration, direction: Direction, scope: str) -> str:
+        """``SET application_name`` to name the migration (see ``_app_name``)."""
+        return f"SET {scope} application_name = {self._app_name(migration, direction)};"
+
+    def _app_name(self, migration: Migration, direction: Direction, statement: int = 1) -> str:
+        """'<app> up V003__x.sql', or '<app> up #2 V003__x.sql' from its second statement on,
+        quoted: 'pgshift ps' reads it (the number before the name, which the 63-byte limit may
+        cut)."""
         number = f"#{statement} " if statement > 1 else ""
         name = f"{self.settings.application_name} {direction} {number}{migration.name}"
-        return f"SET {scope} application_name = {sql.Literal(name).as_string(self.conn)};"
+        return sql.Literal(name).as_string(self.conn)
 
     def _backoff(self, attempt: int, budget: _Budget) -> float | None:
         """Exponential backoff with full jitter; None when the budget has no room for it."""

@@ -59,10 +59,11 @@ def test_pgshift_sessions_name_the_statement_a_migration_is_running() -> None:
 def test_running_statement_is_found_in_the_string_the_runner_sent() -> None:
     query = ("BEGIN;SET SESSION lock_timeout = 500;SET SESSION statement_timeout = 600000;"
              "SET LOCAL application_name = 'pgshift up V1__a.sql';SET search_path = app\n;"
-             "SELECT setval('pg_temp.pgshift_progress', 1048578);"
-             "SET LOCAL application_name = 'pgshift up #2 V1__a.sql';CREATE TABLE a (id int)\n;"
-             "SELECT setval('pg_temp.pgshift_progress', 1048579);"
-             "SET LOCAL application_name = 'pgshift up #3 V1__a.sql';"
+             "SELECT setval('pg_temp.pgshift_progress', 1048578), "
+             "set_config('application_name', 'pgshift up #2 V1__a.sql', true);"
+             "CREATE TABLE a (id int)\n;"
+             "SELECT setval('pg_temp.pgshift_progress', 1048579), "
+             "set_config('application_name', 'pgshift up #3 V1__a.sql', true);"
              "ALTER TABLE b ADD COLUMN c int\n;INSERT INTO pgshift.history VALUES (1);COMMIT")
     assert running_statement(query, 1) == "SET search_path = app"
     assert running_statement(query, 2) == "CREATE TABLE a (id int)"

@@ -58,23 +58,15 @@ _RUNNER_SETS = tuple(f"SET {scope} {name}" for scope in ("SESSION", "LOCAL")
 
 def running_statement(query: str, number: int) -> str:
     """Statement ``number`` of a migration the runner sent as one string (``query``), without
-    what it sends along: BEGIN and SETs first, a progress mark and a name between statements."""
+    what it sends along: BEGIN and SETs first, a progress mark (which names the statement)
+    between statements."""
     parts = [part.strip() for part in _statements(query)]
     mine = 0
     if parts and _leading_words(parts[0], 1) == ["BEGIN"]:
         mine = 1
         while mine < len(parts) and parts[mine].startswith(_RUNNER_SETS):
             mine += 1
-    statements: list[str] = []
-    skip_name = False
-    for part in parts[mine:]:
-        if MARKER_NAME in part:
-            skip_name = True
-        elif skip_name and part.startswith("SET LOCAL application_name"):
-            skip_name = False
-        else:
-            skip_name = False
-            statements.append(part)
+    statements = [part for part in parts[mine:] if MARKER_NAME not in part]
     return statements[number - 1] if 0 < number <= len(statements) else main_statement(query)
 
 
