@@ -217,6 +217,20 @@ def test_blocker_watch_without_cancel_reports_a_blocker_after_the_notice_delay(
     assert seen[0].blocked_for_s >= 0.5
 
 
+def test_blocker_watch_never_connects_during_a_run_of_fast_migrations(
+    settings, table_t, write_migration, query
+) -> None:
+    for version in range(2, 12):  # 10 x 20 ms: the run outlasts the watch's sample period
+        write_migration(f"V{version:03d}__quick.sql", "SELECT pg_sleep(0.02);", "SELECT 1;")
+    write_migration("V012__look.sql", "CREATE TABLE watchers AS SELECT count(*) AS n FROM "
+                    "pg_stat_activity WHERE application_name LIKE '% watch';",
+                    "DROP TABLE watchers;")
+    seen = []
+    with BlockerWatch(settings, seen.append) as watch:
+        api.up(settings, on_event=watch.chain())
+    assert query("SELECT n FROM watchers") == [(0,)] and seen == []
+
+
 def test_a_cancelled_migration_is_failed_in_status_and_the_next_up_applies_it(
     settings, write_migration, query
 ) -> None:

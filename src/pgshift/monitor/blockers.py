@@ -75,7 +75,9 @@ class BlockerWatch:
     """Reports (and with ``cancel_idle`` ends) the sessions blocking the running migration.
 
     Pass ``watch.chain(handler)`` as the runner's ``on_event``: the runner's ``start`` event
-    carries its backend pid. The helper connection opens with the first migration only.
+    carries its backend pid. The watch looks only at a migration that has run for a sample
+    period (a blocked one always has): its connection opens then, so a run of fast
+    migrations never opens it nor queries the server.
     """
 
     def __init__(self, settings: Settings, on_blocked: Callable[[Blocker], None], *,
@@ -90,6 +92,7 @@ class BlockerWatch:
         self._pid: int | None = None
         self._migration: str | None = None
         self._since: float | None = None
+        self._started: float = 0.0  # when the running migration's attempt began (monotonic)
         self._told: set[int] = set()
         self._stop = threading.Event()
         self._guard = threading.Lock()
@@ -114,6 +117,7 @@ class BlockerWatch:
                 if self._migration != migration.name:
                     self._since, self._told = None, set()
                 self._pid, self._migration = info["pid"], migration.name
+                self._started = time.monotonic()
             self._start()
         elif kind == "done":
             with self._guard:
@@ -134,25 +138,27 @@ class BlockerWatch:
         import psycopg2
 
         from pgshift.db import connect
+        from pgshift.errors import PgshiftError
 
-        try:
-            conn = connect(self.settings,
-                           application_name=f"{self.settings.application_name} watch")
-        except Exception:  # watching is best effort: the migration goes on without it
-            return
+        conn: Connection | None = None
         try:
             while not self._stop.wait(SAMPLE_SECONDS):
-                self._sample(conn)
-        except psycopg2.Error:
+                with self._guard:
+                    pid, migration = self._pid, self._migration
+                    running = time.monotonic() - self._started
+                if pid is None or running < SAMPLE_SECONDS:
+                    continue
+                if conn is None:
+                    conn = connect(self.settings,
+                                   application_name=f"{self.settings.application_name} watch")
+                self._sample(conn, pid, migration)
+        except (psycopg2.Error, PgshiftError):  # best effort: the migration goes on without it
             pass
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
-    def _sample(self, conn: Connection) -> None:
-        with self._guard:
-            pid, migration = self._pid, self._migration
-        if pid is None:
-            return
+    def _sample(self, conn: Connection, pid: int, migration: str | None) -> None:
         with conn.cursor() as cur:
             cur.execute(_BLOCKERS, (pid,))
             rows = cur.fetchall()
