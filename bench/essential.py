@@ -37,7 +37,9 @@ def setup(url: str) -> None:
 def status(directory: str, url: str) -> None:
     files = sorted((entry.name, entry.stat().st_mtime_ns) for entry in os.scandir(directory))
     cur = psycopg2.connect(url).cursor()
-    cur.execute("SELECT script, status, applied_at, duration_ms FROM pgshift.history")
+    # The time as the server formats it: no datetime objects made on this side.
+    cur.execute("SELECT script, status, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS'), "
+                "duration_ms FROM pgshift.history")
     applied = {row[0]: row for row in cur.fetchall()}
     lines = []
     for name, _ in files:
@@ -45,7 +47,7 @@ def status(directory: str, url: str) -> None:
         if row is None:
             lines.append(f"{name} pending")
         else:
-            lines.append(f"{name:<40} {row[1]:<8} {row[2]:%Y-%m-%d %H:%M:%S} {row[3]} ms")
+            lines.append(f"{name:<40} {row[1]:<8} {row[2]} {row[3]} ms")
     sys.stdout.write("\n".join(lines) + "\n")
 
 

@@ -167,13 +167,11 @@ def up(
                                    allow_contract=allow_contract)
             runner = Runner(conn, settings, on_event, callbacks=hooks)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
-            outcomes: list[Outcome] = []
             hooks.run(conn, settings, "beforeMigrate")
             if settings.single_transaction:
                 outcomes = runner.apply_together(selected)
             else:
-                for migration in selected:
-                    outcomes.append(runner.apply(migration, entries.get(migration.path)))
+                outcomes = runner.apply_all(selected, entries)
             hooks.run(conn, settings, "afterMigrate")
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
@@ -208,7 +206,7 @@ def down(
             runner = Runner(conn, settings, on_event, callbacks=hooks)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
             hooks.run(conn, settings, "beforeUndo")
-            outcomes = [runner.revert(m, entries.get(m.path)) for m in selected]
+            outcomes = runner.revert_all(selected, entries)
             hooks.run(conn, settings, "afterUndo")
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 

@@ -70,23 +70,26 @@ class RoundTrip:
         parts.append("\n;" + suffix)
         return cls("".join(parts), tuple(statements), tuple(starts), serial)
 
-    def locate(self, exc: psycopg2.Error, cur: Any) -> tuple[Statement, int]:
+    def locate(self, exc: psycopg2.Error, cur: Any, offset: int = 0) -> tuple[Statement, int]:
         """The statement that raised ``exc`` and where its text begins in ``text``.
 
-        Call it after the rollback: the marker is read with a query of its own. An error in
-        what rides after the last statement (its history row, the COMMIT) is placed on it.
+        ``offset``: where ``text`` begins in the string sent (see ``Chain``). Call it after the
+        rollback: the marker is read with a query of its own. An error in what rides after the
+        last statement (its history row, the COMMIT) is placed on it.
         """
-        number = self._by_position(exc) or self._by_marker(cur)
+        number = self._by_position(exc, offset) or self._by_marker(cur)
         index = min(max(number, 1), len(self.statements)) - 1
         return self.statements[index], self.starts[index]
 
-    def _by_position(self, exc: psycopg2.Error) -> int:
-        """The statement the error's position falls in; 0 when it has none (or it is before
-        the first statement)."""
+    def _by_position(self, exc: psycopg2.Error, offset: int) -> int:
+        """The statement the error's position falls in; 0 when it has none (or it is outside
+        this round trip's statements)."""
         if len(self.statements) == 1:
             return 1
         position = getattr(getattr(exc, "diag", None), "statement_position", None)
-        return bisect_right(self.starts, int(position) - 1) if position else 0
+        if not position or not 0 <= int(position) - 1 - offset < len(self.text):
+            return 0
+        return bisect_right(self.starts, int(position) - 1 - offset)
 
     def _by_marker(self, cur: Any) -> int:
         """The number of the statement running when the error came (1 when none was marked)."""
@@ -99,3 +102,26 @@ class RoundTrip:
             return 1
         serial, number = divmod(value, _STRIDE)
         return number if serial == self.serial else 1
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Round trips of migrations that are each their own transaction (BEGIN … COMMIT), sent
+    together as one string: quick migrations in a row cost one round trip per chain.
+
+    The server runs the string up to the first error: the migrations before the failing one
+    are committed, with their history rows. Which one failed is read from the history after
+    the rollback (``pgshift.runner``); where in it, from its own round trip (``locate``).
+    """
+
+    trips: tuple[RoundTrip, ...]
+    offsets: tuple[int, ...]  # where each trip's text begins in ``text``
+    text: str
+
+    @classmethod
+    def of(cls, trips: list[RoundTrip]) -> Chain:
+        offsets, at = [], 0
+        for trip in trips:
+            offsets.append(at)
+            at += len(trip.text) + 1
+        return cls(tuple(trips), tuple(offsets), ";".join(trip.text for trip in trips))

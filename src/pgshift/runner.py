@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -34,10 +34,12 @@ from pgshift.errors import (
     MigrationTimeoutError,
 )
 from pgshift.migrations.statements import Statement, statements_of
-from pgshift.round_trip import MARKER_NAME, RoundTrip, create_marker
+from pgshift.round_trip import MARKER_NAME, Chain, RoundTrip, create_marker
 from pgshift.state import history
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from psycopg2.extensions import connection as Connection
 
     from pgshift.callbacks import Callbacks
@@ -48,6 +50,9 @@ Direction = Literal["up", "down"]
 EventHandler = Callable[[str, "Migration", dict[str, Any]], None]
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 10.0
+# Quick migrations in a row are sent as chains of up to CHAIN_MAX (see Runner._chainable).
+CHAIN_MAX = 16
+CHAIN_QUICK = 0.02  # seconds per migration: a round trip quicker than this lengthens the chain
 
 
 @dataclass(frozen=True)
@@ -189,6 +194,7 @@ class Runner:
         self._marker: bool | None = None  # see pgshift.round_trip; made on first need
         self._session_limits: _Limits | None = None  # the timeouts SET on the session
         self._serial = 0
+        self._chain = 1  # how many migrations the next chain may hold
         self.pid = conn.get_backend_pid()  # in 'start' events: 'pgshift ps' and blocker watches
         conn.autocommit = True
         if conn.server_version >= 140000:
@@ -199,21 +205,24 @@ class Runner:
 
     # -- public -------------------------------------------------------------------------------
 
-    def apply(self, migration: Migration, entry: history.HistoryEntry | None) -> Outcome:
-        statements = self._around(body_statements(migration, "up"), "up")
-        if not migration.transactional:
-            return self._run_steps(migration, statements, "up", entry)
-        record = self._record(migration, "applied", _DURATION_SQL, fresh=entry is None)
-        return self._run_in_transaction([(migration, statements, record)], "up")[0]
+    def apply(self, migration: Migration, entry: history.HistoryEntry | None, *,
+              tried: int = 0) -> Outcome:
+        """Apply one migration; ``tried``: attempts already made (and lost to a lock timeout)."""
+        return self._one(migration, entry, "up", tried)
 
-    def revert(self, migration: Migration, entry: history.HistoryEntry | None) -> Outcome:
-        statements = self._around(body_statements(migration, "down"), "down")
-        if not migration.transactional:
-            return self._run_steps(migration, statements, "down", entry)
-        record = history.delete_sql(self.settings.schema, history.key_of(migration)).as_string(
-            self.conn
-        )
-        return self._run_in_transaction([(migration, statements, record)], "down")[0]
+    def revert(self, migration: Migration, entry: history.HistoryEntry | None, *,
+               tried: int = 0) -> Outcome:
+        return self._one(migration, entry, "down", tried)
+
+    def apply_all(self, migrations: Sequence[Migration],
+                  entries: Mapping[Path, history.HistoryEntry | None]) -> list[Outcome]:
+        """``apply`` each of ``migrations`` in order (``entries``: their history rows by path),
+        quick ones chained: see ``_chainable``."""
+        return self._all(migrations, entries, "up")
+
+    def revert_all(self, migrations: Sequence[Migration],
+                   entries: Mapping[Path, history.HistoryEntry | None]) -> list[Outcome]:
+        return self._all(migrations, entries, "down")
 
     def apply_together(self, migrations: Sequence[Migration]) -> list[Outcome]:
         """All of ``migrations`` in one transaction (``--single-transaction``)."""
@@ -232,16 +241,186 @@ class Runner:
     def _around(self, statements: list[Statement], direction: Direction) -> list[Statement]:
         return self.callbacks.around(statements, direction) if self.callbacks else statements
 
+    def _statements(self, migration: Migration, direction: Direction) -> list[Statement]:
+        statements = self._around(body_statements(migration, direction), direction)
+        return statements or [Statement("", 1, migration.path)]  # a down that is only a comment
+
+    def _record_of(self, migration: Migration, direction: Direction,
+                   entry: history.HistoryEntry | None, duration_sql: str = "") -> str:
+        """The history row's INSERT (up) or DELETE (down) that commits with the migration."""
+        if direction == "up":
+            return self._record(migration, "applied", duration_sql or _DURATION_SQL,
+                                fresh=entry is None)
+        return history.delete_sql(self.settings.schema, history.key_of(migration)).as_string(
+            self.conn)
+
+    def _one(self, migration: Migration, entry: history.HistoryEntry | None,
+             direction: Direction, tried: int) -> Outcome:
+        statements = self._around(body_statements(migration, direction), direction)
+        if not migration.transactional:
+            return self._run_steps(migration, statements, direction, entry)
+        record = self._record_of(migration, direction, entry)
+        return self._run_in_transaction([(migration, statements, record)], direction, tried)[0]
+
+    # -- chains -------------------------------------------------------------------------------
+
+    def _all(self, migrations: Sequence[Migration],
+             entries: Mapping[Path, history.HistoryEntry | None],
+             direction: Direction) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        tried = 0
+        while len(outcomes) < len(migrations):
+            group = self._chainable(migrations[len(outcomes):], direction)
+            started = time.perf_counter()
+            if len(group) > 1:
+                done, tried = self._run_chain(group, entries, direction)
+                outcomes += done
+                if len(done) < len(group):  # the next one runs again, alone
+                    self._chain = 1
+                    continue
+            else:
+                outcomes.append(self._one(group[0], entries.get(group[0].path), direction, tried))
+                tried = 0
+            quick = time.perf_counter() - started < CHAIN_QUICK * len(group)
+            self._chain = min(2 * self._chain, CHAIN_MAX) if quick else 1
+        return outcomes
+
+    def _chainable(self, migrations: Sequence[Migration], direction: Direction
+                   ) -> list[Migration]:
+        """The migrations at the head of ``migrations`` to send as one chain (see
+        ``pgshift.round_trip.Chain``): as many as the chain's length, which doubles after each
+        round trip that took under CHAIN_QUICK per migration and falls back to 1 after any
+        slower one, so a migration that takes time runs alone. They must be transactional,
+        share their timeouts, and each be able to tell which of its statements failed."""
+        first = migrations[0]
+        if self._chain == 1 or not first.transactional:
+            return [first]
+        limits = _Limits.of(first, self.settings)
+        group = []
+        for migration in migrations[:self._chain]:
+            if not migration.transactional or _Limits.of(migration, self.settings) != limits:
+                break
+            if len(self._statements(migration, direction)) > 1:
+                if self._marker is None:
+                    with self.conn.cursor() as cur:
+                        self._marker = self.conn.server_version >= 130000 and create_marker(cur)
+                if not self._marker:  # such a migration runs one statement per round trip
+                    break
+            group.append(migration)
+        return group or [first]
+
+    def _run_chain(self, group: list[Migration],
+                   entries: Mapping[Path, history.HistoryEntry | None],
+                   direction: Direction) -> tuple[list[Outcome], int]:
+        """Run ``group`` as one chain: the outcomes of those that committed, and the attempts
+        the next one made (it failed for a reason worth trying again alone)."""
+        limits = _Limits.of(group[0], self.settings)
+        changed = "" if limits == self._session_limits else limits.set_sql("SESSION") + ";"
+        trips = []
+        for index, migration in enumerate(group):
+            self._serial += 1
+            entry = entries.get(migration.path)
+            if index == 0:
+                prefix = "BEGIN;" + changed + self._tag(migration, direction, "LOCAL")
+                record = self._record_of(migration, direction, entry)
+            else:  # now() is when the string arrived: the row's duration needs its own start
+                prefix = (f"BEGIN;SELECT set_config('application_name', "
+                          f"{self._app_name(migration, direction)}, true), "
+                          f"set_config('{_STARTED}', clock_timestamp()::text, true);")
+                record = self._record_of(migration, direction, entry, _CHAINED_DURATION_SQL)
+            trips.append(RoundTrip.join(
+                prefix, self._statements(migration, direction), record + ";COMMIT",
+                self._serial, partial(self._app_name, migration, direction)))
+        chain = Chain.of(trips)
+        self.on_event("start", group[0], {"direction": direction, "attempt": 1, "pid": self.pid})
+        self.budget.start(limits.budget)
+        started = time.perf_counter()
+        try:
+            with self.budget.armed(), self.conn.cursor() as cur:
+                cur.execute(chain.text)
+        except psycopg2.Error as exc:
+            return self._chain_failed(exc, group, chain, limits, direction, started)
+        except BaseException:
+            self._session_limits = None
+            self._rollback()
+            raise
+        self._session_limits = limits
+        return self._chain_done(group, direction, started, len(group)), 0
+
+    def _chain_done(self, done: list[Migration], direction: Direction, started: float,
+                    sharing: int) -> list[Outcome]:
+        """Outcomes (and events) for the committed migrations of a chain: they share its time
+        (``sharing`` ways) equally."""
+        share = (time.perf_counter() - started) * 1000 / sharing
+        outcomes = []
+        for index, migration in enumerate(done):
+            if index:
+                self.on_event("start", migration,
+                              {"direction": direction, "attempt": 1, "pid": self.pid})
+            self.on_event("done", migration,
+                          {"direction": direction, "duration_ms": share, "total_ms": share})
+            outcomes.append(Outcome(migration, direction, share, 1))
+        return outcomes
+
+    def _chain_failed(self, exc: psycopg2.Error, group: list[Migration], chain: Chain,
+                      limits: _Limits, direction: Direction, started: float
+                      ) -> tuple[list[Outcome], int]:
+        self._session_limits = None
+        self._rollback()
+        committed = self._committed(group, direction)
+        outcomes = self._chain_done(group[:committed], direction, started, committed + 1)
+        failed = group[committed]
+        if committed:
+            self.on_event("start", failed, {"direction": direction, "attempt": 1, "pid": self.pid})
+        _refuse_lost_lock(exc, failed, self.settings.schema)
+        if MARKER_NAME in str(exc):  # dropped (DISCARD TEMP): alone, one statement per trip
+            self._marker = False
+            return outcomes, 0
+        if self.budget.expired and committed:  # cut short by the chain's time, not its own
+            return outcomes, 0
+        if isinstance(exc, psycopg2.errors.LockNotAvailable) and limits.retries:
+            wait = self._backoff(1, self.budget)
+            if wait is not None:
+                self.on_event("retry", failed, {"attempt": 1, "wait": wait,
+                                                "error": _first_line(exc)})
+                time.sleep(wait)
+                return outcomes, 1
+        with self.conn.cursor() as cur:
+            statement, start = chain.trips[committed].locate(exc, cur, chain.offsets[committed])
+        failure = _StatementError(exc, failed, statement, chain.offsets[committed] + start)
+        error = self._wrap(failure, limits, self.budget, 1)
+        if direction == "up":
+            self._record_failure(failed, error)
+        raise error from exc
+
+    def _committed(self, group: list[Migration], direction: Direction) -> int:
+        """How many of ``group``, from its head, the history shows as done (0 when the
+        connection is gone: the next run reads the history again)."""
+        keys = [history.key_of(m) for m in group]
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(history.applied_among_sql(self.settings.schema), (keys,))
+                applied = {row[0] for row in cur.fetchall()}
+        except psycopg2.Error:
+            return 0
+        count = 0
+        for key in keys:
+            if (key in applied) != (direction == "up"):
+                break
+            count += 1
+        return min(count, len(group) - 1)
+
     # -- transactional ------------------------------------------------------------------------
 
     def _run_in_transaction(
-        self, batch: list[tuple[Migration, list[Statement], str]], direction: Direction
+        self, batch: list[tuple[Migration, list[Statement], str]], direction: Direction,
+        tried: int = 0,
     ) -> list[Outcome]:
         first = batch[0][0]
         limits = _Limits.of(first, self.settings)
         budget = self.budget
         budget.start(limits.budget * len(batch))
-        attempt = 0
+        attempt = tried
         while True:
             attempt += 1
             for migration, _, _ in batch:
@@ -311,7 +490,7 @@ class Runner:
             t0 = time.perf_counter()
             prefix += self._tag(migration, direction, "LOCAL")
             suffix = record + (";COMMIT" if index == last else "")
-            if not statements:  # e.g. a down part that is only a comment
+            if not statements:  # a down part that is only a comment
                 statements = [Statement("", 1, migration.path)]
             if len(statements) == 1 or self._marker:
                 self._serial += 1
@@ -604,6 +783,11 @@ class _StatementError(Exception):
 
 # now() is the transaction start: the row records how long the migration's transaction ran.
 _DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
+# In a chain, now() is when the whole string arrived: each later migration notes its own start.
+_STARTED = "pgshift.started"
+_CHAINED_DURATION_SQL = (
+    "(extract(epoch FROM clock_timestamp() - coalesce(nullif(current_setting("
+    f"'{_STARTED}', true), '')::timestamptz, now())) * 1000)::bigint")
 
 
 def _first_line(exc: BaseException) -> str:

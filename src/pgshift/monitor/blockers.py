@@ -35,8 +35,9 @@ _BLOCKERS = """
 SELECT b.pid, coalesce(b.application_name, ''), coalesce(host(b.client_addr), 'local'),
        coalesce(b.state, ''), coalesce(b.query, ''),
        extract(epoch FROM now() - b.xact_start)::float8,
-       extract(epoch FROM now() - b.state_change)::float8
-FROM unnest(pg_blocking_pids(%s)) AS blocking(pid)
+       extract(epoch FROM now() - b.state_change)::float8,
+       (SELECT r.application_name FROM pg_stat_activity r WHERE r.pid = %(runner)s)
+FROM unnest(pg_blocking_pids(%(runner)s)) AS blocking(pid)
 JOIN pg_stat_activity b ON b.pid = blocking.pid
 ORDER BY b.pid
 """
@@ -160,10 +161,16 @@ class BlockerWatch:
 
     def _sample(self, conn: Connection, pid: int, migration: str | None) -> None:
         with conn.cursor() as cur:
-            cur.execute(_BLOCKERS, (pid,))
+            cur.execute(_BLOCKERS, {"runner": pid})
             rows = cur.fetchall()
         if not rows:
             return
+        from pgshift.monitor.activity import parse_application_name
+
+        # The runner's own name says which migration waits: several may travel in one string.
+        named = parse_application_name(rows[0][-1] or "", self.settings.application_name)
+        if named is not None and named[0] == "migration":
+            migration = named[2]
         now = time.monotonic()
         with self._guard:
             if self._since is None:
@@ -171,7 +178,7 @@ class BlockerWatch:
             blocked_for = now - self._since
         ended = {b.pid for b in self.ended}
         for row in rows:
-            blocker = Blocker(*row, blocked_for_s=blocked_for, migration=migration)
+            blocker = Blocker(*row[:-1], blocked_for_s=blocked_for, migration=migration)
             if blocker.pid in ended:
                 continue
             if self.cancel_idle and blocker.idle_in_transaction and (

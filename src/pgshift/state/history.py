@@ -244,6 +244,12 @@ def delete_sql(schema: str, key: str) -> sql.Composed:
     return sql.SQL("DELETE FROM {} WHERE key = {}").format(table(schema), sql.Literal(key))
 
 
+def applied_among_sql(schema: str) -> sql.Composed:
+    """The keys among ``%s`` (a list) recorded as applied."""
+    return sql.SQL("SELECT key FROM {} WHERE key = ANY(%s) AND status = 'applied'").format(
+        table(schema))
+
+
 def set_progress_sql(schema: str, key: str, statements_done: int) -> sql.Composed:
     return sql.SQL("UPDATE {} SET statements_done = {} WHERE key = {}").format(
         table(schema), sql.Literal(statements_done), sql.Literal(key)
