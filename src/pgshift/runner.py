@@ -7,6 +7,9 @@ statements done, so an interrupted run is visible and the next run resumes after
 statement marked ``-- pgshift:backfill`` runs in batches (``pgshift.backfill.migration``) and
 resumes from its own checkpoint.
 
+Quick transactional migrations in a row are sent as chains, several to a string, each still its
+own transaction with its own history row (``Runner._chainable``, ``pgshift.round_trip.Chain``).
+
 Every statement runs under ``lock_timeout``. A lock timeout rolls the migration back and retries
 it with exponential backoff and jitter, so the app's queries never queue behind us for long.
 ``statement_timeout`` and the per-migration budget (``timeout``) cancel and roll back.
@@ -332,12 +335,18 @@ class Runner:
                 prefix, self._statements(migration, direction), record + ";COMMIT",
                 self._serial, partial(self._app_name, migration, direction)))
         chain = Chain.of(trips)
+        text = chain.text
+        if direction == "up":  # the string's last result: each row's own duration
+            with self.conn.cursor() as cur:
+                text += ";" + cur.mogrify(history.applied_among_sql(self.settings.schema),
+                                          ([history.key_of(m) for m in group],)).decode()
         self.on_event("start", group[0], {"direction": direction, "attempt": 1, "pid": self.pid})
         self.budget.start(limits.budget)
         started = time.perf_counter()
         try:
             with self.budget.armed(), self.conn.cursor() as cur:
-                cur.execute(chain.text)
+                cur.execute(text)
+                durations = dict(cur.fetchall()) if direction == "up" else {}
         except psycopg2.Error as exc:
             return self._chain_failed(exc, group, chain, limits, direction, started)
         except BaseException:
@@ -345,21 +354,27 @@ class Runner:
             self._rollback()
             raise
         self._session_limits = limits
-        return self._chain_done(group, direction, started, len(group)), 0
+        return self._chain_done(group, direction, started, durations), 0
 
     def _chain_done(self, done: list[Migration], direction: Direction, started: float,
-                    sharing: int) -> list[Outcome]:
-        """Outcomes (and events) for the committed migrations of a chain: they share its time
-        (``sharing`` ways) equally."""
-        share = (time.perf_counter() - started) * 1000 / sharing
+                    durations: Mapping[str, int | None]) -> list[Outcome]:
+        """Outcomes (and events) for the committed migrations of a chain. An up's duration is
+        its history row's; downs leave no row, so they share the chain's time equally (their
+        events say ``shared_by``)."""
+        share = (time.perf_counter() - started) * 1000 / max(1, len(done))
         outcomes = []
         for index, migration in enumerate(done):
             if index:
                 self.on_event("start", migration,
                               {"direction": direction, "attempt": 1, "pid": self.pid})
-            self.on_event("done", migration,
-                          {"direction": direction, "duration_ms": share, "total_ms": share})
-            outcomes.append(Outcome(migration, direction, share, 1))
+            own = durations.get(history.key_of(migration))
+            info: dict[str, Any] = {"direction": direction,
+                                    "duration_ms": share if own is None else float(own)}
+            if own is None:
+                info["shared_by"] = len(done)
+            info["total_ms"] = info["duration_ms"]
+            self.on_event("done", migration, info)
+            outcomes.append(Outcome(migration, direction, info["duration_ms"], 1))
         return outcomes
 
     def _chain_failed(self, exc: psycopg2.Error, group: list[Migration], chain: Chain,
@@ -367,8 +382,10 @@ class Runner:
                       ) -> tuple[list[Outcome], int]:
         self._session_limits = None
         self._rollback()
-        committed = self._committed(group, direction)
-        outcomes = self._chain_done(group[:committed], direction, started, committed + 1)
+        committed, durations = self._committed(group, direction)
+        if committed == len(group):  # the error came after the last COMMIT: all are done
+            return self._chain_done(group, direction, started, durations), 0
+        outcomes = self._chain_done(group[:committed], direction, started, durations)
         failed = group[committed]
         if committed:
             self.on_event("start", failed, {"direction": direction, "attempt": 1, "pid": self.pid})
@@ -393,22 +410,23 @@ class Runner:
             self._record_failure(failed, error)
         raise error from exc
 
-    def _committed(self, group: list[Migration], direction: Direction) -> int:
+    def _committed(self, group: list[Migration], direction: Direction
+                   ) -> tuple[int, dict[str, int | None]]:
         """How many of ``group``, from its head, the history shows as done (0 when the
-        connection is gone: the next run reads the history again)."""
+        connection is gone: the next run reads the history again), and the ups' durations."""
         keys = [history.key_of(m) for m in group]
         try:
             with self.conn.cursor() as cur:
                 cur.execute(history.applied_among_sql(self.settings.schema), (keys,))
-                applied = {row[0] for row in cur.fetchall()}
+                applied = dict(cur.fetchall())
         except psycopg2.Error:
-            return 0
+            return 0, {}
         count = 0
         for key in keys:
             if (key in applied) != (direction == "up"):
                 break
             count += 1
-        return min(count, len(group) - 1)
+        return count, applied if direction == "up" else {}
 
     # -- transactional ------------------------------------------------------------------------
 

@@ -70,6 +70,34 @@ def test_death_inside_a_transactional_migration_applies_nothing_and_up_converges
                              ["1", "2"]) == {"1": "applied", "2": "applied"}
 
 
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
+def test_death_inside_a_chain_keeps_the_migrations_committed_before_it_and_up_converges(
+    sig, env, write_migration, migrations_dir, database_url
+) -> None:
+    for v in range(1, 11):  # quick ones: V004 to V007 travel as one chain
+        sleep = f"\n{SLEEP}" if v == 7 else ""
+        write_migration(f"V{v:02d}__t{v}.sql", f"CREATE TABLE t{v} (id int);{sleep}",
+                        f"DROP TABLE t{v};")
+    keys = [str(v) for v in range(1, 11)]
+
+    def effect(key: str) -> bool:
+        return table_exists(database_url, f"t{key}")
+
+    proc = h.start(slow(env), "up")
+    sleeping = ("SELECT query FROM pg_stat_activity WHERE application_name = "
+                "'pgshift up #2 V07__t7.sql' AND wait_event = 'PgSleep'")
+    h.wait_until(lambda: h.query(database_url, sleeping), 20, "V07 to sleep")
+    [(sent,)] = h.query(database_url, sleeping)
+    assert sent.startswith("BEGIN;") and "CREATE TABLE t4 " in sent  # V07 came with V04
+    kill(proc, sig)
+    states = h.check_invariant(database_url, migrations_dir, effect, keys)
+    assert states == {**{k: "applied" for k in keys[:6]}, **{k: "absent" for k in keys[6:]}}
+    result = h.run(env, "up")
+    assert result.returncode == 0, result.stderr
+    assert set(h.check_invariant(database_url, migrations_dir, effect, keys).values()) == {
+        "applied"}
+
+
 def test_death_between_two_migrations_keeps_the_first_and_up_applies_the_rest(
     env, write_migration, migrations_dir, database_url
 ) -> None:

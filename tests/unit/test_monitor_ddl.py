@@ -68,5 +68,23 @@ def test_running_statement_is_found_in_the_string_the_runner_sent() -> None:
     assert running_statement(query, 1) == "SET search_path = app"
     assert running_statement(query, 2) == "CREATE TABLE a (id int)"
     assert running_statement(query, 3) == "ALTER TABLE b ADD COLUMN c int"
+    assert running_statement(query, 3, "V1__a.sql") == "ALTER TABLE b ADD COLUMN c int"
     assert running_statement("CREATE INDEX CONCURRENTLY i ON t (a)", 1) == (
         "CREATE INDEX CONCURRENTLY i ON t (a)")
+
+
+def test_running_statement_of_a_chained_migration_starts_at_the_tag_that_names_it() -> None:
+    first = ("BEGIN;SET LOCAL application_name = 'pgshift up V1__a.sql';CREATE TABLE a (id int)"
+             "\n;INSERT INTO pgshift.history VALUES (1);COMMIT")
+    second = ("BEGIN;SELECT set_config('application_name', 'pgshift up V2__b.sql', true), "
+              "set_config('pgshift.started', clock_timestamp()::text, true);"
+              "CREATE TABLE b (id int)\n;"
+              "SELECT setval('pg_temp.pgshift_progress', 2097154), "
+              "set_config('application_name', 'pgshift up #2 V2__b.sql', true);"
+              "ALTER TABLE a ADD COLUMN b int\n;INSERT INTO pgshift.history VALUES (2);COMMIT")
+    chain = first + ";" + second
+    assert running_statement(chain, 1, "V1__a.sql") == "CREATE TABLE a (id int)"
+    assert running_statement(chain, 1, "V2__b.sql") == "CREATE TABLE b (id int)"
+    assert running_statement(chain, 2, "V2__b.sql") == "ALTER TABLE a ADD COLUMN b int"
+    cut = chain[:len(first) + 10]  # as pg_stat_activity shows a long string: cut short
+    assert running_statement(cut, 2, "V2__b.sql") is None

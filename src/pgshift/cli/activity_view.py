@@ -78,7 +78,12 @@ def statement_text(session: Session, width: int = STATEMENT_WIDTH) -> str:
     from pgshift.monitor.ddl import main_statement, running_statement
 
     query = session.query
-    statement = running_statement(query, session.statement) if session.statement else None
+    if session.statement:
+        statement = running_statement(query, session.statement, session.migration)
+        if statement is None and session.migration:
+            return f"(statement {session.statement}: past the text the server shows)"
+    else:
+        statement = None
     text = " ".join((statement or main_statement(query)).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 

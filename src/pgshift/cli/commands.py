@@ -114,7 +114,10 @@ class _Progress:
             self.out.write(f"\n  {info['text']} ... ")
         elif kind == "done":
             self.count += 1
-            self.out.write(f"done in {render.duration_text(info['duration_ms'])}\n")
+            took = render.duration_text(info["duration_ms"])
+            shared = info.get("shared_by", 1)  # downs sent together: their average
+            note = f" (average of {shared} in one round trip)" if shared > 1 else ""
+            self.out.write(f"done in {took}{note}\n")
             self.out.flush()
             self.open_line = False
 

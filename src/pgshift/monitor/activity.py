@@ -275,7 +275,7 @@ def _classify(session: Session, base: str) -> Session:
         elif session.command is not None and number is not None:
             # The runner sends a migration's statements as one string: name the running one.
             session = replace(session, command=statement_kind(
-                running_statement(session.query, number)))
+                running_statement(session.query, number, file)))
         return replace(session, role=role, direction=direction, migration=file,
                        statement=number)
     if session.command is not None or any(lock.rank >= DDL_LOCK_RANK for lock in session.holds):

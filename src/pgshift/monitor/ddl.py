@@ -56,18 +56,30 @@ _RUNNER_SETS = tuple(f"SET {scope} {name}" for scope in ("SESSION", "LOCAL")
                      for name in ("lock_timeout", "statement_timeout", "application_name"))
 
 
-def running_statement(query: str, number: int) -> str:
-    """Statement ``number`` of a migration the runner sent as one string (``query``), without
-    what it sends along: BEGIN and SETs first, a progress mark (which names the statement)
-    between statements."""
+def running_statement(query: str, number: int, file: str | None = None) -> str | None:
+    """Statement ``number`` of migration ``file`` in the string the runner sent (``query``),
+    without what it sends along: BEGIN and SETs first, a progress mark (which names the
+    statement) between statements.
+
+    Quick migrations may share one string (a chain): ``file``'s statements follow the tag that
+    names it. None when the text the server shows (cut at ``track_activity_query_size``) does
+    not reach them.
+    """
     parts = [part.strip() for part in _statements(query)]
-    mine = 0
-    if parts and _leading_words(parts[0], 1) == ["BEGIN"]:
-        mine = 1
-        while mine < len(parts) and parts[mine].startswith(_RUNNER_SETS):
-            mine += 1
+    tagged = [i for i, part in enumerate(parts) if "application_name" in part]
+    named = [i for i in tagged if file and MARKER_NAME not in parts[i] and f" {file}'" in parts[i]]
+    if named:
+        mine = named[0] + 1
+    elif tagged and file:
+        return None  # another migration's part of the string: this one's is cut off
+    else:
+        mine = 0
+        if parts and _leading_words(parts[0], 1) == ["BEGIN"]:
+            mine = 1
+            while mine < len(parts) and parts[mine].startswith(_RUNNER_SETS):
+                mine += 1
     statements = [part for part in parts[mine:] if MARKER_NAME not in part]
-    return statements[number - 1] if 0 < number <= len(statements) else main_statement(query)
+    return statements[number - 1] if 0 < number <= len(statements) else None
 
 
 def command_of(statement: str) -> str | None:

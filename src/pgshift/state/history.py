@@ -245,9 +245,9 @@ def delete_sql(schema: str, key: str) -> sql.Composed:
 
 
 def applied_among_sql(schema: str) -> sql.Composed:
-    """The keys among ``%s`` (a list) recorded as applied."""
-    return sql.SQL("SELECT key FROM {} WHERE key = ANY(%s) AND status = 'applied'").format(
-        table(schema))
+    """The keys among ``%s`` (a list) recorded as applied, with their durations."""
+    return sql.SQL("SELECT key, duration_ms FROM {} WHERE key = ANY(%s) AND status = 'applied'"
+                   ).format(table(schema))
 
 
 def set_progress_sql(schema: str, key: str, statements_done: int) -> sql.Composed:
