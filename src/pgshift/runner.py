@@ -387,14 +387,14 @@ class Runner:
             return self._chain_done(group, direction, started, durations), 0
         outcomes = self._chain_done(group[:committed], direction, started, durations)
         failed = group[committed]
-        if committed:
-            self.on_event("start", failed, {"direction": direction, "attempt": 1, "pid": self.pid})
-        _refuse_lost_lock(exc, failed, self.settings.schema)
         if MARKER_NAME in str(exc):  # dropped (DISCARD TEMP): alone, one statement per trip
             self._marker = False
             return outcomes, 0
         if self.budget.expired and committed:  # cut short by the chain's time, not its own
             return outcomes, 0
+        if committed:  # it started in the chain: its line opens now
+            self.on_event("start", failed, {"direction": direction, "attempt": 1, "pid": self.pid})
+        _refuse_lost_lock(exc, failed, self.settings.schema)
         if isinstance(exc, psycopg2.errors.LockNotAvailable) and limits.retries:
             wait = self._backoff(1, self.budget)
             if wait is not None:

@@ -147,3 +147,17 @@ def test_the_blocker_watch_names_the_migration_that_waits_not_the_first_of_its_c
         api.up(patient, on_event=watch.chain())
     assert [(b.application_name, b.migration) for b in seen] == [("reporting", "V006__busy.sql")]
     assert applied(query) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_chained_migration_that_drops_the_progress_marker_runs_again_alone(
+    settings, write_migration, query
+) -> None:
+    quick_tables(write_migration, range(1, 5))
+    write_migration("V005__discard.sql", "DISCARD TEMP;\nCREATE TABLE t_5 (id int);",
+                    "DROP TABLE t_5;")
+    quick_tables(write_migration, range(6, 8))
+    opened: list[str] = []
+    api.up(settings, on_event=lambda kind, m, info: opened.append(m.name)
+           if kind == "start" and info["attempt"] == 1 else None)
+    assert applied(query) == list(range(1, 8))
+    assert opened.count("V005__discard.sql") == 1  # one progress line, though it ran twice
