@@ -133,13 +133,16 @@ def lint_gate(
     pg_version = settings.pg_version or conn.server_version // 10000
     select = frozenset(settings.lint_select) or None
     ignore = frozenset(settings.lint_ignore)
+    from pgshift.lint.catalog_rows import fetch_catalog
+
+    catalog = fetch_catalog(conn)  # read once: for the memo's key, and for the linter on a miss
     key = None
     if settings.cache_dir is not None:
         from pgshift.lint import gate_memo
         from pgshift.lint.options import LintOptions
 
         given = (pg_version, sorted(select or ()), sorted(ignore), settings.lock_timeout > 0)
-        key = gate_memo.gate_key(conn, pending, given, LintOptions.small_table_rows,
+        key = gate_memo.gate_key(catalog, pending, given, LintOptions.small_table_rows,
                                  settings.schema)
         if gate_memo.passed(settings.cache_dir, key):
             return
@@ -148,7 +151,7 @@ def lint_gate(
     options = LintOptions(
         pg_version=pg_version, select=select, ignore=ignore, lock_timeout=settings.lock_timeout
     )
-    report = lint_migrations(pending, options, prior=prior, conn=conn)
+    report = lint_migrations(pending, options, prior=prior, catalog=catalog)
     if not report.errors and key is not None and settings.cache_dir is not None:
         gate_memo.remember_pass(settings.cache_dir, key)
     if report.errors:

@@ -4,7 +4,8 @@ Importing this package is cheap: the names below load their modules on first use
 
 - ``LintOptions``: how to lint (server version, runner, rules, schema source).
 - ``lint_paths(paths, options) -> LintReport``: files or directories of migrations.
-- ``lint_migrations(pending, options, prior=(), conn=None) -> LintReport``: for ``up``.
+- ``lint_migrations(pending, options, prior=(), conn=None, catalog=None) -> LintReport``: for
+  ``up``.
 - ``LintReport`` (``.violations``, ``.errors``) and ``Violation``.
 """
 

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 from pgshift import cache_files
 
 if TYPE_CHECKING:
-    from psycopg2.extensions import connection as Connection
-
+    from pgshift.lint.catalog_rows import Catalog
     from pgshift.migrations.model import Migration
 
 _FILE = "lint-gate.marshal"
@@ -29,14 +28,16 @@ _KEEP = 256  # the most recent passes
 
 
 def gate_key(
-    conn: Connection, pending: Sequence[Migration], options: tuple[object, ...],
+    catalog: Catalog, pending: Sequence[Migration], options: tuple[object, ...],
     small_table_rows: int, own_schema: str,
 ) -> str:
+    """The memo's key for linting ``pending`` over a database with ``catalog`` (its rows, as
+    ``pgshift.lint.catalog_rows.fetch_catalog`` reads them: the linter then reuses them)."""
     from pgshift.lint.cache import engine_fingerprint
-    from pgshift.lint.catalog_rows import catalog_fingerprint, fetch_catalog
+    from pgshift.lint.catalog_rows import catalog_fingerprint
 
     parts = [engine_fingerprint(), repr(options),
-             catalog_fingerprint(fetch_catalog(conn), small_table_rows, own_schema)]
+             catalog_fingerprint(catalog, small_table_rows, own_schema)]
     parts += [f"{m.name}\0{m.checksum}" for m in pending]
     return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
 

@@ -27,6 +27,7 @@ from pgshift.lint.workers import FileWork, UnitWork, cpu_count, execute, plan
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
+    from pgshift.lint.catalog_rows import Catalog
     from pgshift.migrations.model import Migration
 
 
@@ -44,17 +45,23 @@ def lint_migrations(
     *,
     prior: Sequence[Migration] = (),
     conn: Connection | None = None,
+    catalog: Catalog | None = None,
 ) -> LintReport:
     """Lint the up part of ``pending`` migrations in order, as ``pgshift up`` would run them.
 
-    The schema comes from ``conn`` (a live connection) when given, else from the options'
-    database or schema file, else from replaying ``prior`` (already-applied migrations).
+    The schema comes from ``catalog`` (rows already read from the live database) or ``conn``
+    (a live connection) when given, else from the options' database or schema file, else from
+    replaying ``prior`` (already-applied migrations).
     Pending migrations run together, so a table an earlier pending migration creates is still
     new and empty when a later one indexes or alters it. A migration that cannot be parsed
     raises InputError.
     """
     engine = Engine(options)
-    if conn is not None:
+    if catalog is not None:
+        from pgshift.lint.catalog import schema_of
+
+        schema = schema_of(catalog)
+    elif conn is not None:
         from pgshift.lint.catalog import load_schema
 
         schema = load_schema(conn)
