@@ -12,15 +12,14 @@ own transaction with its own history row (``Runner._chainable``, ``pgshift.round
 
 Every statement runs under ``lock_timeout``. A lock timeout rolls the migration back and retries
 it with exponential backoff and jitter, so the app's queries never queue behind us for long.
-``statement_timeout`` and the per-migration budget (``timeout``) cancel and roll back.
+``statement_timeout`` and the per-migration budget (``timeout``, ``pgshift.budget``) cancel and
+roll back; ``pgshift.failures`` says which migration, statement and line failed, and how.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,12 +28,14 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 
-from pgshift.errors import (
-    InputError,
-    LockBusyError,
-    LockTimeoutError,
-    MigrationFailedError,
-    MigrationTimeoutError,
+from pgshift.budget import Budget, Limits
+from pgshift.errors import InputError, MigrationFailedError
+from pgshift.failures import (
+    MarkerGone,
+    StatementError,
+    describe_failure,
+    first_line,
+    refuse_lost_lock,
 )
 from pgshift.migrations.statements import Statement, statements_of
 from pgshift.round_trip import MARKER_NAME, Chain, RoundTrip, create_marker
@@ -66,94 +67,6 @@ class Outcome:
     direction: Direction
     duration_ms: float
     attempts: int
-
-
-@dataclass(frozen=True)
-class _Limits:
-    lock_timeout: float
-    statement_timeout: float
-    budget: float
-    retries: int
-
-    @classmethod
-    def of(cls, migration: Migration, settings: Settings) -> _Limits:
-        d = migration.directives
-        budget = d.timeout if d.timeout is not None else settings.timeout
-        statement = d.statement_timeout or settings.statement_timeout or budget
-        return cls(
-            lock_timeout=d.lock_timeout if d.lock_timeout is not None else settings.lock_timeout,
-            statement_timeout=min(statement, budget),
-            budget=budget,
-            retries=d.lock_retries if d.lock_retries is not None else settings.lock_retries,
-        )
-
-    def set_sql(self, scope: str) -> str:
-        return (
-            f"SET {scope} lock_timeout = {max(1, int(self.lock_timeout * 1000))};"
-            f"SET {scope} statement_timeout = {max(1, int(self.statement_timeout * 1000))}"
-        )
-
-
-class _Budget:
-    """Cancels the connection's running statement once the migration's budget is spent.
-
-    One watchdog thread per runner, re-armed for each migration: starting a thread per
-    migration would cost more than the migration itself for small ones.
-    """
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.deadline = float("inf")
-        self.expired = False
-        self._armed = False
-        self._wake = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._sleeping_until: float | None = None  # the watcher's timed wait ends then
-
-    def start(self, seconds: float) -> None:
-        """A new budget of ``seconds`` from now (not yet watching: see ``armed``)."""
-        self.deadline = time.monotonic() + seconds
-        self.expired = False
-
-    def remaining(self) -> float:
-        return self.deadline - time.monotonic()
-
-    @contextmanager
-    def armed(self) -> Iterator[None]:
-        with self._wake:
-            self._armed = True
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._watch, daemon=True, name="pgshift-budget"
-                )
-                self._thread.start()
-            # A watcher already asleep until an earlier deadline wakes then and sleeps on to
-            # this one: waking it for each migration would only make it compete for the GIL.
-            if self._sleeping_until is None or self.deadline < self._sleeping_until:
-                self._wake.notify()
-        try:
-            yield
-        finally:
-            with self._wake:
-                self._armed = False
-
-    def _watch(self) -> None:
-        with self._wake:
-            while True:
-                if not self._armed:
-                    self._sleeping_until = None
-                    self._wake.wait()
-                    continue
-                left = self.deadline - time.monotonic()
-                if left > 0:
-                    self._sleeping_until = self.deadline
-                    self._wake.wait(left)
-                    continue
-                self._sleeping_until = None
-                self.expired = True
-                self._armed = False
-                with suppress(psycopg2.Error):
-                    self.conn.cancel()
 
 
 def body_statements(migration: Migration, direction: Direction) -> list[Statement]:
@@ -193,9 +106,9 @@ class Runner:
         self.settings = settings
         self.on_event = on_event or (lambda *_: None)
         self.callbacks = callbacks  # beforeEach…/afterEach… files run inside each migration
-        self.budget = _Budget(conn)
+        self.budget = Budget(conn)
         self._marker: bool | None = None  # see pgshift.round_trip; made on first need
-        self._session_limits: _Limits | None = None  # the timeouts SET on the session
+        self._session_limits: Limits | None = None  # the timeouts SET on the session
         self._serial = 0
         self._chain = 1  # how many migrations the next chain may hold
         self.pid = conn.get_backend_pid()  # in 'start' events: 'pgshift ps' and blocker watches
@@ -298,10 +211,10 @@ class Runner:
         first = migrations[0]
         if self._chain == 1 or not first.transactional:
             return [first]
-        limits = _Limits.of(first, self.settings)
+        limits = Limits.of(first, self.settings)
         group = []
         for migration in migrations[:self._chain]:
-            if not migration.transactional or _Limits.of(migration, self.settings) != limits:
+            if not migration.transactional or Limits.of(migration, self.settings) != limits:
                 break
             if len(self._statements(migration, direction)) > 1:
                 if self._marker is None:
@@ -317,7 +230,7 @@ class Runner:
                    direction: Direction) -> tuple[list[Outcome], int]:
         """Run ``group`` as one chain: the outcomes of those that committed, and the attempts
         the next one made (it failed for a reason worth trying again alone)."""
-        limits = _Limits.of(group[0], self.settings)
+        limits = Limits.of(group[0], self.settings)
         changed = "" if limits == self._session_limits else limits.set_sql("SESSION") + ";"
         trips = []
         for index, migration in enumerate(group):
@@ -378,7 +291,7 @@ class Runner:
         return outcomes
 
     def _chain_failed(self, exc: psycopg2.Error, group: list[Migration], chain: Chain,
-                      limits: _Limits, direction: Direction, started: float
+                      limits: Limits, direction: Direction, started: float
                       ) -> tuple[list[Outcome], int]:
         self._session_limits = None
         self._rollback()
@@ -394,18 +307,18 @@ class Runner:
             return outcomes, 0
         if committed:  # it started in the chain: its line opens now
             self.on_event("start", failed, {"direction": direction, "attempt": 1, "pid": self.pid})
-        _refuse_lost_lock(exc, failed, self.settings.schema)
+        refuse_lost_lock(exc, failed, self.settings.schema)
         if isinstance(exc, psycopg2.errors.LockNotAvailable) and limits.retries:
             wait = self._backoff(1, self.budget)
             if wait is not None:
                 self.on_event("retry", failed, {"attempt": 1, "wait": wait,
-                                                "error": _first_line(exc)})
+                                                "error": first_line(exc)})
                 time.sleep(wait)
                 return outcomes, 1
         with self.conn.cursor() as cur:
             statement, start = chain.trips[committed].locate(exc, cur, chain.offsets[committed])
-        failure = _StatementError(exc, failed, statement, chain.offsets[committed] + start)
-        error = self._wrap(failure, limits, self.budget, 1)
+        failure = StatementError(exc, failed, statement, chain.offsets[committed] + start)
+        error = describe_failure(failure, limits, self.budget, 1)
         if direction == "up":
             self._record_failure(failed, error)
         raise error from exc
@@ -435,7 +348,7 @@ class Runner:
         tried: int = 0,
     ) -> list[Outcome]:
         first = batch[0][0]
-        limits = _Limits.of(first, self.settings)
+        limits = Limits.of(first, self.settings)
         budget = self.budget
         budget.start(limits.budget * len(batch))
         attempt = tried
@@ -451,10 +364,10 @@ class Runner:
             try:
                 with budget.armed(), self.conn.cursor() as cur:
                     outcomes = self._run_batch(cur, batch, direction, attempt, limits)
-            except _MarkerGone:  # rolled back; again, one statement per round trip
+            except MarkerGone:  # rolled back; again, one statement per round trip
                 self._session_limits = None
                 continue
-            except _StatementError as failure:
+            except StatementError as failure:
                 self._session_limits = None
                 self._rollback()
                 exc = failure.cause
@@ -464,11 +377,11 @@ class Runner:
                         self.on_event(
                             "retry",
                             failure.migration,
-                            {"attempt": attempt, "wait": wait, "error": _first_line(exc)},
+                            {"attempt": attempt, "wait": wait, "error": first_line(exc)},
                         )
                         time.sleep(wait)
                         continue
-                error = self._wrap(failure, limits, budget, attempt)
+                error = describe_failure(failure, limits, budget, attempt)
                 if direction == "up":
                     self._record_failure(failure.migration, error)
                 raise error from exc
@@ -491,7 +404,7 @@ class Runner:
         batch: list[tuple[Migration, list[Statement], str]],
         direction: Direction,
         attempt: int,
-        limits: _Limits,
+        limits: Limits,
     ) -> list[Outcome]:
         """One transaction, one round trip per migration (see ``pgshift.round_trip``): BEGIN
         and the timeouts ride with the first, each history row with its migration's statements,
@@ -543,7 +456,7 @@ class Runner:
         marker = "running" if direction == "up" else "reverting"
         resume = entry.statements_done if entry is not None and entry.status == marker else 0
         resume = min(resume, len(statements))
-        limits = _Limits.of(migration, self.settings)
+        limits = Limits.of(migration, self.settings)
         self._session_limits = None  # set for this migration's steps, then RESET
         budget = self.budget
         budget.start(limits.budget)
@@ -619,8 +532,8 @@ class Runner:
         cur: Any,
         migration: Migration,
         statement: Statement,
-        limits: _Limits,
-        budget: _Budget,
+        limits: Limits,
+        budget: Budget,
         *,
         resuming: bool,
     ) -> None:
@@ -641,7 +554,7 @@ class Runner:
                 with budget.armed():
                     self._execute(cur, migration, statement)
                 return
-            except _StatementError as failure:
+            except StatementError as failure:
                 exc = failure.cause
                 if isinstance(exc, psycopg2.errors.LockNotAvailable) and attempt <= limits.retries:
                     wait = self._backoff(attempt, budget)
@@ -649,11 +562,11 @@ class Runner:
                         self.on_event(
                             "retry",
                             migration,
-                            {"attempt": attempt, "wait": wait, "error": _first_line(exc)},
+                            {"attempt": attempt, "wait": wait, "error": first_line(exc)},
                         )
                         time.sleep(wait)
                         continue
-                raise self._wrap(failure, limits, budget, attempt) from exc
+                raise describe_failure(failure, limits, budget, attempt) from exc
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -664,20 +577,20 @@ class Runner:
         try:
             cur.execute(prefix + statement.text + suffix)
         except psycopg2.Error as exc:
-            _refuse_lost_lock(exc, migration, self.settings.schema)
-            raise _StatementError(exc, migration, statement, len(prefix)) from exc
+            refuse_lost_lock(exc, migration, self.settings.schema)
+            raise StatementError(exc, migration, statement, len(prefix)) from exc
 
     def _send(self, cur: Any, migration: Migration, trip: RoundTrip) -> None:
         try:
             cur.execute(trip.text)
         except psycopg2.Error as exc:
-            _refuse_lost_lock(exc, migration, self.settings.schema)
+            refuse_lost_lock(exc, migration, self.settings.schema)
             self._rollback()  # the marker is read outside the failed transaction
             if MARKER_NAME in str(exc):  # dropped (DISCARD TEMP), or out of reach
                 self._marker = False
-                raise _MarkerGone from None
+                raise MarkerGone from None
             statement, start = trip.locate(exc, cur)
-            raise _StatementError(exc, migration, statement, start) from exc
+            raise StatementError(exc, migration, statement, start) from exc
 
     def _record(
         self, migration: Migration, status: history.RowStatus, duration_sql: str,
@@ -700,7 +613,7 @@ class Runner:
         name = f"{self.settings.application_name} {direction} {number}{migration.name}"
         return sql.Literal(name).as_string(self.conn)
 
-    def _backoff(self, attempt: int, budget: _Budget) -> float | None:
+    def _backoff(self, attempt: int, budget: Budget) -> float | None:
         """Exponential backoff with full jitter; None when the budget has no room for it."""
         import random  # only after a lock timeout
 
@@ -733,72 +646,6 @@ class Runner:
         except psycopg2.Error:
             pass  # the failure itself is what we report; the row is best effort
 
-    def _wrap(
-        self, failure: _StatementError, limits: _Limits, budget: _Budget, attempt: int
-    ) -> MigrationFailedError:
-        exc, migration, statement = failure.cause, failure.migration, failure.statement
-        path = statement.path
-        line = statement.line + _position_line_offset(exc, statement, failure.prefix_length)
-        where = {
-            "path": path,
-            "line": line,
-            "migration": migration.label,
-            "sqlstate": exc.pgcode,
-            "statement": statement.text,
-        }
-        if isinstance(exc, psycopg2.errors.LockNotAvailable):
-            return LockTimeoutError(
-                f"could not get a lock within lock_timeout {limits.lock_timeout:g}s "
-                f"after {attempt} attempt(s); rolled back",
-                hint="a long transaction holds a conflicting lock: find it with 'pgshift ps'",
-                **where,
-            )
-        if isinstance(exc, psycopg2.errors.QueryCanceled):
-            if budget.expired:
-                return MigrationTimeoutError(
-                    f"exceeded the migration's {limits.budget:g}s budget; "
-                    "cancelled and rolled back",
-                    hint="raise '-- pgshift:timeout' for this file or --timeout",
-                    **where,
-                )
-            return MigrationTimeoutError(
-                f"statement cancelled ({_first_line(exc)}); rolled back",
-                hint="raise '-- pgshift:statement-timeout' or --statement-timeout",
-                **where,
-            )
-        suffix = "; rolled back" if migration.transactional else ""
-        code = f" [{exc.pgcode}]" if exc.pgcode else ""  # None when the server closed on us
-        return MigrationFailedError(f"{_first_line(exc)}{code}{suffix}", **where)
-
-
-def _refuse_lost_lock(exc: psycopg2.Error, migration: Migration, schema: str) -> None:
-    if history.is_guard_error(exc, schema):
-        raise LockBusyError(
-            f"{migration.label} was recorded as applied by another runner while this one ran "
-            "it (this runner's migration lock was lost); rolled back",
-            path=migration.path, migration=migration.label,
-            hint="check 'pgshift status'; the other runner applied it") from None
-
-
-class _MarkerGone(Exception):
-    """A migration dropped the round trip's marker sequence: run it again without one."""
-
-
-class _StatementError(Exception):
-    def __init__(
-        self,
-        cause: psycopg2.Error,
-        migration: Migration,
-        statement: Statement,
-        prefix_length: int = 0,
-    ) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-        self.migration = migration
-        self.statement = statement
-        self.prefix_length = prefix_length
-
-
 # now() is the transaction start: the row records how long the migration's transaction ran.
 _DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
 # In a chain, now() is when the whole string arrived: each later migration notes its own start.
@@ -806,17 +653,3 @@ _STARTED = "pgshift.started"
 _CHAINED_DURATION_SQL = (
     "(extract(epoch FROM clock_timestamp() - coalesce(nullif(current_setting("
     f"'{_STARTED}', true), '')::timestamptz, now())) * 1000)::bigint")
-
-
-def _first_line(exc: BaseException) -> str:
-    primary = getattr(getattr(exc, "diag", None), "message_primary", None)
-    return primary or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def _position_line_offset(exc: psycopg2.Error, statement: Statement, prefix_length: int) -> int:
-    position = getattr(exc.diag, "statement_position", None)
-    if not position:
-        return 0
-    # A position past the statement's end lies in the history row riding along with it.
-    end = min(len(statement.text), max(0, int(position) - 1 - prefix_length))
-    return statement.text.count("\n", 0, end)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from pgshift.runner import _Budget
+from pgshift.budget import Budget
 
 
 class Cancels:
@@ -22,7 +22,7 @@ class Cancels:
 
 def test_a_short_budget_after_a_long_one_still_cancels_on_time() -> None:
     conn = Cancels()
-    budget = _Budget(conn)  # type: ignore[arg-type]
+    budget = Budget(conn)  # type: ignore[arg-type]
     budget.start(600)
     with budget.armed():
         time.sleep(0.05)  # the watcher now sleeps toward the 10-minute deadline
@@ -35,7 +35,7 @@ def test_a_short_budget_after_a_long_one_still_cancels_on_time() -> None:
 
 def test_later_deadlines_do_not_cancel_early_and_an_idle_watch_never_cancels() -> None:
     conn = Cancels()
-    budget = _Budget(conn)  # type: ignore[arg-type]
+    budget = Budget(conn)  # type: ignore[arg-type]
     for _ in range(50):  # many quick migrations, each with its own fresh budget
         budget.start(0.3)
         with budget.armed():

@@ -1,0 +1,110 @@
+"""How a failed statement is reported: the migration, the statement and its line, and an error
+class for its kind (lock timeout, budget or statement timeout, lost lock, anything else).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import psycopg2
+import psycopg2.errors
+
+from pgshift.errors import (
+    LockBusyError,
+    LockTimeoutError,
+    MigrationFailedError,
+    MigrationTimeoutError,
+)
+from pgshift.state import history
+
+if TYPE_CHECKING:
+    from pgshift.budget import Budget, Limits
+    from pgshift.migrations.model import Migration
+    from pgshift.migrations.statements import Statement
+
+
+def refuse_lost_lock(exc: psycopg2.Error, migration: Migration, schema: str) -> None:
+    """Raise LockBusyError if ``exc`` is the history row's guard refusing the migration."""
+    if history.is_guard_error(exc, schema):
+        raise LockBusyError(
+            f"{migration.label} was recorded as applied by another runner while this one ran "
+            "it (this runner's migration lock was lost); rolled back",
+            path=migration.path, migration=migration.label,
+            hint="check 'pgshift status'; the other runner applied it") from None
+
+
+class MarkerGone(Exception):
+    """A migration dropped the round trip's marker sequence: run it again without one."""
+
+
+class StatementError(Exception):
+    """``cause`` raised by ``statement`` of ``migration``, whose text began at ``prefix_length``
+    in the string sent."""
+
+    def __init__(
+        self,
+        cause: psycopg2.Error,
+        migration: Migration,
+        statement: Statement,
+        prefix_length: int = 0,
+    ) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.migration = migration
+        self.statement = statement
+        self.prefix_length = prefix_length
+
+
+def describe_failure(
+    failure: StatementError, limits: Limits, budget: Budget, attempt: int
+) -> MigrationFailedError:
+    """The error to report for ``failure``: which migration, statement and line, and what kind
+    (a lock timeout after ``attempt`` tries, the budget or a statement timeout, or the error)."""
+    exc, migration, statement = failure.cause, failure.migration, failure.statement
+    path = statement.path
+    line = statement.line + _position_line_offset(exc, statement, failure.prefix_length)
+    where = {
+        "path": path,
+        "line": line,
+        "migration": migration.label,
+        "sqlstate": exc.pgcode,
+        "statement": statement.text,
+    }
+    if isinstance(exc, psycopg2.errors.LockNotAvailable):
+        return LockTimeoutError(
+            f"could not get a lock within lock_timeout {limits.lock_timeout:g}s "
+            f"after {attempt} attempt(s); rolled back",
+            hint="a long transaction holds a conflicting lock: find it with 'pgshift ps'",
+            **where,
+        )
+    if isinstance(exc, psycopg2.errors.QueryCanceled):
+        if budget.expired:
+            return MigrationTimeoutError(
+                f"exceeded the migration's {limits.budget:g}s budget; "
+                "cancelled and rolled back",
+                hint="raise '-- pgshift:timeout' for this file or --timeout",
+                **where,
+            )
+        return MigrationTimeoutError(
+            f"statement cancelled ({first_line(exc)}); rolled back",
+            hint="raise '-- pgshift:statement-timeout' or --statement-timeout",
+            **where,
+        )
+    suffix = "; rolled back" if migration.transactional else ""
+    code = f" [{exc.pgcode}]" if exc.pgcode else ""  # None when the server closed on us
+    return MigrationFailedError(f"{first_line(exc)}{code}{suffix}", **where)
+
+
+def first_line(exc: BaseException) -> str:
+    """The error's primary message (its first line)."""
+    primary = getattr(getattr(exc, "diag", None), "message_primary", None)
+    return primary or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _position_line_offset(exc: psycopg2.Error, statement: Statement, prefix_length: int) -> int:
+    position = getattr(exc.diag, "statement_position", None)
+    if not position:
+        return 0
+    # A position past the statement's end lies in the history row riding along with it.
+    end = min(len(statement.text), max(0, int(position) - 1 - prefix_length))
+    return statement.text.count("\n", 0, end)
