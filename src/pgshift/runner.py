@@ -29,6 +29,7 @@ import psycopg2.errors
 from psycopg2 import sql
 
 from pgshift.budget import Budget, Limits
+from pgshift.db import SERVER_KEEPALIVE_SQL
 from pgshift.errors import InputError, MigrationFailedError
 from pgshift.failures import (
     MarkerGone,
@@ -113,11 +114,13 @@ class Runner:
         self._chain = 1  # how many migrations the next chain may hold
         self.pid = conn.get_backend_pid()  # in 'start' events: 'pgshift ps' and blocker watches
         conn.autocommit = True
-        if conn.server_version >= 140000:
-            # A killed runner's backend would otherwise run its statement to the end, holding
-            # the migration's locks, before noticing that nobody is there to COMMIT.
-            with conn.cursor() as cur:
-                cur.execute("SET client_connection_check_interval = 1000")
+        # A killed runner's backend would otherwise run its statement to the end, holding
+        # the migration's locks, before noticing that nobody is there to COMMIT (14 and later);
+        # a frozen host's session is probed until it ends (see pgshift.db).
+        check = ";SET client_connection_check_interval = 1000" if (
+            conn.server_version >= 140000) else ""
+        with conn.cursor() as cur:
+            cur.execute(SERVER_KEEPALIVE_SQL + check)
 
     # -- public -------------------------------------------------------------------------------
 

@@ -340,3 +340,29 @@ def test_down_refuses_while_a_no_transaction_migration_is_half_applied(
     with pytest.raises(DriftError, match="finish it before rolling anything back"):
         api.down(settings, everything=True)
     assert query("SELECT to_regclass('a') IS NOT NULL") == [(True,)]
+
+
+def test_the_lock_and_migration_sessions_have_the_server_probe_a_silent_client(
+    settings
+) -> None:
+    # A runner whose host froze keeps no lock for hours: the server gives up on it in ~25 s.
+    from pgshift.runner import Runner
+    from pgshift.state.lock import advisory_lock
+
+    def probing(conn) -> tuple[str, ...]:
+        with conn.cursor() as cur:
+            cur.execute("SELECT current_setting('tcp_keepalives_idle'), "
+                        "current_setting('tcp_keepalives_interval'), "
+                        "current_setting('tcp_keepalives_count')")
+            return cur.fetchone()
+
+    lock_conn, run_conn = psycopg2.connect(settings.url), psycopg2.connect(settings.url)
+    lock_conn.autocommit = True
+    try:
+        with advisory_lock(lock_conn, settings.lock_key, wait=1):
+            assert probing(lock_conn) == ("10", "5", "3")
+        Runner(run_conn, settings)
+        assert probing(run_conn) == ("10", "5", "3")
+    finally:
+        lock_conn.close()
+        run_conn.close()

@@ -79,6 +79,10 @@ def advisory_lock(
 
     ``on_wait`` is called once, when the first attempt fails, with the current holder.
     """
+    from pgshift.db import SERVER_KEEPALIVE_SQL
+
+    with conn.cursor() as cur:  # a frozen host's lock goes with its session (see db)
+        cur.execute(SERVER_KEEPALIVE_SQL)
     deadline = time.monotonic() + wait
     told = False
     while not try_acquire(conn, key):
