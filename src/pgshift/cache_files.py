@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +37,14 @@ def read(file: Path) -> Any:
         return marshal.loads(file.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         return None
+
+
+def prune(directory: Path, pattern: str, older_than: float) -> None:
+    """Remove the files matching ``pattern`` in ``directory`` not modified for ``older_than``
+    seconds, at best effort."""
+    limit = time.time() - older_than
+    with contextlib.suppress(OSError):
+        for old in directory.glob(pattern):
+            with contextlib.suppress(OSError):
+                if old.stat().st_mtime < limit:
+                    old.unlink()

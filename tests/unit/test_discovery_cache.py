@@ -245,3 +245,17 @@ def test_the_cache_can_be_turned_off(tmp_path: Path) -> None:
     assert not load(cwd=tmp_path, env={}).discovery_cache
     assert not load(cwd=Path("/"), env={"PGSHIFT_DISCOVERY_CACHE": "false"}).discovery_cache
     assert load(cwd=Path("/"), env={}).discovery_cache
+
+
+def test_the_caches_of_directories_unchanged_for_30_days_are_dropped_when_one_is_saved(
+        discover: Discover, tmp_path: Path, later: None) -> None:
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    gone, kept = cache_dir / "discover-00000001.marshal", cache_dir / "discover-00000002.marshal"
+    for path, days in ((gone, 31), (kept, 29)):
+        path.write_bytes(b"")
+        then = time.time() - days * 86_400
+        os.utime(path, (then, then))
+    discover()
+    assert not gone.exists() and kept.exists()
+    assert len(list(cache_dir.glob("discover-*.marshal"))) == 2  # kept, and this run's

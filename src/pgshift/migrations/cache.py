@@ -40,6 +40,9 @@ from pgshift.migrations.parse import checksum, parse_text, read_text
 
 # Bump when the layout of an entry changes.
 _FORMAT = 1
+# A directory's cache not rewritten for this long is dropped (its directory is likely gone; if
+# not, its next run reads the files once and writes it again).
+STALE_DAYS = 30
 # git's racy window, wide enough for filesystems with 2-second timestamps (FAT).
 RACY_NS = 2_000_000_000
 # The code that decides what a file parses to: editing it (or upgrading pgshift) starts afresh.
@@ -125,10 +128,12 @@ class DiscoveryCache:
         return True
 
     def save(self) -> None:
-        """Write this run's entries when they differ from the cache's (best effort, atomic)."""
+        """Write this run's entries when they differ from the cache's (best effort, atomic),
+        and drop the caches of directories no run has changed for ``STALE_DAYS``."""
         if self.file is None or self._new == self._old:
             return
         cache_files.write(self.file, {"format": _FORMAT, "key": self.key, "entries": self._new})
+        cache_files.prune(self.file.parent, "discover-*.marshal", STALE_DAYS * 86_400)
 
     def _signature(self, path: Path) -> tuple[int, int, int, int] | None:
         try:
