@@ -75,6 +75,12 @@ class Budget:
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
+    def spent(self) -> bool:
+        """Whether the budget ran out: the watchdog cancelled, or the deadline has passed (the
+        server's statement_timeout is the budget when no shorter one is set, and may fire a
+        moment before the watchdog does)."""
+        return self.expired or self.remaining() <= 0
+
     @contextmanager
     def armed(self) -> Iterator[None]:
         with self._wake:

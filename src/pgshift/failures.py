@@ -78,7 +78,7 @@ def describe_failure(
             **where,
         )
     if isinstance(exc, psycopg2.errors.QueryCanceled):
-        if budget.expired:
+        if budget.spent():
             return MigrationTimeoutError(
                 f"exceeded the migration's {limits.budget:g}s budget; "
                 "cancelled and rolled back",

@@ -306,7 +306,7 @@ class Runner:
         if MARKER_NAME in str(exc):  # dropped (DISCARD TEMP): alone, one statement per trip
             self._marker = False
             return outcomes, 0
-        if self.budget.expired and committed:  # cut short by the chain's time, not its own
+        if self.budget.spent() and committed:  # cut short by the chain's time, not its own
             return outcomes, 0
         if committed:  # it started in the chain: its line opens now
             self.on_event("start", failed, {"direction": direction, "attempt": 1, "pid": self.pid})
