@@ -13,8 +13,14 @@ import time
 
 import pytest
 
-from pgshift import api
+from pgshift import api, runner
 from pgshift.errors import MigrationFailedError, MigrationTimeoutError
+
+
+@pytest.fixture(autouse=True)
+def chains_form_on_any_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A loaded machine's round trips must not decide which migrations travel together."""
+    monkeypatch.setattr(runner, "CHAIN_QUICK", 60.0)
 
 
 def quick_tables(write_migration, versions: range, *, last_up: str = "") -> None:
