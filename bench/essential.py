@@ -1,6 +1,8 @@
 """The essential work of B, C and D alone, as the shortest Python program can do it.
 
 No configuration, no checks, no error handling, no plan: only what no tool in Python can skip.
+Like pgshift's executable, it imports the driver without Python's ``ssl`` module (see
+``pgshift.cli.main.import_driver_without_ssl``).
 ``bench/apply.py`` times these beside pgshift and the floors, so that how much room a target
 leaves for everything else is measured rather than argued.
 
@@ -17,7 +19,10 @@ import hashlib
 import os
 import sys
 
-import psycopg2
+sys.modules["ssl"] = None  # type: ignore[assignment]  # skipped as pgshift's executable does
+import psycopg2  # noqa: E402
+
+del sys.modules["ssl"]
 
 SCHEMA = "essential"
 DOWN = "-- pgshift:down"

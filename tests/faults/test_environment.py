@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg2.errors
 import pytest
 
 from tests.faults import harness as h
@@ -198,3 +199,42 @@ def test_a_role_without_create_privileges_gets_a_clear_error_before_anything_run
 
 
 
+
+
+OPENSSL = shutil.which("openssl")
+
+
+def enable_ssl(url: str, folder: Path) -> None:
+    """A self-signed certificate for ``url``'s server, written by the server itself (so its
+    files belong to the server's user, who may be another user than ours), then SSL on."""
+    subprocess.run([OPENSSL, "req", "-new", "-x509", "-days", "1", "-nodes", "-subj",
+                    "/CN=localhost", "-keyout", str(folder / "key"), "-out", str(folder / "crt")],
+                   check=True, capture_output=True, timeout=60)
+    datadir = h.query(url, "SELECT current_setting('data_directory')")[0][0]
+    for name, target in (("crt", "server.crt"), ("key", "server.key")):
+        lines = (folder / name).read_text().splitlines()
+        h.query(url, f"COPY (SELECT unnest(%s::text[])) TO '{datadir}/{target}'", lines)
+    os.chmod(Path(datadir, "server.key"), 0o600)  # COPY made it 0644: a key must be private
+    for setting, value in (("ssl_cert_file", "server.crt"), ("ssl_key_file", "server.key"),
+                           ("ssl", "on")):
+        try:
+            h.query(url, f"ALTER SYSTEM SET {setting} = '{value}'")
+        except psycopg2.errors.InvalidParameterValue as exc:  # e.g. the embedded wheel's
+            pytest.skip(f"this server cannot serve SSL: {exc}".strip())
+    h.query(url, "SELECT pg_reload_conf()")
+    h.wait_until(h.sql_true(url, "SELECT current_setting('ssl') = 'on'"), 10, "ssl on")
+
+
+@pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command for a certificate")
+def test_the_executable_connects_over_ssl_without_importing_pythons_ssl(
+    pg_server_factory, tmp_path, write_migration, migrations_dir
+) -> None:
+    """The executable imports psycopg2 without Python's ssl module (9 ms of every run):
+    libpq still negotiates SSL itself."""
+    server = pg_server_factory()
+    enable_ssl(server.url, tmp_path)
+    write_migration("V1__seen.sql", "CREATE TABLE seen AS SELECT ssl, version FROM pg_stat_ssl "
+                    "WHERE pid = pg_backend_pid();", "DROP TABLE seen;")
+    result = h.run(h.env_for(server.url + "?sslmode=require", migrations_dir), "up")
+    assert result.returncode == 0, result.stderr
+    assert h.query(server.url, "SELECT ssl, version LIKE 'TLS%' FROM seen") == [(True, True)]
