@@ -187,10 +187,19 @@ def down(
     on_lock_wait: Callable[[LockHolder | None], None] | None = None,
 ) -> RunResult:
     """Roll back the last ``steps`` migrations (default 1), those above ``to``, or all."""
-    migrations = _discover(settings)
+    migrations, cache = _read_files(settings, trust_cache=True)
     with _session(settings) as conn:
         plan = _read_plan(conn, settings, migrations)
         selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
+        if cache is not None and cache.hits and selected and (
+                plan.drift() or plan.interrupted() or not cache.confirm(
+                    path for m in selected for path in (m.path, m.down_path) if path)):
+            # As for up: what is undone is confirmed on the disk (its V file and any U file);
+            # anything unusual is decided on a fresh read of every file.
+            migrations = _discover(settings)
+            plan = _read_plan(conn, settings, migrations)
+            selected = select_down(plan, steps=steps, to=parse_target(to),
+                                   everything=everything)
         if dry_run or not selected:
             return RunResult(plan, selected=selected, dry_run=dry_run)
         from pgshift.migrations.split_memo import remembering
@@ -330,8 +339,9 @@ def _read_files(settings: Settings, *, trust_cache: bool
                 ) -> tuple[list[Migration], DiscoveryCache | None]:
     """``_discover``, and the discovery cache it used (None when turned off).
 
-    Only ``status`` and ``up`` trust the cache (``up`` confirms what it runs on the disk).
-    Every other command reads every file (and refreshes the cache), as ``validate`` does.
+    Only ``status``, ``up`` and ``down`` trust the cache (``up`` and ``down`` confirm what they
+    run on the disk). Every other command reads every file (and refreshes the cache), as
+    ``validate`` does.
     """
     cache = None
     if settings.discovery_cache and settings.cache_dir is not None:
