@@ -165,11 +165,13 @@ class Runner:
         return statements or [Statement("", 1, migration.path)]  # a down that is only a comment
 
     def _record_of(self, migration: Migration, direction: Direction,
-                   entry: history.HistoryEntry | None, duration_sql: str = "") -> str:
+                   entry: history.HistoryEntry | None, chained: bool = False) -> str:
         """The history row's INSERT (up) or DELETE (down) that commits with the migration."""
         if direction == "up":
-            return self._record(migration, "applied", duration_sql or _DURATION_SQL,
-                                fresh=entry is None)
+            if chained:
+                return self._record(migration, "applied", _CHAINED_DURATION_SQL,
+                                    fresh=entry is None, applied_at_sql=_CHAINED_START_SQL)
+            return self._record(migration, "applied", _DURATION_SQL, fresh=entry is None)
         return history.delete_sql(self.settings.schema, history.key_of(migration)).as_string(
             self.conn)
 
@@ -246,7 +248,7 @@ class Runner:
                 prefix = (f"BEGIN;SELECT set_config('application_name', "
                           f"{self._app_name(migration, direction)}, true), "
                           f"set_config('{_STARTED}', clock_timestamp()::text, true);")
-                record = self._record_of(migration, direction, entry, _CHAINED_DURATION_SQL)
+                record = self._record_of(migration, direction, entry, chained=True)
             trips.append(RoundTrip.join(
                 prefix, self._statements(migration, direction), record + ";COMMIT",
                 self._serial, partial(self._app_name, migration, direction)))
@@ -597,11 +599,11 @@ class Runner:
 
     def _record(
         self, migration: Migration, status: history.RowStatus, duration_sql: str,
-        fresh: bool = False,
+        fresh: bool = False, applied_at_sql: str = "now()",
     ) -> str:
         return history.record_sql(
             self.conn, self.settings.schema, migration, status, duration_sql=duration_sql,
-            guarded=status == "applied", fresh=fresh,
+            applied_at_sql=applied_at_sql, guarded=status == "applied", fresh=fresh,
         )
 
     def _tag(self, migration: Migration, direction: Direction, scope: str) -> str:
@@ -651,8 +653,10 @@ class Runner:
 
 # now() is the transaction start: the row records how long the migration's transaction ran.
 _DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
-# In a chain, now() is when the whole string arrived: each later migration notes its own start.
+# In a chain, now() is when the whole string arrived: each later migration notes its own start,
+# which its row records as its applied_at and measures its duration from.
 _STARTED = "pgshift.started"
+_CHAINED_START_SQL = (
+    f"coalesce(nullif(current_setting('{_STARTED}', true), '')::timestamptz, now())")
 _CHAINED_DURATION_SQL = (
-    "(extract(epoch FROM clock_timestamp() - coalesce(nullif(current_setting("
-    f"'{_STARTED}', true), '')::timestamptz, now())) * 1000)::bigint")
+    f"(extract(epoch FROM clock_timestamp() - {_CHAINED_START_SQL}) * 1000)::bigint")

@@ -52,6 +52,9 @@ def test_quick_migrations_share_round_trips_and_each_commits_with_its_own_row(
     durations = dict(query("SELECT key, duration_ms FROM pgshift.history "
                            "WHERE key IN ('18', '20')"))
     assert durations["18"] >= 300 > durations["20"]  # each its own time, not the string's
+    (at_19, at_20), = query("SELECT max(applied_at) FILTER (WHERE key = '19'), "
+                            "max(applied_at) FILTER (WHERE key = '20') FROM pgshift.history")
+    assert at_19 < at_20  # each row its own start, not the time the string arrived
 
 
 def test_a_failure_inside_a_chain_leaves_exactly_the_migrations_before_it_applied(

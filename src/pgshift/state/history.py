@@ -264,8 +264,8 @@ def set_checksum_sql(schema: str, key: str, checksum: str) -> sql.Composed:
 
 _COLUMNS_WRITTEN = (
     "(key, version, description, kind, script, checksum, status, transactional, "
-    "statements_done, duration_ms, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, {duration}, "
-    "%s)"
+    "statements_done, applied_at, duration_ms, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, "
+    "%s, {applied_at}, {duration}, %s)"
 )
 _RECORD = (
     "INSERT INTO {table} AS h " + _COLUMNS_WRITTEN + " "
@@ -273,8 +273,8 @@ _RECORD = (
     "description = excluded.description, script = excluded.script, "
     "checksum = excluded.checksum, status = excluded.status, "
     "transactional = excluded.transactional, statements_done = excluded.statements_done, "
-    "applied_by = current_user, applied_at = now(), duration_ms = excluded.duration_ms, "
-    "error = excluded.error"
+    "applied_by = current_user, applied_at = excluded.applied_at, "
+    "duration_ms = excluded.duration_ms, error = excluded.error"
 )
 
 
@@ -308,13 +308,15 @@ def is_guard_error(exc: BaseException, schema: str) -> bool:
 
 @lru_cache(maxsize=16)
 def _record_template(
-    conn: Connection, schema: str, duration_sql: str, guarded: bool, fresh: bool
+    conn: Connection, schema: str, duration_sql: str, applied_at_sql: str, guarded: bool,
+    fresh: bool,
 ) -> str:
     if guarded and fresh:
         return f"INSERT INTO {table(schema).as_string(conn)} " + _COLUMNS_WRITTEN.format(
-            duration=duration_sql
+            duration=duration_sql, applied_at=applied_at_sql
         )
-    template = _RECORD.format(table=table(schema).as_string(conn), duration=duration_sql)
+    template = _RECORD.format(table=table(schema).as_string(conn), duration=duration_sql,
+                              applied_at=applied_at_sql)
     return _GUARDED.format(insert=template) if guarded else template
 
 
@@ -325,6 +327,7 @@ def record_sql(
     status: RowStatus,
     *,
     duration_sql: str,
+    applied_at_sql: str = "now()",
     error: str | None = None,
     statements_done: int = 0,
     guarded: bool = False,
@@ -332,10 +335,11 @@ def record_sql(
 ) -> str:
     """``upsert_sql`` as a ready string, quoted by libpq in C: the hot path of ``up``.
 
+    ``applied_at_sql`` is when the migration started (its transaction's start by default).
     ``guarded`` makes the statement fail (``is_guard_error``) if the row already says applied;
     ``fresh`` says the run found no row for the migration.
     """
-    template = _record_template(conn, schema, duration_sql, guarded, fresh)
+    template = _record_template(conn, schema, duration_sql, applied_at_sql, guarded, fresh)
     params = (
         key_of(migration),
         str(migration.version) if migration.version is not None else None,
