@@ -6,6 +6,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from tests.fixtures.pg import explain_every_plan
 
 from pgshift import api
 from pgshift.config import Settings
@@ -204,3 +205,28 @@ def test_lint_error_in_a_pending_migration_fails_verify(database_url: str, tmp_p
     assert kind == "lint"
     assert message.startswith("create-index-non-concurrent: ")
     assert detail == ("V002__index.sql:1",)
+
+
+def test_schema_snapshots_are_read_without_jit_in_a_transaction_they_end(
+    database_url: str,
+) -> None:
+    """A snapshot is taken before and after each step of a round trip: on a big or churned
+    catalog, JIT-compiling its reads would cost more than running them."""
+    from pgshift.verify.snapshot import take_snapshot
+
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE users (id int PRIMARY KEY, email text)")
+    jit_available = explain_every_plan(conn)
+    snapshot = take_snapshot(conn)
+    assert any("users" in name for name in snapshot["table"])
+    plans = "".join(conn.notices)
+    assert "Query Text" in plans and "JIT:" not in plans
+    with conn.cursor() as cur:
+        cur.execute("SELECT current_setting('jit'), current_setting('search_path'),"
+                    " pg_current_xact_id_if_assigned(), now() = statement_timestamp()")
+        assert cur.fetchone() == ("on", '"$user", public', None, True)
+    conn.close()
+    if not jit_available:
+        pytest.skip("this server has no JIT (llvmjit): the reads were checked, not the JIT")

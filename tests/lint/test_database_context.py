@@ -9,6 +9,7 @@ import pytest
 
 from pgshift.lint import LintOptions, lint_migrations, lint_paths
 from pgshift.migrations.model import Migration
+from tests.fixtures.pg import explain_every_plan
 
 SCHEMA = """
 CREATE TABLE users (id integer PRIMARY KEY, email varchar(100), name text);
@@ -64,10 +65,6 @@ def test_up_gate_reads_the_schema_from_its_connection(database_url: str, tmp_pat
     assert [(v.line, v.rule) for v in report.errors] == [(2, "create-index-non-concurrent")]
 
 
-def _plans_shown(conn: psycopg2.extensions.connection) -> str:
-    return "".join(conn.notices)
-
-
 def test_the_catalog_is_read_without_jit_and_leaves_the_session_as_it_was(
     database_url: str,
 ) -> None:
@@ -78,18 +75,13 @@ def test_the_catalog_is_read_without_jit_and_leaves_the_session_as_it_was(
     prepare(database_url)
     conn = psycopg2.connect(database_url)
     conn.autocommit = True
+    jit_available = explain_every_plan(conn)
+    relations, _constraints, _types, names = fetch_catalog(conn)
+    assert any(row[1] == "users" for row in relations) and "public" in names
+    plans = "".join(conn.notices)
+    assert plans.count("Query Text") >= 4  # the reads were explained
+    assert "JIT:" not in plans
     with conn.cursor() as cur:
-        cur.execute("LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0;"
-                    "SET auto_explain.log_level = notice; SET client_min_messages = notice;"
-                    "SET jit_above_cost = 0; SET jit_inline_above_cost = -1;"
-                    "SET jit_optimize_above_cost = -1")
-        cur.execute("SELECT count(*) FROM pg_class")
-        jit_available = "JIT:" in _plans_shown(conn)
-        del conn.notices[:]
-        relations, _constraints, _types, names = fetch_catalog(conn)
-        assert any(row[1] == "users" for row in relations) and "public" in names
-        assert _plans_shown(conn).count("Query Text") >= 4  # the reads were explained
-        assert "JIT:" not in _plans_shown(conn)
         cur.execute("SELECT current_setting('jit'), pg_current_xact_id_if_assigned(),"
                     " now() = statement_timestamp()")
         assert cur.fetchone() == ("on", None, True)  # jit as before, no transaction left open

@@ -157,10 +157,11 @@ def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = ()) -> S
     skip = list(_SYSTEM_SCHEMAS) + list(exclude_schemas)
     snapshot: Snapshot = {}
     with conn.cursor() as cur:
-        if conn.autocommit:
-            cur.execute("BEGIN")
-        # Names print schema-qualified and the same whatever the session's search_path.
-        cur.execute("SET LOCAL search_path = pg_catalog")
+        # Names print schema-qualified and the same whatever the session's search_path. No JIT:
+        # on a big or churned catalog these reads are costed above its thresholds, and
+        # compiling them takes longer than running them.
+        cur.execute(("BEGIN;" if conn.autocommit else "")
+                    + "SET LOCAL search_path = pg_catalog; SET LOCAL jit = off")
         for category, query in _QUERIES.items():
             cur.execute(query, {"skip": skip})
             names = [d.name for d in cur.description][1:]
