@@ -6,13 +6,14 @@ operations report progress through an optional ``on_event(kind, migration, info)
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pgshift.errors import InputError
+from pgshift.errors import DatabaseConnectionError, InputError
 from pgshift.migrations.discover import discover_migrations
 from pgshift.migrations.model import Migration
 from pgshift.plan import (
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from pgshift.backfill.progress import BackfillProgress
     from pgshift.callbacks import Callbacks
     from pgshift.config import Settings
+    from pgshift.db import BackgroundConnect
     from pgshift.migrations.cache import DiscoveryCache
     from pgshift.monitor.activity import Snapshot
     from pgshift.monitor.kill import KillResult
@@ -128,7 +130,7 @@ def up(
 
     migrations, cache = _read_files(settings, trust_cache=True)
     target = parse_target(to)
-    with _session(settings) as conn:
+    with _session(settings) as conn, contextlib.ExitStack() as later:
         plan = _read_plan(conn, settings, migrations)
         if cache is not None and cache.hits and not _nothing_to_do(plan) and (
                 plan.drift() or plan.interrupted()
@@ -142,6 +144,8 @@ def up(
         refuse_drift(plan, allow_out_of_order=out_of_order)
         if not selected:
             return RunResult(plan, dry_run=dry_run)
+        if not dry_run:  # the lock's connection opens while the checks below run
+            opening = later.enter_context(_lock_connection(settings))
         from pgshift.migrations.split_memo import remembering
 
         with remembering(settings.cache_dir):
@@ -157,7 +161,7 @@ def up(
             check_usage(conn, selected)
         from pgshift.runner import Runner
 
-        with _locked(settings, on_lock_wait):
+        with _locked(settings, on_lock_wait, opening):
             from pgshift.state import history
 
             history.install(conn, settings.schema)
@@ -188,7 +192,7 @@ def down(
 ) -> RunResult:
     """Roll back the last ``steps`` migrations (default 1), those above ``to``, or all."""
     migrations, cache = _read_files(settings, trust_cache=True)
-    with _session(settings) as conn:
+    with _session(settings) as conn, contextlib.ExitStack() as later:
         plan = _read_plan(conn, settings, migrations)
         selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
         if cache is not None and cache.hits and selected and (
@@ -202,6 +206,7 @@ def down(
                                    everything=everything)
         if dry_run or not selected:
             return RunResult(plan, selected=selected, dry_run=dry_run)
+        opening = later.enter_context(_lock_connection(settings))  # opens during the checks
         from pgshift.migrations.split_memo import remembering
         from pgshift.runner import Runner, body_statements
 
@@ -209,7 +214,7 @@ def down(
             for migration in selected:
                 body_statements(migration, "down")
         hooks = _callbacks(settings)
-        with _locked(settings, on_lock_wait):
+        with _locked(settings, on_lock_wait, opening):
             plan = _read_plan(conn, settings, migrations)
             selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
             runner = Runner(conn, settings, on_event, callbacks=hooks)
@@ -383,22 +388,42 @@ def _session(settings: Settings, application_name: str | None = None) -> Iterato
 
 
 @contextmanager
+def _lock_connection(settings: Settings) -> Iterator[BackgroundConnect]:
+    """The lock's connection, opening in the background from now on (see ``_locked``)."""
+    from pgshift.db import BackgroundConnect
+
+    opening = BackgroundConnect(settings, application_name=f"{settings.application_name} lock")
+    try:
+        yield opening
+    finally:
+        opening.close()
+
+
+@contextmanager
 def _locked(
-    settings: Settings, on_wait: Callable[[LockHolder | None], None] | None
+    settings: Settings, on_wait: Callable[[LockHolder | None], None] | None,
+    opening: BackgroundConnect | None = None,
 ) -> Iterator[None]:
-    """pgshift's advisory lock, on a connection of its own that never opens a transaction."""
-    from pgshift.db import connect
+    """pgshift's advisory lock, on a connection of its own that never opens a transaction
+    (``opening``'s, when the caller started opening it earlier)."""
     from pgshift.state.lock import advisory_lock
 
-    conn = connect(settings, application_name=f"{settings.application_name} lock")
-    try:
+    with contextlib.ExitStack() as stack:
+        if opening is None:
+            opening = stack.enter_context(_lock_connection(settings))
+        try:
+            conn = opening.result()
+        except DatabaseConnectionError as exc:  # the first connection did open
+            raise DatabaseConnectionError(
+                f"{exc.message} (opening the migration lock's own connection)",
+                hint="pgshift needs two connections to run: one for the migrations and one "
+                "that holds its lock; raise the role's CONNECTION LIMIT or free a slot",
+            ) from None
         from pgshift.preflight import refuse_transaction_pooling
 
         refuse_transaction_pooling(conn, settings)  # before the lock: none left stranded
         with advisory_lock(conn, settings.lock_key, wait=settings.lock_wait, on_wait=on_wait):
             yield
-    finally:
-        conn.close()
 
 
 def _read_plan(conn: Connection, settings: Settings, migrations: Sequence[Migration]) -> Plan:

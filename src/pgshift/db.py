@@ -7,6 +7,7 @@ and ``import psycopg2`` costs about a fifth of ``import psycopg`` (see README, d
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from pgshift.errors import DatabaseConnectionError
@@ -16,16 +17,24 @@ if TYPE_CHECKING:
 
     from pgshift.config import Settings
 
-_URL_PASSWORD = re.compile(
-    r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]*)(?=@)", re.I
-)
-_KW_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)", re.I)
-_QUERY_PASSWORD = re.compile(r"(?P<head>[?&]password=)(?P<secret>[^&\s]*)", re.I)
-_LOOSE_PASSWORD = re.compile(r"(?P<head>[^:/@\s'\"]*:)(?P<secret>[^@\s'\"]+)(?=@)")
-# SQL that sets a role's password: CREATE/ALTER ROLE/USER ... [ENCRYPTED] PASSWORD '...'.
-_SQL_PASSWORD = re.compile(r"(?P<head>\bpassword\s+)(?P<secret>'(?:[^']|'')*'|\$(\w*)\$.*?\$\3\$)",
-                           re.I | re.S)
 MASK = "***"
+
+
+@cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    """The password patterns, compiled on first use: a run with nothing to mask never needs
+    them, and compiling them costs a millisecond of every start-up."""
+    return {
+        "url": re.compile(
+            r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<secret>[^@\s]*)(?=@)", re.I),
+        "keyword": re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)",
+                              re.I),
+        "query": re.compile(r"(?P<head>[?&]password=)(?P<secret>[^&\s]*)", re.I),
+        "loose": re.compile(r"(?P<head>[^:/@\s'\"]*:)(?P<secret>[^@\s'\"]+)(?=@)"),
+        # SQL that sets a role's password: CREATE/ALTER ROLE/USER ... [ENCRYPTED] PASSWORD '...'.
+        "sql": re.compile(r"(?P<head>\bpassword\s+)(?P<secret>'(?:[^']|'')*'|\$(\w*)\$.*?\$\3\$)",
+                          re.I | re.S),
+    }
 
 
 def secrets_of(url: str | None) -> list[str]:
@@ -35,8 +44,9 @@ def secrets_of(url: str | None) -> list[str]:
     found = []
     # The loose pattern catches malformed URLs too ("postgres//u:pw@h"): this is the user's own
     # URL, so a false match only masks a little too much.
-    for pattern in (_URL_PASSWORD, _KW_PASSWORD, _QUERY_PASSWORD, _LOOSE_PASSWORD):
-        for match in pattern.finditer(url):
+    patterns = _patterns()
+    for name in ("url", "keyword", "query", "loose"):
+        for match in patterns[name].finditer(url):
             secret = match["secret"].strip("'")
             if secret:
                 found.append(secret)
@@ -49,9 +59,10 @@ def secrets_of(url: str | None) -> list[str]:
 
 def redact(text: str, *urls: str | None) -> str:
     """``text`` with passwords masked: those inside any URL/DSN in it and those of ``urls``."""
-    for pattern in (_URL_PASSWORD, _KW_PASSWORD, _QUERY_PASSWORD):
-        text = pattern.sub(lambda m: m["head"] + MASK, text)
-    text = _SQL_PASSWORD.sub(lambda m: m["head"] + "'***'", text)
+    patterns = _patterns()
+    for name in ("url", "keyword", "query"):
+        text = patterns[name].sub(lambda m: m["head"] + MASK, text)
+    text = patterns["sql"].sub(lambda m: m["head"] + "'***'", text)
     for url in urls:
         for secret in secrets_of(url):
             text = text.replace(secret, MASK)
@@ -152,3 +163,41 @@ def describe(url: str) -> str:
     except ValueError:
         pass
     return redact(url, url)
+
+
+class BackgroundConnect:
+    """``connect()`` in a thread, while the caller goes on; ``result()`` waits for it.
+
+    Most of a connect is the server starting a backend: a run that will need a second
+    connection (the lock's) opens it while it checks its migrations, and no longer waits for
+    it afterwards. ``close()`` closes whatever was opened, used or not.
+    """
+
+    def __init__(self, settings: Settings, *, application_name: str | None = None) -> None:
+        import threading
+
+        self._conn: Connection | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._open, args=(settings, application_name), name="pgshift-connect",
+            daemon=True)
+        self._thread.start()
+
+    def _open(self, settings: Settings, application_name: str | None) -> None:
+        try:
+            self._conn = connect(settings, application_name=application_name)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> Connection:
+        """The connection, or the error that opening it raised (a DatabaseConnectionError)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._conn is not None
+        return self._conn
+
+    def close(self) -> None:
+        self._thread.join()
+        if self._conn is not None:
+            self._conn.close()

@@ -133,16 +133,15 @@ def lint_gate(
     pg_version = settings.pg_version or conn.server_version // 10000
     select = frozenset(settings.lint_select) or None
     ignore = frozenset(settings.lint_ignore)
-    from pgshift.lint.catalog_rows import fetch_catalog
+    from pgshift.lint.catalog_rows import SMALL_TABLE_ROWS, fetch_catalog
 
     catalog = fetch_catalog(conn)  # read once: for the memo's key, and for the linter on a miss
     key = None
     if settings.cache_dir is not None:
         from pgshift.lint import gate_memo
-        from pgshift.lint.options import LintOptions
 
         given = (pg_version, sorted(select or ()), sorted(ignore), settings.lock_timeout > 0)
-        key = gate_memo.gate_key(catalog, pending, given, LintOptions.small_table_rows,
+        key = gate_memo.gate_key(catalog, pending, given, SMALL_TABLE_ROWS,
                                  settings.schema)
         if gate_memo.passed(settings.cache_dir, key):
             return

@@ -201,6 +201,32 @@ def test_a_role_without_create_privileges_gets_a_clear_error_before_anything_run
 
 
 
+def test_a_lock_connection_the_server_refuses_is_one_clear_error_and_nothing_runs(
+    database_url, write_migration, migrations_dir
+) -> None:
+    """The lock's connection opens in the background while up checks its files; when the
+    server refuses it (here: a role allowed one connection), up still fails as any refused
+    connection does, before anything is applied, and leaves no session behind."""
+    role = f"single_{dbname(database_url)}"
+    h.query(database_url, f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')  # superusers: none
+    h.query(database_url, f'GRANT CREATE ON DATABASE "{dbname(database_url)}" TO "{role}"; '
+                          f'GRANT CREATE ON SCHEMA public TO "{role}"')
+    try:
+        write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+        result = h.run(h.env_for(database_url.replace("postgres@", f"{role}@"),
+                                 migrations_dir), "up")
+        assert result.returncode == 2, result.stderr
+        assert "too many connections for role" in result.stderr
+        assert "the migration lock's own connection" in result.stderr
+        assert "CONNECTION LIMIT" in result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+        assert h.query(database_url, "SELECT to_regclass('a')") == [(None,)]
+        assert h.history_rows(database_url) == {}
+        h.wait_backends_gone(database_url)
+    finally:
+        h.query(database_url, f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')
+
+
 OPENSSL = shutil.which("openssl")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from tests.faults.harness import wait_until
 
 from pgshift import api
 from pgshift.errors import LintFailedError
@@ -30,6 +31,16 @@ def test_up_refuses_a_blocking_index_build_on_a_big_table(gated, write_migration
     assert caught.value.exit_code == 1
     assert caught.value.path.endswith("V2__index.sql") and caught.value.line == 1
     assert query("SELECT to_regclass('users_name')") == [(None,)]
+
+
+def test_a_refused_up_leaves_no_session_behind(gated, write_migration, query) -> None:
+    """The lock's connection, opened while the gate linted, closes with the refusal."""
+    write_migration("V2__index.sql", INDEX, "DROP INDEX users_name;")
+    with pytest.raises(LintFailedError):
+        api.up(gated)
+    wait_until(lambda: query("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                             "current_database() AND application_name LIKE 'pgshift%'") == [(0,)],
+               10, "pgshift's sessions to end")
 
 
 def test_an_ignore_comment_with_a_reason_lets_it_through(gated, write_migration, query) -> None:

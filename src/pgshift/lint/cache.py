@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,17 +29,30 @@ def engine_fingerprint() -> str:
     """Changes whenever the linter's code (or pglast) changes, invalidating every entry."""
     from importlib.util import find_spec
 
-    here = Path(__file__).parent
     parts = [f"{_FORMAT}"]
     spec = find_spec("pglast")  # locates pglast without importing it (importing costs 40 ms)
-    origin = Path(spec.origin).parent if spec is not None and spec.origin else None
-    files = sorted(here.rglob("*.py"))
-    if origin is not None:
-        files += sorted(origin.glob("parser*"))
-    for path in files:
-        stat = path.stat()
+    entries = sorted(_sources(os.path.dirname(__file__)))
+    if spec is not None and spec.origin:
+        entries += sorted(_sources(os.path.dirname(spec.origin), prefix="parser", deep=False))
+    for path, stat in entries:
         parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _sources(folder: str, *, prefix: str = "", deep: bool = True
+             ) -> list[tuple[str, os.stat_result]]:
+    """``folder``'s ``*.py`` files (with ``deep``, its subfolders' too), or its files named
+    ``prefix*``, with their stat: ``os.scandir``, as every ``up`` runs this (Path.rglob takes
+    four times as long)."""
+    found = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                if deep and entry.name != "__pycache__":
+                    found += _sources(entry.path)
+            elif entry.name.startswith(prefix) and (prefix or entry.name.endswith(".py")):
+                found.append((entry.path, entry.stat()))
+    return found
 
 
 def chain(previous: str, checksum: str, name: str, lint: bool) -> str:

@@ -9,6 +9,10 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
+# Below this many rows (as the planner estimates) a table is small: a lock on it is brief.
+# LintOptions.small_table_rows defaults to it; the up gate's memo uses it without LintOptions.
+SMALL_TABLE_ROWS = 10_000
+
 _RELATIONS = """
 SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint, pg_relation_size(c.oid),
        COALESCE((SELECT array_agg(a.attname ORDER BY k.ord)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from pgshift.errors import ConfigError
+from pgshift.lint.catalog_rows import SMALL_TABLE_ROWS
 
 Runner = Literal["pgshift", "psql"]
 DEFAULT_PG_VERSION = 15
@@ -32,7 +33,7 @@ class LintOptions:
     schema_file: Path | None = None
     database_url: str | None = None
     lock_timeout: float = 0.5
-    small_table_rows: int = 10_000
+    small_table_rows: int = SMALL_TABLE_ROWS
     cache_dir: Path | None = None
     jobs: int | None = None
 

@@ -1,0 +1,44 @@
+"""The linter's fingerprint (part of every remembered gate pass) follows its source files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pgshift.lint import cache
+from pgshift.lint.cache import _sources, engine_fingerprint
+
+
+def tree(root: Path) -> None:
+    for name in ("a.py", "rules/b.py", "rules/deep/c.py", "rules/notes.txt",
+                 "__pycache__/a.cpython-311.pyc", "parser.so", "parsers.pyi", "other.so"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+
+
+def names(found: list[tuple[str, os.stat_result]], root: Path) -> list[str]:
+    return sorted(str(Path(path).relative_to(root)) for path, _ in found)
+
+
+def test_sources_are_every_python_file_below_and_no_cache(tmp_path: Path) -> None:
+    tree(tmp_path)
+    assert names(_sources(str(tmp_path)), tmp_path) == ["a.py", "rules/b.py", "rules/deep/c.py"]
+
+
+def test_a_prefix_lists_the_named_files_of_one_folder(tmp_path: Path) -> None:
+    tree(tmp_path)
+    assert names(_sources(str(tmp_path), prefix="parser", deep=False), tmp_path) == [
+        "parser.so", "parsers.pyi"]
+
+
+def test_an_edited_rule_changes_the_fingerprint(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    tree(tmp_path)
+    monkeypatch.setattr(cache, "__file__", str(tmp_path / "cache.py"))
+    before = engine_fingerprint()
+    assert engine_fingerprint() == before
+    rule = tmp_path / "rules" / "deep" / "c.py"
+    rule.write_text("changed, and longer")
+    assert engine_fingerprint() != before
