@@ -7,6 +7,7 @@ operations report progress through an optional ``on_event(kind, migration, info)
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -171,12 +172,14 @@ def up(
                                    allow_contract=allow_contract)
             runner = Runner(conn, settings, on_event, callbacks=hooks)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
-            hooks.run(conn, settings, "beforeMigrate")
+            if hooks is not None:
+                hooks.run(conn, settings, "beforeMigrate")
             if settings.single_transaction:
                 outcomes = runner.apply_together(selected)
             else:
                 outcomes = runner.apply_all(selected, entries)
-            hooks.run(conn, settings, "afterMigrate")
+            if hooks is not None:
+                hooks.run(conn, settings, "afterMigrate")
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
 
@@ -219,9 +222,11 @@ def down(
             selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
             runner = Runner(conn, settings, on_event, callbacks=hooks)
             entries = {i.migration.path: i.entry for i in plan.items if i.migration}
-            hooks.run(conn, settings, "beforeUndo")
+            if hooks is not None:
+                hooks.run(conn, settings, "beforeUndo")
             outcomes = runner.revert_all(selected, entries)
-            hooks.run(conn, settings, "afterUndo")
+            if hooks is not None:
+                hooks.run(conn, settings, "afterUndo")
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
 
@@ -370,7 +375,20 @@ def _nothing_to_do(plan: Plan) -> bool:
     return not plan.pending() and not plan.drift() and not plan.interrupted()
 
 
-def _callbacks(settings: Settings) -> Callbacks:
+# How every callback file's name, and the callbacks folder's, begin (a test holds this to
+# pgshift.callbacks' EVENTS and FOLDER).
+CALLBACK_NAME_STARTS = ("before", "after", "callbacks")
+
+
+def _callbacks(settings: Settings) -> Callbacks | None:
+    """The directory's callbacks, None if it has none (as most have: a glance at the names
+    then spares every run the callbacks module and a second listing of the directory)."""
+    try:
+        with os.scandir(settings.dir) as entries:
+            if not any(e.name.startswith(CALLBACK_NAME_STARTS) for e in entries):
+                return None
+    except OSError:
+        pass  # load_callbacks says what is wrong
     from pgshift.callbacks import load_callbacks
 
     return load_callbacks(settings.dir, settings.placeholders)

@@ -88,6 +88,24 @@ def test_callbacks_run_around_the_run_and_inside_each_migration(
     assert query("SELECT event FROM log ORDER BY at DESC LIMIT 1") == [("undone",)]
 
 
+def test_callbacks_in_their_folder_alone_are_found(
+    settings: Settings, migrations_dir: Path, query
+) -> None:
+    write(migrations_dir, "V1__a.sql", "CREATE TABLE a (id int);\n-- pgshift:down\nDROP TABLE a;\n")
+    (migrations_dir / "callbacks").mkdir()
+    write(migrations_dir / "callbacks", "afterMigrate.sql", "CREATE TABLE after_run (id int);\n")
+    api.up(settings)
+    assert query("SELECT to_regclass('after_run') IS NOT NULL") == [(True,)]
+
+
+def test_every_callback_name_begins_as_the_quick_look_expects() -> None:
+    """``up`` and ``down`` glance at the directory's names before loading callbacks."""
+    from pgshift.api import CALLBACK_NAME_STARTS
+    from pgshift.callbacks import EVENTS, FOLDER
+
+    assert all(name.startswith(CALLBACK_NAME_STARTS) for name in (*EVENTS, FOLDER))
+
+
 def test_a_failing_each_migration_callback_rolls_its_migration_back(
     settings: Settings, migrations_dir: Path, query
 ) -> None:

@@ -43,6 +43,9 @@ COMMAND_OWNERS = {
     "lint": "pgshift.cli.lint",
 }
 
+# The module of many commands, whose register() can build just the invoked one's parser.
+SELECTIVE_MODULE = "pgshift.cli.commands"
+
 SETTING_FLAGS = (
     "url",
     "dir",
@@ -104,12 +107,21 @@ def global_options() -> argparse.ArgumentParser:
     return parent
 
 
+def _invoked(argv: Sequence[str] | None) -> set[str] | None:
+    """The command names in ``argv`` (one is the command; another may be an option's value),
+    or None when the whole parser is wanted: for help, or when no command is named."""
+    if argv is None or any(arg in ("-h", "--help") for arg in argv):
+        return None
+    return {arg for arg in argv if arg in COMMAND_OWNERS} or None
+
+
 def _modules_for(argv: Sequence[str] | None) -> Sequence[str]:
     """The command modules to register: only the invoked command's, when it is clear."""
-    if argv is None or any(arg in ("-h", "--help") for arg in argv):
+    invoked = _invoked(argv)
+    if invoked is None:
         return COMMAND_MODULES
-    owners = {COMMAND_OWNERS[arg] for arg in argv if arg in COMMAND_OWNERS}
-    return [m for m in COMMAND_MODULES if m in owners] if owners else COMMAND_MODULES
+    owners = {COMMAND_OWNERS[name] for name in invoked}
+    return [m for m in COMMAND_MODULES if m in owners]
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -125,8 +137,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
+    invoked = _invoked(argv)
     for name in _modules_for(argv):
-        import_module(name).register(subparsers, parent)
+        if name == SELECTIVE_MODULE and invoked is not None:
+            import_module(name).register(subparsers, parent, only=invoked)
+        else:
+            import_module(name).register(subparsers, parent)
     return parser
 
 
