@@ -230,3 +230,21 @@ def test_schema_snapshots_are_read_without_jit_in_a_transaction_they_end(
     conn.close()
     if not jit_available:
         pytest.skip("this server has no JIT (llvmjit): the reads were checked, not the JIT")
+
+
+def test_a_snapshot_inside_a_callers_transaction_leaves_it_as_it_was(database_url: str) -> None:
+    from pgshift.verify.snapshot import take_snapshot
+
+    conn = psycopg2.connect(database_url)  # not autocommit: a library user's transaction
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE drafts (id int)")
+        snapshot = take_snapshot(conn)
+        assert any("drafts" in name for name in snapshot["table"])
+        cur.execute("SELECT current_setting('search_path'), current_setting('jit'), "
+                    "to_regclass('drafts') IS NOT NULL")
+        assert cur.fetchone() == ('"$user", public', "on", True)
+    conn.rollback()  # the caller's own work was still uncommitted: it goes with its rollback
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('drafts')")
+        assert cur.fetchone() == (None,)
+    conn.close()

@@ -153,15 +153,22 @@ _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
 
 def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = ()) -> Snapshot:
-    """The schema of the database behind ``conn`` (an autocommit connection; read only)."""
+    """The schema of the database behind ``conn`` (read only).
+
+    On an autocommit connection the reads run in a transaction of their own; otherwise in a
+    savepoint of the caller's transaction, which goes on afterwards as it was.
+    """
     skip = list(_SYSTEM_SCHEMAS) + list(exclude_schemas)
     snapshot: Snapshot = {}
+    begin, end = (("BEGIN;", "ROLLBACK") if conn.autocommit else
+                  ("SAVEPOINT pgshift_snapshot;",
+                   "ROLLBACK TO SAVEPOINT pgshift_snapshot; RELEASE SAVEPOINT pgshift_snapshot"))
     with conn.cursor() as cur:
         # Names print schema-qualified and the same whatever the session's search_path. No JIT:
         # on a big or churned catalog these reads are costed above its thresholds, and
-        # compiling them takes longer than running them.
-        cur.execute(("BEGIN;" if conn.autocommit else "")
-                    + "SET LOCAL search_path = pg_catalog; SET LOCAL jit = off")
+        # compiling them takes longer than running them. Ending the transaction (or rolling
+        # back to the savepoint) undoes both settings.
+        cur.execute(f"{begin}SET LOCAL search_path = pg_catalog; SET LOCAL jit = off")
         for category, query in _QUERIES.items():
             cur.execute(query, {"skip": skip})
             names = [d.name for d in cur.description][1:]
@@ -169,7 +176,7 @@ def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = ()) -> S
                 str(row[0]): dict(zip(names, map(_plain, row[1:]), strict=True))
                 for row in cur.fetchall()
             }
-        cur.execute("ROLLBACK")
+        cur.execute(end)
     return snapshot
 
 
