@@ -145,8 +145,8 @@ def up(
         refuse_drift(plan, allow_out_of_order=out_of_order)
         if not selected:
             return RunResult(plan, dry_run=dry_run)
-        if not dry_run:  # the lock's connection opens while the checks below run
-            opening = later.enter_context(_lock_connection(settings))
+        # The lock's connection opens while the checks below run.
+        opening = None if dry_run else later.enter_context(_lock_connection(settings))
         from pgshift.migrations.split_memo import remembering
 
         with remembering(settings.cache_dir):

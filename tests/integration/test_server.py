@@ -187,6 +187,24 @@ def test_close_stops_the_server_and_removes_its_directory(pg_bindir: Path) -> No
         psycopg2.connect(url, connect_timeout=5)
 
 
+def test_a_server_killed_without_its_shutdown_leaves_no_shared_memory_behind(
+    pg_bindir: Path,
+) -> None:
+    """Its dynamic shared memory lives in files of its own directory, which close() removes:
+    in /dev/shm, a postmaster killed with SIGKILL would leave its segments there for good."""
+    import os
+    import signal
+
+    with ThrowawayServer(pg_bindir) as server:
+        assert _scalar(server.url, "SELECT current_setting('dynamic_shared_memory_type')"
+                       ) == "mmap"
+        segments = server.datadir / "pg_dynshmem"
+        assert any(segments.iterdir())  # the postmaster's control segment, at least
+        postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
+        os.kill(postmaster, signal.SIGKILL)
+    assert not segments.exists()
+
+
 def test_bad_setting_fails_start_with_the_servers_complaint(pg_bindir: Path) -> None:
     server = ThrowawayServer(pg_bindir, settings={"no_such_setting_xyz": 1})
     with pytest.raises(ServerError) as info:

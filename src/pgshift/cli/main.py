@@ -115,9 +115,8 @@ def _invoked(argv: Sequence[str] | None) -> set[str] | None:
     return {arg for arg in argv if arg in COMMAND_OWNERS} or None
 
 
-def _modules_for(argv: Sequence[str] | None) -> Sequence[str]:
+def _modules_for(invoked: set[str] | None) -> Sequence[str]:
     """The command modules to register: only the invoked command's, when it is clear."""
-    invoked = _invoked(argv)
     if invoked is None:
         return COMMAND_MODULES
     owners = {COMMAND_OWNERS[name] for name in invoked}
@@ -138,7 +137,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     invoked = _invoked(argv)
-    for name in _modules_for(argv):
+    for name in _modules_for(invoked):
         if name == SELECTIVE_MODULE and invoked is not None:
             import_module(name).register(subparsers, parent, only=invoked)
         else:

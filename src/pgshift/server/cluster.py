@@ -37,6 +37,10 @@ _DEFAULT_SETTINGS: dict[str, str] = {
     "fsync": "off",
     "full_page_writes": "off",
     "synchronous_commit": "off",
+    # Dynamic shared memory in files of the data directory (pg_dynshmem), not /dev/shm: a
+    # server that dies without its shutdown (SIGKILL, an orphan reaped) leaves its segments
+    # behind, and only in the directory removed with it do they not outlive it.
+    "dynamic_shared_memory_type": "mmap",
 }
 
 
