@@ -88,3 +88,32 @@ def test_the_catalog_is_read_without_jit_and_leaves_the_session_as_it_was(
     conn.close()
     if not jit_available:
         pytest.skip("this server has no JIT (llvmjit): the reads were checked, not the JIT")
+
+
+def test_a_tables_emptiness_is_known_whether_analyzed_truncated_or_never_looked_at(
+    database_url: str,
+) -> None:
+    """The gate's catalog read takes an analyzed table's size from pg_class and opens the
+    files of the others only: what the linter concludes is the same either way."""
+    from pgshift.lint.catalog_rows import fetch_catalog, rows_estimate
+
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for statement in (  # each its own transaction, as migrations before the gate
+            "CREATE TABLE fresh (id int)",  # rows, but no VACUUM or ANALYZE has counted them
+            "INSERT INTO fresh SELECT generate_series(1, 5000)",
+            "CREATE TABLE counted (id int)",
+            "INSERT INTO counted SELECT generate_series(1, 5000)",
+            "ANALYZE counted",
+            "CREATE TABLE emptied (id int)",
+            "INSERT INTO emptied SELECT generate_series(1, 5000)",
+            "ANALYZE emptied",
+            "TRUNCATE emptied",
+            "CREATE TABLE untouched (id int)",
+        ):
+            cur.execute(statement)
+    relations = fetch_catalog(conn)[0]
+    conn.close()
+    rows = {r[1]: rows_estimate(r[3], r[4]) for r in relations}
+    assert rows == {"fresh": None, "counted": 5000, "emptied": 0, "untouched": 0}

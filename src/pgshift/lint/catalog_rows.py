@@ -13,8 +13,15 @@ if TYPE_CHECKING:
 # LintOptions.small_table_rows defaults to it; the up gate's memo uses it without LintOptions.
 SMALL_TABLE_ROWS = 10_000
 
+# The size only ever tells whether a relation is empty (see rows_estimate): a table with pages
+# at its last VACUUM or ANALYZE has them still (TRUNCATE resets relpages), and only the others
+# need pg_relation_size, which opens the relation's file (a fifth of this read on a big schema).
+# One exception errs on the safe side: a table truncated in the transaction that created it
+# keeps its relpages, so it counts as not empty until its next ANALYZE.
 _RELATIONS = """
-SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint, pg_relation_size(c.oid),
+SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint,
+       CASE WHEN c.relpages > 0 THEN c.relpages::bigint * current_setting('block_size')::bigint
+            ELSE pg_relation_size(c.oid) END,
        COALESCE((SELECT array_agg(a.attname ORDER BY k.ord)
                  FROM pg_partitioned_table p
                  CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
