@@ -141,3 +141,82 @@ def test_recipe_files_are_numbered_after_the_existing_migrations(settings,
     paths = api.create_recipe(settings, "set-not-null", RecipeParams(table="t", column="c"))
     assert [p.name[:5] for p in paths] == ["V008_", "V009_", "V010_"]
     assert "-- pgshift:phase expand" in paths[0].read_text()
+
+
+PARTITIONS = """
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, body text) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_2025_01 (id bigint NOT NULL, at date NOT NULL, body text);
+INSERT INTO events_2025_01 SELECT g, date '2025-01-01' + g % 31, 'e'
+FROM generate_series(1, 20000) g;
+CREATE TABLE events_2025_02 (LIKE events_2025_01);
+INSERT INTO events_2025_02 SELECT g, date '2025-02-01' + g % 28, 'e'
+FROM generate_series(1, 20000) g;
+ANALYZE events_2025_01;
+ANALYZE events_2025_02;
+"""
+JANUARY = RecipeParams(
+    table="events", partition="events_2025_01", bounds="FROM ('2025-01-01') TO ('2025-02-01')",
+    check="at IS NOT NULL AND at >= '2025-01-01' AND at < '2025-02-01'")
+
+
+def seq_scans(query, table: str) -> int:
+    """Sequential scans of ``table`` so far: its backends' counts reach the statistics when
+    they end, which pgshift's do when its run ends."""
+    from tests.faults.harness import wait_until
+
+    wait_until(lambda: query("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                             "current_database() AND application_name LIKE 'pgshift%'") == [(0,)],
+               10, "pgshift's sessions to end")
+    query("SELECT pg_stat_clear_snapshot()")
+    return query(f"SELECT seq_scan FROM pg_stat_user_tables WHERE relname = '{table}'")[0][0]
+
+
+def test_attach_partition_skips_the_scan_passes_the_gate_and_rolls_back(settings, query) -> None:
+    import dataclasses
+
+    query(PARTITIONS)
+    before = query("SELECT conname FROM pg_constraint WHERE conrelid = 'events_2025_01'::regclass")
+    gated = dataclasses.replace(settings, lint=True)  # the gate refuses a plain ATTACH (below)
+    paths = api.create_recipe(gated, "attach-partition", JANUARY)
+    assert [p.name.split("__")[1] for p in paths] == [
+        "add_events_2025_01_bounds_check_not_valid.sql",
+        "validate_events_2025_01_bounds_check.sql", "attach_events_2025_01.sql"]
+    api.up(gated, to=paths[1].name.split("__")[0][1:])
+    scans = seq_scans(query, "events_2025_01")  # VALIDATE read the table: that is its job
+    api.up(gated)
+    assert seq_scans(query, "events_2025_01") == scans  # ATTACH did not read it again
+    assert query("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = "
+                 "'events'::regclass ORDER BY 1") == [("events_2024",), ("events_2025_01",)]
+    assert query("SELECT conname FROM pg_constraint WHERE "
+                 "conrelid = 'events_2025_01'::regclass") == before  # the CHECK is gone
+    assert query("SELECT count(*) FROM events WHERE at >= '2025-01-01'") == [(20000,)]
+    api.down(gated, everything=True)
+    assert query("SELECT count(*) FROM pg_inherits WHERE inhrelid = "
+                 "'events_2025_01'::regclass") == [(0,)]
+    assert query("SELECT conname FROM pg_constraint WHERE "
+                 "conrelid = 'events_2025_01'::regclass") == before
+
+
+def test_a_plain_attach_scans_the_table_and_the_gate_refuses_it(
+    settings, query, write_migration
+) -> None:
+    """The contrast: what the recipe avoids, measured the same way."""
+    import dataclasses
+
+    from pgshift.errors import LintFailedError
+
+    query(PARTITIONS)
+    attach = ("ALTER TABLE events ATTACH PARTITION events_2025_02 "
+              "FOR VALUES FROM ('2025-02-01') TO ('2025-03-01');")
+    write_migration("V1__attach.sql", attach, "ALTER TABLE events DETACH PARTITION events_2025_02;")
+    with pytest.raises(LintFailedError, match="attach-partition-without-check"):
+        api.up(dataclasses.replace(settings, lint=True))
+    scans = seq_scans(query, "events_2025_02")
+    api.up(settings)
+    assert seq_scans(query, "events_2025_02") > scans
+
+
+def test_attach_partition_needs_its_bounds_and_their_check() -> None:
+    with pytest.raises(InputError, match="needs --bounds, --check"):
+        render_recipe("attach-partition", RecipeParams(table="events", partition="p"))

@@ -134,3 +134,30 @@ def test_schema_state_flows_from_one_file_to_the_next() -> None:
                         "ALTER TABLE t ALTER COLUMN id TYPE bigint;", Path("V2__b.sql"), schema)
     assert [(v.rule, v.line) for v in found] == [("alter-column-type-rewrite", 2)]
     assert "integer to bigint" in found[0].message
+
+
+@pytest.mark.parametrize(("sql", "recipe"), [
+    ("CREATE INDEX i ON t (a);", "add-index"),
+    ("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0);", "add-check"),
+    ("ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES u (id);", "add-foreign-key"),
+    ("ALTER TABLE t ALTER COLUMN a SET NOT NULL;", "set-not-null"),
+    ("ALTER TABLE t ADD COLUMN c timestamptz DEFAULT clock_timestamp();", "add-column-default"),
+    ("ALTER TABLE t ALTER COLUMN a TYPE bigint;", "change-column-type"),
+    ("ALTER TABLE t RENAME COLUMN a TO b;", "rename-column"),
+    ("ALTER TABLE t DROP COLUMN a;", "remove-column"),
+    ("ALTER TABLE p ATTACH PARTITION q FOR VALUES IN (1);", "attach-partition"),
+])
+def test_a_finding_a_recipe_fixes_names_the_recipe(sql: str, recipe: str) -> None:
+    [finding] = [v for v in lint(sql) if v.severity == "error"]
+    assert finding.hint.endswith(f"('pgshift create --recipe {recipe}' writes it)")
+
+
+def test_no_recipe_is_named_where_it_would_not_work() -> None:
+    """The add-index recipe builds CONCURRENTLY, which a partitioned parent refuses; the
+    set-not-null recipe relies on PostgreSQL 12 skipping the scan."""
+    parent = Schema()
+    Engine(LintOptions()).lint("CREATE TABLE p (a int) PARTITION BY RANGE (a);", PATH, parent)
+    [index] = Engine(LintOptions()).lint("CREATE INDEX i ON p (a);", PATH, parent)
+    assert "--recipe" not in index.hint
+    [old] = lint("ALTER TABLE t ALTER COLUMN a SET NOT NULL;", pg_version=11)
+    assert "--recipe" not in old.hint

@@ -10,19 +10,25 @@ if TYPE_CHECKING:
 
 RECIPE_NAMES = ("add-column-default", "add-index", "add-check", "add-foreign-key",
                 "set-not-null", "add-enum", "rename-column", "change-column-type",
-                "remove-column")
+                "remove-column", "attach-partition")
 
 
 def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "recipes", "write the expand/contract migrations of a change (see docs/zero-downtime.md)")
     group.add_argument("--recipe", choices=RECIPE_NAMES, help="which change")
-    group.add_argument("--table", help="the table, e.g. users or app.users")
+    group.add_argument("--table", help="the table, e.g. users or app.users (attach-partition: "
+                                        "the partitioned table)")
     group.add_argument("--column", help="the column")
     group.add_argument("--type", help="the (new) column type, or the ENUM type's name")
     group.add_argument("--default", help="default expression (add-column-default, add-enum)")
     group.add_argument("--new-column", help="the new column's name (rename, change type)")
-    group.add_argument("--check", help="CHECK expression (add-check)")
+    group.add_argument("--check", help="CHECK expression (add-check; attach-partition: what the "
+                                        "bounds say, e.g. \"at IS NOT NULL AND at >= '2025-01-01' "
+                                        "AND at < '2025-02-01'\")")
+    group.add_argument("--partition", help="the existing table to attach (attach-partition)")
+    group.add_argument("--bounds", help="what follows FOR VALUES, e.g. \"FROM ('2025-01-01') TO "
+                                         "('2025-02-01')\" (attach-partition)")
     group.add_argument("--name", dest="constraint", metavar="NAME",
                        help="constraint or index name (default: derived)")
     group.add_argument("--references", help="referenced table(column) (add-foreign-key)")
@@ -44,7 +50,8 @@ def create_from_recipe(args: argparse.Namespace, settings: Settings) -> int:
         table=args.table, column=args.column, type=args.type, default=args.default,
         new_column=args.new_column, check=args.check, constraint=args.constraint,
         references=args.references, values=values, columns=args.columns, unique=args.unique,
-        using=args.using, reverse_using=args.reverse_using, not_null=args.not_null)
+        using=args.using, reverse_using=args.reverse_using, not_null=args.not_null,
+        partition=args.partition, bounds=args.bounds)
     for path in api.create_recipe(settings, args.recipe, params):
         print(path)
     return 0

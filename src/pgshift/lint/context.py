@@ -99,13 +99,18 @@ class Context:
         *,
         table: str | None = None,
         statement: int | None = None,
+        recipe: str | None = None,
     ) -> Violation:
         """A Violation of ``rule`` at the current statement (or at statement index ``statement``).
+
+        ``recipe``: the ``pgshift create --recipe`` that writes the safe way, named in the hint.
 
         With ``table`` given and the rule's ``size_matters``, a table known (from a live
         database) to be tiny downgrades an error to a warning.
         """
         severity = rule.severity
+        if recipe:
+            hint += f" ('pgshift create --recipe {recipe}' writes it)"
         if table is not None and rule.size_matters:
             known = self.schema.tables.get(table)
             rows = known.rows if known is not None else None

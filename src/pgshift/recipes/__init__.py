@@ -20,6 +20,8 @@ change-column-type  the same, converting (``--using``)                table colu
                                                                       new-column [using]
                                                                       [reverse-using]
 remove-column       drop NOT NULL (if any); drop the column           table column
+attach-partition    CHECK NOT VALID; VALIDATE; ATTACH (no scan) and   table partition bounds
+                    drop the CHECK                                    check [constraint]
 =================== ================================================= =========================
 """
 
@@ -30,7 +32,13 @@ from pathlib import Path
 
 from pgshift.errors import InputError
 from pgshift.recipes.columns import add_column_default, add_enum, remove_column
-from pgshift.recipes.constraints import add_check, add_foreign_key, add_index, set_not_null
+from pgshift.recipes.constraints import (
+    add_check,
+    add_foreign_key,
+    add_index,
+    attach_partition,
+    set_not_null,
+)
 from pgshift.recipes.model import ColumnInfo, RecipeFile, RecipeParams, Step
 from pgshift.recipes.sync import change_column_type, rename_column
 
@@ -44,6 +52,7 @@ RECIPES: dict[str, Callable[[RecipeParams], list[Step]]] = {
     "rename-column": rename_column,
     "change-column-type": change_column_type,
     "remove-column": remove_column,
+    "attach-partition": attach_partition,
 }
 
 # Recipes whose down parts or triggers need the existing column's type (looked up when they can).

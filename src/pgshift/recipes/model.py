@@ -37,6 +37,8 @@ class RecipeParams:
     using: str | None = None
     reverse_using: str | None = None
     not_null: bool = False
+    partition: str | None = None
+    bounds: str | None = None
     existing: ColumnInfo | None = None  # filled in from the database when reachable
 
     def need(self, recipe: str, *names: str) -> None:

@@ -49,4 +49,5 @@ class AddCheckWithoutNotValid(Rule):
             "add it NOT VALID, then VALIDATE CONSTRAINT in a later transaction (SHARE UPDATE "
             "EXCLUSIVE: reads and writes go on)",
             table=ctx.target,
+            recipe="add-check",
         )

@@ -56,4 +56,5 @@ class AddColumnVolatileDefault(Rule):
             f"add {column} without a default, SET DEFAULT for new rows, then backfill existing "
             "rows in batches",
             table=ctx.target,
+            recipe="add-column-default",
         )

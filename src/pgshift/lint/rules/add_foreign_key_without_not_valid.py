@@ -66,4 +66,5 @@ class AddForeignKeyWithoutNotValid(Rule):
             "for the whole scan",
             "add it NOT VALID, then VALIDATE CONSTRAINT in another transaction (writes go on)",
             table=ctx.target,
+            recipe="add-foreign-key",
         )

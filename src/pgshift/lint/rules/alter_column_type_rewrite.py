@@ -65,6 +65,7 @@ class AlterColumnTypeRewrite(Rule):
             "add a new column, dual-write with a trigger, backfill in batches, switch the app, "
             "then drop the old column",
             table=ctx.target,
+            recipe="change-column-type",
         )
 
 

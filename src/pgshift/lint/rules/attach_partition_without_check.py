@@ -49,4 +49,5 @@ class AttachPartitionWithoutCheck(Rule):
             "add a CHECK matching the bounds NOT VALID, VALIDATE it, then ATTACH (no scan) and "
             "drop the CHECK",
             table=name,
+            recipe="attach-partition",
         )

@@ -49,4 +49,5 @@ class CreateIndexNonConcurrent(Rule):
             f"and DELETE on {key} waits until the index is built",
             hint,
             table=key,
+            recipe=None if table is not None and table.kind == "partitioned" else "add-index",
         )

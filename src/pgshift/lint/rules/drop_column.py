@@ -34,4 +34,5 @@ class DropColumn(Rule):
             f"{column} (ORMs list every column) fails at once",
             f"deploy code that no longer uses {column} first (ignore it in the ORM), then drop "
             "it in a later migration",
+            recipe="remove-column",
         )

@@ -41,4 +41,5 @@ class RenameColumn(Rule):
             f"{old} fails as soon as this commits",
             "expand/contract: add the new column, dual-write, backfill, switch reads, drop the "
             "old column later",
+            recipe="rename-column",
         )

@@ -58,4 +58,5 @@ class SetNotNullWithoutCheck(Rule):
             "EXCLUSIVE: reads and writes are blocked for the whole scan",
             hint,
             table=ctx.target,
+            recipe="set-not-null" if ctx.pg_version >= 12 else None,
         )
