@@ -23,6 +23,8 @@ class AddCheckWithoutNotValid(Rule):
     ``VALIDATE CONSTRAINT`` in a later transaction: it takes only SHARE UPDATE EXCLUSIVE, so
     reads and writes go on during the scan. For a new column, add it without the CHECK and
     add the CHECK separately that way.
+
+    ``pgshift create --recipe add-check`` writes it.
     """
 
     id = "add-check-without-not-valid"

@@ -23,6 +23,8 @@ class AddColumnVolatileDefault(Rule):
 
     Safe way: add the column without a default (nullable), ``ALTER COLUMN … SET DEFAULT …``
     so new rows get it, then backfill existing rows in batches.
+
+    ``pgshift create --recipe add-column-default`` writes it.
     """
 
     id = "add-column-volatile-default"

@@ -29,6 +29,8 @@ class AddForeignKeyWithoutNotValid(Rule):
     Safe way: ``ADD CONSTRAINT … FOREIGN KEY … NOT VALID`` (brief), then
     ``VALIDATE CONSTRAINT`` in another transaction: SHARE UPDATE EXCLUSIVE on the table and ROW
     SHARE on the referenced one, so writes go on.
+
+    ``pgshift create --recipe add-foreign-key`` writes it.
     """
 
     id = "add-foreign-key-without-not-valid"

@@ -27,6 +27,8 @@ class AlterColumnTypeRewrite(Rule):
 
     Safe way: add a new column of the new type, keep it in sync with a trigger (dual write),
     backfill in batches, switch the app over, then drop the old column.
+
+    ``pgshift create --recipe change-column-type`` writes it.
     """
 
     id = "alter-column-type-rewrite"

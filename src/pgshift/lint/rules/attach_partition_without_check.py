@@ -21,6 +21,8 @@ class AttachPartitionWithoutCheck(Rule):
 
     Safe way: ``ADD CONSTRAINT … CHECK (<bounds>) NOT VALID`` on the table, ``VALIDATE`` it
     (writes go on), then ATTACH (the scan is skipped), then drop the CHECK.
+
+    ``pgshift create --recipe attach-partition`` writes it.
     """
 
     id = "attach-partition-without-check"

@@ -22,6 +22,8 @@ class CreateIndexNonConcurrent(Rule):
     INVALID index: drop it with ``DROP INDEX CONCURRENTLY IF EXISTS`` and retry. For a
     partitioned table: ``CREATE INDEX … ON ONLY parent``, then ``CREATE INDEX CONCURRENTLY`` on
     each partition and ``ALTER INDEX … ATTACH PARTITION``.
+
+    ``pgshift create --recipe add-index`` writes it (not for a partitioned parent).
     """
 
     id = "create-index-non-concurrent"

@@ -19,6 +19,8 @@ class DropColumn(Rule):
 
     Safe way: first deploy code that no longer reads or writes the column (e.g. tell the ORM
     to ignore it), then drop it in a later migration.
+
+    ``pgshift create --recipe remove-column`` writes it.
     """
 
     id = "drop-column"

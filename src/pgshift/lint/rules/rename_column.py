@@ -20,6 +20,8 @@ class RenameColumn(Rule):
     Safe way: expand and contract: add the new column, write both (trigger), backfill, move
     reads to the new column, stop using the old one, then drop it later. Or keep the old name
     visible through a view.
+
+    ``pgshift create --recipe rename-column`` writes it.
     """
 
     id = "rename-column"

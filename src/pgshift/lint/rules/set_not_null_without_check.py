@@ -22,6 +22,8 @@ class SetNotNullWithoutCheck(Rule):
 
     Safe way: ``ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID``; ``VALIDATE CONSTRAINT c``
     in another transaction; ``SET NOT NULL`` (no scan); ``DROP CONSTRAINT c``.
+
+    ``pgshift create --recipe set-not-null`` writes it (PostgreSQL 12+).
     """
 
     id = "set-not-null-without-check"
