@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.fixtures.project import modules_loaded
 
 
 def one_error_line(stderr: str) -> str:
@@ -140,29 +141,15 @@ def test_passwords_set_by_a_migration_are_masked_in_dry_run_and_errors(
     assert failed.returncode == 5 and "hunter2-secret" not in failed.stdout + failed.stderr
 
 
-LOADED_AT_EXIT = (
-    "import atexit, sys\n"
-    "atexit.register(lambda: print(' '.join(sorted(sys.modules)), file=sys.stderr))\n"
-    "sys.argv = ['pgshift', *sys.argv[1:]]\n"
-    "from pgshift.cli.main import run\n"
-    "run()\n")
-
-
 @pytest.mark.parametrize("command", ["status", "up"])
 def test_status_and_a_no_op_up_import_no_parser_no_rich_output_and_no_ssl(
     pgshift_env, write_migration, command
 ) -> None:
     """Start-up is most of a status: the linter's parser, rich and Python's ssl (which
     psycopg2 imports only for OpenSSL < 1.1) stay out of it."""
-    import subprocess
-    import sys
-
     write_migration("V001__users.sql", "CREATE TABLE users (id int);", "DROP TABLE users;")
-    run = [sys.executable, "-c", LOADED_AT_EXIT]
     env = {**pgshift_env, "PGSHIFT_LINT": "true"}
-    assert subprocess.run([*run, "up"], env=env, capture_output=True).returncode == 0
-    result = subprocess.run([*run, command], env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    loaded = set(result.stderr.split())
+    modules_loaded(env, "up")
+    loaded = modules_loaded(env, command)
     assert "psycopg2" in loaded
     assert not {"pglast", "rich", "ssl"} & loaded

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.fixtures.project import modules_loaded
 
 RACY_WINDOW = 2.0  # seconds: a file changed more recently than this is never cached
 
@@ -46,6 +47,18 @@ def test_status_trusts_the_cache_and_validate_reads_every_file(
     assert validated.returncode == 0, validated.stderr
     assert "OK: 1 applied migration(s) match their files." in validated.stdout
     assert "CHANGED" not in cli("status", env=cache_home).stdout  # validate refreshed it
+
+
+def test_a_status_or_no_op_up_the_cache_serves_loads_no_hashing(
+        cli, write_migration, cache_home, pgshift_env) -> None:
+    """Every checksum is in the cache: OpenSSL, which hashlib loads (2 ms), stays out."""
+    write_migration("V1__users.sql", "CREATE TABLE users (id int);", "DROP TABLE users;")
+    assert cli("up", env=cache_home).returncode == 0
+    time.sleep(RACY_WINDOW + 0.1)
+    assert "1 applied" in cli("status", env=cache_home).stdout  # remembers V1 now
+    for command in ("status", "up"):
+        assert not {"hashlib", "_hashlib"} & modules_loaded({**pgshift_env, **cache_home},
+                                                             command)
 
 
 def test_up_runs_the_files_not_the_cache(cli, write_migration, cache_home, query) -> None:
