@@ -130,6 +130,13 @@ def test_create_prints_the_new_path(cli, migrations_dir) -> None:
     assert (migrations_dir / "V001__add_user_timezone.sql").exists()
 
 
+def test_create_takes_the_name_as_words_without_quotes(cli, migrations_dir) -> None:
+    assert cli("create", "add", "users", "table").returncode == 0
+    assert (migrations_dir / "V001__add_users_table.sql").exists()
+    missing = cli("create")
+    assert missing.returncode == 2 and "create needs a NAME" in missing.stderr
+
+
 def test_passwords_set_by_a_migration_are_masked_in_dry_run_and_errors(
     cli, write_migration
 ) -> None:

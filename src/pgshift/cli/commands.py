@@ -37,7 +37,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser,
 
 def _create_parser(add: Any) -> None:
     p = add("create", create, "write the next V…__NAME.sql with up and down sections")
-    p.add_argument("name", nargs="?", help="what the migration does, e.g. add_user_timezone")
+    p.add_argument("name", nargs="*", help="what the migration does, e.g. add_user_timezone "
+                                           "or add user timezone")
     from pgshift.cli.recipes import add_recipe_arguments
 
     add_recipe_arguments(p)
@@ -197,11 +198,12 @@ def create(args: argparse.Namespace, settings: Settings) -> int:
         from pgshift.cli.recipes import create_from_recipe
 
         return create_from_recipe(args, settings)
-    if not args.name:
+    name = " ".join(args.name)
+    if not name.strip():
         from pgshift.errors import InputError
 
         raise InputError("create needs a NAME (or --recipe)")
-    print(api.create(settings, args.name))
+    print(api.create(settings, name))
     return 0
 
 
