@@ -270,6 +270,7 @@ def test_syntax_error_is_reported_with_its_line_before_anything_runs(
     with pytest.raises(InputError, match="syntax error") as caught:
         api.up(settings)
     assert caught.value.line == 3
+    assert str(caught.value) == 'V2__b.sql:3: syntax error at or near "CREAT"'
     assert tables(query) == set()
 
 

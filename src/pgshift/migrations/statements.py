@@ -93,8 +93,10 @@ def _split(sql: str, path: Path, first_line: int) -> list[Statement]:
         pieces = parser.split(sql, with_parser=True)
     except parser.ParseError as exc:
         position = exc.args[1] if len(exc.args) > 1 else 0
+        message = str(exc.args[0])  # usually "syntax error at or near ...": said once
         raise InputError(
-            f"syntax error: {exc.args[0]}", path=path, line=first_line - 1 + line_at(sql, position)
+            message if message.startswith("syntax error") else f"syntax error: {message}",
+            path=path, line=first_line - 1 + line_at(sql, position),
         ) from None
     statements = []
     cursor = 0
