@@ -220,3 +220,6 @@ def test_a_plain_attach_scans_the_table_and_the_gate_refuses_it(
 def test_attach_partition_needs_its_bounds_and_their_check() -> None:
     with pytest.raises(InputError, match="needs --bounds, --check"):
         render_recipe("attach-partition", RecipeParams(table="events", partition="p"))
+    with pytest.raises(InputError, match="not a DEFAULT one"):
+        render_recipe("attach-partition", RecipeParams(table="events", partition="p",
+                                                       bounds="DEFAULT", check="true"))

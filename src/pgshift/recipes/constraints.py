@@ -3,6 +3,7 @@ lets ATTACH PARTITION skip its scan)."""
 
 from __future__ import annotations
 
+from pgshift.errors import InputError
 from pgshift.recipes.model import (
     RecipeParams,
     Step,
@@ -101,6 +102,11 @@ def attach_partition(p: RecipeParams) -> list[Step]:
     bounds = p.bounds.strip()
     if bounds.upper().startswith("FOR VALUES"):
         bounds = bounds[len("FOR VALUES"):].strip()
+    if bounds.upper() == "DEFAULT":
+        raise InputError(
+            "recipe attach-partition attaches a partition with bounds, not a DEFAULT one",
+            hint="a DEFAULT partition's constraint is everything the others leave: no CHECK "
+            "can stand in for it, so ATTACH … DEFAULT always scans")
     name = p.constraint or object_name(bare(p.partition), suffix="bounds_check")
     parent, part, check = qualified(p.table), qualified(p.partition), ident(name)
     steps = _validated("attach-partition", p.partition, name, f"CHECK ({p.check})",
