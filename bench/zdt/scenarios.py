@@ -47,6 +47,20 @@ def _recipe(name: str, params: RecipeParams) -> Scenario:
     return run
 
 
+# A partitioned parent for `accounts` to join: creating it touches nothing the app uses.
+PARENT = ("CREATE TABLE accounts_all (LIKE accounts INCLUDING DEFAULTS) "
+          "PARTITION BY RANGE (id)")
+BOUNDS = "FROM (1) TO (1000000000000)"
+BOUNDS_CHECK = "id IS NOT NULL AND id >= 1 AND id < 1000000000000"
+
+
+def _with_parent(scenario: Scenario) -> Scenario:
+    def run(url: str, workdir: Path) -> int:
+        _plain(PARENT)(url, workdir)
+        return scenario(url, workdir)
+    return run
+
+
 def _backfill(options: str) -> Scenario:
     def run(url: str, workdir: Path) -> int:
         result = api.backfill(_settings(url, workdir), "accounts", BACKFILL_SET, BACKFILL_WHERE,
@@ -97,4 +111,10 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
                                            new_column="code_int"))),
     "recipe-remove-column": ("recipe remove-column", _recipe(
         "remove-column", RecipeParams(table="accounts", column="legacy"))),
+    "plain-attach-partition": ("ATTACH PARTITION (scans the table)", _with_parent(_plain(
+        f"ALTER TABLE accounts_all ATTACH PARTITION accounts FOR VALUES {BOUNDS}"))),
+    "recipe-attach-partition": ("recipe attach-partition (CHECK, VALIDATE, ATTACH)",
+                                _with_parent(_recipe("attach-partition", RecipeParams(
+                                    table="accounts_all", partition="accounts", bounds=BOUNDS,
+                                    check=BOUNDS_CHECK)))),
 }
