@@ -54,6 +54,7 @@ class Settings:
     statement_timeout: float | None = None
     timeout: float = 600.0
     lock_wait: float = 60.0
+    connect_wait: float = 0.0  # how long to wait for a server that is not up yet (see db)
     lock_key: int = 7_348_201_564
     application_name: str = "pgshift"
     single_transaction: bool = False
@@ -78,7 +79,7 @@ class Settings:
         return dataclasses.replace(self, **given)
 
 
-_DURATIONS = {"lock_timeout", "statement_timeout", "timeout", "lock_wait"}
+_DURATIONS = {"lock_timeout", "statement_timeout", "timeout", "lock_wait", "connect_wait"}
 _INTS = {"lock_retries", "lock_key", "pg_version"}
 _BOOLS = {"single_transaction", "lint", "unsafe", "discovery_cache"}
 _LISTS = {"lint_select", "lint_ignore"}

@@ -7,6 +7,7 @@ and ``import psycopg2`` costs about a fifth of ``import psycopg`` (see README, d
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -136,16 +137,54 @@ def connect(
         psycopg2.extensions.set_wait_callback(_interruptible_wait)
     target = url if url is not None else settings.url or ""
     params: dict[str, Any] = {"application_name": application_name or settings.application_name}
-    try:
-        conn = psycopg2.connect(target, **params)
-    except psycopg2.Error as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseConnectionError(
-            f"cannot connect to {describe(target)}: {redact(message, target)}",
-            hint="check --url / PGSHIFT_URL / DATABASE_URL (or the PG* variables)",
-        ) from None
+    deadline, pause = None, 0.1
+    while True:
+        try:
+            conn = psycopg2.connect(target, **params)
+            break
+        except psycopg2.Error as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if settings.connect_wait > 0 and not_up_yet(message):
+                import time
+
+                if deadline is None:
+                    deadline = time.monotonic() + settings.connect_wait
+                    if on_server_wait is not None:
+                        on_server_wait(f"{describe(target)}: {redact(message, target)}")
+                if time.monotonic() < deadline:
+                    time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                    pause = min(pause * 2, 1.0)
+                    continue
+                message += f" (waited {settings.connect_wait:g}s)"
+            raise DatabaseConnectionError(
+                f"cannot connect to {describe(target)}: {redact(message, target)}",
+                hint="check --url / PGSHIFT_URL / DATABASE_URL (or the PG* variables)"
+                + ("" if settings.connect_wait else "; --connect-wait waits for a server "
+                   "that is starting"),
+            ) from None
     conn.autocommit = autocommit
     return conn
+
+
+# What libpq says when the server is not up yet, or is restarting: worth waiting for with
+# --connect-wait. A wrong password, database or role is not: it fails at once.
+_NOT_UP_YET = (
+    "connection refused", "the database system is",
+    "could not translate host name", "name or service not known", "timeout expired",
+    "server closed the connection unexpectedly", "connection reset by peer",
+    "no route to host", "network is unreachable", "too many clients already",
+)
+
+# Called once when connect() starts waiting for a server, with what the server said (the CLI
+# prints it); the library itself prints nothing.
+on_server_wait: Callable[[str], None] | None = None
+
+
+def not_up_yet(message: str) -> bool:
+    """Whether a connection error says the server is not (yet) accepting connections."""
+    lowered = message.lower()
+    no_socket = "on socket" in lowered and "no such file or directory" in lowered
+    return no_socket or any(part in lowered for part in _NOT_UP_YET)
 
 
 def describe(url: str) -> str:

@@ -184,3 +184,44 @@ def test_with_lock_retries_exhausted_nothing_is_applied_and_exit_is_5(
     settings = dataclasses.replace(Settings(url=database_url, dir=migrations_dir, lint=False))
     assert [o.migration.name for o in api.up(settings).outcomes] == ["V2__col.sql"]
 
+
+
+def test_connect_wait_waits_for_a_server_that_is_starting(
+    pg_server_factory, write_migration, migrations_dir
+) -> None:
+    """As in a container started beside its database: up waits, says so once, then runs."""
+    server = pg_server_factory()
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    server.stop()
+    proc = h.start(h.env_for(server.url, migrations_dir), "--connect-wait", "60s", "up")
+    time.sleep(1.5)
+    assert proc.poll() is None  # waiting, not failed
+    server.start()
+    code, _, err = h.finish(proc)
+    assert code == 0, err
+    assert err.count("Waiting up to 60s for the database server") == 1, err
+    assert h.query(server.url, "SELECT to_regclass('a') IS NOT NULL") == [(True,)]
+
+
+def test_connect_wait_gives_up_after_its_budget_with_the_servers_reason(
+    pg_server_factory, migrations_dir
+) -> None:
+    server = pg_server_factory()
+    server.stop()
+    started = time.monotonic()
+    result = h.run(h.env_for(server.url, migrations_dir), "--connect-wait", "1s", "status")
+    assert result.returncode == 2
+    assert "(waited 1s)" in result.stderr and "Connection refused" in result.stderr
+    assert 1 <= time.monotonic() - started < 15
+
+
+def test_connect_wait_never_waits_for_a_database_that_does_not_exist(
+    database_url, migrations_dir
+) -> None:
+    from tests.fixtures.pg import url_with_dbname
+
+    started = time.monotonic()
+    result = h.run(h.env_for(url_with_dbname(database_url, "no_such_db"), migrations_dir),
+                   "--connect-wait", "60s", "status")
+    assert result.returncode == 2 and 'database "no_such_db" does not exist' in result.stderr
+    assert "Waiting" not in result.stderr and time.monotonic() - started < 15

@@ -36,6 +36,14 @@ def test_file_then_environment_then_flags(tmp_path: Path) -> None:
     assert load(cwd=tmp_path, env={}, lock_timeout="1s").lock_timeout == 1.0
 
 
+def test_connect_wait_is_off_unless_asked_for_in_any_source(tmp_path: Path) -> None:
+    assert Settings().connect_wait == 0.0
+    (tmp_path / "pgshift.toml").write_text('connect-wait = "30s"\n')
+    assert load(cwd=tmp_path, env={}).connect_wait == 30.0
+    assert load(cwd=tmp_path, env={"PGSHIFT_CONNECT_WAIT": "2m"}).connect_wait == 120.0
+    assert load(cwd=tmp_path, env={}, connect_wait="5s").connect_wait == 5.0
+
+
 def test_pyproject_tool_table_is_found_walking_up(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\n[tool.pgshift]\nschema = "ops"\n'

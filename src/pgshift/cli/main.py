@@ -12,7 +12,7 @@ import gc
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import import_module
 from pathlib import Path
 from typing import NoReturn
@@ -55,6 +55,7 @@ SETTING_FLAGS = (
     "statement_timeout",
     "timeout",
     "lock_wait",
+    "connect_wait",
 )
 
 
@@ -103,6 +104,8 @@ def global_options() -> argparse.ArgumentParser:
     group.add_argument("--statement-timeout", help="statement_timeout (default: the budget)")
     group.add_argument("--timeout", help="budget per migration (default 10m)")
     group.add_argument("--lock-wait", help="how long to wait for another runner (default 60s)")
+    group.add_argument("--connect-wait", help="how long to wait for a database server that is "
+                                              "not accepting connections yet (default 0: none)")
     group.add_argument("--debug", action="store_true", help="show tracebacks")
     return parent
 
@@ -239,6 +242,10 @@ def _main(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = _settings(args)
+        if settings.connect_wait > 0:
+            from pgshift import db
+
+            db.on_server_wait = _server_wait_notice(settings.connect_wait)
         return int(args.handler(args, settings) or 0)
     except PgshiftError as exc:
         if getattr(args, "debug", False):
@@ -268,6 +275,15 @@ def _main(argv: Sequence[str] | None) -> int:
             args,
         )
         return 70
+
+
+def _server_wait_notice(budget: float) -> Callable[[str], None]:
+    """Say once, on stderr, that a run waits for the server (``--connect-wait``)."""
+
+    def notice(what: str) -> None:
+        print(f"Waiting up to {budget:g}s for the database server ({what}) ...",
+              file=sys.stderr, flush=True)
+    return notice
 
 
 def _print_traceback(args: argparse.Namespace) -> None:
