@@ -159,8 +159,8 @@ def connect(
             raise DatabaseConnectionError(
                 f"cannot connect to {describe(target)}: {redact(message, target)}",
                 hint="check --url / PGSHIFT_URL / DATABASE_URL (or the PG* variables)"
-                + ("" if settings.connect_wait else "; --connect-wait waits for a server "
-                   "that is starting"),
+                + ("; --connect-wait waits for a server that is starting"
+                   if not settings.connect_wait and not_up_yet(message) else ""),
             ) from None
     conn.autocommit = autocommit
     return conn

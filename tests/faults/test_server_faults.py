@@ -225,3 +225,12 @@ def test_connect_wait_never_waits_for_a_database_that_does_not_exist(
                    "--connect-wait", "60s", "status")
     assert result.returncode == 2 and 'database "no_such_db" does not exist' in result.stderr
     assert "Waiting" not in result.stderr and time.monotonic() - started < 15
+    assert "--connect-wait" not in result.stderr  # no hint to wait for what will not come
+
+
+def test_a_refused_connection_hints_at_connect_wait(pg_server_factory, migrations_dir) -> None:
+    server = pg_server_factory()
+    server.stop()
+    result = h.run(h.env_for(server.url, migrations_dir), "status")
+    assert result.returncode == 2
+    assert "--connect-wait waits for a server that is starting" in result.stderr
