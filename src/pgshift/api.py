@@ -126,6 +126,7 @@ def up(
 
     ``phase='expand'`` stops before the first contract migration; without ``allow_contract`` a
     contract migration may not run with an expand one it depends on (see ``pgshift.phases``).
+    ``dry_run`` changes nothing but refuses what the run would refuse (lint, columns in use).
     """
     from pgshift.phases import apply_phase, check_usage
 
@@ -152,14 +153,16 @@ def up(
         with remembering(settings.cache_dir):
             check_runnable(selected)
         hooks = _callbacks(settings)
-        if dry_run:
-            return RunResult(plan, selected=selected, dry_run=True)
-        from pgshift.preflight import check_writable
+        if not dry_run:  # a dry run may preview a standby's plan
+            from pgshift.preflight import check_writable
 
-        check_writable(conn, settings)  # a standby, read-only or unprivileged: before anything
+            check_writable(conn, settings)  # a standby, read-only or unprivileged: first
+        # A dry run passes the same safety verdicts as the run would: lint, columns in use.
         lint_gate(settings, conn, selected, [i.migration for i in plan.applied() if i.migration])
         if not settings.unsafe:
             check_usage(conn, selected)
+        if dry_run:
+            return RunResult(plan, selected=selected, dry_run=True)
         from pgshift.runner import Runner
 
         with _locked(settings, on_lock_wait, opening):

@@ -43,6 +43,18 @@ def test_a_refused_up_leaves_no_session_behind(gated, write_migration, query) ->
                10, "pgshift's sessions to end")
 
 
+def test_a_dry_run_refuses_what_up_would_refuse(gated, write_migration, cli) -> None:
+    """A dry run in CI predicts the deploy: the same lint verdict, nothing changed."""
+    write_migration("V2__index.sql", INDEX, "DROP INDEX users_name;")
+    with pytest.raises(LintFailedError, match="create-index-non-concurrent"):
+        api.up(gated, dry_run=True)
+    assert api.up(dataclasses.replace(gated, unsafe=True), dry_run=True).selected
+    result = cli("up", "--dry-run", env={"PGSHIFT_LINT": "true"})
+    assert result.returncode == 1 and "create-index-non-concurrent" in result.stderr
+    assert "Plan" not in result.stdout
+    assert [i.state for i in api.status(gated).items] == ["applied", "pending"]
+
+
 def test_an_ignore_comment_with_a_reason_lets_it_through(gated, write_migration, query) -> None:
     write_migration("V2__index.sql", "-- pgshift:ignore create-index-non-concurrent -- "
                     "maintenance window\n" + INDEX, "DROP INDEX users_name;")
