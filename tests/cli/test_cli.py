@@ -137,6 +137,20 @@ def test_create_takes_the_name_as_words_without_quotes(cli, migrations_dir) -> N
     assert missing.returncode == 2 and "create needs a NAME" in missing.stderr
 
 
+def test_create_writes_a_recipe_from_its_flags(cli, migrations_dir) -> None:
+    result = cli("create", "--recipe", "partition-table", "--table", "audit_logs", "--column",
+                 "at", "--cutoff", "'2027-01-01'", "--until", "'2027-02-01'", "--partition",
+                 "audit_logs_2027_01")
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.split()) == 4
+    first = (migrations_dir / "V001__create_audit_logs_partitioned.sql").read_text()
+    assert ("ATTACH PARTITION audit_logs_2027_01 FOR VALUES FROM ('2027-01-01') "
+            "TO ('2027-02-01')") in first
+    missing = cli("create", "--recipe", "partition-table", "--table", "audit_logs")
+    assert missing.returncode == 2
+    assert "needs --column, --cutoff, --until" in missing.stderr
+
+
 def test_passwords_set_by_a_migration_are_masked_in_dry_run_and_errors(
     cli, write_migration
 ) -> None:

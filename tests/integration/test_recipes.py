@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.fixtures.project import seq_scans
 
 from pgshift import api
 from pgshift.errors import InputError
@@ -97,6 +98,20 @@ def test_recipe_migrations_apply_and_roll_back_to_the_original_schema(
     assert query(SCHEMA) == before
 
 
+@pytest.mark.parametrize("recipe", sorted(CASES))
+def test_recipe_migrations_pass_verify_step_by_step(recipe, settings, write_migration) -> None:
+    """Each file on its own: its down restores the schema exactly (a validated constraint
+    comes back NOT VALID), its up runs again after its down, and the lint gate passes."""
+    import dataclasses
+
+    write_migration("V001__setup.sql", SETUP, "DROP TABLE users, owners;")
+    api.up(settings)
+    api.create_recipe(settings, recipe, CASES[recipe][0])
+    report = api.verify(dataclasses.replace(settings, lint=True))
+    assert report.ok, [(m.label, f.message) for m in report.migrations for f in m.findings
+                       if f.is_failure]
+
+
 def test_rename_keeps_both_columns_in_sync_while_both_app_versions_run(
     settings, query
 ) -> None:
@@ -158,18 +173,6 @@ ANALYZE events_2025_02;
 JANUARY = RecipeParams(
     table="events", partition="events_2025_01", bounds="FROM ('2025-01-01') TO ('2025-02-01')",
     check="at IS NOT NULL AND at >= '2025-01-01' AND at < '2025-02-01'")
-
-
-def seq_scans(query, table: str) -> int:
-    """Sequential scans of ``table`` so far: its backends' counts reach the statistics when
-    they end, which pgshift's do when its run ends."""
-    from tests.faults.harness import wait_until
-
-    wait_until(lambda: query("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                             "current_database() AND application_name LIKE 'pgshift%'") == [(0,)],
-               10, "pgshift's sessions to end")
-    query("SELECT pg_stat_clear_snapshot()")
-    return query(f"SELECT seq_scan FROM pg_stat_user_tables WHERE relname = '{table}'")[0][0]
 
 
 def test_attach_partition_skips_the_scan_passes_the_gate_and_rolls_back(settings, query) -> None:

@@ -73,6 +73,25 @@ def test_down_that_leaves_a_column_default_behind_fails(database_url: str) -> No
                       "was none before up",)
 
 
+def test_a_column_added_back_last_is_a_note_not_a_failure(settings, write_migration) -> None:
+    """PostgreSQL cannot add a column in place: a down that restores a dropped column can only
+    put it last, so verify says so without failing the migration."""
+    write_migration("V1__t.sql", "CREATE TABLE t (a int, b int NOT NULL DEFAULT 0, c text);",
+                    "DROP TABLE t;")
+    api.up(settings)
+    write_migration("V2__drop_b.sql", "ALTER TABLE t DROP COLUMN b;",
+                    "ALTER TABLE t ADD COLUMN b int NOT NULL DEFAULT 0;")
+    report = api.verify(settings)
+    assert report.ok
+    [note] = report.migrations[0].findings
+    assert (note.kind, note.is_failure) == ("column-order", False)
+    assert note.detail == ("column public.t.b: position is 3 after down, was 2 before up",
+                           "column public.t.c: position is 2 after down, was 3 before up")
+    write_migration("V2__drop_b.sql", "ALTER TABLE t DROP COLUMN b;",
+                    "ALTER TABLE t ADD COLUMN b int;")  # now NOT NULL and the default are lost
+    assert not api.verify(settings).ok
+
+
 def test_up_that_fails_after_its_down_is_reported_as_not_repeatable(database_url: str) -> None:
     report = api.verify(settings_for(database_url, "not_repeatable"))
     [(kind, message, detail)] = findings(report, "V002")

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 RECIPE_NAMES = ("add-column-default", "add-index", "add-check", "add-foreign-key",
                 "set-not-null", "add-enum", "rename-column", "change-column-type",
-                "remove-column", "attach-partition")
+                "remove-column", "attach-partition", "partition-table")
 
 
 def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,16 +19,22 @@ def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--recipe", choices=RECIPE_NAMES, help="which change")
     group.add_argument("--table", help="the table, e.g. users or app.users (attach-partition: "
                                         "the partitioned table)")
-    group.add_argument("--column", help="the column")
+    group.add_argument("--column", help="the column (partition-table: the partition key)")
     group.add_argument("--type", help="the (new) column type, or the ENUM type's name")
     group.add_argument("--default", help="default expression (add-column-default, add-enum)")
     group.add_argument("--new-column", help="the new column's name (rename, change type)")
     group.add_argument("--check", help="CHECK expression (add-check; attach-partition: what the "
                                         "bounds say, e.g. \"at IS NOT NULL AND at >= '2025-01-01' "
                                         "AND at < '2025-02-01'\")")
-    group.add_argument("--partition", help="the existing table to attach (attach-partition)")
+    group.add_argument("--partition", help="the existing table to attach (attach-partition); "
+                                            "the first new partition's name (partition-table)")
     group.add_argument("--bounds", help="what follows FOR VALUES, e.g. \"FROM ('2025-01-01') TO "
                                          "('2025-02-01')\" (attach-partition)")
+    group.add_argument("--cutoff", help="partition-table: the key value from which rows go to "
+                                         "new partitions, e.g. \"'2027-01-01'\"; the existing "
+                                         "rows must all be below it")
+    group.add_argument("--until", help="partition-table: the upper bound of the first new "
+                                        "partition, e.g. \"'2027-02-01'\"")
     group.add_argument("--name", dest="constraint", metavar="NAME",
                        help="constraint or index name (default: derived)")
     group.add_argument("--references", help="referenced table(column) (add-foreign-key)")
@@ -51,7 +57,7 @@ def create_from_recipe(args: argparse.Namespace, settings: Settings) -> int:
         new_column=args.new_column, check=args.check, constraint=args.constraint,
         references=args.references, values=values, columns=args.columns, unique=args.unique,
         using=args.using, reverse_using=args.reverse_using, not_null=args.not_null,
-        partition=args.partition, bounds=args.bounds)
+        partition=args.partition, bounds=args.bounds, cutoff=args.cutoff, until=args.until)
     for path in api.create_recipe(settings, args.recipe, params):
         print(path)
     return 0

@@ -22,6 +22,9 @@ change-column-type  the same, converting (``--using``)                table colu
 remove-column       drop NOT NULL (if any); drop the column           table column
 attach-partition    CHECK NOT VALID; VALIDATE; ATTACH (no scan) and   table partition bounds
                     drop the CHECK                                    check [constraint]
+partition-table     a partitioned twin; CHECK below the cutoff NOT    table column cutoff until
+                    VALID; VALIDATE; swap: the table becomes the      [partition]
+                    twin's partition (no copy, no scan)
 =================== ================================================= =========================
 """
 
@@ -40,6 +43,7 @@ from pgshift.recipes.constraints import (
     set_not_null,
 )
 from pgshift.recipes.model import ColumnInfo, RecipeFile, RecipeParams, Step
+from pgshift.recipes.partition_table import partition_table
 from pgshift.recipes.sync import change_column_type, rename_column
 
 RECIPES: dict[str, Callable[[RecipeParams], list[Step]]] = {
@@ -53,6 +57,7 @@ RECIPES: dict[str, Callable[[RecipeParams], list[Step]]] = {
     "change-column-type": change_column_type,
     "remove-column": remove_column,
     "attach-partition": attach_partition,
+    "partition-table": partition_table,
 }
 
 # Recipes whose down parts or triggers need the existing column's type (looked up when they can).

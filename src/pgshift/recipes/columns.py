@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from pgshift.recipes.constraints import set_not_null
-from pgshift.recipes.model import RecipeParams, Step, bare, ident, literal, qualified
+from pgshift.recipes.model import (
+    CONTRACT_DROP,
+    RecipeParams,
+    Step,
+    bare,
+    ident,
+    ignore,
+    literal,
+    qualified,
+)
 
 
 def add_column_default(p: RecipeParams) -> list[Step]:
@@ -57,7 +66,8 @@ def remove_column(p: RecipeParams) -> list[Step]:
         steps.append(Step(
             f"stop_requiring_{bare(p.table)}_{p.column}",
             f"Let the application stop writing {p.table}.{p.column}: drop its NOT NULL.",
-            [f"ALTER TABLE {tbl} ALTER COLUMN {col} DROP NOT NULL;"],
+            [ignore("drop-not-null", "the app stops writing the column; the next step drops it"),
+             f"ALTER TABLE {tbl} ALTER COLUMN {col} DROP NOT NULL;"],
             [f"ALTER TABLE {tbl} ALTER COLUMN {col} SET NOT NULL;"] if info.default else
             ["-- NOT NULL is not restored: rows written since may hold NULL, and the column",
              "-- has no default to fill them with."],
@@ -67,7 +77,7 @@ def remove_column(p: RecipeParams) -> list[Step]:
     steps.append(Step(
         f"drop_{bare(p.table)}_{p.column}",
         f"Drop {p.table}.{p.column} once no application version uses it.",
-        [f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {col};"],
+        [ignore("drop-column", CONTRACT_DROP), f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {col};"],
         [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {col} {column_type}{default};",
          "-- The column comes back without its data" + (" (rows get the default)."
                                                         if default else ".")]

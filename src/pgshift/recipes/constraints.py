@@ -32,18 +32,22 @@ def add_index(p: RecipeParams) -> list[Step]:
                "An interrupted build leaves an INVALID index: pgshift drops and rebuilds it."])]
 
 
-def _validated(recipe: str, table: str, name: str, add_sql: str, what: str) -> list[Step]:
+def validated(table: str, name: str, add_sql: str, what: str) -> list[Step]:
+    """ADD CONSTRAINT … NOT VALID (new rows checked, no scan), then VALIDATE (a scan that lets
+    reads and writes go on): two migrations."""
     tbl = qualified(table)
+    add = f"ALTER TABLE {tbl} ADD CONSTRAINT {ident(name)} {add_sql} NOT VALID;"
+    drop = f"ALTER TABLE {tbl} DROP CONSTRAINT IF EXISTS {ident(name)};"
     return [
         Step(f"add_{name}_not_valid", f"Add {what} {name} to {table} as NOT VALID: new rows are "
              "checked, existing rows are not scanned (a short lock only).",
-             [f"ALTER TABLE {tbl} ADD CONSTRAINT {ident(name)} {add_sql} NOT VALID;"],
-             [f"ALTER TABLE {tbl} DROP CONSTRAINT IF EXISTS {ident(name)};"],
+             [add], [drop],
              notes=["Deploy application code that satisfies it before this runs."]),
         Step(f"validate_{name}", f"Validate {name}: scans {table} under SHARE UPDATE EXCLUSIVE, "
              "which lets reads and writes go on.",
-             [f"ALTER TABLE {tbl} VALIDATE CONSTRAINT {ident(name)};"], [],
-             notes=["Validation changes no data: its down part has nothing to undo."]),
+             [f"ALTER TABLE {tbl} VALIDATE CONSTRAINT {ident(name)};"], [drop, add],
+             notes=["PostgreSQL cannot mark a constraint NOT VALID again: the down part drops "
+                    "it and adds it back NOT VALID, which reads no rows."]),
     ]
 
 
@@ -51,7 +55,7 @@ def add_check(p: RecipeParams) -> list[Step]:
     p.need("add-check", "table", "check")
     assert p.table and p.check
     name = p.constraint or object_name(bare(p.table), p.check, suffix="check")
-    return _validated("add-check", p.table, name, f"CHECK ({p.check})", "check constraint")
+    return validated(p.table, name, f"CHECK ({p.check})", "check constraint")
 
 
 def add_foreign_key(p: RecipeParams) -> list[Step]:
@@ -62,7 +66,7 @@ def add_foreign_key(p: RecipeParams) -> list[Step]:
     columns = f" ({rest}" if rest else ""
     sql = (f"FOREIGN KEY ({ident(p.column)}) REFERENCES {qualified(target.strip())}"
            f"{columns}")
-    steps = _validated("add-foreign-key", p.table, name, sql, "foreign key")
+    steps = validated(p.table, name, sql, "foreign key")
     steps[0].notes.append(f"Index {p.table}.{p.column} too (recipe add-index), or deletes on "
                           f"{target.strip()} scan {p.table}.")
     return steps
@@ -75,7 +79,7 @@ def set_not_null(p: RecipeParams) -> list[Step]:
     tbl, col = qualified(p.table), ident(p.column)
     # Not "<table>_<col>_not_null": PostgreSQL 18 gives that name to the NOT NULL constraint.
     name = object_name(bare(p.table), p.column, suffix="not_null_check")
-    steps = _validated("set-not-null", p.table, name, f"CHECK ({col} IS NOT NULL)",
+    steps = validated(p.table, name, f"CHECK ({col} IS NOT NULL)",
                        "check constraint")
     steps.append(Step(
         f"set_{bare(p.table)}_{p.column}_not_null",
@@ -109,7 +113,7 @@ def attach_partition(p: RecipeParams) -> list[Step]:
             "can stand in for it, so ATTACH … DEFAULT always scans")
     name = p.constraint or object_name(bare(p.partition), suffix="bounds_check")
     parent, part, check = qualified(p.table), qualified(p.partition), ident(name)
-    steps = _validated("attach-partition", p.partition, name, f"CHECK ({p.check})",
+    steps = validated(p.partition, name, f"CHECK ({p.check})",
                        "check constraint")
     steps[0].notes.append("The CHECK must say what the bounds say (the partition key NOT NULL "
                           "and within them), or ATTACH scans the table anyway.")

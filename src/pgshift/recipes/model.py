@@ -39,6 +39,8 @@ class RecipeParams:
     not_null: bool = False
     partition: str | None = None
     bounds: str | None = None
+    cutoff: str | None = None
+    until: str | None = None
     existing: ColumnInfo | None = None  # filled in from the database when reachable
 
     def need(self, recipe: str, *names: str) -> None:
@@ -113,6 +115,17 @@ def schema_prefix(name: str) -> str:
     """``schema.`` of ``schema.table`` (quoted), or '' for an unqualified table."""
     parts = name.split(".")
     return ident(parts[0]) + "." if len(parts) == 2 else ""
+
+
+# Why a contract step's DROP COLUMN is safe: the recipe's own sequence, and pgshift's check.
+CONTRACT_DROP = ("contract step: the app no longer uses the column; pgshift refuses it while "
+                 "pg_stat_statements shows queries that do")
+
+
+def ignore(rule: str, reason: str) -> str:
+    """The comment that suppresses lint rule ``rule`` for the next statement, saying why the
+    recipe's sequence makes that statement safe."""
+    return f"-- pgshift:ignore {rule} -- {reason}"
 
 
 def literal(value: str) -> str:

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 
 from pgshift.errors import InputError
 from pgshift.recipes.model import (
+    CONTRACT_DROP,
     ColumnInfo,
     RecipeParams,
     Step,
     bare,
     ident,
+    ignore,
     object_name,
     qualified,
 )
@@ -102,7 +104,8 @@ def _steps(recipe: str, pair: _Pair, what: str) -> list[Step]:
                     f"the application version that reads and writes only {pair.new}."]),
         Step(f"drop_{bare(pair.table)}_{pair.old}",
              f"{what}, last step: drop the sync trigger and {pair.table}.{pair.old}.",
-             [*drop_sync, f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {old};"],
+             [*drop_sync, ignore("drop-column", CONTRACT_DROP),
+              f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {old};"],
              [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {old} {pair.old_type};",
               *_sync_sql(pair), "-- pgshift:backfill batch-size=auto", fill_old,
               *_restore_old(pair)],

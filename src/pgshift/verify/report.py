@@ -14,8 +14,9 @@ FindingKind = Literal[
     "compat",      # a query that worked before the migration fails after it
     "plan",        # a query's plan lost an index scan or grew too costly
     "irreversible",  # a note: no down to check (never a failure)
+    "column-order",  # a note: down put columns back, last (never a failure)
 ]
-NOTES: tuple[str, ...] = ("irreversible",)
+NOTES: tuple[str, ...] = ("irreversible", "column-order")
 
 
 @dataclass(frozen=True)

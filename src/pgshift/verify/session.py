@@ -237,7 +237,7 @@ def _fill_tables(settings: Settings, options: VerifyOptions, conn: Connection,
 def _round_trip(settings: Settings, conn: Connection, runner: Runner, probe: QueryProbe | None,
                 migration: Migration, check: MigrationCheck) -> bool:
     """The checks of one migration; False when the scratch database cannot go on from here."""
-    from pgshift.verify.snapshot import diff_snapshots
+    from pgshift.verify.snapshot import diff_apart_from_order, diff_snapshots
 
     def snap() -> dict:
         from pgshift.verify.snapshot import take_snapshot
@@ -268,10 +268,15 @@ def _round_trip(settings: Settings, conn: Connection, runner: Runner, probe: Que
     check.down_ms = _run(runner, migration, "down", check)
     if check.down_ms is None:
         return migration.transactional  # rolled back: still at "after"
-    lines = diff_snapshots(before, snap(), expected_name="before up", actual_name="after down")
+    lines, order = diff_apart_from_order(before, snap(), expected_name="before up",
+                                         actual_name="after down")
     if lines:
         check.findings.append(Finding("roundtrip", "down does not restore the schema from "
                                       "before up", tuple(lines)))
+    if order:
+        check.findings.append(Finding("column-order", "down adds columns back last: PostgreSQL "
+                                      "cannot put a column where it was (SELECT * and INSERT "
+                                      "without a column list see the new order)", tuple(order)))
     if _run(runner, migration, "up", check, again=True) is None:
         return False
     lines = diff_snapshots(after, snap(), expected_name="after the first up",

@@ -195,24 +195,40 @@ def diff_snapshots(expected: Snapshot, actual: Snapshot, *, expected_name: str,
 
     ``expected_name``/``actual_name`` say which state each is, e.g. "before up", "after down".
     """
-    lines: list[str] = []
+    return [line for _, line in _differences(expected, actual, expected_name, actual_name)]
+
+
+def diff_apart_from_order(expected: Snapshot, actual: Snapshot, *, expected_name: str,
+                          actual_name: str) -> tuple[list[str], list[str]]:
+    """The differences, and apart from them those only in column positions: a down that adds
+    back a dropped column puts it last, and PostgreSQL has no way to put it where it was."""
+    lines, order = [], []
+    for attribute, line in _differences(expected, actual, expected_name, actual_name):
+        (order if attribute == "position" else lines).append(line)
+    return lines, order
+
+
+def _differences(expected: Snapshot, actual: Snapshot, expected_name: str,
+                 actual_name: str) -> list[tuple[str | None, str]]:
+    """(the attribute that differs, or None for an object present on one side only; the line)."""
+    found: list[tuple[str | None, str]] = []
     for category in _QUERIES:
         want, have = expected.get(category, {}), actual.get(category, {})
         label = _LABELS[category]
         for key in sorted(have.keys() - want.keys()):
-            lines.append(f"{_what(label, have[key])} {key}: present {actual_name}, absent "
-                         f"{expected_name}{_summary(have[key])}")
+            found.append((None, f"{_what(label, have[key])} {key}: present {actual_name}, "
+                                f"absent {expected_name}{_summary(have[key])}"))
         for key in sorted(want.keys() - have.keys()):
-            lines.append(f"{_what(label, want[key])} {key}: missing {actual_name}, present "
-                         f"{expected_name}{_summary(want[key])}")
+            found.append((None, f"{_what(label, want[key])} {key}: missing {actual_name}, "
+                                f"present {expected_name}{_summary(want[key])}"))
         for key in sorted(want.keys() & have.keys()):
             for attribute in want[key]:
                 before, after = want[key].get(attribute), have[key].get(attribute)
                 if before != after:
-                    lines.append(f"{_what(label, want[key])} {key}: {attribute} is "
-                                 f"{_show(after)} {actual_name}, was {_show(before)} "
-                                 f"{expected_name}")
-    return lines
+                    found.append((attribute, f"{_what(label, want[key])} {key}: {attribute} is "
+                                             f"{_show(after)} {actual_name}, was {_show(before)} "
+                                             f"{expected_name}"))
+    return found
 
 
 def _what(label: str, attributes: dict[str, Any]) -> str:
