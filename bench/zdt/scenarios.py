@@ -61,6 +61,18 @@ def _with_parent(scenario: Scenario) -> Scenario:
     return run
 
 
+# Partitioning accounts by id: the rows are all below the cutoff, the app's new ids too.
+CUTOFF, UNTIL = "1000000000", "2000000000"
+PLAIN_PARTITION = f"""
+CREATE TABLE accounts_p (LIKE accounts INCLUDING DEFAULTS INCLUDING CONSTRAINTS)
+  PARTITION BY RANGE (id);
+CREATE TABLE accounts_next PARTITION OF accounts_p FOR VALUES FROM ({CUTOFF}) TO ({UNTIL});
+ALTER TABLE accounts RENAME TO accounts_legacy;
+ALTER TABLE accounts_p RENAME TO accounts;
+ALTER TABLE accounts ATTACH PARTITION accounts_legacy FOR VALUES FROM (MINVALUE) TO ({CUTOFF});
+"""
+
+
 def _backfill(options: str) -> Scenario:
     def run(url: str, workdir: Path) -> int:
         result = api.backfill(_settings(url, workdir), "accounts", BACKFILL_SET, BACKFILL_WHERE,
@@ -117,4 +129,9 @@ SCENARIOS: dict[str, tuple[str, Scenario]] = {
                                 _with_parent(_recipe("attach-partition", RecipeParams(
                                     table="accounts_all", partition="accounts", bounds=BOUNDS,
                                     check=BOUNDS_CHECK)))),
+    "plain-partition-table": ("partition by swap + ATTACH, one transaction (scans the table)",
+                              _plain(PLAIN_PARTITION)),
+    "recipe-partition-table": ("recipe partition-table (twin, CHECK, VALIDATE, swap)", _recipe(
+        "partition-table", RecipeParams(table="accounts", column="id", cutoff=CUTOFF,
+                                        until=UNTIL))),
 }

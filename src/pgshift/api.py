@@ -542,7 +542,8 @@ def create_recipe(settings: Settings, recipe: str, params: RecipeParams) -> list
     """Write recipe ``recipe``'s migrations as the next versions; return their paths.
 
     Recipes that need the existing column (rename, change type, remove) look it up in the
-    database when it is reachable; otherwise they ask for ``--type``.
+    database when it is reachable; otherwise they ask for ``--type``. partition-table asks the
+    database, when reachable, whether the table can be swapped, and refuses before writing.
     """
     from pgshift.recipes import NEEDS_EXISTING, write_recipe
 
@@ -550,6 +551,15 @@ def create_recipe(settings: Settings, recipe: str, params: RecipeParams) -> list
         from pgshift.recipes.lookup import column_info
 
         params = replace(params, existing=column_info(settings, params.table, params.column))
+    if recipe == "partition-table" and params.table:
+        from pgshift.recipes.lookup import swap_refusals
+
+        refused = swap_refusals(settings, params.table)
+        if refused:
+            raise InputError(f"recipe partition-table cannot swap {params.table}: "
+                             + "; ".join(refused),
+                             hint="nothing was written; see the partition-table recipe in "
+                             "docs/zero-downtime.md")
     return write_recipe(settings.dir, recipe, params)
 
 

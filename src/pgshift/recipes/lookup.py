@@ -33,3 +33,25 @@ def column_info(settings: Settings, table: str, column: str) -> ColumnInfo | Non
     finally:
         conn.close()
     return ColumnInfo(row[0], bool(row[1]), row[2]) if row else None
+
+
+def swap_refusals(settings: Settings, table: str) -> list[str] | None:
+    """Why recipe partition-table could not swap ``table`` now (empty when it could); None when
+    the database or the table is not there to ask."""
+    from pgshift.db import connect
+    from pgshift.recipes.model import qualified
+    from pgshift.recipes.partition_table import refusals_from
+
+    try:
+        conn = connect(settings)
+    except DatabaseConnectionError:
+        return None
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regclass(%s)", (qualified(table),))
+            if cur.fetchone()[0] is None:
+                return None
+            cur.execute(refusals_from("to_regclass(%s)"), (qualified(table),))
+            return [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()

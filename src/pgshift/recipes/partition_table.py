@@ -124,17 +124,23 @@ def partition_table(p: RecipeParams) -> list[Step]:
     return [create, *guarded, swap]
 
 
+def refusals_from(target: str) -> str:
+    """A query for why the table ``target`` (an SQL expression of type regclass) cannot be
+    swapped: one row per reason, none when it can. The guard runs it, and so does ``create``
+    when the database is reachable, to refuse before writing anything."""
+    checks = "\n    UNION ALL ".join(f"({sql})" for sql in _REFUSALS)
+    return (f"SELECT reason FROM (SELECT {target} AS t) AS target, LATERAL (\n"
+            f"    {checks}\n  ) AS refused(reason)")
+
+
 def _guard(table: str) -> str:
     """A DO block that raises, naming everything found, if the table cannot be swapped."""
-    checks = "\n    UNION ALL ".join(f"({sql})" for sql in _REFUSALS)
     return (
-        "DO $pgshift$\nDECLARE\n"
-        f"  t regclass := {literal(table)}::regclass;\n"
-        "  found text;\nBEGIN\n"
+        "DO $pgshift$\nDECLARE\n  found text;\nBEGIN\n"
         "  SELECT string_agg(reason, '; ') INTO found FROM (\n"
-        f"    {checks}\n  ) AS refused(reason);\n"
+        f"  {refusals_from(literal(table) + '::regclass')}\n  ) AS why;\n"
         "  IF found IS NOT NULL THEN\n"
-        "    RAISE EXCEPTION 'recipe partition-table cannot swap %: %', t, found\n"
+        f"    RAISE EXCEPTION 'recipe partition-table cannot swap %: %', {literal(table)}, found\n"
         "      USING HINT = 'see the partition-table recipe in docs/zero-downtime.md';\n"
         "  END IF;\nEND $pgshift$;")
 
