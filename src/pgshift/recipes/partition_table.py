@@ -14,6 +14,7 @@ column privileges, inheritance) is refused up front by a guard, which names what
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from pgshift.recipes.constraints import validated
 from pgshift.recipes.model import (
@@ -27,8 +28,8 @@ from pgshift.recipes.model import (
     schema_prefix,
 )
 
-# What the guard refuses, each as (a query for the names involved, what they are). Each query
-# yields text rows for relation ``t``; the guard collects them into one message.
+# What the guard refuses: each query yields a reason (naming what it found) for relation ``t``,
+# or nothing; the guard collects them into one message.
 _REFUSALS = (
     ("SELECT 'is not a plain permanent table' WHERE NOT EXISTS (SELECT 1 FROM pg_class "
      "WHERE oid = t AND relkind = 'r' AND relpersistence = 'p' AND NOT relispartition)"),
@@ -51,6 +52,11 @@ _REFUSALS = (
      "JOIN pg_publication p ON p.oid = r.prpubid WHERE r.prrelid = t HAVING count(*) > 0"),
     ("SELECT 'column privileges on: ' || string_agg(quote_ident(attname), ', ') "
      "FROM pg_attribute WHERE attrelid = t AND attacl IS NOT NULL HAVING count(*) > 0"),
+    # A partitioned table takes no NOT VALID foreign key (before PostgreSQL 18), and ATTACH
+    # would have to validate the partition's under its lock: VALIDATE them first.
+    ("SELECT 'constraints not validated yet (VALIDATE them first): ' || "
+     "string_agg(quote_ident(conname), ', ') FROM pg_constraint WHERE conrelid = t "
+     "AND NOT convalidated HAVING count(*) > 0"),
 )
 
 
@@ -87,12 +93,15 @@ def partition_table(p: RecipeParams) -> list[Step]:
                "The guard stops here, before anything changes, if the table has what a "
                "partitioned twin cannot take over without a scan under a lock."])
 
-    below = f"{key} IS NOT NULL AND {key} < {cutoff}"
-    guarded = validated(p.table, check, f"CHECK ({below})", "check constraint")
+    below = f"CHECK ({key} IS NOT NULL AND {key} < {cutoff})"
+    guarded = validated(p.table, check, below, "check constraint")
     guarded[0].notes[:] = [
         f"From here on {p.table} refuses rows with {p.column} >= {cutoff}: choose a cutoff "
         "beyond every value the app writes before the swap (the last step) runs.",
         "A row with a NULL key fails VALIDATE: a range partition cannot hold it."]
+    guarded[1] = replace(guarded[1], down=[_unvalidate_if_there(table, check, below)], notes=[
+        "The down part makes the CHECK NOT VALID again, unless the swap's down dropped it: "
+        "the rows it moved back are past the cutoff, and so may be the app's next ones."])
 
     swap = Step(
         f"swap_{name}_for_partitioned",
@@ -155,6 +164,18 @@ def _drop_check_if_rows(table: str, twin: str, check: str, column: str, cutoff: 
         f"  IF EXISTS (SELECT 1 FROM {twin}) THEN\n"
         f"    ALTER TABLE {table} DROP CONSTRAINT {ident(check)};\n"
         f"    RAISE NOTICE '%', {literal(news)};\n"
+        "  END IF;\nEND $pgshift$;")
+
+
+def _unvalidate_if_there(table: str, check: str, definition: str) -> str:
+    """A DO block putting the CHECK back to NOT VALID (drop it, add it NOT VALID: no scan), if
+    it is still there."""
+    return (
+        "DO $pgshift$\nBEGIN\n"
+        "  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = "
+        f"{literal(table)}::regclass AND conname = {literal(check)}) THEN\n"
+        f"    ALTER TABLE {table} DROP CONSTRAINT {ident(check)};\n"
+        f"    ALTER TABLE {table} ADD CONSTRAINT {ident(check)} {definition} NOT VALID;\n"
         "  END IF;\nEND $pgshift$;")
 
 
