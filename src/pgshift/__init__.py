@@ -36,6 +36,8 @@ _EXPORTS = {
     "baseline": "pgshift.api",
     "create": "pgshift.api",
     "down": "pgshift.api",
+    "dump_schema": "pgshift.api",
+    "write_schema_file": "pgshift.api",
     "kill": "pgshift.api",
     "kill_stuck": "pgshift.api",
     "ps": "pgshift.api",

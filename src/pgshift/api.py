@@ -563,6 +563,39 @@ def create_recipe(settings: Settings, recipe: str, params: RecipeParams) -> list
     return write_recipe(settings.dir, recipe, params)
 
 
+def dump_schema(settings: Settings) -> str:
+    """The database's schema as SQL, stable across machines and runs, then its applied
+    migrations as comments (see ``pgshift.schema_dump``). Needs ``pg_dump``."""
+    from pgshift.schema_dump import dump_schema as dump
+
+    with _session(settings) as conn:
+        return dump(conn, settings)
+
+
+def write_schema_file(settings: Settings, path: Path | None = None) -> Path:
+    """Write ``dump_schema`` to ``path`` (default: the ``schema-file`` setting), replacing the
+    file at once: a reader never sees half of it. Returns the path."""
+    import tempfile
+
+    target = path or settings.schema_file
+    if target is None:
+        raise InputError("no file to write the schema to", hint="set schema-file, or pass one")
+    text = dump_schema(settings)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, mode)  # mkstemp's file is private; the schema file is not
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return target
+
+
 # -- watch and rescue ---------------------------------------------------------------------------
 
 
@@ -656,6 +689,7 @@ __all__ = [
     "create",
     "create_recipe",
     "down",
+    "dump_schema",
     "kill",
     "kill_stuck",
     "ps",
@@ -669,4 +703,5 @@ __all__ = [
     "up_targets",
     "validate",
     "verify",
+    "write_schema_file",
 ]

@@ -71,6 +71,8 @@ class Settings:
     targets: Mapping[str, Any] = field(default_factory=dict)
     cache_dir: Path | None = None
     discovery_cache: bool = True  # see pgshift.migrations.cache; off: read every file each run
+    schema_file: Path | None = None  # rewritten with `pgshift dump` after up, down and redo
+    pg_dump: Path | None = None  # else the server's own version's (see pgshift.pgdump)
     config_path: Path | None = None
 
     def with_overrides(self, **values: Any) -> Settings:
@@ -108,7 +110,7 @@ def _coerce(key: str, value: Any, source: str) -> Any:
             return tuple(str(i).strip() for i in items if str(i).strip())
         if key == "lint_runner" and value not in ("pgshift", "psql"):
             raise ValueError(f"runner must be 'pgshift' or 'psql', not '{value}'")
-        if key in ("dir", "lint_schema", "cache_dir"):
+        if key in ("dir", "lint_schema", "cache_dir", "schema_file", "pg_dump"):
             return Path(value)
         if key == "placeholders":
             if not isinstance(value, Mapping):
@@ -172,7 +174,7 @@ def _from_file(path: Path) -> dict[str, Any]:
                 f"unknown key '{raw_key}'", path=path, hint="see README: Configuration"
             )
         values[key] = _coerce(key, value, str(path))
-    for key in ("dir", "lint_schema"):  # paths in a config file are relative to it
+    for key in ("dir", "lint_schema", "schema_file"):  # paths in a config file are relative to it
         if key in values and not values[key].is_absolute():
             values[key] = path.parent / values[key]
     return values

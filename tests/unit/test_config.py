@@ -44,6 +44,16 @@ def test_connect_wait_is_off_unless_asked_for_in_any_source(tmp_path: Path) -> N
     assert load(cwd=tmp_path, env={}, connect_wait="5s").connect_wait == 5.0
 
 
+def test_schema_file_is_off_by_default_and_relative_to_its_config_file(tmp_path: Path) -> None:
+    assert Settings().schema_file is None and Settings().pg_dump is None
+    (tmp_path / "pgshift.toml").write_text('schema-file = "db/schema.sql"\n'
+                                          'pg-dump = "/usr/lib/postgresql/15/bin/pg_dump"\n')
+    settings = load(cwd=tmp_path, env={})
+    assert settings.schema_file == tmp_path / "db" / "schema.sql"
+    assert settings.pg_dump == Path("/usr/lib/postgresql/15/bin/pg_dump")
+    assert load(cwd=tmp_path, env={"PGSHIFT_SCHEMA_FILE": "s.sql"}).schema_file == Path("s.sql")
+
+
 def test_pyproject_tool_table_is_found_walking_up(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\n[tool.pgshift]\nschema = "ops"\n'

@@ -243,6 +243,7 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
     else:
         elapsed = render.duration_text((time.perf_counter() - started) * 1000)
         print(f"Applied {len(result.outcomes)} migration(s) in {elapsed}.")
+        _refresh_schema_file(settings)
     return 0
 
 
@@ -269,6 +270,7 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
         print("Nothing to roll back.")
     else:
         print(f"Rolled back {len(result.outcomes)} migration(s).")
+        _refresh_schema_file(settings)
     return 0
 
 
@@ -281,7 +283,15 @@ def redo(args: argparse.Namespace, settings: Settings) -> int:
     except BaseException:
         progress.fail()
         raise
+    _refresh_schema_file(settings)
     return 0
+
+
+def _refresh_schema_file(settings: Settings) -> None:
+    if settings.schema_file is not None:  # the module is not imported on the common path
+        from pgshift.cli.dump import refresh_schema_file
+
+        refresh_schema_file(settings)
 
 
 def status(args: argparse.Namespace, settings: Settings) -> int:

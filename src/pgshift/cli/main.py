@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "pgshift.cli.verify",
     "pgshift.cli.monitor",
     "pgshift.cli.lint",
+    "pgshift.cli.dump",
 )
 
 # Which module registers each command (aliases included), so a run imports and builds only
@@ -41,6 +42,7 @@ COMMAND_OWNERS = {
     "verify": "pgshift.cli.verify",
     **dict.fromkeys(("ps", "monitor", "kill", "rollback"), "pgshift.cli.monitor"),
     "lint": "pgshift.cli.lint",
+    "dump": "pgshift.cli.dump",
 }
 
 # The module of many commands, whose register() can build just the invoked one's parser.

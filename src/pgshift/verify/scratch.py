@@ -10,8 +10,6 @@ history so the copy knows its version).
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import uuid
 from pathlib import Path
 from types import TracebackType
@@ -142,16 +140,17 @@ def _start_server(prefer_major: int | None) -> ThrowawayServer:
 
 
 def copy_schema(source_url: str, target_url: str, *, history_schema: str,
-                privileges: bool) -> None:
+                privileges: bool, configured: Path | None = None) -> None:
     """Copy ``source_url``'s schema (and pgshift's history rows) into ``target_url``.
 
-    Uses ``pg_dump`` from the source server's own bin directory when it is installed, else the
-    one on PATH. Owners are dropped (the copy belongs to whoever runs verify); grants too when
-    ``privileges`` is false (a throwaway server has none of the target's roles).
+    Uses ``pg_dump`` from the source server's own version (see ``pgshift.pgdump``; a
+    ``configured`` one wins). Owners are dropped (the copy belongs to whoever runs verify);
+    grants too when ``privileges`` is false (a throwaway server has none of the target's roles).
     """
     import psycopg2
 
     from pgshift.db import redact
+    from pgshift.pgdump import find_pg_dump, run_pg_dump, without_meta_commands
 
     try:
         source = psycopg2.connect(source_url)
@@ -160,56 +159,21 @@ def copy_schema(source_url: str, target_url: str, *, history_schema: str,
             f"--from: cannot connect: {redact(str(exc).strip(), source_url)}") from None
     major = source.server_version // 10000
     source.close()
-    pg_dump = _pg_dump(major)
+    pg_dump = find_pg_dump(major, configured, purpose="--from")
     flags = ["--no-owner", *(() if privileges else ("--no-privileges", "--no-acl"))]
-    schema_sql = _dump(pg_dump, source_url, "--schema-only", *flags)
-    rows_sql = _dump(pg_dump, source_url, "--data-only", "--inserts", "--no-owner",
-                     f"--schema={history_schema}")
+    schema_sql = run_pg_dump(pg_dump, source_url, "--schema-only", *flags, purpose="--from")
+    rows_sql = run_pg_dump(pg_dump, source_url, "--data-only", "--inserts", "--no-owner",
+                           f"--schema={history_schema}", purpose="--from")
     target = psycopg2.connect(target_url)
     target.autocommit = True
     try:
         with target.cursor() as cur:
             for text in (schema_sql, rows_sql):
                 if text.strip():
-                    cur.execute(_without_meta_commands(text))
+                    cur.execute(without_meta_commands(text))
     except psycopg2.Error as exc:
         raise InputError(f"--from: cannot restore the schema copy: {exc.pgerror or exc}",
                          hint="the scratch server may lack an extension or role of the "
                               "source") from None
     finally:
         target.close()
-
-
-def _pg_dump(major: int) -> Path:
-    from pgshift.server import ServerError, find_bindir
-
-    try:
-        candidate = find_bindir(major) / "pg_dump"
-        if candidate.exists():
-            return candidate
-    except ServerError:
-        pass
-    found = shutil.which("pg_dump")
-    if found is None:
-        raise InputError("--from needs pg_dump, and none was found",
-                         hint=f"install the PostgreSQL {major} client (postgresql-client-{major})")
-    return Path(found)
-
-
-def _dump(pg_dump: Path, url: str, *args: str) -> str:
-    from pgshift.db import redact
-
-    try:
-        proc = subprocess.run([str(pg_dump), *args, "--dbname", url], capture_output=True,
-                              text=True, timeout=600, check=False, stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise InputError(f"--from: cannot run {pg_dump.name}: {exc}") from None
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InputError(f"--from: pg_dump failed: {redact(last, url)}")
-    return proc.stdout
-
-
-def _without_meta_commands(text: str) -> str:
-    r"""The dump without psql's backslash commands (``\restrict`` in recent pg_dump)."""
-    return "\n".join(line for line in text.splitlines() if not line.startswith("\\"))

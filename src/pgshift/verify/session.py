@@ -160,7 +160,7 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
 
         say("Copying the schema of the --from database ...")
         copy_schema(options.source_url, scratch_url, history_schema=settings.schema,
-                    privileges=not options.embedded)
+                    privileges=not options.embedded, configured=settings.pg_dump)
         history.install(conn, settings.schema)
         target_plan = build_plan(migrations, history.read(conn, settings.schema))
         _refuse_drift(target_plan)

@@ -1,0 +1,50 @@
+"""``pgshift dump``: the schema as SQL for review, and the schema file kept after each run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pgshift.config import Settings
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    text = ("write the database's schema as SQL (pg_dump --schema-only without owners, "
+            "privileges and pgshift's schema, stable across machines), then the applied "
+            "migrations: to FILE, else the schema-file setting, else standard output")
+    p = subparsers.add_parser("dump", parents=[parent], description=text,
+                              help="write the schema as SQL, for review in version control")
+    p.add_argument("-o", "--output", metavar="FILE", type=Path,
+                   help="where to write it ('-': standard output)")
+    p.set_defaults(handler=dump)
+
+
+def dump(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+
+    target = args.output or settings.schema_file
+    if target is None or str(target) == "-":
+        sys.stdout.write(api.dump_schema(settings))
+        return 0
+    print(f"Wrote {api.write_schema_file(settings, target)}.")
+    return 0
+
+
+def refresh_schema_file(settings: Settings) -> None:
+    """After a run that changed the database: rewrite the ``schema-file``, if one is set.
+
+    The migrations have run by then, so a dump that fails is a warning, not the run's error.
+    """
+    if settings.schema_file is None:
+        return
+    from pgshift import api
+    from pgshift.errors import PgshiftError
+
+    try:
+        print(f"Wrote {api.write_schema_file(settings)}.")
+    except PgshiftError as exc:
+        print(f"pgshift: warning: the migrations ran, but {settings.schema_file} was not "
+              f"rewritten: {exc.message}", file=sys.stderr)
