@@ -34,6 +34,7 @@ _EXPORTS = {
     "create_recipe": "pgshift.api",
     "BackfillOptions": "pgshift.backfill.options",
     "baseline": "pgshift.api",
+    "schema_file_diff": "pgshift.api",
     "create": "pgshift.api",
     "down": "pgshift.api",
     "dump_schema": "pgshift.api",

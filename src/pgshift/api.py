@@ -596,6 +596,25 @@ def write_schema_file(settings: Settings, path: Path | None = None) -> Path:
     return target
 
 
+def schema_file_diff(settings: Settings, path: Path | None = None) -> list[str]:
+    """How ``path`` (default: the ``schema-file`` setting) differs from what ``dump_schema``
+    gives now, as unified diff lines; empty when it is up to date. For CI, after ``up``."""
+    import difflib
+
+    target = path or settings.schema_file
+    if target is None:
+        raise InputError("no schema file to compare", hint="set schema-file, or pass one")
+    try:
+        written = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        written = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {target}: {exc}") from None
+    now = dump_schema(settings)
+    return list(difflib.unified_diff(written.splitlines(), now.splitlines(), str(target),
+                                     "the database", lineterm="", n=1))
+
+
 # -- watch and rescue ---------------------------------------------------------------------------
 
 
@@ -696,6 +715,7 @@ __all__ = [
     "redo",
     "repair",
     "rollback_plan",
+    "schema_file_diff",
     "status",
     "status_report",
     "status_targets",

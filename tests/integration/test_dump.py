@@ -118,3 +118,22 @@ def test_a_failing_pg_dump_never_shows_the_password(cli, admin_url: str) -> None
     result = cli("dump", env={"PGSHIFT_URL": url})
     assert result.returncode == 2
     assert "s3cretPW" not in result.stdout + result.stderr
+
+
+def test_check_passes_on_an_up_to_date_file_and_fails_with_a_diff_on_a_stale_one(
+    cli, write_migration, tmp_path: Path
+) -> None:
+    schema_file = tmp_path / "schema.sql"
+    env = {"PGSHIFT_SCHEMA_FILE": str(schema_file)}
+    write_migration("V001__users.sql", USERS, "DROP TABLE users;")
+    assert cli("up", env=env).returncode == 0
+    fresh = cli("dump", "--check", env=env)
+    assert (fresh.returncode, fresh.stdout) == (0, f"OK: {schema_file} is the database's schema.\n")
+    write_migration("V002__orders.sql", ORDERS, "DROP TABLE orders;")
+    assert cli("up").returncode == 0  # schema-file not set: the file is now stale
+    stale = cli("dump", "--check", env=env)
+    assert stale.returncode == 1
+    assert "+CREATE TABLE public.orders (" in stale.stdout
+    assert stale.stderr.startswith(f"pgshift: error: {schema_file} is not the database's schema")
+    missing = cli("dump", "--check", "-o", str(tmp_path / "none.sql"))
+    assert missing.returncode == 1 and "+CREATE TABLE public.users (" in missing.stdout

@@ -19,18 +19,41 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
                               help="write the schema as SQL, for review in version control")
     p.add_argument("-o", "--output", metavar="FILE", type=Path,
                    help="where to write it ('-': standard output)")
+    p.add_argument("--check", action="store_true",
+                   help="write nothing: exit 1, with a diff, unless the file (-o or "
+                        "schema-file) already holds the schema (for CI, after up)")
     p.set_defaults(handler=dump)
 
 
 def dump(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
 
+    if args.check:
+        return check(api.schema_file_diff(settings, args.output),
+                     args.output or settings.schema_file)
     target = args.output or settings.schema_file
     if target is None or str(target) == "-":
         sys.stdout.write(api.dump_schema(settings))
         return 0
     print(f"Wrote {api.write_schema_file(settings, target)}.")
     return 0
+
+
+SHOWN_LINES = 40  # of a stale schema file's diff
+
+
+def check(diff: list[str], path: Path) -> int:
+    """Print the start of ``diff``; CheckFailedError when there is one."""
+    from pgshift.errors import CheckFailedError
+
+    if not diff:
+        print(f"OK: {path} is the database's schema.")
+        return 0
+    print("\n".join(diff[:SHOWN_LINES]))
+    if len(diff) > SHOWN_LINES:
+        print(f"... {len(diff) - SHOWN_LINES} more line(s)")
+    raise CheckFailedError(f"{path} is not the database's schema (diff above)",
+                           hint="run 'pgshift dump' after the migrations and commit the file")
 
 
 def refresh_schema_file(settings: Settings) -> None:
