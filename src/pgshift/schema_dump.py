@@ -12,8 +12,9 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
     from pgshift.config import Settings
-    from pgshift.db import Connection
     from pgshift.state.history import HistoryEntry
 
 _VARYING = re.compile(r"^-- Dumped (from database|by pg_dump) version .*\n", re.MULTILINE)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from pgshift.errors import DatabaseConnectionError
 from pgshift.recipes.model import ColumnInfo
 
 if TYPE_CHECKING:
+    from psycopg2.extensions import cursor as Cursor
+
     from pgshift.config import Settings
+
+T = TypeVar("T")
 
 _COLUMN = """
 SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
@@ -19,28 +24,36 @@ WHERE a.attrelid = to_regclass(%s) AND a.attname = %s AND a.attnum > 0 AND NOT a
 
 def column_info(settings: Settings, table: str, column: str) -> ColumnInfo | None:
     """The column's type, NOT NULL and default; None when the database or column is not there."""
-    from pgshift.db import connect
     from pgshift.recipes.model import qualified
 
-    try:
-        conn = connect(settings)
-    except DatabaseConnectionError:
-        return None
-    try:
-        with conn.cursor() as cur:
-            cur.execute(_COLUMN, (qualified(table), column))
-            row = cur.fetchone()
-    finally:
-        conn.close()
-    return ColumnInfo(row[0], bool(row[1]), row[2]) if row else None
+    def read(cur: Cursor) -> ColumnInfo | None:
+        cur.execute(_COLUMN, (qualified(table), column))
+        row = cur.fetchone()
+        return ColumnInfo(row[0], bool(row[1]), row[2]) if row else None
+
+    return _ask(settings, read)
 
 
 def swap_refusals(settings: Settings, table: str) -> list[str] | None:
     """Why recipe partition-table could not swap ``table`` now (empty when it could); None when
     the database or the table is not there to ask."""
-    from pgshift.db import connect
     from pgshift.recipes.model import qualified
     from pgshift.recipes.partition_table import refusals_from
+
+    def read(cur: Cursor) -> list[str] | None:
+        cur.execute("SELECT to_regclass(%s)", (qualified(table),))
+        if cur.fetchone()[0] is None:
+            return None
+        cur.execute(refusals_from("to_regclass(%s)"), (qualified(table),))
+        return [row[0] for row in cur.fetchall()]
+
+    return _ask(settings, read)
+
+
+def _ask(settings: Settings, read: Callable[[Cursor], T]) -> T | None:
+    """``read`` on a cursor of the database, or None when it cannot be reached: recipes are
+    written without a database, and only ask it what they can."""
+    from pgshift.db import connect
 
     try:
         conn = connect(settings)
@@ -48,10 +61,6 @@ def swap_refusals(settings: Settings, table: str) -> list[str] | None:
         return None
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass(%s)", (qualified(table),))
-            if cur.fetchone()[0] is None:
-                return None
-            cur.execute(refusals_from("to_regclass(%s)"), (qualified(table),))
-            return [row[0] for row in cur.fetchall()]
+            return read(cur)
     finally:
         conn.close()
