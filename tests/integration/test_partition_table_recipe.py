@@ -159,3 +159,37 @@ def test_each_of_its_migrations_passes_verify(settings, write_migration) -> None
     report = api.verify(dataclasses.replace(settings, lint=True))
     assert report.ok, report.failures
     assert len(report.migrations) == 4
+
+
+NEXT_MONTH = RecipeParams(table="audit_logs", partition="audit_logs_2027_02",
+                          bounds="FROM ('2027-02-01') TO ('2027-03-01')", like="audit_logs_legacy")
+
+
+def test_add_partition_runs_beside_the_apps_readers_and_copies_indexes_not_bounds_checks(
+    settings, query, app_role, app_session
+) -> None:
+    """CREATE TABLE … PARTITION OF would wait for the reader's ACCESS SHARE lock (and queue the
+    app behind it); the recipe's ATTACH takes SHARE UPDATE EXCLUSIVE, which does not wait."""
+    api.create_recipe(settings, "partition-table", PARAMS)
+    api.up(settings)
+    gated = dataclasses.replace(settings, lint=True, lock_retries=0)
+    api.create_recipe(gated, "add-partition", NEXT_MONTH)
+    reader = app_session()
+    reader.cursor().execute("SELECT count(*) FROM audit_logs")  # its transaction stays open
+
+    api.up(gated)
+
+    reader.rollback()
+    query(f'SET ROLE "{app_role}"; INSERT INTO audit_logs (account_id, at, what) '
+          "VALUES (1, '2027-02-05', 'next month')")
+    assert query("SELECT tableoid::regclass::text FROM audit_logs WHERE at >= '2027-02-01'") == [
+        ("audit_logs_2027_02",)]
+    assert query("SELECT count(*) FROM pg_index WHERE indrelid = "
+                 "'audit_logs_2027_02'::regclass") == [(2,)]  # the primary key and at's index
+    assert query("SELECT conname::text FROM pg_constraint WHERE conrelid = "
+                 "'audit_logs_2027_02'::regclass AND contype = 'c'") == [("audit_logs_what_check",)]
+    with pytest.raises(MigrationFailedError, match="holds rows: not dropped"):
+        api.down(settings)
+    query("DELETE FROM audit_logs WHERE at >= '2027-02-01'")
+    api.down(settings)
+    assert ("audit_logs_2027_02", "r") not in query(TABLES)

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 RECIPE_NAMES = ("add-column-default", "add-index", "add-check", "add-foreign-key",
                 "set-not-null", "add-enum", "rename-column", "change-column-type",
-                "remove-column", "attach-partition", "partition-table")
+                "remove-column", "attach-partition", "partition-table", "add-partition")
 
 
 def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,9 +27,12 @@ def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
                                         "bounds say, e.g. \"at IS NOT NULL AND at >= '2025-01-01' "
                                         "AND at < '2025-02-01'\")")
     group.add_argument("--partition", help="the existing table to attach (attach-partition); "
-                                            "the first new partition's name (partition-table)")
+                                            "the first new partition's name (partition-table); "
+                                            "the new partition (add-partition)")
     group.add_argument("--bounds", help="what follows FOR VALUES, e.g. \"FROM ('2025-01-01') TO "
-                                         "('2025-02-01')\" (attach-partition)")
+                                         "('2025-02-01')\" (attach-partition, add-partition)")
+    group.add_argument("--like", help="add-partition: the table to copy columns, constraints "
+                                       "and indexes from (default: the partitioned table)")
     group.add_argument("--cutoff", help="partition-table: the key value from which rows go to "
                                          "new partitions, e.g. \"'2027-01-01'\"; the existing "
                                          "rows must all be below it")
@@ -57,7 +60,8 @@ def create_from_recipe(args: argparse.Namespace, settings: Settings) -> int:
         new_column=args.new_column, check=args.check, constraint=args.constraint,
         references=args.references, values=values, columns=args.columns, unique=args.unique,
         using=args.using, reverse_using=args.reverse_using, not_null=args.not_null,
-        partition=args.partition, bounds=args.bounds, cutoff=args.cutoff, until=args.until)
+        partition=args.partition, bounds=args.bounds, cutoff=args.cutoff, until=args.until,
+        like=args.like)
     for path in api.create_recipe(settings, args.recipe, params):
         print(path)
     return 0

@@ -25,6 +25,8 @@ attach-partition    CHECK NOT VALID; VALIDATE; ATTACH (no scan) and   table part
 partition-table     a partitioned twin; CHECK below the cutoff NOT    table column cutoff until
                     VALID; VALIDATE; swap: the table becomes the      [partition]
                     twin's partition (no copy, no scan)
+add-partition       CREATE TABLE (LIKE); ATTACH: no ACCESS EXCLUSIVE  table partition bounds
+                    on the partitioned table                          [like]
 =================== ================================================= =========================
 """
 
@@ -34,6 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pgshift.errors import InputError
+from pgshift.recipes.add_partition import add_partition
 from pgshift.recipes.columns import add_column_default, add_enum, remove_column
 from pgshift.recipes.constraints import (
     add_check,
@@ -58,6 +61,7 @@ RECIPES: dict[str, Callable[[RecipeParams], list[Step]]] = {
     "remove-column": remove_column,
     "attach-partition": attach_partition,
     "partition-table": partition_table,
+    "add-partition": add_partition,
 }
 
 # Recipes whose down parts or triggers need the existing column's type (looked up when they can).

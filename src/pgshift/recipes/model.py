@@ -41,6 +41,7 @@ class RecipeParams:
     bounds: str | None = None
     cutoff: str | None = None
     until: str | None = None
+    like: str | None = None
     existing: ColumnInfo | None = None  # filled in from the database when reachable
 
     def need(self, recipe: str, *names: str) -> None:

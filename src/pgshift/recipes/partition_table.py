@@ -85,7 +85,7 @@ def partition_table(p: RecipeParams) -> list[Step]:
          f"CREATE TABLE {first} (LIKE {table} INCLUDING ALL);",
          f"ALTER TABLE {twin} ATTACH PARTITION {first} FOR VALUES FROM ({cutoff}) TO ({until});",
          _copy_foreign_keys(table, twin),
-         _copy_access(table, (twin, first))],
+         copy_access(table, (twin, first))],
         [f"DROP TABLE IF EXISTS {twin};"],
         notes=["The twin and its partition copy the table's columns, defaults, CHECKs, NOT "
                "NULLs, foreign keys, owner and privileges; the partition also copies its "
@@ -194,7 +194,7 @@ def _require_validated(table: str, check: str) -> str:
         "  END IF;\nEND $pgshift$;")
 
 
-def _copy_access(source: str, targets: tuple[str, ...]) -> str:
+def copy_access(source: str, targets: tuple[str, ...]) -> str:
     """A DO block giving ``targets`` the owner and table privileges of ``source``."""
     names = ", ".join(f"{literal(t)}::regclass" for t in targets)
     return (
