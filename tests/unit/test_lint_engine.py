@@ -152,6 +152,12 @@ def test_a_finding_a_recipe_fixes_names_the_recipe(sql: str, recipe: str) -> Non
     assert finding.hint.endswith(f"('pgshift create --recipe {recipe}' writes it)")
 
 
+def test_a_new_partition_of_an_existing_table_is_a_warning_naming_add_partition() -> None:
+    [finding] = lint("CREATE TABLE q PARTITION OF p FOR VALUES IN (2);")
+    assert (finding.rule, finding.severity) == ("create-partition-of", "warning")
+    assert finding.hint.endswith("('pgshift create --recipe add-partition' writes it)")
+
+
 def test_no_recipe_is_named_where_it_would_not_work() -> None:
     """The add-index recipe builds CONCURRENTLY, which a partitioned parent refuses; the
     set-not-null recipe relies on PostgreSQL 12 skipping the scan."""

@@ -37,6 +37,7 @@ TIER_A = (
     "refresh_matview_non_concurrent",
     "detach_partition_non_concurrent",
     "attach_partition_without_check",
+    "create_partition_of",
     "alter_table_rewrite_option",
     "lock_table_explicit",
     "rename_enum_value",

@@ -1,4 +1,4 @@
--- expect: missing-lock-timeout
+-- expect: missing-lock-timeout, create-partition-of
 -- runner: psql
 -- CREATE TABLE ... PARTITION OF takes ACCESS EXCLUSIVE on the existing parent.
 CREATE TABLE IF NOT EXISTS events_2024_04 PARTITION OF events
