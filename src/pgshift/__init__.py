@@ -37,6 +37,7 @@ _EXPORTS = {
     "schema_file_diff": "pgshift.api",
     "create": "pgshift.api",
     "down": "pgshift.api",
+    "dump_migrations_schema": "pgshift.api",
     "dump_schema": "pgshift.api",
     "write_schema_file": "pgshift.api",
     "kill": "pgshift.api",

@@ -572,15 +572,29 @@ def dump_schema(settings: Settings) -> str:
         return dump(conn, settings)
 
 
-def write_schema_file(settings: Settings, path: Path | None = None) -> Path:
-    """Write ``dump_schema`` to ``path`` (default: the ``schema-file`` setting), replacing the
-    file at once: a reader never sees half of it. Returns the path."""
+def dump_migrations_schema(settings: Settings) -> str:
+    """``dump_schema`` of what the migrations make: all of them applied to an empty database on
+    a throwaway server (PostgreSQL ``pg-version`` when set), which is then stopped. Needs no
+    database, only PostgreSQL's binaries; lint is left to ``lint`` and ``up``."""
+    from pgshift.verify.scratch import ScratchDatabase
+
+    with ScratchDatabase(settings, embedded=True, prefer_major=settings.pg_version) as scratch:
+        scratch_settings = replace(settings, url=scratch.url, lint=False)
+        up(scratch_settings)
+        return dump_schema(scratch_settings)
+
+
+def write_schema_file(settings: Settings, path: Path | None = None, *,
+                      embedded: bool = False) -> Path:
+    """Write ``dump_schema`` (``dump_migrations_schema`` when ``embedded``) to ``path``
+    (default: the ``schema-file`` setting), replacing the file at once: a reader never sees
+    half of it. Returns the path."""
     import tempfile
 
     target = path or settings.schema_file
     if target is None:
         raise InputError("no file to write the schema to", hint="set schema-file, or pass one")
-    text = dump_schema(settings)
+    text = dump_migrations_schema(settings) if embedded else dump_schema(settings)
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -596,9 +610,11 @@ def write_schema_file(settings: Settings, path: Path | None = None) -> Path:
     return target
 
 
-def schema_file_diff(settings: Settings, path: Path | None = None) -> list[str]:
+def schema_file_diff(settings: Settings, path: Path | None = None, *,
+                     embedded: bool = False) -> list[str]:
     """How ``path`` (default: the ``schema-file`` setting) differs from what ``dump_schema``
-    gives now, as unified diff lines; empty when it is up to date. For CI, after ``up``."""
+    (``dump_migrations_schema`` when ``embedded``) gives now, as unified diff lines; empty when
+    it is up to date. For CI."""
     import difflib
 
     target = path or settings.schema_file
@@ -610,7 +626,7 @@ def schema_file_diff(settings: Settings, path: Path | None = None) -> list[str]:
         written = ""
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {target}: {exc}") from None
-    now = dump_schema(settings)
+    now = dump_migrations_schema(settings) if embedded else dump_schema(settings)
     return list(difflib.unified_diff(written.splitlines(), now.splitlines(), str(target),
                                      "the database", lineterm="", n=1))
 
@@ -708,6 +724,7 @@ __all__ = [
     "create",
     "create_recipe",
     "down",
+    "dump_migrations_schema",
     "dump_schema",
     "kill",
     "kill_stuck",

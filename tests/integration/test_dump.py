@@ -137,3 +137,20 @@ def test_check_passes_on_an_up_to_date_file_and_fails_with_a_diff_on_a_stale_one
     assert stale.stderr.startswith(f"pgshift: error: {schema_file} is not the database's schema")
     missing = cli("dump", "--check", "-o", str(tmp_path / "none.sql"))
     assert missing.returncode == 1 and "+CREATE TABLE public.users (" in missing.stdout
+
+
+def test_embedded_dumps_what_the_migrations_make_without_a_database(
+    two_applied, cli, server_version: int, tmp_path: Path
+) -> None:
+    """The same text as the database the migrations were applied to, from a throwaway server
+    of the same major version; --check compares a committed file the same way (CI without a
+    database service)."""
+    pg = {"PGSHIFT_PG_VERSION": str(server_version // 10000)}
+    alone = {"PGSHIFT_URL": "", **pg}
+    embedded = cli("dump", "--embedded", env=alone, timeout=120)
+    assert embedded.returncode == 0, embedded.stderr
+    assert embedded.stdout == api.dump_schema(two_applied)
+    committed = tmp_path / "schema.sql"
+    committed.write_text(embedded.stdout)
+    assert cli("dump", "--embedded", "--check", "-o", str(committed), env=alone,
+               timeout=120).returncode == 0

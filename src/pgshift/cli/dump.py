@@ -19,6 +19,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
                               help="write the schema as SQL, for review in version control")
     p.add_argument("-o", "--output", metavar="FILE", type=Path,
                    help="where to write it ('-': standard output)")
+    p.add_argument("--embedded", action="store_true",
+                   help="the schema the migrations make: apply them all on a throwaway server "
+                        "(no database needed; pg-version picks its major version)")
     p.add_argument("--check", action="store_true",
                    help="write nothing: exit 1, with a diff, unless the file (-o or "
                         "schema-file) already holds the schema (for CI, after up)")
@@ -29,13 +32,14 @@ def dump(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
 
     if args.check:
-        return check(api.schema_file_diff(settings, args.output),
+        return check(api.schema_file_diff(settings, args.output, embedded=args.embedded),
                      args.output or settings.schema_file)
     target = args.output or settings.schema_file
     if target is None or str(target) == "-":
-        sys.stdout.write(api.dump_schema(settings))
+        sys.stdout.write(api.dump_migrations_schema(settings) if args.embedded
+                         else api.dump_schema(settings))
         return 0
-    print(f"Wrote {api.write_schema_file(settings, target)}.")
+    print(f"Wrote {api.write_schema_file(settings, target, embedded=args.embedded)}.")
     return 0
 
 
