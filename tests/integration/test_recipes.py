@@ -226,3 +226,29 @@ def test_attach_partition_needs_its_bounds_and_their_check() -> None:
     with pytest.raises(InputError, match="not a DEFAULT one"):
         render_recipe("attach-partition", RecipeParams(table="events", partition="p",
                                                        bounds="DEFAULT", check="true"))
+
+
+def test_remove_table_retires_it_with_its_data_then_drops_it_for_good(
+    settings, query, write_migration
+) -> None:
+    import dataclasses
+
+    from pgshift.errors import IrreversibleError
+
+    write_migration("V001__setup.sql", SETUP, "DROP TABLE users, owners;")
+    api.up(settings)
+    gated = dataclasses.replace(settings, lint=True)
+    paths = api.create_recipe(gated, "remove-table", RecipeParams(table="users"))
+    assert [p.name for p in paths] == ["V002__retire_users.sql", "V003__drop_users_retired.sql"]
+    report = api.verify(gated)
+    assert report.ok and [f.kind for m in report.migrations for f in m.findings] == [
+        "irreversible"]
+    api.up(gated, to="2", allow_contract=True)
+    assert query("SELECT count(*) FROM users_retired") == [(3000,)]
+    assert query("SELECT to_regclass('users')") == [(None,)]
+    api.down(gated)  # a release later someone still needed it: back, whole
+    assert query("SELECT count(*) FROM users") == [(3000,)]
+    api.up(gated, allow_contract=True)
+    assert query("SELECT to_regclass('users'), to_regclass('users_retired')") == [(None, None)]
+    with pytest.raises(IrreversibleError):
+        api.down(gated)

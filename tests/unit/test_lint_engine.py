@@ -146,6 +146,7 @@ def test_schema_state_flows_from_one_file_to_the_next() -> None:
     ("ALTER TABLE t RENAME COLUMN a TO b;", "rename-column"),
     ("ALTER TABLE t DROP COLUMN a;", "remove-column"),
     ("ALTER TABLE p ATTACH PARTITION q FOR VALUES IN (1);", "attach-partition"),
+    ("DROP TABLE t;", "remove-table"),
 ])
 def test_a_finding_a_recipe_fixes_names_the_recipe(sql: str, recipe: str) -> None:
     [finding] = [v for v in lint(sql) if v.severity == "error"]

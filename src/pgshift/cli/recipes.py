@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 
 RECIPE_NAMES = ("add-column-default", "add-index", "add-check", "add-foreign-key",
                 "set-not-null", "add-enum", "rename-column", "change-column-type",
-                "remove-column", "attach-partition", "partition-table", "add-partition")
+                "remove-column", "attach-partition", "partition-table", "add-partition",
+                "remove-table")
 
 
 def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +40,8 @@ def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--until", help="partition-table: the upper bound of the first new "
                                         "partition, e.g. \"'2027-02-01'\"")
     group.add_argument("--name", dest="constraint", metavar="NAME",
-                       help="constraint or index name (default: derived)")
+                       help="constraint or index name; the retired table's name "
+                            "(remove-table) (default: derived)")
     group.add_argument("--references", help="referenced table(column) (add-foreign-key)")
     group.add_argument("--values", help="comma-separated ENUM values (add-enum)")
     group.add_argument("--columns", help="index columns or expressions (add-index)")

@@ -27,6 +27,8 @@ partition-table     a partitioned twin; CHECK below the cutoff NOT    table colu
                     twin's partition (no copy, no scan)
 add-partition       CREATE TABLE (LIKE); ATTACH: no ACCESS EXCLUSIVE  table partition bounds
                     on the partitioned table                          [like]
+remove-table        rename it away for a release (data kept); then    table [name = the
+                    drop it (irreversible)                            retired name]
 =================== ================================================= =========================
 """
 
@@ -48,6 +50,7 @@ from pgshift.recipes.constraints import (
 from pgshift.recipes.model import ColumnInfo, RecipeFile, RecipeParams, Step
 from pgshift.recipes.partition_table import partition_table
 from pgshift.recipes.sync import change_column_type, rename_column
+from pgshift.recipes.tables import remove_table
 
 RECIPES: dict[str, Callable[[RecipeParams], list[Step]]] = {
     "add-column-default": add_column_default,
@@ -62,6 +65,7 @@ RECIPES: dict[str, Callable[[RecipeParams], list[Step]]] = {
     "attach-partition": attach_partition,
     "partition-table": partition_table,
     "add-partition": add_partition,
+    "remove-table": remove_table,
 }
 
 # Recipes whose down parts or triggers need the existing column's type (looked up when they can).

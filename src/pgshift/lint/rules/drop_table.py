@@ -19,6 +19,8 @@ class DropTable(Rule):
 
     Safe way: make sure no code uses the table (deploy first), rename it away for a release so
     anything still using it shows up while the data is still there, then drop it.
+
+    ``pgshift create --recipe remove-table`` writes it.
     """
 
     id = "drop-table"
@@ -36,4 +38,5 @@ class DropTable(Rule):
             f"DROP TABLE {names}: running code that still uses it fails and the data is lost; "
             "ACCESS EXCLUSIVE is taken on it and on tables whose foreign keys reference it",
             "confirm nothing uses it, rename it away for a release, then drop it",
+            recipe="remove-table",
         )
