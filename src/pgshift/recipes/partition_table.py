@@ -8,7 +8,8 @@ the same name and columns throughout.
 
 What the twin cannot inherit without a rewrite or a scan under a lock (identity and generated
 columns, foreign keys that point at the table, views, triggers, row security, publications,
-column privileges, inheritance) is refused up front by a guard, which names what it found.
+column privileges, inheritance, constraints not validated yet) is refused up front by a guard,
+which names what it found.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def partition_table(p: RecipeParams) -> list[Step]:
     guarded[0].notes[:] = [
         f"From here on {p.table} refuses rows with {p.column} >= {cutoff}: choose a cutoff "
         "beyond every value the app writes before the swap (the last step) runs.",
-        "A row with a NULL key fails VALIDATE: a range partition cannot hold it."]
+        "A NULL key is refused from here on, and an existing one fails VALIDATE: no range "
+        "partition can hold it."]
     guarded[1] = replace(guarded[1], down=[_unvalidate_if_there(table, check, below)], notes=[
         "The down part makes the CHECK NOT VALID again, unless the swap's down dropped it: "
         "the rows it moved back are past the cutoff, and so may be the app's next ones."])
