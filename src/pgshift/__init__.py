@@ -42,6 +42,7 @@ _EXPORTS = {
     "write_schema_file": "pgshift.api",
     "kill": "pgshift.api",
     "kill_stuck": "pgshift.api",
+    "plan_locks": "pgshift.api",
     "ps": "pgshift.api",
     "rollback_plan": "pgshift.api",
     "BlockerWatch": "pgshift.monitor.blockers",

@@ -563,6 +563,30 @@ def create_recipe(settings: Settings, recipe: str, params: RecipeParams) -> list
     return write_recipe(settings.dir, recipe, params)
 
 
+def plan_locks(settings: Settings, migrations: Sequence[Migration]
+               ) -> dict[str, list[tuple[str, str]]]:
+    """For each migration (by label), the locks of SHARE or stronger its up part takes on
+    tables that exist, strongest first per table, as the linter reads the SQL: what the app's
+    queries would wait for. Reads the database's catalog; changes nothing."""
+    from pgshift.lint import LintOptions, lint_migrations
+    from pgshift.lint.catalog_rows import fetch_catalog
+
+    with _session(settings) as conn:
+        catalog = fetch_catalog(conn)
+        pg_version = settings.pg_version or conn.server_version // 10000
+    options = LintOptions(pg_version=pg_version, lock_timeout=settings.lock_timeout)
+    report = lint_migrations(migrations, options, catalog=catalog)
+    return {label: _strongest_per_table(locks) for label, locks in report.locks.items()}
+
+
+def _strongest_per_table(locks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    from pgshift.lint.locks import strongest
+
+    tables = dict.fromkeys(table for table, _ in locks)
+    chosen = [strongest([lock for lock in locks if lock[0] == table]) for table in tables]
+    return [lock for lock in chosen if lock is not None]
+
+
 def dump_schema(settings: Settings) -> str:
     """The database's schema as SQL, stable across machines and runs, then its applied
     migrations as comments (see ``pgshift.schema_dump``). Needs ``pg_dump``."""
@@ -728,6 +752,7 @@ __all__ = [
     "dump_schema",
     "kill",
     "kill_stuck",
+    "plan_locks",
     "ps",
     "redo",
     "repair",

@@ -151,6 +151,26 @@ def test_create_writes_a_recipe_from_its_flags(cli, migrations_dir) -> None:
     assert "needs --column, --cutoff, --until" in missing.stderr
 
 
+def test_dry_run_plan_names_the_locks_each_migration_takes_on_existing_tables(
+    cli, write_migration, query
+) -> None:
+    query("CREATE TABLE users (id int PRIMARY KEY, email text)")
+    write_migration("V1__index.sql", "CREATE INDEX users_email_idx ON users (email);",
+                    "DROP INDEX users_email_idx;")
+    write_migration("V2__column.sql", "ALTER TABLE users ADD COLUMN note text;\n"
+                    "CREATE TABLE notes (id int);\nALTER TABLE notes ADD COLUMN x int;",
+                    "DROP TABLE notes;\nALTER TABLE users DROP COLUMN note;")
+    result = cli("up", "--dry-run", "--unsafe")
+    assert result.returncode == 0, result.stderr
+    plan = result.stdout.split("\n\n")[0].splitlines()
+    assert plan[1:] == [
+        "        V1  index  [one transaction]",
+        "            locks users: SHARE (blocks writes)",
+        "        V2  column  [one transaction]",
+        "            locks users: ACCESS EXCLUSIVE (blocks reads and writes)",  # notes: new
+    ]
+
+
 def test_passwords_set_by_a_migration_are_masked_in_dry_run_and_errors(
     cli, write_migration
 ) -> None:

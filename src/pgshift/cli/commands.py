@@ -232,7 +232,8 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
         progress.fail()
         raise
     if result.dry_run:
-        render.dry_run(result.selected, "up")
+        locks = api.plan_locks(settings, result.selected) if result.selected else None
+        render.dry_run(result.selected, "up", locks=locks)
     elif not result.outcomes:
         head = result.plan.applied()
         print(

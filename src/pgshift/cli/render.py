@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pgshift.db import redact
@@ -101,16 +101,22 @@ def duration_text(ms: float) -> str:
     return f"{ms / 60000:.1f} min"
 
 
-def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None = None) -> None:
-    """The plan and the SQL each migration would run."""
+def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None = None,
+            locks: Mapping[str, list[tuple[str, str]]] | None = None) -> None:
+    """The plan, with the table locks each migration takes (when known), and the SQL each
+    migration would run."""
     out = out or sys.stdout  # at call time: a default bound at import goes stale
     if not migrations:
         out.write("Nothing to do.\n")
         return
+    if locks:
+        from pgshift.lint.locks import WHAT_IT_BLOCKS  # the linter: only for this dry run
     out.write(f"Plan ({direction}, dry run: nothing is changed):\n")
     for migration in migrations:
         mode = "one transaction" if migration.transactional else "no transaction"
         out.write(f"  {migration.label:>8}  {migration.description}  [{mode}]\n")
+        for table, lock in (locks or {}).get(migration.label, ()):
+            out.write(f"            locks {table}: {lock} ({WHAT_IT_BLOCKS[lock]})\n")
     for migration in migrations:
         sql = migration.up_sql if direction == "up" else (migration.down_sql or "")
         out.write(f"\n-- {migration.name} ({direction})\n{redact(sql.strip())}\n")

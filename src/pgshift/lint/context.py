@@ -35,6 +35,8 @@ class Context:
     target: str = ""
     positions: dict[int, int] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
+    # Locks of SHARE or stronger the file's statements take on tables it did not create.
+    locks: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def pg_version(self) -> int:

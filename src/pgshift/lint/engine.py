@@ -82,11 +82,13 @@ class Engine:
         return self.lint_prepared(prepare(text, path, self.options), path, schema)
 
     def lint_prepared(self, prepared: Prepared, path: Path, schema: Schema,
-                      created: Created | None = None) -> list[Violation]:
+                      created: Created | None = None,
+                      locks: list[tuple[str, str]] | None = None) -> list[Violation]:
         """Violations of SQL whose runner settings are known (``Prepared``).
 
         ``created``: objects already known to be new and empty (made by earlier migrations of
-        the same ``up`` run); the file's own creations are added to it.
+        the same ``up`` run); the file's own creations are added to it. ``locks``, when given,
+        receives the (table, mode) locks of SHARE or stronger the statements take.
         """
         source, statements, ignores = self._parse(prepared.sql, path)
         runner = "pgshift" if prepared.wrapper != "pgshift" else self.options.runner
@@ -115,6 +117,8 @@ class Engine:
             tx.end()
         for rule in self.finishers:
             found.extend(rule.finish(ctx))
+        if locks is not None:
+            locks.extend(ctx.locks)
         return self._apply_ignores(found, ignores, ctx)
 
     def replay(self, text: str, path: Path, schema: Schema, *, plain: bool = False) -> None:
@@ -153,9 +157,11 @@ class Engine:
         found: list[Violation] = []
         for rule in self.dispatch.get(kind, ()):
             found.extend(rule.check(node, ctx))
-        if tx.open and kind in _LOCKING:
-            tx.exclusive.update(k for k, mode in statement_locks(kind, node, ctx)
-                                if mode == ACCESS_EXCLUSIVE)
+        if kind in _LOCKING:
+            locks = statement_locks(kind, node, ctx)
+            ctx.locks.extend(locks)
+            if tx.open:
+                tx.exclusive.update(k for k, mode in locks if mode == ACCESS_EXCLUSIVE)
         if kind == "AlterTableStmt":
             found.extend(self._alter(node, ctx))
         else:

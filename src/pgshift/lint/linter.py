@@ -79,7 +79,9 @@ def lint_migrations(
         d = migration.directives
         lock_timeout = d.lock_timeout if d.lock_timeout is not None else options.lock_timeout
         prepared = Prepared(migration.up_sql, migration.transactional, lock_timeout > 0, True)
-        report.violations.extend(engine.lint_prepared(prepared, migration.path, schema, batch))
+        locks = report.locks.setdefault(migration.label, [])
+        report.violations.extend(engine.lint_prepared(prepared, migration.path, schema, batch,
+                                                      locks))
     return report
 
 

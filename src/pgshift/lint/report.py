@@ -18,6 +18,8 @@ class LintReport:
     failures: list[PgshiftError] = field(default_factory=list)
     files: int = 0
     cached: int = 0
+    # lint_migrations: each migration's (table, mode) locks of SHARE or stronger, by its label.
+    locks: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Violation]:
