@@ -153,6 +153,18 @@ def test_a_finding_a_recipe_fixes_names_the_recipe(sql: str, recipe: str) -> Non
     assert finding.hint.endswith(f"('pgshift create --recipe {recipe}' writes it)")
 
 
+def test_a_table_made_in_the_file_is_no_longer_new_once_an_existing_one_is_attached() -> None:
+    """After ATTACH PARTITION of a loaded table, the partitioned table holds its rows: a CHECK
+    added to it scans them (as after partition-table's swap)."""
+    sql = ("CREATE TABLE p (a int) PARTITION BY RANGE (a);\n"
+           "ALTER TABLE p ATTACH PARTITION loaded FOR VALUES FROM (0) TO (10);\n"
+           "ALTER TABLE p ADD CONSTRAINT positive CHECK (a >= 0);")
+    assert "add-check-without-not-valid" in [v.rule for v in lint(sql)]
+    fresh = sql.replace("ATTACH PARTITION loaded", "ATTACH PARTITION empty").replace(
+        "CREATE TABLE p", "CREATE TABLE empty (a int);\nCREATE TABLE p")
+    assert "add-check-without-not-valid" not in [v.rule for v in lint(fresh)]
+
+
 def test_a_new_partition_of_an_existing_table_is_a_warning_naming_add_partition() -> None:
     [finding] = lint("CREATE TABLE q PARTITION OF p FOR VALUES IN (2);")
     assert (finding.rule, finding.severity) == ("create-partition-of", "warning")

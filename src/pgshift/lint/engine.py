@@ -17,7 +17,7 @@ from pgshift.lint.conventions import tool_file
 from pgshift.lint.locks import ACCESS_EXCLUSIVE, statement_locks
 from pgshift.lint.nodes import relation_key
 from pgshift.lint.options import LintOptions
-from pgshift.lint.replay import Created, apply, apply_alter_cmd
+from pgshift.lint.replay import Created, apply, apply_alter_cmd, note_attached_rows
 from pgshift.lint.rule import Rule, Violation, all_rules
 from pgshift.lint.schema import Schema, Table
 from pgshift.lint.search_path import qualify, schemas
@@ -196,6 +196,7 @@ class Engine:
                 ctx.created.columns.add((key, coldef.get("colname", "")))
             if table is not None and table_like:
                 apply_alter_cmd(table, key, cmd)
+                note_attached_rows(ctx.created, key, cmd)
         ctx.alter, ctx.target = None, ""
         return found
 

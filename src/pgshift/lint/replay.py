@@ -172,6 +172,17 @@ def _alter(schema: Schema, created: Created, stmt: Node) -> None:
     table = _table(schema, key)
     for item in stmt.get("cmds") or ():
         apply_alter_cmd(table, key, item.get("AlterTableCmd") or {})
+        note_attached_rows(created, key, item.get("AlterTableCmd") or {})
+
+
+def note_attached_rows(created: Created, key: str, cmd: Node) -> None:
+    """ATTACH PARTITION of a table this run did not create brings its rows: the partitioned
+    table ``key`` is then no longer new and empty, even if this run created it."""
+    if cmd.get("subtype") != "AT_AttachPartition":
+        return
+    partition = relation_key(((cmd.get("def") or {}).get("PartitionCmd") or {}).get("name"))
+    if partition not in created.tables:
+        created.tables.discard(key)
 
 
 def apply_alter_cmd(table: Table, key: str, cmd: Node) -> None:
