@@ -319,12 +319,13 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
         return RepairResult(accepted, cleared, removed)
 
 
-def create(settings: Settings, name: str) -> Path:
+def create(settings: Settings, name: str, *, timestamp: bool = False) -> Path:
     """Write the next migration named ``name`` in the directory's format; return its (up) path.
 
     pgshift's own: ``V…__name.sql`` with an up and a down section. A directory of another tool
     (``flavor``, set or detected) gets that tool's file(s), e.g. golang-migrate's
-    ``N_name.up.sql`` and ``N_name.down.sql`` (see ``migrations.templates``).
+    ``N_name.up.sql`` and ``N_name.down.sql`` (see ``migrations.templates``). The version
+    follows the last one (a timestamp after a timestamp); ``timestamp`` starts timestamps.
     """
     from pgshift.callbacks import is_callback
     from pgshift.migrations.flavors import check_flavor, detect_flavor
@@ -337,7 +338,7 @@ def create(settings: Settings, name: str) -> Path:
         flavor = flavor or detect_flavor(
             directory, lambda p: p.read_text(encoding="utf-8", errors="replace"), is_callback)
         existing = discover_migrations(directory, flavor=flavor)
-    return write_new(directory, name, flavor or "pgshift", existing)[0]
+    return write_new(directory, name, flavor or "pgshift", existing, timestamp=timestamp)[0]
 
 
 # -- internals ----------------------------------------------------------------------------------

@@ -99,6 +99,17 @@ def test_golang_migrate_with_timestamp_versions_gets_a_timestamp(tmp_path: Path)
     assert int(path.name[:14]) > 20200101120000
 
 
+def test_timestamp_versions_start_when_asked_and_then_continue(tmp_path: Path) -> None:
+    """Teams on many branches: two new files rarely get the same version."""
+    directory = make_project(tmp_path, PROJECTS["pgshift"][0])
+    stamped = api.create(Settings(dir=directory), "a", timestamp=True)
+    assert re.fullmatch(r"V\d{14}__a\.sql", stamped.name)
+    after = api.create(Settings(dir=directory), "b")  # no flag: the last one is a timestamp
+    assert re.fullmatch(r"V\d{14}__b\.sql", after.name)
+    assert [m.path for m in discover_migrations(directory)][-2:] == [stamped, after]
+    assert "-- pgshift:down" in after.read_text()
+
+
 def test_flyway_gets_no_pgshift_down_section_flyway_would_run(tmp_path: Path) -> None:
     directory = make_project(tmp_path, PROJECTS["flyway"][0])
     path = api.create(Settings(dir=directory), "add users email")

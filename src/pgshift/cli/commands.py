@@ -39,6 +39,9 @@ def _create_parser(add: Any) -> None:
     p = add("create", create, "write the next V…__NAME.sql with up and down sections")
     p.add_argument("name", nargs="*", help="what the migration does, e.g. add_user_timezone "
                                            "or add user timezone")
+    p.add_argument("--timestamp", action="store_true",
+                   help="version it with the UTC time (YYYYMMDDHHMMSS) instead of the next "
+                        "number; after a timestamp version this is the default")
     from pgshift.cli.recipes import add_recipe_arguments
 
     add_recipe_arguments(p)
@@ -203,7 +206,7 @@ def create(args: argparse.Namespace, settings: Settings) -> int:
         from pgshift.errors import InputError
 
         raise InputError("create needs a NAME (or --recipe)")
-    print(api.create(settings, name))
+    print(api.create(settings, name, timestamp=args.timestamp))
     return 0
 
 

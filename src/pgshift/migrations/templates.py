@@ -6,10 +6,12 @@ own ``create``/``new`` command would write them, so that the tool and pgshift bo
 =============== ========================================== =====================================
 flavor          files                                      version
 =============== ========================================== =====================================
-pgshift         ``V008__name.sql`` with ``-- pgshift:down`` the last one + 1, same padding
-flyway          ``V008__name.sql`` (a ``U008__name.sql``    the last one + 1, same padding
+pgshift         ``V008__name.sql`` with ``-- pgshift:down`` the last one + 1, same padding; or
+                                                           a UTC timestamp when the last one is
+                                                           one, or when asked (``--timestamp``)
+flyway          ``V008__name.sql`` (a ``U008__name.sql``    as pgshift
                 undo file is its down part; not written)
-pgmigrate       ``V0008__name.sql`` (no down parts)        the last one + 1, same padding
+pgmigrate       ``V0008__name.sql`` (no down parts)        as pgshift
 node-pg-migrate ``1700000000000_name.sql``, ``-- Up/Down   milliseconds since 1970
                 Migration``
 dbmate          ``20240101120000_name.sql``, ``-- migrate: UTC ``YYYYMMDDHHMMSS``
@@ -37,14 +39,17 @@ _TIMESTAMP_DIGITS = 14  # YYYYMMDDHHMMSS
 
 
 def write_new(directory: Path, name: str, flavor: str, existing: Sequence[Migration],
-              now: datetime | None = None) -> list[Path]:
-    """Write the migration after ``existing`` named ``name`` in ``flavor``; the files, up first."""
+              now: datetime | None = None, *, timestamp: bool = False) -> list[Path]:
+    """Write the migration after ``existing`` named ``name`` in ``flavor``; the files, up first.
+
+    ``timestamp``: a ``V…`` file gets a UTC timestamp version even after sequence numbers
+    (teams on many branches: two new files rarely get the same version)."""
     words = re.sub(r"[^0-9A-Za-z]+", "_", name.strip()).strip("_").lower()
     if not words:
         raise InputError(f"not a usable migration name: '{name}'")
     last = max((m.version for m in existing if m.version is not None), default=None)
     moment = now or datetime.now(timezone.utc)
-    files = _files(flavor, words, name.strip(), last, moment)
+    files = _files(flavor, words, name.strip(), last, moment, timestamp)
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for file_name, text in files:
@@ -55,7 +60,7 @@ def write_new(directory: Path, name: str, flavor: str, existing: Sequence[Migrat
 
 
 def _files(flavor: str, words: str, title: str, last: Version | None,
-           moment: datetime) -> list[tuple[str, str]]:
+           moment: datetime, timestamp: bool) -> list[tuple[str, str]]:
     if flavor == "node-pg-migrate":
         number = _timestamp(str(int(moment.timestamp() * 1000)), last)
         return [(f"{number}_{words.replace('_', '-')}.sql",
@@ -69,13 +74,17 @@ def _files(flavor: str, words: str, title: str, last: Version | None,
         else:
             number = _next(last, "000001")
         return [(f"{number}_{words}.up.sql", f"-- {title}\n"), (f"{number}_{words}.down.sql", "")]
+    stamped = timestamp or (last is not None and len(last.text) == _TIMESTAMP_DIGITS)
+    stamp = _timestamp(moment.strftime("%Y%m%d%H%M%S"), last)
     if flavor == "flyway":
-        number = _next(last, "001")
+        number = stamp if stamped else _next(last, "001")
         return [(f"V{number}__{words}.sql",
                  f"-- {title}\n-- Its down part, if any, goes in U{number}__{words}.sql.\n\n")]
     if flavor == "pgmigrate":
-        return [(f"V{_next(last, '0001')}__{words}.sql", f"-- {title}\n\n")]
-    return [(f"V{_next(last, '001')}__{words}.sql", _PGSHIFT.format(title=title))]
+        number = stamp if stamped else _next(last, "0001")
+        return [(f"V{number}__{words}.sql", f"-- {title}\n\n")]
+    number = stamp if stamped else _next(last, "001")
+    return [(f"V{number}__{words}.sql", _PGSHIFT.format(title=title))]
 
 
 def _next(last: Version | None, first: str) -> str:
