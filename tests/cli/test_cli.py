@@ -194,3 +194,17 @@ def test_status_and_a_no_op_up_import_no_parser_no_rich_output_and_no_ssl(
     loaded = modules_loaded(env, command)
     assert "psycopg2" in loaded
     assert not {"pglast", "rich", "ssl"} & loaded
+
+
+def test_status_exit_code_says_whether_up_has_work_for_deploy_scripts(
+    cli, write_migration, migrations_dir
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    assert cli("status", "--exit-code").returncode == 1  # pending
+    assert cli("status").returncode == 0  # without the flag, status only reports
+    assert cli("up").returncode == 0
+    assert cli("status", "--exit-code").returncode == 0
+    assert cli("status", "--json", "--exit-code").returncode == 0
+    (migrations_dir / "V1__a.sql").write_text("CREATE TABLE a (id bigint);\n-- pgshift:down\n"
+                                              "DROP TABLE a;\n")
+    assert cli("status", "--exit-code").returncode == 3  # drift, as validate says

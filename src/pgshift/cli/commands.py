@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pgshift.config import Settings
     from pgshift.migrations.model import Migration
     from pgshift.monitor.blockers import BlockerWatch
+    from pgshift.plan import Plan
     from pgshift.state.lock import LockHolder
 
 
@@ -94,6 +95,9 @@ def _redo_parser(add: Any) -> None:
 def _status_parser(add: Any) -> None:
     p = add("status", status, "show every migration and its state", aliases=("ls",))
     p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument("--exit-code", action="store_true",
+                   help="exit 1 when up has something to run (pending, failed or "
+                        "interrupted migrations), 3 on drift: for deploy scripts")
     from pgshift.cli.targets import add_fleet_options
 
     add_fleet_options(p, up=False)
@@ -306,14 +310,22 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
 
     if args.json:
-        render.status(api.status(settings), as_json=True)
-        return 0
+        plan = api.status(settings)
+        render.status(plan, as_json=True)
+        return _status_exit_code(plan) if args.exit_code else 0
     from pgshift.cli.backfill import print_backfills
 
     report = api.status_report(settings)
     render.status(report.plan, as_json=False)
     print_backfills(report.backfills)
-    return 0
+    return _status_exit_code(report.plan) if args.exit_code else 0
+
+
+def _status_exit_code(plan: Plan) -> int:
+    """3 on drift (as validate), 1 when up has work (as dbmate's ``status --exit-code``)."""
+    if plan.drift():
+        return 3
+    return 1 if plan.pending() or plan.interrupted() else 0
 
 
 def validate(args: argparse.Namespace, settings: Settings) -> int:
