@@ -36,6 +36,7 @@ _EXPORTS = {
     "baseline": "pgshift.api",
     "schema_file_diff": "pgshift.api",
     "create": "pgshift.api",
+    "doctor": "pgshift.api",
     "down": "pgshift.api",
     "dump_migrations_schema": "pgshift.api",
     "dump_schema": "pgshift.api",

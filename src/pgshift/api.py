@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from pgshift.callbacks import Callbacks
     from pgshift.config import Settings
     from pgshift.db import BackgroundConnect
+    from pgshift.health import Check
     from pgshift.migrations.cache import DiscoveryCache
     from pgshift.monitor.activity import Snapshot
     from pgshift.monitor.kill import KillResult
@@ -656,6 +657,15 @@ def schema_file_diff(settings: Settings, path: Path | None = None, *,
                                      "the database", lineterm="", n=1))
 
 
+def doctor(settings: Settings) -> list[Check]:
+    """Whether migrations can run on the configured database, and what would slow or stop
+    them: connection, privileges, pooler, the files against the history, the migration lock,
+    long transactions, pg_stat_statements. Reads only."""
+    from pgshift.health import run_checks
+
+    return run_checks(settings)
+
+
 # -- watch and rescue ---------------------------------------------------------------------------
 
 
@@ -748,6 +758,7 @@ __all__ = [
     "baseline",
     "create",
     "create_recipe",
+    "doctor",
     "down",
     "dump_migrations_schema",
     "dump_schema",

@@ -205,7 +205,7 @@ def check_usage(conn: Connection, selected: Sequence[Migration]) -> None:
                  and (s.removed_columns or s.removed_tables)]
     if not contracts:
         return
-    schema = _statements_schema(conn)
+    schema = statements_schema(conn)
     if schema is None:
         return
     for migration, shape in contracts:
@@ -225,7 +225,8 @@ def check_usage(conn: Connection, selected: Sequence[Migration]) -> None:
                          "pass --unsafe")
 
 
-def _statements_schema(conn: Connection) -> str | None:
+def statements_schema(conn: Connection) -> str | None:
+    """The schema of the pg_stat_statements extension; None when it is not installed."""
     with conn.cursor() as cur:
         cur.execute("SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON "
                     "n.oid = e.extnamespace WHERE e.extname = 'pg_stat_statements'")

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "pgshift.cli.monitor",
     "pgshift.cli.lint",
     "pgshift.cli.dump",
+    "pgshift.cli.doctor",
 )
 
 # Which module registers each command (aliases included), so a run imports and builds only
@@ -43,6 +44,7 @@ COMMAND_OWNERS = {
     **dict.fromkeys(("ps", "monitor", "kill", "rollback"), "pgshift.cli.monitor"),
     "lint": "pgshift.cli.lint",
     "dump": "pgshift.cli.dump",
+    "doctor": "pgshift.cli.doctor",
 }
 
 # The module of many commands, whose register() can build just the invoked one's parser.

@@ -1,0 +1,143 @@
+"""``pgshift doctor``: whether migrations can run here, and what would slow or stop them.
+
+Read-only. Each check says ok, warn (migrations run, but something deserves a look) or fail
+(``up`` would refuse or fail). It reuses the checks ``up`` makes before it runs anything, so
+the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pgshift.errors import PgshiftError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.config import Settings
+
+Status = Literal["ok", "warn", "fail"]
+
+# A transaction open longer than this holds locks a migration may need for as long.
+LONG_TRANSACTION_S = 60
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report."""
+
+    name: str
+    status: Status
+    detail: str
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    """Every check, in order; after a failed connection, that one alone."""
+    from pgshift.db import connect
+
+    try:
+        conn = connect(settings, application_name=f"{settings.application_name} doctor")
+    except PgshiftError as exc:
+        return [Check("connection", "fail", exc.message)]
+    try:
+        checks = [_server(conn)]
+        for name, check in _CHECKS:
+            try:
+                checks.append(check(conn, settings))
+            except PgshiftError as exc:
+                checks.append(Check(name, "fail", exc.message))
+        return checks
+    finally:
+        conn.close()
+
+
+def _server(conn: Connection) -> Check:
+    with conn.cursor() as cur:
+        cur.execute("SELECT current_setting('server_version'), current_user, current_database()")
+        version, user, database = cur.fetchone()
+    return Check("connection", "ok", f"PostgreSQL {version}, role {user}, database {database}")
+
+
+def _writable(conn: Connection, settings: Settings) -> Check:
+    from pgshift.preflight import check_writable
+
+    check_writable(conn, settings)
+    return Check("privileges", "ok", "a primary, writable, and the role may create what "
+                                     "migrations and pgshift's history need")
+
+
+def _pooler(conn: Connection, settings: Settings) -> Check:
+    from pgshift.preflight import refuse_transaction_pooling
+
+    refuse_transaction_pooling(conn, settings)
+    return Check("pooler", "ok", "no pooler in transaction mode between pgshift and the server")
+
+
+def _migrations(conn: Connection, settings: Settings) -> Check:
+    from pgshift.api import status
+
+    plan = status(settings)
+    drift = plan.drift()
+    if drift:
+        names = ", ".join(f"{i.script} ({i.state})" for i in drift[:3])
+        return Check("migrations", "fail", f"{len(drift)} drifted: {names}; see 'pgshift "
+                                           "validate'")
+    counts = f"{len(plan.applied())} applied, {len(plan.pending())} to run"
+    interrupted = plan.interrupted()
+    if interrupted:
+        return Check("migrations", "warn", f"{counts}; {interrupted[0].script} was interrupted: "
+                                           "the next 'up' resumes it")
+    return Check("migrations", "ok", f"{counts} (in {settings.dir})")
+
+
+def _migration_lock(conn: Connection, settings: Settings) -> Check:
+    from pgshift.state.lock import holder
+
+    found = holder(conn, settings.lock_key)
+    if found is not None:
+        return Check("lock", "warn", f"another runner holds the migration lock: "
+                                     f"{found.describe()}")
+    return Check("lock", "ok", "the migration lock is free")
+
+
+def _long_transactions(conn: Connection, settings: Settings) -> Check:
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT pid, coalesce(nullif(application_name, ''), usename::text, '?'), "
+            "extract(epoch FROM now() - xact_start)::int FROM pg_stat_activity "
+            "WHERE xact_start < now() - make_interval(secs => %s) AND pid <> pg_backend_pid() "
+            "AND datname = current_database() ORDER BY xact_start", (LONG_TRANSACTION_S,))
+        rows = cur.fetchall()
+    if not rows:
+        return Check("long transactions", "ok",
+                     f"none open for more than {LONG_TRANSACTION_S} s")
+    pid, app, seconds = rows[0]
+    return Check("long transactions", "warn",
+                 f"{len(rows)} open for more than {LONG_TRANSACTION_S} s (the oldest: pid "
+                 f"{pid}, {app}, {seconds} s): a migration that needs a lock on a table they "
+                 "have used waits for them; lock_timeout and retries keep the app from queueing "
+                 "behind it ('pgshift ps' shows them)")
+
+
+def _statements(conn: Connection, settings: Settings) -> Check:
+    from pgshift.phases import statements_schema
+
+    if statements_schema(conn) is None:
+        return Check("pg_stat_statements", "warn",
+                     "not installed: pgshift cannot check that a column or table a contract "
+                     "migration drops is unused (CREATE EXTENSION pg_stat_statements, with it "
+                     "in shared_preload_libraries)")
+    return Check("pg_stat_statements", "ok",
+                 "installed: contract migrations are checked against recent queries")
+
+
+_CHECKS: tuple[tuple[str, Callable[[Connection, Settings], Check]], ...] = (
+    ("privileges", _writable),
+    ("pooler", _pooler),
+    ("migrations", _migrations),
+    ("lock", _migration_lock),
+    ("long transactions", _long_transactions),
+    ("pg_stat_statements", _statements),
+)

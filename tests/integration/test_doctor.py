@@ -1,0 +1,62 @@
+"""pgshift doctor: one line per check, what up would refuse is a failure, what would slow it a
+warning; it changes nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from pgshift import api, health
+
+
+def by_name(settings) -> dict[str, tuple[str, str]]:
+    return {c.name: (c.status, c.detail) for c in api.doctor(settings)}
+
+
+def test_a_database_ready_for_migrations_passes_every_check(settings, write_migration,
+                                                            query) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    checks = by_name(settings)
+    assert list(checks) == ["connection", "privileges", "pooler", "migrations", "lock",
+                            "long transactions", "pg_stat_statements"]
+    assert checks["migrations"] == ("ok", f"0 applied, 1 to run (in {settings.dir})")
+    assert all(status == "ok" for name, (status, _) in checks.items()
+               if name != "pg_stat_statements")  # the test server does not preload it
+    assert query("SELECT to_regnamespace('pgshift')") == [(None,)]  # nothing was installed
+
+
+def test_drift_and_a_read_only_session_are_failures(settings, write_migration,
+                                                    migrations_dir) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+    write_migration("V1__a.sql", "CREATE TABLE a (id bigint);", "DROP TABLE a;")
+    assert by_name(settings)["migrations"] == (
+        "fail", "1 drifted: V1__a.sql (changed); see 'pgshift validate'")
+    read_only = dataclasses.replace(
+        settings, url=settings.url + "?options=-c%20default_transaction_read_only%3Don")
+    status, detail = by_name(read_only)["privileges"]
+    assert status == "fail" and "read-only" in detail
+
+
+def test_a_held_lock_and_a_long_transaction_are_warnings(
+    settings, app_session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holder = app_session("other-runner", autocommit=True)
+    holder.cursor().execute("SELECT pg_advisory_lock(%s)", (settings.lock_key,))
+    idle = app_session("reporting")
+    idle.cursor().execute("SELECT 1")  # its transaction stays open
+    monkeypatch.setattr(health, "LONG_TRANSACTION_S", 0)
+    checks = by_name(settings)
+    assert checks["lock"][0] == "warn" and "other-runner" in checks["lock"][1]
+    assert checks["long transactions"][0] == "warn"
+    assert "reporting" in checks["long transactions"][1]
+
+
+def test_the_cli_exits_1_on_a_failure_and_never_prints_the_password(cli) -> None:
+    result = cli("doctor", "--url", "postgresql://app:s3cretPW@127.0.0.1:1/none")
+    assert result.returncode == 1
+    assert result.stdout.startswith("FAIL  connection  cannot connect")
+    assert "s3cretPW" not in result.stdout + result.stderr
+    ok = cli("doctor", "--json")
+    assert ok.returncode == 0 and '"check": "connection"' in ok.stdout
