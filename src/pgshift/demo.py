@@ -46,8 +46,9 @@ def run_demo(settings: Settings, *, keep: bool = False, out: TextIO = sys.stdout
         if keep:
             out.write(f"\nKept: {url}\n")
     out.write(
-        "\nDemo done: the throwaway database is gone. Next: 'pgshift create NAME', "
-        "'pgshift lint', 'pgshift up' against your own database (--url or PGSHIFT_URL).\n"
+        "\nDemo done: the throwaway database is gone. Next, against your own database "
+        "(--url or PGSHIFT_URL): 'pgshift doctor' to check it, then 'pgshift create NAME', "
+        "'pgshift lint', 'pgshift up'.\n"
     )
     return 0
 
