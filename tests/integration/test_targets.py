@@ -139,6 +139,9 @@ def test_status_all_targets_json_gives_the_fleet_view(
     view = json.loads(capsys.readouterr().out)["targets"]
     assert [(t["target"], t["applied"], t["pending"], t["head"]) for t in view] == [
         (name, 1, 1, "1") for name in fleet[:3]]
+    assert main(["status", "--config", str(toml), "--all-targets", "--exit-code"]) == 1
+    assert main(["up", "--config", str(toml), "--all-targets"]) == 0
+    assert main(["status", "--config", str(toml), "--all-targets", "--exit-code"]) == 0
 
 
 def test_schema_targets_get_their_own_tables_history_and_lock(

@@ -100,3 +100,27 @@ def test_a_read_only_cache_dir_is_not_an_error(tmp_path: Path) -> None:
     blocked.write_text("a file where the cache dir would be")
     with split_memo.remembering(blocked / "cache"):
         assert len(split()) == 2
+
+
+def test_threads_each_remember_in_their_own_memo(tmp_path: Path) -> None:
+    """Fleet runs migrate targets in threads at once: one thread's block must not end, or
+    save, another's memo (it did: 'NoneType' object has no attribute 'save')."""
+    import threading
+
+    inside = threading.Barrier(2)
+    seen: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        with split_memo.remembering(tmp_path / name):
+            inside.wait(timeout=10)  # both blocks are open at once
+            seen[name] = split_memo.active()
+            inside.wait(timeout=10)
+        seen[name + " after"] = split_memo.active()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert seen["a"] is not None and seen["b"] is not None and seen["a"] is not seen["b"]
+    assert seen["a after"] is None and seen["b after"] is None

@@ -97,7 +97,8 @@ def _status_parser(add: Any) -> None:
     p.add_argument("--json", action="store_true", help="JSON output")
     p.add_argument("--exit-code", action="store_true",
                    help="exit 1 when up has something to run (pending, failed or "
-                        "interrupted migrations), 3 on drift: for deploy scripts")
+                        "interrupted migrations), 3 on drift: for deploy scripts (with "
+                        "--all-targets: over every target, 2 when one cannot be read)")
     from pgshift.cli.targets import add_fleet_options
 
     add_fleet_options(p, up=False)

@@ -60,7 +60,13 @@ def status_all(args: argparse.Namespace, settings: Settings) -> int:
                  s.head or "-", s.error or ""] for s in lines]
         render.table(rows, ["Target", "Applied", "Pending", "Failed", "Drift", "At", "Error"],
                      sys.stdout)
-    return 0
+    if not getattr(args, "exit_code", False):
+        return 0
+    if any(s.error for s in lines):
+        return 2  # a target could not be read
+    if any(s.drift for s in lines):
+        return 3
+    return 1 if any(s.pending or s.failed for s in lines) else 0
 
 
 def fleet_json(fleet: FleetResult) -> dict[str, Any]:

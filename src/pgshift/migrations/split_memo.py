@@ -14,6 +14,7 @@ keeps the entries of the last runs only.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,10 @@ Bounds = tuple[int, ...]  # start, length, start, length, ... of each statement 
 _FORMAT = 1
 _KEEP = 20_000  # entries kept from earlier runs beside this run's
 
-_active: SplitMemo | None = None
+# The memo of the ``remembering`` block this thread is in: per context, because fleet runs
+# (``up --all-targets``) migrate several targets at once, each in a thread of its own.
+_active: contextvars.ContextVar[SplitMemo | None] = contextvars.ContextVar(
+    "split_memo", default=None)
 
 
 class SplitMemo:
@@ -59,21 +63,21 @@ def digest(text: str) -> bytes:
 
 
 def active() -> SplitMemo | None:
-    return _active
+    return _active.get()
 
 
 @contextlib.contextmanager
 def remembering(cache_dir: Path | None) -> Iterator[None]:
     """Within it, splits are remembered in ``cache_dir`` (None: not at all), saved at the end."""
-    global _active
-    if cache_dir is None or _active is not None:
+    if cache_dir is None or _active.get() is not None:
         yield
         return
-    _active = SplitMemo(cache_dir / "statements.marshal")
+    memo = SplitMemo(cache_dir / "statements.marshal")
+    token = _active.set(memo)
     try:
         yield
     finally:
-        memo, _active = _active, None
+        _active.reset(token)
         memo.save()
 
 
