@@ -60,10 +60,11 @@ _SHAPES: dict[tuple[str, str], Shape] = {}
 def shape_of(migration: Migration) -> Shape:
     """Parse ``migration``'s up part: tables touched, contract statements, columns removed.
 
-    Remembered per file and checksum: ``up`` asks several times, and a walk of a huge file's
-    syntax tree takes seconds.
+    Remembered per file and up part (after placeholders: fleet targets may fill the same file
+    differently): ``up`` asks several times, and a walk of a huge file's syntax tree takes
+    seconds.
     """
-    key = (str(migration.path), migration.checksum)
+    key = (str(migration.path), migration.up_sql)
     if key not in _SHAPES:
         _SHAPES[key] = _shape_of(migration)
     return _SHAPES[key]

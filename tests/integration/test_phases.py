@@ -32,6 +32,23 @@ def test_drop_and_rename_are_inferred_contract_and_the_directive_wins(
     assert phases == ["expand", "contract", "contract", "expand", "expand"]
 
 
+def test_a_file_filled_differently_per_target_is_judged_by_what_it_runs(
+    write_migration, migrations_dir
+) -> None:
+    """Fleet targets fill placeholders each their own way: the same file, the same checksum,
+    different statements (the shape was once remembered by file and checksum alone)."""
+    import dataclasses
+
+    from pgshift.phases import shape_of
+
+    write_migration("V1__a.sql", "${statement};", "SELECT 1;")
+    [raw] = discover_migrations(migrations_dir)
+    dropping = dataclasses.replace(raw, up_sql="ALTER TABLE a DROP COLUMN b;")
+    adding = dataclasses.replace(raw, up_sql="ALTER TABLE a ADD COLUMN b int;")
+    assert shape_of(dropping).removed_columns == [("a", "b")]
+    assert shape_of(adding).removed_columns == []
+
+
 def test_plain_up_refuses_a_contract_migration_with_the_expand_one_it_depends_on(
     settings, expand_then_contract, query
 ) -> None:
