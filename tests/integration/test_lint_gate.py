@@ -118,6 +118,20 @@ def test_a_schema_the_linter_sees_differently_is_linted_again(
         api.up(remembering)
 
 
+def test_a_file_filled_with_other_placeholder_values_is_linted_again(
+    remembering, write_migration, query
+) -> None:
+    """Same file, same checksum, same schema, but other SQL (fleet targets fill placeholders
+    each their own way): a pass on the empty table is no pass on the big one."""
+    query("CREATE TABLE little (id bigint PRIMARY KEY, name text)")
+    write_migration("V2__index.sql", "CREATE INDEX ${t}_name ON ${t} (name);",
+                    "DROP INDEX ${t}_name;")
+    api.up(dataclasses.replace(remembering, placeholders={"t": "little"}))
+    api.down(dataclasses.replace(remembering, placeholders={"t": "little"}))
+    with pytest.raises(LintFailedError, match="create-index-non-concurrent"):
+        api.up(dataclasses.replace(remembering, placeholders={"t": "users"}))
+
+
 def test_a_refusal_is_never_remembered(remembering, write_migration) -> None:
     write_migration("V2__index.sql", INDEX, "DROP INDEX users_name;")
     for _ in range(2):

@@ -6,8 +6,8 @@ schema the linter sees the same way as one where they passed (a fresh CI databas
 of many targets, a retried deploy) needs none of it. The key covers everything the gate's
 verdict depends on: the linter's code and pglast (``engine_fingerprint``), the options, the
 catalog as the linter reads it (``catalog_fingerprint``: pgshift's own schema left out), and
-each pending file's name and checksum, in order. Only passes are remembered; a refusal is
-linted, and explained, every time.
+each pending file's name, checksum and up part as it will run (placeholders filled), in
+order. Only passes are remembered; a refusal is linted, and explained, every time.
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ def gate_key(
 
     parts = [engine_fingerprint(), repr(options),
              catalog_fingerprint(catalog, small_table_rows, own_schema)]
-    parts += [f"{m.name}\0{m.checksum}" for m in pending]
+    # The checksum covers the file (directives too); the up part as it will run covers what
+    # placeholders filled in, which the checksum leaves out.
+    parts += [f"{m.name}\0{m.checksum}\0{hashlib.sha256(m.up_sql.encode()).hexdigest()}"
+              for m in pending]
     return hashlib.sha256("\0\0".join(parts).encode()).hexdigest()
 
 
