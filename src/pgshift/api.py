@@ -565,13 +565,16 @@ def create_recipe(settings: Settings, recipe: str, params: RecipeParams) -> list
     return write_recipe(settings.dir, recipe, params)
 
 
-def plan_locks(settings: Settings, migrations: Sequence[Migration]
+def plan_locks(settings: Settings, migrations: Sequence[Migration], direction: str = "up"
                ) -> dict[str, list[tuple[str, str]]]:
-    """For each migration (by label), the locks of SHARE or stronger its up part takes on
-    tables that exist, strongest first per table, as the linter reads the SQL: what the app's
-    queries would wait for. Reads the database's catalog; changes nothing."""
+    """For each migration (by label), the locks of SHARE or stronger its up (or down) part
+    takes on tables that exist, the strongest per table, as the linter reads the SQL: what the
+    app's queries would wait for. Reads the database's catalog; changes nothing."""
     from pgshift.lint import LintOptions, lint_migrations
     from pgshift.lint.catalog_rows import fetch_catalog
+
+    if direction == "down":  # linted as what runs: the down parts, in the order they run
+        migrations = [replace(m, up_sql=m.down_sql or "") for m in migrations]
 
     with _session(settings) as conn:
         catalog = fetch_catalog(conn)

@@ -169,6 +169,15 @@ def test_dry_run_plan_names_the_locks_each_migration_takes_on_existing_tables(
         "        V2  column  [one transaction]",
         "            locks users: ACCESS EXCLUSIVE (blocks reads and writes)",  # notes: new
     ]
+    assert cli("up").returncode == 0
+    down = cli("down", "--all", "--dry-run")
+    assert down.stdout.split("\n\n")[0].splitlines()[1:] == [
+        "        V2  column  [one transaction]",
+        "            locks notes: ACCESS EXCLUSIVE (blocks reads and writes)",
+        "            locks users: ACCESS EXCLUSIVE (blocks reads and writes)",
+        "        V1  index  [one transaction]",
+        "            locks users: ACCESS EXCLUSIVE (blocks reads and writes)",  # DROP INDEX
+    ]
 
 
 def test_passwords_set_by_a_migration_are_masked_in_dry_run_and_errors(

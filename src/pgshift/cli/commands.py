@@ -274,7 +274,8 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
         progress.fail()
         raise
     if result.dry_run:
-        render.dry_run(result.selected, "down")
+        locks = api.plan_locks(settings, result.selected, "down") if result.selected else None
+        render.dry_run(result.selected, "down", locks=locks)
     elif not result.outcomes:
         print("Nothing to roll back.")
     else:
