@@ -326,6 +326,8 @@ def test_rollback_shows_the_plan_asks_then_rolls_back_and_prints_next_steps(
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.index("V004  d") < out.index("V003  c") < out.index("Roll back 2 migration(s)")
+    assert "      V004  d  [one transaction]\n            locks d: ACCESS EXCLUSIVE (blocks " \
+           "reads and writes)\n" in out  # what the app would wait for, before the question
     assert "Reverting V004 d ... done" in out and "Reverting V003 c ... done" in out
     assert "Rolled back 2 migration(s); the database is at version 2." in out
     assert "1. Deploy the application version that matches version 2" in out

@@ -164,7 +164,7 @@ def rollback(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift.cli.commands import _lock_wait_notice, _Progress
 
     plan = api.rollback_plan(settings, args.to)
-    _print_plan(plan)
+    _print_plan(plan, _locks_of(settings, plan))
     if not plan.steps:
         print(f"Nothing to roll back: no applied migration above version {plan.target}.")
         return 0
@@ -187,7 +187,22 @@ def rollback(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _print_plan(plan: RollbackPlan) -> None:
+def _locks_of(settings: Settings, plan: RollbackPlan) -> dict[str, list[tuple[str, str]]]:
+    """The table locks each down part takes; nothing when they cannot be told (an emergency
+    rollback never waits on this)."""
+    from pgshift import api
+    from pgshift.errors import PgshiftError
+
+    downs = [s.item.migration for s in plan.steps if s.item.migration and not s.blocker]
+    try:
+        return api.plan_locks(settings, downs, "down") if downs else {}
+    except PgshiftError:
+        return {}
+
+
+def _print_plan(plan: RollbackPlan, locks: dict[str, list[tuple[str, str]]]) -> None:
+    from pgshift.lint.locks import WHAT_IT_BLOCKS
+
     print(f"Emergency rollback from version {plan.current or '-'} to {plan.target}.")
     if plan.steps:
         print("These migrations will be rolled back, in this order:")
@@ -195,6 +210,8 @@ def _print_plan(plan: RollbackPlan) -> None:
         mode = "one transaction" if step.transactional else "no transaction"
         flag = f"  CANNOT ROLL BACK: {step.blocker}" if step.blocker else ""
         print(f"  {step.label:>8}  {step.item.description}  [{mode}]{flag}")
+        for table, lock in locks.get(step.label, ()):
+            print(f"            locks {table}: {lock} ({WHAT_IT_BLOCKS[lock]})")
     for item in plan.left_alone:
         print(f"  {'V' + (item.version or '?'):>8}  {item.description}  [left alone: "
               f"{item.state}, {item.detail or 'not applied'}]")
