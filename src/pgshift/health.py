@@ -76,9 +76,13 @@ def _pooler(conn: Connection, settings: Settings) -> Check:
 
 
 def _migrations(conn: Connection, settings: Settings) -> Check:
-    from pgshift.api import status
+    from pgshift.migrations.discover import discover_migrations
+    from pgshift.plan import build_plan
+    from pgshift.state import history
 
-    plan = status(settings)
+    files = discover_migrations(settings.dir, flavor=settings.flavor,
+                                placeholders=settings.placeholders)
+    plan = build_plan(files, history.read(conn, settings.schema))
     drift = plan.drift()
     if drift:
         names = ", ".join(f"{i.script} ({i.state})" for i in drift[:3])

@@ -201,7 +201,7 @@ def _locks_of(settings: Settings, plan: RollbackPlan) -> dict[str, list[tuple[st
 
 
 def _print_plan(plan: RollbackPlan, locks: dict[str, list[tuple[str, str]]]) -> None:
-    from pgshift.lint.locks import WHAT_IT_BLOCKS
+    from pgshift.cli.render import lock_lines
 
     print(f"Emergency rollback from version {plan.current or '-'} to {plan.target}.")
     if plan.steps:
@@ -210,8 +210,7 @@ def _print_plan(plan: RollbackPlan, locks: dict[str, list[tuple[str, str]]]) -> 
         mode = "one transaction" if step.transactional else "no transaction"
         flag = f"  CANNOT ROLL BACK: {step.blocker}" if step.blocker else ""
         print(f"  {step.label:>8}  {step.item.description}  [{mode}]{flag}")
-        for table, lock in locks.get(step.label, ()):
-            print(f"            locks {table}: {lock} ({WHAT_IT_BLOCKS[lock]})")
+        print("".join(lock_lines(locks.get(step.label, ()))), end="")
     for item in plan.left_alone:
         print(f"  {'V' + (item.version or '?'):>8}  {item.description}  [left alone: "
               f"{item.state}, {item.detail or 'not applied'}]")

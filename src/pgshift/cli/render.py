@@ -101,6 +101,17 @@ def duration_text(ms: float) -> str:
     return f"{ms / 60000:.1f} min"
 
 
+def lock_lines(locks: Sequence[tuple[str, str]]) -> list[str]:
+    """``locks users: ACCESS EXCLUSIVE (blocks reads and writes)``, one line per table lock,
+    indented under a plan line."""
+    if not locks:
+        return []
+    from pgshift.lint.locks import WHAT_IT_BLOCKS  # the linter: only when there are locks
+
+    return [f"            locks {table}: {lock} ({WHAT_IT_BLOCKS[lock]})\n"
+            for table, lock in locks]
+
+
 def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None = None,
             locks: Mapping[str, list[tuple[str, str]]] | None = None) -> None:
     """The plan, with the table locks each migration takes (when known), and the SQL each
@@ -109,14 +120,11 @@ def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None 
     if not migrations:
         out.write("Nothing to do.\n")
         return
-    if locks:
-        from pgshift.lint.locks import WHAT_IT_BLOCKS  # the linter: only for this dry run
     out.write(f"Plan ({direction}, dry run: nothing is changed):\n")
     for migration in migrations:
         mode = "one transaction" if migration.transactional else "no transaction"
         out.write(f"  {migration.label:>8}  {migration.description}  [{mode}]\n")
-        for table, lock in (locks or {}).get(migration.label, ()):
-            out.write(f"            locks {table}: {lock} ({WHAT_IT_BLOCKS[lock]})\n")
+        out.writelines(lock_lines((locks or {}).get(migration.label, ())))
     for migration in migrations:
         sql = migration.up_sql if direction == "up" else (migration.down_sql or "")
         out.write(f"\n-- {migration.name} ({direction})\n{redact(sql.strip())}\n")
