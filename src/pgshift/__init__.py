@@ -46,6 +46,8 @@ _EXPORTS = {
     "plan_locks": "pgshift.api",
     "ps": "pgshift.api",
     "rollback_plan": "pgshift.api",
+    "script": "pgshift.api",
+    "Script": "pgshift.script",
     "BlockerWatch": "pgshift.monitor.blockers",
     "Snapshot": "pgshift.monitor.activity",
     "redo": "pgshift.api",

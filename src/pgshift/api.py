@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     from pgshift.monitor.kill import KillResult
     from pgshift.monitor.rollback import RollbackPlan
     from pgshift.recipes import RecipeParams
-    from pgshift.runner import EventHandler, Outcome
+    from pgshift.runner import Direction, EventHandler, Outcome
+    from pgshift.script import Script
     from pgshift.state.lock import LockHolder
     from pgshift.targets import FleetResult, TargetResult, TargetStatus
     from pgshift.verify import VerifyOptions, VerifyReport
@@ -243,6 +244,40 @@ def redo(settings: Settings, *, on_event: EventHandler | None = None) -> RunResu
     last = undone.outcomes[-1].migration
     redone = up(settings, to=str(last.version), on_event=on_event)
     return RunResult(redone.plan, [*undone.outcomes, *redone.outcomes], redone.selected)
+
+
+def script(
+    settings: Settings,
+    direction: Direction = "up",
+    *,
+    to: str | None = None,
+    steps: int | None = None,
+    everything: bool = False,
+    out_of_order: bool = False,
+    phase: str | None = None,
+    allow_contract: bool = False,
+) -> Script:
+    """The run ``up`` (or ``down``) would make, as a psql script for a DBA (``pgshift.script``).
+
+    Changes nothing. Selects and checks what the run would (drift, lint gate, columns in use),
+    with the same options; ``Script.migrations`` is empty when there is nothing to do.
+    """
+    if direction == "up":
+        planned = up(settings, to=to, dry_run=True, out_of_order=out_of_order, phase=phase,
+                     allow_contract=allow_contract)
+    else:
+        planned = down(settings, steps=steps, to=to, everything=everything, dry_run=True)
+    from pgshift.script import Script, write_script
+
+    if not planned.selected:
+        return Script("", direction)
+    from pgshift import __version__
+    from pgshift.db import describe
+
+    with _session(settings) as conn:
+        return write_script(conn, settings, planned.selected, direction,
+                            callbacks=_callbacks(settings), target=describe(settings.url or ""),
+                            written_by=f"pgshift {__version__}")
 
 
 def baseline(settings: Settings, version: str) -> RunResult:

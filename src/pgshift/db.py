@@ -58,6 +58,12 @@ def secrets_of(url: str | None) -> list[str]:
     return found
 
 
+def sql_passwords(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` sets a role's password in SQL (``PASSWORD '…'``): the spans that
+    ``redact`` masks, as (start, end) offsets of the literals."""
+    return [match.span("secret") for match in _patterns()["sql"].finditer(text)]
+
+
 def redact(text: str, *urls: str | None) -> str:
     """``text`` with passwords masked: those inside any URL/DSN in it and those of ``urls``."""
     patterns = _patterns()

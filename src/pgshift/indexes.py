@@ -34,15 +34,10 @@ def prepare_index_build(
     node = statement.node
     if resuming and type(node).__name__ == "DropStmt" and node.concurrent:
         return _already_dropped(cur, node, notify)
-    if type(node).__name__ != "IndexStmt" or not node.concurrent or not node.idxname:
+    params = _build_lookup(node)
+    if params is None:
         return False
-    relation = node.relation
-    table = (
-        f'"{relation.schemaname}"."{relation.relname}"'
-        if relation.schemaname
-        else (f'"{relation.relname}"')
-    )
-    cur.execute(_LOOKUP, {"name": node.idxname, "schema": relation.schemaname, "table": table})
+    cur.execute(_LOOKUP, params)
     row = cur.fetchone()
     if row is None:
         return False
@@ -61,6 +56,23 @@ def prepare_index_build(
         notify(f"index {schema}.{name} was built before the interruption; not building it again")
         return True
     return False
+
+
+def build_lookup_sql(cur: Any, statement: Statement) -> str | None:
+    """For a named ``CREATE INDEX CONCURRENTLY``: the query of its index (valid, schema, name),
+    ready to send; None for any other statement. Scripts check with it what
+    ``prepare_index_build`` checks."""
+    params = _build_lookup(statement.node)
+    return None if params is None else cur.mogrify(_LOOKUP, params).decode().strip()
+
+
+def _build_lookup(node: Any) -> dict[str, str | None] | None:
+    if type(node).__name__ != "IndexStmt" or not node.concurrent or not node.idxname:
+        return None
+    relation = node.relation
+    table = ".".join('"' + part.replace('"', '""') + '"'
+                     for part in (relation.schemaname, relation.relname) if part)
+    return {"name": node.idxname, "schema": relation.schemaname, "table": table}
 
 
 def _already_dropped(cur: Any, node: Any, notify: Callable[[str], None]) -> bool:

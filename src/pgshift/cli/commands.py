@@ -52,6 +52,7 @@ def _up_parser(add: Any) -> None:
     p = add("up", up, "apply pending migrations")
     p.add_argument("--to", metavar="V", help="stop after version V")
     p.add_argument("--dry-run", action="store_true", help="print the plan and SQL; change nothing")
+    _script_argument(p)
     p.add_argument(
         "--single-transaction",
         action="store_true",
@@ -86,6 +87,13 @@ def _down_parser(add: Any) -> None:
     which.add_argument("--to", metavar="V", help="roll back everything above version V")
     which.add_argument("--all", action="store_true", help="roll back every migration")
     p.add_argument("--dry-run", action="store_true", help="print the plan and SQL; change nothing")
+    _script_argument(p)
+
+
+def _script_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--script", metavar="FILE",
+                   help="write the run as a psql script for a DBA to apply ('-' for stdout); "
+                        "change nothing")
 
 
 def _redo_parser(add: Any) -> None:
@@ -216,6 +224,9 @@ def create(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def up(args: argparse.Namespace, settings: Settings) -> int:
+    if args.script:
+        return _write_script(args, settings, "up", to=args.to, out_of_order=args.out_of_order,
+                             phase=args.phase, allow_contract=args.allow_contract)
     if getattr(args, "all_targets", False):
         from pgshift.cli.targets import up_all
 
@@ -257,6 +268,9 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def down(args: argparse.Namespace, settings: Settings) -> int:
+    if args.script:
+        return _write_script(args, settings, "down", steps=args.steps, to=args.to,
+                             everything=args.all)
     from pgshift import api
 
     progress = _Progress()
@@ -281,6 +295,39 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(f"Rolled back {len(result.outcomes)} migration(s).")
         _refresh_schema_file(settings)
+    return 0
+
+
+def _write_script(args: argparse.Namespace, settings: Settings, direction: str,
+                  **selection: Any) -> int:
+    """``--script FILE``: the run as a psql script (``pgshift.script``), written, not run."""
+    from pgshift import api
+    from pgshift.errors import InputError
+
+    if args.dry_run or getattr(args, "all_targets", False):
+        raise InputError("--script writes one database's run: it takes neither --dry-run "
+                         "nor --all-targets")
+    script = api.script(settings, direction, **selection)  # type: ignore[arg-type]
+    if not script.migrations:
+        print("Nothing to apply: no script written." if direction == "up"
+              else "Nothing to roll back: no script written.", file=sys.stderr)
+        return 0
+    if args.script == "-":
+        sys.stdout.write(script.text)
+    else:
+        from pathlib import Path
+
+        try:
+            Path(args.script).write_text(script.text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the script: {exc.strerror}",
+                             path=Path(args.script)) from None
+    flags = "".join(f" -v {name}=..." for name in script.variables)
+    where = "-" if args.script == "-" else args.script
+    first, last = script.migrations[0].label, script.migrations[-1].label
+    span = first if first == last else f"{first} to {last}"
+    print(f"Wrote the {direction} script of {len(script.migrations)} migration(s) ({span}) to "
+          f"{where}; run it with: psql -X -f {where}{flags} DATABASE_URL", file=sys.stderr)
     return 0
 
 

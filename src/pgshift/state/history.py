@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from textwrap import dedent
 from typing import TYPE_CHECKING, Literal
 
 from psycopg2 import sql
@@ -197,6 +198,25 @@ def install(conn: Connection, schema: str) -> None:
         raise
     finally:
         conn.autocommit = autocommit
+
+
+def install_sql(schema: str) -> sql.Composed:
+    """``install`` as one transaction of plain SQL, for a script run where pgshift is not.
+
+    Every upgrade step can run again (``IF NOT EXISTS``), so the steps are all sent; the meta
+    row never goes down, so a newer pgshift's tables are left as they are.
+    """
+    ident = sql.Identifier(schema)
+    return sql.SQL(
+        "BEGIN;\nSET LOCAL lock_timeout = '5s';\nSET LOCAL client_min_messages = warning;\n"
+        "CREATE SCHEMA IF NOT EXISTS {ident};{steps}\n"
+        "INSERT INTO {meta} AS m VALUES ('schema_version', {version}) ON CONFLICT (key) DO "
+        "UPDATE SET value = excluded.value WHERE m.value::int < excluded.value::int;\nCOMMIT;"
+    ).format(
+        ident=ident, meta=table(schema, "meta"), version=sql.Literal(str(SCHEMA_VERSION)),
+        steps=sql.SQL("").join(sql.SQL(dedent(step).rstrip()).format(schema=ident)
+                               for step in _UPGRADES),
+    )
 
 
 def upsert_sql(
