@@ -70,19 +70,40 @@ def _build_lookup(node: Any) -> dict[str, str | None] | None:
     if type(node).__name__ != "IndexStmt" or not node.concurrent or not node.idxname:
         return None
     relation = node.relation
-    table = ".".join('"' + part.replace('"', '""') + '"'
-                     for part in (relation.schemaname, relation.relname) if part)
+    table = _quoted([part for part in (relation.schemaname, relation.relname) if part])
     return {"name": node.idxname, "schema": relation.schemaname, "table": table}
+
+
+def dropped_sql(cur: Any, statement: Statement) -> str | None:
+    """For a ``DROP INDEX CONCURRENTLY`` (without ``IF EXISTS``): an SQL condition true when
+    its indexes are gone, ready to send; None for any other statement. Scripts check with it
+    what ``prepare_index_build`` checks when resuming."""
+    node = statement.node
+    if type(node).__name__ != "DropStmt" or not node.concurrent:
+        return None
+    names = _dropped_names(node)
+    if not names:
+        return None
+    return " AND ".join(cur.mogrify("to_regclass(%s) IS NULL", (_quoted(name),)).decode()
+                        for name in names)
+
+
+def _dropped_names(node: Any) -> list[list[str]]:
+    """The names a ``DROP INDEX`` drops (none with ``IF EXISTS``: it cannot fail)."""
+    return [] if node.missing_ok else [[part.sval for part in name] for name in node.objects or ()]
+
+
+def _quoted(parts: list[str]) -> str:
+    return ".".join('"' + part.replace('"', '""') + '"' for part in parts)
 
 
 def _already_dropped(cur: Any, node: Any, notify: Callable[[str], None]) -> bool:
     """A resumed ``DROP INDEX CONCURRENTLY`` whose index is gone ran before the interruption."""
-    names = [[part.sval for part in name] for name in node.objects or ()]
-    if not names or node.missing_ok:
+    names = _dropped_names(node)
+    if not names:
         return False
     for name in names:
-        quoted = ".".join('"' + part.replace('"', '""') + '"' for part in name)
-        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (quoted,))
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (_quoted(name),))
         if cur.fetchone()[0]:
             return False
     shown = ", ".join(".".join(name) for name in names)

@@ -211,14 +211,17 @@ class _Builder:
         self._close(migration)
 
     def _step(self, statement: Statement, index: int, key: str) -> None:
-        from pgshift.indexes import build_lookup_sql
+        from pgshift.indexes import build_lookup_sql, dropped_sql
 
         with self.conn.cursor() as cur:
             lookup = build_lookup_sql(cur, statement)
+            done_before = (  # resumed at an index built, or dropped, before an interruption
+                f"EXISTS (SELECT FROM ({lookup}) AS found WHERE found.indisvalid)"
+                if lookup is not None else dropped_sql(cur, statement))
         guard = f":pgshift_done <= {index}"
-        if lookup is not None:  # built before an interruption, as pgshift.indexes tells
+        if done_before is not None:
             guard += (f" AND NOT (:'pgshift_resuming'::boolean AND :pgshift_done = {index} "
-                      f"AND EXISTS (SELECT FROM ({lookup}) AS found WHERE found.indisvalid))")
+                      f"AND {done_before})")
         self.emit(f"SELECT {guard} AS pgshift_step \\gset", "\\if :pgshift_step")
         if lookup is not None:  # an INVALID index of a failed build: dropped, then built again
             self.emit("SELECT format('DROP INDEX CONCURRENTLY %I.%I', found.nspname, "

@@ -129,6 +129,24 @@ def test_an_interrupted_no_transaction_migration_resumes_after_the_statements_do
     api.validate(settings)
 
 
+def test_an_index_built_or_dropped_before_an_interruption_is_not_done_again(
+    settings, three, psql, query
+) -> None:
+    """As if psql were killed after the statement, before the count that follows it."""
+    assert psql(api.script(settings, to="2").text).returncode == 0
+    query("UPDATE pgshift.history SET status = 'running', statements_done = 0 WHERE key = '2'")
+    rerun = psql(api.script(settings, to="2").text)  # built again, it would already exist
+    assert rerun.returncode == 0, rerun.stderr
+    assert query("SELECT status FROM pgshift.history WHERE key = '2'") == [("applied",)]
+
+    query("DROP INDEX users_email")
+    query("UPDATE pgshift.history SET status = 'reverting', statements_done = 0 "
+          "WHERE key = '2'")
+    undo = psql(api.script(settings, "down").text)  # dropped again, it would be missing
+    assert undo.returncode == 0, undo.stderr
+    assert query("SELECT key FROM pgshift.history") == [("1",)]
+
+
 def test_a_transactional_failure_leaves_the_database_as_it_was(
     settings, write_migration, psql, query
 ) -> None:
