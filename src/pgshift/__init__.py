@@ -46,6 +46,8 @@ _EXPORTS = {
     "plan_locks": "pgshift.api",
     "ps": "pgshift.api",
     "rollback_plan": "pgshift.api",
+    "schema_drift": "pgshift.api",
+    "SchemaDrift": "pgshift.verify.schema_drift",
     "script": "pgshift.api",
     "Script": "pgshift.script",
     "BlockerWatch": "pgshift.monitor.blockers",

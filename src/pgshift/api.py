@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from pgshift.state.lock import LockHolder
     from pgshift.targets import FleetResult, TargetResult, TargetStatus
     from pgshift.verify import VerifyOptions, VerifyReport
+    from pgshift.verify.schema_drift import SchemaDrift
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,16 @@ def validate(settings: Settings) -> Plan:
     plan = _status(settings)
     refuse_drift(plan, allow_out_of_order=False)
     return plan
+
+
+def schema_drift(settings: Settings, *, embedded: bool = False,
+                 progress: Callable[[str], None] | None = None) -> SchemaDrift:
+    """``validate``, then the database's schema against what its applied migrations make,
+    replayed on a scratch database (``pgshift.verify.schema_drift``). Raises DriftError when
+    the files have drifted; the schema's differences are in the result (``ok`` when none)."""
+    from pgshift.verify.schema_drift import find_schema_drift
+
+    return find_schema_drift(settings, validate(settings), embedded=embedded, progress=progress)
 
 
 # -- changing -----------------------------------------------------------------------------------

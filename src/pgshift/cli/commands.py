@@ -115,6 +115,12 @@ def _status_parser(add: Any) -> None:
 def _validate_parser(add: Any) -> None:
     p = add("validate", validate, "check applied files against the history (exit 3 on drift)")
     p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument("--schema-drift", action="store_true",
+                   help="also compare the database's schema with what its applied migrations "
+                        "make, replayed on a scratch database: finds changes made by hand")
+    p.add_argument("--embedded", action="store_true",
+                   help="with --schema-drift: replay on a throwaway server, not in a scratch "
+                        "database on the target's")
 
 
 def _baseline_parser(add: Any) -> None:
@@ -381,10 +387,17 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from pgshift import api
-    from pgshift.errors import DriftError
+    from pgshift.errors import DriftError, InputError
 
+    if args.embedded and not args.schema_drift:
+        raise InputError("--embedded goes with --schema-drift")
     try:
-        plan = api.validate(settings)
+        if args.schema_drift:
+            progress = None if args.json else _to_stderr
+            drift = api.schema_drift(settings, embedded=args.embedded, progress=progress)
+            applied = len(drift.replayed)
+        else:
+            drift, applied = None, len(api.validate(settings).applied())
     except DriftError:
         if args.json:  # what validate saw: every file read, none from the discovery cache
             plan = api.status(settings.with_overrides(discovery_cache=False))
@@ -396,11 +409,26 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
             print()
         raise
     if args.json:
-        json.dump({"ok": True, "drift": []}, sys.stdout, indent=2)
+        report: dict[str, Any] = {"ok": drift is None or drift.ok, "drift": []}
+        if drift is not None:
+            report["schema"] = {"differences": drift.differences, "notes": drift.order_notes,
+                                "replayed": drift.replayed, "scratch": drift.scratch}
+        json.dump(report, sys.stdout, indent=2)
         print()
     else:
-        print(f"OK: {len(plan.applied())} applied migration(s) match their files.")
+        print(f"OK: {applied} applied migration(s) match their files.")
+        if drift is not None:
+            render.schema_drift(drift)
+    if drift is not None and not drift.ok:
+        raise DriftError(
+            f"the schema differs from what its applied migrations make: "
+            f"{len(drift.differences)} difference(s)",
+            hint="a change made outside migrations: write a migration that makes it, or undo it")
     return 0
+
+
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
 
 def baseline(args: argparse.Namespace, settings: Settings) -> int:

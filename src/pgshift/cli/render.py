@@ -11,6 +11,7 @@ from pgshift.db import redact
 if TYPE_CHECKING:
     from pgshift.migrations.model import Migration
     from pgshift.plan import Plan, PlanItem
+    from pgshift.verify.schema_drift import SchemaDrift
 
 STATE_LABELS = {
     "applied": "applied",
@@ -128,3 +129,17 @@ def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None 
     for migration in migrations:
         sql = migration.up_sql if direction == "up" else (migration.down_sql or "")
         out.write(f"\n-- {migration.name} ({direction})\n{redact(sql.strip())}\n")
+
+
+def schema_drift(drift: SchemaDrift, out: TextIO | None = None) -> None:
+    """``validate --schema-drift``: each difference, or that there is none; column-order notes."""
+    out = out or sys.stdout
+    for note in drift.order_notes:
+        out.write(f"note: {note} (a column added back by a down part can only go last)\n")
+    if drift.ok:
+        out.write(f"OK: the schema is what the {len(drift.replayed)} applied migration(s) make "
+                  f"(replayed in {drift.scratch}).\n")
+        return
+    out.write(f"Schema drift: {len(drift.differences)} difference(s) between the database and "
+              f"its {len(drift.replayed)} applied migration(s) (replayed in {drift.scratch}):\n")
+    out.writelines(f"  {line}\n" for line in drift.differences)

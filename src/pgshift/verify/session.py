@@ -96,11 +96,13 @@ def _scratch(settings: Settings, options: VerifyOptions) -> Iterator[tuple[str, 
         yield options.scratch_url, describe(options.scratch_url)
         return
     with ScratchDatabase(settings, embedded=options.embedded,
-                         prefer_major=_target_major(settings, options)) as database:
+                         prefer_major=target_major(settings, options)) as database:
         yield database.url, database.describe()
 
 
-def _target_major(settings: Settings, options: VerifyOptions) -> int | None:
+def target_major(settings: Settings, options: VerifyOptions) -> int | None:
+    """The major version a throwaway server must have to replay like the target (None: any,
+    or the scratch database is on the target's own server)."""
     if settings.pg_version:
         return settings.pg_version
     url = options.source_url or settings.url
@@ -150,7 +152,6 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
              say: Progress) -> Plan:
     """Bring the scratch database to the target's version and load sample data; its plan."""
     from pgshift.plan import build_plan
-    from pgshift.runner import Runner
     from pgshift.state import history
 
     conn, scratch_url = scratch
@@ -168,25 +169,37 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
         report.copied_from = describe(options.source_url)
     else:
         assert target_plan is not None
-        history.install(conn, settings.schema)
-        runner = Runner(conn, settings)
-        replay = [i.migration for i in target_plan.items
-                  if i.state == "applied" and i.migration is not None]
-        for migration in replay:
-            say(f"Replaying {migration.label} {migration.description} ...")
-            try:
-                runner.apply(migration, None)
-            except MigrationFailedError as exc:
-                raise CheckFailedError(f"replaying applied migration failed: {exc.message}",
-                                       path=exc.path, line=exc.line,
-                                       migration=migration.label) from exc
-            report.replayed.append(migration.name)
+        report.replayed = replay_applied(conn, settings, target_plan, say)
     if options.with_data and options.data_script is not None:
         from pgshift.verify.data import load_script
 
         say(f"Loading sample data from {options.data_script} ...")
         load_script(conn, options.data_script)
     return target_plan
+
+
+def replay_applied(conn: Connection, settings: Settings, plan: Plan, say: Progress) -> list[str]:
+    """Apply, on the scratch database ``conn``, what ``plan`` says is applied on the target, in
+    its order and as pgshift runs it; the names of the files replayed."""
+    from pgshift.runner import Runner
+    from pgshift.state import history
+
+    history.install(conn, settings.schema)
+    runner = Runner(conn, settings)
+    replayed = []
+    for item in plan.items:
+        migration = item.migration
+        if item.state != "applied" or migration is None:
+            continue
+        say(f"Replaying {migration.label} {migration.description} ...")
+        try:
+            runner.apply(migration, None)
+        except MigrationFailedError as exc:
+            raise CheckFailedError(f"replaying applied migration failed: {exc.message}",
+                                   path=exc.path, line=exc.line,
+                                   migration=migration.label) from exc
+        replayed.append(migration.name)
+    return replayed
 
 
 # -- checking each pending migration --------------------------------------------------------------
