@@ -217,3 +217,26 @@ def test_status_exit_code_says_whether_up_has_work_for_deploy_scripts(
     (migrations_dir / "V1__a.sql").write_text("CREATE TABLE a (id bigint);\n-- pgshift:down\n"
                                               "DROP TABLE a;\n")
     assert cli("status", "--exit-code").returncode == 3  # drift, as validate says
+
+
+def test_dry_run_json_gives_each_migration_its_locks_and_sql_for_tools(
+    cli, write_migration, query
+) -> None:
+    query("CREATE TABLE users (id int PRIMARY KEY, email text)")
+    write_migration("V1__note.sql", "ALTER TABLE users ADD COLUMN note text;",
+                    "ALTER TABLE users DROP COLUMN note;")
+    result = cli("up", "--dry-run", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"direction": "up", "dry_run": True, "migrations": [{
+        "label": "V1", "version": "1", "script": "V1__note.sql", "description": "note",
+        "transactional": True,
+        "locks": [{"table": "users", "lock": "ACCESS EXCLUSIVE",
+                   "blocks": "blocks reads and writes"}],
+        "sql": "ALTER TABLE users ADD COLUMN note text;"}]}
+    assert cli("up").returncode == 0
+    down = json.loads(cli("down", "--dry-run", "--json").stdout)
+    assert down["direction"] == "down" and down["migrations"][0]["sql"] == (
+        "ALTER TABLE users DROP COLUMN note;")
+    alone = cli("down", "--json")
+    assert alone.returncode == 2 and "--json goes with --dry-run" in alone.stderr
+    assert query("SELECT count(*) FROM pgshift.history") == [(1,)]

@@ -87,6 +87,7 @@ def _down_parser(add: Any) -> None:
     which.add_argument("--to", metavar="V", help="roll back everything above version V")
     which.add_argument("--all", action="store_true", help="roll back every migration")
     p.add_argument("--dry-run", action="store_true", help="print the plan and SQL; change nothing")
+    p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
     _script_argument(p)
 
 
@@ -237,6 +238,7 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
         from pgshift.cli.targets import up_all
 
         return up_all(args, settings)
+    _refuse_json_without_dry_run(args, alternative=" or --all-targets")
     from pgshift import api
 
     progress = _Progress()
@@ -257,8 +259,7 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
         progress.fail()
         raise
     if result.dry_run:
-        locks = api.plan_locks(settings, result.selected) if result.selected else None
-        render.dry_run(result.selected, "up", locks=locks)
+        _show_dry_run(args, settings, result.selected, "up")
     elif not result.outcomes:
         head = result.plan.applied()
         print(
@@ -277,6 +278,7 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
     if args.script:
         return _write_script(args, settings, "down", steps=args.steps, to=args.to,
                              everything=args.all)
+    _refuse_json_without_dry_run(args)
     from pgshift import api
 
     progress = _Progress()
@@ -294,14 +296,35 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
         progress.fail()
         raise
     if result.dry_run:
-        locks = api.plan_locks(settings, result.selected, "down") if result.selected else None
-        render.dry_run(result.selected, "down", locks=locks)
+        _show_dry_run(args, settings, result.selected, "down")
     elif not result.outcomes:
         print("Nothing to roll back.")
     else:
         print(f"Rolled back {len(result.outcomes)} migration(s).")
         _refresh_schema_file(settings)
     return 0
+
+
+def _refuse_json_without_dry_run(args: argparse.Namespace, *, alternative: str = "") -> None:
+    if args.json and not args.dry_run:
+        from pgshift.errors import InputError
+
+        raise InputError(f"--json goes with --dry-run{alternative}")
+
+
+def _show_dry_run(args: argparse.Namespace, settings: Settings, selected: list[Migration],
+                  direction: str) -> None:
+    """The plan, its table locks and its SQL: as text, or as JSON with ``--json``."""
+    from pgshift import api
+
+    locks = api.plan_locks(settings, selected, direction) if selected else None
+    if args.json:
+        import json
+
+        json.dump(render.dry_run_json(selected, direction, locks), sys.stdout, indent=2)
+        print()
+    else:
+        render.dry_run(selected, direction, locks=locks)
 
 
 def _write_script(args: argparse.Namespace, settings: Settings, direction: str,

@@ -113,6 +113,27 @@ def lock_lines(locks: Sequence[tuple[str, str]]) -> list[str]:
             for table, lock in locks]
 
 
+def dry_run_json(migrations: Sequence[Migration], direction: str,
+                 locks: Mapping[str, list[tuple[str, str]]] | None = None) -> dict[str, Any]:
+    """The dry run's plan for tools (a pull request bot): each migration, its locks, its SQL."""
+    blocks: Mapping[str, str] = {}
+    if locks:  # the linter: only when there are locks
+        from pgshift.lint.locks import WHAT_IT_BLOCKS
+
+        blocks = WHAT_IT_BLOCKS
+
+    def sql_of(migration: Migration) -> str:
+        return redact((migration.up_sql if direction == "up" else migration.down_sql or "").strip())
+
+    return {"direction": direction, "dry_run": True, "migrations": [
+        {"label": m.label, "version": str(m.version) if m.version is not None else None,
+         "script": m.name, "description": m.description, "transactional": m.transactional,
+         "locks": [{"table": table, "lock": lock, "blocks": blocks[lock]}
+                   for table, lock in (locks or {}).get(m.label, ())],
+         "sql": sql_of(m)}
+        for m in migrations]}
+
+
 def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None = None,
             locks: Mapping[str, list[tuple[str, str]]] | None = None) -> None:
     """The plan, with the table locks each migration takes (when known), and the SQL each
