@@ -46,6 +46,8 @@ _EXPORTS = {
     "plan_locks": "pgshift.api",
     "ps": "pgshift.api",
     "rollback_plan": "pgshift.api",
+    "log": "pgshift.api",
+    "Run": "pgshift.state.runs",
     "schema_drift": "pgshift.api",
     "SchemaDrift": "pgshift.verify.schema_drift",
     "script": "pgshift.api",

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from pgshift.runner import Direction, EventHandler, Outcome
     from pgshift.script import Script
     from pgshift.state.lock import LockHolder
+    from pgshift.state.runs import Run
     from pgshift.targets import FleetResult, TargetResult, TargetStatus
     from pgshift.verify import VerifyOptions, VerifyReport
     from pgshift.verify.schema_drift import SchemaDrift
@@ -179,23 +180,26 @@ def up(
         from pgshift.runner import Runner
 
         with _locked(settings, on_lock_wait, opening):
-            from pgshift.state import history
+            from pgshift.state import history, runs
 
             history.install(conn, settings.schema)
             plan = _read_plan(conn, settings, migrations)  # another runner may have moved on
             refuse_drift(plan, allow_out_of_order=out_of_order)
             selected = apply_phase(select_up(plan, target), phase,
                                    allow_contract=allow_contract)
-            runner = Runner(conn, settings, on_event, callbacks=hooks)
-            entries = {i.migration.path: i.entry for i in plan.items if i.migration}
-            if hooks is not None:
-                hooks.run(conn, settings, "beforeMigrate")
-            if settings.single_transaction:
-                outcomes = runner.apply_together(selected)
-            else:
-                outcomes = runner.apply_all(selected, entries)
-            if hooks is not None:
-                hooks.run(conn, settings, "afterMigrate")
+            if not selected:  # that runner applied them
+                return RunResult(plan)
+            with runs.recording(conn, settings.schema, "up") as run:
+                runner = Runner(conn, settings, run.watching(on_event), callbacks=hooks)
+                entries = {i.migration.path: i.entry for i in plan.items if i.migration}
+                if hooks is not None:
+                    hooks.run(conn, settings, "beforeMigrate")
+                if settings.single_transaction:
+                    outcomes = runner.apply_together(selected)
+                else:
+                    outcomes = runner.apply_all(selected, entries)
+                if hooks is not None:
+                    hooks.run(conn, settings, "afterMigrate")
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
 
@@ -234,15 +238,21 @@ def down(
                 body_statements(migration, "down")
         hooks = _callbacks(settings)
         with _locked(settings, on_lock_wait, opening):
+            from pgshift.state import history, runs
+
+            history.install(conn, settings.schema)  # the run log may be newer than the history
             plan = _read_plan(conn, settings, migrations)
             selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
-            runner = Runner(conn, settings, on_event, callbacks=hooks)
-            entries = {i.migration.path: i.entry for i in plan.items if i.migration}
-            if hooks is not None:
-                hooks.run(conn, settings, "beforeUndo")
-            outcomes = runner.revert_all(selected, entries)
-            if hooks is not None:
-                hooks.run(conn, settings, "afterUndo")
+            if not selected:  # another runner rolled them back
+                return RunResult(plan)
+            with runs.recording(conn, settings.schema, "down") as run:
+                runner = Runner(conn, settings, run.watching(on_event), callbacks=hooks)
+                entries = {i.migration.path: i.entry for i in plan.items if i.migration}
+                if hooks is not None:
+                    hooks.run(conn, settings, "beforeUndo")
+                outcomes = runner.revert_all(selected, entries)
+                if hooks is not None:
+                    hooks.run(conn, settings, "afterUndo")
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
 
@@ -296,7 +306,7 @@ def baseline(settings: Settings, version: str) -> RunResult:
     target = parse_target(version)
     assert target is not None
     migrations = _discover(settings)
-    from pgshift.state import history
+    from pgshift.state import history, runs
 
     with _session(settings) as conn, _locked(settings, None):
         history.install(conn, settings.schema)
@@ -311,7 +321,7 @@ def baseline(settings: Settings, version: str) -> RunResult:
         ]
         if not any(m.version == target for m in migrations if m.version is not None):
             raise InputError(f"no migration with version {target}", hint="see 'pgshift status'")
-        with conn.cursor() as cur:
+        with runs.recording(conn, settings.schema, "baseline") as run, conn.cursor() as cur:
             cur.execute("BEGIN")
             for migration in chosen:
                 cur.execute(
@@ -320,6 +330,7 @@ def baseline(settings: Settings, version: str) -> RunResult:
                     )
                 )
             cur.execute("COMMIT")
+            run.migrations += [m.name for m in chosen]
         return RunResult(_read_plan(conn, settings, migrations), selected=chosen)
 
 
@@ -332,6 +343,15 @@ class RepairResult:
     removed_missing: list[str]
 
 
+def log(settings: Settings, *, limit: int = 20) -> list[Run]:
+    """The last ``limit`` runs that changed the database, newest first (``pgshift.state.runs``):
+    who, from where, when, how each ended and which migrations it applied or rolled back."""
+    from pgshift.state.runs import read_runs
+
+    with _session(settings) as conn:
+        return read_runs(conn, settings.schema, limit)
+
+
 def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
     """Accept changed checksums and clear failed/interrupted rows, after an explicit look.
 
@@ -339,30 +359,30 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
     forgetting a migration that ran is not a repair.
     """
     migrations = _discover(settings)
-    from pgshift.state import history
+    from pgshift.state import history, runs
 
     with _session(settings) as conn, _locked(settings, None):
         plan = _read_plan(conn, settings, migrations)
         accepted, cleared, removed = [], [], []
-        with conn.cursor() as cur:
-            cur.execute("BEGIN")
-            for item in plan.items:
-                if item.entry is None:
-                    continue
-                if item.state == "changed" and item.migration is not None:
-                    cur.execute(
-                        history.set_checksum_sql(
-                            settings.schema, item.entry.key, item.migration.checksum
-                        )
-                    )
-                    accepted.append(item.script)
-                elif item.state == "failed":
-                    cur.execute(history.delete_sql(settings.schema, item.entry.key))
-                    cleared.append(item.script)
-                elif item.state == "missing" and remove_missing:
-                    cur.execute(history.delete_sql(settings.schema, item.entry.key))
-                    removed.append(item.script)
-            cur.execute("COMMIT")
+        changes = []
+        for item in plan.items:
+            if item.entry is None:
+                continue
+            if item.state == "changed" and item.migration is not None:
+                changes.append(history.set_checksum_sql(
+                    settings.schema, item.entry.key, item.migration.checksum))
+                accepted.append(item.script)
+            elif item.state == "failed" or (item.state == "missing" and remove_missing):
+                changes.append(history.delete_sql(settings.schema, item.entry.key))
+                (cleared if item.state == "failed" else removed).append(item.script)
+        if not changes:
+            return RepairResult([], [], [])
+        from psycopg2 import sql
+
+        history.install(conn, settings.schema)  # the run log may be newer than the history
+        with runs.recording(conn, settings.schema, "repair") as run, conn.cursor() as cur:
+            cur.execute(sql.SQL(";").join([sql.SQL("BEGIN"), *changes, sql.SQL("COMMIT")]))
+            run.migrations += [*accepted, *cleared, *removed]
         return RepairResult(accepted, cleared, removed)
 
 

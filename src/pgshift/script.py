@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg2 import sql
 
+from pgshift import __version__
 from pgshift.budget import Limits
 from pgshift.errors import InputError
 from pgshift.migrations.statements import Statement
@@ -101,6 +102,7 @@ class _Builder:
 
     def __post_init__(self) -> None:
         self.table = history.table(self.settings.schema).as_string(self.conn)
+        self.runs = history.table(self.settings.schema, "runs").as_string(self.conn)
 
     def emit(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -144,6 +146,11 @@ class _Builder:
             "",
             "-- pgshift's own schema and history table, as pgshift creates them",
             history.install_sql(self.settings.schema).as_string(self.conn),
+            "",
+            "-- this run in pgshift's run log ('pgshift log'): interrupted if psql stops early",
+            f"INSERT INTO {self.runs} (command, machine, pgshift_version) VALUES "
+            f"({self.literal(self.direction + ' --script')}, coalesce(host(inet_client_addr()), "
+            f"'local'), {self.literal(__version__)}) RETURNING id AS pgshift_run_id \\gset",
         )
         self._run_callbacks(_RUN_EVENTS[self.direction][0])
 
@@ -151,6 +158,8 @@ class _Builder:
         self._run_callbacks(_RUN_EVENTS[self.direction][1])
         self.emit(
             "",
+            f"UPDATE {self.runs} SET status = 'done', finished_at = clock_timestamp() "
+            "WHERE id = :pgshift_run_id;",
             f"SELECT pg_advisory_unlock({int(self.settings.lock_key)}) AS pgshift_unlocked "
             "\\gset",
             f"\\echo 'pgshift {self.direction} script: done'",
@@ -248,7 +257,9 @@ class _Builder:
 
     def _close(self, migration: Migration) -> None:
         state = "already applied" if self.direction == "up" else "not applied"
-        self.emit("\\else", f"\\echo {self.literal(f'{migration.name}: {state}; skipped')}",
+        self.emit(f"UPDATE {self.runs} SET migrations = migrations || "
+                  f"ARRAY[{self.literal(migration.name)}] WHERE id = :pgshift_run_id;",
+                  "\\else", f"\\echo {self.literal(f'{migration.name}: {state}; skipped')}",
                   "\\endif")
 
     def _record(self, migration: Migration) -> str:

@@ -104,6 +104,9 @@ def test_adopt_from_flyway_records_its_applied_set_and_up_runs_only_the_new_one(
     assert [o.migration.name for o in api.up(flyway).outcomes] == ["V3__add_name.sql"]
     again = api.adopt(settings, "flyway")  # idempotent: nothing new to record
     assert again.recorded == [] and len(again.already) == 3
+    assert [(r.command, r.migrations) for r in api.log(settings)] == [  # newest first
+        ("up", ["V3__add_name.sql"]),
+        ("adopt --from flyway", ["V1__init.sql", "V2__add_email.sql", "R__user_view.sql"])]
 
 
 def test_adopt_refuses_a_file_changed_since_flyway_applied_it(

@@ -72,6 +72,10 @@ def test_applied_by_psql_the_history_is_what_pgshift_up_would_have_written(
         drop_database(admin_url, other)
     assert not api.status(settings).pending()
     api.validate(settings)  # no drift: the same checksums
+    [run] = api.log(settings)  # the run log has the script's run (pgshift's up is elsewhere)
+    assert (run.command, run.status, run.migrations) == (
+        "up --script", "done", [m.name for m in script.migrations])
+    assert run.machine in ("127.0.0.1", "::1", "local")  # where psql connected from
     assert query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email'::regclass"
                  ) == [(True,)]
 
@@ -104,6 +108,8 @@ def test_a_failed_migration_stops_the_script_and_a_new_run_goes_on_from_it(
                  ) == [(False,)]  # what a failed concurrent build leaves
     assert api.status(settings).interrupted()
 
+    [stopped] = api.log(settings)  # psql has ended: the run it left is interrupted
+    assert (stopped.status, stopped.migrations) == ("interrupted", ["V001__users.sql"])
     query("DELETE FROM users WHERE id = 2")
     finished = psql(text)
     assert finished.returncode == 0, finished.stderr

@@ -147,14 +147,15 @@ def _applied(known: dict, migration: Migration) -> bool:
 def _record(conn: Connection, settings: Settings, todo: list[Migration], stale: list[Migration],
             chosen: dict[str, tuple[Migration, Applied | None]], tool: str) -> None:
     from pgshift.db import connect
-    from pgshift.state import history
+    from pgshift.state import history, runs
     from pgshift.state.lock import advisory_lock
 
     lock_conn = connect(settings, application_name=f"{settings.application_name} lock")
     try:
         with advisory_lock(lock_conn, settings.lock_key, wait=settings.lock_wait):
             history.install(conn, settings.schema)
-            with conn.cursor() as cur:
+            with runs.recording(conn, settings.schema, f"adopt --from {tool}") as run, \
+                    conn.cursor() as cur:
                 cur.execute("BEGIN")
                 for migration in todo:
                     cur.execute(history.upsert_sql(
@@ -168,6 +169,7 @@ def _record(conn: Connection, settings: Settings, todo: list[Migration], stale: 
                         cur.execute(_applied_at_sql(settings.schema),
                                     (row.applied_at, history.key_of(migration)))
                 cur.execute("COMMIT")
+                run.migrations += [m.name for m in todo]
     finally:
         lock_conn.close()
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "pgshift.cli.lint",
     "pgshift.cli.dump",
     "pgshift.cli.doctor",
+    "pgshift.cli.log",
 )
 
 # Which module registers each command (aliases included), so a run imports and builds only
@@ -45,6 +46,7 @@ COMMAND_OWNERS = {
     "lint": "pgshift.cli.lint",
     "dump": "pgshift.cli.dump",
     "doctor": "pgshift.cli.doctor",
+    "log": "pgshift.cli.log",
 }
 
 # The module of many commands, whose register() can build just the invoked one's parser.

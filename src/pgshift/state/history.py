@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from pgshift.migrations.model import Migration
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RowStatus = Literal["applied", "failed", "running", "reverting"]
 
 _COLUMNS = (
@@ -71,6 +71,22 @@ _UPGRADES: tuple[str, ...] = (
         started_at timestamptz NOT NULL DEFAULT now(),
         updated_at timestamptz NOT NULL DEFAULT now(),
         finished_at timestamptz,
+        error text
+    );
+    """,
+    # 3: the run log (columns documented in pgshift.state.runs).
+    """
+    CREATE TABLE IF NOT EXISTS {schema}.runs (
+        id bigserial PRIMARY KEY,
+        command text NOT NULL,
+        status text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'done', 'failed')),
+        run_by text NOT NULL DEFAULT current_user,
+        machine text,
+        pid integer NOT NULL DEFAULT pg_backend_pid(),
+        pgshift_version text,
+        started_at timestamptz NOT NULL DEFAULT now(),
+        finished_at timestamptz,
+        migrations text[] NOT NULL DEFAULT ARRAY[]::text[],
         error text
     );
     """,

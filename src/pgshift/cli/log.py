@@ -1,0 +1,67 @@
+"""``pgshift log``: the runs that changed the database, newest first."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from pgshift.cli import render
+
+if TYPE_CHECKING:
+    from pgshift.config import Settings
+    from pgshift.state.runs import Run
+
+_VERBS = {"up": "applied", "down": "rolled back", "baseline": "recorded", "repair": "repaired",
+          "adopt": "recorded"}
+
+
+def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
+    text = ("the runs that changed the database, newest first: who ran what from where, when, "
+            "how it ended, and the migrations it applied or rolled back (the history keeps only "
+            "what is applied now)")
+    p = subparsers.add_parser("log", parents=[parent], description=text,
+                              help="show the runs that changed the database")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="the last N (default 20)")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.set_defaults(handler=log)
+
+
+def log(args: argparse.Namespace, settings: Settings) -> int:
+    from pgshift import api
+
+    runs = api.log(settings, limit=args.limit)
+    if args.json:
+        json.dump([_as_json(run) for run in runs], sys.stdout, indent=2)
+        print()
+    elif not runs:
+        print("No runs recorded.")
+    else:
+        rows = [(str(run.id), run.started_at.strftime("%Y-%m-%d %H:%M:%S"), _took(run),
+                 f"{run.run_by}@{run.machine or '?'}", run.command, run.status, _what(run))
+                for run in runs]
+        render.table(rows, ("Run", "Started", "Took", "By", "Command", "Result", "What"))
+    return 0
+
+
+def _took(run: Run) -> str:
+    if run.finished_at is None:
+        return "-"
+    return render.duration_text((run.finished_at - run.started_at).total_seconds() * 1000)
+
+
+def _what(run: Run) -> str:
+    done = ", ".join(run.migrations)
+    verb = run.command.split()[0]  # "up --script": a psql script's run
+    what = f"{done} {_VERBS.get(verb, verb)}" if done else ""
+    if run.error:
+        what = f"{what}; {run.error}" if what else run.error
+    return what or "-"
+
+
+def _as_json(run: Run) -> dict[str, Any]:
+    return {"id": run.id, "command": run.command, "status": run.status, "run_by": run.run_by,
+            "machine": run.machine, "started_at": run.started_at.isoformat(),
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "migrations": run.migrations, "error": run.error}

@@ -1,0 +1,157 @@
+"""The run log: one row per run that changed the database, for ``pgshift log``.
+
+The history says what is applied now: a migration rolled back leaves no row there, and a
+failed attempt's row is overwritten by the next one. The run log keeps every run that took the
+lock: who ran it (role and machine), which command, when, how it ended, the migrations it
+applied, rolled back or recorded, and its error. Table ``pgshift.runs`` (schema version 3):
+
+=============== ==============================================================================
+id              the run's number, in the order runs started
+command         up, down, baseline, repair or "adopt --from TOOL" (a redo is a down, then an
+                up); "up --script"
+                and "down --script" for a psql script's run (``pgshift.script``)
+status          running, then done or failed; a run killed meanwhile stays running, and
+                ``log`` shows it interrupted once its session (``pid``) is gone
+run_by          the database role; ``machine``: the host pgshift ran on (a script's client
+                address)
+pid             the backend of the run's connection
+migrations      the files the run applied (up, baseline), rolled back (down) or repaired,
+                in order; a failed run lists those it finished before the failure
+error           a failed run's error, one line, passwords masked
+=============== ==============================================================================
+
+Rows are written on the run's own connection, outside the migrations' transactions: two short
+statements per run, whatever its size.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg2 import sql
+
+from pgshift.state.history import table
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.migrations.model import Migration
+    from pgshift.runner import EventHandler
+
+
+@dataclass(frozen=True)
+class Run:
+    """One row of the run log; ``status`` is ``interrupted`` for a run whose session ended
+    before it did."""
+
+    id: int
+    command: str
+    status: str
+    run_by: str
+    machine: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    migrations: list[str]
+    error: str | None
+
+
+@dataclass
+class RunRecorder:
+    """The run being recorded: the migrations it has finished so far."""
+
+    migrations: list[str] = field(default_factory=list)
+
+    def done(self, migration: Migration) -> None:
+        self.migrations.append(migration.name)
+
+    def watching(self, on_event: EventHandler | None) -> EventHandler:
+        """``on_event``, noting each migration the runner finishes."""
+
+        def handler(kind: str, migration: Migration, info: dict[str, Any]) -> None:
+            if kind == "done":
+                self.done(migration)
+            if on_event is not None:
+                on_event(kind, migration, info)
+
+        return handler
+
+
+@contextmanager
+def recording(conn: Connection, schema: str, command: str) -> Iterator[RunRecorder]:
+    """Record the run of ``command`` (under pgshift's lock, its tables installed): a
+    ``running`` row now, ``done`` or ``failed`` with what it did when the block ends."""
+    from pgshift import __version__
+
+    runs = table(schema, "runs")
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("INSERT INTO {} (command, machine, pgshift_version) "
+                            "VALUES (%s, %s, %s) RETURNING id").format(runs),
+                    (command, _machine(), __version__))
+        run_id = cur.fetchone()[0]
+    if not conn.autocommit:
+        conn.commit()
+    recorder = RunRecorder()
+    try:
+        yield recorder
+    except BaseException as exc:
+        _finish(conn, runs, run_id, "failed", recorder.migrations, _error_line(exc))
+        raise
+    _finish(conn, runs, run_id, "done", recorder.migrations, None)
+
+
+def read_runs(conn: Connection, schema: str, limit: int) -> list[Run]:
+    """The last ``limit`` runs, newest first; none where pgshift never ran."""
+    from pgshift.state.history import exists
+
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".runs',))
+        if not cur.fetchone()[0] or not exists(cur, schema):
+            return []
+        cur.execute(sql.SQL(
+            "SELECT id, command, CASE WHEN r.status = 'running' AND NOT EXISTS ("
+            "  SELECT FROM pg_stat_activity a WHERE a.pid = r.pid "
+            "  AND a.backend_start <= r.started_at) THEN 'interrupted' ELSE r.status END, "
+            "run_by, machine, started_at, finished_at, migrations, error "
+            "FROM {} AS r ORDER BY id DESC LIMIT %s").format(table(schema, "runs")), (limit,))
+        return [Run(*row) for row in cur.fetchall()]
+
+
+def _finish(conn: Connection, runs: sql.Composed, run_id: int, status: str,
+            migrations: list[str], error: str | None) -> None:
+    import psycopg2.extensions
+
+    try:
+        if not conn.autocommit and conn.status != psycopg2.extensions.STATUS_READY:
+            conn.rollback()  # a failure inside a transaction: the row is written outside it
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("UPDATE {} SET status = %s, finished_at = clock_timestamp(), "
+                                "migrations = %s, error = %s WHERE id = %s").format(runs),
+                        (status, migrations, error, run_id))
+        if not conn.autocommit:
+            conn.commit()
+    except psycopg2.Error:
+        if status == "done":
+            raise
+        # The run's failure matters more than its row (the connection may be what failed):
+        # the row stays 'running', and 'log' shows it interrupted once the session is gone.
+
+
+def _error_line(exc: BaseException) -> str:
+    from pgshift.db import redact
+
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    text = str(exc).strip()
+    return redact(text.splitlines()[0] if text else type(exc).__name__)
+
+
+def _machine() -> str | None:
+    try:
+        return os.uname().nodename
+    except AttributeError:  # Windows
+        return os.environ.get("COMPUTERNAME")

@@ -1,0 +1,127 @@
+"""The run log (``pgshift log``): every run that changed the database, kept after rollbacks,
+with who, where from, how it ended and which migrations it applied or rolled back."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+
+import pytest
+from tests.faults import harness as h
+
+from pgshift import api
+from pgshift.errors import MigrationFailedError
+
+
+@pytest.fixture
+def two(write_migration) -> None:
+    write_migration("V001__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V002__b.sql", "CREATE TABLE b (id int);", "DROP TABLE b;")
+
+
+def summary(settings) -> list[tuple[str, str, list[str]]]:
+    """(command, status, migrations) of each run, oldest first."""
+    return [(r.command, r.status, r.migrations) for r in reversed(api.log(settings))]
+
+
+def test_each_run_that_changed_something_is_kept_with_what_it_did(settings, two, query
+                                                                  ) -> None:
+    api.up(settings)
+    api.redo(settings)
+    api.down(settings, everything=True)
+    assert summary(settings) == [
+        ("up", "done", ["V001__a.sql", "V002__b.sql"]),
+        ("down", "done", ["V002__b.sql"]),  # a redo is a down, then an up
+        ("up", "done", ["V002__b.sql"]),
+        ("down", "done", ["V002__b.sql", "V001__a.sql"]),
+    ]
+    last = api.log(settings, limit=1)[0]
+    assert last.run_by == query("SELECT current_user")[0][0]
+    assert last.machine == os.uname().nodename
+    assert last.finished_at is not None and last.finished_at >= last.started_at
+    assert last.error is None
+
+
+def test_runs_that_change_nothing_are_not_recorded(settings, two, query) -> None:
+    assert api.log(settings) == []
+    assert query("SELECT to_regnamespace('pgshift')") == [(None,)]  # log created nothing
+    api.up(settings, dry_run=True)
+    api.up(settings)
+    api.up(settings)
+    api.down(settings, dry_run=True)
+    assert summary(settings) == [("up", "done", ["V001__a.sql", "V002__b.sql"])]
+
+
+def test_a_failed_run_keeps_what_it_finished_and_its_error(settings, two, write_migration
+                                                          ) -> None:
+    write_migration("V003__role.sql", "CREATE ROLE x PASSWORD 'hunter2-secret';\nSELECT 1/0;",
+                    "DROP ROLE x;")
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)
+    [run] = api.log(settings)
+    assert (run.command, run.status, run.migrations) == (
+        "up", "failed", ["V001__a.sql", "V002__b.sql"])
+    assert run.error.startswith("V003__role.sql:2: ") and "division by zero" in run.error
+    assert "hunter2-secret" not in run.error
+
+
+def test_baseline_and_repair_are_recorded(settings, two, write_migration, query) -> None:
+    api.baseline(settings, "1")
+    api.up(settings)
+    query("UPDATE pgshift.history SET checksum = 'x' WHERE key = '2'")
+    api.repair(settings)
+    assert summary(settings) == [
+        ("baseline", "done", ["V001__a.sql"]),
+        ("up", "done", ["V002__b.sql"]),
+        ("repair", "done", ["V002__b.sql"]),
+    ]
+    api.repair(settings)  # nothing to repair: not a run
+    assert len(api.log(settings)) == 3
+
+
+@pytest.mark.faults
+def test_a_killed_run_shows_as_interrupted(settings, write_migration, database_url,
+                                           migrations_dir) -> None:
+    write_migration("V001__slow.sql", "SELECT pg_sleep(30);", "SELECT 1;")
+    proc = h.start(h.env_for(database_url, migrations_dir), "up")
+    h.wait_until(h.sql_true(database_url, "SELECT to_regclass('pgshift.runs') IS NOT NULL AND "
+                            "EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE "
+                            "'%pg_sleep(30)%' AND pid <> pg_backend_pid())"), 20, "the run")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    h.wait_until(lambda: api.log(settings)[0].status == "interrupted", 20,
+                 "the killed run's session to end")
+    assert api.log(settings)[0].finished_at is None
+
+
+def test_a_history_installed_by_an_older_pgshift_gets_the_run_log_on_down(
+    settings, two, query
+) -> None:
+    api.up(settings)
+    query("DROP TABLE pgshift.runs; UPDATE pgshift.meta SET value = '2' "
+          "WHERE key = 'schema_version'")
+    api.down(settings)
+    assert summary(settings) == [("down", "done", ["V002__b.sql"])]
+    assert query("SELECT value FROM pgshift.meta WHERE key = 'schema_version'") == [("3",)]
+
+
+def test_cli_log_table_and_json(cli, two) -> None:
+    assert cli("log").stdout == "No runs recorded.\n"
+    assert cli("up").returncode == 0
+    assert cli("down").returncode == 0
+    lines = cli("log").stdout.splitlines()
+    assert lines[0].split() == ["Run", "Started", "Took", "By", "Command", "Result", "What"]
+    assert lines[1].split()[-5:] == ["down", "done", "V002__b.sql", "rolled", "back"]
+    assert lines[2].split()[-5:] == ["up", "done", "V001__a.sql,", "V002__b.sql", "applied"]
+    as_json = json.loads(cli("log", "--limit", "1", "--json").stdout)
+    assert [(r["id"], r["command"], r["migrations"]) for r in as_json] == [
+        (2, "down", ["V002__b.sql"])]
+
+
+def test_the_log_is_in_the_configured_schema(settings, two, query) -> None:
+    elsewhere = dataclasses.replace(settings, schema="deploys")
+    api.up(elsewhere)
+    assert query("SELECT count(*) FROM deploys.runs") == [(1,)]
+    assert api.log(settings) == []
