@@ -70,18 +70,18 @@ def write_script(
     migration with ``single_transaction``, a password where psql cannot take it from ``-v``.
     """
     builder = _Builder(conn, settings, direction, callbacks)
+    together = settings.single_transaction and direction == "up"
     for migration in migrations:  # what a script cannot run is refused before anything else
+        if together and not migration.transactional:
+            raise InputError("cannot run a no-transaction migration with --single-transaction",
+                             path=migration.path, migration=migration.label)
         builder.bodies[migration.name] = builder.body(migration)
     builder.header(migrations, target, written_by)
-    together = settings.single_transaction and direction == "up"
     if together:
         builder.emit("BEGIN;")
     for migration in migrations:
         if migration.transactional:
             builder.transactional(migration, own_transaction=not together)
-        elif together:
-            raise InputError("cannot run a no-transaction migration with --single-transaction",
-                             path=migration.path, migration=migration.label)
         else:
             builder.steps(migration)
     if together:
@@ -117,7 +117,8 @@ class _Builder:
 
     def header(self, migrations: Sequence[Migration], target: str, written_by: str) -> None:
         verb = "apply" if self.direction == "up" else "roll back"
-        names = ", ".join(m.name for m in migrations)
+        names = (migrations[0].name if len(migrations) == 1
+                 else f"{migrations[0].name} to {migrations[-1].name}")
         flags = "".join(f" -v {variable}=..." for variable in self.variables)
         self.emit(
             f"-- pgshift {self.direction} script: {verb} {len(migrations)} migration(s), "

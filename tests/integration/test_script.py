@@ -263,3 +263,11 @@ def test_what_a_script_cannot_run_is_refused_before_anything_is_written(
         api.script(settings)
     assert Path(refused.value.path).name == "V002__fill.sql" and refused.value.line == 4
     assert [m.label for m in api.script(settings, to="1").migrations] == ["V001"]
+
+
+def test_single_transaction_refuses_a_no_transaction_migration_as_up_does(
+    settings, three
+) -> None:
+    together = dataclasses.replace(settings, single_transaction=True)
+    with pytest.raises(InputError, match="no-transaction migration with --single-transaction"):
+        api.script(together)
