@@ -43,6 +43,8 @@ def run_demo(settings: Settings, *, keep: bool = False, out: TextIO = sys.stdout
         api.down(demo, on_event=_Progress(out))
         _step(out, "pgshift status", "")
         render.status(api.status(demo), as_json=False, out=out)
+        _step(out, "pgshift log", "every run that changed the database, rollbacks included")
+        render.runs(api.log(demo), out=out)
         if keep:
             out.write(f"\nKept: {url}\n")
     out.write(

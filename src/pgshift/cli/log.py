@@ -13,9 +13,6 @@ if TYPE_CHECKING:
     from pgshift.config import Settings
     from pgshift.state.runs import Run
 
-_VERBS = {"up": "applied", "down": "rolled back", "baseline": "recorded", "repair": "repaired",
-          "adopt": "recorded"}
-
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     text = ("the runs that changed the database, newest first: who ran what from where, when, "
@@ -35,29 +32,9 @@ def log(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         json.dump([_as_json(run) for run in runs], sys.stdout, indent=2)
         print()
-    elif not runs:
-        print("No runs recorded.")
     else:
-        rows = [(str(run.id), run.started_at.strftime("%Y-%m-%d %H:%M:%S"), _took(run),
-                 f"{run.run_by}@{run.machine or '?'}", run.command, run.status, _what(run))
-                for run in runs]
-        render.table(rows, ("Run", "Started", "Took", "By", "Command", "Result", "What"))
+        render.runs(runs)
     return 0
-
-
-def _took(run: Run) -> str:
-    if run.finished_at is None:
-        return "-"
-    return render.duration_text((run.finished_at - run.started_at).total_seconds() * 1000)
-
-
-def _what(run: Run) -> str:
-    done = ", ".join(run.migrations)
-    verb = run.command.split()[0]  # "up --script": a psql script's run
-    what = f"{done} {_VERBS.get(verb, verb)}" if done else ""
-    if run.error:
-        what = f"{what}; {run.error}" if what else run.error
-    return what or "-"
 
 
 def _as_json(run: Run) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pgshift.db import redact
 if TYPE_CHECKING:
     from pgshift.migrations.model import Migration
     from pgshift.plan import Plan, PlanItem
+    from pgshift.state.runs import Run
     from pgshift.verify.schema_drift import SchemaDrift
 
 STATE_LABELS = {
@@ -164,3 +165,38 @@ def schema_drift(drift: SchemaDrift, out: TextIO | None = None) -> None:
     out.write(f"Schema drift: {len(drift.differences)} difference(s) between the database and "
               f"its {len(drift.replayed)} applied migration(s) (replayed in {drift.scratch}):\n")
     out.writelines(f"  {line}\n" for line in drift.differences)
+
+
+_RUN_VERBS = {"up": "applied", "down": "rolled back", "baseline": "recorded",
+              "repair": "repaired", "adopt": "recorded"}
+
+
+def runs(recorded: Sequence[Run], out: TextIO | None = None) -> None:
+    """``pgshift log``: one line per run, newest first."""
+    out = out or sys.stdout
+    if not recorded:
+        out.write("No runs recorded.\n")
+        return
+    rows = [(str(run.id), run.started_at.strftime("%Y-%m-%d %H:%M:%S"), _took(run),
+             f"{run.run_by}@{run.machine or '?'}", run.command, run.status, _what_run_did(run))
+            for run in recorded]
+    table(rows, ("Run", "Started", "Took", "By", "Command", "Result", "What"), out=out)
+
+
+def _took(run: Run) -> str:
+    if run.finished_at is None:
+        return "-"
+    return duration_text((run.finished_at - run.started_at).total_seconds() * 1000)
+
+
+def _what_run_did(run: Run) -> str:
+    """``V003, V004 applied``; ``V001, V002 … V010 (10) applied`` for a long run."""
+    verb = run.command.split()[0]  # "up --script": a psql script's run
+    labels = [name.split("__")[0] if name.startswith(("V", "U")) else name
+              for name in run.migrations]
+    done = ", ".join(labels) if len(labels) <= 4 else (
+        f"{labels[0]}, {labels[1]} … {labels[-1]} ({len(labels)})")
+    what = f"{done} {_RUN_VERBS.get(verb, verb)}" if done else ""
+    if run.error:
+        what = f"{what}; {run.error}" if what else run.error
+    return what or "-"
