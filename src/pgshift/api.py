@@ -44,8 +44,9 @@ if TYPE_CHECKING:
     from pgshift.monitor.kill import KillResult
     from pgshift.monitor.rollback import RollbackPlan
     from pgshift.recipes import RecipeParams
-    from pgshift.runner import Direction, EventHandler, Outcome
+    from pgshift.runner import Direction, EventHandler, Outcome, Runner
     from pgshift.script import Script
+    from pgshift.state.history import HistoryEntry
     from pgshift.state.lock import LockHolder
     from pgshift.state.runs import Run
     from pgshift.targets import FleetResult, TargetResult, TargetStatus
@@ -177,10 +178,9 @@ def up(
             check_usage(conn, selected)
         if dry_run:
             return RunResult(plan, selected=selected, dry_run=True)
-        from pgshift.runner import Runner
 
         with _locked(settings, on_lock_wait, opening):
-            from pgshift.state import history, runs
+            from pgshift.state import history
 
             history.install(conn, settings.schema)
             plan = _read_plan(conn, settings, migrations)  # another runner may have moved on
@@ -189,17 +189,10 @@ def up(
                                    allow_contract=allow_contract)
             if not selected:  # that runner applied them
                 return RunResult(plan)
-            with runs.recording(conn, settings.schema, "up") as run:
-                runner = Runner(conn, settings, run.watching(on_event), callbacks=hooks)
-                entries = {i.migration.path: i.entry for i in plan.items if i.migration}
-                if hooks is not None:
-                    hooks.run(conn, settings, "beforeMigrate")
-                if settings.single_transaction:
-                    outcomes = runner.apply_together(selected)
-                else:
-                    outcomes = runner.apply_all(selected, entries)
-                if hooks is not None:
-                    hooks.run(conn, settings, "afterMigrate")
+            outcomes = _recorded_run(
+                conn, settings, plan, "up", on_event, hooks,
+                lambda runner, entries: runner.apply_together(selected)
+                if settings.single_transaction else runner.apply_all(selected, entries))
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
 
@@ -231,29 +224,44 @@ def down(
             return RunResult(plan, selected=selected, dry_run=dry_run)
         opening = later.enter_context(_lock_connection(settings))  # opens during the checks
         from pgshift.migrations.split_memo import remembering
-        from pgshift.runner import Runner, body_statements
+        from pgshift.runner import body_statements
 
         with remembering(settings.cache_dir):  # and a down part that cannot parse stops here
             for migration in selected:
                 body_statements(migration, "down")
         hooks = _callbacks(settings)
         with _locked(settings, on_lock_wait, opening):
-            from pgshift.state import history, runs
+            from pgshift.state import history
 
             history.install(conn, settings.schema)  # the run log may be newer than the history
             plan = _read_plan(conn, settings, migrations)
             selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
             if not selected:  # another runner rolled them back
                 return RunResult(plan)
-            with runs.recording(conn, settings.schema, "down") as run:
-                runner = Runner(conn, settings, run.watching(on_event), callbacks=hooks)
-                entries = {i.migration.path: i.entry for i in plan.items if i.migration}
-                if hooks is not None:
-                    hooks.run(conn, settings, "beforeUndo")
-                outcomes = runner.revert_all(selected, entries)
-                if hooks is not None:
-                    hooks.run(conn, settings, "afterUndo")
+            outcomes = _recorded_run(conn, settings, plan, "down", on_event, hooks,
+                                     lambda runner, entries: runner.revert_all(selected, entries))
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
+
+
+def _recorded_run(
+    conn: Connection, settings: Settings, plan: Plan, direction: Direction,
+    on_event: EventHandler | None, hooks: Callbacks | None,
+    run: Callable[[Runner, dict[Path, HistoryEntry | None]], list[Outcome]],
+) -> list[Outcome]:
+    """``run`` the migrations (under the lock) between the run's callbacks, recorded in the run
+    log (``pgshift.state.runs``)."""
+    from pgshift.runner import Runner
+    from pgshift.state.runs import recording
+
+    with recording(conn, settings.schema, direction) as recorder:
+        runner = Runner(conn, settings, recorder.watching(on_event), callbacks=hooks)
+        entries = {i.migration.path: i.entry for i in plan.items if i.migration}
+        if hooks is not None:
+            hooks.run_around(conn, settings, direction, after=False)
+        outcomes = run(runner, entries)
+        if hooks is not None:
+            hooks.run_around(conn, settings, direction, after=True)
+    return outcomes
 
 
 def redo(settings: Settings, *, on_event: EventHandler | None = None) -> RunResult:

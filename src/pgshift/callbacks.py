@@ -38,6 +38,7 @@ _NAME = re.compile(rf"^(?P<event>{'|'.join(EVENTS)})(?:__(?P<desc>.+))?\.sql$")
 FOLDER = "callbacks"
 _AROUND_EACH = {"up": ("beforeEachMigrate", "afterEachMigrate"),
                 "down": ("beforeEachUndo", "afterEachUndo")}
+AROUND_RUN = {"up": ("beforeMigrate", "afterMigrate"), "down": ("beforeUndo", "afterUndo")}
 
 
 def is_callback(name: str) -> bool:
@@ -70,6 +71,12 @@ class Callbacks:
         before, after = _AROUND_EACH[direction]
         return [*(s for c in self.of(before) for s in c.statements), *statements,
                 *(s for c in self.of(after) for s in c.statements)]
+
+    def run_around(self, conn: Connection, settings: Settings, direction: str, *,
+                   after: bool) -> None:
+        """The run's callbacks: beforeMigrate (beforeUndo), or ``after`` afterMigrate
+        (afterUndo)."""
+        self.run(conn, settings, AROUND_RUN[direction][after])
 
     def run(self, conn: Connection, settings: Settings, event: str) -> None:
         """Run ``event``'s files, each in a transaction of its own under lock_timeout."""

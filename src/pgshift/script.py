@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 SECRET_VARIABLE = "pgshift_secret_{}"
 _DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
-_RUN_EVENTS = {"up": ("beforeMigrate", "afterMigrate"), "down": ("beforeUndo", "afterUndo")}
 _ROLE_STATEMENTS = ("CreateRoleStmt", "AlterRoleStmt")
 
 
@@ -153,10 +152,10 @@ class _Builder:
             f"({self.literal(self.direction + ' --script')}, coalesce(host(inet_client_addr()), "
             f"'local'), {self.literal(__version__)}) RETURNING id AS pgshift_run_id \\gset",
         )
-        self._run_callbacks(_RUN_EVENTS[self.direction][0])
+        self._run_callbacks(0)
 
     def footer(self) -> None:
-        self._run_callbacks(_RUN_EVENTS[self.direction][1])
+        self._run_callbacks(1)
         self.emit(
             "",
             f"UPDATE {self.runs} SET status = 'done', finished_at = clock_timestamp() "
@@ -166,10 +165,14 @@ class _Builder:
             f"\\echo 'pgshift {self.direction} script: done'",
         )
 
-    def _run_callbacks(self, event: str) -> None:
-        """Run-level callbacks, each in a transaction of its own (as ``Callbacks.run``)."""
+    def _run_callbacks(self, after: int) -> None:
+        """The run's callbacks (before it, or ``after``), each in a transaction of its own (as
+        ``Callbacks.run``)."""
         if self.callbacks is None:
             return
+        from pgshift.callbacks import AROUND_RUN
+
+        event = AROUND_RUN[self.direction][after]
         lock_ms = max(1, int(self.settings.lock_timeout * 1000))
         for callback in self.callbacks.of(event):
             self.emit("", f"-- callback {callback.path.name}", "BEGIN;",
