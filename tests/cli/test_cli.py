@@ -237,6 +237,20 @@ def test_dry_run_json_gives_each_migration_its_locks_and_sql_for_tools(
     down = json.loads(cli("down", "--dry-run", "--json").stdout)
     assert down["direction"] == "down" and down["migrations"][0]["sql"] == (
         "ALTER TABLE users DROP COLUMN note;")
-    alone = cli("down", "--json")
-    assert alone.returncode == 2 and "--json goes with --dry-run" in alone.stderr
     assert query("SELECT count(*) FROM pgshift.history") == [(1,)]
+
+
+def test_json_says_what_a_run_did_with_progress_on_stderr(cli, write_migration) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__b.sql", "CREATE TABLE b (id int);", "DROP TABLE b;")
+    up = cli("up", "--json")
+    assert up.returncode == 0, up.stderr
+    report = json.loads(up.stdout)
+    assert (report["direction"], report["dry_run"]) == ("up", False)
+    assert [(m["label"], m["script"], m["attempts"]) for m in report["migrations"]] == [
+        ("V1", "V1__a.sql", 1), ("V2", "V2__b.sql", 1)]
+    assert all(m["duration_ms"] >= 0 for m in report["migrations"]) and report["duration_ms"] > 0
+    assert "Applying V1 a ... done in" in up.stderr
+    down = json.loads(cli("down", "--json").stdout)
+    assert [m["script"] for m in down["migrations"]] == ["V2__b.sql"]
+    assert json.loads(cli("down", "--json", "--to", "2").stdout)["migrations"] == []

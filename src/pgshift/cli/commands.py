@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from pgshift.migrations.model import Migration
     from pgshift.monitor.blockers import BlockerWatch
     from pgshift.plan import Plan
+    from pgshift.runner import Outcome
     from pgshift.state.lock import LockHolder
 
 
@@ -87,7 +88,8 @@ def _down_parser(add: Any) -> None:
     which.add_argument("--to", metavar="V", help="roll back everything above version V")
     which.add_argument("--all", action="store_true", help="roll back every migration")
     p.add_argument("--dry-run", action="store_true", help="print the plan and SQL; change nothing")
-    p.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
+    p.add_argument("--json", action="store_true",
+                   help="JSON output: what ran (the plan with --dry-run); progress to stderr")
     _script_argument(p)
 
 
@@ -238,10 +240,9 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
         from pgshift.cli.targets import up_all
 
         return up_all(args, settings)
-    _refuse_json_without_dry_run(args, alternative=" or --all-targets")
     from pgshift import api
 
-    progress = _Progress()
+    progress = _Progress(sys.stderr if args.json else sys.stdout)  # JSON alone on stdout
     started = time.perf_counter()
     try:
         with _BlockerWatch(settings, progress, args.cancel_blockers) as watch:
@@ -260,6 +261,10 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
         raise
     if result.dry_run:
         _show_dry_run(args, settings, result.selected, "up")
+    elif args.json:
+        _show_run_json(result.outcomes, "up", started)
+        if result.outcomes:
+            _refresh_schema_file(settings)
     elif not result.outcomes:
         head = result.plan.applied()
         print(
@@ -278,10 +283,10 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
     if args.script:
         return _write_script(args, settings, "down", steps=args.steps, to=args.to,
                              everything=args.all)
-    _refuse_json_without_dry_run(args)
     from pgshift import api
 
-    progress = _Progress()
+    progress = _Progress(sys.stderr if args.json else sys.stdout)
+    started = time.perf_counter()
     try:
         result = api.down(
             settings,
@@ -297,6 +302,10 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
         raise
     if result.dry_run:
         _show_dry_run(args, settings, result.selected, "down")
+    elif args.json:
+        _show_run_json(result.outcomes, "down", started)
+        if result.outcomes:
+            _refresh_schema_file(settings)
     elif not result.outcomes:
         print("Nothing to roll back.")
     else:
@@ -305,11 +314,13 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _refuse_json_without_dry_run(args: argparse.Namespace, *, alternative: str = "") -> None:
-    if args.json and not args.dry_run:
-        from pgshift.errors import InputError
+def _show_run_json(outcomes: list[Outcome], direction: str, started: float) -> None:
+    """What a run did, for tools: each migration with its duration and attempts."""
+    import json
 
-        raise InputError(f"--json goes with --dry-run{alternative}")
+    elapsed = (time.perf_counter() - started) * 1000
+    json.dump(render.run_json(outcomes, direction, elapsed), sys.stdout, indent=2)
+    print()
 
 
 def _show_dry_run(args: argparse.Namespace, settings: Settings, selected: list[Migration],

@@ -11,6 +11,7 @@ from pgshift.db import redact
 if TYPE_CHECKING:
     from pgshift.migrations.model import Migration
     from pgshift.plan import Plan, PlanItem
+    from pgshift.runner import Outcome
     from pgshift.state.runs import Run
     from pgshift.verify.schema_drift import SchemaDrift
 
@@ -133,6 +134,17 @@ def dry_run_json(migrations: Sequence[Migration], direction: str,
                    for table, lock in (locks or {}).get(m.label, ())],
          "sql": sql_of(m)}
         for m in migrations]}
+
+
+def run_json(outcomes: Sequence[Outcome], direction: str, duration_ms: float
+             ) -> dict[str, Any]:
+    """What ``up``/``down`` did, for tools: each migration, its duration and attempts."""
+    return {"direction": direction, "dry_run": False, "duration_ms": round(duration_ms),
+            "migrations": [
+                {"label": o.migration.label, "script": o.migration.name,
+                 "description": o.migration.description, "duration_ms": round(o.duration_ms, 1),
+                 "attempts": o.attempts}
+                for o in outcomes]}
 
 
 def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None = None,

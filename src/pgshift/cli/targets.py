@@ -29,8 +29,8 @@ def add_fleet_options(parser: argparse.ArgumentParser, *, up: bool) -> None:
         group.add_argument("--fail-fast", action="store_true",
                            help="skip the targets not started yet once one fails")
         group.add_argument("--json", action="store_true",
-                           help="JSON output: the plan with --dry-run, the summary with "
-                                "--all-targets")
+                           help="JSON output: what ran (the plan with --dry-run, the summary "
+                                "with --all-targets); progress to stderr")
 
 
 def up_all(args: argparse.Namespace, settings: Settings) -> int:
