@@ -36,6 +36,8 @@ _EXPORTS = {
     "baseline": "pgshift.api",
     "schema_file_diff": "pgshift.api",
     "create": "pgshift.api",
+    "create_from_drift": "pgshift.api",
+    "DriftCapture": "pgshift.api",
     "doctor": "pgshift.api",
     "down": "pgshift.api",
     "dump_migrations_schema": "pgshift.api",

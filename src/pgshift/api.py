@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from pgshift.state.runs import Run
     from pgshift.targets import FleetResult, TargetResult, TargetStatus
     from pgshift.verify import VerifyOptions, VerifyReport
+    from pgshift.verify.drift_migration import DriftMigration
     from pgshift.verify.schema_drift import SchemaDrift
 
 
@@ -121,6 +122,40 @@ def schema_drift(settings: Settings, *, embedded: bool = False,
     from pgshift.verify.schema_drift import find_schema_drift
 
     return find_schema_drift(settings, validate(settings), embedded=embedded, progress=progress)
+
+
+@dataclass(frozen=True)
+class DriftCapture:
+    """What ``create_from_drift`` wrote: the file, its SQL (and TODO lines), and the drift."""
+
+    path: Path
+    migration: DriftMigration
+    drift: SchemaDrift
+
+
+def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
+                      timestamp: bool = False,
+                      progress: Callable[[str], None] | None = None) -> DriftCapture | None:
+    """Write the schema drift (``schema_drift``) as the next migration; None when there is
+    none. The database it was read from already has the change: record the file there with
+    ``baseline``, and ``up`` applies it everywhere else (``pgshift.verify.drift_migration``)."""
+    drift = schema_drift(settings, embedded=embedded, progress=progress)
+    if drift.ok:
+        return None
+    from datetime import datetime, timezone
+
+    from pgshift.db import describe
+    from pgshift.verify.drift_migration import drift_migration
+
+    migration = drift_migration(drift.expected, drift.actual)
+    path = create(settings, name, timestamp=timestamp)
+    version = path.name[1:].split("__")[0]
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    header = (f"-- {name}: changes made by hand on {describe(settings.url or '')}, captured "
+              f"{when} by 'pgshift create --from-drift'.\n-- That database has them already: "
+              f"record this file there with 'pgshift baseline --version {version}'.")
+    path.write_text(migration.text(header), encoding="utf-8")
+    return DriftCapture(path, migration, drift)
 
 
 # -- changing -----------------------------------------------------------------------------------

@@ -44,6 +44,12 @@ def _create_parser(add: Any) -> None:
     p.add_argument("--timestamp", action="store_true",
                    help="version it with the UTC time (YYYYMMDDHHMMSS) instead of the next "
                         "number; after a timestamp version this is the default")
+    p.add_argument("--from-drift", action="store_true",
+                   help="write the database's schema drift (changes made by hand, as "
+                        "'validate --schema-drift' finds them) as this migration")
+    p.add_argument("--embedded", action="store_true",
+                   help="with --from-drift: replay on a throwaway server, not in a scratch "
+                        "database on the target's")
     from pgshift.cli.recipes import add_recipe_arguments
 
     add_recipe_arguments(p)
@@ -218,17 +224,38 @@ def _lock_wait_notice(holder: LockHolder | None) -> None:
 
 def create(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
+    from pgshift.errors import InputError
 
+    if args.embedded and not args.from_drift:
+        raise InputError("--embedded goes with --from-drift")
     if args.recipe:
         from pgshift.cli.recipes import create_from_recipe
 
         return create_from_recipe(args, settings)
     name = " ".join(args.name)
     if not name.strip():
-        from pgshift.errors import InputError
-
         raise InputError("create needs a NAME (or --recipe)")
+    if args.from_drift:
+        return _create_from_drift(args, settings, name)
     print(api.create(settings, name, timestamp=args.timestamp))
+    return 0
+
+
+def _create_from_drift(args: argparse.Namespace, settings: Settings, name: str) -> int:
+    from pgshift import api
+
+    captured = api.create_from_drift(settings, name, embedded=args.embedded,
+                                     timestamp=args.timestamp, progress=_to_stderr)
+    if captured is None:
+        print("No schema drift: nothing to write.", file=sys.stderr)
+        return 0
+    print(captured.path)
+    version = captured.path.name[1:].split("__")[0]
+    todo = (f"; {len(captured.migration.todo)} need SQL by hand (its TODO lines)"
+            if captured.migration.todo else "")
+    print(f"Wrote {len(captured.drift.differences)} difference(s){todo}. Review it; then record "
+          f"it here with 'pgshift baseline --version {version}' (this database has the "
+          "changes), and 'pgshift up' applies it everywhere else.", file=sys.stderr)
     return 0
 
 

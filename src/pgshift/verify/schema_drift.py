@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pgshift.config import Settings
     from pgshift.plan import Plan
+    from pgshift.verify.snapshot import Snapshot
 
 IN_DATABASE = "in the database"
 FROM_MIGRATIONS = "after the migrations"
@@ -32,6 +33,9 @@ class SchemaDrift:
     order_notes: list[str] = field(default_factory=list)
     replayed: list[str] = field(default_factory=list)
     scratch: str = ""
+    # The two catalogs compared: after the migrations, and in the database.
+    expected: Snapshot = field(default_factory=dict, repr=False)
+    actual: Snapshot = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -66,4 +70,4 @@ def find_schema_drift(settings: Settings, plan: Plan, *, embedded: bool = False,
         where = scratch.describe()
     differences, order = diff_apart_from_order(expected, actual, expected_name=FROM_MIGRATIONS,
                                                actual_name=IN_DATABASE)
-    return SchemaDrift(differences, order, replayed, where)
+    return SchemaDrift(differences, order, replayed, where, expected, actual)

@@ -1,0 +1,391 @@
+"""A migration that captures schema drift: what was changed by hand, written as up and down SQL.
+
+``validate --schema-drift`` names each difference between the database and what its applied
+migrations make. ``create NAME --from-drift`` writes them as the next migration: its up part
+makes the migrations' schema what the database has, its down part undoes that. The database it
+was read from already has the change, so it records the file with ``baseline``; every other
+environment applies it with ``up``, and all of them end the same.
+
+What is written, from the two catalog snapshots (``pgshift.verify.snapshot``):
+
+- tables (plain ones), columns (type, default, NOT NULL), constraints (with their validity),
+  indexes (built and dropped ``CONCURRENTLY``, so the file is ``no-transaction``), functions
+  and procedures, views;
+- in dependency order: the up part drops before it creates, and creates tables, then columns,
+  constraints, indexes, then functions and views; the down part does the reverse.
+
+Anything else (grants, comments, triggers, types, sequences, policies, extensions, identity or
+generated columns, partitioned tables) is a ``-- TODO`` line naming the difference, to write by
+hand. Everything written is checked by the tests the usual way: a database built by the
+migrations then has the drifted database's schema, and ``verify`` proves the down part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pgshift.verify.snapshot import Snapshot
+
+# The order a change is made in; a drop runs in the reverse order.
+_CREATE_ORDER = ("sequence", "table", "column", "constraint", "index", "function", "view")
+# What is read but never written: each difference there is a TODO line.
+_BY_HAND = ("schema", "trigger", "type", "policy", "extension")
+# Attributes written with a new table, column, function: others make a TODO line.
+_WRITTEN = {"table": {"kind", "persistence", "definition", "partition_key", "partition_bound"},
+            "column": {"position", "type", "not_null", "default", "identity", "generated",
+                       "collation"},
+            "function": {"kind", "definition"}}
+
+
+@dataclass(frozen=True)
+class DriftMigration:
+    """The SQL of a migration capturing the drift, and what it could not write."""
+
+    up: list[str] = field(default_factory=list)
+    down: list[str] = field(default_factory=list)
+    todo: list[str] = field(default_factory=list)
+    concurrent: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.up or self.todo)
+
+    def text(self, header: str) -> str:
+        """The migration file: directives, the up part, then ``-- pgshift:down``."""
+        lines = ["-- pgshift:no-transaction"] if self.concurrent else []
+        lines += [header, ""]
+        lines += [f"-- TODO by hand: {item}" for item in self.todo]
+        lines += [*self.up, "", "-- pgshift:down", *self.down]
+        if not self.down:
+            lines.append("-- nothing to undo")
+        return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class _Change:
+    kind: str  # one of _CREATE_ORDER
+    create: bool  # makes something (ordered forwards) or drops it (ordered backwards)
+    sql: str
+
+
+def drift_migration(expected: Snapshot, actual: Snapshot) -> DriftMigration:
+    """Up: from ``expected`` (after the migrations) to ``actual`` (the database); down: back."""
+    up: list[_Change] = []
+    down: list[_Change] = []
+    todo: list[str] = []
+    for found in (_sequences, _tables, _columns, _constraints, _indexes, _functions):
+        for change in found(expected, actual, todo):
+            (up if change[0] == "up" else down).append(change[1])
+    for category in ("table", "column", "function"):
+        todo += _unwritten(expected, actual, category)
+    from pgshift.verify.snapshot import diff_snapshots
+
+    todo += diff_snapshots({c: expected.get(c, {}) for c in _BY_HAND},
+                           {c: actual.get(c, {}) for c in _BY_HAND},
+                           expected_name="after the migrations", actual_name="in the database")
+    ordered_up, ordered_down = _ordered(up), _ordered(down)
+    concurrent = any("CONCURRENTLY" in s for s in ordered_up + ordered_down)
+    return DriftMigration(ordered_up, ordered_down, todo, concurrent)
+
+
+def _ordered(changes: list[_Change]) -> list[str]:
+    drops = sorted((c for c in changes if not c.create),
+                   key=lambda c: -_CREATE_ORDER.index(c.kind))
+    creates = sorted((c for c in changes if c.create), key=lambda c: _CREATE_ORDER.index(c.kind))
+    return [c.sql for c in (*drops, *creates)]
+
+
+Found = Iterator[tuple[str, _Change]]
+
+
+def _pairs(expected: Snapshot, actual: Snapshot, category: str
+           ) -> Iterator[tuple[str, dict[str, Any] | None, dict[str, Any] | None]]:
+    want, have = expected.get(category, {}), actual.get(category, {})
+    for key in sorted(want.keys() | have.keys()):
+        if want.get(key) != have.get(key):
+            yield key, want.get(key), have.get(key)
+
+
+def _sequences(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    for key, before, after in _pairs(expected, actual, "sequence"):
+        if before is not None and after is not None:
+            todo.append(f"sequence {key}: its settings differ ({_differing(before, after)})")
+            continue
+        state = after if after is not None else before
+        assert state is not None
+        if state.get("grants"):
+            todo.append(f"sequence {key}: its grants")
+        create = [_Change("sequence", True, _create_sequence(key, state))]
+        if state.get("owned_by"):  # once its table exists
+            create.append(_Change("column", True,
+                                  f"ALTER SEQUENCE {key} OWNED BY {state['owned_by']};"))
+        drop = _Change("sequence", False, f"DROP SEQUENCE IF EXISTS {key};")  # or with its table
+        for change in create:
+            yield ("up" if after is not None else "down"), change
+        yield ("down" if after is not None else "up"), drop
+
+
+def _tables(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    for key, before, after in _pairs(expected, actual, "table"):
+        states = [s for s in (before, after) if s is not None]
+        kinds = {s["kind"] for s in states}
+        if kinds == {"v"} and not any(s.get("grants") or s.get("comment") for s in states):
+            yield from _view(key, before, after)
+        elif before is not None and after is not None:
+            todo.append(f"table {key}: its settings differ ({_differing(before, after)})")
+        elif kinds == {"r"}:
+            columns = actual if after is not None else expected
+            create = _Change("table", True, _create_table(key, columns))
+            drop = _Change("table", False, f"DROP TABLE {key};")
+            yield ("up", create) if after is not None else ("up", drop)
+            yield ("down", drop) if after is not None else ("down", create)
+        else:
+            todo.append(f"{_what_table(states[0])} {key}: "
+                        f"{'only in the database' if after else 'dropped from the database'}")
+
+
+def _view(key: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> Found:
+    """A changed view is dropped first and made last: CREATE OR REPLACE cannot take a column
+    away, and the columns it reads may change in between."""
+    drop = _Change("view", False, f"DROP VIEW {key};")
+    for direction, old, new in (("up", before, after), ("down", after, before)):
+        if old is not None:
+            yield direction, drop
+        if new is not None:
+            yield direction, _Change("view", True, f"CREATE VIEW {key} AS\n{new['definition']}")
+
+
+def _columns(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    tables = {"up": actual.get("table", {}), "down": expected.get("table", {})}
+    for key, before, after in _pairs(expected, actual, "column"):
+        table, column = _table_and_name(key)
+        new_table = table not in expected.get("table", {})
+        gone_table = table not in actual.get("table", {})
+        if new_table or gone_table:
+            continue  # made or dropped with its table
+        if table in tables["up"] and tables["up"][table]["kind"] != "r":
+            continue  # a view's columns follow its definition
+        states = [s for s in (before, after) if s is not None]
+        if any(s.get("identity") or s.get("generated") for s in states):
+            todo.append(f"column {key}: an identity or generated column")
+            continue
+        if before is None or after is None:
+            assert states
+            add = _Change("column", True,
+                          f"ALTER TABLE {table} ADD COLUMN {column} {_column_spec(states[0])};")
+            drop = _Change("column", False, f"ALTER TABLE {table} DROP COLUMN {column};")
+            yield ("up", add) if after is not None else ("up", drop)
+            yield ("down", drop) if after is not None else ("down", add)
+            continue
+        for direction, old, new in (("up", before, after), ("down", after, before)):
+            for statement in _alter_column(table, column, old, new, todo if direction == "up"
+                                           else [], key):
+                yield direction, _Change("column", True, statement)
+
+
+def _alter_column(table: str, column: str, old: dict[str, Any], new: dict[str, Any],
+                  todo: list[str], key: str) -> Iterator[str]:
+    alter = f"ALTER TABLE {table} ALTER COLUMN {column}"
+    if old["type"] != new["type"] or old.get("collation") != new.get("collation"):
+        collate = f" COLLATE {new['collation']}" if new.get("collation") else ""
+        yield f"{alter} TYPE {new['type']}{collate};"
+    if old.get("default") != new.get("default"):
+        yield (f"{alter} SET DEFAULT {new['default']};" if new.get("default") is not None
+               else f"{alter} DROP DEFAULT;")
+    if old["not_null"] != new["not_null"]:
+        yield f"{alter} {'SET' if new['not_null'] else 'DROP'} NOT NULL;"
+    rest = {a for a in old.keys() | new.keys()
+            if old.get(a) != new.get(a)} - {"type", "collation", "default", "not_null",
+                                            "position"}
+    if rest:
+        todo.append(f"column {key}: {', '.join(sorted(rest))} differ")
+
+
+def _constraints(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    for key, before, after in _pairs(expected, actual, "constraint"):
+        name, table = _constraint_name_and_table(key)
+        if (before or after or {}).get("type") == "n":
+            continue  # 18's NOT NULL constraints: the column's NOT NULL makes and drops them
+        if name is None or table is None or not _is_table(table, expected, actual):
+            todo.append(f"constraint {key}: not on a table")
+            continue
+        alter = f"ALTER TABLE {table}"
+
+        def add(state: dict[str, Any], alter: str = alter, name: str = name) -> str:
+            return f"{alter} ADD CONSTRAINT {name} {state['definition']};"
+
+        drop = f"{alter} DROP CONSTRAINT {name};"
+        if before is None or after is None:
+            yield "up", _Change("constraint", after is not None,
+                                add(after) if after is not None else drop)
+            yield "down", _Change("constraint", before is not None,
+                                  add(before) if before is not None else drop)
+        elif (_strip_not_valid(before["definition"]) == _strip_not_valid(after["definition"])
+              and before["valid"] != after["valid"] and after["valid"]):
+            yield "up", _Change("constraint", True, f"{alter} VALIDATE CONSTRAINT {name};")
+            yield "down", _Change("constraint", False, drop)
+            yield "down", _Change("constraint", True, add(before))  # back NOT VALID: no scan
+        else:
+            yield "up", _Change("constraint", False, drop)
+            yield "up", _Change("constraint", True, add(after))
+            yield "down", _Change("constraint", False, drop)
+            yield "down", _Change("constraint", True, add(before))
+
+
+def _indexes(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    owned = {_constraint_index(key) for snapshot in (expected, actual)
+             for key, state in snapshot.get("constraint", {}).items()
+             if state["type"] in ("p", "u", "x")}
+    for key, before, after in _pairs(expected, actual, "index"):
+        if key in owned:
+            continue  # made and dropped with its constraint
+        if after is not None and not after["valid"]:
+            todo.append(f"index {key}: INVALID in the database (a failed concurrent build: "
+                        "drop it, or build it again)")
+            continue
+        drop = _Change("index", False, f"DROP INDEX CONCURRENTLY {key};")
+        if after is not None:
+            yield "up", _Change("index", True, _concurrently(after["definition"]))
+        if before is not None:
+            yield "up", drop
+            yield "down", _Change("index", True, _concurrently(before["definition"]))
+        if after is not None:
+            yield "down", drop
+
+
+def _functions(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    for key, before, after in _pairs(expected, actual, "function"):
+        states = [s for s in (before, after) if s is not None]
+        if before is not None and after is not None and (
+                before.get("grants") != after.get("grants")
+                or before.get("comment") != after.get("comment")):
+            todo.append(f"function {key}: grants or comment differ")
+        kind = "PROCEDURE" if states[0].get("kind") == "p" else "FUNCTION"
+        drop = _Change("function", False, f"DROP {kind} {key};")
+        yield "up", (_Change("function", True, _definition(after))
+                     if after is not None else drop)
+        yield "down", (_Change("function", True, _definition(before))
+                       if before is not None else drop)
+
+
+def _unwritten(expected: Snapshot, actual: Snapshot, category: str) -> list[str]:
+    """What a new (or dropped) table, column or function has that is not written with it."""
+    lines = []
+    for key, before, after in _pairs(expected, actual, category):
+        if before is not None and after is not None:
+            continue  # changes: said where they are handled
+        state = after if after is not None else before
+        assert state is not None
+        extra = sorted(a for a, v in state.items()
+                       if a not in _WRITTEN[category] and v not in (None, [], False))
+        if category == "table" and state.get("persistence") not in (None, "p"):
+            extra.append("persistence")
+        if extra:
+            lines.append(f"{category} {key}: {', '.join(extra)} not written")
+    return lines
+
+
+def _create_sequence(key: str, state: dict[str, Any]) -> str:
+    cycle = " CYCLE" if state.get("cycle") else ""
+    return (f"CREATE SEQUENCE {key} AS {state['type']} INCREMENT {state['increment']} "
+            f"MINVALUE {state['min']} MAXVALUE {state['max']} START {state['start']} "
+            f"CACHE {state['cache']}{cycle};")
+
+
+# -- SQL text -----------------------------------------------------------------------------------
+
+
+def _create_table(key: str, snapshot: Snapshot) -> str:
+    prefix = key + "."
+    columns = sorted(((k[len(prefix):], v) for k, v in snapshot.get("column", {}).items()
+                      if k.startswith(prefix) and "." not in k[len(prefix):].strip('"')),
+                     key=lambda item: item[1]["position"])
+    body = ",\n".join(f"    {name} {_column_spec(state)}" for name, state in columns)
+    return f"CREATE TABLE {key} (\n{body}\n);" if body else f"CREATE TABLE {key} ();"
+
+
+def _column_spec(state: dict[str, Any]) -> str:
+    spec = state["type"]
+    if state.get("collation"):
+        spec += f" COLLATE {state['collation']}"
+    if state.get("default") is not None:
+        spec += f" DEFAULT {state['default']}"
+    if state.get("not_null"):
+        spec += " NOT NULL"
+    return spec
+
+
+def _concurrently(definition: str) -> str:
+    """``CREATE [UNIQUE] INDEX name ON …`` as its CONCURRENTLY form."""
+    head, _, rest = definition.partition(" INDEX ")
+    return f"{head} INDEX CONCURRENTLY {rest};"
+
+
+def _definition(state: dict[str, Any]) -> str:
+    text = str(state["definition"]).rstrip()
+    return text if text.endswith(";") else text + ";"
+
+
+def _strip_not_valid(definition: str) -> str:
+    return definition.removesuffix(" NOT VALID")
+
+
+def _differing(before: dict[str, Any], after: dict[str, Any]) -> str:
+    return ", ".join(sorted(a for a in before.keys() | after.keys()
+                            if before.get(a) != after.get(a)))
+
+
+def _what_table(state: dict[str, Any]) -> str:
+    return {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
+            "f": "foreign table"}.get(str(state.get("kind")), "relation")
+
+
+def _is_table(table: str, expected: Snapshot, actual: Snapshot) -> bool:
+    states = [s.get("table", {}).get(table) for s in (expected, actual)]
+    return any(state is not None and state["kind"] == "r" for state in states)
+
+
+# -- names --------------------------------------------------------------------------------------
+
+
+def _identifiers(text: str) -> list[str]:
+    """``a."b.c".d`` -> ``['a', '"b.c"', 'd']``: dotted parts, each as it is quoted."""
+    parts, current, quoted = [], "", False
+    for char in text:
+        if char == '"':
+            quoted = not quoted  # a doubled quote toggles twice: still inside
+        if char == "." and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def _table_and_name(key: str) -> tuple[str, str]:
+    """A column's key ``schema.table.column`` -> (``schema.table``, ``column``)."""
+    *table, name = _identifiers(key)
+    return ".".join(table), name
+
+
+def _constraint_name_and_table(key: str) -> tuple[str | None, str | None]:
+    """``schema.name on table`` -> (``name``, ``table``); ``table`` as regclass prints it."""
+    head, sep, table = key.partition(" on ")
+    parts = _identifiers(head)
+    if not sep or len(parts) != 2:
+        return None, None
+    return parts[1], _qualified(parts[0], table)
+
+
+def _qualified(schema: str, table: str) -> str:
+    """The table's name with its schema: regclass leaves out a schema on the search_path."""
+    return table if len(_identifiers(table)) > 1 else f"{schema}.{table}"
+
+
+def _constraint_index(key: str) -> str:
+    """The index a constraint's key would have: ``schema.name``."""
+    head = key.partition(" on ")[0]
+    return head

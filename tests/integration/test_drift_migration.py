@@ -1,0 +1,135 @@
+"""``create NAME --from-drift``: the changes made by hand, written as the next migration. A
+database built by the migrations then has the drifted database's schema, the down part takes
+it back, and the drifted database, once it records the file, has no drift left."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import psycopg2
+import pytest
+from tests.fixtures.pg import create_database, drop_database, url_with_dbname
+
+from pgshift import api
+from pgshift.verify.snapshot import diff_apart_from_order, take_snapshot
+
+SCHEMA = """
+CREATE TYPE plan AS ENUM ('free', 'pro');
+CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL,
+                    plan plan NOT NULL DEFAULT 'free', note text, legacy int);
+CREATE TABLE posts (id bigserial PRIMARY KEY, user_id bigint REFERENCES users, body text);
+CREATE INDEX posts_user_idx ON posts (user_id);
+ALTER TABLE users ADD CONSTRAINT email_has_at CHECK (email LIKE '%@%') NOT VALID;
+CREATE FUNCTION lower_email(e text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(e) $$;
+CREATE VIEW pro_users AS SELECT id, email FROM users WHERE plan = 'pro';
+"""
+
+BY_HAND = [
+    "CREATE INDEX users_plan ON users (plan)",
+    "ALTER TABLE users ALTER COLUMN note SET DEFAULT 'n/a'",
+    "ALTER TABLE users ALTER COLUMN note SET NOT NULL",
+    "ALTER TABLE users ADD COLUMN nickname varchar(40)",
+    "ALTER TABLE users DROP COLUMN legacy",
+    "ALTER TABLE users VALIDATE CONSTRAINT email_has_at",
+    "ALTER TABLE posts ADD CONSTRAINT body_short CHECK (length(body) < 10000) NOT VALID",
+    "DROP INDEX posts_user_idx",
+    "CREATE TABLE audit (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), "
+    "what text)",
+    "CREATE OR REPLACE FUNCTION lower_email(e text) RETURNS text LANGUAGE sql IMMUTABLE AS "
+    "$$ SELECT lower(trim(e)) $$",
+    "DROP VIEW pro_users",
+    "CREATE VIEW pro_users AS SELECT id, nickname FROM users WHERE plan = 'pro'",
+    "CREATE FUNCTION audit_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM audit $$",
+]
+
+
+@pytest.fixture
+def drifted(settings, write_migration, query):
+    write_migration("V001__schema.sql", SCHEMA,
+                    "DROP VIEW pro_users;\nDROP FUNCTION lower_email(text);\nDROP TABLE posts;\n"
+                    "DROP TABLE users;\nDROP TYPE plan;")
+    api.up(settings)
+    for statement in BY_HAND:
+        query(statement)
+    return settings
+
+
+@pytest.fixture
+def fresh(settings, admin_url: str, template_database: str) -> Iterator:
+    name = create_database(admin_url, template_database)
+    yield dataclasses.replace(settings, url=url_with_dbname(admin_url, name))
+    drop_database(admin_url, name)
+
+
+def snapshot(url: str) -> dict:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        return take_snapshot(conn, exclude_schemas=["pgshift"])
+    finally:
+        conn.close()
+
+
+def test_the_captured_migration_makes_the_drifted_schema_and_its_down_undoes_it(
+    drifted, fresh
+) -> None:
+    captured = api.create_from_drift(drifted, "capture hand changes")
+    assert captured is not None
+    assert captured.path.name == "V002__capture_hand_changes.sql"
+    assert captured.migration.todo == []
+    text = captured.path.read_text()
+    assert text.startswith("-- pgshift:no-transaction\n")  # indexes built CONCURRENTLY
+    assert "record this file there with 'pgshift baseline --version 002'" in text
+    assert "CREATE INDEX CONCURRENTLY users_plan ON public.users USING btree (plan);" in text
+
+    built = api.up(fresh, allow_contract=True)  # a new database: no app runs in between
+    assert [o.migration.label for o in built.outcomes] == ["V001", "V002"]
+    lines, _ = diff_apart_from_order(snapshot(drifted.url), snapshot(fresh.url),
+                                     expected_name="drifted", actual_name="built")
+    assert lines == []
+
+    api.down(fresh)
+    lines, _ = diff_apart_from_order(captured.drift.expected, snapshot(fresh.url),
+                                     expected_name="after V001", actual_name="after down")
+    assert lines == []
+
+    api.baseline(drifted, "002")  # the drifted database has the changes already
+    assert api.schema_drift(drifted).ok
+
+
+def test_a_database_without_drift_gets_no_file(settings, write_migration, migrations_dir
+                                              ) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    api.up(settings)
+    assert api.create_from_drift(settings, "nothing") is None
+    assert sorted(p.name for p in migrations_dir.iterdir()) == ["V001__t.sql"]
+
+
+def test_what_it_cannot_write_is_a_todo_line(settings, write_migration, query) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (id int, n int);", "DROP TABLE t;")
+    api.up(settings)
+    query("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
+          "$$ BEGIN NEW.n := 1; RETURN NEW; END $$")
+    query("CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch()")
+    query("COMMENT ON TABLE t IS 'by hand'")
+    captured = api.create_from_drift(settings, "capture")
+    assert captured is not None
+    assert captured.migration.todo == [
+        "table public.t: its settings differ (comment)",
+        "trigger t_touch on public.t: present in the database, absent after the migrations "
+        "(CREATE TRIGGER t_touch BEFORE INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION "
+        "public.touch())",
+    ]
+    text = captured.path.read_text()
+    assert "-- TODO by hand: trigger t_touch on public.t" in text
+    assert "CREATE OR REPLACE FUNCTION public.touch()" in text  # what it can write, it writes
+
+
+def test_cli_prints_the_path_and_what_to_do_next(drifted, cli) -> None:
+    result = cli("create", "capture", "--from-drift")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("V002__capture.sql")
+    assert "then record it here with 'pgshift baseline --version 002'" in result.stderr
+    misused = cli("create", "x", "--embedded")
+    assert misused.returncode == 2 and "--embedded goes with --from-drift" in misused.stderr
