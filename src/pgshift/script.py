@@ -152,10 +152,10 @@ class _Builder:
             f"({self.literal(self.direction + ' --script')}, coalesce(host(inet_client_addr()), "
             f"'local'), {self.literal(__version__)}) RETURNING id AS pgshift_run_id \\gset",
         )
-        self._run_callbacks(0)
+        self._run_callbacks(after=False)
 
     def footer(self) -> None:
-        self._run_callbacks(1)
+        self._run_callbacks(after=True)
         self.emit(
             "",
             f"UPDATE {self.runs} SET status = 'done', finished_at = clock_timestamp() "
@@ -165,7 +165,7 @@ class _Builder:
             f"\\echo 'pgshift {self.direction} script: done'",
         )
 
-    def _run_callbacks(self, after: int) -> None:
+    def _run_callbacks(self, *, after: bool) -> None:
         """The run's callbacks (before it, or ``after``), each in a transaction of its own (as
         ``Callbacks.run``)."""
         if self.callbacks is None:
