@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from pgshift.state.runs import Run
     from pgshift.targets import FleetResult, TargetResult, TargetStatus
     from pgshift.verify import VerifyOptions, VerifyReport
-    from pgshift.verify.drift_migration import DriftMigration
+    from pgshift.verify.drift_migration import DriftCapture
     from pgshift.verify.schema_drift import SchemaDrift
 
 
@@ -124,15 +124,6 @@ def schema_drift(settings: Settings, *, embedded: bool = False,
     return find_schema_drift(settings, validate(settings), embedded=embedded, progress=progress)
 
 
-@dataclass(frozen=True)
-class DriftCapture:
-    """What ``create_from_drift`` wrote: the file, its SQL (and TODO lines), and the drift."""
-
-    path: Path
-    migration: DriftMigration
-    drift: SchemaDrift
-
-
 def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
                       timestamp: bool = False,
                       progress: Callable[[str], None] | None = None) -> DriftCapture | None:
@@ -145,7 +136,7 @@ def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
     from datetime import datetime, timezone
 
     from pgshift.db import describe
-    from pgshift.verify.drift_migration import drift_migration
+    from pgshift.verify.drift_migration import DriftCapture, drift_migration
 
     migration = drift_migration(drift.expected, drift.actual)
     path = create(settings, name, timestamp=timestamp)

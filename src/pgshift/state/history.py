@@ -186,9 +186,9 @@ def install(conn: Connection, schema: str) -> None:
     conn.autocommit = False
     try:
         with conn.cursor() as cur:
-            cur.execute("SET LOCAL lock_timeout = '5s'")
-            if not exists(cur, schema):
-                cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+            cur.execute("SET LOCAL lock_timeout = '5s'; SELECT to_regclass(%s) IS NOT NULL",
+                        (f'"{schema}".history',))
+            if not cur.fetchone()[0]:
                 current = 0
             else:
                 cur.execute(
@@ -198,16 +198,15 @@ def install(conn: Connection, schema: str) -> None:
                 )
                 row = cur.fetchone()
                 current = int(row[0]) if row else 0
-            for step in range(current, SCHEMA_VERSION):
-                cur.execute(sql.SQL(_UPGRADES[step]).format(schema=ident))
-            if current < SCHEMA_VERSION:
-                cur.execute(
-                    sql.SQL(
-                        "INSERT INTO {} VALUES ('schema_version', %s) ON CONFLICT (key) "
-                        "DO UPDATE SET value = excluded.value"
-                    ).format(table(schema, "meta")),
-                    (str(SCHEMA_VERSION),),
-                )
+            if current < SCHEMA_VERSION:  # one round trip: the schema, the steps, the version
+                cur.execute(sql.SQL(";").join([
+                    sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident),
+                    *(sql.SQL(step).format(schema=ident)
+                      for step in _UPGRADES[current:SCHEMA_VERSION]),
+                    sql.SQL("INSERT INTO {} VALUES ('schema_version', {}) ON CONFLICT (key) "
+                            "DO UPDATE SET value = excluded.value").format(
+                        table(schema, "meta"), sql.Literal(str(SCHEMA_VERSION))),
+                ]))
         conn.commit()
     except BaseException:
         conn.rollback()

@@ -24,9 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pgshift.verify.snapshot import Snapshot
+if TYPE_CHECKING:
+    from pgshift.verify.schema_drift import SchemaDrift
+    from pgshift.verify.snapshot import Snapshot
 
 # The order a change is made in; a drop runs in the reverse order.
 _CREATE_ORDER = ("sequence", "table", "column", "constraint", "index", "function", "view")
@@ -61,6 +64,15 @@ class DriftMigration:
         if not self.down:
             lines.append("-- nothing to undo")
         return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class DriftCapture:
+    """What ``api.create_from_drift`` wrote: the file, its SQL (and TODO lines), the drift."""
+
+    path: Path
+    migration: DriftMigration
+    drift: SchemaDrift
 
 
 @dataclass(frozen=True)
