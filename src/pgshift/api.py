@@ -364,7 +364,8 @@ def baseline(settings: Settings, version: str) -> RunResult:
                     )
                 )
             cur.execute("COMMIT")
-            run.migrations += [m.name for m in chosen]
+            for migration in chosen:
+                run.done(migration)
         return RunResult(_read_plan(conn, settings, migrations), selected=chosen)
 
 
@@ -377,13 +378,19 @@ class RepairResult:
     removed_missing: list[str]
 
 
-def log(settings: Settings, *, limit: int = 20) -> list[Run]:
+def log(settings: Settings, *, limit: int = 20, migration: str | None = None) -> list[Run]:
     """The last ``limit`` runs that changed the database, newest first (``pgshift.state.runs``):
-    who, from where, when, how each ended and which migrations it applied or rolled back."""
+    who, from where, when, how each ended and which migrations it applied or rolled back.
+    ``migration`` (a version, or a repeatable's file name) keeps the runs that ran it."""
+    from pgshift.state.history import version_key
     from pgshift.state.runs import read_runs
 
+    key = None
+    if migration is not None:
+        version = None if migration.endswith(".sql") else parse_target(migration)
+        key = f"R:{migration}" if version is None else version_key(version)
     with _session(settings) as conn:
-        return read_runs(conn, settings.schema, limit)
+        return read_runs(conn, settings.schema, limit, key)
 
 
 def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
@@ -398,7 +405,7 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
     with _session(settings) as conn, _locked(settings, None):
         plan = _read_plan(conn, settings, migrations)
         accepted, cleared, removed = [], [], []
-        changes = []
+        changes, repaired = [], []
         for item in plan.items:
             if item.entry is None:
                 continue
@@ -409,6 +416,9 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
             elif item.state == "failed" or (item.state == "missing" and remove_missing):
                 changes.append(history.delete_sql(settings.schema, item.entry.key))
                 (cleared if item.state == "failed" else removed).append(item.script)
+            else:
+                continue
+            repaired.append((item.script, item.entry.key))
         if not changes:
             return RepairResult([], [], [])
         from psycopg2 import sql
@@ -416,7 +426,8 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
         history.install(conn, settings.schema)  # the run log may be newer than the history
         with runs.recording(conn, settings.schema, "repair") as run, conn.cursor() as cur:
             cur.execute(sql.SQL(";").join([sql.SQL("BEGIN"), *changes, sql.SQL("COMMIT")]))
-            run.migrations += [*accepted, *cleared, *removed]
+            for name, key in repaired:
+                run.done_by_key(name, key)
         return RepairResult(accepted, cleared, removed)
 
 

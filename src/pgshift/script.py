@@ -262,7 +262,8 @@ class _Builder:
     def _close(self, migration: Migration) -> None:
         state = "already applied" if self.direction == "up" else "not applied"
         self.emit(f"UPDATE {self.runs} SET migrations = migrations || "
-                  f"ARRAY[{self.literal(migration.name)}] WHERE id = :pgshift_run_id;",
+                  f"ARRAY[{self.literal(migration.name)}], keys = keys || "
+                  f"ARRAY[{self.literal(history.key_of(migration))}] WHERE id = :pgshift_run_id;",
                   "\\else", f"\\echo {self.literal(f'{migration.name}: {state}; skipped')}",
                   "\\endif")
 

@@ -44,6 +44,23 @@ def test_each_run_that_changed_something_is_kept_with_what_it_did(settings, two,
     assert last.error is None
 
 
+def test_the_runs_of_one_migration(settings, two, write_migration) -> None:
+    """When was V002 rolled back, and by whom: the runs that ran it, newest first."""
+    write_migration("R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;")
+    api.up(settings)
+    api.redo(settings)
+    api.down(settings, everything=True)
+    assert [(r.command, r.migrations) for r in api.log(settings, migration="002")] == [
+        ("down", ["V002__b.sql", "V001__a.sql"]),
+        ("up", ["V002__b.sql"]),
+        ("down", ["V002__b.sql"]),
+        ("up", ["V001__a.sql", "V002__b.sql", "R__view.sql"]),
+    ]
+    assert [r.command for r in api.log(settings, migration="V1.0")] == ["down", "up"]
+    assert [r.command for r in api.log(settings, migration="R__view.sql")] == ["up"]
+    assert api.log(settings, migration="9") == []
+
+
 def test_runs_that_change_nothing_are_not_recorded(settings, two, query) -> None:
     assert api.log(settings) == []
     assert query("SELECT to_regnamespace('pgshift')") == [(None,)]  # log created nothing
@@ -115,6 +132,7 @@ def test_cli_log_table_and_json(cli, two) -> None:
     assert lines[0].split() == ["Run", "Started", "Took", "By", "Command", "Result", "What"]
     assert lines[1].split()[-5:] == ["down", "done", "V002", "rolled", "back"]
     assert lines[2].split()[-5:] == ["up", "done", "V001,", "V002", "applied"]
+    assert len(cli("log", "--migration", "001").stdout.splitlines()) == 2  # the header, the up
     as_json = json.loads(cli("log", "--limit", "1", "--json").stdout)
     assert [(r["id"], r["command"], r["migrations"]) for r in as_json] == [
         (2, "down", ["V002__b.sql"])]

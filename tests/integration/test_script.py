@@ -76,6 +76,7 @@ def test_applied_by_psql_the_history_is_what_pgshift_up_would_have_written(
     assert (run.command, run.status, run.migrations) == (
         "up --script", "done", [m.name for m in script.migrations])
     assert run.machine in ("127.0.0.1", "::1", "local")  # where psql connected from
+    assert api.log(settings, migration="2") == [run]
     assert query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email'::regclass"
                  ) == [(True,)]
 

@@ -169,7 +169,8 @@ def _record(conn: Connection, settings: Settings, todo: list[Migration], stale: 
                         cur.execute(_applied_at_sql(settings.schema),
                                     (row.applied_at, history.key_of(migration)))
                 cur.execute("COMMIT")
-                run.migrations += [m.name for m in todo]
+                for migration in todo:
+                    run.done(migration)
     finally:
         lock_conn.close()
 

@@ -21,6 +21,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser("log", parents=[parent], description=text,
                               help="show the runs that changed the database")
     p.add_argument("--limit", type=int, default=20, metavar="N", help="the last N (default 20)")
+    p.add_argument("--migration", metavar="V",
+                   help="only the runs that ran version V (or a repeatable's file name)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=log)
 
@@ -28,7 +30,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 def log(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
 
-    runs = api.log(settings, limit=args.limit)
+    runs = api.log(settings, limit=args.limit, migration=args.migration)
     if args.json:
         json.dump([_as_json(run) for run in runs], sys.stdout, indent=2)
         print()

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
     from psycopg2.extensions import cursor as Cursor
 
-    from pgshift.migrations.model import Migration
+    from pgshift.migrations.model import Migration, Version
 
 SCHEMA_VERSION = 3
 RowStatus = Literal["applied", "failed", "running", "reverting"]
@@ -87,6 +87,7 @@ _UPGRADES: tuple[str, ...] = (
         started_at timestamptz NOT NULL DEFAULT now(),
         finished_at timestamptz,
         migrations text[] NOT NULL DEFAULT ARRAY[]::text[],
+        keys text[] NOT NULL DEFAULT ARRAY[]::text[],
         error text
     );
     """,
@@ -116,7 +117,11 @@ def key_of(migration: Migration) -> str:
     """The history key: the normalised version (``001`` and ``1.0`` both give ``1``)."""
     if migration.version is None:
         return f"R:{migration.name}"
-    return ".".join(str(p) for p in migration.version.key)
+    return version_key(migration.version)
+
+
+def version_key(version: Version) -> str:
+    return ".".join(str(p) for p in version.key)
 
 
 def table(schema: str, name: str = "history") -> sql.Composed:

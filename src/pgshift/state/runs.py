@@ -16,7 +16,8 @@ run_by          the database role; ``machine``: the host pgshift ran on (a scrip
                 address)
 pid             the backend of the run's connection
 migrations      the files the run applied (up, baseline), rolled back (down) or repaired,
-                in order; a failed run lists those it finished before the failure
+                in order; a failed run lists those it finished before the failure; ``keys``:
+                their history keys (``log --migration V`` looks for one)
 error           a failed run's error, one line, passwords masked
 =============== ==============================================================================
 
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg2 import sql
 
-from pgshift.state.history import table
+from pgshift.state.history import key_of, table
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
@@ -66,9 +67,16 @@ class RunRecorder:
 
     def __init__(self) -> None:
         self.migrations: list[str] = []
+        self.keys: list[str] = []
 
     def done(self, migration: Migration) -> None:
         self.migrations.append(migration.name)
+        self.keys.append(key_of(migration))
+
+    def done_by_key(self, name: str, key: str) -> None:
+        """A migration known by its history row (``repair``: its file may be gone)."""
+        self.migrations.append(name)
+        self.keys.append(key)
 
     def watching(self, on_event: EventHandler | None) -> EventHandler:
         """``on_event``, noting each migration the runner finishes."""
@@ -100,13 +108,14 @@ def recording(conn: Connection, schema: str, command: str) -> Iterator[RunRecord
     try:
         yield recorder
     except BaseException as exc:
-        _finish(conn, runs, run_id, "failed", recorder.migrations, _error_line(exc))
+        _finish(conn, runs, run_id, "failed", recorder, _error_line(exc))
         raise
-    _finish(conn, runs, run_id, "done", recorder.migrations, None)
+    _finish(conn, runs, run_id, "done", recorder, None)
 
 
-def read_runs(conn: Connection, schema: str, limit: int) -> list[Run]:
-    """The last ``limit`` runs, newest first; none where pgshift never ran."""
+def read_runs(conn: Connection, schema: str, limit: int, key: str | None = None) -> list[Run]:
+    """The last ``limit`` runs (that ran the migration of history ``key``), newest first; none
+    where pgshift never ran."""
     from pgshift.state.history import exists
 
     with conn.cursor() as cur:
@@ -118,12 +127,13 @@ def read_runs(conn: Connection, schema: str, limit: int) -> list[Run]:
             "  SELECT FROM pg_stat_activity a WHERE a.pid = r.pid "
             "  AND a.backend_start <= r.started_at) THEN 'interrupted' ELSE r.status END, "
             "run_by, machine, started_at, finished_at, migrations, error "
-            "FROM {} AS r ORDER BY id DESC LIMIT %s").format(table(schema, "runs")), (limit,))
+            "FROM {} AS r WHERE %s IS NULL OR %s = ANY(keys) ORDER BY id DESC LIMIT %s"
+        ).format(table(schema, "runs")), (key, key, limit))
         return [Run(*row) for row in cur.fetchall()]
 
 
 def _finish(conn: Connection, runs: sql.Composed, run_id: int, status: str,
-            migrations: list[str], error: str | None) -> None:
+            recorder: RunRecorder, error: str | None) -> None:
     import psycopg2.extensions
 
     try:
@@ -131,8 +141,9 @@ def _finish(conn: Connection, runs: sql.Composed, run_id: int, status: str,
             conn.rollback()  # a failure inside a transaction: the row is written outside it
         with conn.cursor() as cur:
             cur.execute(sql.SQL("UPDATE {} SET status = %s, finished_at = clock_timestamp(), "
-                                "migrations = %s, error = %s WHERE id = %s").format(runs),
-                        (status, migrations, error, run_id))
+                                "migrations = %s, keys = %s, error = %s WHERE id = %s"
+                                ).format(runs),
+                        (status, recorder.migrations, recorder.keys, error, run_id))
         if not conn.autocommit:
             conn.commit()
     except psycopg2.Error:
