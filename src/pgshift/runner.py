@@ -547,16 +547,21 @@ class Runner:
         attempt = 0
         while True:
             attempt += 1
-            # Each failed CONCURRENTLY attempt (a lock timeout too) leaves an INVALID index.
-            if prepare_index_build(
-                cur,
-                statement,
-                resuming=resuming,
-                notify=lambda msg: self.on_event("note", migration, {"text": msg}),
-            ):
-                return
             try:
                 with budget.armed():
+                    # Each failed CONCURRENTLY attempt (a lock timeout too) leaves an INVALID
+                    # index. Dropping it waits for the same sessions as the build, under the
+                    # same lock_timeout: its timeout is retried like the build's.
+                    try:
+                        if prepare_index_build(
+                            cur,
+                            statement,
+                            resuming=resuming,
+                            notify=lambda msg: self.on_event("note", migration, {"text": msg}),
+                        ):
+                            return
+                    except psycopg2.Error as exc:
+                        raise StatementError(exc, migration, statement) from exc
                     self._execute(cur, migration, statement)
                 return
             except StatementError as failure:

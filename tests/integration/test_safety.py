@@ -64,6 +64,26 @@ def test_lock_timeout_rolls_back_and_retries_until_the_lock_is_free(
     ]
 
 
+def test_a_concurrent_index_build_retried_after_a_lock_timeout_drops_its_invalid_index_and_wins(
+    settings, write_migration, table_a, database_url, query
+) -> None:
+    """The build's lock timeout leaves an INVALID index; dropping it waits for the same writer,
+    so that wait is retried like the build's, never an internal error."""
+    query("INSERT INTO a VALUES (1)")
+    write_migration("V2__index.sql", "-- pgshift:no-transaction\n"
+                    "CREATE INDEX CONCURRENTLY a_id ON a (id);", "DROP INDEX a_id;")
+    writer = hold_lock(database_url, "UPDATE a SET id = id", 1.5)
+    events: list[tuple[str, str]] = []
+    fast = dataclasses.replace(settings, lock_timeout=0.1, lock_retries=30)
+    api.up(fast, on_event=lambda kind, m, info: events.append((kind, info.get("text", ""))))
+    writer.join()
+    assert ("note", "dropping INVALID index public.a_id left by an interrupted build; "
+            "rebuilding it") in events
+    assert [kind for kind, _ in events].count("retry") >= 2
+    assert query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'a_id'::regclass") == [
+        (True,)]
+
+
 def test_app_queries_do_not_queue_behind_a_waiting_migration(
     settings, write_migration, table_a, database_url
 ) -> None:
