@@ -309,3 +309,23 @@ def test_ps_shows_a_running_backfill_with_rate_and_eta(settings, app_session) ->
 
     assert backfill_text(backfill) == ("3:up:0 on users: 24000 rows, keys 25000/100000 (25.0%), "
                                        "5,000 rows/s, ETA 15.0s [running]")
+
+
+def test_blocker_watch_reports_a_long_index_builds_progress(
+    settings, table_t, write_migration, app_session
+) -> None:
+    """A concurrent build waits for older writers; the watch says so while it waits."""
+    old = app_session("report-tx")
+    with old.cursor() as cur:
+        cur.execute("UPDATE t SET id = id WHERE id = 1")  # a writer the build must wait out
+    threading.Timer(1.5, old.rollback).start()
+    write_migration("V002__index.sql", "-- pgshift:no-transaction\n"
+                    "CREATE INDEX CONCURRENTLY t_id_idx ON t (id);", "DROP INDEX t_id_idx;")
+    reported = []
+    with BlockerWatch(settings, lambda _: None, on_progress=reported.append,
+                      progress_every=0.3) as watch:
+        api.up(settings, on_event=watch.chain())
+    assert reported, "no progress reported during a 1.5 s build"
+    first = reported[0]
+    assert first.command == "CREATE INDEX CONCURRENTLY" and first.relation == "t"
+    assert first.phase.startswith("waiting for") and first.unit == "lockers"

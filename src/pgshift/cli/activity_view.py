@@ -117,11 +117,12 @@ def _node_text(session: Session) -> str:
     return f"{head}, {doing}: {statement_text(session, 50)}"
 
 
-def progress_text(progress: Progress) -> str:
+def progress_text(progress: Progress, *, with_pid: bool = True) -> str:
     target = progress.relation or "?"
     if progress.index:
         target += f" ({progress.index})"
-    text = f"{progress.pid}  {progress.command} on {target}: {progress.phase}"
+    text = f"{progress.pid}  " if with_pid else ""
+    text += f"{progress.command} on {target}: {progress.phase}"
     if progress.total:
         text += f", {progress.unit} {progress.done}/{progress.total} ({progress.percent:.1f}%)"
     elif progress.done:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from pgshift.config import Settings
     from pgshift.monitor.blockers import Blocker, BlockerWatch
     from pgshift.monitor.kill import KillResult
+    from pgshift.monitor.progress import Progress
     from pgshift.monitor.rollback import RollbackPlan
 
 NEXT_STEPS = """Next steps:
@@ -245,4 +246,11 @@ def blocker_watch(settings: Settings, progress: Any, cancel: str | None) -> Bloc
         progress.out.write(f"\n  {text} ... ")
         progress.out.flush()
 
-    return BlockerWatch(settings, notice, cancel_idle=cancel == "idle-in-transaction")
+    def report(found: Progress) -> None:
+        from pgshift.cli.activity_view import progress_text
+
+        progress.out.write(f"\n  {progress_text(found, with_pid=False)} ... ")
+        progress.out.flush()
+
+    return BlockerWatch(settings, notice, cancel_idle=cancel == "idle-in-transaction",
+                        on_progress=report)

@@ -1,4 +1,5 @@
 """Who blocks a running migration, sampled live from a helper connection; optionally ended.
+Also how far a long one has got, where PostgreSQL reports it (an index build, a VACUUM).
 
 While a statement waits for a lock, ``pg_blocking_pids(runner)`` names the sessions in its way.
 A lock timeout rolls the statement back before the runner could ask, so the watch asks from a
@@ -10,6 +11,10 @@ forgot it: the usual cause of lock pile-ups) is ended with ``pg_terminate_backen
 ``pg_cancel_backend`` would do nothing to it: it cancels a running statement, and an idle
 session runs none. Only sessions idle for ``min_idle`` seconds or more are ended, so an app
 transaction between two quick statements is left alone; active blockers never are.
+
+With ``on_progress``, a migration running for ``progress_every`` seconds or more has its
+progress (``pgshift.monitor.progress``: phase, blocks or tuples done) reported that often, so a
+long ``CREATE INDEX CONCURRENTLY`` does not look like a hung deploy.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ if TYPE_CHECKING:
 
     from pgshift.config import Settings
     from pgshift.migrations.model import Migration
+    from pgshift.monitor.progress import Progress
     from pgshift.runner import EventHandler
 
 NOTICE_AFTER = 2.0
 SAMPLE_SECONDS = 0.1
 MIN_IDLE = 1.0
+PROGRESS_EVERY = 10.0
 
 _BLOCKERS = """
 SELECT b.pid, coalesce(b.application_name, ''), coalesce(host(b.client_addr), 'local'),
@@ -83,12 +90,17 @@ class BlockerWatch:
 
     def __init__(self, settings: Settings, on_blocked: Callable[[Blocker], None], *,
                  cancel_idle: bool = False, notice_after: float = NOTICE_AFTER,
-                 min_idle: float = MIN_IDLE) -> None:
+                 min_idle: float = MIN_IDLE,
+                 on_progress: Callable[[Progress], None] | None = None,
+                 progress_every: float = PROGRESS_EVERY) -> None:
         self.settings = settings
         self.on_blocked = on_blocked
         self.cancel_idle = cancel_idle
         self.notice_after = notice_after
         self.min_idle = min_idle
+        self.on_progress = on_progress
+        self.progress_every = progress_every
+        self._progress_at = 0.0  # when progress was last reported (monotonic)
         self.ended: list[Blocker] = []
         self._pid: int | None = None
         self._migration: str | None = None
@@ -118,7 +130,7 @@ class BlockerWatch:
                 if self._migration != migration.name:
                     self._since, self._told = None, set()
                 self._pid, self._migration = info["pid"], migration.name
-                self._started = time.monotonic()
+                self._started = self._progress_at = time.monotonic()
             self._start()
         elif kind == "done":
             with self._guard:
@@ -153,6 +165,10 @@ class BlockerWatch:
                     conn = connect(self.settings,
                                    application_name=f"{self.settings.application_name} watch")
                 self._sample(conn, pid, migration)
+                if self.on_progress is not None and (
+                        time.monotonic() - self._progress_at >= self.progress_every):
+                    self._progress_at = time.monotonic()
+                    self._report_progress(conn, pid)
         except (psycopg2.Error, PgshiftError):  # best effort: the migration goes on without it
             pass
         finally:
@@ -187,6 +203,13 @@ class BlockerWatch:
             elif blocked_for >= self.notice_after and blocker.pid not in self._told:
                 self._told.add(blocker.pid)
                 self.on_blocked(blocker)
+
+    def _report_progress(self, conn: Connection, pid: int) -> None:
+        from pgshift.monitor.progress import read_progress_of
+
+        assert self.on_progress is not None
+        for progress in read_progress_of(conn, pid):
+            self.on_progress(progress)
 
     def _end(self, conn: Connection, blocker: Blocker) -> None:
         with conn.cursor() as cur:

@@ -71,6 +71,11 @@ def read_progress(conn: Connection) -> list[Progress]:
     return found
 
 
+def read_progress_of(conn: Connection, pid: int) -> list[Progress]:
+    """What session ``pid`` reports: its index build, vacuum or cluster, if it runs one."""
+    return [p for p in read_progress(conn) if p.pid == pid]
+
+
 def _index_progress(row: tuple) -> Progress:
     (pid, command, relation, phase, lockers_total, lockers_done, locker, blocks_total,
      blocks_done, tuples_total, tuples_done, index) = row
