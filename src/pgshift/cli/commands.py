@@ -47,9 +47,7 @@ def _create_parser(add: Any) -> None:
     p.add_argument("--from-drift", action="store_true",
                    help="write the database's schema drift (changes made by hand, as "
                         "'validate --schema-drift' finds them) as this migration")
-    p.add_argument("--embedded", action="store_true",
-                   help="with --from-drift: replay on a throwaway server, not in a scratch "
-                        "database on the target's")
+    _embedded_argument(p, "--from-drift")
     from pgshift.cli.recipes import add_recipe_arguments
 
     add_recipe_arguments(p)
@@ -127,9 +125,22 @@ def _validate_parser(add: Any) -> None:
     p.add_argument("--schema-drift", action="store_true",
                    help="also compare the database's schema with what its applied migrations "
                         "make, replayed on a scratch database: finds changes made by hand")
+    _embedded_argument(p, "--schema-drift")
+
+
+def _embedded_argument(p: argparse.ArgumentParser, goes_with: str) -> None:
+    """``--embedded`` of the commands that replay the applied migrations to compare."""
     p.add_argument("--embedded", action="store_true",
-                   help="with --schema-drift: replay on a throwaway server, not in a scratch "
+                   help=f"with {goes_with}: replay on a throwaway server, not in a scratch "
                         "database on the target's")
+    p.set_defaults(embedded_goes_with=goes_with)
+
+
+def _refuse_lone_embedded(args: argparse.Namespace, given_with: bool) -> None:
+    if args.embedded and not given_with:
+        from pgshift.errors import InputError
+
+        raise InputError(f"--embedded goes with {args.embedded_goes_with}")
 
 
 def _baseline_parser(add: Any) -> None:
@@ -226,8 +237,7 @@ def create(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
     from pgshift.errors import InputError
 
-    if args.embedded and not args.from_drift:
-        raise InputError("--embedded goes with --from-drift")
+    _refuse_lone_embedded(args, args.from_drift)
     if args.recipe:
         from pgshift.cli.recipes import create_from_recipe
 
@@ -448,10 +458,9 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from pgshift import api
-    from pgshift.errors import DriftError, InputError
+    from pgshift.errors import DriftError
 
-    if args.embedded and not args.schema_drift:
-        raise InputError("--embedded goes with --schema-drift")
+    _refuse_lone_embedded(args, args.schema_drift)
     try:
         if args.schema_drift:
             progress = None if args.json else _to_stderr
