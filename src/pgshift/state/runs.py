@@ -116,11 +116,9 @@ def recording(conn: Connection, schema: str, command: str) -> Iterator[RunRecord
 def read_runs(conn: Connection, schema: str, limit: int, key: str | None = None) -> list[Run]:
     """The last ``limit`` runs (that ran the migration of history ``key``), newest first; none
     where pgshift never ran."""
-    from pgshift.state.history import exists
-
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".runs',))
-        if not cur.fetchone()[0] or not exists(cur, schema):
+        if not cur.fetchone()[0]:
             return []
         cur.execute(sql.SQL(
             "SELECT id, command, CASE WHEN r.status = 'running' AND NOT EXISTS ("
