@@ -41,6 +41,13 @@ BY_HAND = [
     "DROP VIEW pro_users",
     "CREATE VIEW pro_users AS SELECT id, nickname FROM users WHERE plan = 'pro'",
     "CREATE FUNCTION audit_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM audit $$",
+    "CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN NEW.at := now(); RETURN NEW; END $$",
+    "CREATE TRIGGER audit_stamp BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION stamp()",
+    "ALTER TABLE audit DISABLE TRIGGER audit_stamp",
+    "COMMENT ON TABLE users IS 'who signs in; it''s by hand'",
+    "COMMENT ON COLUMN users.nickname IS 'shown to others'",
+    "COMMENT ON VIEW pro_users IS 'paying users'",
 ]
 
 
@@ -111,18 +118,16 @@ def test_what_it_cannot_write_is_a_todo_line(settings, write_migration, query) -
     api.up(settings)
     query("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
           "$$ BEGIN NEW.n := 1; RETURN NEW; END $$")
-    query("CREATE TRIGGER t_touch BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION touch()")
-    query("COMMENT ON TABLE t IS 'by hand'")
+    query("CREATE TYPE mood AS ENUM ('ok')")
+    query("GRANT SELECT ON t TO PUBLIC")
     captured = api.create_from_drift(settings, "capture")
     assert captured is not None
     assert captured.migration.todo == [
-        "table public.t: its settings differ (comment)",
-        "trigger t_touch on public.t: present in the database, absent after the migrations "
-        "(CREATE TRIGGER t_touch BEFORE INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION "
-        "public.touch())",
+        "table public.t: its settings differ (grants)",
+        "type public.mood: present in the database, absent after the migrations",
     ]
     text = captured.path.read_text()
-    assert "-- TODO by hand: trigger t_touch on public.t" in text
+    assert "-- TODO by hand: type public.mood" in text
     assert "CREATE OR REPLACE FUNCTION public.touch()" in text  # what it can write, it writes
 
 

@@ -8,16 +8,16 @@ environment applies it with ``up``, and all of them end the same.
 
 What is written, from the two catalog snapshots (``pgshift.verify.snapshot``):
 
-- tables (plain ones), columns (type, default, NOT NULL), constraints (with their validity),
-  indexes (built and dropped ``CONCURRENTLY``, so the file is ``no-transaction``), functions
-  and procedures, views;
-- in dependency order: the up part drops before it creates, and creates tables, then columns,
-  constraints, indexes, then functions and views; the down part does the reverse.
+- sequences, tables (plain ones), columns (type, default, NOT NULL), constraints (with their
+  validity), indexes (built and dropped ``CONCURRENTLY``, so the file is ``no-transaction``),
+  functions and procedures, views, triggers (and whether they are enabled), comments;
+- in dependency order: the up part drops before it creates, and creates sequences, tables,
+  columns, constraints, indexes, functions, views, triggers, then comments; the down part does
+  the same the other way.
 
-Anything else (grants, comments, triggers, types, sequences, policies, extensions, identity or
-generated columns, partitioned tables) is a ``-- TODO`` line naming the difference, to write by
-hand. Everything written is checked by the tests the usual way: a database built by the
-migrations then has the drifted database's schema, and ``verify`` proves the down part.
+Anything else (grants, types, policies, extensions, identity or generated columns, partitioned
+tables) is a ``-- TODO`` line naming the difference, to write by hand. The file is a draft to
+review like any migration: ``lint`` and ``verify`` check it as they check the rest.
 """
 
 from __future__ import annotations
@@ -32,14 +32,19 @@ if TYPE_CHECKING:
     from pgshift.verify.snapshot import Snapshot
 
 # The order a change is made in; a drop runs in the reverse order.
-_CREATE_ORDER = ("sequence", "table", "column", "constraint", "index", "function", "view")
+_CREATE_ORDER = ("sequence", "table", "column", "constraint", "index", "function", "view",
+                 "trigger", "comment")
 # What is read but never written: each difference there is a TODO line.
-_BY_HAND = ("schema", "trigger", "type", "policy", "extension")
+_BY_HAND = ("schema", "type", "policy", "extension")
 # Attributes written with a new table, column, function: others make a TODO line.
-_WRITTEN = {"table": {"kind", "persistence", "definition", "partition_key", "partition_bound"},
+_WRITTEN = {"table": {"kind", "persistence", "definition", "partition_key", "partition_bound",
+                      "comment"},
             "column": {"position", "type", "not_null", "default", "identity", "generated",
-                       "collation"},
-            "function": {"kind", "definition"}}
+                       "collation", "comment"},
+            "function": {"kind", "definition", "comment"}}
+_COMMENT_ON = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW",
+               "m": "MATERIALIZED VIEW"}
+_TRIGGER_STATES = {"O": "ENABLE", "D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,8 @@ def drift_migration(expected: Snapshot, actual: Snapshot) -> DriftMigration:
     up: list[_Change] = []
     down: list[_Change] = []
     todo: list[str] = []
-    for found in (_sequences, _tables, _columns, _constraints, _indexes, _functions):
+    for found in (_sequences, _tables, _columns, _constraints, _indexes, _functions,
+                  _triggers, _comments):
         for change in found(expected, actual, todo):
             (up if change[0] == "up" else down).append(change[1])
     for category in ("table", "column", "function"):
@@ -143,10 +149,13 @@ def _tables(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
     for key, before, after in _pairs(expected, actual, "table"):
         states = [s for s in (before, after) if s is not None]
         kinds = {s["kind"] for s in states}
-        if kinds == {"v"} and not any(s.get("grants") or s.get("comment") for s in states):
-            yield from _view(key, before, after)
+        if kinds == {"v"} and not any(s.get("grants") for s in states):
+            if before is None or after is None or before["definition"] != after["definition"]:
+                yield from _view(key, before, after)
         elif before is not None and after is not None:
-            todo.append(f"table {key}: its settings differ ({_differing(before, after)})")
+            differing = _differing(before, after, but=("comment",))
+            if differing:
+                todo.append(f"table {key}: its settings differ ({differing})")
         elif kinds == {"r"}:
             columns = actual if after is not None else expected
             create = _Change("table", True, _create_table(key, columns))
@@ -210,7 +219,7 @@ def _alter_column(table: str, column: str, old: dict[str, Any], new: dict[str, A
         yield f"{alter} {'SET' if new['not_null'] else 'DROP'} NOT NULL;"
     rest = {a for a in old.keys() | new.keys()
             if old.get(a) != new.get(a)} - {"type", "collation", "default", "not_null",
-                                            "position"}
+                                            "position", "comment"}
     if rest:
         todo.append(f"column {key}: {', '.join(sorted(rest))} differ")
 
@@ -271,15 +280,66 @@ def _functions(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
     for key, before, after in _pairs(expected, actual, "function"):
         states = [s for s in (before, after) if s is not None]
         if before is not None and after is not None and (
-                before.get("grants") != after.get("grants")
-                or before.get("comment") != after.get("comment")):
-            todo.append(f"function {key}: grants or comment differ")
+                before.get("grants") != after.get("grants")):
+            todo.append(f"function {key}: grants differ")
+        if before is not None and after is not None and (
+                before.get("definition") == after.get("definition")):
+            continue  # only its comment or grants changed
         kind = "PROCEDURE" if states[0].get("kind") == "p" else "FUNCTION"
         drop = _Change("function", False, f"DROP {kind} {key};")
         yield "up", (_Change("function", True, _definition(after))
                      if after is not None else drop)
         yield "down", (_Change("function", True, _definition(before))
                        if before is not None else drop)
+
+
+def _triggers(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    del todo  # every trigger difference is written
+    for key, before, after in _pairs(expected, actual, "trigger"):
+        name, _, table = key.partition(" on ")
+        drop = _Change("trigger", False, f"DROP TRIGGER {name} ON {table};")
+        if (before is not None and after is not None
+                and before["definition"] == after["definition"]):
+            for direction, state in (("up", after), ("down", before)):
+                yield direction, _Change("trigger", True, f"ALTER TABLE {table} "
+                                         f"{_TRIGGER_STATES[state['enabled']]} TRIGGER {name};")
+            continue
+        for direction, old, new in (("up", before, after), ("down", after, before)):
+            if old is not None:
+                yield direction, drop
+            if new is not None:
+                yield direction, _Change("trigger", True, _definition(new))
+                if new["enabled"] != "O":
+                    yield direction, _Change("trigger", True, f"ALTER TABLE {table} "
+                                             f"{_TRIGGER_STATES[new['enabled']]} TRIGGER {name};")
+
+
+def _comments(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    """A comment set, changed or removed by hand; and those of what is made again."""
+    del todo
+    tables = {**expected.get("table", {}), **actual.get("table", {})}
+    for category in ("table", "column", "function"):
+        for key, before, after in _pairs(expected, actual, category):
+            for direction, old, new in (("up", before, after), ("down", after, before)):
+                if new is None:
+                    continue
+                changed = (old or {}).get("comment") != new.get("comment")
+                remade = (category == "table" and old is not None and new.get("kind") == "v"
+                          and old["definition"] != new["definition"])  # a view made again
+                if not changed and not (remade and new.get("comment") is not None):
+                    continue
+                if category == "table":
+                    what = _COMMENT_ON.get(str(new.get("kind")), "TABLE")
+                elif category == "column":
+                    what = "COLUMN"
+                    if tables.get(_table_and_name(key)[0], {}).get("kind") == "v" and (
+                            old is None):
+                        continue  # a view made again: its columns come with it
+                else:
+                    what = "PROCEDURE" if new.get("kind") == "p" else "FUNCTION"
+                text = new.get("comment")
+                literal = "NULL" if text is None else "'" + str(text).replace("'", "''") + "'"
+                yield direction, _Change("comment", True, f"COMMENT ON {what} {key} IS {literal};")
 
 
 def _unwritten(expected: Snapshot, actual: Snapshot, category: str) -> list[str]:
@@ -344,9 +404,9 @@ def _strip_not_valid(definition: str) -> str:
     return definition.removesuffix(" NOT VALID")
 
 
-def _differing(before: dict[str, Any], after: dict[str, Any]) -> str:
+def _differing(before: dict[str, Any], after: dict[str, Any], but: tuple[str, ...] = ()) -> str:
     return ", ".join(sorted(a for a in before.keys() | after.keys()
-                            if before.get(a) != after.get(a)))
+                            if before.get(a) != after.get(a) and a not in but))
 
 
 def _what_table(state: dict[str, Any]) -> str:
