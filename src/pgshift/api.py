@@ -311,12 +311,24 @@ def script(
     out_of_order: bool = False,
     phase: str | None = None,
     allow_contract: bool = False,
+    embedded: bool = False,
+    after: str | None = None,
 ) -> Script:
     """The run ``up`` (or ``down``) would make, as a psql script for a DBA (``pgshift.script``).
 
     Changes nothing. Selects and checks what the run would (drift, lint gate, columns in use),
     with the same options; ``Script.migrations`` is empty when there is nothing to do.
+
+    ``embedded`` plans an ``up`` script without the target, on a throwaway server: the
+    migrations up to ``after`` are applied there first, and the script holds every one after
+    it. Its guards skip, on the target, what is applied there already.
     """
+    if embedded:
+        return _script_without_target(settings, to=to, after=after, phase=phase,
+                                      allow_contract=allow_contract)
+    if after is not None:
+        raise InputError("--after goes with --embedded: with a database, the script holds "
+                         "what it has pending")
     if direction == "up":
         planned = up(settings, to=to, dry_run=True, out_of_order=out_of_order, phase=phase,
                      allow_contract=allow_contract)
@@ -333,6 +345,27 @@ def script(
         return write_script(conn, settings, planned.selected, direction,
                             callbacks=_callbacks(settings), target=describe(settings.url or ""),
                             written_by=f"pgshift {__version__}")
+
+
+def _script_without_target(settings: Settings, *, to: str | None, after: str | None,
+                           phase: str | None, allow_contract: bool) -> Script:
+    from pgshift import __version__
+    from pgshift.script import Script, write_script
+    from pgshift.verify.scratch import ScratchDatabase
+
+    with ScratchDatabase(settings, embedded=True, prefer_major=settings.pg_version) as scratch:
+        there = replace(settings, url=scratch.url)
+        if after is not None:  # what the target has already, so that the checks see it
+            up(replace(there, lint=False), to=after, allow_contract=True)
+        planned = up(there, to=to, dry_run=True, phase=phase, allow_contract=allow_contract)
+        if not planned.selected:
+            return Script("", "up")
+        where = f"any database at {after} or later" if after else "any database"
+        with _session(there) as conn:
+            return write_script(conn, there, planned.selected, "up",
+                                callbacks=_callbacks(settings),
+                                target=f"{where} (planned without it, on a throwaway server)",
+                                written_by=f"pgshift {__version__}")
 
 
 def baseline(settings: Settings, version: str) -> RunResult:

@@ -61,3 +61,16 @@ def test_bad_uses_are_input_errors(cli, write_migration, tmp_path) -> None:
     assert unwritable.returncode == 2
     assert unwritable.stderr.startswith("pgshift: error: ") and "deploy.sql" in unwritable.stderr
     assert "Traceback" not in unwritable.stderr
+
+
+def test_embedded_scripts_need_no_database(cli, write_migration) -> None:
+    write_migration("V001__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V002__b.sql", "CREATE TABLE b (id int);", "DROP TABLE b;")
+    offline = {"PGSHIFT_URL": "postgresql://nobody@192.0.2.1:1/none"}
+    result = cli("up", "--script", "-", "--embedded", "--after", "1", env=offline)
+    assert result.returncode == 0, result.stderr
+    assert "CREATE TABLE b (id int);" in result.stdout and "CREATE TABLE a" not in result.stdout
+    lone = cli("up", "--after", "1")
+    assert lone.returncode == 2 and "--after goes with --script --embedded" in lone.stderr
+    alone = cli("up", "--embedded")
+    assert alone.returncode == 2 and "--embedded goes with --script" in alone.stderr

@@ -272,3 +272,23 @@ def test_single_transaction_refuses_a_no_transaction_migration_as_up_does(
     together = dataclasses.replace(settings, single_transaction=True)
     with pytest.raises(InputError, match="no-transaction migration with --single-transaction"):
         api.script(together)
+
+
+def test_planned_without_the_target_the_script_holds_every_migration_after_v(
+    settings, three, psql, query
+) -> None:
+    """No connection to the target: a throwaway server plans it, and the guards do the rest."""
+    api.up(settings, to="1")
+    offline = dataclasses.replace(settings, url="postgresql://nobody@192.0.2.1:1/none")
+    after_v1 = api.script(offline, embedded=True, after="1")
+    assert [m.label for m in after_v1.migrations] == ["V002", "V003"]
+    assert "-- for any database at 1 or later (planned without it" in after_v1.text
+    everything = api.script(offline, embedded=True)
+    assert [m.label for m in everything.migrations] == ["V001", "V002", "V003"]
+    done = psql(everything.text)  # V001 is applied here: its guard skips it
+    assert done.returncode == 0, done.stderr
+    assert "V001__users.sql: already applied; skipped" in done.stdout
+    assert not api.status(settings).pending()
+    api.validate(settings)
+    with pytest.raises(InputError, match="--after goes with --embedded"):
+        api.script(settings, after="1")

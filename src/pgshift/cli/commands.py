@@ -58,6 +58,10 @@ def _up_parser(add: Any) -> None:
     p.add_argument("--to", metavar="V", help="stop after version V")
     p.add_argument("--dry-run", action="store_true", help="print the plan and SQL; change nothing")
     _script_argument(p)
+    _embedded_argument(p, "--script", what="plan the script without the target,")
+    p.add_argument("--after", metavar="V",
+                   help="with --script --embedded: the migrations after V (those the target "
+                        "has are applied on the throwaway server first)")
     p.add_argument(
         "--single-transaction",
         action="store_true",
@@ -128,11 +132,12 @@ def _validate_parser(add: Any) -> None:
     _embedded_argument(p, "--schema-drift")
 
 
-def _embedded_argument(p: argparse.ArgumentParser, goes_with: str) -> None:
-    """``--embedded`` of the commands that replay the applied migrations to compare."""
+def _embedded_argument(p: argparse.ArgumentParser, goes_with: str,
+                       what: str = "replay") -> None:
+    """``--embedded``: work on a throwaway server (what the command replays or plans there)."""
+    where = ("" if what != "replay" else ", not in a scratch database on the target's")
     p.add_argument("--embedded", action="store_true",
-                   help=f"with {goes_with}: replay on a throwaway server, not in a scratch "
-                        "database on the target's")
+                   help=f"with {goes_with}: {what} on a throwaway server{where}")
     p.set_defaults(embedded_goes_with=goes_with)
 
 
@@ -270,9 +275,15 @@ def _create_from_drift(args: argparse.Namespace, settings: Settings, name: str) 
 
 
 def up(args: argparse.Namespace, settings: Settings) -> int:
+    _refuse_lone_embedded(args, bool(args.script))
+    if args.after is not None and not args.embedded:
+        from pgshift.errors import InputError
+
+        raise InputError("--after goes with --script --embedded")
     if args.script:
         return _write_script(args, settings, "up", to=args.to, out_of_order=args.out_of_order,
-                             phase=args.phase, allow_contract=args.allow_contract)
+                             phase=args.phase, allow_contract=args.allow_contract,
+                             embedded=args.embedded, after=args.after)
     if getattr(args, "all_targets", False):
         from pgshift.cli.targets import up_all
 
