@@ -143,3 +143,4 @@ def test_the_log_is_in_the_configured_schema(settings, two, query) -> None:
     api.up(elsewhere)
     assert query("SELECT count(*) FROM deploys.runs") == [(1,)]
     assert api.log(settings) == []
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import signal
 import subprocess
 import sys
@@ -13,12 +14,14 @@ import psycopg2
 import pytest
 
 from pgshift import api
+from pgshift.db import connect
 from pgshift.errors import (
     LockBusyError,
     LockTimeoutError,
     MigrationFailedError,
     MigrationTimeoutError,
 )
+from pgshift.state import history
 
 
 def hold_lock(url: str, statement: str, seconds: float) -> threading.Thread:
@@ -386,3 +389,29 @@ def test_the_lock_and_migration_sessions_have_the_server_probe_a_silent_client(
     finally:
         lock_conn.close()
         run_conn.close()
+
+
+def test_a_signal_while_pgshifts_tables_are_installed_is_an_interruption_not_an_error(
+    settings, table_a, app_session
+) -> None:
+    """psycopg2 closes a connection whose statement a signal cancelled: install must not
+    touch it again (a rollback would raise an InterfaceError in place of the interruption,
+    and the CLI would exit 70 instead of 130 or 143)."""
+    holder = app_session("ddl")
+    with holder.cursor() as cur:
+        cur.execute("LOCK TABLE pgshift.meta IN ACCESS EXCLUSIVE MODE")
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGUSR1, interrupt)
+    conn = connect(settings)
+    try:
+        threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1)).start()
+        with pytest.raises(KeyboardInterrupt):
+            history.install(conn, settings.schema)  # waits for the lock on pgshift.meta
+        assert conn.closed
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        conn.close()
+        holder.rollback()

@@ -214,10 +214,14 @@ def install(conn: Connection, schema: str) -> None:
                 ]))
         conn.commit()
     except BaseException:
-        conn.rollback()
+        # A signal during a statement (Ctrl-C, SIGTERM) leaves psycopg2's connection closed:
+        # touching it again would raise an InterfaceError in place of the interruption.
+        if not conn.closed:
+            conn.rollback()
         raise
     finally:
-        conn.autocommit = autocommit
+        if not conn.closed:
+            conn.autocommit = autocommit
 
 
 def install_sql(schema: str) -> sql.Composed:
