@@ -96,6 +96,23 @@ def _migrations(conn: Connection, settings: Settings) -> Check:
     return Check("migrations", "ok", f"{counts} (in {settings.dir})")
 
 
+def _last_run(conn: Connection, settings: Settings) -> Check:
+    """How the last run that changed the database ended (the run log, ``pgshift log``)."""
+    from pgshift.state.runs import read_runs
+
+    runs = read_runs(conn, settings.schema, limit=1)
+    if not runs:
+        return Check("last run", "ok", "none recorded yet")
+    run = runs[0]
+    when = run.started_at.strftime("%Y-%m-%d %H:%M:%S")
+    what = f"#{run.id} {run.command} by {run.run_by}@{run.machine or '?'} at {when}"
+    if run.status == "done":
+        return Check("last run", "ok", f"{what}: done")
+    ended = {"failed": f"failed: {run.error}", "running": "is running now",
+             "interrupted": "was interrupted (its session is gone)"}[run.status]
+    return Check("last run", "warn", f"{what} {ended}; see 'pgshift log'")
+
+
 def _migration_lock(conn: Connection, settings: Settings) -> Check:
     from pgshift.state.lock import holder
 
@@ -141,6 +158,7 @@ _CHECKS: tuple[tuple[str, Callable[[Connection, Settings], Check]], ...] = (
     ("privileges", _writable),
     ("pooler", _pooler),
     ("migrations", _migrations),
+    ("last run", _last_run),
     ("lock", _migration_lock),
     ("long transactions", _long_transactions),
     ("pg_stat_statements", _statements),

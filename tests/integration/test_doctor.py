@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from pgshift import api, health
+from pgshift.errors import MigrationFailedError
 
 
 def by_name(settings) -> dict[str, tuple[str, str]]:
@@ -18,8 +19,9 @@ def test_a_database_ready_for_migrations_passes_every_check(settings, write_migr
                                                             query) -> None:
     write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
     checks = by_name(settings)
-    assert list(checks) == ["connection", "privileges", "pooler", "migrations", "lock",
-                            "long transactions", "pg_stat_statements"]
+    assert list(checks) == ["connection", "privileges", "pooler", "migrations", "last run",
+                            "lock", "long transactions", "pg_stat_statements"]
+    assert checks["last run"] == ("ok", "none recorded yet")
     assert checks["migrations"] == ("ok", f"0 applied, 1 to run (in {settings.dir})")
     assert all(status == "ok" for name, (status, _) in checks.items()
                if name != "pg_stat_statements")  # the test server does not preload it
@@ -37,6 +39,22 @@ def test_drift_and_a_read_only_session_are_failures(settings, write_migration,
         settings, url=settings.url + "?options=-c%20default_transaction_read_only%3Don")
     status, detail = by_name(read_only)["privileges"]
     assert status == "fail" and "read-only" in detail
+
+
+def test_the_last_run_is_a_warning_unless_it_ended_well(settings, write_migration,
+                                                        query) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+    status, detail = by_name(settings)["last run"]
+    assert status == "ok" and detail.startswith("#1 up by ") and detail.endswith(": done")
+    write_migration("V2__b.sql", "SELECT 1/0;", "SELECT 1;")
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)
+    status, detail = by_name(settings)["last run"]
+    assert status == "warn" and "failed: V2__b.sql:1: division by zero" in detail
+    assert detail.endswith("; see 'pgshift log'")
+    query("UPDATE pgshift.runs SET status = 'running', pid = 0 WHERE id = 2")  # killed
+    assert "was interrupted (its session is gone)" in by_name(settings)["last run"][1]
 
 
 def test_a_held_lock_and_a_long_transaction_are_warnings(

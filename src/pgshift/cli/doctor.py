@@ -15,8 +15,9 @@ _MARKS = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     text = ("check that migrations can run on the database and say what would slow or stop "
-            "them: connection, privileges, pooler, files against history, the migration lock, "
-            "long transactions, pg_stat_statements (reads only; exit 1 on any failure)")
+            "them: connection, privileges, pooler, files against history, the last run, the "
+            "migration lock, long transactions, pg_stat_statements (reads only; exit 1 on any "
+            "failure)")
     p = subparsers.add_parser("doctor", parents=[parent], description=text,
                               help="check that migrations can run here")
     p.add_argument("--json", action="store_true", help="JSON output")
