@@ -250,11 +250,13 @@ def down(
             return RunResult(plan, selected=selected, dry_run=dry_run)
         opening = later.enter_context(_lock_connection(settings))  # opens during the checks
         from pgshift.migrations.split_memo import remembering
+        from pgshift.preflight import check_writable
         from pgshift.runner import body_statements
 
         with remembering(settings.cache_dir):  # and a down part that cannot parse stops here
             for migration in selected:
                 body_statements(migration, "down")
+        check_writable(conn, settings)  # as for up: a standby, read-only or unprivileged
         hooks = _callbacks(settings)
         with _locked(settings, on_lock_wait, opening):
             from pgshift.state import history

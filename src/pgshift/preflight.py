@@ -35,7 +35,12 @@ SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on', cur
             THEN has_table_privilege(%(history)s, 'SELECT')
              AND has_table_privilege(%(history)s, 'INSERT')
              AND has_table_privilege(%(history)s, 'UPDATE')
-             AND has_table_privilege(%(history)s, 'DELETE') END
+             AND has_table_privilege(%(history)s, 'DELETE') END,
+       CASE WHEN to_regclass(%(runs)s) IS NOT NULL
+            THEN has_table_privilege(%(runs)s, 'SELECT')
+             AND has_table_privilege(%(runs)s, 'INSERT')
+             AND has_table_privilege(%(runs)s, 'UPDATE')
+             AND has_sequence_privilege(pg_get_serial_sequence(%(runs)s, 'id'), 'USAGE') END
 """
 
 
@@ -43,9 +48,10 @@ def check_writable(conn: Connection, settings: Settings) -> None:
     """Raise InputError (exit 2) when migrations could not run here; no changes are made."""
     with conn.cursor() as cur:
         cur.execute(_TARGET, {"schema": settings.schema,
-                              "history": f'"{settings.schema}".history'})
+                              "history": f'"{settings.schema}".history',
+                              "runs": f'"{settings.schema}".runs'})
         (standby, read_only, user, schema, database, db_create, schema_create, ours_exists,
-         ours_ok, history_ok) = cur.fetchone()
+         ours_ok, history_ok, runs_ok) = cur.fetchone()
     if standby:
         raise InputError("the server is a read-only standby (pg_is_in_recovery() is true)",
                          hint="point pgshift at the primary")
@@ -58,6 +64,10 @@ def check_writable(conn: Connection, settings: Settings) -> None:
         grant = (f"role {user} cannot write pgshift's history in schema {settings.schema}",
                  f"GRANT USAGE, CREATE ON SCHEMA {settings.schema} and SELECT, INSERT, UPDATE, "
                  f"DELETE ON {settings.schema}.history TO {user}")
+    elif runs_ok is False:  # a table another role made: its grants may predate it
+        grant = (f"role {user} cannot write pgshift's run log {settings.schema}.runs",
+                 f"GRANT SELECT, INSERT, UPDATE ON {settings.schema}.runs and USAGE ON "
+                 f"SEQUENCE {settings.schema}.runs_id_seq TO {user}")
     elif not ours_exists and not db_create:
         grant = (f"role {user} cannot create pgshift's schema {settings.schema} "
                  f"(no CREATE privilege on database {database})",

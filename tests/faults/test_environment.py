@@ -264,3 +264,32 @@ def test_the_executable_connects_over_ssl_without_importing_pythons_ssl(
     result = h.run(h.env_for(server.url + "?sslmode=require", migrations_dir), "up")
     assert result.returncode == 0, result.stderr
     assert h.query(server.url, "SELECT ssl, version LIKE 'TLS%' FROM seen") == [(True, True)]
+
+
+def test_a_role_that_may_write_the_history_but_not_the_run_log_is_told_the_grant(
+    app_role, database_url, write_migration, migrations_dir
+) -> None:
+    """The run log is a table an upgrade adds: where grants name tables one by one, the role
+    that runs migrations may lack it. up and down say which GRANT, before anything runs."""
+    role = app_role.split("//")[1].split("@")[0]
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__b.sql", "CREATE TABLE b (id int);", "DROP TABLE b;")
+    owner = h.env_for(database_url, migrations_dir)
+    assert h.run(owner, "up", "--to", "1").returncode == 0  # pgshift's tables, made by another role
+    h.query(database_url, f'GRANT USAGE, CREATE ON SCHEMA pgshift, public TO "{role}"; '
+                          f'GRANT SELECT, INSERT, UPDATE, DELETE ON pgshift.history TO "{role}"; '
+                          f'GRANT SELECT ON pgshift.meta TO "{role}"; '
+                          f'ALTER TABLE a OWNER TO "{role}"')
+    env = h.env_for(app_role, migrations_dir)
+    for command in (["up"], ["down"]):
+        result = h.run(env, *command)
+        assert result.returncode == 2, result.stderr
+        assert f"role {role} cannot write pgshift's run log pgshift.runs; nothing was run" \
+            in result.stderr
+        assert "GRANT SELECT, INSERT, UPDATE ON pgshift.runs and USAGE ON SEQUENCE " \
+               "pgshift.runs_id_seq" in result.stderr and "Traceback" not in result.stderr
+    assert h.history_rows(database_url) == {"1": ("applied", 0)}
+    h.query(database_url, f'GRANT SELECT, INSERT, UPDATE ON pgshift.runs TO "{role}"; '
+                          f'GRANT USAGE ON SEQUENCE pgshift.runs_id_seq TO "{role}"')
+    result = h.run(env, "up")
+    assert result.returncode == 0, result.stderr
