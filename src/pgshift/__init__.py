@@ -54,6 +54,8 @@ _EXPORTS = {
     "SchemaDrift": "pgshift.verify.schema_drift",
     "script": "pgshift.api",
     "Script": "pgshift.script",
+    "squash": "pgshift.api",
+    "Squash": "pgshift.squash",
     "BlockerWatch": "pgshift.monitor.blockers",
     "Snapshot": "pgshift.monitor.activity",
     "redo": "pgshift.api",

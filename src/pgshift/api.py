@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from pgshift.recipes import RecipeParams
     from pgshift.runner import Direction, EventHandler, Outcome, Runner
     from pgshift.script import Script
+    from pgshift.squash import Squash
     from pgshift.state.history import HistoryEntry
     from pgshift.state.lock import LockHolder
     from pgshift.state.runs import Run
@@ -147,6 +148,28 @@ def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
               f"record this file there with 'pgshift baseline --version {version}'.")
     path.write_text(migration.text(header), encoding="utf-8")
     return DriftCapture(path, migration, drift)
+
+
+def squash(settings: Settings, *, to: str | None = None, name: str = "baseline",
+           embedded: bool = False, progress: Callable[[str], None] | None = None) -> Squash:
+    """Write ``B{to}__{name}.sql``, the database the migrations up to ``to`` (default: the
+    newest) build, proven on scratch databases; new databases run it instead of them
+    (``pgshift.squash``). Nothing of the target is read or changed."""
+    from pgshift.callbacks import is_callback
+    from pgshift.migrations.flavors import NUMBERED, check_flavor, detect_flavor
+    from pgshift.squash import squash_migrations
+
+    if not settings.dir.is_dir():
+        raise InputError("migrations directory not found", path=settings.dir)
+    flavor = check_flavor(settings.flavor) if settings.flavor else detect_flavor(
+        settings.dir, lambda p: p.read_text(encoding="utf-8", errors="replace"), is_callback)
+    if flavor in NUMBERED:
+        raise InputError(f"squash writes pgshift's B files, which a {flavor} directory "
+                         "cannot hold", path=settings.dir)
+    # Without placeholders filled: a migration that has one is refused, not baked in.
+    migrations = discover_migrations(settings.dir, flavor=flavor)
+    return squash_migrations(settings, migrations, parse_target(to), name=name,
+                             embedded=embedded, progress=progress)
 
 
 # -- changing -----------------------------------------------------------------------------------

@@ -1,4 +1,17 @@
-"""Files x history -> Plan: what is applied, pending, failed, changed, missing or out of order."""
+"""Files x history -> Plan: what is applied, pending, failed, changed, missing or out of order.
+
+Baseline migrations (``B{version}__….sql``, written by ``pgshift squash``) build the schema as
+it stands after their version, so that a new database need not replay years of migrations, as
+Flyway's baseline migrations, Django's squashed migrations and Rails' schema load do:
+
+- A database with no migration yet is built from the newest baseline (the newest at or below
+  ``up --to``): the versioned files up to its version are ``below-baseline`` there, never run.
+- A database built from a baseline keeps its row; the versioned files up to its version stay
+  ``below-baseline``, and later ones run as usual.
+- A database that ran versioned migrations before the baseline existed never runs it: the
+  baseline is ``unused`` there. Its applied rows whose files were deleted after the squash are
+  ``applied`` (squashed into the baseline), not missing.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +23,11 @@ from pgshift.errors import DriftError, InputError, IrreversibleError
 from pgshift.migrations.model import Migration, Version
 from pgshift.state.history import HistoryEntry, key_of
 
-State = Literal["applied", "pending", "failed", "changed", "missing", "out-of-order"]
+State = Literal["applied", "pending", "failed", "changed", "missing", "out-of-order",
+                "below-baseline", "unused"]
 DRIFT_STATES = ("changed", "missing", "out-of-order")
+# History rows of migrations run in version order (a baseline's version is the last it holds).
+ORDERED_KINDS = ("versioned", "baseline")
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,12 @@ class PlanItem:
         return self.entry.description if self.entry else ""
 
     @property
+    def kind(self) -> str | None:
+        if self.migration is not None:
+            return self.migration.kind
+        return self.entry.kind if self.entry else None
+
+    @property
     def script(self) -> str:
         if self.migration is not None:
             return self.migration.name
@@ -54,11 +76,13 @@ class Plan:
         return [i.migration for i in self.items if i.state in runnable and i.migration is not None]
 
     def applied(self) -> list[PlanItem]:
-        """Versioned migrations recorded as applied (changed ones included), oldest first."""
+        """Versioned (and baseline) migrations recorded as applied (changed ones included),
+        oldest first."""
         return [
             i
             for i in self.items
-            if i.entry is not None and i.entry.kind == "versioned" and i.entry.status == "applied"
+            if i.entry is not None and i.entry.kind in ORDERED_KINDS
+            and i.entry.status == "applied"
         ]
 
     def drift(self) -> list[PlanItem]:
@@ -77,23 +101,73 @@ def build_plan(migrations: Sequence[Migration], entries: Sequence[HistoryEntry])
     applied_versions = [
         Version.parse(e.version)
         for e in entries
-        if e.kind == "versioned" and e.status == "applied" and e.version
+        if e.kind in ORDERED_KINDS and e.status == "applied" and e.version
     ]
     highest = max(applied_versions, default=None)
+    baselines = [m for m in migrations if m.kind == "baseline"]
+    base = _base(baselines, entries) if baselines else None
     items: list[PlanItem] = []
     seen: set[str] = set()
     for migration in migrations:
         key = key_of(migration)
         seen.add(key)
         entry = by_key.get(key)
+        if base is not None and entry is None:
+            covered = _against_base(migration, base)
+            if covered is not None:
+                items.append(covered)
+                continue
         items.append(_item(migration, entry, highest))
     for entry in entries:
         if entry.key not in seen and entry.status != "failed":  # a failure applied nothing
-            state: State = "missing" if entry.kind == "versioned" else "applied"
-            detail = "file not found" if entry.kind == "versioned" else "file removed"
-            items.append(PlanItem(state, None, entry, detail))
+            items.append(_without_file(entry, baselines))
     items.sort(key=_order)
     return Plan(tuple(items))
+
+
+Base = tuple[Version, str]  # the version and file name of the baseline a database is built from
+
+
+def _base(baselines: Sequence[Migration], entries: Sequence[HistoryEntry]) -> Base | None:
+    """The baseline this database was built from (its history has the row), or will be (it has
+    run no migration yet: the newest); None when it ran versioned migrations instead."""
+    built = [e for e in entries if e.kind == "baseline" and e.version]
+    if built:
+        entry = max(built, key=lambda e: Version.parse(e.version or "").key)
+        return Version.parse(entry.version or ""), entry.script
+    if any(e.kind == "versioned" and e.status != "failed" for e in entries):
+        return None
+    newest = max(baselines, key=lambda m: m.version.key if m.version else ())
+    assert newest.version is not None
+    return newest.version, newest.name
+
+
+def _against_base(migration: Migration, base: Base) -> PlanItem | None:
+    """The state of a file with no history row that the baseline decides: the baseline itself
+    (to run), another one, or a versioned file it holds; None for the others."""
+    version, name = base
+    if migration.version is None:
+        return None
+    if migration.kind == "baseline":
+        if migration.name == name:
+            return PlanItem("pending", migration, None)
+        return PlanItem("unused", migration, None, f"{name} builds this database")
+    if migration.version <= version:
+        return PlanItem("below-baseline", migration, None, f"in {name}")
+    return None
+
+
+def _without_file(entry: HistoryEntry, baselines: Sequence[Migration]) -> PlanItem:
+    """A history row whose file is gone: missing, unless a baseline squashed it."""
+    if entry.kind == "repeatable":
+        return PlanItem("applied", None, entry, "file removed")
+    if entry.version:
+        version = Version.parse(entry.version)
+        squashed = [b for b in baselines if b.version is not None and b.version >= version
+                    and b.name != entry.script]
+        if squashed:
+            return PlanItem("applied", None, entry, f"file squashed into {squashed[0].name}")
+    return PlanItem("missing", None, entry, "file not found")
 
 
 def _item(migration: Migration, entry: HistoryEntry | None, highest: Version | None) -> PlanItem:
@@ -105,6 +179,9 @@ def _item(migration: Migration, entry: HistoryEntry | None, highest: Version | N
         return PlanItem("applied", migration, entry)
     if entry is None:
         assert migration.version is not None
+        if migration.kind == "baseline":
+            return PlanItem("unused", migration, None,
+                            "this database ran the versioned migrations instead")
         if highest is not None and migration.version < highest:
             return PlanItem(
                 "out-of-order", migration, None, f"older than applied version {highest}"
@@ -125,15 +202,17 @@ def _item(migration: Migration, entry: HistoryEntry | None, highest: Version | N
     return PlanItem("applied", migration, entry)
 
 
-def _order(item: PlanItem) -> tuple[int, tuple[int, ...], str]:
+def _order(item: PlanItem) -> tuple[int, tuple[int, ...], bool, str]:
+    """Version order, a baseline after the versioned migration of its version; repeatables
+    last."""
     if item.migration is not None:
         version = item.migration.version
         if version is None:
-            return (1, (), item.script)
-        return (0, version.key, item.script)
+            return (1, (), False, item.script)
+        return (0, version.key, item.migration.kind == "baseline", item.script)
     if item.entry is None or item.entry.version is None:
-        return (1, (), item.script)
-    return (0, Version.parse(item.entry.version).key, item.script)
+        return (1, (), False, item.script)
+    return (0, Version.parse(item.entry.version).key, item.entry.kind == "baseline", item.script)
 
 
 # -- what a run selects from a Plan ---------------------------------------------------------
@@ -157,8 +236,27 @@ def select_up(plan: Plan, target: Version | None) -> list[Migration]:
     known = {i.migration.version for i in plan.items if i.migration and i.migration.version}
     if target not in known:
         raise InputError(f"no migration with version {target}", hint="see 'pgshift status'")
+    base = next((m for m in pending if m.kind == "baseline"), None)
+    if base is not None and base.version is not None and target < base.version:
+        return _below_newest_baseline(plan, target)
     # Repeatables run only with a full 'up': they may depend on the latest versioned ones.
     return [m for m in pending if m.version is not None and m.version <= target]
+
+
+def _below_newest_baseline(plan: Plan, target: Version) -> list[Migration]:
+    """A new database brought only to ``target``, below its newest baseline: the newest
+    baseline at or below ``target`` (if any), then the versioned files after it."""
+    start = max((i.migration for i in plan.items if i.migration is not None
+                 and i.migration.kind == "baseline" and i.migration.version is not None
+                 and i.migration.version <= target),
+                key=lambda m: m.version.key if m.version else (), default=None)
+    after = start.version if start is not None else None
+    return [*([start] if start is not None else []), *(
+        i.migration for i in plan.items
+        if i.migration is not None and i.migration.kind == "versioned"
+        and i.state in ("pending", "below-baseline", "failed")
+        and i.migration.version is not None and i.migration.version <= target
+        and (after is None or i.migration.version > after))]
 
 
 def select_down(
@@ -200,7 +298,9 @@ def select_down(
                 "is marked irreversible; it cannot be rolled back",
                 path=item.migration.path,
                 migration=item.migration.label,
-                hint="write a new migration that undoes it instead",
+                hint="this database was built from a baseline: below it there is only an empty "
+                "database (make a new one)" if item.migration.kind == "baseline"
+                else "write a new migration that undoes it instead",
             )
         if item.migration.down_sql is None:
             raise IrreversibleError(

@@ -121,7 +121,7 @@ def check_runnable(selected: Sequence[Migration]) -> None:
 
     for migration in selected:
         if (
-            migration.kind == "versioned"
+            migration.kind != "repeatable"
             and not migration.reversible
             and (not migration.directives.irreversible)
         ):

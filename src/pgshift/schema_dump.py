@@ -36,10 +36,11 @@ def dump_schema(conn: Connection, settings: Settings) -> str:
 
 def _applied_section(applied: list[HistoryEntry]) -> str:
     from pgshift.migrations.model import Version
+    from pgshift.plan import ORDERED_KINDS
 
-    versioned = sorted((e for e in applied if e.kind == "versioned"),
+    versioned = sorted((e for e in applied if e.kind in ORDERED_KINDS),
                        key=lambda e: Version.parse(e.version or "").key)
-    repeatable = sorted((e for e in applied if e.kind != "versioned"), key=lambda e: e.script)
+    repeatable = sorted((e for e in applied if e.kind == "repeatable"), key=lambda e: e.script)
     lines = ["", "--", "-- Applied migrations (pgshift's history)."]
     if versioned:
         lines.append(f"-- A database made from this file adopts them with 'pgshift baseline "

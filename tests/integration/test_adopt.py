@@ -109,6 +109,29 @@ def test_adopt_from_flyway_records_its_applied_set_and_up_runs_only_the_new_one(
         ("adopt --from flyway", ["V1__init.sql", "V2__add_email.sql", "R__user_view.sql"])]
 
 
+def test_a_database_flyway_built_from_a_baseline_migration_is_built_from_it_in_pgshift(
+    settings: Settings, migrations_dir: Path, query
+) -> None:
+    query(FLYWAY_DDL)
+    write(migrations_dir, "V1__init.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n")
+    write(migrations_dir, "V2__add_email.sql", "ALTER TABLE users ADD COLUMN email text;\n")
+    baseline = write(migrations_dir, "B2__baseline.sql",
+                     "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n")
+    write(migrations_dir, "V3__add_name.sql", "ALTER TABLE users ADD COLUMN name text;\n")
+    query(baseline.read_text())
+    query("INSERT INTO flyway_schema_history (installed_rank, version, description, type, "
+          "script, checksum, installed_by, execution_time, success) "
+          "VALUES (1, '2', 'baseline', 'SQL_BASELINE', 'B2__baseline.sql', %s, 'postgres', 7, "
+          "true)", flyway_checksum(baseline.read_bytes()))
+    result = api.adopt(settings, "flyway")
+    assert [m.name for m in result.recorded] == ["B2__baseline.sql"]
+    assert [m.name for m in result.pending] == ["V3__add_name.sql"]
+    flyway = dataclasses.replace(settings, flavor="flyway")
+    assert [(i.script, i.state) for i in api.status(flyway).items] == [
+        ("V1__init.sql", "below-baseline"), ("V2__add_email.sql", "below-baseline"),
+        ("B2__baseline.sql", "applied"), ("V3__add_name.sql", "pending")]
+
+
 def test_adopt_refuses_a_file_changed_since_flyway_applied_it(
     settings: Settings, flyway_project: Path, query
 ) -> None:

@@ -13,6 +13,7 @@ from tests.faults import harness as h
 
 from pgshift import api
 from pgshift.errors import MigrationFailedError
+from pgshift.state.history import SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -121,7 +122,8 @@ def test_a_history_installed_by_an_older_pgshift_gets_the_run_log_on_down(
           "WHERE key = 'schema_version'")
     api.down(settings)
     assert summary(settings) == [("down", "done", ["V002__b.sql"])]
-    assert query("SELECT value FROM pgshift.meta WHERE key = 'schema_version'") == [("3",)]
+    assert query("SELECT value FROM pgshift.meta WHERE key = 'schema_version'") == [
+        (str(SCHEMA_VERSION),)]
 
 
 def test_cli_log_table_and_json(cli, two) -> None:

@@ -70,7 +70,12 @@ def adopt(settings: Settings, tool: str, *, table: str | None = None,
         known = {e.key: e for e in history.read(conn, settings.schema)}
         already = [m for m, _ in chosen.values() if _applied(known, m)]
         todo = [m for m, _ in chosen.values() if not _applied(known, m)]
-        pending = [m for m in migrations if m.name not in chosen]
+        # Never a baseline (the database has migrations), nor what the one it was built from
+        # holds (see pgshift.plan).
+        base = max((m.version for m, _ in chosen.values()
+                    if m.kind == "baseline" and m.version is not None), default=None)
+        pending = [m for m in migrations if m.name not in chosen and m.kind != "baseline"
+                   and not (base is not None and m.version is not None and m.version <= base)]
         result = AdoptResult(tool, foreign.table, flavor, todo, already,
                              [m for m in stale if m in todo], pending, dry_run,
                              detect_flavor(settings.dir, _read, is_callback))
@@ -85,13 +90,15 @@ def _match(foreign: ForeignHistory, migrations: list[Migration]
            ) -> tuple[dict[str, tuple[Migration, Applied | None]], list[Migration]]:
     """File name -> (migration, the row saying it is applied) for each migration ``foreign``
     applied (in file order), and the repeatables among them changed since."""
-    by_version = {m.version: m for m in migrations if m.version is not None}
+    by_version = {m.version: m for m in migrations if m.kind == "versioned"}
+    by_baseline = {m.version: m for m in migrations if m.kind == "baseline"}
     by_name = {m.path.stem: m for m in migrations}
     by_script = {m.name: m for m in migrations if m.kind == "repeatable"}
     found: dict[str, tuple[Migration, Applied | None]] = {}
     missing, changed, stale = [], [], []
     for applied in foreign.applied:
-        migration = _find(applied, foreign.tool, by_version, by_name, by_script)
+        migration = _find(applied, foreign.tool,
+                          by_baseline if applied.baseline else by_version, by_name, by_script)
         if migration is None:
             missing.append(applied.label)
             continue

@@ -50,6 +50,7 @@ class Applied:
     name: str | None = None  # node-pg-migrate's name, Flyway's script for repeatables
     checksum: int | None = None  # Flyway's CRC32, where it kept one
     applied_at: datetime | None = None
+    baseline: bool = False  # a Flyway baseline migration (B file) the database was built from
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ def _flyway(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
                              hint="finish or repair it with Flyway first, then adopt")
         if kind == "BASELINE":
             upto = parsed if upto is None or (parsed and parsed > upto) else upto
+        elif kind == "SQL_BASELINE" and parsed is not None:  # built from a B file
+            versioned[parsed] = Applied(f"B{version}", parsed, script, crc, installed_on,
+                                        baseline=True)
         elif kind in _FLYWAY_UNDO_TYPES:
             if parsed is not None:
                 versioned.pop(parsed, None)

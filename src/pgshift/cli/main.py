@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "pgshift.cli.dump",
     "pgshift.cli.doctor",
     "pgshift.cli.log",
+    "pgshift.cli.squash",
 )
 
 # Which module registers each command (aliases included), so a run imports and builds only
@@ -47,6 +48,7 @@ COMMAND_OWNERS = {
     "dump": "pgshift.cli.dump",
     "doctor": "pgshift.cli.doctor",
     "log": "pgshift.cli.log",
+    "squash": "pgshift.cli.squash",
 }
 
 # The module of many commands, whose register() can build just the invoked one's parser.

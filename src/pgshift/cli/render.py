@@ -22,6 +22,8 @@ STATE_LABELS = {
     "changed": "CHANGED since applied",
     "missing": "MISSING file",
     "out-of-order": "OUT OF ORDER",
+    "below-baseline": "below baseline",
+    "unused": "unused baseline",
 }
 
 
@@ -41,7 +43,7 @@ def plan_item_json(item: PlanItem) -> dict[str, Any]:
         "version": item.version,
         "description": item.description,
         "script": item.script,
-        "kind": item.migration.kind if item.migration else (entry.kind if entry else None),
+        "kind": item.kind,
         "state": item.state,
         "detail": item.detail or None,
         "applied_at": entry.applied_at.isoformat() if entry and entry.status == "applied" else None,
@@ -76,7 +78,7 @@ def status(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
     for item in plan.items:
         entry = item.entry
         state = STATE_LABELS[item.state]
-        if item.detail and item.state != "applied":
+        if item.detail and (item.state != "applied" or item.migration is None):
             state = f"{state} ({item.detail})"
         applied = (
             # YYYY-MM-DD HH:MM:SS, as strftime would write it but at half the cost
@@ -87,10 +89,16 @@ def status(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
         duration = (
             duration_text(entry.duration_ms) if entry and entry.duration_ms is not None else "-"
         )
-        rows.append([item.version or "R", item.description, applied, duration, state])
+        version = item.version or "R"
+        if item.kind == "baseline":
+            version = f"B{version}"
+        rows.append([version, item.description, applied, duration, state])
     table(rows, ["Version", "Description", "Applied at", "Duration", "State"], out)
     pending, drift = len(plan.pending()), len(plan.drift())
     summary = f"{sum(1 for i in plan.items if i.state == 'applied')} applied, {pending} pending"
+    below = sum(1 for i in plan.items if i.state == "below-baseline")
+    if below:
+        summary += f", {below} below the baseline"
     if drift:
         summary += f", {drift} drifted (run 'pgshift validate')"
     out.write(f"\n{summary}\n")

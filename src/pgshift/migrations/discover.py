@@ -8,16 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pgshift.errors import InputError
-from pgshift.migrations.model import Migration, Version
+from pgshift.migrations.model import Kind, Migration, Version
 from pgshift.migrations.parse import read_text
 
 if TYPE_CHECKING:
     from pgshift.migrations.cache import DiscoveryCache
 
-_VERSIONED = re.compile(r"^(?P<prefix>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<desc>.+)\.sql$")
+_VERSIONED = re.compile(r"^(?P<prefix>[VUB])(?P<version>\d+(?:[._]\d+)*)__(?P<desc>.+)\.sql$")
 _REPEATABLE = re.compile(r"^R__(?P<desc>.+)\.sql$")
 NAMING_HINT = (
-    "name it V{version}__{description}.sql, U{version}__{description}.sql or R__{description}.sql"
+    "name it V{version}__{description}.sql, U{version}__{description}.sql, "
+    "B{version}__{description}.sql or R__{description}.sql"
 )
 
 
@@ -61,9 +62,13 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
     if chosen in flavors.NUMBERED:
         found = flavors.discover_numbered(directory, chosen, files.text, _is_callback)
     else:
-        versioned, undo, repeatable = _by_kind(names, paths)
+        versioned, undo, baselines, repeatable = _by_kind(names, paths)
         found = [_versioned(*versioned[v], v, undo[v][0] if v in undo else None, files)
                  for v in sorted(versioned, key=lambda v: v.key)]
+        if baselines:  # each after the versioned ones it stands for (see pgshift.plan)
+            found.extend(_versioned(*baselines[v], v, None, files, kind="baseline")
+                         for v in baselines)
+            found.sort(key=_file_order)
         found.extend(_repeatable(path, desc, files) for path, desc in repeatable)
         found = [flavors.adapt(m, chosen, files.text) for m in found]
     files.save()
@@ -77,20 +82,22 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
 Named = tuple[Path, str]  # a file and the description its name gives
 
 
-def _by_kind(names: list[str], paths: dict[str, Path]
-             ) -> tuple[dict[Version, Named], dict[Version, Named], list[Named]]:
-    """The V, U (both by version) and R files among ``names``; InputError for a name that is
+def _by_kind(names: list[str], paths: dict[str, Path]) -> tuple[
+        dict[Version, Named], dict[Version, Named], dict[Version, Named], list[Named]]:
+    """The V, U, B (by version) and R files among ``names``; InputError for a name that is
     no migration's nor a callback's, a duplicate version, or an undo file without its V."""
     versioned: dict[Version, Named] = {}
     undo: dict[Version, Named] = {}
+    baselines: dict[Version, Named] = {}
     repeatable: list[Named] = []
+    kinds = {"V": versioned, "U": undo, "B": baselines}
     for name in names:
         if not name.lower().endswith(".sql") or name.startswith("."):
             continue
         path = paths[name]
         if (match := _VERSIONED.match(name)) is not None:
             version = Version.parse(match["version"])
-            seen = versioned if match["prefix"] == "V" else undo
+            seen = kinds[match["prefix"]]
             if version in seen:
                 raise InputError(
                     f"duplicate version {version}: also in {seen[version][0].name}",
@@ -109,7 +116,13 @@ def _by_kind(names: list[str], paths: dict[str, Path]
             raise InputError(
                 f"undo file for version {version} has no V{version} migration", path=path
             )
-    return versioned, undo, repeatable
+    return versioned, undo, baselines, repeatable
+
+
+def _file_order(migration: Migration) -> tuple[tuple[int, ...], bool]:
+    """Version order, a baseline after the versioned migration of its own version."""
+    version = migration.version
+    return (version.key if version is not None else ()), migration.kind == "baseline"
 
 
 def _is_callback(name: str) -> bool:
@@ -119,7 +132,7 @@ def _is_callback(name: str) -> bool:
 
 
 def _versioned(path: Path, desc: str, version: Version, undo_path: Path | None,
-               files: DiscoveryCache) -> Migration:
+               files: DiscoveryCache, kind: Kind = "versioned") -> Migration:
     sha, up_sql, down_sql, down_line, directives = files.parsed(path)
     down_path = path if down_sql is not None else None
     if undo_path is not None:
@@ -141,7 +154,7 @@ def _versioned(path: Path, desc: str, version: Version, undo_path: Path | None,
         # promise that there is nothing to undo: that takes at least a comment saying so.
         down_sql, down_path = None, None
     return Migration(
-        kind="versioned",
+        kind=kind,
         version=version,
         description=describe(desc),
         path=path,

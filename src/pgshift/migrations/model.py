@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 Phase = Literal["expand", "contract"]
-Kind = Literal["versioned", "repeatable"]
+Kind = Literal["versioned", "repeatable", "baseline"]
 
 
 @total_ordering
@@ -77,7 +77,9 @@ class Directives:
 
 @dataclass(frozen=True)
 class Migration:
-    """One migration: a versioned ``V…__….sql`` file or a repeatable ``R__….sql`` file.
+    """One migration: a versioned ``V…__….sql`` file, a repeatable ``R__….sql`` file, or a
+    baseline ``B…__….sql`` file (the schema as of its version, for new databases: see
+    ``pgshift.plan``).
 
     ``up_sql`` keeps the file's line numbering (line 1 of ``up_sql`` is line 1 of the file);
     ``down_line`` is the file line where ``down_sql`` starts (in ``down_path`` when the down
@@ -102,7 +104,9 @@ class Migration:
     @cached_property
     def label(self) -> str:
         """How messages name it: the version for versioned files, the file name otherwise."""
-        return f"V{self.version}" if self.version is not None else self.name
+        if self.version is None:
+            return self.name
+        return f"B{self.version}" if self.kind == "baseline" else f"V{self.version}"
 
     @property
     def reversible(self) -> bool:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pgshift.errors import InputError, IrreversibleError
 from pgshift.migrations.model import Version
+from pgshift.plan import ORDERED_KINDS
 
 if TYPE_CHECKING:
     from pgshift.plan import Plan, PlanItem
@@ -68,7 +69,7 @@ class RollbackPlan:
 def plan_rollback(plan: Plan, to: str) -> RollbackPlan:
     """The rollback plan from the current ``plan`` down to version ``to`` (``0``: all)."""
     target = _target(plan, to)
-    above = [i for i in plan.items if i.entry is not None and i.entry.kind == "versioned"
+    above = [i for i in plan.items if i.entry is not None and i.entry.kind in ORDERED_KINDS
              and i.version is not None and Version.parse(i.version) > target]
     runnable = [i for i in above if i.entry is not None and (
         i.entry.status == "applied" or i.entry.status == "reverting")]

@@ -2,7 +2,8 @@
 
 A versioned migration has exactly one row, keyed by its normalised version, while it is applied
 (or failed, or interrupted); rolling it back deletes the row in the down's own transaction.
-Repeatable migrations are keyed by file name and keep the checksum last applied.
+A baseline migration's key is ``B:`` and its version. Repeatable migrations are keyed by file
+name and keep the checksum last applied.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from pgshift.migrations.model import Migration, Version
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RowStatus = Literal["applied", "failed", "running", "reverting"]
 
 _COLUMNS = (
@@ -91,6 +92,20 @@ _UPGRADES: tuple[str, ...] = (
         error text
     );
     """,
+    # 4: baseline migrations (B files). The step can run again (see install_sql), and leaves a
+    # check that already admits them (a later pgshift's) as it is.
+    """
+    DO $pgshift$ BEGIN
+        IF NOT EXISTS (SELECT FROM pg_constraint
+                       WHERE conrelid = '{schema}.history'::regclass
+                       AND conname = 'history_kind_check'
+                       AND position('baseline' IN pg_get_constraintdef(oid)) > 0) THEN
+            ALTER TABLE {schema}.history DROP CONSTRAINT IF EXISTS history_kind_check;
+            ALTER TABLE {schema}.history ADD CONSTRAINT history_kind_check
+                CHECK (kind IN ('versioned', 'repeatable', 'baseline'));
+        END IF;
+    END $pgshift$;
+    """,
 )
 
 
@@ -117,6 +132,8 @@ def key_of(migration: Migration) -> str:
     """The history key: the normalised version (``001`` and ``1.0`` both give ``1``)."""
     if migration.version is None:
         return f"R:{migration.name}"
+    if migration.kind == "baseline":
+        return f"B:{version_key(migration.version)}"
     return version_key(migration.version)
 
 
@@ -157,7 +174,7 @@ def read(conn: Connection, schema: str) -> list[HistoryEntry]:
 
     for entry in entries:
         try:
-            if entry.kind == "versioned":
+            if entry.kind != "repeatable":
                 Version.parse(entry.version or "")
         except ValueError:
             raise DriftError(f"{schema}.history row {entry.key!r} has a bad version "

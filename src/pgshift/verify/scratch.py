@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -87,24 +89,39 @@ class ScratchDatabase:
                 self.server.close()  # the database goes with the server
                 self.server = None
 
-    def _create(self) -> None:
-        from pgshift.db import connect
-
-        conn = connect(self.settings, url=self._admin_url,
-                       application_name=f"{self.settings.application_name} verify")
-        import psycopg2.errors
-
+    @contextmanager
+    def sibling(self) -> Iterator[str]:
+        """Another scratch database on the same server (its URL), dropped afterwards."""
+        name = f"{PREFIX}{uuid.uuid4().hex[:10]}"
+        create_database(self.settings, self._admin_url, name)
         try:
-            with conn.cursor() as cur:
-                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
-        except psycopg2.errors.InsufficientPrivilege as exc:
-            raise DatabaseConnectionError(
-                f"cannot create a scratch database: {exc.diag.message_primary}",
-                hint="grant CREATEDB to this role, or pass --embedded to verify on a "
-                     "throwaway server") from None
+            yield url_with_dbname(self._admin_url, name)
         finally:
-            conn.close()
+            drop_database(self.settings, self._admin_url, name)
+
+    def _create(self) -> None:
+        create_database(self.settings, self._admin_url, self.name)
         self._created = True
+
+
+def create_database(settings: Settings, admin_url: str, name: str) -> None:
+    """``CREATE DATABASE name``; a DatabaseConnectionError that says how to do without."""
+    from pgshift.db import connect
+
+    conn = connect(settings, url=admin_url,
+                   application_name=f"{settings.application_name} verify")
+    import psycopg2.errors
+
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg2.errors.InsufficientPrivilege as exc:
+        raise DatabaseConnectionError(
+            f"cannot create a scratch database: {exc.diag.message_primary}",
+            hint="grant CREATEDB to this role, or pass --embedded to use a throwaway "
+                 "server") from None
+    finally:
+        conn.close()
 
 
 def drop_database(settings: Settings, admin_url: str, name: str) -> None:

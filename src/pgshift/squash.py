@@ -1,0 +1,242 @@
+"""``pgshift squash``: write a baseline migration (``B{version}__….sql``) that builds, in one
+file, what the versioned migrations up to a version build.
+
+A team that deploys many times a day has thousands of migrations after a few years, and every
+new database (a developer's, a CI job's, a preview environment's) replays them all. Like Rails'
+schema load, Django's ``squashmigrations`` and Flyway's baseline migrations, a baseline lets a
+new database start from the schema itself (see ``pgshift.plan`` for which database runs what).
+
+The file is not written by hand, nor from the target:
+
+1. The migrations up to the version run, as ``up`` runs them, on a scratch database (on the
+   configured server, or with ``embedded`` on a throwaway one of the target's major version).
+2. ``pg_dump`` writes that database's schema and rows (the rows the migrations inserted, such
+   as lookup tables), pgshift's own schema left out, owners dropped. Its session settings
+   become ``SET LOCAL``: they end with the baseline's transaction instead of changing the
+   session the next migrations run in, and its timeouts are left to pgshift's.
+3. The file runs, as ``up`` would run it, on a second scratch database: its schema must equal
+   the first's (``pgshift.verify.snapshot``) and each table must hold as many rows. Only then is
+   the file written. Nothing of the target is read or changed.
+
+A baseline is irreversible (below it there is only an empty database). Migrations that use
+``${placeholders}`` are refused: the replay would bake this machine's values into the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pgshift.errors import CheckFailedError, InputError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
+    from pgshift.config import Settings
+    from pgshift.migrations.model import Migration, Version
+    from pgshift.verify.scratch import ScratchDatabase
+
+Progress = Callable[[str], None]
+
+# Session settings pg_dump puts in front of its output that pgshift's own settings govern.
+_TIMEOUTS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
+             "transaction_timeout")
+_SET = re.compile(r"SET\s+(?!LOCAL\b|SESSION\b)(?P<name>\w+)", re.IGNORECASE)
+_SET_CONFIG = re.compile(r"(SELECT\s+pg_catalog\.set_config\('[^']*',\s*'[^']*',\s*)false\)",
+                         re.IGNORECASE)
+_TABLES = """
+    SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND n.nspname <> ALL(%(skip)s)
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    ORDER BY 1, 2
+"""
+
+@dataclass(frozen=True)
+class Squash:
+    """What ``squash`` wrote: the baseline file, the migrations it stands for (in order), the
+    tables it creates and those of them it fills, and where it was proven."""
+
+    path: Path
+    migrations: list[str]
+    tables: int
+    tables_with_rows: list[str]
+    scratch: str
+
+
+def squash_migrations(settings: Settings, migrations: Sequence[Migration],
+                      target: Version | None, *, name: str, embedded: bool,
+                      progress: Progress | None = None) -> Squash:
+    """Write ``B{target}__{name}.sql`` into ``settings.dir`` (see the module's docstring)."""
+    from pgshift.plan import build_plan, select_up
+
+    say = progress or (lambda _text: None)
+    ordered = [m for m in migrations if m.version is not None]
+    if not any(m.kind == "versioned" for m in ordered):
+        raise InputError("no versioned migrations to squash", path=settings.dir)
+    if target is None:
+        target = max(m.version for m in ordered if m.version is not None)
+    selected = select_up(build_plan(migrations, []), target)
+    if selected and selected[-1].kind == "baseline":
+        raise InputError(f"already builds version {selected[-1].version}",
+                         path=selected[-1].path, hint="add migrations after it first")
+    _refuse_placeholders(selected)
+    path = settings.dir / f"B{selected[-1].version}__{_words(name)}.sql"
+    from pgshift.db import connect
+    from pgshift.verify.scratch import ScratchDatabase
+    from pgshift.verify.session import VerifyOptions, target_major
+
+    major = target_major(settings, VerifyOptions(embedded=embedded))
+    with ScratchDatabase(settings, embedded=embedded, prefer_major=major) as scratch:
+        built = connect(settings, url=scratch.url,
+                        application_name=f"{settings.application_name} squash")
+        try:
+            _replay(built, settings, selected, say)
+            say("Dumping the schema and rows ...")
+            text = _header(selected, built.server_version // 10000) + _dump(
+                settings, scratch.url, built.server_version // 10000)
+            say(f"Checking that {path.name} builds the same database ...")
+            tables = _prove(settings, scratch, built, path, text)
+        finally:
+            built.close()
+        where = scratch.describe()
+    path.write_text(text, encoding="utf-8")
+    return Squash(path, [m.name for m in selected], len(tables),
+                  [table for table, rows in tables.items() if rows], where)
+
+
+def _refuse_placeholders(selected: Sequence[Migration]) -> None:
+    from pgshift.placeholders import PATTERN
+
+    for migration in selected:
+        found = PATTERN.search(migration.up_sql)
+        if found is not None:
+            line = migration.up_sql.count("\n", 0, found.start()) + 1
+            raise InputError(
+                f"uses the placeholder {found[0]}: a baseline would hold this machine's value",
+                path=migration.path, line=line, migration=migration.label,
+                hint="squash up to a version before it (--to)")
+
+
+def _words(name: str) -> str:
+    words = re.sub(r"[^0-9A-Za-z]+", "_", name.strip()).strip("_").lower()
+    if not words:
+        raise InputError(f"not a usable name: {name!r}", hint="e.g. --name baseline")
+    return words
+
+
+def _replay(conn: Connection, settings: Settings, selected: Sequence[Migration],
+            say: Progress) -> None:
+    from pgshift.errors import MigrationFailedError
+    from pgshift.runner import Runner
+    from pgshift.state import history
+
+    history.install(conn, settings.schema)
+    runner = Runner(conn, settings)
+    for migration in selected:
+        say(f"Replaying {migration.label} {migration.description} ...")
+        try:
+            runner.apply(migration, None)
+        except MigrationFailedError as exc:
+            raise CheckFailedError(f"replaying the migration failed: {exc.message}",
+                                   path=exc.path, line=exc.line,
+                                   migration=migration.label) from exc
+
+
+def _header(selected: Sequence[Migration], major: int) -> str:
+    first, last = selected[0], selected[-1]
+    span = first.name if first is last else f"{first.name} … {last.name}"
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        "-- pgshift:irreversible\n"
+        f"-- The database that {span} ({len(selected)} migrations) build, written by\n"
+        f"-- 'pgshift squash' on {when} from a replay on PostgreSQL {major}, and checked\n"
+        "-- there: a database built from this file has the same schema and rows.\n"
+        "-- A new database runs this file instead of those migrations; a database that ran\n"
+        "-- them never runs it. Below it there is only an empty database: it cannot be\n"
+        "-- rolled back.\n\n"
+    )
+
+
+def _dump(settings: Settings, url: str, major: int) -> str:
+    """The scratch database as SQL a pgshift transaction can run (see the module's docstring)."""
+    from pgshift.migrations.statements import split_statements
+    from pgshift.pgdump import find_pg_dump, run_pg_dump, without_meta_commands
+
+    pg_dump = find_pg_dump(major, settings.pg_dump, purpose="squash")
+    text = without_meta_commands(run_pg_dump(
+        pg_dump, url, "--no-owner", "--no-subscriptions", "--rows-per-insert=500",
+        f'--exclude-schema="{settings.schema}"', purpose="squash"))
+    pieces, done = [], 0
+    for statement in split_statements(text, Path("pg_dump")):
+        pieces.append(text[done:statement.offset])
+        pieces.append(_local(statement.text))
+        done = statement.offset + len(statement.text)
+    pieces.append(text[done:])
+    return re.sub(r"\n{3,}", "\n\n", "".join(pieces)).strip("\n") + "\n"
+
+
+def _local(statement: str) -> str:
+    """A session setting of the dump's, as one that ends with the transaction (or none)."""
+    found = _SET.match(statement)
+    if found is not None:
+        if found["name"].lower() in _TIMEOUTS:
+            return f"-- {statement} (pgshift sets its own)"
+        return f"SET LOCAL {statement[found.start('name'):]}"
+    return _SET_CONFIG.sub(r"\1true)", statement)
+
+
+def _prove(settings: Settings, scratch: ScratchDatabase, built: Connection, path: Path,
+           text: str) -> dict[str, int]:
+    """Run ``text`` as the baseline on a second scratch database beside ``built``: the schema
+    and each table's row count must be the same. The tables and their counts."""
+    import tempfile
+
+    from pgshift.db import connect
+    from pgshift.migrations.discover import discover_migrations
+    from pgshift.verify.snapshot import diff_snapshots, take_snapshot
+
+    skip = [settings.schema]
+    expected, counts = take_snapshot(built, exclude_schemas=skip), _row_counts(built, skip)
+    with tempfile.TemporaryDirectory(prefix="pgshift-squash-") as folder:
+        Path(folder, path.name).write_text(text, encoding="utf-8")
+        baseline = discover_migrations(Path(folder))[0]
+        with scratch.sibling() as url:
+            conn = connect(settings, url=url,
+                           application_name=f"{settings.application_name} squash")
+            try:
+                _replay(conn, settings, [baseline], lambda _text: None)
+                actual, rows = take_snapshot(conn, exclude_schemas=skip), _row_counts(conn, skip)
+            finally:
+                conn.close()
+    differences = diff_snapshots(expected, actual, expected_name="after the migrations",
+                                 actual_name=f"after {path.name}")
+    differences += [f"table {table}: {counts[table]} row(s) after the migrations, "
+                    f"{rows.get(table, 0)} after {path.name}"
+                    for table in counts if counts[table] != rows.get(table, 0)]
+    if differences:
+        shown = "; ".join(differences[:3]) + (
+            f"; and {len(differences) - 3} more" if len(differences) > 3 else "")
+        raise CheckFailedError(f"the baseline would not build the same database: {shown}",
+                               path=path, hint="nothing was written; please report this "
+                               "with the migrations' SQL")
+    return counts
+
+
+def _row_counts(conn: Connection, skip: list[str]) -> dict[str, int]:
+    """Every table's row count (in two round trips: no server-side XML needed)."""
+    from psycopg2 import sql
+
+    with conn.cursor() as cur:
+        cur.execute(_TABLES, {"skip": skip})
+        tables = cur.fetchall()
+        if not tables:
+            return {}
+        cur.execute(sql.SQL(" UNION ALL ").join(
+            sql.SQL("SELECT {}, count(*) FROM {}").format(
+                sql.Literal(f"{schema}.{name}"), sql.Identifier(schema, name))
+            for schema, name in tables))
+        return dict(cur.fetchall())

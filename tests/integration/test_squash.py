@@ -1,0 +1,165 @@
+"""``pgshift squash``: a baseline migration written from a replay of the migrations on a
+scratch database and proven on another, so that a new database built from it is the database
+the migrations build; the target is never touched."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import psycopg2
+import pytest
+from tests.fixtures.pg import create_database, drop_database, url_with_dbname
+
+from pgshift import api
+from pgshift.errors import CheckFailedError, InputError
+from pgshift.verify.snapshot import diff_snapshots, take_snapshot
+
+MIGRATIONS = {
+    "V001__users.sql": (
+        "CREATE TYPE plan AS ENUM ('free', 'pro');\n"
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+        "    email text NOT NULL UNIQUE, plan plan NOT NULL DEFAULT 'free',\n"
+        "    created_at timestamptz NOT NULL DEFAULT now());\n"
+        "CREATE TABLE plan_prices (name plan PRIMARY KEY, cents int NOT NULL);\n"
+        "INSERT INTO plan_prices VALUES ('free', 0), ('pro', 900);",
+        "DROP TABLE plan_prices; DROP TABLE users; DROP TYPE plan;"),
+    "V002__posts.sql": (
+        "CREATE TABLE posts (id bigserial PRIMARY KEY,\n"
+        "    user_id bigint NOT NULL REFERENCES users ON DELETE CASCADE, body text,\n"
+        "    search tsvector GENERATED ALWAYS AS (to_tsvector('simple', coalesce(body, '')))"
+        " STORED);\n"
+        "CREATE INDEX posts_user ON posts (user_id);\n"
+        "COMMENT ON TABLE posts IS 'what users write';",
+        "DROP TABLE posts;"),
+    "V003__posts_search.sql": (
+        "-- pgshift:no-transaction\n"
+        "CREATE INDEX CONCURRENTLY posts_search ON posts USING gin (search);",
+        "DROP INDEX CONCURRENTLY posts_search;"),
+    "V004__more.sql": (
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS\n"
+        "$$ BEGIN NEW.created_at := now(); RETURN NEW; END $$;\n"
+        "CREATE TRIGGER users_touch BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "CREATE VIEW pro_users AS SELECT id, email FROM users WHERE plan = 'pro';\n"
+        "ALTER TABLE users ADD CONSTRAINT email_has_at CHECK (email LIKE '%@%') NOT VALID;\n"
+        "CREATE SCHEMA billing;\n"
+        "CREATE TABLE billing.invoices (id int PRIMARY KEY, user_id bigint REFERENCES users);\n"
+        "CREATE SEQUENCE billing.invoice_numbers START 1000;\n"
+        "SELECT nextval('billing.invoice_numbers');",
+        "DROP SEQUENCE billing.invoice_numbers; DROP TABLE billing.invoices; DROP SCHEMA billing;"
+        "\nALTER TABLE users DROP CONSTRAINT email_has_at; DROP VIEW pro_users;\n"
+        "DROP TRIGGER users_touch ON users; DROP FUNCTION touch();"),
+    "V005__nickname.sql": ("ALTER TABLE users ADD COLUMN nickname text;",
+                           "ALTER TABLE users DROP COLUMN nickname;"),
+}
+
+
+@pytest.fixture
+def project(settings, write_migration):
+    for name, (up, down) in MIGRATIONS.items():
+        write_migration(name, up, down)
+    return settings
+
+
+@pytest.fixture
+def fresh(settings, admin_url: str, template_database: str) -> Iterator:
+    """Settings for a second, new database beside the test's."""
+    name = create_database(admin_url, template_database)
+    yield dataclasses.replace(settings, url=url_with_dbname(admin_url, name))
+    drop_database(admin_url, name)
+
+
+def snapshot(url: str) -> dict:
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        return take_snapshot(conn, exclude_schemas=["pgshift"])
+    finally:
+        conn.close()
+
+
+def one(url: str, statement: str) -> object:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement)
+            return cur.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_new_database_built_from_the_baseline_is_the_database_the_migrations_build(
+    project, fresh, migrations_dir
+) -> None:
+    api.up(project)  # the target ran every migration; squash does not touch it
+    before = snapshot(project.url)
+    result = api.squash(project, to="4")
+    assert result.path == migrations_dir / "B004__baseline.sql"
+    assert result.migrations == [*list(MIGRATIONS)[:4]]
+    assert result.tables == 4 and result.tables_with_rows == ["public.plan_prices"]
+    text = result.path.read_text()
+    assert text.startswith("-- pgshift:irreversible\n")
+    assert "SET LOCAL check_function_bodies = false;" in text
+    assert "SELECT pg_catalog.set_config('search_path', '', true);" in text
+    assert "\nSET statement_timeout" not in text and "\nSET lock_timeout" not in text
+    assert snapshot(project.url) == before
+
+    assert api.status(project).drift() == []  # the target ran them: the baseline is unused
+    assert api.up(project).outcomes == []
+
+    lint_on = dataclasses.replace(fresh, lint=True)  # the lint gate lets the baseline through
+    built = api.up(lint_on)
+    assert [o.migration.name for o in built.outcomes] == ["B004__baseline.sql",
+                                                           "V005__nickname.sql"]
+    assert diff_snapshots(before, snapshot(fresh.url), expected_name="migrated",
+                          actual_name="built from the baseline") == []
+    assert one(fresh.url, "SELECT count(*) FROM plan_prices") == 2
+    assert one(fresh.url, "SELECT nextval('billing.invoice_numbers')") == 1001
+    assert one(fresh.url, "SHOW search_path") == '"$user", public'
+
+
+def test_a_later_squash_starts_from_the_earlier_baseline(project, fresh, migrations_dir) -> None:
+    api.squash(project, to="2", name="first")
+    second = api.squash(project, name="second")
+    assert second.path.name == "B005__second.sql"
+    assert second.migrations == ["B002__first.sql", "V003__posts_search.sql",
+                                 "V004__more.sql", "V005__nickname.sql"]
+    assert [o.migration.name for o in api.up(fresh).outcomes] == ["B005__second.sql"]
+    with pytest.raises(InputError, match=r"B005__second\.sql: already builds version 005"):
+        api.squash(project)
+
+
+def test_a_migration_with_a_placeholder_is_not_baked_into_a_baseline(
+    settings, write_migration, migrations_dir
+) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    write_migration("V002__grant.sql", "CREATE TABLE u (id int);\nGRANT SELECT ON u TO ${reader};",
+                    "DROP TABLE u;")
+    with pytest.raises(InputError, match=r"uses the placeholder \$\{reader\}") as raised:
+        api.squash(dataclasses.replace(settings, placeholders={"reader": "app"}))
+    assert (raised.value.path, raised.value.line) == (str(migrations_dir / "V002__grant.sql"), 2)
+    assert sorted(p.name for p in migrations_dir.iterdir()) == ["V001__t.sql", "V002__grant.sql"]
+
+
+def test_a_migration_that_fails_to_replay_writes_nothing(
+    settings, write_migration, migrations_dir
+) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    write_migration("V002__bad.sql", "SELECT 1;\nALTER TABLE nowhere ADD COLUMN x int;",
+                    "SELECT 1;")
+    with pytest.raises(CheckFailedError, match="replaying the migration failed") as raised:
+        api.squash(settings)
+    assert (raised.value.migration, raised.value.line) == ("V002", 2)
+    assert sorted(p.name for p in migrations_dir.iterdir()) == ["V001__t.sql", "V002__bad.sql"]
+
+
+def test_cli_squash_on_a_throwaway_server(cli, write_migration, migrations_dir) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    write_migration("V002__u.sql", "CREATE TABLE u (id int);", "DROP TABLE u;")
+    result = cli("squash", "--embedded", "--name", "Squashed in 2026", timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(migrations_dir / "B002__squashed_in_2026.sql")
+    assert "It holds 2 migration(s), V001__t.sql … V002__u.sql (2 table(s))" in result.stderr
+    refused = cli("squash", "--to", "7")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("pgshift: error: no migration with version 7")
