@@ -117,6 +117,9 @@ def build_plan(migrations: Sequence[Migration], entries: Sequence[HistoryEntry])
             if covered is not None:
                 items.append(covered)
                 continue
+        if migration.kind == "baseline" and entry is None:
+            items.append(_unused(migration, highest, migrations))
+            continue
         items.append(_item(migration, entry, highest))
     for entry in entries:
         if entry.key not in seen and entry.status != "failed":  # a failure applied nothing
@@ -157,6 +160,22 @@ def _against_base(migration: Migration, base: Base) -> PlanItem | None:
     return None
 
 
+def _unused(baseline: Migration, highest: Version | None,
+            migrations: Sequence[Migration]) -> PlanItem:
+    """A baseline where the versioned migrations ran instead. A database behind it needs the
+    files it holds after its last version: when none is left, they were deleted too soon,
+    and running the ones after the baseline would skip them (drift, not a silent gap)."""
+    assert baseline.version is not None
+    if highest is not None and highest < baseline.version and not any(
+            m.kind == "versioned" and m.version is not None
+            and highest < m.version <= baseline.version for m in migrations):
+        return PlanItem("missing", baseline, None,
+                        f"this database ran migrations up to {highest} only, and the files "
+                        f"{baseline.name} holds after that are gone")
+    return PlanItem("unused", baseline, None,
+                    "this database ran the versioned migrations instead")
+
+
 def _without_file(entry: HistoryEntry, baselines: Sequence[Migration]) -> PlanItem:
     """A history row whose file is gone: missing, unless a baseline squashed it."""
     if entry.kind == "repeatable":
@@ -179,9 +198,6 @@ def _item(migration: Migration, entry: HistoryEntry | None, highest: Version | N
         return PlanItem("applied", migration, entry)
     if entry is None:
         assert migration.version is not None
-        if migration.kind == "baseline":
-            return PlanItem("unused", migration, None,
-                            "this database ran the versioned migrations instead")
         if highest is not None and migration.version < highest:
             return PlanItem(
                 "out-of-order", migration, None, f"older than applied version {highest}"
@@ -320,9 +336,12 @@ def refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
             "out-of-order": "rename it above the latest applied version, or pass --out-of-order",
         }
         path = item.migration.path if item.migration else None
-        raise DriftError(
-            f"{item.state}: {item.detail}", hint=hints[item.state], path=path, migration=item.script
-        )
+        hint = hints[item.state]
+        if item.kind == "baseline" and item.entry is None:  # behind it, its files gone
+            hint = ("restore the versioned files it holds from version control to bring this "
+                    "database up, or build the database again from the baseline")
+        raise DriftError(f"{item.state}: {item.detail}", hint=hint, path=path,
+                         migration=item.script)
     for item in plan.interrupted():
         if item.entry and item.entry.status == "reverting":
             raise DriftError(

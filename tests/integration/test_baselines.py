@@ -89,6 +89,24 @@ def test_files_squashed_into_a_baseline_may_be_deleted(
         api.down(settings, steps=2)  # V003 has no file to roll back with any more
 
 
+def test_a_database_behind_the_baseline_needs_the_files_it_holds(
+    settings, three, write_migration, migrations_dir, query
+) -> None:
+    api.up(settings, to="1")
+    write_migration("B003__squashed.sql", BASELINE_2 + "\nCREATE TABLE t3 (id int);")
+    write_migration("V004__t4.sql", "CREATE TABLE t4 (id int);", "DROP TABLE t4;")
+    # While the files are there, it catches up through them, not through the baseline.
+    assert [m.name for m in api.up(settings, dry_run=True, to="4").selected] == [
+        "V002__t2.sql", "V003__t3.sql", "V004__t4.sql"]
+    for name in ("V002__t2.sql", "V003__t3.sql"):  # deleted before this database caught up
+        (migrations_dir / name).unlink()
+    with pytest.raises(DriftError, match="ran migrations up to 001 only, and the files "
+                       "B003__squashed.sql holds after that are gone") as raised:
+        api.up(settings)
+    assert "restore the versioned files it holds" in (raised.value.hint or "")
+    assert tables(query) == ["t1"]  # V004 did not run over the gap
+
+
 def test_up_to_a_version_below_the_newest_baseline_starts_from_an_older_one(
     settings, three, write_migration, query
 ) -> None:
