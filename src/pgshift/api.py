@@ -166,6 +166,10 @@ def squash(settings: Settings, *, to: str | None = None, name: str = "baseline",
     if flavor in NUMBERED:
         raise InputError(f"squash writes pgshift's B files, which a {flavor} directory "
                          "cannot hold", path=settings.dir)
+    if any(key.startswith("schemas") for key in settings.targets):
+        raise InputError("squash cannot write a baseline for schema-per-tenant targets: the "
+                         "dumped objects name their schema, and a new tenant would get them "
+                         "in public", hint="keep replaying the versioned migrations there")
     # Without placeholders filled: a migration that has one is refused, not baked in.
     migrations = discover_migrations(settings.dir, flavor=flavor)
     return squash_migrations(settings, migrations, parse_target(to), name=name,

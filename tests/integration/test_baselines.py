@@ -101,7 +101,7 @@ def test_a_database_behind_the_baseline_needs_the_files_it_holds(
     for name in ("V002__t2.sql", "V003__t3.sql"):  # deleted before this database caught up
         (migrations_dir / name).unlink()
     with pytest.raises(DriftError, match="ran migrations up to 001 only, and the files "
-                       "B003__squashed.sql holds after that are gone") as raised:
+                       r"B003__squashed\.sql holds after that are gone") as raised:
         api.up(settings)
     assert "restore the versioned files it holds" in (raised.value.hint or "")
     assert tables(query) == ["t1"]  # V004 did not run over the gap

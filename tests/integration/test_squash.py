@@ -163,3 +163,10 @@ def test_cli_squash_on_a_throwaway_server(cli, write_migration, migrations_dir) 
     refused = cli("squash", "--to", "7")
     assert refused.returncode == 2
     assert refused.stderr.startswith("pgshift: error: no migration with version 7")
+
+
+def test_schema_per_tenant_targets_get_no_baseline(settings, write_migration) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    tenants = dataclasses.replace(settings, targets={"schemas": ["tenant_a"]})
+    with pytest.raises(InputError, match="schema-per-tenant targets"):
+        api.squash(tenants)
