@@ -48,6 +48,12 @@ BY_HAND = [
     "COMMENT ON TABLE users IS 'who signs in; it''s by hand'",
     "COMMENT ON COLUMN users.nickname IS 'shown to others'",
     "COMMENT ON VIEW pro_users IS 'paying users'",
+    "CREATE SCHEMA reporting",
+    "CREATE EXTENSION hstore WITH SCHEMA reporting",
+    "CREATE TYPE reporting.mood AS ENUM ('ok', 'meh')",
+    "CREATE TABLE reporting.feelings (id int PRIMARY KEY, mood reporting.mood, "
+    "tags reporting.hstore)",
+    "ALTER TYPE plan RENAME VALUE 'pro' TO 'professional'",
 ]
 
 
@@ -118,17 +124,41 @@ def test_what_it_cannot_write_is_a_todo_line(settings, write_migration, query) -
     api.up(settings)
     query("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS "
           "$$ BEGIN NEW.n := 1; RETURN NEW; END $$")
-    query("CREATE TYPE mood AS ENUM ('ok')")
+    query("CREATE TYPE pair AS (a int, b int)")
     query("GRANT SELECT ON t TO PUBLIC")
     captured = api.create_from_drift(settings, "capture")
     assert captured is not None
     assert captured.migration.todo == [
+        "type public.pair: present in the database, absent after the migrations",
         "table public.t: its settings differ (grants)",
-        "type public.mood: present in the database, absent after the migrations",
     ]
     text = captured.path.read_text()
-    assert "-- TODO by hand: type public.mood" in text
+    assert "-- TODO by hand: type public.pair" in text
     assert "CREATE OR REPLACE FUNCTION public.touch()" in text  # what it can write, it writes
+
+
+def test_enum_values_added_by_hand_are_added_and_stay_after_a_rollback(
+    settings, fresh, write_migration, query
+) -> None:
+    write_migration("V001__plan.sql", "CREATE TYPE plan AS ENUM ('free', 'pro');",
+                    "DROP TYPE plan;")
+    api.up(settings)
+    query("ALTER TYPE plan ADD VALUE 'team' BEFORE 'pro'")
+    query("ALTER TYPE plan ADD VALUE 'enterprise'")
+    query("ALTER TYPE plan ADD VALUE 'trial' BEFORE 'free'")
+    captured = api.create_from_drift(settings, "plans")
+    assert captured is not None and captured.migration.todo == []
+    assert captured.migration.up == [
+        "ALTER TYPE public.plan ADD VALUE 'trial' BEFORE 'free';",
+        "ALTER TYPE public.plan ADD VALUE 'team' BEFORE 'pro';",
+        "ALTER TYPE public.plan ADD VALUE 'enterprise' AFTER 'pro';"]
+    api.up(fresh)
+    lines, _ = diff_apart_from_order(snapshot(settings.url), snapshot(fresh.url),
+                                     expected_name="drifted", actual_name="built")
+    assert lines == []
+    api.down(fresh)  # runs: its down part says what it cannot do
+    assert "-- PostgreSQL cannot remove a value from an enum: public.plan keeps 'team'" in (
+        captured.path.read_text())
 
 
 def test_cli_prints_the_path_and_what_to_do_next(drifted, cli) -> None:

@@ -8,16 +8,19 @@ environment applies it with ``up``, and all of them end the same.
 
 What is written, from the two catalog snapshots (``pgshift.verify.snapshot``):
 
-- sequences, tables (plain ones), columns (type, default, NOT NULL), constraints (with their
-  validity), indexes (built and dropped ``CONCURRENTLY``, so the file is ``no-transaction``),
-  functions and procedures, views, triggers (and whether they are enabled), comments;
-- in dependency order: the up part drops before it creates, and creates sequences, tables,
-  columns, constraints, indexes, functions, views, triggers, then comments; the down part does
-  the same the other way.
+- schemas, extensions, enum types (made, dropped, values added or renamed), sequences, tables
+  (plain ones), columns (type, default, NOT NULL), constraints (with their validity), indexes
+  (built and dropped ``CONCURRENTLY``, so the file is ``no-transaction``), functions and
+  procedures, views, triggers (and whether they are enabled), comments;
+- in dependency order: the up part drops before it creates, and creates schemas, extensions,
+  types, sequences, tables, columns, constraints, indexes, functions, views, triggers, then
+  comments; the down part does the same the other way. PostgreSQL cannot remove a value from an
+  enum: the down part says so in a comment and leaves the value.
 
-Anything else (grants, types, policies, extensions, identity or generated columns, partitioned
-tables) is a ``-- TODO`` line naming the difference, to write by hand. The file is a draft to
-review like any migration: ``lint`` and ``verify`` check it as they check the rest.
+Anything else (grants, other types, policies, an extension's new version, identity or generated
+columns, partitioned tables) is a ``-- TODO`` line naming the difference, to write by hand. The
+file is a draft to review like any migration: ``lint`` and ``verify`` check it as they check
+the rest.
 """
 
 from __future__ import annotations
@@ -32,10 +35,10 @@ if TYPE_CHECKING:
     from pgshift.verify.snapshot import Snapshot
 
 # The order a change is made in; a drop runs in the reverse order.
-_CREATE_ORDER = ("sequence", "table", "column", "constraint", "index", "function", "view",
-                 "trigger", "comment")
+_CREATE_ORDER = ("schema", "extension", "type", "sequence", "table", "column", "constraint",
+                 "index", "function", "view", "trigger", "comment")
 # What is read but never written: each difference there is a TODO line.
-_BY_HAND = ("schema", "type", "policy", "extension")
+_BY_HAND = ("policy",)
 # Attributes written with a new table, column, function: others make a TODO line.
 _WRITTEN = {"table": {"kind", "persistence", "definition", "partition_key", "partition_bound",
                       "comment"},
@@ -92,8 +95,8 @@ def drift_migration(expected: Snapshot, actual: Snapshot) -> DriftMigration:
     up: list[_Change] = []
     down: list[_Change] = []
     todo: list[str] = []
-    for found in (_sequences, _tables, _columns, _constraints, _indexes, _functions,
-                  _triggers, _comments):
+    for found in (_schemas, _extensions, _types, _sequences, _tables, _columns, _constraints,
+                  _indexes, _functions, _triggers, _comments):
         for change in found(expected, actual, todo):
             (up if change[0] == "up" else down).append(change[1])
     for category in ("table", "column", "function"):
@@ -124,6 +127,95 @@ def _pairs(expected: Snapshot, actual: Snapshot, category: str
     for key in sorted(want.keys() | have.keys()):
         if want.get(key) != have.get(key):
             yield key, want.get(key), have.get(key)
+
+
+def _schemas(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    for key, before, after in _pairs(expected, actual, "schema"):
+        state = after if before is None else before if after is None else None
+        if state is None or state.get("grants") or state.get("comment") is not None:
+            todo += _by_hand(expected, actual, "schema", key)
+            continue
+        create = _Change("schema", True, f"CREATE SCHEMA {key};")
+        drop = _Change("schema", False, f"DROP SCHEMA {key};")
+        yield "up", create if after is not None else drop
+        yield "down", drop if after is not None else create
+
+
+def _extensions(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    for key, before, after in _pairs(expected, actual, "extension"):
+        if before is not None and after is not None:  # another version or schema
+            todo += _by_hand(expected, actual, "extension", key)
+            continue
+        state = after if after is not None else before
+        assert state is not None
+        create = _Change("extension", True, f"CREATE EXTENSION IF NOT EXISTS {key} WITH SCHEMA "
+                                            f"{state['schema']} VERSION '{state['version']}';")
+        drop = _Change("extension", False, f"DROP EXTENSION {key};")
+        yield "up", create if after is not None else drop
+        yield "down", drop if after is not None else create
+
+
+def _types(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    """Enum types made or dropped, and enum values added or renamed; other types by hand."""
+    for key, before, after in _pairs(expected, actual, "type"):
+        states = [s for s in (before, after) if s is not None]
+        if any(s.get("kind") != "e" or s.get("grants") for s in states):
+            todo += _by_hand(expected, actual, "type", key)
+        elif before is None or after is None:
+            state = after if after is not None else before
+            assert state is not None
+            create = _Change("type", True, f"CREATE TYPE {key} AS ENUM ({_labels(state)});")
+            drop = _Change("type", False, f"DROP TYPE {key};")
+            yield "up", create if after is not None else drop
+            yield "down", drop if after is not None else create
+        else:
+            changes = _enum_changes(key, list(before["labels"]), list(after["labels"]))
+            if changes is None:
+                todo += _by_hand(expected, actual, "type", key)
+                continue
+            for direction, sql in changes:
+                yield direction, _Change("type", True, sql)
+
+
+def _enum_changes(key: str, old: list[str], new: list[str]) -> list[tuple[str, str]] | None:
+    """Values added (the old ones keep their order) or renamed in place; None for the rest."""
+    if len(old) == len(new):
+        return [change for a, b in zip(old, new, strict=True) if a != b for change in (
+            ("up", f"ALTER TYPE {key} RENAME VALUE {_quoted(a)} TO {_quoted(b)};"),
+            ("down", f"ALTER TYPE {key} RENAME VALUE {_quoted(b)} TO {_quoted(a)};"))]
+    if len(old) > len(new) or [v for v in new if v in old] != old:
+        return None
+    changes = []
+    for index, value in enumerate(new):
+        if value in old:
+            continue
+        place = (f" BEFORE {_quoted(new[index + 1])}" if index + 1 < len(new)
+                 and new[index + 1] in old else f" AFTER {_quoted(new[index - 1])}"
+                 if index > 0 else "")
+        changes.append(("up", f"ALTER TYPE {key} ADD VALUE {_quoted(value)}{place};"))
+        changes.append(("down", f"-- PostgreSQL cannot remove a value from an enum: {key} "
+                                f"keeps {_quoted(value)}"))
+    return changes
+
+
+def _labels(state: dict[str, Any]) -> str:
+    return ", ".join(_quoted(label) for label in state["labels"])
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _by_hand(expected: Snapshot, actual: Snapshot, category: str, key: str) -> list[str]:
+    """The readable difference of one object, as a TODO line."""
+    from pgshift.verify.snapshot import diff_snapshots
+
+    def one(snapshot: Snapshot) -> Snapshot:
+        found = snapshot.get(category, {}).get(key)
+        return {category: {} if found is None else {key: found}}
+
+    return diff_snapshots(one(expected), one(actual), expected_name="after the migrations",
+                          actual_name="in the database")
 
 
 def _sequences(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
