@@ -88,9 +88,10 @@ def _body_statements(migration: Migration, direction: Direction) -> tuple[Statem
         source = migration.down_sql
         path = migration.down_path or migration.path
         first = migration.down_line
-    from pgshift.placeholders import check_resolved
+    if "${" in source:  # a ${name} without a value (the module only for files that have one)
+        from pgshift.placeholders import check_resolved
 
-    check_resolved(source, path, first_line=first)  # a ${name} without a value
+        check_resolved(source, path, first_line=first)
     return tuple(
         statements_of(source, path, first_line=first, transactional=migration.transactional)
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from textwrap import dedent
 from typing import TYPE_CHECKING, Literal
 
 from psycopg2 import sql
@@ -247,6 +246,8 @@ def install_sql(schema: str) -> sql.Composed:
     Every upgrade step can run again (``IF NOT EXISTS``), so the steps are all sent; the meta
     row never goes down, so a newer pgshift's tables are left as they are.
     """
+    from textwrap import dedent  # scripts only
+
     ident = sql.Identifier(schema)
     return sql.SQL(
         "BEGIN;\nSET LOCAL lock_timeout = '5s';\nSET LOCAL client_min_messages = warning;\n"
