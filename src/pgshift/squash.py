@@ -87,14 +87,14 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
     path = settings.dir / f"B{selected[-1].version}__{_words(name)}.sql"
     from pgshift.db import connect
     from pgshift.verify.scratch import ScratchDatabase
-    from pgshift.verify.session import VerifyOptions, target_major
+    from pgshift.verify.session import VerifyOptions, replay, target_major
 
     major = target_major(settings, VerifyOptions(embedded=embedded))
     with ScratchDatabase(settings, embedded=embedded, prefer_major=major) as scratch:
         built = connect(settings, url=scratch.url,
                         application_name=f"{settings.application_name} squash")
         try:
-            _replay(built, settings, selected, say)
+            replay(built, settings, selected, say, what="the migration")
             say("Dumping the schema and rows ...")
             text = _header(selected, built.server_version // 10000) + _dump(
                 settings, scratch.url, built.server_version // 10000)
@@ -126,24 +126,6 @@ def _words(name: str) -> str:
     if not words:
         raise InputError(f"not a usable name: {name!r}", hint="e.g. --name baseline")
     return words
-
-
-def _replay(conn: Connection, settings: Settings, selected: Sequence[Migration],
-            say: Progress) -> None:
-    from pgshift.errors import MigrationFailedError
-    from pgshift.runner import Runner
-    from pgshift.state import history
-
-    history.install(conn, settings.schema)
-    runner = Runner(conn, settings)
-    for migration in selected:
-        say(f"Replaying {migration.label} {migration.description} ...")
-        try:
-            runner.apply(migration, None)
-        except MigrationFailedError as exc:
-            raise CheckFailedError(f"replaying the migration failed: {exc.message}",
-                                   path=exc.path, line=exc.line,
-                                   migration=migration.label) from exc
 
 
 def _header(selected: Sequence[Migration], major: int) -> str:
@@ -197,6 +179,7 @@ def _prove(settings: Settings, scratch: ScratchDatabase, built: Connection, path
 
     from pgshift.db import connect
     from pgshift.migrations.discover import discover_migrations
+    from pgshift.verify.session import replay
     from pgshift.verify.snapshot import diff_snapshots, take_snapshot
 
     skip = [settings.schema]
@@ -208,7 +191,7 @@ def _prove(settings: Settings, scratch: ScratchDatabase, built: Connection, path
             conn = connect(settings, url=url,
                            application_name=f"{settings.application_name} squash")
             try:
-                _replay(conn, settings, [baseline], lambda _text: None)
+                replay(conn, settings, [baseline], lambda _text: None, what="the baseline")
                 actual, rows = take_snapshot(conn, exclude_schemas=skip), _row_counts(conn, skip)
             finally:
                 conn.close()

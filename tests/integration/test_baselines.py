@@ -4,11 +4,7 @@ never runs it; once every database is past it, their files may go."""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-
 import pytest
-from tests.fixtures.pg import create_database, drop_database, url_with_dbname
 
 from pgshift import api
 from pgshift.errors import DriftError, InputError, IrreversibleError
@@ -21,14 +17,6 @@ BASELINE_2 = "-- pgshift:irreversible\nCREATE TABLE t1 (id int);\nCREATE TABLE t
 def three(write_migration) -> None:
     for i in (1, 2, 3):
         write_migration(f"V00{i}__t{i}.sql", f"CREATE TABLE t{i} (id int);", f"DROP TABLE t{i};")
-
-
-@pytest.fixture
-def fresh(settings, admin_url: str, template_database: str) -> Iterator:
-    """Settings for a second, new database beside the test's."""
-    name = create_database(admin_url, template_database)
-    yield dataclasses.replace(settings, url=url_with_dbname(admin_url, name))
-    drop_database(admin_url, name)
 
 
 def states(settings) -> list[tuple[str, str | None, str]]:

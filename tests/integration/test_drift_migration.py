@@ -4,15 +4,11 @@ it back, and the drifted database, once it records the file, has no drift left."
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
-
-import psycopg2
 import pytest
-from tests.fixtures.pg import create_database, drop_database, url_with_dbname
+from tests.fixtures.project import schema_of
 
 from pgshift import api
-from pgshift.verify.snapshot import diff_apart_from_order, take_snapshot
+from pgshift.verify.snapshot import diff_apart_from_order
 
 SCHEMA = """
 CREATE TYPE plan AS ENUM ('free', 'pro');
@@ -68,22 +64,6 @@ def drifted(settings, write_migration, query):
     return settings
 
 
-@pytest.fixture
-def fresh(settings, admin_url: str, template_database: str) -> Iterator:
-    name = create_database(admin_url, template_database)
-    yield dataclasses.replace(settings, url=url_with_dbname(admin_url, name))
-    drop_database(admin_url, name)
-
-
-def snapshot(url: str) -> dict:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        return take_snapshot(conn, exclude_schemas=["pgshift"])
-    finally:
-        conn.close()
-
-
 def test_the_captured_migration_makes_the_drifted_schema_and_its_down_undoes_it(
     drifted, fresh
 ) -> None:
@@ -98,12 +78,12 @@ def test_the_captured_migration_makes_the_drifted_schema_and_its_down_undoes_it(
 
     built = api.up(fresh, allow_contract=True)  # a new database: no app runs in between
     assert [o.migration.label for o in built.outcomes] == ["V001", "V002"]
-    lines, _ = diff_apart_from_order(snapshot(drifted.url), snapshot(fresh.url),
+    lines, _ = diff_apart_from_order(schema_of(drifted.url), schema_of(fresh.url),
                                      expected_name="drifted", actual_name="built")
     assert lines == []
 
     api.down(fresh)
-    lines, _ = diff_apart_from_order(captured.drift.expected, snapshot(fresh.url),
+    lines, _ = diff_apart_from_order(captured.drift.expected, schema_of(fresh.url),
                                      expected_name="after V001", actual_name="after down")
     assert lines == []
 
@@ -153,7 +133,7 @@ def test_enum_values_added_by_hand_are_added_and_stay_after_a_rollback(
         "ALTER TYPE public.plan ADD VALUE 'team' BEFORE 'pro';",
         "ALTER TYPE public.plan ADD VALUE 'enterprise' AFTER 'pro';"]
     api.up(fresh)
-    lines, _ = diff_apart_from_order(snapshot(settings.url), snapshot(fresh.url),
+    lines, _ = diff_apart_from_order(schema_of(settings.url), schema_of(fresh.url),
                                      expected_name="drifted", actual_name="built")
     assert lines == []
     api.down(fresh)  # runs: its down part says what it cannot do

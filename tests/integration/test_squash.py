@@ -5,15 +5,14 @@ the migrations build; the target is never touched."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 
 import psycopg2
 import pytest
-from tests.fixtures.pg import create_database, drop_database, url_with_dbname
+from tests.fixtures.project import schema_of
 
 from pgshift import api
 from pgshift.errors import CheckFailedError, InputError
-from pgshift.verify.snapshot import diff_snapshots, take_snapshot
+from pgshift.verify.snapshot import diff_snapshots
 
 MIGRATIONS = {
     "V001__users.sql": (
@@ -61,23 +60,6 @@ def project(settings, write_migration):
     return settings
 
 
-@pytest.fixture
-def fresh(settings, admin_url: str, template_database: str) -> Iterator:
-    """Settings for a second, new database beside the test's."""
-    name = create_database(admin_url, template_database)
-    yield dataclasses.replace(settings, url=url_with_dbname(admin_url, name))
-    drop_database(admin_url, name)
-
-
-def snapshot(url: str) -> dict:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        return take_snapshot(conn, exclude_schemas=["pgshift"])
-    finally:
-        conn.close()
-
-
 def one(url: str, statement: str) -> object:
     conn = psycopg2.connect(url)
     try:
@@ -92,7 +74,7 @@ def test_a_new_database_built_from_the_baseline_is_the_database_the_migrations_b
     project, fresh, migrations_dir
 ) -> None:
     api.up(project)  # the target ran every migration; squash does not touch it
-    before = snapshot(project.url)
+    before = schema_of(project.url)
     result = api.squash(project, to="4")
     assert result.path == migrations_dir / "B004__baseline.sql"
     assert result.migrations == [*list(MIGRATIONS)[:4]]
@@ -102,7 +84,7 @@ def test_a_new_database_built_from_the_baseline_is_the_database_the_migrations_b
     assert "SET LOCAL check_function_bodies = false;" in text
     assert "SELECT pg_catalog.set_config('search_path', '', true);" in text
     assert "\nSET statement_timeout" not in text and "\nSET lock_timeout" not in text
-    assert snapshot(project.url) == before
+    assert schema_of(project.url) == before
 
     assert api.status(project).drift() == []  # the target ran them: the baseline is unused
     assert api.up(project).outcomes == []
@@ -111,7 +93,7 @@ def test_a_new_database_built_from_the_baseline_is_the_database_the_migrations_b
     built = api.up(lint_on)
     assert [o.migration.name for o in built.outcomes] == ["B004__baseline.sql",
                                                            "V005__nickname.sql"]
-    assert diff_snapshots(before, snapshot(fresh.url), expected_name="migrated",
+    assert diff_snapshots(before, schema_of(fresh.url), expected_name="migrated",
                           actual_name="built from the baseline") == []
     assert one(fresh.url, "SELECT count(*) FROM plan_prices") == 2
     assert one(fresh.url, "SELECT nextval('billing.invoice_numbers')") == 1001

@@ -181,25 +181,28 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
 def replay_applied(conn: Connection, settings: Settings, plan: Plan, say: Progress) -> list[str]:
     """Apply, on the scratch database ``conn``, what ``plan`` says is applied on the target, in
     its order and as pgshift runs it; the names of the files replayed."""
+    applied = [i.migration for i in plan.items if i.state == "applied" and i.migration]
+    return replay(conn, settings, applied, say, what="applied migration")
+
+
+def replay(conn: Connection, settings: Settings, migrations: Sequence[Migration],
+           say: Progress, *, what: str = "migration") -> list[str]:
+    """Apply ``migrations`` on the scratch database ``conn`` as pgshift runs them; the names of
+    the files replayed. A failure is a CheckFailedError naming the migration and its line."""
     from pgshift.runner import Runner
     from pgshift.state import history
 
     history.install(conn, settings.schema)
     runner = Runner(conn, settings)
-    replayed = []
-    for item in plan.items:
-        migration = item.migration
-        if item.state != "applied" or migration is None:
-            continue
+    for migration in migrations:
         say(f"Replaying {migration.label} {migration.description} ...")
         try:
             runner.apply(migration, None)
         except MigrationFailedError as exc:
-            raise CheckFailedError(f"replaying applied migration failed: {exc.message}",
+            raise CheckFailedError(f"replaying {what} failed: {exc.message}",
                                    path=exc.path, line=exc.line,
                                    migration=migration.label) from exc
-        replayed.append(migration.name)
-    return replayed
+    return [m.name for m in migrations]
 
 
 # -- checking each pending migration --------------------------------------------------------------
