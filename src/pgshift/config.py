@@ -23,9 +23,7 @@ _UNITS = {"ms": 0.001, "s": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
 def parse_duration(value: str | float | int) -> float:
     """``'500ms'``, ``'3s'``, ``'10m'``, ``'1h'`` or a number of seconds -> seconds."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError(f"a duration cannot be negative: {value}")
-        return float(value)
+        return _bounded(float(value), value)
     text = str(value).strip().lower()
     for unit in sorted(_UNITS, key=len, reverse=True):
         if text.endswith(unit):
@@ -37,8 +35,21 @@ def parse_duration(value: str | float | int) -> float:
         seconds = float(number) * _UNITS[unit]
     except ValueError:
         raise ValueError(f"not a duration: '{value}' (use e.g. 500ms, 3s, 10m)") from None
+    return _bounded(seconds, value)
+
+
+# PostgreSQL's timeouts are whole milliseconds in an int: about 24.8 days at most. pgshift's own
+# waits keep to the same bound (a longer one is a typo, and infinity is no time at all).
+MAX_DURATION = 2_147_483.647
+
+
+def _bounded(seconds: float, given: object) -> float:
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, inf
+        raise ValueError(f"not a duration: '{given}' (use e.g. 500ms, 3s, 10m)")
     if seconds < 0:
-        raise ValueError(f"a duration cannot be negative: '{value}'")
+        raise ValueError(f"a duration cannot be negative: '{given}'")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"'{given}' is longer than PostgreSQL's timeouts allow (24 days)")
     return seconds
 
 
@@ -95,7 +106,7 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if key in _DURATIONS:
             return parse_duration(value)
         if key in _INTS:
-            return int(value)
+            return _integer(key, value)
         if key in _BOOLS:
             if isinstance(value, bool):
                 return value
@@ -111,7 +122,11 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         if key == "lint_runner" and value not in ("pgshift", "psql"):
             raise ValueError(f"runner must be 'pgshift' or 'psql', not '{value}'")
         if key in ("dir", "lint_schema", "cache_dir", "schema_file", "pg_dump"):
+            if not str(value).strip():
+                raise ValueError("an empty path")
             return Path(value)
+        if key == "schema":
+            return _schema_name(str(value))
         if key == "placeholders":
             if not isinstance(value, Mapping):
                 raise ValueError("placeholders must be a table of name = value")
@@ -121,10 +136,38 @@ def _coerce(key: str, value: Any, source: str) -> Any:
                 raise ValueError("targets must be a table (see docs/targets)")
             return dict(value)
         return str(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ConfigError(
             f"{key}: {exc}", path=source if source.endswith("toml") else None
         ) from None
+
+
+# What an integer setting may be: retries and a major version are small; the lock key is a
+# bigint.
+_INT_RANGES = {"lock_retries": (0, 1000), "pg_version": (9, 99),
+               "lock_key": (-(1 << 63), (1 << 63) - 1)}
+
+
+def _integer(key: str, value: Any) -> int:
+    if isinstance(value, float) and not value.is_integer():  # also NaN and infinity
+        raise ValueError(f"not a whole number: {value}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"not a whole number: '{value}'") from None
+    low, high = _INT_RANGES[key]
+    if not low <= number <= high:
+        raise ValueError(f"{value} is out of range ({low} to {high})")
+    return number
+
+
+def _schema_name(name: str) -> str:
+    """pgshift's own schema: a name PostgreSQL lets a user create."""
+    if not name or len(name.encode()) > 63:
+        raise ValueError(f"'{name}' is not a schema name (1 to 63 bytes)")
+    if name.lower().startswith("pg_") or name.lower() == "information_schema":
+        raise ValueError(f"'{name}' is reserved by PostgreSQL")
+    return name
 
 
 def find_config(start: Path) -> Path | None:

@@ -50,12 +50,16 @@ def secrets_of(url: str | None) -> list[str]:
         for match in patterns[name].finditer(url):
             secret = match["secret"].strip("'")
             if secret:
-                found.append(secret)
                 from urllib.parse import unquote
 
-                if unquote(secret) != secret:
-                    found.append(unquote(secret))
-    return found
+                found += {secret, unquote(secret)}
+    return sorted(set(found), key=len, reverse=True)  # the longest first
+
+
+def _pieces(secret: str) -> list[str]:
+    """Where libpq cuts a malformed URL, it may quote a piece of the password in its message
+    ('invalid integer value "pw" for connection option "port"')."""
+    return [piece for piece in re.split(r"[/?#:@,;%]", secret) if piece and piece != secret]
 
 
 def sql_passwords(text: str) -> list[tuple[int, int]]:
@@ -73,6 +77,8 @@ def redact(text: str, *urls: str | None) -> str:
     for url in urls:
         for secret in secrets_of(url):
             text = text.replace(secret, MASK)
+            for piece in _pieces(secret):  # quoted only: a short piece may be any word's part
+                text = text.replace(f'"{piece}"', f'"{MASK}"')
     return text
 
 
@@ -204,7 +210,8 @@ def describe(url: str) -> str:
         if parts.scheme.startswith("postgres"):
             host = parts.hostname or "localhost"
             port = f":{parts.port}" if parts.port else ""
-            return f"{host}{port}{parts.path or ''}"
+            # A malformed URL (one slash after the scheme) keeps its password in the path.
+            return redact(f"{host}{port}{parts.path or ''}", url)
     except ValueError:
         pass
     return redact(url, url)

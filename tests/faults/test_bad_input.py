@@ -174,16 +174,21 @@ def test_a_tampered_history_gives_a_clear_error_never_an_internal_one(
     f"host=127.0.0.1 port=1 user=app password={SECRET}",
     f"postgresql://app:{SECRET}@127.0.0.1:1/db",
     f"postgresql://app@127.0.0.1:1/db?password={SECRET}",
+    # Malformed: libpq reads "app:<password>" as host and port, and quotes the "port".
+    f"postgresql://app:{SECRET}/z@127.0.0.1:1/db",
+    f"postgresql://app:Xy9/{SECRET}@127.0.0.1:1/db",
+    f"postgresql:/app:{SECRET}%40x@127.0.0.1:1/db",  # one slash: the password is in the path
 ])
 def test_a_bad_or_unreachable_url_is_exit_2_and_never_prints_the_password(
     url, migrations_dir, write_migration
 ) -> None:
     a_then(write_migration)
     env = h.env_for(url, migrations_dir)
-    for args in (["status"], ["up"], ["--url", url, "up", "--debug"]):
+    for args in (["status"], ["up"], ["--url", url, "up", "--debug"], ["doctor"]):
         result = h.run(env, *args)
-        assert result.returncode == 2, (args, result.stderr)
-        assert SECRET not in result.stdout + result.stderr, result.stderr
+        assert result.returncode == (1 if args == ["doctor"] else 2), (args, result.stderr)
+        output = result.stdout + result.stderr
+        assert SECRET not in output and '"Xy9"' not in output, output
         assert "internal error" not in result.stderr
 
 

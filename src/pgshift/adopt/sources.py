@@ -81,15 +81,30 @@ def read_history(conn: Connection, tool: str, table: str | None = None) -> Forei
     if tool == "golang-migrate" and "dirty" not in columns:
         raise InputError(f"{regclass} has no 'dirty' column: it is not golang-migrate's table",
                          hint="dbmate's table has the same name: use --from dbmate")
+    import psycopg2
+
     with conn.cursor() as cur:
-        return reader(cur, regclass, ident)
+        try:
+            return reader(cur, regclass, ident)
+        except psycopg2.Error as exc:  # a table of that name, not of that shape
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise InputError(f"{regclass} is not {tool}'s history table: {first}",
+                             hint="name the tool's own table with --table SCHEMA.TABLE"
+                             ) from None
 
 
 def _find_table(conn: Connection, tool: str, name: str) -> tuple[str, sql.Composable, set[str]]:
     """The table as the server names it, as an identifier, and its columns."""
+    import psycopg2
+
     with conn.cursor() as cur:
-        cur.execute("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
-                    "ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)", (name,))
+        try:
+            cur.execute("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+                        "ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)", (name,))
+        except psycopg2.Error as exc:  # '"', 'a.b.c': not a name to_regclass can read
+            conn.rollback()
+            raise InputError(f"not a table name: '{name}' ({exc.diag.message_primary})",
+                             hint="name the table as SCHEMA.TABLE") from None
         row = cur.fetchone()
         if row is None:
             raise InputError(f"no {tool} history table '{name}' in this database",

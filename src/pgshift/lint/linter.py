@@ -110,11 +110,10 @@ def base_schema(options: LintOptions) -> Schema | None:
 
 
 def _read(path: str) -> tuple[str | None, str, PgshiftError | None]:
-    from pgshift.migrations.parse import checksum, normalize
+    from pgshift.migrations.parse import checksum, normalize, read_bytes
 
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = read_bytes(path)
         try:  # the common case, without building a Path: UTF-8, no BOM, no CR
             text = raw.decode("utf-8")
             if "\r" in text or text.startswith("\ufeff"):

@@ -111,7 +111,9 @@ def discover_numbered(directory: Path, flavor: str, read: Reader,
     for version, path in downs.items():
         if version not in found:
             raise InputError(f"down file for version {version} has no up file", path=path)
-        found[version] = replace(found[version], down_sql=read(path), down_path=path, down_line=1,
+        down = read(path)
+        _check_backfills(down, path)
+        found[version] = replace(found[version], down_sql=down, down_path=path, down_line=1,
                                  directives=replace(found[version].directives, irreversible=False))
     return [found[v] for v in sorted(found)]
 
@@ -137,6 +139,7 @@ def adapt(migration: Migration, flavor: str, read: Reader) -> Migration:
 
 def _migration(path: Path, text: str, version: Version, desc: str, up: str,
                down: tuple[str, int] | None, transactional: bool = True) -> Migration:
+    _check_backfills(text, path)
     return Migration(
         kind="versioned", version=version, description=desc.replace("_", " ").strip(), path=path,
         checksum=checksum(text), up_sql=up,
@@ -144,6 +147,19 @@ def _migration(path: Path, text: str, version: Version, desc: str, up: str,
         down_line=down[1] if down else 1,
         directives=Directives(transactional=transactional, irreversible=down is None),
     )
+
+
+def _check_backfills(text: str, path: Path) -> None:
+    """``-- pgshift:backfill`` works in any flavor's files: its options are checked as the file
+    is read, as in pgshift's own, rather than when the statement is about to run."""
+    from pgshift.backfill.options import DIRECTIVE, check_directive
+
+    if DIRECTIVE not in text:
+        return
+    for number, line in enumerate(text.split("\n"), 1):
+        stripped = line.strip()
+        if stripped.startswith(DIRECTIVE) and stripped[len(DIRECTIVE):][:1] in ("", " "):
+            check_directive(stripped[len(DIRECTIVE):].strip(), path, number)
 
 
 def _section(lines: list[str], start: int, end: int) -> str:

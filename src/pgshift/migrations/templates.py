@@ -47,16 +47,26 @@ def write_new(directory: Path, name: str, flavor: str, existing: Sequence[Migrat
     words = re.sub(r"[^0-9A-Za-z]+", "_", name.strip()).strip("_").lower()
     if not words:
         raise InputError(f"not a usable migration name: '{name}'")
+    if len(words) > MAX_WORDS:  # file systems stop at 255 bytes a name
+        raise InputError(f"the migration name is {len(words)} characters long; at most "
+                         f"{MAX_WORDS}", hint="say what it does in a few words")
     last = max((m.version for m in existing if m.version is not None), default=None)
     moment = now or datetime.now(timezone.utc)
     files = _files(flavor, words, name.strip(), last, moment, timestamp)
-    directory.mkdir(parents=True, exist_ok=True)
     paths = []
-    for file_name, text in files:
-        path = directory / file_name
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for file_name, text in files:
+            path = directory / file_name
+            path.write_text(text, encoding="utf-8")
+            paths.append(path)
+    except OSError as exc:
+        raise InputError(f"cannot write the migration: {exc.strerror}",
+                         path=exc.filename or directory) from None
     return paths
+
+
+MAX_WORDS = 150
 
 
 def _files(flavor: str, words: str, title: str, last: Version | None,

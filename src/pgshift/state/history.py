@@ -22,11 +22,15 @@ if TYPE_CHECKING:
     from pgshift.migrations.model import Migration, Version
 
 SCHEMA_VERSION = 4
+TABLES = ("history", "meta", "backfill", "runs")  # what the upgrade steps make
 RowStatus = Literal["applied", "failed", "running", "reverting"]
 
+# Cast as pgshift made them: a column retyped by hand reads as before or fails to read (a
+# DriftError), rather than handing a string where a timestamp belongs.
 _COLUMNS = (
-    "key, version, description, kind, script, checksum, status, transactional, "
-    "statements_done, applied_by, applied_at, duration_ms, error"
+    "key::text, version::text, description::text, kind::text, script::text, checksum::text, "
+    "status::text, transactional::boolean, statements_done::integer, applied_by::text, "
+    "applied_at::timestamptz, duration_ms::bigint, error::text"
 )
 
 # Each step upgrades the tables from the version before it; the meta row records the last step.
@@ -173,7 +177,7 @@ def read(conn: Connection, schema: str) -> list[HistoryEntry]:
 
     for entry in entries:
         try:
-            if entry.kind != "repeatable":
+            if entry.kind != "repeatable" or entry.version is not None:
                 Version.parse(entry.version or "")
         except ValueError:
             raise DriftError(f"{schema}.history row {entry.key!r} has a bad version "
@@ -207,8 +211,11 @@ def install(conn: Connection, schema: str) -> None:
     conn.autocommit = False
     try:
         with conn.cursor() as cur:
-            cur.execute("SET LOCAL lock_timeout = '5s'; SELECT to_regclass(%s) IS NOT NULL",
-                        (f'"{schema}".history',))
+            # Every table of the current version, not only the history: one dropped by hand
+            # is made again (the steps can all run again).
+            cur.execute("SET LOCAL lock_timeout = '5s'; SELECT bool_and(to_regclass("
+                        "format('%%I.%%I', %s::text, t)) IS NOT NULL) FROM unnest(%s) AS t",
+                        (schema, list(TABLES)))
             if not cur.fetchone()[0]:
                 current = 0
             else:

@@ -97,9 +97,12 @@ def recording(conn: Connection, schema: str, command: str) -> Iterator[RunRecord
     from pgshift import __version__
 
     runs = table(schema, "runs")
-    with conn.cursor() as cur:
+    with _altered_by_hand(schema, "write"), conn.cursor() as cur:
+        # Returning every column the run's end writes: a table altered by hand fails here,
+        # before anything runs, not after.
         cur.execute(sql.SQL("INSERT INTO {} (command, machine, pgshift_version) "
-                            "VALUES (%s, %s, %s) RETURNING id").format(runs),
+                            "VALUES (%s, %s, %s) RETURNING id, status, finished_at, migrations, "
+                            "keys, error").format(runs),
                     (command, _machine(), __version__))
         run_id = cur.fetchone()[0]
     if not conn.autocommit:
@@ -116,7 +119,7 @@ def recording(conn: Connection, schema: str, command: str) -> Iterator[RunRecord
 def read_runs(conn: Connection, schema: str, limit: int, key: str | None = None) -> list[Run]:
     """The last ``limit`` runs (that ran the migration of history ``key``), newest first; none
     where pgshift never ran."""
-    with conn.cursor() as cur:
+    with _altered_by_hand(schema, "read"), conn.cursor() as cur:
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".runs',))
         if not cur.fetchone()[0]:
             return []
@@ -128,6 +131,22 @@ def read_runs(conn: Connection, schema: str, limit: int, key: str | None = None)
             "FROM {} AS r WHERE %s IS NULL OR %s = ANY(keys) ORDER BY id DESC LIMIT %s"
         ).format(table(schema, "runs")), (key, key, limit))
         return [Run(*row) for row in cur.fetchall()]
+
+
+@contextmanager
+def _altered_by_hand(schema: str, verb: str) -> Iterator[None]:
+    """A DriftError for the run log's table altered by hand (a column dropped, retyped)."""
+    import psycopg2
+
+    try:
+        yield
+    except (psycopg2.ProgrammingError, psycopg2.DataError) as exc:
+        from pgshift.errors import DriftError
+
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DriftError(f"cannot {verb} {schema}.runs: {first}",
+                         hint="the table was altered by hand: drop it, and the next run that "
+                              "changes the database makes it again") from None
 
 
 def _finish(conn: Connection, runs: sql.Composed, run_id: int, status: str,
