@@ -77,6 +77,22 @@ def test_files_squashed_into_a_baseline_may_be_deleted(
         api.down(settings, steps=2)  # V003 has no file to roll back with any more
 
 
+def test_schema_drift_replays_the_baseline_for_files_squashed_into_it(
+    settings, three, write_migration, migrations_dir, query
+) -> None:
+    api.up(settings)
+    write_migration("B002__squashed.sql", BASELINE_2)
+    for name in ("V001__t1.sql", "V002__t2.sql"):
+        (migrations_dir / name).unlink()
+    drift = api.schema_drift(settings)
+    assert drift.ok, drift.differences
+    assert drift.replayed == ["B002__squashed.sql", "V003__t3.sql"]
+    query("CREATE INDEX t1_id ON t1 (id)")
+    assert api.schema_drift(settings).differences == [
+        "index public.t1_id: present in the database, absent after the migrations "
+        "(CREATE INDEX t1_id ON public.t1 USING btree (id))"]
+
+
 def test_a_database_behind_the_baseline_needs_the_files_it_holds(
     settings, three, write_migration, migrations_dir, query
 ) -> None:

@@ -181,8 +181,34 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
 def replay_applied(conn: Connection, settings: Settings, plan: Plan, say: Progress) -> list[str]:
     """Apply, on the scratch database ``conn``, what ``plan`` says is applied on the target, in
     its order and as pgshift runs it; the names of the files replayed."""
-    applied = [i.migration for i in plan.items if i.state == "applied" and i.migration]
-    return replay(conn, settings, applied, say, what="applied migration")
+    return replay(conn, settings, _applied_files(plan), say, what="applied migration")
+
+
+def _applied_files(plan: Plan) -> list[Migration]:
+    """The files that make what ``plan`` says is applied, in order. Applied migrations whose
+    files were squashed into a baseline and deleted are replayed as that baseline, which then
+    stands for every version up to its own."""
+    from pgshift.migrations.model import Version
+
+    files: list[Migration] = []
+    held: Version | None = None  # what a baseline replayed in their place holds
+    for item in plan.items:
+        if item.state != "applied":
+            continue
+        version = None if item.kind == "repeatable" or not item.version else Version.parse(
+            item.version)
+        if held is not None and version is not None and version <= held:
+            continue
+        if item.migration is not None:
+            files.append(item.migration)
+            continue
+        squashed = [i.migration for i in plan.items if i.migration is not None
+                    and i.kind == "baseline" and version is not None
+                    and i.migration.version is not None and i.migration.version >= version]
+        if squashed:
+            files.append(squashed[0])
+            held = squashed[0].version
+    return files
 
 
 def replay(conn: Connection, settings: Settings, migrations: Sequence[Migration],
