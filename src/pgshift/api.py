@@ -146,7 +146,10 @@ def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
     header = (f"-- {name}: changes made by hand on {describe(settings.url or '')}, captured "
               f"{when} by 'pgshift create --from-drift'.\n-- That database has them already: "
               f"record this file there with 'pgshift baseline --version {version}'.")
-    path.write_text(migration.text(header), encoding="utf-8")
+    try:
+        path.write_text(migration.text(header), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the migration: {exc.strerror}", path=path) from None
     return DriftCapture(path, migration, drift)
 
 
@@ -797,17 +800,23 @@ def write_schema_file(settings: Settings, path: Path | None = None, *,
     if target is None:
         raise InputError("no file to write the schema to", hint="set schema-file, or pass one")
     text = dump_migrations_schema(settings) if embedded else dump_schema(settings)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise InputError(f"cannot write the schema file: {exc.strerror}", path=target) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
         os.chmod(temporary, mode)  # mkstemp's file is private; the schema file is not
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write the schema file: {exc.strerror}",
+                             path=target) from None
         raise
     return target
 

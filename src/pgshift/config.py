@@ -178,8 +178,13 @@ def find_config(start: Path) -> Path | None:
             return candidate
         pyproject = folder / "pyproject.toml"
         # A cheap text check first: tomllib costs start-up time we only pay when it matters.
-        if pyproject.is_file() and "[tool.pgshift" in pyproject.read_text("utf-8", "replace"):
-            return pyproject
+        if pyproject.is_file():
+            try:
+                text = pyproject.read_text("utf-8", "replace")
+            except OSError as exc:
+                raise ConfigError(f"cannot read config: {exc.strerror}", path=pyproject) from None
+            if "[tool.pgshift" in text:
+                return pyproject
     return None
 
 

@@ -79,6 +79,13 @@ def body_statements(migration: Migration, direction: Direction) -> list[Statemen
 
 
 @lru_cache(maxsize=4096)
+def _session_settings(migration: Migration, direction: Direction) -> tuple[str, ...]:
+    from pgshift.migrations.statements import session_settings
+
+    return session_settings(body_statements(migration, direction))
+
+
+@lru_cache(maxsize=4096)
 def _body_statements(migration: Migration, direction: Direction) -> tuple[Statement, ...]:
     if direction == "up":
         source, path, first = migration.up_sql, migration.path, 1
@@ -156,7 +163,11 @@ class Runner:
                 )
             record = self._record(migration, "applied", _DURATION_SQL)
             batch.append((migration, self._around(body_statements(migration, "up"), "up"), record))
-        return self._run_in_transaction(batch, "up") if batch else []
+        try:
+            return self._run_in_transaction(batch, "up") if batch else []
+        finally:
+            self._reset_session([name for migration in migrations
+                                 for name in _session_settings(migration, "up")])
 
     def _around(self, statements: list[Statement], direction: Direction) -> list[Statement]:
         return self.callbacks.around(statements, direction) if self.callbacks else statements
@@ -179,10 +190,30 @@ class Runner:
     def _one(self, migration: Migration, entry: history.HistoryEntry | None,
              direction: Direction, tried: int) -> Outcome:
         statements = self._around(body_statements(migration, direction), direction)
-        if not migration.transactional:
-            return self._run_steps(migration, statements, direction, entry)
-        record = self._record_of(migration, direction, entry)
-        return self._run_in_transaction([(migration, statements, record)], direction, tried)[0]
+        try:
+            if not migration.transactional:
+                return self._run_steps(migration, statements, direction, entry)
+            record = self._record_of(migration, direction, entry)
+            return self._run_in_transaction([(migration, statements, record)], direction,
+                                            tried)[0]
+        finally:
+            self._reset_session(_session_settings(migration, direction))
+
+    def _reset_session(self, names: Sequence[str]) -> None:
+        """Undo what a migration SET for the whole session (``SET x``, not ``SET LOCAL x``):
+        its settings would reach pgshift's own statements (a DateStyle psycopg2 cannot read,
+        a statement_timeout of 1 ms, another role) and every later migration, whose timeouts
+        pgshift then sets again."""
+        if not names or self.conn.closed or (
+                self.conn.get_transaction_status() != psycopg2.extensions.TRANSACTION_STATUS_IDLE):
+            return  # nothing to undo; or the run is ending anyway
+        from pgshift.migrations.statements import reset_sql
+
+        self._session_limits = None
+        check = ";SET client_connection_check_interval = 1000" if (
+            self.conn.server_version >= 140000) else ""
+        with self.conn.cursor() as cur:
+            cur.execute(reset_sql(names) + ";" + SERVER_KEEPALIVE_SQL + check)
 
     # -- chains -------------------------------------------------------------------------------
 
@@ -215,12 +246,13 @@ class Runner:
         slower one, so a migration that takes time runs alone. They must be transactional,
         share their timeouts, and each be able to tell which of its statements failed."""
         first = migrations[0]
-        if self._chain == 1 or not first.transactional:
+        if self._chain == 1 or not first.transactional or _session_settings(first, direction):
             return [first]
         limits = Limits.of(first, self.settings)
         group = []
         for migration in migrations[:self._chain]:
-            if not migration.transactional or Limits.of(migration, self.settings) != limits:
+            if not migration.transactional or Limits.of(migration, self.settings) != limits or (
+                    _session_settings(migration, direction)):  # runs alone, then is undone
                 break
             if len(self._statements(migration, direction)) > 1:
                 if self._marker is None:
@@ -511,7 +543,7 @@ class Runner:
                             and entry is not None
                             and entry.status == marker,
                         )
-                    cur.execute(history.set_progress_sql(schema, key, index + 1))
+                    self._record_progress(cur, migration, statements[index], index + 1)
                 duration = (time.perf_counter() - started) * 1000
                 if direction == "up":
                     cur.execute(
@@ -532,6 +564,21 @@ class Runner:
             {"direction": direction, "duration_ms": duration, "total_ms": duration},
         )
         return Outcome(migration, direction, duration, 1)
+
+    def _record_progress(self, cur: Any, migration: Migration, statement: Statement,
+                         done: int) -> None:
+        """The history row's count of statements done, after ``statement`` ran."""
+        try:
+            cur.execute(history.set_progress_sql(self.settings.schema, history.key_of(migration),
+                                                 done))
+        except psycopg2.Error as exc:  # the statement made the session unfit for it
+            raise MigrationFailedError(
+                f"after this statement pgshift could not record its progress: {first_line(exc)}",
+                path=statement.path, line=statement.line, migration=migration.label,
+                hint="a setting the migration made for the session (SET, SET ROLE, SET "
+                     "SESSION AUTHORIZATION) stops pgshift's own bookkeeping: change it back "
+                     "before the statement ends, or make it in a transactional migration with "
+                     "SET LOCAL") from None
 
     def _run_step(
         self,

@@ -260,6 +260,11 @@ class _Builder:
                   f"\\echo {self.literal(f'{migration.name}: {verb}')}")
 
     def _close(self, migration: Migration) -> None:
+        from pgshift.migrations.statements import reset_sql, session_settings
+
+        names = session_settings(self.bodies[migration.name])
+        if names:  # as pgshift does: the next statements run without them
+            self.emit(reset_sql(names) + ";")
         state = "already applied" if self.direction == "up" else "not applied"
         self.emit(f"UPDATE {self.runs} SET migrations = migrations || "
                   f"ARRAY[{self.literal(migration.name)}], keys = keys || "

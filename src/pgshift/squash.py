@@ -24,6 +24,7 @@ A baseline is irreversible (below it there is only an empty database). Migration
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,8 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
                          path=selected[-1].path, hint="add migrations after it first")
     _refuse_placeholders(selected)
     path = settings.dir / f"B{selected[-1].version}__{_words(name)}.sql"
+    if not os.access(settings.dir, os.W_OK):  # before the replay, not after it
+        raise InputError("cannot write the baseline: permission denied", path=settings.dir)
     from pgshift.db import connect
     from pgshift.verify.scratch import ScratchDatabase
     from pgshift.verify.session import VerifyOptions, replay, target_major
@@ -95,6 +98,13 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
                         application_name=f"{settings.application_name} squash")
         try:
             replay(built, settings, selected, say, what="the migration")
+            roles = scratch.new_roles()
+            if roles:
+                raise InputError(
+                    f"the migrations create roles ({', '.join(roles)}): a baseline holds one "
+                    "database, and roles belong to the whole server",
+                    hint="create the roles outside the migrations, or squash up to a version "
+                         "before the first migration that creates one (--to)")
             say("Dumping the schema and rows ...")
             text = _header(selected, built.server_version // 10000) + _dump(
                 settings, scratch.url, built.server_version // 10000)
@@ -103,7 +113,10 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
         finally:
             built.close()
         where = scratch.describe()
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write the baseline: {exc.strerror}", path=path) from None
     return Squash(path, [m.name for m in selected], len(tables),
                   [table for table, rows in tables.items() if rows], where)
 
@@ -122,9 +135,13 @@ def _refuse_placeholders(selected: Sequence[Migration]) -> None:
 
 
 def _words(name: str) -> str:
+    from pgshift.migrations.templates import MAX_WORDS
+
     words = re.sub(r"[^0-9A-Za-z]+", "_", name.strip()).strip("_").lower()
     if not words:
         raise InputError(f"not a usable name: {name!r}", hint="e.g. --name baseline")
+    if len(words) > MAX_WORDS:  # file systems stop at 255 bytes a name
+        raise InputError(f"the name is {len(words)} characters long; at most {MAX_WORDS}")
     return words
 
 

@@ -44,11 +44,12 @@ BY_HAND = [
     "COMMENT ON TABLE users IS 'who signs in; it''s by hand'",
     "COMMENT ON COLUMN users.nickname IS 'shown to others'",
     "COMMENT ON VIEW pro_users IS 'paying users'",
-    "CREATE SCHEMA reporting",
-    "CREATE EXTENSION hstore WITH SCHEMA reporting",
-    "CREATE TYPE reporting.mood AS ENUM ('ok', 'meh')",
-    "CREATE TABLE reporting.feelings (id int PRIMARY KEY, mood reporting.mood, "
-    "tags reporting.hstore)",
+    'CREATE SCHEMA "Reporting"',
+    'CREATE SCHEMA "select"',
+    'CREATE EXTENSION hstore WITH SCHEMA "Reporting"',
+    """CREATE TYPE "Reporting".mood AS ENUM ('ok', 'meh')""",
+    """CREATE TABLE "Reporting".feelings (id int PRIMARY KEY, mood "Reporting".mood, """
+    """tags "Reporting".hstore)""",
     "ALTER TYPE plan RENAME VALUE 'pro' TO 'professional'",
 ]
 
@@ -115,6 +116,20 @@ def test_what_it_cannot_write_is_a_todo_line(settings, write_migration, query) -
     text = captured.path.read_text()
     assert "-- TODO by hand: type public.pair" in text
     assert "CREATE OR REPLACE FUNCTION public.touch()" in text  # what it can write, it writes
+
+
+def test_a_default_from_a_sequence_made_by_hand_goes_before_its_sequence(
+    settings, fresh, write_migration, query
+) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    api.up(settings)
+    query("CREATE SEQUENCE t_ids")
+    query("ALTER TABLE t ALTER COLUMN id SET DEFAULT nextval('t_ids')")
+    captured = api.create_from_drift(settings, "ids")
+    assert captured is not None
+    api.up(fresh)
+    api.down(fresh)  # the default is dropped before the sequence it uses
+    assert [o.migration.label for o in api.up(fresh).outcomes] == ["V002"]
 
 
 def test_enum_values_added_by_hand_are_added_and_stay_after_a_rollback(

@@ -415,3 +415,53 @@ def test_a_signal_while_pgshifts_tables_are_installed_is_an_interruption_not_an_
         signal.signal(signal.SIGUSR1, previous)
         conn.close()
         holder.rollback()
+
+
+# -- a migration's session settings ------------------------------------------------------------
+
+
+def test_what_a_migration_sets_for_the_session_reaches_neither_pgshift_nor_the_next_migration(
+    settings, write_migration, query
+) -> None:
+    write_migration("V1__sets.sql", "SET lock_timeout = '5s';\nSET DateStyle = 'SQL, DMY';\n"
+                    "SET search_path = pg_catalog;\nSET statement_timeout = '40s';\n"
+                    "CREATE TABLE public.a (id int);", "DROP TABLE public.a;")
+    write_migration("V2__sees.sql", "CREATE TABLE seen AS SELECT current_setting('lock_timeout') "
+                    "AS lock_timeout, current_setting('DateStyle') AS datestyle, "
+                    "current_setting('search_path') AS search_path, "
+                    "current_setting('statement_timeout') AS statement_timeout;",
+                    "DROP TABLE seen;")
+    for i in range(3, 12):  # quick ones after: they would chain with it
+        write_migration(f"V{i}__t{i}.sql", f"CREATE TABLE t{i} (id int);", f"DROP TABLE t{i};")
+    api.up(settings)
+    assert query("SELECT * FROM seen") == [("500ms", "ISO, MDY", '"$user", public', "10min")]
+    assert [i.state for i in api.status(settings).items] == ["applied"] * 11  # dates read
+
+
+def test_a_no_transaction_migration_keeps_its_setting_for_its_own_statements_only(
+    settings, write_migration, query
+) -> None:
+    write_migration("V1__build.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__index.sql", "SET maintenance_work_mem = '77MB';\n"
+                    "CREATE TABLE during AS SELECT current_setting('maintenance_work_mem') AS m;\n"
+                    "CREATE INDEX CONCURRENTLY a_id ON a (id);",
+                    "DROP INDEX CONCURRENTLY a_id;\nDROP TABLE during;",
+                    header="-- pgshift:no-transaction")
+    write_migration("V3__after.sql", "CREATE TABLE after AS SELECT "
+                    "current_setting('maintenance_work_mem') AS m;", "DROP TABLE after;")
+    api.up(settings)
+    assert query("SELECT m FROM during") == [("77MB",)]
+    assert query("SELECT m FROM after") != [("77MB",)]
+
+
+def test_a_setting_that_stops_pgshifts_bookkeeping_fails_the_migration_clearly(
+    settings, write_migration, query
+) -> None:
+    write_migration("V1__ro.sql", "SET default_transaction_read_only = on;\n"
+                    "CREATE TABLE c (id int);", "DROP TABLE c;",
+                    header="-- pgshift:no-transaction")
+    with pytest.raises(MigrationFailedError, match="could not record its progress") as raised:
+        api.up(settings)
+    assert (raised.value.migration, raised.value.line) == ("V1", 2)
+    assert query("SELECT status, statements_done FROM pgshift.history") == [("running", 0)]
+    assert api.status(settings).items[0].state == "failed"  # read as pgshift wrote it

@@ -5,6 +5,7 @@ the migrations build; the target is never touched."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 import psycopg2
 import pytest
@@ -152,3 +153,15 @@ def test_schema_per_tenant_targets_get_no_baseline(settings, write_migration) ->
     tenants = dataclasses.replace(settings, targets={"schemas": ["tenant_a"]})
     with pytest.raises(InputError, match="schema-per-tenant targets"):
         api.squash(tenants)
+
+
+def test_migrations_that_create_roles_get_no_baseline_and_leave_no_role(
+    settings, write_migration, query
+) -> None:
+    role = f"squash_reader_{uuid.uuid4().hex[:8]}"
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    write_migration("V002__role.sql", f"CREATE ROLE {role} NOLOGIN;\nGRANT SELECT ON t TO {role};",
+                    f"REVOKE SELECT ON t FROM {role};\nDROP ROLE {role};")
+    with pytest.raises(InputError, match=rf"the migrations create roles \({role}\)"):
+        api.squash(settings)
+    assert query("SELECT count(*) FROM pg_roles WHERE rolname = %s", role) == [(0,)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import psycopg2
@@ -10,6 +11,7 @@ from tests.fixtures.pg import explain_every_plan
 
 from pgshift import api
 from pgshift.config import Settings
+from pgshift.errors import CheckFailedError
 from pgshift.verify import VerifyOptions, VerifyReport
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "verify"
@@ -267,3 +269,19 @@ def test_a_snapshot_inside_a_callers_transaction_leaves_it_as_it_was(database_ur
         cur.execute("SELECT to_regclass('drafts')")
         assert cur.fetchone() == (None,)
     conn.close()
+
+
+def test_roles_a_migration_creates_are_gone_after_verify_and_schema_drift(
+    settings, write_migration, query
+) -> None:
+    role = f"verify_reader_{uuid.uuid4().hex[:8]}"
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    write_migration("V002__role.sql", f'CREATE ROLE "{role}" NOLOGIN;',
+                    f'DROP ROLE "{role}";')
+    assert api.verify(settings).ok
+    assert query("SELECT count(*) FROM pg_roles WHERE rolname = %s", role) == [(0,)]
+    api.up(settings)  # the role exists on the server now: a replay there cannot make it again
+    with pytest.raises(CheckFailedError, match="already exists") as raised:
+        api.schema_drift(settings)
+    assert "pass --embedded" in (raised.value.hint or "")
+    query(f'DROP ROLE "{role}"')

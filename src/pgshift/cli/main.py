@@ -178,7 +178,9 @@ def _secrets(args: argparse.Namespace | None) -> list[str | None]:
 def _print_error(text: str, args: argparse.Namespace | None) -> None:
     from pgshift.db import redact
 
-    print(f"pgshift: error: {redact(text, *_secrets(args))}", file=sys.stderr)
+    # One line, whatever the message quotes (libpq's second line, a token with a newline).
+    line = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    print(f"pgshift: error: {redact(line, *_secrets(args))}", file=sys.stderr)
 
 
 _signal_received = [signal.SIGINT]

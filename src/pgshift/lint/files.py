@@ -52,7 +52,11 @@ def migration_files(directory: Path) -> list[str]:
     """The SQL files of a migrations directory, in the order they run."""
     found: list[tuple[str, str]] = []
     root = str(directory)
-    for folder, subfolders, names in os.walk(root):
+
+    def unreadable(exc: OSError) -> None:  # os.walk would skip it: 0 files, a false pass
+        raise InputError(f"cannot read directory: {exc.strerror}", path=exc.filename or root)
+
+    for folder, subfolders, names in os.walk(root, onerror=unreadable):
         subfolders[:] = [d for d in subfolders if not d.startswith(".")]
         prefix = os.path.relpath(folder, root)
         for name in names:

@@ -55,7 +55,11 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
     from pgshift.migrations.cache import DiscoveryCache
 
     files = cache if cache is not None else DiscoveryCache()
-    paths = {path.name: path for path in directory.iterdir()}  # iterdir's paths are cheap
+    try:
+        paths = {path.name: path for path in directory.iterdir()}  # iterdir's paths are cheap
+    except OSError as exc:
+        raise InputError(f"cannot read the migrations directory: {exc.strerror}",
+                         path=directory) from None
     names = sorted(paths)
     chosen = (flavors.check_flavor(flavor) if flavor
               else flavors.detect_flavor(directory, files.text, _is_callback, names))

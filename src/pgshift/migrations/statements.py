@@ -11,6 +11,8 @@ inside a transaction block, or transaction control of its own.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -128,6 +130,47 @@ def _from_bounds(
 
 _NO_TRANSACTION_WORDS = ("concurrently", "vacuum", "database", "system", "tablespace")
 _TRANSACTION_WORDS = ("begin", "commit", "rollback", "start", "end", "abort", "prepare")
+
+
+# What SET SESSION CHARACTERISTICS AS TRANSACTION changes for the session.
+_CHARACTERISTICS = ("default_transaction_isolation", "default_transaction_read_only",
+                    "default_transaction_deferrable")
+
+
+def session_settings(statements: Sequence[Statement]) -> tuple[str, ...]:
+    """What ``statements`` SET or RESET for the rest of the session, not just their
+    transaction (``SET LOCAL``): parameter names, ``role``, ``session_authorization``, or
+    ``all`` for ``RESET ALL``. pgshift resets them after the migration, so that they reach
+    neither its own statements nor the next migration (see ``Runner``)."""
+    names: list[str] = []
+    for statement in statements:
+        start = _skip_comments(statement.text, 0)
+        head = statement.text[start:start + 6].lower()
+        if not head.startswith(("set", "reset")) or len(head) < 4:
+            continue
+        node = statement.node  # parsed only for what looks like SET or RESET
+        if type(node).__name__ != "VariableSetStmt" or node.is_local:
+            continue
+        name = node.name
+        if name is None:
+            names.append("all")
+        elif name == "SESSION CHARACTERISTICS":
+            names += _CHARACTERISTICS
+        elif name not in ("TRANSACTION", "TRANSACTION SNAPSHOT"):  # this transaction's only
+            names.append(name.lower())
+    return tuple(dict.fromkeys(names))
+
+
+def reset_sql(names: Sequence[str]) -> str:
+    """The statements that undo ``session_settings``."""
+    special = {"all": "RESET ALL", "role": "RESET ROLE",
+               "session_authorization": "RESET SESSION AUTHORIZATION"}
+    ordered = sorted(names, key=lambda n: n != "session_authorization")  # it resets role too
+    return ";".join(special.get(name) or f"RESET {name}" for name in ordered
+                    if name in special or _PARAMETER.fullmatch(name))
+
+
+_PARAMETER = re.compile(r"[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?")
 
 
 def needs_no_transaction(node: Any) -> str | None:

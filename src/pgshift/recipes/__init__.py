@@ -100,7 +100,10 @@ def write_recipe(directory: Path, name: str, params: RecipeParams) -> list[Path]
     from pgshift.migrations.discover import discover_migrations
 
     files = render_recipe(name, params)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write the migrations: {exc.strerror}", path=directory) from None
     existing = [m for m in discover_migrations(directory) if m.version is not None]
     width, first = 3, 1
     if existing:
@@ -108,11 +111,17 @@ def write_recipe(directory: Path, name: str, params: RecipeParams) -> list[Path]
         assert last is not None
         width = len(last.text.replace("_", ".").split(".")[0])
         first = last.key[0] + 1
-    paths = []
-    for offset, file in enumerate(files):
-        path = directory / f"V{str(first + offset).zfill(width)}__{file.words}.sql"
-        path.write_text(file.text, encoding="utf-8")
-        paths.append(path)
+    paths: list[Path] = []
+    try:
+        for offset, file in enumerate(files):
+            path = directory / f"V{str(first + offset).zfill(width)}__{file.words}.sql"
+            path.write_text(file.text, encoding="utf-8")
+            paths.append(path)
+    except OSError as exc:
+        for written in paths:  # all of the sequence or none of it
+            written.unlink(missing_ok=True)
+        raise InputError(f"cannot write the migrations: {exc.strerror}",
+                         path=exc.filename or directory) from None
     return paths
 
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pgshift.recipes.model import ident
+
 if TYPE_CHECKING:
     from pgshift.verify.schema_drift import SchemaDrift
     from pgshift.verify.snapshot import Snapshot
@@ -135,8 +137,8 @@ def _schemas(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
         if state is None or state.get("grants") or state.get("comment") is not None:
             todo += _by_hand(expected, actual, "schema", key)
             continue
-        create = _Change("schema", True, f"CREATE SCHEMA {key};")
-        drop = _Change("schema", False, f"DROP SCHEMA {key};")
+        create = _Change("schema", True, f"CREATE SCHEMA {ident(key)};")
+        drop = _Change("schema", False, f"DROP SCHEMA {ident(key)};")
         yield "up", create if after is not None else drop
         yield "down", drop if after is not None else create
 
@@ -148,9 +150,10 @@ def _extensions(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
             continue
         state = after if after is not None else before
         assert state is not None
-        create = _Change("extension", True, f"CREATE EXTENSION IF NOT EXISTS {key} WITH SCHEMA "
-                                            f"{state['schema']} VERSION '{state['version']}';")
-        drop = _Change("extension", False, f"DROP EXTENSION {key};")
+        create = _Change("extension", True,
+                         f"CREATE EXTENSION IF NOT EXISTS {ident(key)} WITH SCHEMA "
+                         f"{ident(state['schema'])} VERSION {_quoted(state['version'])};")
+        drop = _Change("extension", False, f"DROP EXTENSION {ident(key)};")
         yield "up", create if after is not None else drop
         yield "down", drop if after is not None else create
 
@@ -295,7 +298,9 @@ def _columns(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
         for direction, old, new in (("up", before, after), ("down", after, before)):
             for statement in _alter_column(table, column, old, new, todo if direction == "up"
                                            else [], key):
-                yield direction, _Change("column", True, statement)
+                # A default dropped goes with the drops: before the sequence it used goes.
+                yield direction, _Change("column", not statement.endswith(" DROP DEFAULT;"),
+                                         statement)
 
 
 def _alter_column(table: str, column: str, old: dict[str, Any], new: dict[str, Any],

@@ -51,6 +51,7 @@ class ScratchDatabase:
         self.server: ThrowawayServer | None = None
         self._admin_url = ""
         self._created = False
+        self._roles_before: set[str] | None = None
 
     @property
     def url(self) -> str:
@@ -69,6 +70,7 @@ class ScratchDatabase:
                 self._admin_url = self.server.url
             else:
                 self._admin_url = self.settings.url or ""
+            self._roles_before = self._role_names()
             self._create()
         except BaseException:
             self.close()
@@ -79,10 +81,36 @@ class ScratchDatabase:
                  tb: TracebackType | None) -> None:
         self.close()
 
+    def new_roles(self) -> list[str]:
+        """Roles made since the scratch database was: by the migrations replayed in it (roles
+        belong to the whole server). On the configured server, only those a migration file
+        names in a CREATE ROLE/USER/GROUP, so that a role someone else makes meanwhile is not
+        taken for one."""
+        if self._roles_before is None:
+            return []
+        made = self._role_names() - self._roles_before
+        if self.server is None:
+            made &= _roles_created_in(self.settings.dir)
+        return sorted(made)
+
+    def _role_names(self) -> set[str]:
+        from pgshift.db import connect
+
+        conn = connect(self.settings, url=self._admin_url,
+                       application_name=f"{self.settings.application_name} verify")
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT rolname FROM pg_roles")
+                return {row[0] for row in cur.fetchall()}
+        finally:
+            conn.close()
+
     def close(self) -> None:
         try:
             if self._created and self.server is None:
+                roles = self.new_roles()
                 drop_database(self.settings, self._admin_url, self.name)
+                _drop_roles(self.settings, self._admin_url, roles)
         finally:
             self._created = False
             if self.server is not None:
@@ -120,6 +148,49 @@ def create_database(settings: Settings, admin_url: str, name: str) -> None:
             f"cannot create a scratch database: {exc.diag.message_primary}",
             hint="grant CREATEDB to this role, or pass --embedded to use a throwaway "
                  "server") from None
+    finally:
+        conn.close()
+
+
+_CREATE_ROLE = re.compile(r"""\bcreate\s+(?:role|user|group)\s+(?:"((?:[^"]|"")+)"|(\w+))""",
+                          re.IGNORECASE)
+
+
+def _roles_created_in(directory: Path) -> set[str]:
+    """The role names the migration files of ``directory`` create (as PostgreSQL folds them)."""
+    names: set[str] = set()
+    try:
+        files = [p for p in directory.iterdir() if p.suffix == ".sql" and p.is_file()]
+    except OSError:
+        return names
+    for path in files:
+        try:
+            text = path.read_text("utf-8", "replace")
+        except OSError:
+            continue
+        for quoted, plain in _CREATE_ROLE.findall(text):
+            names.add(quoted.replace('""', '"') if quoted else plain.lower())
+    return names
+
+
+def _drop_roles(settings: Settings, admin_url: str, roles: list[str]) -> None:
+    """Drop the roles a replay made on the configured server (its scratch database is gone)."""
+    if not roles:
+        return
+    import contextlib
+
+    import psycopg2
+
+    from pgshift.db import connect
+
+    conn = connect(settings, url=admin_url,
+                   application_name=f"{settings.application_name} verify")
+    try:
+        with conn.cursor() as cur:
+            for role in roles:
+                # One with objects elsewhere by now is not ours to take away.
+                with contextlib.suppress(psycopg2.Error):
+                    cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
     finally:
         conn.close()
 

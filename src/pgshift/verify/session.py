@@ -225,9 +225,13 @@ def replay(conn: Connection, settings: Settings, migrations: Sequence[Migration]
         try:
             runner.apply(migration, None)
         except MigrationFailedError as exc:
-            raise CheckFailedError(f"replaying {what} failed: {exc.message}",
-                                   path=exc.path, line=exc.line,
-                                   migration=migration.label) from exc
+            shared = exc.sqlstate == "42710" and " role " in f" {exc.message}"
+            raise CheckFailedError(
+                f"replaying {what} failed: {exc.message}", path=exc.path, line=exc.line,
+                migration=migration.label,
+                hint="roles belong to the whole server, and this one exists on it already: "
+                     "pass --embedded to replay on a throwaway server" if shared else None,
+            ) from exc
     return [m.name for m in migrations]
 
 
