@@ -392,12 +392,24 @@ def _script_without_target(settings: Settings, *, to: str | None, after: str | N
         planned = up(there, to=to, dry_run=True, phase=phase, allow_contract=allow_contract)
         if not planned.selected:
             return Script("", "up")
+        selected = planned.selected
+        if any(m.kind == "baseline" for m in selected):
+            # Planned as for a new database: a baseline. The script also holds the files it
+            # stands for, which a database that ran the versioned migrations needs; each
+            # database takes one path, by the guards (see pgshift.script).
+            held = [i.migration for i in planned.plan.items
+                    if i.state == "below-baseline" and i.migration is not None]
+            selected = [*(m for m in selected if m.kind == "baseline"), *held,
+                        *(m for m in selected if m.kind != "baseline")]
+        version = parse_target(after)
+        required = next((i.migration for i in planned.plan.items if i.migration is not None
+                         and i.migration.version == version and i.state == "applied"), None)
         where = f"any database at {after} or later" if after else "any database"
         with _session(there) as conn:
-            return write_script(conn, there, planned.selected, "up",
+            return write_script(conn, there, selected, "up",
                                 callbacks=_callbacks(settings),
                                 target=f"{where} (planned without it, on a throwaway server)",
-                                written_by=f"pgshift {__version__}")
+                                written_by=f"pgshift {__version__}", after=required)
 
 
 def baseline(settings: Settings, version: str) -> RunResult:
@@ -416,7 +428,7 @@ def baseline(settings: Settings, version: str) -> RunResult:
             if i.migration is not None
             and i.migration.version is not None
             and i.migration.version <= target
-            and i.state in ("pending", "out-of-order")
+            and i.state in ("pending", "out-of-order", "failed")
         ]
         if not any(m.version == target for m in migrations if m.version is not None):
             raise InputError(f"no migration with version {target}", hint="see 'pgshift status'")

@@ -163,12 +163,14 @@ def _against_base(migration: Migration, base: Base) -> PlanItem | None:
 def _unused(baseline: Migration, highest: Version | None,
             migrations: Sequence[Migration]) -> PlanItem:
     """A baseline where the versioned migrations ran instead. A database behind it needs the
-    files it holds after its last version: when none is left, they were deleted too soon,
-    and running the ones after the baseline would skip them (drift, not a silent gap)."""
+    files it holds after its last version: when none of the files it holds is left, they were
+    deleted too soon, and running the ones after the baseline would skip them (drift, not a
+    silent gap). A hand-written baseline may hold versions no file ever had, so only a
+    baseline without any of its files counts."""
     assert baseline.version is not None
     if highest is not None and highest < baseline.version and not any(
-            m.kind == "versioned" and m.version is not None
-            and highest < m.version <= baseline.version for m in migrations):
+            m.kind == "versioned" and m.version is not None and m.version <= baseline.version
+            for m in migrations):
         return PlanItem("missing", baseline, None,
                         f"this database ran migrations up to {highest} only, and the files "
                         f"{baseline.name} holds after that are gone")

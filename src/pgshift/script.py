@@ -62,8 +62,12 @@ class Script:
 def write_script(
     conn: Connection, settings: Settings, migrations: Sequence[Migration], direction: Direction,
     *, callbacks: Callbacks | None = None, target: str = "", written_by: str = "pgshift",
+    after: Migration | None = None,
 ) -> Script:
     """The psql script that runs ``migrations`` (already selected and checked) ``direction``.
+
+    ``after``: the migration a target must have for the script to run at all (``--after``);
+    without it, the migrations after it would run over a gap.
 
     Raises InputError for what a script cannot run: a batched backfill, a no-transaction
     migration with ``single_transaction``, a password where psql cannot take it from ``-v``.
@@ -76,6 +80,8 @@ def write_script(
                              path=migration.path, migration=migration.label)
         builder.bodies[migration.name] = builder.body(migration)
     builder.header(migrations, target, written_by)
+    if after is not None:
+        builder.require(after)
     if together:
         builder.emit("BEGIN;")
     for migration in migrations:
@@ -153,6 +159,25 @@ class _Builder:
             f"'local'), {self.literal(__version__)}) RETURNING id AS pgshift_run_id \\gset",
         )
         self._run_callbacks(after=False)
+
+    def require(self, migration: Migration) -> None:
+        """Stop, before anything runs, on a database that does not have ``migration``."""
+        has = (f"EXISTS (SELECT FROM {self.table} WHERE key = "
+               f"{self.literal(history.key_of(migration))} AND status = 'applied') OR "
+               f"{self._baseline_holds(migration)}")
+        message = self.literal(f"pgshift: this script is for a database at {migration.label} "
+                               "or later, and this one is not: nothing was run")
+        self.emit("", f"SELECT {has} AS pgshift_has_after \\gset", "\\if :pgshift_has_after",
+                  "\\else", f"DO $pgshift$ BEGIN RAISE EXCEPTION {message}; END $pgshift$;",
+                  "\\endif")
+
+    def _baseline_holds(self, migration: Migration) -> str:
+        """SQL: a baseline applied here holds ``migration`` (its version is not above it)."""
+        assert migration.version is not None
+        parts = ", ".join(str(p) for p in migration.version.key)
+        return (f"EXISTS (SELECT FROM {self.table} WHERE kind = 'baseline' AND status = "
+                f"'applied' AND string_to_array(substr(key, 3), '.')::int[] >= "
+                f"ARRAY[{parts}]::int[])")
 
     def footer(self) -> None:
         self._run_callbacks(after=True)
@@ -249,11 +274,16 @@ class _Builder:
         if self.direction == "down":
             statuses = "('applied', 'reverting')" if not migration.transactional else "('applied')"
             check = f"EXISTS (SELECT FROM {self.table} WHERE key = {key} AND status IN {statuses})"
+        elif migration.kind == "baseline":  # only a database with no migration yet
+            check = (f"NOT EXISTS (SELECT FROM {self.table} WHERE kind IN ('versioned', "
+                     "'baseline') AND status <> 'failed')")
         else:
             same = (f" AND checksum = {self.literal(migration.checksum)}"
                     if migration.version is None else "")  # a repeatable runs again if changed
             check = (f"NOT EXISTS (SELECT FROM {self.table} WHERE key = {key} "
                      f"AND status = 'applied'{same})")
+            if migration.version is not None:  # nor one that a baseline built here holds
+                check += f" AND NOT {self._baseline_holds(migration)}"
         verb = "applying" if self.direction == "up" else "rolling back"
         self.emit("", f"-- {migration.label} {migration.description} ({migration.name}): {mode}",
                   f"SELECT {check} AS pgshift_run \\gset", "\\if :pgshift_run",
@@ -266,6 +296,8 @@ class _Builder:
         if names:  # as pgshift does: the next statements run without them
             self.emit(reset_sql(names) + ";")
         state = "already applied" if self.direction == "up" else "not applied"
+        if migration.kind == "baseline" and self.direction == "up":
+            state = "only for a database without migrations"
         self.emit(f"UPDATE {self.runs} SET migrations = migrations || "
                   f"ARRAY[{self.literal(migration.name)}], keys = keys || "
                   f"ARRAY[{self.literal(history.key_of(migration))}] WHERE id = :pgshift_run_id;",

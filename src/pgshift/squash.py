@@ -98,6 +98,13 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
                         application_name=f"{settings.application_name} squash")
         try:
             replay(built, settings, selected, say, what="the migration")
+            with built.cursor() as cur:  # pg_dump writes them with transaction control
+                cur.execute("SELECT count(*) FROM pg_largeobject_metadata")
+                if cur.fetchone()[0]:
+                    raise InputError("the migrations make large objects (lo_*), which a "
+                                     "baseline cannot hold",
+                                     hint="squash up to a version before the first that makes "
+                                          "one (--to)")
             roles = scratch.new_roles()
             if roles:
                 raise InputError(

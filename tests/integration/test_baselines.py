@@ -102,13 +102,22 @@ def test_a_database_behind_the_baseline_needs_the_files_it_holds(
     # While the files are there, it catches up through them, not through the baseline.
     assert [m.name for m in api.up(settings, dry_run=True, to="4").selected] == [
         "V002__t2.sql", "V003__t3.sql", "V004__t4.sql"]
-    for name in ("V002__t2.sql", "V003__t3.sql"):  # deleted before this database caught up
+    for name in ("V001__t1.sql", "V002__t2.sql", "V003__t3.sql"):  # too soon for this one
         (migrations_dir / name).unlink()
     with pytest.raises(DriftError, match="ran migrations up to 001 only, and the files "
                        r"B003__squashed\.sql holds after that are gone") as raised:
         api.up(settings)
     assert "restore the versioned files it holds" in (raised.value.hint or "")
     assert tables(query) == ["t1"]  # V004 did not run over the gap
+
+
+def test_a_hand_written_baseline_may_hold_versions_no_file_had(
+    settings, three, write_migration
+) -> None:
+    write_migration("B005__flyway_style.sql", BASELINE_2 + "\nCREATE TABLE t3 (id int);")
+    api.up(settings, to="2")  # below the baseline: the versioned files
+    assert [o.migration.label for o in api.up(settings).outcomes] == ["V003"]
+    assert api.validate(settings).drift() == []
 
 
 def test_up_to_a_version_below_the_newest_baseline_starts_from_an_older_one(

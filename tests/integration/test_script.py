@@ -292,3 +292,53 @@ def test_planned_without_the_target_the_script_holds_every_migration_after_v(
     api.validate(settings)
     with pytest.raises(InputError, match="--after goes with --embedded"):
         api.script(settings, after="1")
+
+
+@pytest.fixture
+def with_baseline(three, write_migration) -> None:
+    write_migration("B002__base.sql", f"-- pgshift:irreversible\n{USERS}\n"
+                    "CREATE UNIQUE INDEX users_email ON users (email);")
+
+
+def test_a_script_planned_with_a_baseline_builds_a_new_database_from_it(
+    settings, with_baseline, psql, query
+) -> None:
+    offline = dataclasses.replace(settings, url="postgresql://nobody@192.0.2.1:1/none")
+    everything = api.script(offline, embedded=True)
+    assert [m.label for m in everything.migrations] == ["B002", "V001", "V002", "V003"]
+    done = psql(everything.text)
+    assert done.returncode == 0, done.stderr
+    assert "V001__users.sql: already applied; skipped" in done.stdout  # the baseline holds it
+    assert [r[0] for r in query("SELECT key FROM pgshift.history ORDER BY key")] == [
+        "3", "B:2"]
+    assert api.validate(settings).drift() == []
+    after_v2 = api.script(offline, embedded=True, after="2")
+    assert [m.label for m in after_v2.migrations] == ["V003"]
+    assert psql(after_v2.text).returncode == 0  # at V002 through its baseline: it runs
+
+
+def test_a_script_planned_with_a_baseline_skips_it_where_the_migrations_ran(
+    settings, with_baseline, psql, query
+) -> None:
+    offline = dataclasses.replace(settings, url="postgresql://nobody@192.0.2.1:1/none")
+    everything = api.script(offline, embedded=True)
+    api.up(settings, to="1")
+    done = psql(everything.text)
+    assert done.returncode == 0, done.stderr
+    assert "B002__base.sql: only for a database without migrations; skipped" in done.stdout
+    assert [r[0] for r in query("SELECT key FROM pgshift.history ORDER BY key")] == [
+        "1", "2", "3"]
+    assert api.validate(settings).drift() == []
+
+
+def test_a_script_after_v_stops_on_a_database_that_is_not_at_v(
+    settings, three, psql, query
+) -> None:
+    offline = dataclasses.replace(settings, url="postgresql://nobody@192.0.2.1:1/none")
+    after_v2 = api.script(offline, embedded=True, after="2")
+    api.up(settings, to="1")
+    stopped = psql(after_v2.text)
+    assert stopped.returncode == 3
+    assert "this script is for a database at V002 or later, and this one is not" in (
+        stopped.stderr)
+    assert [r[0] for r in query("SELECT key FROM pgshift.history")] == ["1"]

@@ -165,3 +165,14 @@ def test_migrations_that_create_roles_get_no_baseline_and_leave_no_role(
     with pytest.raises(InputError, match=rf"the migrations create roles \({role}\)"):
         api.squash(settings)
     assert query("SELECT count(*) FROM pg_roles WHERE rolname = %s", role) == [(0,)]
+
+
+def test_large_objects_are_refused_before_anything_is_written(
+    settings, write_migration, migrations_dir
+) -> None:
+    write_migration("V001__blob.sql", "CREATE TABLE files (id int, body oid);\n"
+                    "INSERT INTO files VALUES (1, lo_from_bytea(0, 'hello'));",
+                    "DROP TABLE files;")
+    with pytest.raises(InputError, match=r"large objects \(lo_\*\)"):
+        api.squash(settings)
+    assert [p.name for p in migrations_dir.iterdir()] == ["V001__blob.sql"]

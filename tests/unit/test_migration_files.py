@@ -135,3 +135,17 @@ def test_names_with_spaces_quotes_and_unicode_are_accepted(tmp_path: Path) -> No
     write(tmp_path, "V1__add user's naïve column.sql", "select 1;\n-- pgshift:down\nselect 1;")
     (migration,) = discover_migrations(tmp_path)
     assert migration.description == "add user's naïve column"
+
+
+def test_directive_lines_inside_strings_bodies_and_block_comments_are_sql_not_directives(
+) -> None:
+    text = ("CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n-- pgshift:down\n"
+            "  -- pgshift:lock-timeout 1s\nRETURN 1;\nEND $$;\n"
+            "INSERT INTO notes VALUES ('é\n-- pgshift:irreversible\n');\n"
+            "/* an example:\n-- pgshift:no-such-directive\n*/\n"
+            "-- pgshift:down\nDROP FUNCTION f();\n")
+    parsed = parse_text(text, Path("V1__f.sql"))
+    assert parsed.down_sql is not None and parsed.down_sql.strip() == "DROP FUNCTION f();"
+    assert parsed.down_line == 14
+    assert parsed.directives.lock_timeout is None and not parsed.directives.irreversible
+    assert "-- pgshift:down\n  -- pgshift:lock-timeout 1s" in parsed.up_sql

@@ -116,14 +116,13 @@ def marked_statements(source: str, statements: list[Statement]) -> dict[int, Bac
     """
     if DIRECTIVE not in source:
         return {}
+    from pgshift.migrations.parse import directive_lines
+
     marks: list[tuple[int, str]] = []
-    offset = 0
-    for line in source.split("\n"):
-        stripped = line.strip()
-        if stripped.startswith(DIRECTIVE) and stripped[len(DIRECTIVE):len(DIRECTIVE) + 1] in (
-            "", " "):
-            marks.append((offset, stripped[len(DIRECTIVE):].strip()))
-        offset += len(line) + 1
+    for match in directive_lines(source):  # comments only, not a string's lines
+        name, _, argument = match[1].strip().partition(" ")
+        if name == "backfill":
+            marks.append((match.start(), argument.strip()))
     found: dict[int, BackfillOptions] = {}
     for mark_offset, argument in marks:
         index = next((i for i, s in enumerate(statements)

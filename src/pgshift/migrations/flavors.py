@@ -153,13 +153,14 @@ def _check_backfills(text: str, path: Path) -> None:
     """``-- pgshift:backfill`` works in any flavor's files: its options are checked as the file
     is read, as in pgshift's own, rather than when the statement is about to run."""
     from pgshift.backfill.options import DIRECTIVE, check_directive
+    from pgshift.migrations.parse import directive_lines
 
     if DIRECTIVE not in text:
         return
-    for number, line in enumerate(text.split("\n"), 1):
-        stripped = line.strip()
-        if stripped.startswith(DIRECTIVE) and stripped[len(DIRECTIVE):][:1] in ("", " "):
-            check_directive(stripped[len(DIRECTIVE):].strip(), path, number)
+    for match in directive_lines(text):
+        name, _, argument = match[1].strip().partition(" ")
+        if name == "backfill":
+            check_directive(argument.strip(), path, text.count("\n", 0, match.start()) + 1)
 
 
 def _section(lines: list[str], start: int, end: int) -> str:

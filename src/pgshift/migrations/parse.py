@@ -105,6 +105,23 @@ def checksum(text: str) -> str:
 _DIRECTIVE = r"(?m)^[ \t]*-- pgshift:(.*)$"  # compiled on first use: cached runs parse nothing
 
 
+def directive_lines(text: str) -> list[re.Match[str]]:
+    """The ``-- pgshift:`` lines that are comments: not lines of a string, a function body
+    (``$$ … $$``) or a block comment, which PostgreSQL's scanner tells apart."""
+    matches = list(re.finditer(_DIRECTIVE, text))
+    last = matches[-1].start() if matches else 0
+    if not any(quote in text[:last] for quote in ("'", "$", "/*")):
+        return matches  # nothing before them can be open: the common case, no scan
+    from pglast import parser
+
+    try:
+        tokens = parser.scan(text)
+    except parser.ParseError:  # an unterminated string: the split reports it with its line
+        return matches
+    comments = {t.start for t in tokens if t.name == "SQL_COMMENT"}  # character offsets
+    return [m for m in matches if text.index("--", m.start()) in comments]
+
+
 def parse_text(text: str, path: Path) -> ParsedFile:
     """Read the directives and split the up part from the down part (after ``-- pgshift:down``).
 
@@ -115,7 +132,7 @@ def parse_text(text: str, path: Path) -> ParsedFile:
     down_at: int | None = None
     down_offset = 0
     backfill_at: int | None = None
-    for match in re.finditer(_DIRECTIVE, text):
+    for match in directive_lines(text):
         number = text.count("\n", 0, match.start()) + 1
         name, _, argument = match[1].strip().partition(" ")
         argument = argument.strip()
