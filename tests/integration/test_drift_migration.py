@@ -51,6 +51,8 @@ BY_HAND = [
     """CREATE TABLE "Reporting".feelings (id int PRIMARY KEY, mood "Reporting".mood, """
     """tags "Reporting".hstore)""",
     "ALTER TYPE plan RENAME VALUE 'pro' TO 'professional'",
+    "CREATE DOMAIN \"Reporting\".score AS int DEFAULT 0 NOT NULL CHECK (VALUE >= 0)",
+    'ALTER TABLE "Reporting".feelings ADD COLUMN score "Reporting".score',
     # Lines of a body that read like pgshift's directives: SQL, not directives.
     "CREATE FUNCTION tricky() RETURNS int LANGUAGE sql AS $$\nSELECT 1\n-- pgshift:down\n"
     "-- pgshift:irreversible\n$$",

@@ -8,7 +8,8 @@ environment applies it with ``up``, and all of them end the same.
 
 What is written, from the two catalog snapshots (``pgshift.verify.snapshot``):
 
-- schemas, extensions, enum types (made, dropped, values added or renamed), sequences, tables
+- schemas, extensions, enum types (made, dropped, values added or renamed), domains (with
+  their defaults, NOT NULL and CHECK constraints), sequences, tables
   (plain ones), columns (type, default, NOT NULL), constraints (with their validity), indexes
   (built and dropped ``CONCURRENTLY``, so the file is ``no-transaction``), functions and
   procedures, views, triggers (and whether they are enabled), comments;
@@ -162,7 +163,9 @@ def _types(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
     """Enum types made or dropped, and enum values added or renamed; other types by hand."""
     for key, before, after in _pairs(expected, actual, "type"):
         states = [s for s in (before, after) if s is not None]
-        if any(s.get("kind") != "e" or s.get("grants") for s in states):
+        if all(s.get("kind") == "d" and not s.get("grants") for s in states):
+            yield from _domain(key, before, after, expected, actual, todo)
+        elif any(s.get("kind") != "e" or s.get("grants") for s in states):
             todo += _by_hand(expected, actual, "type", key)
         elif before is None or after is None:
             state = after if after is not None else before
@@ -178,6 +181,36 @@ def _types(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
                 continue
             for direction, sql in changes:
                 yield direction, _Change("type", True, sql)
+
+
+def _domain(key: str, before: dict[str, Any] | None, after: dict[str, Any] | None,
+            expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found:
+    """A domain made, dropped, or given another default or NOT NULL (its CHECK constraints
+    are constraints: ``_constraints``)."""
+    if before is None or after is None:
+        state = after if after is not None else before
+        assert state is not None
+        spec = state["base_type"]
+        if state.get("default") is not None:
+            spec += f" DEFAULT {state['default']}"
+        if state.get("not_null"):
+            spec += " NOT NULL"
+        create = _Change("type", True, f"CREATE DOMAIN {key} AS {spec};")
+        drop = _Change("type", False, f"DROP DOMAIN {key};")
+        yield "up", create if after is not None else drop
+        yield "down", drop if after is not None else create
+        return
+    if before["base_type"] != after["base_type"]:
+        todo += _by_hand(expected, actual, "type", key)
+        return
+    for direction, old, new in (("up", before, after), ("down", after, before)):
+        if old.get("default") != new.get("default"):
+            yield direction, _Change("type", True, f"ALTER DOMAIN {key} " + (
+                f"SET DEFAULT {new['default']};" if new.get("default") is not None
+                else "DROP DEFAULT;"))
+        if old.get("not_null") != new.get("not_null"):
+            yield direction, _Change("type", True, f"ALTER DOMAIN {key} "
+                                     f"{'SET' if new.get('not_null') else 'DROP'} NOT NULL;")
 
 
 def _enum_changes(key: str, old: list[str], new: list[str]) -> list[tuple[str, str]] | None:
@@ -326,10 +359,16 @@ def _constraints(expected: Snapshot, actual: Snapshot, todo: list[str]) -> Found
         name, table = _constraint_name_and_table(key)
         if (before or after or {}).get("type") == "n":
             continue  # 18's NOT NULL constraints: the column's NOT NULL makes and drops them
-        if name is None or table is None or not _is_table(table, expected, actual):
+        if name is None or table is None:
             todo.append(f"constraint {key}: not on a table")
             continue
-        alter = f"ALTER TABLE {table}"
+        if _is_table(table, expected, actual):
+            alter = f"ALTER TABLE {table}"
+        elif _is_domain(table, expected, actual):
+            alter = f"ALTER DOMAIN {table}"
+        else:
+            todo.append(f"constraint {key}: not on a table")
+            continue
 
         def add(state: dict[str, Any], alter: str = alter, name: str = name) -> str:
             return f"{alter} ADD CONSTRAINT {name} {state['definition']};"
@@ -509,6 +548,11 @@ def _differing(before: dict[str, Any], after: dict[str, Any], but: tuple[str, ..
 def _what_table(state: dict[str, Any]) -> str:
     return {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
             "f": "foreign table"}.get(str(state.get("kind")), "relation")
+
+
+def _is_domain(name: str, expected: Snapshot, actual: Snapshot) -> bool:
+    states = [s.get("type", {}).get(name) for s in (expected, actual)]
+    return any(state is not None and state["kind"] == "d" for state in states)
 
 
 def _is_table(table: str, expected: Snapshot, actual: Snapshot) -> bool:
