@@ -102,7 +102,8 @@ def test_baseline_and_repair_are_recorded(settings, two, write_migration, query)
 @pytest.mark.faults
 def test_a_killed_run_shows_as_interrupted(settings, write_migration, database_url,
                                            migrations_dir) -> None:
-    write_migration("V001__slow.sql", "SELECT pg_sleep(30);", "SELECT 1;")
+    write_migration("V001__quick.sql", "CREATE TABLE q (id int);", "DROP TABLE q;")
+    write_migration("V002__slow.sql", "SELECT pg_sleep(30);", "SELECT 1;")
     proc = h.start(h.env_for(database_url, migrations_dir), "up")
     h.wait_until(h.sql_true(database_url, "SELECT to_regclass('pgshift.runs') IS NOT NULL AND "
                             "EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE "
@@ -112,6 +113,7 @@ def test_a_killed_run_shows_as_interrupted(settings, write_migration, database_u
     h.wait_until(lambda: api.log(settings)[0].status == "interrupted", 20,
                  "the killed run's session to end")
     assert api.log(settings)[0].finished_at is None
+    assert api.log(settings)[0].migrations == ["V001__quick.sql"]  # what it did get done
 
 
 def test_a_history_installed_by_an_older_pgshift_gets_the_run_log_on_down(

@@ -123,13 +123,21 @@ def read_runs(conn: Connection, schema: str, limit: int, key: str | None = None)
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".runs',))
         if not cur.fetchone()[0]:
             return []
+        # A run that never finished wrote no list of migrations: for an up, those the history
+        # recorded as applied while it ran (one runner at a time: before the next run began).
         cur.execute(sql.SQL(
             "SELECT id, command, CASE WHEN r.status = 'running' AND NOT EXISTS ("
             "  SELECT FROM pg_stat_activity a WHERE a.pid = r.pid "
             "  AND a.backend_start <= r.started_at) THEN 'interrupted' ELSE r.status END, "
-            "run_by, machine, started_at, finished_at, migrations, error "
-            "FROM {} AS r WHERE %s IS NULL OR %s = ANY(keys) ORDER BY id DESC LIMIT %s"
-        ).format(table(schema, "runs")), (key, key, limit))
+            "run_by, machine, started_at, finished_at, "
+            "CASE WHEN r.status = 'running' AND cardinality(r.migrations) = 0 "
+            "     AND r.command LIKE 'up%%' THEN ARRAY("
+            "  SELECT h.script FROM {history} h WHERE h.status = 'applied' "
+            "  AND h.applied_at >= r.started_at AND h.applied_at < coalesce(("
+            "    SELECT min(n.started_at) FROM {runs} n WHERE n.id > r.id), 'infinity') "
+            "  ORDER BY h.applied_at, h.key) ELSE r.migrations END, error "
+            "FROM {runs} AS r WHERE %s IS NULL OR %s = ANY(keys) ORDER BY id DESC LIMIT %s"
+        ).format(runs=table(schema, "runs"), history=table(schema)), (key, key, limit))
         return [Run(*row) for row in cur.fetchall()]
 
 
