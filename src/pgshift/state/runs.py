@@ -132,10 +132,10 @@ def read_runs(conn: Connection, schema: str, limit: int, key: str | None = None)
             "run_by, machine, started_at, finished_at, "
             "CASE WHEN r.status = 'running' AND cardinality(r.migrations) = 0 "
             "     AND r.command LIKE 'up%%' THEN ARRAY("
-            "  SELECT h.script FROM {history} h WHERE h.status = 'applied' "
-            "  AND h.applied_at >= r.started_at AND h.applied_at < coalesce(("
+            "  SELECT h.script FROM {history} h, CAST(h.applied_at AS timestamptz) AS at "
+            "  WHERE h.status = 'applied' AND at >= r.started_at AND at < coalesce(("
             "    SELECT min(n.started_at) FROM {runs} n WHERE n.id > r.id), 'infinity') "
-            "  ORDER BY h.applied_at, h.key) ELSE r.migrations END, error "
+            "  ORDER BY at, h.key) ELSE r.migrations END, error "
             "FROM {runs} AS r WHERE %s IS NULL OR %s = ANY(keys) ORDER BY id DESC LIMIT %s"
         ).format(runs=table(schema, "runs"), history=table(schema)), (key, key, limit))
         return [Run(*row) for row in cur.fetchall()]
