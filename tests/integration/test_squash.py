@@ -7,9 +7,8 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-import psycopg2
 import pytest
-from tests.fixtures.project import schema_of
+from tests.fixtures.project import scalar, schema_of
 
 from pgshift import api
 from pgshift.errors import CheckFailedError, InputError
@@ -61,16 +60,6 @@ def project(settings, write_migration):
     return settings
 
 
-def one(url: str, statement: str) -> object:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(statement)
-            return cur.fetchone()[0]
-    finally:
-        conn.close()
-
-
 def test_a_new_database_built_from_the_baseline_is_the_database_the_migrations_build(
     project, fresh, migrations_dir
 ) -> None:
@@ -96,9 +85,9 @@ def test_a_new_database_built_from_the_baseline_is_the_database_the_migrations_b
                                                            "V005__nickname.sql"]
     assert diff_snapshots(before, schema_of(fresh.url), expected_name="migrated",
                           actual_name="built from the baseline") == []
-    assert one(fresh.url, "SELECT count(*) FROM plan_prices") == 2
-    assert one(fresh.url, "SELECT nextval('billing.invoice_numbers')") == 1001
-    assert one(fresh.url, "SHOW search_path") == '"$user", public'
+    assert scalar(fresh.url, "SELECT count(*) FROM plan_prices") == 2
+    assert scalar(fresh.url, "SELECT nextval('billing.invoice_numbers')") == 1001
+    assert scalar(fresh.url, "SHOW search_path") == '"$user", public'
 
 
 def test_a_later_squash_starts_from_the_earlier_baseline(project, fresh, migrations_dir) -> None:
