@@ -165,3 +165,10 @@ def test_large_objects_are_refused_before_anything_is_written(
     with pytest.raises(InputError, match=r"large objects \(lo_\*\)"):
         api.squash(settings)
     assert [p.name for p in migrations_dir.iterdir()] == ["V001__blob.sql"]
+
+
+def test_another_tools_numbered_directory_gets_no_baseline(settings, migrations_dir) -> None:
+    (migrations_dir / "20240101120000_t.sql").write_text(
+        "-- migrate:up\nCREATE TABLE t (id int);\n-- migrate:down\nDROP TABLE t;\n")
+    with pytest.raises(InputError, match="which a dbmate directory cannot hold"):
+        api.squash(settings)
