@@ -87,6 +87,22 @@ def test_composite_primary_key_is_walked_with_row_comparisons(settings, query) -
     assert query("SELECT count(*) FROM c WHERE v IS DISTINCT FROM n") == [(0,)]
 
 
+def test_a_backfill_that_moves_its_own_key_is_refused_before_any_batch(
+    settings, query, write_migration
+) -> None:
+    """It would meet the rows it moved ahead of the walk again, and update them without end."""
+    query("CREATE TABLE comp (a int, b text, n int DEFAULT 0, PRIMARY KEY (a, b)); "
+          "INSERT INTO comp SELECT g % 7, g::text, 0 FROM generate_series(1, 300) g")
+    with pytest.raises(InputError, match="the backfill sets a, the key it walks comp by"):
+        api.backfill(settings, "comp", "a = a + 100", options=parse_options("pause=0"))
+    write_migration("V1__move.sql", "-- pgshift:backfill batch-size=10\n"
+                    "UPDATE comp SET a = a + 100;", "SELECT 1;",
+                    header="-- pgshift:no-transaction")
+    with pytest.raises(InputError, match="V1__move.sql:3: the backfill sets a"):
+        api.up(settings)
+    assert query("SELECT max(a) FROM comp") == [(6,)]
+
+
 def test_table_without_primary_key_is_walked_by_ctid_ranges(settings, query) -> None:
     query("CREATE TABLE h (a int, b int); "
           "INSERT INTO h SELECT g, NULL FROM generate_series(1, 5000) g")

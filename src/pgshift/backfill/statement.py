@@ -22,6 +22,7 @@ class BackfillStatement:
     reference: str  # how the statement names the table: its alias, else its name
     head: str       # UPDATE … SET … [FROM …], no WHERE
     predicate: str | None
+    assigned: tuple[str, ...] = ()  # the columns its SET writes
 
     @property
     def qualified(self) -> str:
@@ -63,6 +64,7 @@ def parse_backfill(text: str, *, path: Path | None = None, line: int | None = No
         reference=alias or relation.relname,
         head=RawStream()(head_node),
         predicate=predicate,
+        assigned=tuple(target.name for target in node.targetList or () if target.name),
     )
 
 

@@ -145,6 +145,12 @@ def choose_walk(cur: Any, statement: BackfillStatement, info: TableInfo) -> Walk
     row = cur.fetchone()
     total = _estimate(cur, info)
     if row is not None:
+        moved = [column for column in row[1] if column in statement.assigned]
+        if moved:  # the walk would meet the rows it moved ahead of it again, without end
+            raise InputError(
+                f"the backfill sets {', '.join(moved)}, the key it walks "
+                f"{statement.qualified} by: each batch would move rows ahead of the walk",
+                hint="change a key in one UPDATE (or in batches keyed by another column)")
         return KeyWalk(info.ident, statement.reference, list(row[1]), list(row[2]), total)
     if info.kind == "p":
         raise InputError(f"partitioned table {statement.qualified} has no primary key to walk",
