@@ -737,6 +737,16 @@ def create_recipe(settings: Settings, recipe: str, params: RecipeParams) -> list
     """
     from pgshift.recipes import NEEDS_EXISTING, write_recipe
 
+    if (recipe in NEEDS_EXISTING or recipe == "set-not-null") and params.table and params.column:
+        from pgshift.recipes.lookup import column_refusals
+
+        refused = column_refusals(settings, recipe, params.table, params.column)
+        if refused:
+            raise InputError(f"recipe {recipe} cannot change {params.table}.{params.column}: "
+                             + "; ".join(refused),
+                             hint="nothing was written" + (
+                                 "" if recipe == "set-not-null" else ": a step would fail "
+                                 "half-way (drop or change what uses the column first)"))
     if recipe in NEEDS_EXISTING and params.existing is None and params.table and params.column:
         from pgshift.recipes.lookup import column_info
 

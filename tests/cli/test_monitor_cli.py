@@ -375,3 +375,12 @@ def test_ps_on_a_database_without_pgshift_says_nothing_is_migrating(cli, query) 
     assert snapshot["pgshift_installed"] is False and snapshot["sessions"] == []
     assert snapshot["migration_lock"] is None
     assert query("SELECT to_regnamespace('pgshift')") == [(None,)]
+
+
+@pytest.mark.parametrize("option", [("--interval=-1",), ("--interval", "nan"),
+                                    ("--interval", "inf"), ("--count", "-1")])
+def test_ps_watch_refuses_an_interval_or_count_it_cannot_wait_by(cli, option) -> None:
+    result = cli("ps", "--watch", *option)
+    assert result.returncode == 2 and "internal error" not in result.stderr
+    assert "--interval must be from 0.1 to 86400 s" in result.stderr or (
+        "must be 1 or more" in result.stderr)

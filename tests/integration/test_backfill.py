@@ -98,7 +98,7 @@ def test_a_backfill_that_moves_its_own_key_is_refused_before_any_batch(
     write_migration("V1__move.sql", "-- pgshift:backfill batch-size=10\n"
                     "UPDATE comp SET a = a + 100;", "SELECT 1;",
                     header="-- pgshift:no-transaction")
-    with pytest.raises(InputError, match="V1__move.sql:3: the backfill sets a"):
+    with pytest.raises(InputError, match=r"V1__move\.sql:3: the backfill sets a"):
         api.up(settings)
     assert query("SELECT max(a) FROM comp") == [(6,)]
 

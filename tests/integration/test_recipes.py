@@ -252,3 +252,22 @@ def test_remove_table_retires_it_with_its_data_then_drops_it_for_good(
     assert query("SELECT to_regclass('users'), to_regclass('users_retired')") == [(None, None)]
     with pytest.raises(IrreversibleError):
         api.down(gated)
+
+
+@pytest.mark.parametrize(("recipe", "column", "reason"), [
+    ("rename-column", "email", "view user_emails uses email"),
+    ("change-column-type", "d", "generated column users.g uses d"),
+    ("remove-column", "g", "g is a generated column"),
+    ("set-not-null", "id", "id is NOT NULL already"),
+])
+def test_a_recipe_that_would_fail_half_way_is_refused_before_it_is_written(
+    settings, query, migrations_dir, recipe, column, reason
+) -> None:
+    query("CREATE TABLE users (id int PRIMARY KEY, email text, d int, "
+          "g int GENERATED ALWAYS AS (d * 2) STORED); "
+          "CREATE VIEW user_emails AS SELECT id, email FROM users")
+    params = RecipeParams(table="users", column=column, new_column="renamed", type="bigint")
+    with pytest.raises(InputError, match=f"recipe {recipe} cannot change users.{column}: "
+                       f"{reason}"):
+        api.create_recipe(settings, recipe, params)
+    assert list(migrations_dir.iterdir()) == []

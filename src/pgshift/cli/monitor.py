@@ -32,9 +32,10 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
             aliases=("monitor",))
     p.add_argument("--json", action="store_true", help="print one snapshot as JSON")
     p.add_argument("--watch", action="store_true", help="refresh live until Ctrl-C")
-    p.add_argument("--interval", type=float, default=2.0, metavar="S",
+    p.add_argument("--interval", type=_interval, default=2.0, metavar="S",
                    help="seconds between refreshes with --watch (default 2)")
-    p.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N refreshes")
+    p.add_argument("--count", type=_positive, metavar="N",
+                   help="with --watch: stop after N refreshes")
 
     p = add("kill", kill, "cancel (or terminate) a migration or DDL session")
     p.add_argument("pid", type=int, nargs="?", help="the backend pid ('pgshift ps' shows it)")
@@ -87,6 +88,27 @@ def ps(args: argparse.Namespace, settings: Settings) -> int:
     else:
         activity_view.print_snapshot(snapshot, sys.stdout)
     return 0
+
+
+def _interval(text: str) -> float:
+    """Seconds between refreshes: a finite number from 0.1 s to a day."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: '{text}'") from None
+    if not 0.1 <= value <= 86_400:  # NaN fails both comparisons
+        raise argparse.ArgumentTypeError(f"--interval must be from 0.1 to 86400 s, not {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def _watch(settings: Settings, interval: float, count: int | None) -> int:
