@@ -261,8 +261,13 @@ def down(
     dry_run: bool = False,
     on_event: EventHandler | None = None,
     on_lock_wait: Callable[[LockHolder | None], None] | None = None,
+    confirmed: Sequence[str] | None = None,
 ) -> RunResult:
-    """Roll back the last ``steps`` migrations (default 1), those above ``to``, or all."""
+    """Roll back the last ``steps`` migrations (default 1), those above ``to``, or all.
+
+    ``confirmed``: the file names a user agreed to roll back, in order (``rollback``); when
+    another runner changed them while this one waited for the lock, nothing is rolled back.
+    """
     migrations, cache = _read_files(settings, trust_cache=True)
     with _session(settings) as conn, contextlib.ExitStack() as later:
         plan = _read_plan(conn, settings, migrations)
@@ -294,6 +299,14 @@ def down(
             history.install(conn, settings.schema)  # the run log may be newer than the history
             plan = _read_plan(conn, settings, migrations)
             selected = select_down(plan, steps=steps, to=parse_target(to), everything=everything)
+            if confirmed is not None and [m.name for m in selected] != list(confirmed):
+                from pgshift.errors import LockBusyError
+
+                raise LockBusyError(
+                    "another runner changed what is applied while this one waited for the "
+                    f"lock: {', '.join(m.label for m in selected) or 'nothing'} would be rolled "
+                    f"back, not the {', '.join(confirmed)} confirmed; nothing was rolled back",
+                    hint="look at the new plan: run the rollback again")
             if not selected:  # another runner rolled them back
                 return RunResult(plan)
             outcomes = _recorded_run(conn, settings, plan, "down", on_event, hooks,

@@ -10,7 +10,7 @@ import pytest
 from tests.fixtures.sessions import wait_for
 
 from pgshift import api
-from pgshift.errors import InputError, MigrationFailedError
+from pgshift.errors import InputError, LockBusyError, MigrationFailedError
 from pgshift.monitor.blockers import BlockerWatch
 
 SLOW_LOCK = "-- pgshift:lock-timeout 20s"
@@ -329,3 +329,20 @@ def test_blocker_watch_reports_a_long_index_builds_progress(
     first = reported[0]
     assert first.command == "CREATE INDEX CONCURRENTLY" and first.relation == "t"
     assert first.phase.startswith("waiting for") and first.unit == "lockers"
+
+
+def test_a_rollback_confirmed_for_one_plan_does_not_carry_out_another(
+    settings, write_migration
+) -> None:
+    """Another runner applied V003 while the rollback waited: it stops, having run nothing."""
+    for i in (1, 2, 3):
+        write_migration(f"V00{i}__t{i}.sql", f"CREATE TABLE t{i} (id int);", f"DROP TABLE t{i};")
+    api.up(settings, to="2")
+    plan = api.rollback_plan(settings, "1")
+    confirmed = [step.item.script for step in plan.steps]
+    assert confirmed == ["V002__t2.sql"]
+    api.up(settings)  # meanwhile
+    with pytest.raises(LockBusyError, match="V003, V002 would be rolled back, not the "
+                       r"V002__t2\.sql confirmed; nothing was rolled back"):
+        api.down(settings, to="1", confirmed=confirmed)
+    assert len(api.status(settings).applied()) == 3

@@ -200,7 +200,8 @@ def rollback(args: argparse.Namespace, settings: Settings) -> int:
     with blocker_watch(settings, progress, args.cancel_blockers) as watch:
         try:
             result = api.down(settings, to=args.to, on_event=watch.chain(progress),
-                              on_lock_wait=_lock_wait_notice)
+                              on_lock_wait=_lock_wait_notice,
+                              confirmed=[step.item.script for step in plan.steps])
         except BaseException:
             progress.fail()
             raise
