@@ -235,7 +235,7 @@ def up(
         if dry_run:
             return RunResult(plan, selected=selected, dry_run=True)
 
-        with _locked(settings, on_lock_wait, opening):
+        with _locked(settings, on_lock_wait, opening) as check_held:
             from pgshift.state import history
 
             history.install(conn, settings.schema)
@@ -248,7 +248,8 @@ def up(
             outcomes = _recorded_run(
                 conn, settings, plan, "up", on_event, hooks,
                 lambda runner, entries: runner.apply_together(selected)
-                if settings.single_transaction else runner.apply_all(selected, entries))
+                if settings.single_transaction else runner.apply_all(selected, entries),
+                check_held)
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
 
@@ -293,7 +294,7 @@ def down(
                 body_statements(migration, "down")
         check_writable(conn, settings)  # as for up: a standby, read-only or unprivileged
         hooks = _callbacks(settings)
-        with _locked(settings, on_lock_wait, opening):
+        with _locked(settings, on_lock_wait, opening) as check_held:
             from pgshift.state import history
 
             history.install(conn, settings.schema)  # the run log may be newer than the history
@@ -310,7 +311,8 @@ def down(
             if not selected:  # another runner rolled them back
                 return RunResult(plan)
             outcomes = _recorded_run(conn, settings, plan, "down", on_event, hooks,
-                                     lambda runner, entries: runner.revert_all(selected, entries))
+                                     lambda runner, entries: runner.revert_all(selected, entries),
+                                     check_held)
             return RunResult(_read_plan(conn, settings, migrations), outcomes, selected)
 
 
@@ -318,6 +320,7 @@ def _recorded_run(
     conn: Connection, settings: Settings, plan: Plan, direction: Direction,
     on_event: EventHandler | None, hooks: Callbacks | None,
     run: Callable[[Runner, dict[Path, HistoryEntry | None]], list[Outcome]],
+    check_held: Callable[[], None] | None = None,
 ) -> list[Outcome]:
     """``run`` the migrations (under the lock) between the run's callbacks, recorded in the run
     log (``pgshift.state.runs``)."""
@@ -325,7 +328,8 @@ def _recorded_run(
     from pgshift.state.runs import recording
 
     with recording(conn, settings.schema, direction) as recorder:
-        runner = Runner(conn, settings, recorder.watching(on_event), callbacks=hooks)
+        runner = Runner(conn, settings, recorder.watching(on_event), callbacks=hooks,
+                        check_held=check_held)
         entries = {i.migration.path: i.entry for i in plan.items if i.migration}
         if hooks is not None:
             hooks.run_around(conn, settings, direction, after=False)
@@ -627,9 +631,10 @@ def _lock_connection(settings: Settings) -> Iterator[BackgroundConnect]:
 def _locked(
     settings: Settings, on_wait: Callable[[LockHolder | None], None] | None,
     opening: BackgroundConnect | None = None,
-) -> Iterator[None]:
+) -> Iterator[Callable[[], None]]:
     """pgshift's advisory lock, on a connection of its own that never opens a transaction
-    (``opening``'s, when the caller started opening it earlier)."""
+    (``opening``'s, when the caller started opening it earlier). The block gets a check that
+    raises LockBusyError once the lock is lost."""
     from pgshift.state.lock import advisory_lock
 
     with contextlib.ExitStack() as stack:
@@ -646,8 +651,9 @@ def _locked(
         from pgshift.preflight import refuse_transaction_pooling
 
         refuse_transaction_pooling(conn, settings)  # before the lock: none left stranded
-        with advisory_lock(conn, settings.lock_key, wait=settings.lock_wait, on_wait=on_wait):
-            yield
+        with advisory_lock(conn, settings.lock_key, wait=settings.lock_wait,
+                           on_wait=on_wait) as check_held:
+            yield check_held
 
 
 def _read_plan(conn: Connection, settings: Settings, migrations: Sequence[Migration]) -> Plan:

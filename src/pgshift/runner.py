@@ -109,9 +109,11 @@ class Runner:
 
     def __init__(
         self, conn: Connection, settings: Settings, on_event: EventHandler | None = None,
-        callbacks: Callbacks | None = None,
+        callbacks: Callbacks | None = None, check_held: Callable[[], None] | None = None,
     ) -> None:
         self.conn = conn
+        # Asked before each migration (or chain): LockBusyError once pgshift's lock is lost.
+        self.check_held = check_held or (lambda: None)
         self.settings = settings
         self.on_event = on_event or (lambda *_: None)
         self.callbacks = callbacks  # beforeEach…/afterEach… files run inside each migration
@@ -189,6 +191,7 @@ class Runner:
 
     def _one(self, migration: Migration, entry: history.HistoryEntry | None,
              direction: Direction, tried: int) -> Outcome:
+        self.check_held()
         statements = self._around(body_statements(migration, direction), direction)
         try:
             if not migration.transactional:
@@ -268,6 +271,7 @@ class Runner:
                    direction: Direction) -> tuple[list[Outcome], int]:
         """Run ``group`` as one chain: the outcomes of those that committed, and the attempts
         the next one made (it failed for a reason worth trying again alone)."""
+        self.check_held()
         limits = Limits.of(group[0], self.settings)
         changed = "" if limits == self._session_limits else limits.set_sql("SESSION") + ";"
         trips = []

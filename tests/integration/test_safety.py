@@ -465,3 +465,34 @@ def test_a_setting_that_stops_pgshifts_bookkeeping_fails_the_migration_clearly(
     assert (raised.value.migration, raised.value.line) == ("V1", 2)
     assert query("SELECT status, statements_done FROM pgshift.history") == [("running", 0)]
     assert api.status(settings).items[0].state == "failed"  # read as pgshift wrote it
+
+
+def test_a_runner_whose_lock_session_is_ended_stops_before_the_next_migration(
+    settings, write_migration, query
+) -> None:
+    """Another runner could hold the lock from then on: going on would run two at once."""
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__slow.sql", "SELECT pg_sleep(2);", "SELECT 1;")
+    write_migration("V3__c.sql", "CREATE TABLE c (id int);", "DROP TABLE c;",
+                    header="-- pgshift:lock-timeout 2s")  # its own round trip, not V2's
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            api.up(settings)
+        except BaseException as exc:  # looked at below
+            failures.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    deadline = time.monotonic() + 20
+    while not query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                    "application_name = 'pgshift lock' AND EXISTS (SELECT FROM "
+                    "pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND "
+                    "pid <> pg_backend_pid())"):
+        assert time.monotonic() < deadline, "the slow migration never started"
+        time.sleep(0.05)
+    runner.join(30)
+    assert len(failures) == 1 and isinstance(failures[0], LockBusyError), failures
+    assert "lost its migration lock" in failures[0].message
+    assert [r[0] for r in query("SELECT key FROM pgshift.history ORDER BY key")] == ["1", "2"]

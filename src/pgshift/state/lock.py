@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from pgshift.errors import LockBusyError
@@ -74,10 +75,11 @@ def advisory_lock(
     *,
     wait: float,
     on_wait: Callable[[LockHolder | None], None] | None = None,
-) -> Iterator[None]:
+) -> Iterator[Callable[[], None]]:
     """Hold the lock for the block; poll up to ``wait`` seconds, then raise LockBusyError.
 
-    ``on_wait`` is called once, when the first attempt fails, with the current holder.
+    ``on_wait`` is called once, when the first attempt fails, with the current holder. The
+    block gets a check that raises LockBusyError once the lock is lost (see ``_check_held``).
     """
     from pgshift.db import SERVER_KEEPALIVE_SQL
 
@@ -99,9 +101,35 @@ def advisory_lock(
             )
         time.sleep(POLL_SECONDS)
     try:
-        yield
+        yield partial(_check_held, conn)
     finally:
         # If the connection died, the server released the lock with it.
         if not conn.closed:
             with contextlib.suppress(Exception):
                 release(conn, key)
+
+
+def _check_held(conn: Connection) -> None:
+    """LockBusyError when the lock's session has ended (``pg_terminate_backend``, a server
+    restart): the server released the lock with it, and another runner may hold it now.
+
+    A session that ends sends its error and closes the socket, which is then readable: one
+    system call, no round trip, so it is asked before every migration. Only then does a query
+    tell an ended session from a notice.
+    """
+    import select
+
+    import psycopg2
+
+    lost = bool(conn.closed)
+    if not lost and select.select([conn.fileno()], [], [], 0)[0]:
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+        except psycopg2.Error:
+            lost = True
+    if lost:
+        raise LockBusyError("pgshift lost its migration lock (its session was ended), so "
+                            "another runner may hold it: it stopped before the next migration",
+                            hint="what ran before is recorded: see 'pgshift status' and "
+                                 "'pgshift log', then run again")
