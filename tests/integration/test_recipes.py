@@ -271,3 +271,18 @@ def test_a_recipe_that_would_fail_half_way_is_refused_before_it_is_written(
                        f"{reason}"):
         api.create_recipe(settings, recipe, params)
     assert list(migrations_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(("recipe", "params", "message"), [
+    ("add-enum", RecipeParams(table="users", column="mood", type="mood", values=("a", "a")),
+     "a given twice in --values"),
+    ("add-enum", RecipeParams(table="users", column="mood", type="mood", values=("a", "b"),
+                              default="c"), "the default 'c' is not one of --values"),
+    ("rename-column", RecipeParams(table="users", column="email", new_column="email",
+                                   type="text"), "email is its name already"),
+])
+def test_a_recipe_whose_sql_could_not_apply_is_refused_when_written(
+    recipe, params, message
+) -> None:
+    with pytest.raises(InputError, match=message):
+        render_recipe(recipe, params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pgshift.errors import InputError
 from pgshift.recipes.constraints import set_not_null
 from pgshift.recipes.model import (
     CONTRACT_DROP,
@@ -42,6 +43,11 @@ def add_enum(p: RecipeParams) -> list[Step]:
     assert p.table and p.column and p.type
     tbl, col = qualified(p.table), ident(p.column)
     enum = qualified(p.type)
+    repeated = sorted({v for v in p.values if list(p.values).count(v) > 1})
+    if repeated:
+        raise InputError(f"recipe add-enum: {', '.join(repeated)} given twice in --values")
+    if p.default and p.default not in p.values:
+        raise InputError(f"recipe add-enum: the default {p.default!r} is not one of --values")
     values = ", ".join(literal(v) for v in p.values)
     default = f" DEFAULT {literal(p.default)}" if p.default else ""
     return [Step(

@@ -135,6 +135,8 @@ def _restore_old(pair: _Pair) -> list[str]:
 def rename_column(p: RecipeParams) -> list[Step]:
     p.need("rename-column", "table", "column", "new_column")
     assert p.table and p.column and p.new_column
+    if p.new_column == p.column:
+        raise InputError(f"recipe rename-column: {p.column} is its name already")
     column_type = p.type or (p.existing.type if p.existing else None)
     if column_type is None:
         raise InputError(f"recipe rename-column needs the type of {p.table}.{p.column}",
