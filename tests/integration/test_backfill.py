@@ -214,3 +214,32 @@ def test_one_off_backfill_command_resumes_after_sigkill_and_reports(
     assert result.returncode == 0, result.stderr
     assert "(resumed)" in result.stdout
     assert query("SELECT count(*) FROM t WHERE a <> id + 1") == [(0,)]
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ("pg_class", r"pg_catalog\.pg_class is a system catalog"),
+    ("information_schema.sql_features", "is a system catalog"),
+    ("pgshift.history", r"pgshift\.history is one of pgshift's own tables"),
+    ("v", "v is a view, not a table"),
+    ("mv", "mv is a materialized view, not a table"),
+])
+def test_a_backfill_of_what_is_not_an_application_table_is_refused_before_any_batch(
+    settings, table_t, query, table, message
+) -> None:
+    query("CREATE VIEW v AS SELECT id, a FROM t; "
+          "CREATE MATERIALIZED VIEW mv AS SELECT id, a FROM t")
+    api.status(settings)  # pgshift's own tables exist
+    column = {"pg_class": "relname", "information_schema.sql_features": "comments",
+              "pgshift.history": "description"}.get(table, "a")
+    with pytest.raises(InputError, match=message):
+        api.backfill(settings, table, f"{column} = {column}")
+    assert query("SELECT count(*) FROM pgshift.backfill") == [(0,)]
+
+
+def test_repeated_set_and_where_options_add_up_to_one_update(table_t, query, cli) -> None:
+    query("ALTER TABLE t ADD COLUMN b int, ADD COLUMN c int")
+    result = cli("backfill", "t", "--set", "b = a", "--set", "c = -a",
+                 "--where", "id <= 100", "--where", "b IS NULL OR id = 1", "--progress", "none")
+    assert result.returncode == 0, result.stderr
+    assert "100 row(s)" in result.stdout
+    assert query("SELECT count(*), sum(b + c) FROM t WHERE b IS NOT NULL") == [(100, 0)]

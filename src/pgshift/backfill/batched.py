@@ -193,7 +193,7 @@ def run_backfill(
     note = on_note or (lambda _: None)
     job = _Job(conn, schema, id, statement, options, limits or Limits())
     with conn.cursor() as cur:
-        info = table_info(cur, statement)
+        info = table_info(cur, statement, own_schema=schema)
         walk = choose_walk(cur, statement, info)
         refresh_blocks(cur, walk, info)
         resumed = _start(cur, job, walk, migration=migration, resume=resume, note=note)

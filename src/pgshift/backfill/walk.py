@@ -130,13 +130,38 @@ class TableInfo:
         return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(self.name))
 
 
-def table_info(cur: Any, statement: BackfillStatement) -> TableInfo:
+# What a backfill may walk: tables. Views have no key or ctid of their own to walk (backfill
+# the table under the view); foreign and materialized ones are not updated batch by batch.
+_WALKABLE = {"r": "table", "p": "partitioned table"}
+_KINDS = {"v": "a view", "m": "a materialized view", "f": "a foreign table", "S": "a sequence",
+          "i": "an index", "I": "an index", "c": "a composite type", "t": "a TOAST table"}
+# The server's own schemas: updating a catalog row by row can break the whole database.
+_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
+
+
+def table_info(cur: Any, statement: BackfillStatement, own_schema: str | None = None
+               ) -> TableInfo:
+    """The table ``statement`` updates; InputError when there is none, or when it is not a
+    table a backfill may walk: a view, a system catalog, or pgshift's own (``own_schema``)."""
     cur.execute(_TABLE, {"schema": statement.schema, "table": statement.table})
     row = cur.fetchone()
     if row is None:
         raise InputError(f"table {statement.qualified} does not exist",
                          hint="check the name (and schema) in the backfill UPDATE")
-    return TableInfo(*row)
+    info = TableInfo(*row)
+    if info.schema in _SYSTEM_SCHEMAS or info.schema.startswith("pg_toast"):
+        raise InputError(f"{info.schema}.{info.name} is a system catalog: pgshift does not "
+                         "backfill PostgreSQL's own tables",
+                         hint="name one of the application's tables (schema-qualify it if "
+                              "its name is also a catalog's)")
+    if own_schema is not None and info.schema == own_schema:
+        raise InputError(f"{info.schema}.{info.name} is one of pgshift's own tables",
+                         hint="pgshift keeps them itself; use 'pgshift repair' for history")
+    if info.kind not in _WALKABLE:
+        what = _KINDS.get(info.kind, f"a relation of kind '{info.kind}'")
+        raise InputError(f"{statement.qualified} is {what}, not a table",
+                         hint="backfill the table it reads from")
+    return info
 
 
 def choose_walk(cur: Any, statement: BackfillStatement, info: TableInfo) -> Walk:

@@ -22,10 +22,13 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser("backfill", parents=[parent], help=help, description=help)
     p.set_defaults(handler=backfill)
     p.add_argument("table", help="the table, e.g. users or app.users")
+    # Repeated, they add up (as in psql's habits: one column per --set, one test per --where).
     p.add_argument("--set", required=True, dest="assignments", metavar="ASSIGNMENTS",
-                   help="what to set, e.g. \"timezone = 'UTC'\"")
-    p.add_argument("--where", metavar="PREDICATE",
-                   help="which rows, e.g. 'timezone IS NULL' (false once a row is done)")
+                   action="append",
+                   help="what to set, e.g. \"timezone = 'UTC'\" (repeat for more columns)")
+    p.add_argument("--where", metavar="PREDICATE", action="append",
+                   help="which rows, e.g. 'timezone IS NULL' (false once a row is done; "
+                        "repeated, all must hold)")
     p.add_argument("--batch-size", default="auto", help="keys per batch, or auto (default)")
     p.add_argument("--target", default="100ms", help="batch duration auto aims at (100ms)")
     p.add_argument("--pause", default="10ms", help="sleep between batches (10ms)")
@@ -51,12 +54,23 @@ def backfill(args: argparse.Namespace, settings: Settings) -> int:
         mode = "bar" if sys.stdout.isatty() else "lines"
     display = _Bar() if mode == "bar" else _Lines(quiet=mode == "none")
     with display:
-        result = api.backfill(settings, args.table, args.assignments, args.where,
+        result = api.backfill(settings, args.table, ", ".join(args.assignments),
+                              _all_of(args.where),
                               options=options, on_batch=display.batch, on_note=display.note)
     print(f"Backfilled {result.table}: {result.rows} row(s) in {result.batches} batch(es), "
           f"{_seconds(result.seconds)}" + (" (resumed)" if result.resumed else "")
           + (f", {result.vacuums} vacuum(s)" if result.vacuums else "") + ".")
     return 0
+
+
+def _all_of(predicates: list[str] | None) -> str | None:
+    """Repeated --where options as one predicate: each holds (and each in parentheses, so
+    an OR in one cannot reach into another)."""
+    if not predicates:
+        return None
+    if len(predicates) == 1:
+        return predicates[0]
+    return " AND ".join(f"({predicate})" for predicate in predicates)
 
 
 def _seconds(value: float | None) -> str:
