@@ -438,6 +438,25 @@ def test_what_a_migration_sets_for_the_session_reaches_neither_pgshift_nor_the_n
     assert [i.state for i in api.status(settings).items] == ["applied"] * 11  # dates read
 
 
+@pytest.mark.parametrize("sets", [
+    "SELECT set_config('lock_timeout', '5s', false), set_config('DateStyle', 'SQL, DMY', false);",
+    "SELECT set_config(name, value, false) FROM (VALUES ('lock_timeout', '5s'), "
+    "('datestyle', 'SQL, DMY')) AS s(name, value);",
+    "DO $$ BEGIN PERFORM set_config('lock_timeout', '5s', false); "
+    "PERFORM set_config('DateStyle', 'SQL, DMY', false); END $$;",
+], ids=["constant names", "names from a query", "in a DO block"])
+def test_what_set_config_sets_for_the_session_is_reset_like_set(
+    settings, write_migration, query, sets
+) -> None:
+    write_migration("V1__sets.sql", f"{sets}\nCREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__sees.sql", "CREATE TABLE seen AS SELECT current_setting('lock_timeout') "
+                    "AS lock_timeout, current_setting('DateStyle') AS datestyle;",
+                    "DROP TABLE seen;")
+    api.up(settings)
+    assert query("SELECT * FROM seen") == [("500ms", "ISO, MDY")]
+    assert [i.state for i in api.status(settings).items] == ["applied"] * 2
+
+
 def test_a_no_transaction_migration_keeps_its_setting_for_its_own_statements_only(
     settings, write_migration, query
 ) -> None:

@@ -144,6 +144,8 @@ def session_settings(statements: Sequence[Statement]) -> tuple[str, ...]:
     neither its own statements nor the next migration (see ``Runner``)."""
     names: list[str] = []
     for statement in statements:
+        if _SET_CONFIG.search(statement.text):  # rare: parsed only then
+            names += _set_config_names(statement.node)
         start = _skip_comments(statement.text, 0)
         head = statement.text[start:start + 6].lower()
         if not head.startswith(("set", "reset")) or len(head) < 4:
@@ -159,6 +161,40 @@ def session_settings(statements: Sequence[Statement]) -> tuple[str, ...]:
         elif name not in ("TRANSACTION", "TRANSACTION SNAPSHOT"):  # this transaction's only
             names.append(name.lower())
     return tuple(dict.fromkeys(names))
+
+
+_SET_CONFIG = re.compile("set_config", re.IGNORECASE)
+# Statements whose set_config calls do not run now: a function's or a view's body runs later.
+_CALLS_LATER = frozenset({"CreateFunctionStmt", "ViewStmt", "RuleStmt", "CreateTrigStmt",
+                          "CreatePolicyStmt", "CommentStmt"})
+
+
+def _set_config_names(node: Any) -> list[str]:
+    """The settings ``set_config(name, value, is_local)`` calls in ``node`` make for the session
+    (``is_local`` not literally true); ``all`` when a name is not a constant, or the call is in
+    a DO block, whose body the SQL parser cannot see into."""
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    kind = type(node).__name__
+    if kind in _CALLS_LATER:
+        return []
+    if kind == "DoStmt":
+        return ["all"]
+    names: list[str] = []
+
+    class Calls(Visitor):
+        def visit_FuncCall(self, ancestors: Any, call: Any) -> None:
+            if getattr(call.funcname[-1], "sval", "") != "set_config" or len(call.args or ()) != 3:
+                return
+            name, _, local = call.args
+            if isinstance(local, ast.A_Const) and getattr(local.val, "boolval", False):
+                return  # this transaction's only, like SET LOCAL
+            constant = isinstance(name, ast.A_Const) and isinstance(name.val, ast.String)
+            names.append(name.val.sval.lower() if constant else "all")
+
+    Calls()(node)
+    return names
 
 
 def reset_sql(names: Sequence[str]) -> str:
