@@ -106,6 +106,13 @@ def test_psql_meta_commands_do_not_stop_a_psql_file_from_being_linted() -> None:
     assert rules(lint(sql, runner="psql")) == ["drop-table"]
 
 
+def test_the_rows_of_a_copy_from_stdin_in_a_psql_file_are_data_not_sql() -> None:
+    sql = ("SET lock_timeout = '1s';\nCOPY t (id, name) FROM stdin;\n1\tone; DROP TABLE x\n"
+           "2\t\\N\n\\.\nDROP TABLE t;\n")
+    found = lint(sql, runner="psql")
+    assert rules(found) == ["drop-table"] and found[0].line == 6
+
+
 def test_tier_b_rules_run_only_when_selected() -> None:
     sql = "CREATE TABLE t (id serial, at timestamp);\n"
     assert lint(sql) == []

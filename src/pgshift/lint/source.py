@@ -8,6 +8,7 @@ the comments before a statement applies to that statement (and to the SQL of a D
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -74,9 +75,24 @@ class SourceText:
         return line, column
 
 
+# pg_dump's way: the whole statement on one line, its rows on the lines after, up to "\.".
+_COPY_FROM_STDIN = re.compile(r"\s*COPY\b.*\bFROM\s+STDIN\b.*;\s*$", re.IGNORECASE)
+
+
 def blank_meta_commands(text: str) -> str:
-    """psql backslash commands (``\\connect``, ``\\restrict``) blanked, line numbers kept."""
-    return "\n".join("" if line.lstrip().startswith("\\") else line for line in text.split("\n"))
+    """psql backslash commands (``\\connect``, ``\\restrict``) and the rows of ``COPY … FROM
+    stdin`` (psql sends the lines up to ``\\.`` as data) blanked, line numbers kept."""
+    lines = text.split("\n")
+    in_data = False
+    for number, line in enumerate(lines):
+        if in_data:
+            in_data = line != "\\."
+            lines[number] = ""
+        elif line.lstrip().startswith("\\"):
+            lines[number] = ""
+        elif _COPY_FROM_STDIN.match(line):
+            in_data = True
+    return "\n".join(lines)
 
 
 def parse_tree(text: str) -> list[Node]:
