@@ -70,6 +70,16 @@ class Context:
         return self.alter is not None and self.alter.get("objtype") in (
             "OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE")
 
+    def column_added_to_existing_table(self, cmd: Node) -> Node | None:
+        """The ``ColumnDef`` an ADD COLUMN command adds to a table that existed before this file
+        (adding to a new one is harmless: it is empty and unused), else None."""
+        from pgshift.lint.nodes import added_column
+
+        coldef = added_column(cmd)
+        if coldef is None or not self.altering_table() or self.is_new(self.target):
+            return None
+        return coldef
+
     def existing_column(self, cmd: Node, subtype: str) -> str | None:
         """The column an ALTER TABLE command of ``subtype`` changes, when both the table and the
         column existed before this file (a new one is empty and unused: nothing to flag)."""

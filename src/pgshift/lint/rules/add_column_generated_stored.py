@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, added_column, constraints_of
+from pgshift.lint.nodes import Node, constraints_of
 from pgshift.lint.rule import Rule, Violation, register
 
 
@@ -26,8 +26,8 @@ class AddColumnGeneratedStored(Rule):
     size_matters = True
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
-        coldef = added_column(node)
-        if coldef is None or not ctx.altering_table() or ctx.is_new(ctx.target):
+        coldef = ctx.column_added_to_existing_table(node)
+        if coldef is None:
             return
         for con in constraints_of(coldef):
             if con.get("contype") != "CONSTR_GENERATED":

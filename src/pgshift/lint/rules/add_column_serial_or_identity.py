@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pgshift.lint.coercion import SERIALS, type_of
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, added_column, constraints_of
+from pgshift.lint.nodes import Node, constraints_of
 from pgshift.lint.rule import Rule, Violation, register
 
 
@@ -28,8 +28,8 @@ class AddColumnSerialOrIdentity(Rule):
     size_matters = True
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
-        coldef = added_column(node)
-        if coldef is None or not ctx.altering_table() or ctx.is_new(ctx.target):
+        coldef = ctx.column_added_to_existing_table(node)
+        if coldef is None:
             return
         typ = type_of(coldef.get("typeName"))
         if typ is not None and typ.name in SERIALS:

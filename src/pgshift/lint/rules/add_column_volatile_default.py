@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pgshift.lint.coercion import SERIALS, type_of
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, added_column, constraints_of, is_null_const
+from pgshift.lint.nodes import Node, constraints_of, is_null_const
 from pgshift.lint.rule import Rule, Violation, register
 from pgshift.lint.volatility import is_volatile
 
@@ -32,8 +32,8 @@ class AddColumnVolatileDefault(Rule):
     size_matters = True
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
-        coldef = added_column(node)
-        if coldef is None or not ctx.altering_table() or ctx.is_new(ctx.target):
+        coldef = ctx.column_added_to_existing_table(node)
+        if coldef is None:
             return
         typ = type_of(coldef.get("typeName"))
         constraints = constraints_of(coldef)
