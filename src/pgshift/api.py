@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pgshift.errors import DatabaseConnectionError, InputError
+from pgshift.errors import DatabaseConnectionError, InputError, PgshiftError
 from pgshift.migrations.discover import discover_migrations
 from pgshift.migrations.model import Migration
 from pgshift.plan import (
@@ -750,35 +750,21 @@ def backfill_progress(settings: Settings) -> list[BackfillProgress]:
 def create_recipe(settings: Settings, recipe: str, params: RecipeParams) -> list[Path]:
     """Write recipe ``recipe``'s migrations as the next versions; return their paths.
 
-    Recipes that need the existing column (rename, change type, remove) look it up in the
-    database when it is reachable; otherwise they ask for ``--type``. partition-table asks the
-    database, when reachable, whether the table can be swapped, and refuses before writing.
+    When the database is reachable, the recipe asks it first (``recipes.refusals``): the
+    existing column (rename, change type, remove; otherwise they ask for ``--type``), a
+    partitioned table's partitions (add-index), and whatever its migrations would fail on at
+    ``up`` time, which is an InputError before anything is written.
     """
-    from pgshift.recipes import NEEDS_EXISTING, write_recipe
+    from pgshift.recipes import write_recipe
+    from pgshift.recipes.refusals import ask_database
 
-    if (recipe in NEEDS_EXISTING or recipe == "set-not-null") and params.table and params.column:
-        from pgshift.recipes.lookup import column_refusals
+    def up_to_date() -> bool:
+        try:
+            return not status(settings).pending()
+        except PgshiftError:
+            return False
 
-        refused = column_refusals(settings, recipe, params.table, params.column)
-        if refused:
-            raise InputError(f"recipe {recipe} cannot change {params.table}.{params.column}: "
-                             + "; ".join(refused),
-                             hint="nothing was written" + (
-                                 "" if recipe == "set-not-null" else ": a step would fail "
-                                 "half-way (drop or change what uses the column first)"))
-    if recipe in NEEDS_EXISTING and params.existing is None and params.table and params.column:
-        from pgshift.recipes.lookup import column_info
-
-        params = replace(params, existing=column_info(settings, params.table, params.column))
-    if recipe == "partition-table" and params.table:
-        from pgshift.recipes.lookup import swap_refusals
-
-        refused = swap_refusals(settings, params.table)
-        if refused:
-            raise InputError(f"recipe partition-table cannot swap {params.table}: "
-                             + "; ".join(refused),
-                             hint="nothing was written; see the partition-table recipe in "
-                             "docs/zero-downtime.md")
+    params = ask_database(settings, recipe, params, up_to_date=up_to_date)
     return write_recipe(settings.dir, recipe, params)
 
 

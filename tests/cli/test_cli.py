@@ -137,7 +137,8 @@ def test_create_takes_the_name_as_words_without_quotes(cli, migrations_dir) -> N
     assert missing.returncode == 2 and "create needs a NAME" in missing.stderr
 
 
-def test_create_writes_a_recipe_from_its_flags(cli, migrations_dir) -> None:
+def test_create_writes_a_recipe_from_its_flags(cli, migrations_dir, query) -> None:
+    query("CREATE TABLE audit_logs (id bigint PRIMARY KEY, at timestamptz NOT NULL)")
     result = cli("create", "--recipe", "partition-table", "--table", "audit_logs", "--column",
                  "at", "--cutoff", "'2027-01-01'", "--until", "'2027-02-01'", "--partition",
                  "audit_logs_2027_01")

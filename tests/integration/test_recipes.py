@@ -286,3 +286,179 @@ def test_a_recipe_whose_sql_could_not_apply_is_refused_when_written(
 ) -> None:
     with pytest.raises(InputError, match=message):
         render_recipe(recipe, params)
+
+
+REFUSED = """
+CREATE TABLE owners (id int PRIMARY KEY, code text);
+CREATE VIEW owner_codes AS SELECT code FROM owners;
+CREATE TABLE users (id int, region int, email text, nick text UNIQUE, note text,
+                    PRIMARY KEY (id, region));
+CREATE INDEX users_note_idx ON users (note);
+CREATE TABLE invoices (user_nick text REFERENCES users (nick));
+CREATE TABLE archive (id int);
+CREATE TYPE mood AS ENUM ('ok');
+CREATE TABLE plain (id int, at date);
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+"""
+BOUNDS = "FROM ('2025-01-01') TO ('2026-01-01')"
+
+
+@pytest.mark.parametrize(("recipe", "params", "message"), [
+    ("add-enum", RecipeParams(table="users", column="mood", type="mood", values=("a",)),
+     "recipe add-enum: type mood exists already"),
+    ("add-enum", RecipeParams(table="users", column="email", type="tier", values=("a",)),
+     "recipe add-enum: users has a column email already"),
+    ("add-column-default", RecipeParams(table="users", column="email", type="text",
+                                        default="'x'"),
+     "recipe add-column-default: users has a column email already"),
+    ("remove-table", RecipeParams(table="plain", constraint="archive"),
+     "recipe remove-table cannot drop plain: the retired name archive is taken by table "
+     "archive"),
+    ("remove-table", RecipeParams(table="owners"),
+     "recipe remove-table cannot drop owners: view owner_codes uses it"),
+    ("remove-table", RecipeParams(table="users"), "recipe remove-table cannot drop users: "
+     "constraint invoices_user_nick_fkey on table invoices uses it"),
+    ("add-partition", RecipeParams(table="plain", partition="plain_2025", bounds=BOUNDS),
+     "recipe add-partition: plain is not a partitioned table"),
+    ("add-partition", RecipeParams(table="nosuch", partition="nosuch_2025", bounds=BOUNDS),
+     "recipe add-partition: table nosuch does not exist"),
+    ("add-partition", RecipeParams(table="events", partition="plain", bounds=BOUNDS),
+     "recipe add-partition: plain exists already (a table)"),
+    ("attach-partition", RecipeParams(table="events", partition="events_2024", bounds=BOUNDS,
+                                      check="true"),
+     "recipe attach-partition: events_2024 is a partition already"),
+    ("remove-column", RecipeParams(table="users", column="region"),
+     "recipe remove-column cannot change users.region: region is in the primary key "
+     "users_pkey"),
+    ("remove-column", RecipeParams(table="users", column="note"),
+     "recipe remove-column cannot change users.note: index users_note_idx uses note"),
+    ("remove-column", RecipeParams(table="users", column="nick"),
+     "recipe remove-column cannot change users.nick: constraint invoices_user_nick_fkey on "
+     "table invoices uses nick; unique constraint users_nick_key uses nick"),
+    ("change-column-type", RecipeParams(table="users", column="id", type="bigint",
+                                        new_column="id_big"),
+     "recipe change-column-type cannot change users.id: id is in the primary key users_pkey"),
+    ("rename-column", RecipeParams(table="users", column="nick", new_column="handle"),
+     "recipe rename-column cannot change users.nick: constraint invoices_user_nick_fkey on "
+     "table invoices uses nick"),
+    ("rename-column", RecipeParams(table="users", column="email", new_column="nick"),
+     "recipe rename-column cannot change users.email: users has a column nick already"),
+    ("set-not-null", RecipeParams(table="users", column="Email"),
+     "recipe set-not-null cannot change users.Email: users has no column Email"),
+    ("add-foreign-key", RecipeParams(table="users", column="id", references='"Owners"(id)'),
+     'recipe add-foreign-key: the referenced table "Owners" does not exist'),
+    ("add-foreign-key", RecipeParams(table="users", column="email", references="owners(code)"),
+     "recipe add-foreign-key: owners has no unique index on (code)"),
+    ("add-index", RecipeParams(table="users", columns="email", constraint="users_note_idx"),
+     "recipe add-index: the name users_note_idx is taken by index users_note_idx"),
+    ("add-index", RecipeParams(table="events", columns="id", unique=True),
+     "recipe add-index: a unique index on events lacks the partition key of events: at"),
+    ("add-check", RecipeParams(table="owner_codes", check="code <> ''"),
+     "recipe add-check: owner_codes is a view, not a table"),
+    ("partition-table", RecipeParams(table="nosuch", column="at", cutoff="'2027-01-01'",
+                                     until="'2027-02-01'"),
+     "recipe partition-table: table nosuch does not exist"),
+])
+def test_an_input_its_migrations_would_fail_on_at_up_is_refused_before_anything_is_written(
+    settings, query, migrations_dir, recipe, params, message
+) -> None:
+    query(REFUSED)
+    with pytest.raises(InputError) as refused:
+        api.create_recipe(settings, recipe, params)
+    assert str(refused.value).startswith(message + " (hint: nothing was written: ")
+    assert refused.value.exit_code == 2
+    assert list(migrations_dir.iterdir()) == []
+
+
+def test_a_refused_recipe_exits_2_with_one_line_naming_the_table(
+    cli, query, migrations_dir
+) -> None:
+    query(REFUSED)
+    result = cli("create", "--recipe", "add-partition", "--table", "plain", "--partition",
+                 "plain_2025", "--bounds", BOUNDS)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "pgshift: error: recipe add-partition: plain is not a partitioned table (hint: nothing "
+        "was written: make it one first (recipe partition-table))"]
+    assert list(migrations_dir.iterdir()) == []
+
+
+def test_a_missing_table_is_no_refusal_while_a_pending_migration_may_create_it(
+    settings, write_migration
+) -> None:
+    write_migration("V001__users.sql", "CREATE TABLE users (id int, email text);",
+                    "DROP TABLE users;")
+    paths = api.create_recipe(settings, "add-index", RecipeParams(table="users",
+                                                                  columns="email"))
+    assert [p.name for p in paths] == ["V002__add_index_users_email_idx.sql"]
+    assert len(api.up(settings).outcomes) == 2
+
+
+PARTITIONED = """
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, kind text NOT NULL)
+PARTITION BY RANGE (at);
+CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')
+PARTITION BY LIST (kind);
+CREATE TABLE events_2025_a PARTITION OF events_2025 FOR VALUES IN ('a');
+CREATE TABLE events_2025_b PARTITION OF events_2025 FOR VALUES IN ('b');
+INSERT INTO events SELECT g, date '2024-01-01' + g % 700, CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b'
+END FROM generate_series(1, 5000) g;
+"""
+INDEXES = ("SELECT c.relname::text, i.indisvalid, coalesce(p.inhparent::regclass::text, '') "
+           "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid LEFT JOIN pg_inherits p "
+           "ON p.inhrelid = i.indexrelid WHERE c.relname LIKE 'events%' ORDER BY 1")
+
+
+def test_add_index_on_a_partitioned_table_builds_on_each_partition_and_rolls_back(
+    settings, query, write_migration
+) -> None:
+    """CREATE INDEX CONCURRENTLY refuses a partitioned table: the recipe makes the index ON
+    ONLY it, builds it CONCURRENTLY on each partition (at every level) and attaches each."""
+    import dataclasses
+
+    write_migration("V001__events.sql", PARTITIONED, "DROP TABLE events;")
+    api.up(settings)
+    gated = dataclasses.replace(settings, lint=True)
+    [path] = api.create_recipe(gated, "add-index", RecipeParams(
+        table="events", columns="at, kind, id", unique=True, constraint="events_key"))
+    assert "CONCURRENTLY IF NOT EXISTS events_2025_a_events_key_idx ON public.events_2025_a" in (
+        path.read_text())
+    api.up(gated)
+    assert query(INDEXES) == [
+        ("events_2024_events_key_idx", True, "events_key"),
+        ("events_2025_a_events_key_idx", True, "events_2025_events_key_idx"),
+        ("events_2025_b_events_key_idx", True, "events_2025_events_key_idx"),
+        ("events_2025_events_key_idx", True, "events_key"),
+        ("events_key", True, "")]
+    query("CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') "
+          "TO ('2027-01-01')")  # a later partition gets the index on its own
+    assert ("events_2026_at_kind_id_idx", True, "events_key") in query(INDEXES)
+    api.down(gated)
+    assert query(INDEXES) == []
+    assert api.verify(gated).ok
+
+
+@pytest.mark.parametrize("references", ['"Users"(id)', 'app."Odd Table"("Id")',
+                                        'app."Odd Table"', 'Users (id)'])
+def test_a_foreign_key_to_a_table_whose_name_needs_quotes_applies_and_rolls_back(
+    settings, query, references
+) -> None:
+    query('CREATE TABLE "Users" (id int PRIMARY KEY); CREATE SCHEMA app; '
+          'CREATE TABLE app."Odd Table" ("Id" int PRIMARY KEY); '
+          "CREATE TABLE orders (user_id int)")
+    api.create_recipe(settings, "add-foreign-key", RecipeParams(
+        table="orders", column="user_id", references=references))
+    api.up(settings)
+    assert query("SELECT convalidated FROM pg_constraint WHERE conrelid = 'orders'::regclass "
+                 "AND contype = 'f'") == [(True,)]
+    api.down(settings, everything=True)
+    assert query("SELECT count(*) FROM pg_constraint WHERE conrelid = 'orders'::regclass") == [
+        (0,)]
+
+
+@pytest.mark.parametrize("name", ['a.b.c', '"Users', '"Users"x', 'app.'])
+def test_a_table_name_that_is_not_one_is_refused_when_written(name) -> None:
+    with pytest.raises(InputError, match="not a table name"):
+        render_recipe("add-index", RecipeParams(table=name, columns="id"))

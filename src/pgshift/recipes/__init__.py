@@ -8,8 +8,9 @@ recipe              what it writes                                    parameters
 =================== ================================================= =========================
 add-column-default  bare ADD COLUMN, SET DEFAULT, batched backfill     table column type default
                     (+ the set-not-null steps with --not-null)        [not-null]
-add-index           CREATE INDEX CONCURRENTLY (no-transaction)        table columns [unique]
-                                                                      [constraint = index name]
+add-index           CREATE INDEX CONCURRENTLY (no-transaction); on a   table columns [unique]
+                    partitioned table ON ONLY it, CONCURRENTLY on     [constraint = index name]
+                    each partition, ATTACH PARTITION
 add-check           ADD CONSTRAINT CHECK NOT VALID; VALIDATE          table check [constraint]
 add-foreign-key     ADD FOREIGN KEY NOT VALID; VALIDATE               table column references
 set-not-null        CHECK NOT VALID; VALIDATE; SET NOT NULL + drop    table column
@@ -30,6 +31,10 @@ add-partition       CREATE TABLE (LIKE); ATTACH: no ACCESS EXCLUSIVE  table part
 remove-table        rename it away for a release (data kept); then    table [name = the
                     drop it (irreversible)                            retired name]
 =================== ================================================= =========================
+
+With a database to ask, ``recipes.refusals`` refuses, before anything is written, what the
+migrations would fail on at ``up`` time, and looks up what they need (the existing column, a
+partitioned table's partitions).
 """
 
 from __future__ import annotations

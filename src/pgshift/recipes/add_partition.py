@@ -8,7 +8,7 @@ UPDATE EXCLUSIVE on the parent (PostgreSQL 12+), and its bounds check reads an e
 
 from __future__ import annotations
 
-from pgshift.recipes.model import RecipeParams, Step, literal, qualified
+from pgshift.recipes.model import RecipeParams, Step, bare, literal, qualified
 from pgshift.recipes.partition_table import copy_access
 
 
@@ -24,7 +24,7 @@ def add_partition(p: RecipeParams) -> list[Step]:
     if not bounds.upper().startswith(("FOR VALUES", "DEFAULT")):
         bounds = f"FOR VALUES {bounds}"
     return [Step(
-        f"add_partition_{p.partition.split('.')[-1]}",
+        f"add_partition_{bare(p.partition)}",
         f"Add partition {p.partition} of {p.table} {bounds}, empty, without ACCESS EXCLUSIVE "
         f"on {p.table}.",
         [f"CREATE TABLE {part} (LIKE {like} INCLUDING ALL);",

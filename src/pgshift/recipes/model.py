@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 from pgshift.errors import InputError
 
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+_QUOTED = re.compile(r'"(?:[^"]|"")+"')
+_PART = rf'{_QUOTED.pattern}|[^".][^.]*'
+_TABLE = re.compile(rf"({_PART})(?:\.({_PART}))?")
+_OUTSIDE_QUOTES = r'(?=(?:[^"]*"[^"]*")*[^"]*$)'
+_COMMA, _OPEN, _CLOSE = (re.compile(c + _OUTSIDE_QUOTES) for c in (",", r"\(", r"\)"))
 
 
 @dataclass(frozen=True)
@@ -17,6 +22,20 @@ class ColumnInfo:
     type: str
     not_null: bool = False
     default: str | None = None
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A partition of the recipe's table, as the database lists it (add-index builds on each)."""
+
+    schema: str
+    name: str
+    kind: str = "r"  # pg_class.relkind: 'r', 'p' (partitioned: its own partitions follow), 'f'
+    partitions: tuple[Partition, ...] | None = None
+
+    @property
+    def table(self) -> str:
+        return f"{ident(self.schema)}.{ident(self.name)}"
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,7 @@ class RecipeParams:
     until: str | None = None
     like: str | None = None
     existing: ColumnInfo | None = None  # filled in from the database when reachable
+    partitions: tuple[Partition, ...] | None = None  # the table's, when it is partitioned (idem)
 
     def need(self, recipe: str, *names: str) -> None:
         missing = [n for n in names if not getattr(self, n)]
@@ -99,22 +119,59 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def name_parts(name: str) -> list[str]:
+    """``schema.table`` or ``table`` split into its names. A part in double quotes is read as
+    SQL reads it (``app."Odd Table"``); any other part is the name exactly as written."""
+    match = _TABLE.fullmatch(name)
+    if match is None:
+        raise InputError(f"not a table name: '{name}'", hint='use table or schema.table; a '
+                         'part in double quotes is read as SQL reads it: app."Odd Table"')
+    return [_unquoted(part) for part in match.groups() if part is not None]
+
+
+def column_names(text: str) -> list[str]:
+    """A comma-separated list of column names, each read as ``name_parts`` reads a part."""
+    names = [part.strip() for part in _COMMA.split(text)]
+    if not all(_QUOTED.fullmatch(n) or (n and '"' not in n) for n in names):
+        raise InputError(f"not a list of column names: '{text}'",
+                         hint='separate them with commas, e.g. id or "Id", tenant_id')
+    return [_unquoted(n) for n in names]
+
+
+def referenced(text: str) -> tuple[str, list[str], str]:
+    """--references ``table(col, ...) [ON DELETE ...]``: the table as ``name_parts`` reads it,
+    the column names (none: the table's primary key) and what follows them, as written."""
+    opening = _OPEN.search(text)
+    closing = _CLOSE.search(text, opening.end()) if opening else None
+    if opening and not closing:
+        raise InputError(f"not a referenced table(column): '{text}'",
+                         hint='e.g. owners(id), app."Odd Table"(id), or owners for its primary '
+                         'key')
+    table = (text[:opening.start()] if opening else text).strip()
+    name_parts(table)
+    if not (opening and closing):
+        return table, [], ""
+    return (table, column_names(text[opening.end():closing.start()]),
+            text[closing.end():].strip())
+
+
+def _unquoted(part: str) -> str:
+    return part[1:-1].replace('""', '"') if _QUOTED.fullmatch(part) else part
+
+
 def qualified(name: str) -> str:
     """``schema.table`` or ``table`` as given on the command line, each part quoted as needed."""
-    parts = name.split(".")
-    if len(parts) > 2 or not all(parts):
-        raise InputError(f"not a table name: '{name}'", hint="use table or schema.table")
-    return ".".join(ident(p) for p in parts)
+    return ".".join(ident(p) for p in name_parts(name))
 
 
 def bare(name: str) -> str:
-    """The last part of ``schema.table``."""
-    return name.split(".")[-1]
+    """The last part of ``schema.table`` (unquoted)."""
+    return name_parts(name)[-1]
 
 
 def schema_prefix(name: str) -> str:
     """``schema.`` of ``schema.table`` (quoted), or '' for an unqualified table."""
-    parts = name.split(".")
+    parts = name_parts(name)
     return ident(parts[0]) + "." if len(parts) == 2 else ""
 
 

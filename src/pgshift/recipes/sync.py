@@ -22,6 +22,7 @@ from pgshift.recipes.model import (
     ignore,
     object_name,
     qualified,
+    schema_prefix,
 )
 
 
@@ -38,17 +39,12 @@ class _Pair:
 
     @property
     def function(self) -> str:
-        return schema_part(self.table) + ident(
+        return schema_prefix(self.table) + ident(
             object_name(bare(self.table), self.old, self.new, suffix="sync"))
 
     @property
     def trigger(self) -> str:
         return ident(object_name(bare(self.table), self.old, self.new, suffix="sync"))
-
-
-def schema_part(table: str) -> str:
-    parts = table.split(".")
-    return ident(parts[0]) + "." if len(parts) == 2 else ""
 
 
 def _convert(expression: str, column: str, source: str) -> str:

@@ -27,8 +27,7 @@ def remove_table(p: RecipeParams) -> list[Step]:
     (irreversible: the data goes)."""
     p.need("remove-table", "table")
     assert p.table
-    name = bare(p.table)
-    retired_name = p.constraint or object_name(name, suffix="retired")
+    name, retired_name = bare(p.table), retired_table_name(p)
     table, retired = qualified(p.table), schema_prefix(p.table) + ident(retired_name)
     return [
         Step(f"retire_{name}", f"Retire {p.table}: rename it to {retired_name}, data kept.",
@@ -46,3 +45,9 @@ def remove_table(p: RecipeParams) -> list[Step]:
              notes=["Irreversible: the rows go with the table. Take a backup first if they "
                     "may be wanted."]),
     ]
+
+
+def retired_table_name(p: RecipeParams) -> str:
+    """The name the table is retired under: --name, or ``<table>_retired``."""
+    assert p.table
+    return p.constraint or object_name(bare(p.table), suffix="retired")

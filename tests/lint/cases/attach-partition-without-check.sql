@@ -29,3 +29,6 @@ ALTER TABLE measurements ATTACH PARTITION measurements_2024 FOR VALUES FROM ('20
 -- ok
 CREATE TABLE measurements_2025 (LIKE measurements INCLUDING DEFAULTS);
 ALTER TABLE measurements ATTACH PARTITION measurements_2025 FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+
+-- ok
+ALTER INDEX events_at_idx ATTACH PARTITION events_2025_at_idx;

@@ -30,8 +30,8 @@ class AttachPartitionWithoutCheck(Rule):
     size_matters = True
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
-        if node.get("subtype") != "AT_AttachPartition":
-            return
+        if node.get("subtype") != "AT_AttachPartition" or not ctx.altering_table():
+            return  # ALTER INDEX … ATTACH PARTITION attaches an index: no scan
         part = (node.get("def") or {}).get("PartitionCmd") or {}
         name = relation_key(part.get("name"))
         if ctx.is_new(name):

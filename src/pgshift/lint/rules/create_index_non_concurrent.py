@@ -23,7 +23,8 @@ class CreateIndexNonConcurrent(Rule):
     partitioned table: ``CREATE INDEX … ON ONLY parent``, then ``CREATE INDEX CONCURRENTLY`` on
     each partition and ``ALTER INDEX … ATTACH PARTITION``.
 
-    ``pgshift create --recipe add-index`` writes it (not for a partitioned parent).
+    ``pgshift create --recipe add-index`` writes it (for a partitioned table, when it can reach
+    the database to list the partitions).
     """
 
     id = "create-index-non-concurrent"
