@@ -37,7 +37,7 @@ _EXPORTS = {
     "schema_file_diff": "pgshift.api",
     "create": "pgshift.api",
     "create_from_drift": "pgshift.api",
-    "DriftCapture": "pgshift.verify.drift_migration",
+    "DriftCapture": "pgshift.verify.drift.migration",
     "doctor": "pgshift.api",
     "down": "pgshift.api",
     "dump_migrations_schema": "pgshift.api",

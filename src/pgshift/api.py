@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from pgshift.state.runs import Run
     from pgshift.targets import FleetResult, TargetResult, TargetStatus
     from pgshift.verify import VerifyOptions, VerifyReport
-    from pgshift.verify.drift_migration import DriftCapture
+    from pgshift.verify.drift.migration import DriftCapture
     from pgshift.verify.schema_drift import SchemaDrift
 
 
@@ -130,16 +130,16 @@ def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
                       progress: Callable[[str], None] | None = None) -> DriftCapture | None:
     """Write the schema drift (``schema_drift``) as the next migration; None when there is
     none. The database it was read from already has the change: record the file there with
-    ``baseline``, and ``up`` applies it everywhere else (``pgshift.verify.drift_migration``)."""
+    ``baseline``, and ``up`` applies it everywhere else (``pgshift.verify.drift.migration``)."""
     drift = schema_drift(settings, embedded=embedded, progress=progress)
     if drift.ok:
         return None
     from datetime import datetime, timezone
 
     from pgshift.db import describe
-    from pgshift.verify.drift_migration import DriftCapture, drift_migration
+    from pgshift.verify.drift.migration import DriftCapture, drift_migration
 
-    migration = drift_migration(drift.expected, drift.actual)
+    migration = drift_migration(drift.expected, drift.actual, drift.major)
     path = create(settings, name, timestamp=timestamp)
     version = path.name[1:].split("__")[0]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -36,6 +36,7 @@ class SchemaDrift:
     # The two catalogs compared: after the migrations, and in the database.
     expected: Snapshot = field(default_factory=dict, repr=False)
     actual: Snapshot = field(default_factory=dict, repr=False)
+    major: int | None = None  # the database's server: which statements a fix may use
 
     @property
     def ok(self) -> bool:
@@ -56,6 +57,7 @@ def find_schema_drift(settings: Settings, plan: Plan, *, embedded: bool = False,
     target = connect(settings, application_name=f"{settings.application_name} validate")
     try:
         actual = take_snapshot(target, exclude_schemas=skip)
+        server = int(target.server_version) // 10000
     finally:
         target.close()
     major = target_major(settings, VerifyOptions(embedded=embedded))
@@ -70,4 +72,4 @@ def find_schema_drift(settings: Settings, plan: Plan, *, embedded: bool = False,
         where = scratch.describe()
     differences, order = diff_apart_from_order(expected, actual, expected_name=FROM_MIGRATIONS,
                                                actual_name=IN_DATABASE)
-    return SchemaDrift(differences, order, replayed, where, expected, actual)
+    return SchemaDrift(differences, order, replayed, where, expected, actual, server)

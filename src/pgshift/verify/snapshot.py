@@ -1,11 +1,15 @@
 """A normalised catalog snapshot of a database's schema, and a readable diff of two snapshots.
 
 The snapshot names objects, never OIDs, so it compares equal across a drop and re-create:
-schemas, tables (with columns: type, default, nullability, identity, position), constraints
-(with validity), indexes (with validity), views, functions, triggers, enums and other types,
-sequences, policies, extensions, comments and grants. pgshift's own schema, the system schemas
-and objects that belong to an extension are left out. A sequence's current value is not schema
-and is left out too.
+schemas, tables (with columns: type, default, nullability, identity, generation, position; row
+security; partitioning and the parents they inherit from), constraints (with validity),
+indexes (with validity, and the partitioned index one belongs to), views, functions, triggers,
+enums, domains, composite and range types, sequences, policies, extensions, comments and
+grants. pgshift's own schema, the system schemas and objects that belong to an extension are
+left out, and so is what an object makes along with itself: the constraints and triggers a
+partition (or child table) takes from its parent, a range type's constructor functions. A
+sequence's current value is not schema and is left out too; an ACL that holds what the
+object's default does is none.
 """
 
 from __future__ import annotations
@@ -25,11 +29,16 @@ _NAMESPACE_FILTER = """
 _NOT_EXTENSION = """
     NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = {catalog}::regclass
                 AND d.objid = {oid} AND d.deptype = 'e')"""
-_ACL = "array(SELECT x::text FROM unnest({acl}) AS x ORDER BY 1)"
+# An ACL as its items' text, in order; none when it holds what the object's default does (a
+# grant revoked again leaves the owner's own privileges written out, and that is no drift).
+_ACL = """array(SELECT x::text FROM unnest(
+              CASE WHEN {acl} @> acldefault('{kind}', {owner})
+                    AND {acl} <@ acldefault('{kind}', {owner}) THEN NULL ELSE {acl} END)
+              AS x ORDER BY 1)"""
 
 _QUERIES: dict[str, str] = {
     "schema": f"""
-        SELECT n.nspname, {_ACL.format(acl="n.nspacl")} AS grants,
+        SELECT n.nspname, {_ACL.format(acl="n.nspacl", kind="n", owner="n.nspowner")} AS grants,
                obj_description(n.oid, 'pg_namespace') AS comment
         FROM pg_namespace n WHERE {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_namespace'", oid="n.oid")}""",
@@ -40,7 +49,9 @@ _QUERIES: dict[str, str] = {
                pg_get_partkeydef(c.oid) AS partition_key,
                CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END
                    AS partition_bound,
-               {_ACL.format(acl="c.relacl")} AS grants,
+               array(SELECT i.inhparent::regclass::text FROM pg_inherits i
+                     WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS inherits,
+               {_ACL.format(acl="c.relacl", kind="r", owner="c.relowner")} AS grants,
                obj_description(c.oid, 'pg_class') AS comment,
                CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -54,7 +65,7 @@ _QUERIES: dict[str, str] = {
                NULLIF(a.attidentity, '') AS identity, NULLIF(a.attgenerated, '') AS generated,
                CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text
                END AS collation,
-               {_ACL.format(acl="a.attacl")} AS grants,
+               {_ACL.format(acl="a.attacl", kind="c", owner="c.relowner")} AS grants,
                col_description(c.oid, a.attnum) AS comment
         FROM pg_attribute a
         JOIN pg_class c ON c.oid = a.attrelid
@@ -72,12 +83,14 @@ _QUERIES: dict[str, str] = {
                co.convalidated AS valid, co.condeferrable AS deferrable,
                co.condeferred AS deferred
         FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace
-        WHERE {_NAMESPACE_FILTER} AND co.conparentid = 0
+        WHERE {_NAMESPACE_FILTER} AND co.conparentid = 0 AND co.conislocal
           AND {_NOT_EXTENSION.format(catalog="'pg_constraint'", oid="co.oid")}""",
     "index": f"""
         SELECT format('%%I.%%I', n.nspname, c.relname), pg_get_indexdef(c.oid) AS definition,
                i.indisvalid AS valid, i.indisready AS ready, i.indisprimary AS primary,
-               i.indisclustered AS clustered
+               i.indisclustered AS clustered,
+               (SELECT h.inhparent::regclass::text FROM pg_inherits h
+                WHERE h.inhrelid = c.oid) AS partition_of
         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE {_NAMESPACE_FILTER}
@@ -91,7 +104,7 @@ _QUERIES: dict[str, str] = {
                   ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
                 WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                   AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0 LIMIT 1) AS owned_by,
-               {_ACL.format(acl="c.relacl")} AS grants
+               {_ACL.format(acl="c.relacl", kind="s", owner="c.relowner")} AS grants
         FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE {_NAMESPACE_FILTER}
@@ -100,17 +113,19 @@ _QUERIES: dict[str, str] = {
         SELECT format('%%I.%%I(%%s)', n.nspname, p.proname,
                       pg_get_function_identity_arguments(p.oid)),
                p.prokind AS kind, pg_get_functiondef(p.oid) AS definition,
-               {_ACL.format(acl="p.proacl")} AS grants,
+               {_ACL.format(acl="p.proacl", kind="f", owner="p.proowner")} AS grants,
                obj_description(p.oid, 'pg_proc') AS comment
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE p.prokind <> 'a' AND {_NAMESPACE_FILTER}
-          AND {_NOT_EXTENSION.format(catalog="'pg_proc'", oid="p.oid")}""",
+          AND {_NOT_EXTENSION.format(catalog="'pg_proc'", oid="p.oid")}
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                          AND d.objid = p.oid AND d.deptype = 'i')  -- a range's constructors""",
     "trigger": f"""
         SELECT format('%%I on %%s', t.tgname, t.tgrelid::regclass),
                pg_get_triggerdef(t.oid) AS definition, t.tgenabled AS enabled
         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT t.tgisinternal AND {_NAMESPACE_FILTER}
+        WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}""",
     "type": f"""
         SELECT format('%%I.%%I', n.nspname, t.typname), t.typtype AS kind,
@@ -125,7 +140,19 @@ _QUERIES: dict[str, str] = {
                    SELECT format('%%I %%s', a.attname, format_type(a.atttypid, a.atttypmod))
                    FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0
                      AND NOT a.attisdropped ORDER BY a.attnum) END AS attributes,
-               {_ACL.format(acl="t.typacl")} AS grants
+               (SELECT concat_ws(', ', 'SUBTYPE = ' || format_type(r.rngsubtype, NULL),
+                       format('SUBTYPE_OPCLASS = %%I.%%I', ocn.nspname, oc.opcname),
+                       'COLLATION = ' || NULLIF(r.rngcollation, 0)::regcollation::text,
+                       'CANONICAL = ' || NULLIF(r.rngcanonical, 0)::regproc::text,
+                       'SUBTYPE_DIFF = ' || NULLIF(r.rngsubdiff, 0)::regproc::text,
+                       (SELECT 'MULTIRANGE_TYPE_NAME = ' || d.objid::regtype::text
+                        FROM pg_depend d JOIN pg_type m ON m.oid = d.objid
+                        WHERE d.classid = 'pg_type'::regclass AND d.refobjid = t.oid
+                          AND d.deptype = 'i' AND m.typtype = 'm'))
+                FROM pg_range r JOIN pg_opclass oc ON oc.oid = r.rngsubopc
+                JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
+                WHERE r.rngtypid = t.oid) AS range,
+               {_ACL.format(acl="t.typacl", kind="T", owner="t.typowner")} AS grants
         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
         LEFT JOIN pg_class c ON c.oid = t.typrelid
         WHERE t.typtype IN ('e', 'd', 'c', 'r', 'm') AND (c.oid IS NULL OR c.relkind = 'c')
