@@ -107,6 +107,21 @@ def test_the_password_never_appears_even_for_broken_urls(cli, write_migration, u
     assert result.returncode == 2 and "s3cretPW" not in result.stderr
 
 
+@pytest.mark.parametrize(("args", "expected"), [
+    (("up", "postgresql://bob:s3cretPW@127.0.0.1/db"), "unrecognized arguments: "
+     "postgresql://bob:***@127.0.0.1/db (hint: 'pgshift --help'"),
+    (("backfill", "t"), "backfill: the following arguments are required: --set (hint: "
+     "'pgshift backfill --help'"),
+    (("down", "--steps", "two"), "down: argument --steps: invalid int value: 'two'"),
+    ((), "the following arguments are required: COMMAND"),
+])
+def test_a_usage_error_is_one_line_with_a_hint_and_exit_2(cli, args, expected) -> None:
+    result = cli(*args)
+    assert result.returncode == 2
+    assert expected in one_error_line(result.stderr)
+    assert "s3cretPW" not in result.stderr and "usage:" not in result.stderr
+
+
 def test_help_lists_every_core_command(cli) -> None:
     result = cli("--help")
     for command in (

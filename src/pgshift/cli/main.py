@@ -94,6 +94,17 @@ def _terminal_columns() -> int:
     return columns or 80
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, with its errors in pgshift's form: one line on stderr, with a hint,
+    passwords masked (an argument it did not expect may be a URL), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("pgshift").strip()
+        _print_error(f"{command + ': ' if command else ''}{message} (hint: 'pgshift "
+                     f"{command + ' ' if command else ''}--help' lists what it takes)", None)
+        sys.exit(2)
+
+
 def global_options() -> argparse.ArgumentParser:
     """Options every command accepts, before or after the command name."""
     parent = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS,
@@ -137,7 +148,7 @@ def _modules_for(invoked: set[str] | None) -> Sequence[str]:
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The full parser, or (given ``argv``) one with just the invoked command's module."""
     parent = global_options()
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(  # its subparsers are of its class
         prog="pgshift",
         parents=[parent],
         formatter_class=HelpFormatter,
