@@ -130,6 +130,30 @@ def test_rename_keeps_both_columns_in_sync_while_both_app_versions_run(
         (0,)]
 
 
+@pytest.mark.parametrize(("recipe", "params"), [
+    ("rename-column", {"new_column": "settings"}),
+    ("change-column-type", {"new_column": "prefs_b", "type": "jsonb"}),
+])
+def test_a_column_without_equality_stays_in_sync_and_the_apps_updates_work(
+    settings, query, recipe, params
+) -> None:
+    query("CREATE TABLE profiles (id bigint PRIMARY KEY, prefs json, at point, n int); "
+          "INSERT INTO profiles SELECT g, json_build_object('g', g), point(g, g), g "
+          "FROM generate_series(1, 50) g")
+    api.create_recipe(settings, recipe, RecipeParams(table="profiles", column="prefs", **params))
+    api.up(settings, phase="expand")
+    new = params["new_column"]
+    query("UPDATE profiles SET n = n + 1")  # the app's writes of other columns
+    query("UPDATE profiles SET prefs = '{\"v\": 2}' WHERE id = 1")
+    query(f"UPDATE profiles SET {new} = '{{\"v\": 3}}' WHERE id = 2")
+    assert query(f"SELECT id, prefs::text, {new}::text FROM profiles WHERE id <= 3 "
+                 "ORDER BY id") == [(1, '{"v": 2}', '{"v": 2}'), (2, '{"v": 3}', '{"v": 3}'),
+                                    (3, '{"g" : 3}', '{"g" : 3}' if new == "settings"
+                                     else '{"g": 3}')]
+    api.down(settings, everything=True)
+    assert query("SELECT count(*) FROM profiles WHERE prefs IS NULL") == [(0,)]
+
+
 def test_change_type_backfill_does_not_rewrite_the_old_column(settings, query) -> None:
     query(SETUP + "UPDATE users SET amount = '007' WHERE id = 1;")
     api.create_recipe(settings, "change-column-type", RecipeParams(

@@ -52,6 +52,13 @@ def _convert(expression: str, column: str, source: str) -> str:
     return f"(SELECT {expression} FROM (SELECT NEW.{ident(source)} AS {ident(column)}) AS s)"
 
 
+def _changed(column: str) -> str:
+    """Whether an UPDATE changed ``column``, for a column of any type: compared as text, since
+    json, xml, point and their kind have no equality operator, and a trigger comparing them
+    directly would fail every UPDATE of the table."""
+    return f"NEW.{column}::text IS DISTINCT FROM OLD.{column}::text"
+
+
 def _sync_sql(pair: _Pair) -> list[str]:
     old, new = ident(pair.old), ident(pair.new)
     to_new = _convert(pair.to_new, pair.old, pair.old)
@@ -65,10 +72,10 @@ def _sync_sql(pair: _Pair) -> list[str]:
         "    END IF;",
         "  -- A write to one column is copied to the other. Filling a column that was NULL",
         "  -- while the other was set is a backfill: the other column is left as it is.",
-        f"  ELSIF NEW.{new} IS DISTINCT FROM OLD.{new} AND (OLD.{new} IS NOT NULL OR "
+        f"  ELSIF {_changed(new)} AND (OLD.{new} IS NOT NULL OR "
         f"OLD.{old} IS NULL) THEN",
         f"    NEW.{old} := {to_old};",
-        f"  ELSIF NEW.{old} IS DISTINCT FROM OLD.{old} AND (OLD.{old} IS NOT NULL OR "
+        f"  ELSIF {_changed(old)} AND (OLD.{old} IS NOT NULL OR "
         f"OLD.{new} IS NULL) THEN",
         f"    NEW.{new} := {to_new};",
         "  END IF;",
