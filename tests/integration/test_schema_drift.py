@@ -43,6 +43,22 @@ def test_a_database_its_migrations_built_has_no_drift(migrated, query) -> None:
                  ) == [(0,)]  # the scratch database is dropped afterwards
 
 
+@pytest.mark.parametrize("setting", [
+    "quote_all_identifiers = on", "IntervalStyle = 'sql_standard'", "TimeZone = 'Asia/Tokyo'",
+    "DateStyle = 'SQL, DMY'", "extra_float_digits = 3"])
+def test_how_the_database_prints_definitions_is_no_drift(settings, write_migration, query,
+                                                          setting) -> None:
+    write_migration("V001__defaults.sql", "CREATE TABLE t (id int PRIMARY KEY, "
+                    "wait interval DEFAULT '1 day 2 hours', since timestamptz DEFAULT "
+                    "'2026-01-01 00:00+00', ratio float8 DEFAULT 0.1, "
+                    "CHECK (wait < interval '30 days'));", "DROP TABLE t;")
+    api.up(settings)
+    [(name,)] = query("SELECT current_database()")
+    query(f'ALTER DATABASE "{name}" SET {setting}')  # a DBA's, for the target only
+    drift = api.schema_drift(settings)
+    assert drift.ok, drift.differences
+
+
 def test_changes_made_by_hand_are_each_named(migrated, query) -> None:
     query("CREATE INDEX users_plan ON users (plan)")
     query("ALTER TABLE users ALTER COLUMN note SET DEFAULT 'n/a'")

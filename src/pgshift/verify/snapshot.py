@@ -179,6 +179,13 @@ _KIND_NAMES = {"r": "table", "p": "partitioned table", "v": "view", "m": "materi
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
 
+# How catalog definitions print: PostgreSQL's defaults, for every database alike.
+_OUTPUT_SETTINGS = ";".join(f"SET LOCAL {name} = {value}" for name, value in (
+    ("quote_all_identifiers", "off"), ("intervalstyle", "postgres"), ("datestyle", "'ISO, MDY'"),
+    ("timezone", "'UTC'"), ("extra_float_digits", "1"), ("bytea_output", "hex"),
+    ("standard_conforming_strings", "on")))
+
+
 def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = ()) -> Snapshot:
     """The schema of the database behind ``conn`` (read only).
 
@@ -191,11 +198,15 @@ def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = ()) -> S
                   ("SAVEPOINT pgshift_snapshot;",
                    "ROLLBACK TO SAVEPOINT pgshift_snapshot; RELEASE SAVEPOINT pgshift_snapshot"))
     with conn.cursor() as cur:
-        # Names print schema-qualified and the same whatever the session's search_path. No JIT:
-        # on a big or churned catalog these reads are costed above its thresholds, and
-        # compiling them takes longer than running them. Ending the transaction (or rolling
-        # back to the savepoint) undoes both settings.
-        cur.execute(f"{begin}SET LOCAL search_path = pg_catalog; SET LOCAL jit = off")
+        # Names print schema-qualified and the same whatever the session's search_path, and
+        # definitions print the same whatever a database or role sets for output (the target
+        # and its scratch copy may differ there): otherwise quote_all_identifiers makes every
+        # object look changed, and IntervalStyle or TimeZone every default. No JIT: on a big
+        # or churned catalog these reads are costed above its thresholds, and compiling them
+        # takes longer than running them. Ending the transaction (or rolling back to the
+        # savepoint) undoes every setting.
+        cur.execute(f"{begin}SET LOCAL search_path = pg_catalog; SET LOCAL jit = off;"
+                    + _OUTPUT_SETTINGS)
         for category, query in _QUERIES.items():
             cur.execute(query, {"skip": skip})
             names = [d.name for d in cur.description][1:]
