@@ -85,6 +85,17 @@ def _session_settings(migration: Migration, direction: Direction) -> tuple[str, 
     return session_settings(body_statements(migration, direction))
 
 
+def _local_reset(migration: Migration, direction: Direction, limits: Limits) -> str:
+    """What undoes the migration's ``SET LOCAL``s before the next migration of the same
+    transaction (``--single-transaction``): a baseline's empty search_path, say, would
+    otherwise hide every table from the migrations after it. pgshift's own timeouts, which
+    that resets too, are set again."""
+    from pgshift.migrations.statements import local_reset_sql, local_settings
+
+    names = local_settings(body_statements(migration, direction))
+    return f";{local_reset_sql(names)};{limits.set_sql('SESSION')}" if names else ""
+
+
 @lru_cache(maxsize=4096)
 def _body_statements(migration: Migration, direction: Direction) -> tuple[Statement, ...]:
     if direction == "up":
@@ -213,6 +224,8 @@ class Runner:
         from pgshift.migrations.statements import reset_sql
 
         self._session_limits = None
+        if "(temporary objects)" in names:
+            self._marker = None  # DISCARD TEMP drops it (see pgshift.round_trip)
         check = ";SET client_connection_check_interval = 1000" if (
             self.conn.server_version >= 140000) else ""
         with self.conn.cursor() as cur:
@@ -462,7 +475,8 @@ class Runner:
         for index, (migration, statements, record) in enumerate(batch):
             t0 = time.perf_counter()
             prefix += self._tag(migration, direction, "LOCAL")
-            suffix = record + (";COMMIT" if index == last else "")
+            suffix = record + (";COMMIT" if index == last else
+                               _local_reset(migration, direction, limits))
             if not statements:  # a down part that is only a comment
                 statements = [Statement("", 1, migration.path)]
             if len(statements) == 1 or self._marker:

@@ -457,6 +457,49 @@ def test_what_set_config_sets_for_the_session_is_reset_like_set(
     assert [i.state for i in api.status(settings).items] == ["applied"] * 2
 
 
+def test_a_temporary_table_of_one_migration_does_not_hide_a_table_of_the_next(
+    settings, write_migration, query
+) -> None:
+    write_migration("V1__users.sql", "CREATE TABLE users (id int, email text);\n"
+                    "INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x');", "DROP TABLE users;")
+    write_migration("V2__fix.sql", "CREATE TEMP TABLE email_map AS SELECT id, email FROM users;\n"
+                    "UPDATE users SET email = upper(email);", "SELECT 1;")
+    write_migration("V3__map.sql", "CREATE TABLE email_map (id int, email text);\n"
+                    "INSERT INTO email_map SELECT id, lower(email) FROM users;",
+                    "DROP TABLE email_map;")
+    api.up(settings)
+    assert query("SELECT count(*) FROM public.email_map") == [(2,)]
+
+
+def test_what_else_a_migration_leaves_in_the_session_does_not_reach_the_next(
+    settings, write_migration, query
+) -> None:
+    write_migration("V1__leaves.sql", "PREPARE q AS SELECT 1;\nLISTEN somewhere;\n"
+                    "SELECT pg_advisory_lock(4242);\n"
+                    "DECLARE c CURSOR WITH HOLD FOR SELECT 1;", "SELECT 1;")
+    write_migration("V2__sees.sql", "CREATE TABLE seen AS SELECT "
+                    "(SELECT count(*) FROM pg_prepared_statements) AS prepared, "
+                    "(SELECT count(*) FROM pg_listening_channels()) AS listening, "
+                    "(SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid = pg_backend_pid()) AS locks, "
+                    "(SELECT count(*) FROM pg_cursors) AS cursors;", "DROP TABLE seen;")
+    api.up(settings)
+    assert query("SELECT * FROM seen") == [(0, 0, 0, 0)]
+
+
+def test_in_one_transaction_a_migrations_set_local_does_not_reach_the_next(
+    settings, write_migration, query
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);\n"
+                    "SELECT set_config('search_path', '', true);\n"
+                    "SET LOCAL lock_timeout = '7s';", "DROP TABLE public.a;")
+    write_migration("V2__b.sql", "CREATE TABLE b AS SELECT count(*) AS n, "
+                    "current_setting('lock_timeout') AS lock_timeout FROM a;",
+                    "DROP TABLE public.b;")
+    api.up(dataclasses.replace(settings, single_transaction=True))
+    assert query("SELECT n, lock_timeout FROM b") == [(0, "500ms")]
+
+
 def test_a_no_transaction_migration_keeps_its_setting_for_its_own_statements_only(
     settings, write_migration, query
 ) -> None:

@@ -140,12 +140,16 @@ _CHARACTERISTICS = ("default_transaction_isolation", "default_transaction_read_o
 def session_settings(statements: Sequence[Statement]) -> tuple[str, ...]:
     """What ``statements`` SET or RESET for the rest of the session, not just their
     transaction (``SET LOCAL``): parameter names, ``role``, ``session_authorization``, or
-    ``all`` for ``RESET ALL``. pgshift resets them after the migration, so that they reach
-    neither its own statements nor the next migration (see ``Runner``)."""
+    ``all`` for ``RESET ALL``; and what else they leave in the session (``SESSION_STATE``:
+    temporary tables, prepared statements, LISTEN, held cursors, advisory locks). pgshift
+    resets them after the migration, so that they reach neither its own statements nor the
+    next migration (see ``Runner``): a temporary table would hide a table of the same name."""
     names: list[str] = []
     for statement in statements:
         if _SET_CONFIG.search(statement.text):  # rare: parsed only then
             names += _set_config_names(statement.node)
+        if _SESSION_STATE.search(statement.text):  # as rare
+            names += _session_state(statement.node)
         start = _skip_comments(statement.text, 0)
         head = statement.text[start:start + 6].lower()
         if not head.startswith(("set", "reset")) or len(head) < 4:
@@ -163,16 +167,46 @@ def session_settings(statements: Sequence[Statement]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+_NOT_PARAMETERS = ("TRANSACTION", "TRANSACTION SNAPSHOT", "SESSION CHARACTERISTICS")
+
+
+def local_settings(statements: Sequence[Statement]) -> tuple[str, ...]:
+    """What ``statements`` SET for the rest of their transaction only (``SET LOCAL``,
+    ``set_config(name, value, true)``; ``all`` for a name that is not a constant or a call in
+    a DO block). They matter where one transaction holds several migrations
+    (``--single-transaction``): there pgshift undoes them before the next migration."""
+    names: list[str] = []
+    for statement in statements:
+        if _SET_CONFIG.search(statement.text):
+            names += _set_config_names(statement.node, local=True)
+        start = _skip_comments(statement.text, 0)
+        if statement.text[start:start + 3].lower() != "set":
+            continue
+        node = statement.node
+        if (type(node).__name__ == "VariableSetStmt" and node.is_local and node.name
+                and node.name not in _NOT_PARAMETERS):
+            names.append(node.name.lower())
+    return tuple(dict.fromkeys(names))
+
+
+def local_reset_sql(names: Sequence[str]) -> str:
+    """The statements that undo ``local_settings`` for the rest of the transaction."""
+    if "all" in names:
+        return "RESET ALL"
+    return ";".join(f"SET LOCAL {name} TO DEFAULT" for name in names
+                    if _PARAMETER.fullmatch(name) and name not in ("role", "session_authorization"))
+
+
 _SET_CONFIG = re.compile("set_config", re.IGNORECASE)
 # Statements whose set_config calls do not run now: a function's or a view's body runs later.
 _CALLS_LATER = frozenset({"CreateFunctionStmt", "ViewStmt", "RuleStmt", "CreateTrigStmt",
                           "CreatePolicyStmt", "CommentStmt"})
 
 
-def _set_config_names(node: Any) -> list[str]:
+def _set_config_names(node: Any, *, local: bool = False) -> list[str]:
     """The settings ``set_config(name, value, is_local)`` calls in ``node`` make for the session
-    (``is_local`` not literally true); ``all`` when a name is not a constant, or the call is in
-    a DO block, whose body the SQL parser cannot see into."""
+    (``is_local`` not literally true; with ``local``, those that are); ``all`` when a name is
+    not a constant, or the call is in a DO block, whose body the SQL parser cannot see into."""
     from pglast import ast
     from pglast.visitors import Visitor
 
@@ -187,9 +221,11 @@ def _set_config_names(node: Any) -> list[str]:
         def visit_FuncCall(self, ancestors: Any, call: Any) -> None:
             if getattr(call.funcname[-1], "sval", "") != "set_config" or len(call.args or ()) != 3:
                 return
-            name, _, local = call.args
-            if isinstance(local, ast.A_Const) and getattr(local.val, "boolval", False):
-                return  # this transaction's only, like SET LOCAL
+            name, _, is_local = call.args
+            literally_true = isinstance(is_local, ast.A_Const) and getattr(
+                is_local.val, "boolval", False)
+            if literally_true != local:
+                return  # this transaction's only, like SET LOCAL (or, with local, not)
             constant = isinstance(name, ast.A_Const) and isinstance(name.val, ast.String)
             names.append(name.val.sval.lower() if constant else "all")
 
@@ -197,10 +233,57 @@ def _set_config_names(node: Any) -> list[str]:
     return names
 
 
+# What a migration may leave in the session besides settings, and how to undo it. The names
+# are no parameter's (those have no parentheses).
+SESSION_STATE = {"(temporary objects)": "DISCARD TEMP", "(prepared statements)": "DEALLOCATE ALL",
+                 "(listen)": "UNLISTEN *", "(held cursors)": "CLOSE ALL",
+                 "(advisory locks)": "SELECT pg_advisory_unlock_all()"}
+_SESSION_STATE = re.compile("temp|prepare|listen|hold|advisory_lock|discard", re.IGNORECASE)
+_TEMPORARY = {"CreateStmt": "relation", "CreateSeqStmt": "sequence", "ViewStmt": "view"}
+_CURSOR_OPT_HOLD = 0x0020  # PostgreSQL's parsenodes.h
+_ADVISORY_LOCKS = frozenset({"pg_advisory_lock", "pg_advisory_lock_shared",
+                             "pg_try_advisory_lock", "pg_try_advisory_lock_shared"})
+
+
+def _session_state(node: Any) -> list[str]:
+    """What ``node`` leaves in the session when it runs (see ``SESSION_STATE``)."""
+    from pglast.visitors import Visitor
+
+    kind = type(node).__name__
+    if kind == "DoStmt":  # its body cannot be seen into
+        return list(SESSION_STATE)
+    if kind == "DiscardStmt":  # what it drops, pgshift makes again (its settings, its marker)
+        return ["all", "(temporary objects)"]
+    if kind in _TEMPORARY:
+        relation = getattr(node, _TEMPORARY[kind])
+        return ["(temporary objects)"] if relation.relpersistence == "t" else []
+    into = node.into if kind == "CreateTableAsStmt" else (
+        node.intoClause if kind == "SelectStmt" else None)
+    if into is not None and into.rel.relpersistence == "t":
+        return ["(temporary objects)"]
+    if kind == "PrepareStmt":
+        return ["(prepared statements)"]
+    if kind == "ListenStmt":
+        return ["(listen)"]
+    if kind == "DeclareCursorStmt" and node.options & _CURSOR_OPT_HOLD:
+        return ["(held cursors)"]
+    if kind in _CALLS_LATER:
+        return []
+    found: list[str] = []
+
+    class Calls(Visitor):
+        def visit_FuncCall(self, ancestors: Any, call: Any) -> None:
+            if getattr(call.funcname[-1], "sval", "") in _ADVISORY_LOCKS:
+                found.append("(advisory locks)")
+
+    Calls()(node)
+    return found[:1]
+
+
 def reset_sql(names: Sequence[str]) -> str:
     """The statements that undo ``session_settings``."""
     special = {"all": "RESET ALL", "role": "RESET ROLE",
-               "session_authorization": "RESET SESSION AUTHORIZATION"}
+               "session_authorization": "RESET SESSION AUTHORIZATION", **SESSION_STATE}
     ordered = sorted(names, key=lambda n: n != "session_authorization")  # it resets role too
     return ";".join(special.get(name) or f"RESET {name}" for name in ordered
                     if name in special or _PARAMETER.fullmatch(name))
@@ -218,6 +301,13 @@ def needs_no_transaction(node: Any) -> str | None:
         return "DROP INDEX CONCURRENTLY"
     if kind == "ReindexStmt" and any(p.defname == "concurrently" for p in node.params or ()):
         return "REINDEX CONCURRENTLY"
+    if kind == "ReindexStmt" and node.kind.name in ("REINDEX_OBJECT_SYSTEM",
+                                                    "REINDEX_OBJECT_DATABASE"):
+        return f"REINDEX {node.kind.name.rsplit('_', 1)[1]}"
+    if kind == "DiscardStmt" and node.target.name == "DISCARD_ALL":
+        return "DISCARD ALL"
+    if kind == "AlterDatabaseStmt" and any(o.defname == "tablespace" for o in node.options or ()):
+        return "ALTER DATABASE … SET TABLESPACE"
     if kind == "AlterTableStmt":
         for cmd in node.cmds or ():
             definition = getattr(cmd, "def_", None)
