@@ -234,3 +234,23 @@ def test_a_refused_connection_hints_at_connect_wait(pg_server_factory, migration
     result = h.run(h.env_for(server.url, migrations_dir), "status")
     assert result.returncode == 2
     assert "--connect-wait waits for a server that is starting" in result.stderr
+
+
+@pytest.mark.parametrize(("setting", "args", "expected"), [
+    ("default_transaction_read_only = on", ("baseline", "--version", "1"),
+     "the database takes no writes from this session"),
+    ("default_transaction_read_only = on", ("validate", "--schema-drift"),
+     "the database takes no writes from this session"),
+    ("statement_timeout = '1ms'", ("status",), "a statement of pgshift's own was cancelled"),
+])
+def test_a_database_set_up_against_pgshift_is_a_one_line_error_not_a_crash(
+    cli, write_migration, query, setting, args, expected
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    assert cli("up").returncode == 0
+    [(name,)] = query("SELECT current_database()")
+    query(f'ALTER DATABASE "{name}" SET {setting}')  # a DBA's, or a standby's
+    result = cli(*args)
+    assert result.returncode == 2, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"pgshift: error: {expected}") and "(hint: " in line

@@ -289,6 +289,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except Exception as exc:  # a bug: say so, without leaking secrets
         if getattr(args, "debug", False):
             _print_traceback(args)
+        refused = _refused_by_the_server(exc)
+        if refused is not None:
+            _print_error(refused, args)
+            return 2
         first = (str(exc).strip().splitlines() or [""])[0]
         _print_error(
             f"internal error: {type(exc).__name__}: {first} (run with --debug for the "
@@ -296,6 +300,39 @@ def _main(argv: Sequence[str] | None) -> int:
             args,
         )
         return 70
+
+
+# Database errors that come from how the server or the role is set up, not from a bug of
+# pgshift's (SQLSTATE class or code: what it means, and the hint).
+_SERVER_SETUP = {
+    "25006": ("the database takes no writes from this session", "it is read-only "
+              "(default_transaction_read_only, or a standby): run pgshift against the primary"),
+    "57014": ("a statement of pgshift's own was cancelled", "a statement_timeout set for the "
+              "database or the role is shorter than it needs: raise it for pgshift's role"),
+    "42501": ("the role may not do what pgshift needs", "grant it, or run pgshift as the role "
+              "that owns the schema"),
+    "08": ("the connection to the database was lost", "check the server, then run again: "
+           "'pgshift status' shows where it stopped"),
+    "57P": ("the server ended the session", "check the server, then run again: 'pgshift "
+            "status' shows where it stopped"),
+    "53": ("the server is out of resources", "check the server's disk, memory and "
+           "connection limits"),
+}
+
+
+def _refused_by_the_server(exc: Exception) -> str | None:
+    """The one-line message for a database error that the server's or role's setup caused
+    (a read-only database, a role's statement_timeout, a lost connection), None for others."""
+    if not type(exc).__module__.startswith("psycopg2"):
+        return None
+    code = getattr(exc, "pgcode", None) or ("08" if type(exc).__name__ in (
+        "OperationalError", "InterfaceError") else "")
+    for prefix in (code, code[:3], code[:2]):
+        if prefix in _SERVER_SETUP:
+            what, hint = _SERVER_SETUP[prefix]
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            return f"{what}: {first} (hint: {hint})"
+    return None
 
 
 def _server_wait_notice(budget: float) -> Callable[[str], None]:
