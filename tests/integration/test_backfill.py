@@ -243,3 +243,18 @@ def test_repeated_set_and_where_options_add_up_to_one_update(table_t, query, cli
     assert result.returncode == 0, result.stderr
     assert "100 row(s)" in result.stdout
     assert query("SELECT count(*), sum(b + c) FROM t WHERE b IS NOT NULL") == [(100, 0)]
+
+
+def test_the_walk_ends_at_the_last_key_it_started_with_even_when_a_trigger_moves_keys(
+    settings, query
+) -> None:
+    query("CREATE TABLE moved (id bigint PRIMARY KEY, v int NOT NULL DEFAULT 0); "
+          "INSERT INTO moved (id) SELECT g FROM generate_series(1, 3000) g; "
+          "CREATE FUNCTION move_ahead() RETURNS trigger LANGUAGE plpgsql AS "
+          "$$ BEGIN NEW.id := NEW.id + 1000000; RETURN NEW; END $$; "
+          "CREATE TRIGGER move_ahead BEFORE UPDATE ON moved FOR EACH ROW "
+          "EXECUTE FUNCTION move_ahead()")
+    result = api.backfill(settings, "moved", "v = v + 1",
+                          options=parse_options("batch-size=500 pause=0"))
+    assert result.rows == 3000
+    assert query("SELECT min(v), max(v), min(id) FROM moved") == [(1, 1, 1000001)]

@@ -54,13 +54,36 @@ class Walk(Protocol):
 
 @dataclass
 class KeyWalk:
-    """Keyset over ``key_columns`` (the primary key or a unique NOT NULL index)."""
+    """Keyset over ``key_columns`` (the primary key or a unique NOT NULL index), up to ``end``,
+    the last key when the walk started (None: the table was empty).
+
+    The end is fixed so that the walk ends: a row whose key the update moves ahead (its SET,
+    or a trigger) would otherwise be met again and again. Rows inserted after the start are
+    the application's to write, as the expand step sets it up to (a default, a sync trigger).
+    """
 
     table: sql.Composed
     reference: str
     key_columns: list[str]
     key_types: list[str]
     keys_total: int | None
+    end: list[str] | None = None
+
+    def _order(self, descending: bool = False) -> sql.Composable:
+        way = sql.SQL(" DESC" if descending else "")
+        return sql.SQL(", ").join(sql.SQL("{}{}").format(sql.Identifier(c), way)
+                                  for c in self.key_columns)
+
+    def _keys(self) -> sql.Composable:
+        return sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c))
+                                  for c in self.key_columns)
+
+    def find_end(self, cur: Any) -> None:
+        """Fix ``end`` at the table's last key now."""
+        cur.execute(sql.SQL("SELECT ARRAY[{keys}] FROM {t} ORDER BY {order} LIMIT 1").format(
+            keys=self._keys(), t=self.table, order=self._order(descending=True)))
+        row = cur.fetchone()
+        self.end = list(row[0]) if row else None
 
     def _row(self, qualified: bool) -> sql.Composable:
         cols = [sql.Identifier(self.reference, c) if qualified else sql.Identifier(c)
@@ -73,14 +96,15 @@ class KeyWalk:
             for v, t in zip(key, self.key_types, strict=True)))
 
     def next_bound(self, cur: Any, last: list[str] | None, size: int) -> list[str] | None:
-        where = sql.SQL("WHERE {} > {}").format(self._row(False), self._values(last)) \
-            if last is not None else sql.SQL("")
-        cur.execute(sql.SQL("SELECT ARRAY[{keys}] FROM {t} {where} ORDER BY {order} "
+        if self.end is None:
+            return None
+        where = [sql.SQL("{} <= {}").format(self._row(False), self._values(self.end))]
+        if last is not None:
+            where.append(sql.SQL("{} > {}").format(self._row(False), self._values(last)))
+        cur.execute(sql.SQL("SELECT ARRAY[{keys}] FROM {t} WHERE {where} ORDER BY {order} "
                             "OFFSET {skip} LIMIT 1").format(
-            keys=sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(c))
-                                    for c in self.key_columns),
-            t=self.table, where=where, skip=sql.Literal(size - 1),
-            order=sql.SQL(", ").join(sql.Identifier(c) for c in self.key_columns)))
+            keys=self._keys(), t=self.table, where=sql.SQL(" AND ").join(where),
+            skip=sql.Literal(size - 1), order=self._order()))
         row = cur.fetchone()
         return list(row[0]) if row else None
 
@@ -88,6 +112,7 @@ class KeyWalk:
         parts: list[sql.Composable] = []
         if last is not None:
             parts.append(sql.SQL("{} > {}").format(self._row(True), self._values(last)))
+        upper = upper or self.end  # the last batch: up to the end
         if upper is not None:
             parts.append(sql.SQL("{} <= {}").format(self._row(True), self._values(upper)))
         return sql.SQL(" AND ").join(parts) if parts else sql.SQL("true")
@@ -176,7 +201,9 @@ def choose_walk(cur: Any, statement: BackfillStatement, info: TableInfo) -> Walk
                 f"the backfill sets {', '.join(moved)}, the key it walks "
                 f"{statement.qualified} by: each batch would move rows ahead of the walk",
                 hint="change a key in one UPDATE (or in batches keyed by another column)")
-        return KeyWalk(info.ident, statement.reference, list(row[1]), list(row[2]), total)
+        walk = KeyWalk(info.ident, statement.reference, list(row[1]), list(row[2]), total)
+        walk.find_end(cur)
+        return walk
     if info.kind == "p":
         raise InputError(f"partitioned table {statement.qualified} has no primary key to walk",
                          hint="add a primary key, or backfill each partition")
