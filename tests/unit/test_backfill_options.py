@@ -26,7 +26,8 @@ def test_options_are_parsed_with_units() -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("batch-size=0", "whole number above 0"),
+    ("batch-size=0", "whole number from 1 to 2147483647"),
+    ("batch-size=99999999999999999999", "whole number from 1 to 2147483647"),
     ("speed=fast", "unknown backfill option 'speed'"),
     ("target", "is not name=value"),
     ("target=soon", "not a duration"),

@@ -74,9 +74,12 @@ def parse_options(text: str) -> BackfillOptions:
     return options
 
 
+_MAX_INT = 2**31 - 1  # the checkpoint's integer columns (pgshift.backfill.progress)
+
+
 def _positive_int(name: str, value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{name} needs a whole number above 0, not '{value}'")
+    if not value.isdigit() or not 1 <= int(value) <= _MAX_INT:
+        raise ValueError(f"{name} needs a whole number from 1 to {_MAX_INT}, not '{value}'")
     return int(value)
 
 
