@@ -92,7 +92,21 @@ def describe_failure(
         )
     suffix = "; rolled back" if migration.transactional else ""
     code = f" [{exc.pgcode}]" if exc.pgcode else ""  # None when the server closed on us
-    return MigrationFailedError(f"{first_line(exc)}{code}{suffix}", **where)
+    return MigrationFailedError(f"{first_line(exc)}{code}{suffix}", hint=_hint(exc, statement),
+                                **where)
+
+
+def _hint(exc: psycopg2.Error, statement: Statement) -> str | None:
+    """A permission error right after a SET ROLE is most likely pgshift's own history row,
+    written in the same transaction as the role the migration switched to."""
+    if exc.pgcode != "42501" or "schema" not in first_line(exc):
+        return None
+    from pgshift.migrations.statements import session_settings
+
+    if {"role", "session_authorization"} & set(session_settings([statement])):
+        return ("the role the migration switched to may not write pgshift's history: "
+                "RESET ROLE (or SET SESSION AUTHORIZATION DEFAULT) before the migration ends")
+    return None
 
 
 def first_line(exc: BaseException) -> str:

@@ -529,6 +529,22 @@ def test_a_setting_that_stops_pgshifts_bookkeeping_fails_the_migration_clearly(
     assert api.status(settings).items[0].state == "failed"  # read as pgshift wrote it
 
 
+def test_a_role_left_set_that_may_not_write_the_history_fails_with_the_way_out(
+    settings, write_migration, query
+) -> None:
+    [(role,)] = query("SELECT current_database() || '_app'")
+    query(f'CREATE ROLE "{role}" NOLOGIN')
+    try:
+        write_migration("V1__as_app.sql", f'CREATE TABLE b (id int);\nSET ROLE "{role}";',
+                        "DROP TABLE b;")
+        with pytest.raises(MigrationFailedError, match="permission denied") as raised:
+            api.up(settings)
+        assert raised.value.line == 2 and "RESET ROLE" in (raised.value.hint or "")
+        assert query("SELECT to_regclass('b') IS NULL") == [(True,)]
+    finally:
+        query(f'DROP ROLE "{role}"')
+
+
 def test_a_runner_whose_lock_session_is_ended_stops_before_the_next_migration(
     settings, write_migration, query
 ) -> None:
