@@ -69,6 +69,17 @@ def test_bad_input_gives_one_line_naming_the_file_and_its_exit_code(
     assert expected in one_error_line(result.stderr)
 
 
+def test_single_transaction_output_gives_each_migration_its_own_lines(cli,
+                                                                       write_migration) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__b.sql", "CREATE TABLE b (id int);", "DROP TABLE b;")
+    result = cli("up", "--single-transaction")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.rstrip() for line in lines[:2]] == ["Applying V1 a ...", "Applying V2 b ..."]
+    assert lines[2].startswith("  V1 done in ") and lines[3].startswith("  V2 done in ")
+
+
 def test_drift_exits_3(cli, write_migration) -> None:
     write_migration("V1__a.sql", "SELECT 1;", "SELECT 1;")
     assert cli("up").returncode == 0

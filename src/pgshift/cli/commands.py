@@ -174,11 +174,15 @@ class _Progress:
         self.out = out
         self.count = 0
         self.open_line = False  # a "Applying … ... " line waits for its result
+        self.open_label = ""  # whose
 
     def __call__(self, kind: str, migration: Migration, info: dict[str, Any]) -> None:
         verb = "Applying" if info.get("direction", "up") == "up" else "Reverting"
         if kind == "start" and info.get("attempt", 1) == 1:
+            if self.open_line:  # one transaction for several (--single-transaction)
+                self.out.write("\n")
             self.out.write(f"{verb} {migration.label} {migration.description} ... ")
+            self.open_label = migration.label
             self.out.flush()
             self.open_line = True
         elif kind == "retry":
@@ -194,6 +198,9 @@ class _Progress:
             took = render.duration_text(info["duration_ms"])
             shared = info.get("shared_by", 1)  # downs sent together: their average
             note = f" (average of {shared} in one round trip)" if shared > 1 else ""
+            if not self.open_line or self.open_label != migration.label:
+                # Its line was closed by the next one's: all commit together, then report.
+                self.out.write(("\n" if self.open_line else "") + f"  {migration.label} ")
             self.out.write(f"done in {took}{note}\n")
             self.out.flush()
             self.open_line = False
