@@ -304,6 +304,14 @@ def test_a_recipe_that_would_fail_half_way_is_refused_before_it_is_written(
                               default="c"), "the default 'c' is not one of --values"),
     ("rename-column", RecipeParams(table="users", column="email", new_column="email",
                                    type="text"), "email is its name already"),
+    ("add-column-default", RecipeParams(table="users", column="n", type="bigserial",
+                                        default="1"), "--type bigserial fills every row from"),
+    ("add-column-default", RecipeParams(table="users", column="n", default="1",
+                                        type="int GENERATED ALWAYS AS IDENTITY"),
+     "fills every row from a sequence"),
+    ("add-column-default", RecipeParams(table="users", column="n", type="int",
+                                        default="(NULL)::int", not_null=True),
+     "--default .NULL.::int with --not-null would leave every row NULL"),
 ])
 def test_a_recipe_whose_sql_could_not_apply_is_refused_when_written(
     recipe, params, message
@@ -324,6 +332,11 @@ CREATE TYPE mood AS ENUM ('ok');
 CREATE TABLE plain (id int, at date);
 CREATE TABLE events (id bigint NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
 CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE kinds (id int PRIMARY KEY);
+CREATE TABLE codes (id int PRIMARY KEY, code text UNIQUE, n int CHECK (n > 0),
+                    kind int REFERENCES kinds, g int GENERATED ALWAYS AS IDENTITY, s serial,
+                    p text);
+GRANT SELECT (p) ON codes TO PUBLIC;
 """
 BOUNDS = "FROM ('2025-01-01') TO ('2026-01-01')"
 
@@ -365,7 +378,7 @@ BOUNDS = "FROM ('2025-01-01') TO ('2026-01-01')"
      "recipe change-column-type cannot change users.id: id is in the primary key users_pkey"),
     ("rename-column", RecipeParams(table="users", column="nick", new_column="handle"),
      "recipe rename-column cannot change users.nick: constraint invoices_user_nick_fkey on "
-     "table invoices uses nick"),
+     "table invoices uses nick; unique constraint users_nick_key uses nick"),
     ("rename-column", RecipeParams(table="users", column="email", new_column="nick"),
      "recipe rename-column cannot change users.email: users has a column nick already"),
     ("set-not-null", RecipeParams(table="users", column="Email"),
@@ -383,6 +396,56 @@ BOUNDS = "FROM ('2025-01-01') TO ('2026-01-01')"
     ("partition-table", RecipeParams(table="nosuch", column="at", cutoff="'2027-01-01'",
                                      until="'2027-02-01'"),
      "recipe partition-table: table nosuch does not exist"),
+    # What the last step's DROP COLUMN takes along, and no down part could bring back.
+    ("rename-column", RecipeParams(table="codes", column="code", new_column="sku"),
+     "recipe rename-column cannot change codes.code: unique constraint codes_code_key uses "
+     "code"),
+    ("change-column-type", RecipeParams(table="codes", column="n", type="bigint",
+                                        new_column="n_big"),
+     "recipe change-column-type cannot change codes.n: check constraint codes_n_check uses n"),
+    ("rename-column", RecipeParams(table="codes", column="kind", new_column="kind_id"),
+     "recipe rename-column cannot change codes.kind: foreign key codes_kind_fkey uses kind"),
+    ("rename-column", RecipeParams(table="codes", column="g", new_column="g2"),
+     "recipe rename-column cannot change codes.g: g is an identity column"),
+    ("change-column-type", RecipeParams(table="codes", column="s", type="bigint",
+                                        new_column="s_big"),
+     "recipe change-column-type cannot change codes.s: s owns the sequence codes_s_seq "
+     "(serial), which DROP COLUMN drops"),
+    ("remove-column", RecipeParams(table="codes", column="p"),
+     "recipe remove-column cannot change codes.p: p has column privileges (GRANT … (p))"),
+    # What DROP COLUMN or the backfill fails on.
+    ("rename-column", RecipeParams(table="events", column="at", new_column="day"),
+     "recipe rename-column cannot change events.at: at is in the partition key of events"),
+    ("rename-column", RecipeParams(table="events_2024", column="id", new_column="key"),
+     "recipe rename-column cannot change events_2024.id: id is inherited from the table's "
+     "parent"),
+    ("rename-column", RecipeParams(table="events", column="id", new_column="key"),
+     "recipe rename-column: partitioned table events has no primary key for the backfill to "
+     "walk"),
+    pytest.param("add-foreign-key", RecipeParams(table="events", column="id",
+                                                 references="owners(id)"),
+                 "recipe add-foreign-key: events is a partitioned table, and PostgreSQL before "
+                 "18 adds no NOT VALID foreign key to one", marks=pytest.mark.pg("<18")),
+    ("attach-partition", RecipeParams(table="events", partition="events", bounds=BOUNDS,
+                                      check="true"),
+     "recipe attach-partition: events is events, or a table events is a partition of"),
+    # A type name the column would not mean: pg_catalog's comes first on the search path.
+    ("add-enum", RecipeParams(table="users", column="tier", type="name", values=("a",)),
+     "recipe add-enum: type pg_catalog.name exists already"),
+    # SQL that would fail at up, tried now on an empty copy of the table.
+    ("add-column-default", RecipeParams(table="users", column="n", type="int",
+                                        default="'abc'"),
+     "recipe add-column-default: --default 'abc' for a column of type int: invalid input "
+     'syntax for type integer: "abc"'),
+    ("add-column-default", RecipeParams(table="users", column="n", type="int",
+                                        default="region + 1"),
+     "recipe add-column-default: --default region + 1 for a column of type int: cannot use "
+     "column reference in DEFAULT expression"),
+    ("add-index", RecipeParams(table="users", columns="nosuch"),
+     'recipe add-index: no index on users (nosuch): column "nosuch" does not exist'),
+    ("add-index", RecipeParams(table="users", columns="region text_pattern_ops"),
+     "recipe add-index: no index on users (region text_pattern_ops): operator class "
+     '"text_pattern_ops" does not accept data type integer'),
 ])
 def test_an_input_its_migrations_would_fail_on_at_up_is_refused_before_anything_is_written(
     settings, query, migrations_dir, recipe, params, message
@@ -486,3 +549,132 @@ def test_a_foreign_key_to_a_table_whose_name_needs_quotes_applies_and_rolls_back
 def test_a_table_name_that_is_not_one_is_refused_when_written(name) -> None:
     with pytest.raises(InputError, match="not a table name"):
         render_recipe("add-index", RecipeParams(table=name, columns="id"))
+
+
+@pytest.mark.parametrize("schema", ["Shop", "Shop Two", "Shop.Two"])
+@pytest.mark.parametrize(("recipe", "params", "message"), [
+    ("add-index", RecipeParams(table="users", columns="email"),
+     "recipe add-index: the name users_email_idx is taken by index {s}.users_email_idx"),
+    ("remove-table", RecipeParams(table="users", constraint="archive"),
+     "recipe remove-table cannot drop {s}.users: the retired name archive is taken by table "
+     "{s}.archive"),
+    ("add-enum", RecipeParams(table="users", column="tier", type="tier", values=("a",)),
+     "recipe add-enum: type {s}.tier exists already"),
+])
+def test_a_name_in_a_schema_that_needs_quotes_is_looked_up_in_that_schema(
+    settings, query, migrations_dir, schema, recipe, params, message
+) -> None:
+    """Not in public, which has none of these names: there the add-index would have been
+    written, skipped by IF NOT EXISTS at up, and its down part would drop the user's index."""
+    import dataclasses
+
+    s = '"' + schema + '"'
+    query(f"CREATE TABLE users (id int); CREATE SCHEMA {s}; "
+          f"CREATE TABLE {s}.users (id int PRIMARY KEY, email text); "
+          f"CREATE UNIQUE INDEX users_email_idx ON {s}.users (email); "
+          f"CREATE TABLE {s}.archive (); CREATE TYPE {s}.tier AS ENUM ('a')")
+    qualified = dataclasses.replace(params, table=f"{s}.users", type=params.type and (
+        f"{s}.{params.type}"))
+    with pytest.raises(InputError) as refused:
+        api.create_recipe(settings, recipe, qualified)
+    assert str(refused.value).startswith(message.format(s=s) + " (hint: nothing was written")
+    assert list(migrations_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("schema", ["Shop", "Shop Two", "Shop.Two"])
+def test_an_index_in_a_schema_that_needs_quotes_applies_rolls_back_and_applies_again(
+    settings, query, schema
+) -> None:
+    s = '"' + schema + '"'
+    query(f"CREATE SCHEMA {s}; CREATE TABLE {s}.users (id int PRIMARY KEY, email text)")
+    api.create_recipe(settings, "add-index", RecipeParams(table=f"{s}.users", columns="email"))
+    indexes = ("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = "
+               f"'{s}.users'::regclass ORDER BY 1")
+    api.up(settings)
+    assert query(indexes) == [(f"{s}.users_email_idx",), (f"{s}.users_pkey",)]
+    api.down(settings, everything=True)
+    assert query(indexes) == [(f"{s}.users_pkey",)]
+    api.up(settings)
+    assert len(query(indexes)) == 2
+
+
+@pytest.mark.parametrize(("recipe", "params"), [
+    ("rename-column", {"new_column": "sku"}),
+    ("change-column-type", {"new_column": "sku", "type": "varchar(20)"}),
+])
+def test_the_new_column_keeps_the_collation_and_down_restores_the_old_one_exactly(
+    settings, query, write_migration, recipe, params
+) -> None:
+    import dataclasses
+
+    write_migration("V001__setup.sql", """
+        CREATE TABLE items (id int PRIMARY KEY, code text COLLATE "C" NOT NULL DEFAULT 'x');
+        ALTER TABLE items ALTER COLUMN code SET STATISTICS 500;
+        COMMENT ON COLUMN items.code IS 'the shelf''s code';
+        INSERT INTO items VALUES (1, 'a'), (2, 'B');""", "DROP TABLE items;")
+    api.up(settings)
+    gated = dataclasses.replace(settings, lint=True)
+    api.create_recipe(gated, recipe, RecipeParams(table="items", column="code", **params))
+    report = api.verify(gated)
+    assert report.ok, [(m.label, f.message) for m in report.migrations for f in m.findings
+                       if f.is_failure]
+    api.up(gated, allow_contract=True)
+    assert query("SELECT sku FROM items ORDER BY sku") == [("B",), ("a",)]  # "C" sorts so
+    api.down(gated, to="1")
+    assert query("SELECT attcollation::regcollation::text, attstattarget, "
+                 "col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = "
+                 "'items'::regclass AND attname = 'code'") == [('"C"', 500, "the shelf's code")]
+
+
+@pytest.mark.parametrize("column", [
+    "g int GENERATED ALWAYS AS IDENTITY (START WITH 100)",
+    "g int GENERATED BY DEFAULT AS IDENTITY",
+    "g serial",
+    'g text COLLATE "C" NOT NULL DEFAULT \'x\'',
+])
+def test_remove_column_of_an_identity_or_serial_column_applies_rolls_back_and_verifies(
+    settings, query, write_migration, column
+) -> None:
+    import dataclasses
+
+    write_migration("V001__setup.sql", f"CREATE TABLE t (id int PRIMARY KEY, {column}); "
+                    "COMMENT ON COLUMN t.g IS 'gone'; INSERT INTO t (id) VALUES (1), (2);",
+                    "DROP TABLE t;")
+    api.up(settings)
+    gated = dataclasses.replace(settings, lint=True)
+    api.create_recipe(gated, "remove-column", RecipeParams(table="t", column="g"))
+    report = api.verify(gated)
+    assert report.ok, [(m.label, f.message) for m in report.migrations for f in m.findings
+                       if f.is_failure]
+    api.up(gated, allow_contract=True)
+    api.down(gated, to="1")
+    assert query("SELECT count(g) FROM t") == [(2,)]
+    api.up(gated, allow_contract=True)
+    assert query("SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass "
+                 "AND attname = 'g' AND NOT attisdropped") == [(0,)]
+
+
+@pytest.mark.pg(">=18")
+def test_a_foreign_key_from_a_partitioned_table_applies_rolls_back_and_verifies_on_18(
+    settings, query, write_migration
+) -> None:
+    """PostgreSQL 18 adds a NOT VALID foreign key to a partitioned table (before: refused)."""
+    import dataclasses
+
+    write_migration("V001__setup.sql", """
+        CREATE TABLE owners (id int PRIMARY KEY); INSERT INTO owners VALUES (1);
+        CREATE TABLE ev (id int, o int, at date) PARTITION BY RANGE (at);
+        CREATE TABLE ev1 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+        INSERT INTO ev VALUES (1, 1, '2024-02-02');""", "DROP TABLE ev, owners;")
+    api.up(settings)
+    gated = dataclasses.replace(settings, lint=True)
+    api.create_recipe(gated, "add-foreign-key", RecipeParams(table="ev", column="o",
+                                                             references="owners(id)"))
+    report = api.verify(gated)
+    assert report.ok, [(m.label, f.message) for m in report.migrations for f in m.findings
+                       if f.is_failure]
+    api.up(gated)
+    assert query("SELECT convalidated FROM pg_constraint WHERE conrelid = 'ev'::regclass "
+                 "AND contype = 'f'") == [(True,)]
+    api.down(gated, to="1")
+    assert query("SELECT count(*) FROM pg_constraint WHERE conrelid = 'ev'::regclass") == [(0,)]

@@ -46,24 +46,49 @@ def relation(cur: Cursor, name: str) -> Relation | None:
 def relation_named(cur: Cursor, table: str, name: str) -> str | None:
     """What takes the name ``name`` in ``table``'s schema ('index x on t', 'table x'), if any:
     indexes, tables and sequences share one set of names per schema."""
-    schema = name_parts(table)[:-1]
     cur.execute(
         "SELECT pg_describe_object('pg_class'::regclass, c.oid, 0) FROM pg_class c "
-        "WHERE c.relname = %s AND c.relnamespace = coalesce(to_regnamespace(%s), "
-        "to_regnamespace(current_schema()))", (name, schema[0] if schema else None))
+        f"WHERE c.relname = %s AND c.relnamespace = {_SCHEMA_OF_TABLE}",
+        (name, qualified(table), *_schema_of(table)))
     row = cur.fetchone()
     return row[0] if row else None
+
+
+# The schema a statement on ``table`` puts a new index or name in, compared by name (never
+# parsed again, so "Shop" and "Shop Two" are what they say): the table's own schema when it
+# exists, else the schema given, else the one CREATE would use.
+_SCHEMA_OF_TABLE = """coalesce(
+    (SELECT relnamespace FROM pg_class WHERE oid = to_regclass(%s)),
+    (SELECT oid FROM pg_namespace WHERE nspname = coalesce(%s, current_schema())))"""
+
+
+def _schema_of(name: str) -> tuple[str | None]:
+    """The schema part of ``schema.name`` as SQL reads it (None: unqualified)."""
+    parts = name_parts(name)
+    return (parts[0] if len(parts) == 2 else None,)
 
 
 def type_named(cur: Cursor, name: str) -> str | None:
-    """The type called ``name`` (``schema.type``, or in the schema CREATE TYPE would use)."""
+    """The type that CREATE TYPE ``name`` would collide with, or that ``name`` would still mean
+    in a column's type after it (``name`` and ``int`` mean pg_catalog's types whatever is
+    created in public): None when there is none."""
     parts = name_parts(name)
     cur.execute(
-        "SELECT format_type(oid, NULL) FROM pg_type WHERE typname = %s AND typnamespace = "
-        "coalesce(to_regnamespace(%s), to_regnamespace(current_schema()))",
-        (parts[-1], parts[0] if len(parts) == 2 else None))
+        "SELECT CASE WHEN n.nspname = coalesce(%s, current_schema()) THEN format_type(t.oid, "
+        "NULL) ELSE quote_ident(n.nspname) || '.' || quote_ident(t.typname) END "
+        "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+        "WHERE t.typname = %s AND n.nspname = coalesce(%s, current_schema()) "
+        "OR t.oid = to_regtype(%s) ORDER BY t.oid = to_regtype(%s) DESC LIMIT 1",
+        (*_schema_of(name), parts[-1], *_schema_of(name), qualified(name), qualified(name)))
     row = cur.fetchone()
     return row[0] if row else None
+
+
+def is_ancestor(cur: Cursor, table: str, of: str) -> bool:
+    """Whether ``table`` is ``of`` itself or a partitioned table ``of`` is a partition of."""
+    cur.execute("SELECT to_regclass(%s) IN (SELECT relid FROM pg_partition_ancestors("
+                "to_regclass(%s)))", (qualified(table), qualified(of)))
+    return bool(cur.fetchone()[0])
 
 
 def has_constraint(cur: Cursor, table: str, name: str) -> bool:
@@ -86,24 +111,41 @@ def unique_key(cur: Cursor, table: str, columns: list[str]) -> bool:
     return cur.fetchone() is not None
 
 
-_COLUMN = """
-SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
-FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+# The sequence a column owns: a serial's (deptype 'a') or its identity's ('i').
+_OWNED_SEQUENCE = """
+LEFT JOIN LATERAL (SELECT q.* FROM pg_depend o JOIN pg_sequence q ON q.seqrelid = o.objid
+                   WHERE o.classid = 'pg_class'::regclass AND o.refclassid = 'pg_class'::regclass
+                     AND o.refobjid = a.attrelid AND o.refobjsubid = a.attnum
+                     AND o.deptype IN ('a', 'i') LIMIT 1) s ON true"""
+
+_COLUMN = f"""
+SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
+       CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text END,
+       col_description(a.attrelid, a.attnum), NULLIF(a.attstattarget, -1)::int,
+       CASE WHEN a.attidentity <> '' THEN format(
+           'GENERATED %%s AS IDENTITY (SEQUENCE NAME %%s START WITH %%s INCREMENT BY %%s '
+           'MINVALUE %%s MAXVALUE %%s CACHE %%s%%s)',
+           CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END,
+           s.seqrelid::regclass, s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+           CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END) END,
+       CASE WHEN a.attidentity = '' THEN s.seqrelid::regclass::text END
+FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum {_OWNED_SEQUENCE}
 WHERE a.attrelid = to_regclass(%s) AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped
 """
 
 
 def column_info(cur: Cursor, table: str, column: str) -> ColumnInfo | None:
-    """The column's type, NOT NULL and default; None when the column is not there."""
+    """What a down part needs to bring the column back; None when the column is not there."""
     cur.execute(_COLUMN, (qualified(table), column))
     row = cur.fetchone()
-    return ColumnInfo(row[0], bool(row[1]), row[2]) if row else None
+    return ColumnInfo(row[0], bool(row[1]), *row[2:]) if row else None
 
 
 # What DROP COLUMN (without CASCADE) fails on: anything that depends on the column and does not
 # go with it (a view, another column's generation expression, a foreign key of another table, a
 # policy, a trigger's column list...), then what goes with it silently (indexes, constraints).
-_COLUMN_STATE = """
+_COLUMN_STATE = f"""
 SELECT a.attgenerated <> '', a.attnotnull,
        array(SELECT DISTINCT CASE
                  WHEN d.classid = 'pg_rewrite'::regclass
@@ -137,7 +179,13 @@ SELECT a.attgenerated <> '', a.attnotnull,
                AND d.refobjsubid = a.attnum AND d.deptype = 'a'
                AND coalesce(c.oid, i.oid) IS NOT NULL
              ORDER BY 1)
-FROM pg_attribute a
+       , a.attidentity <> '', s.seqrelid::regclass::text, cardinality(a.attacl) > 0,
+       a.attinhcount > 0,
+       array(SELECT p.partrelid::regclass::text FROM pg_partition_tree(a.attrelid) r
+             JOIN pg_partitioned_table p ON p.partrelid = r.relid
+             JOIN pg_attribute k ON k.attrelid = p.partrelid AND k.attname = a.attname
+             WHERE k.attnum = ANY (p.partattrs::int2[]) ORDER BY 1)
+FROM pg_attribute a {_OWNED_SEQUENCE}
 WHERE a.attrelid = to_regclass(%s) AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped
 """
 
@@ -150,13 +198,30 @@ class ColumnState:
     not_null: bool
     users: list[str]  # what DROP COLUMN fails on: 'view v', 'constraint f on table t', ...
     taken: list[str]  # what DROP COLUMN drops with it: 'primary key p', 'index i', ...
+    identity: bool = False
+    sequence: str | None = None  # the sequence it owns (serial or identity), which DROP takes
+    grants: bool = False  # column privileges, which DROP takes
+    inherited: bool = False  # from a parent (a partition's column): only the parent's goes
+    partition_keys: tuple[str, ...] = ()  # the partitioned tables whose key it is in
 
 
 def column_state(cur: Cursor, table: str, column: str) -> ColumnState | None:
     """The column's ColumnState; None when the column is not there."""
     cur.execute(_COLUMN_STATE, (qualified(table), column))
     row = cur.fetchone()
-    return ColumnState(row[0], row[1], list(row[2]), list(row[3])) if row else None
+    return ColumnState(row[0], row[1], list(row[2]), list(row[3]), *row[4:8],
+                       tuple(row[8])) if row else None
+
+
+def has_walk_key(cur: Cursor, table: str) -> bool:
+    """Whether a backfill can walk ``table`` by a key (what it needs on a partitioned table,
+    which has no ctid ranges): a valid unique index on NOT NULL columns, no expression."""
+    cur.execute(
+        "SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass(%s) AND i.indisunique "
+        "AND i.indisvalid AND i.indimmediate AND i.indpred IS NULL AND i.indexprs IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indrelid "
+        "AND a.attnum = ANY (i.indkey::int2[]) AND NOT a.attnotnull)", (qualified(table),))
+    return cur.fetchone() is not None
 
 
 # Whatever DROP TABLE (without CASCADE) fails on: objects that depend on the table or its row

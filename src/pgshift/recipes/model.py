@@ -22,6 +22,16 @@ class ColumnInfo:
     type: str
     not_null: bool = False
     default: str | None = None
+    collation: str | None = None  # as COLLATE takes it, when not the type's own
+    comment: str | None = None
+    statistics: int | None = None  # SET STATISTICS, when set
+    identity: str | None = None  # 'GENERATED … AS IDENTITY (…)', with its sequence's options
+    sequence: str | None = None  # the sequence the column owns (serial), identity's aside
+
+    @property
+    def collate(self) -> str:
+        """`` COLLATE x`` for a column type, or ''."""
+        return f" COLLATE {self.collation}" if self.collation else ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ class RecipeParams:
     until: str | None = None
     like: str | None = None
     existing: ColumnInfo | None = None  # filled in from the database when reachable
+    collation: str | None = None  # change-column-type: the old column's, if --type takes one
     partitions: tuple[Partition, ...] | None = None  # the table's, when it is partitioned (idem)
 
     def need(self, recipe: str, *names: str) -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pgshift.errors import InputError
-from pgshift.recipes import lookup
+from pgshift.recipes import lookup, probe
 from pgshift.recipes.model import RecipeParams, referenced
 
 if TYPE_CHECKING:
@@ -72,10 +72,23 @@ def _answer(cur: Cursor, recipe: str, p: RecipeParams) -> tuple[RecipeParams, li
 
     if recipe in NEEDS_EXISTING and p.column and p.existing is None:
         p = replace(p, existing=lookup.column_info(cur, p.table, p.column))
+    if recipe == "change-column-type" and p.existing and p.existing.collation and p.type \
+            and probe.collatable(cur, p.type):
+        p = replace(p, collation=p.existing.collation)  # the new column sorts as the old
     if recipe == "add-index" and table.kind == "p":
         p = replace(p, partitions=lookup.partitions(cur, p.table))
     check = _CHECKS.get(recipe)
-    return p, check(cur, recipe, p) if check else []
+    found = check(cur, recipe, p) if check else []
+    if recipe in _BACKFILLS and table.kind == "p" and not lookup.has_walk_key(cur, p.table):
+        found.append(Refusal(
+            f"partitioned table {p.table} has no primary key for the backfill to walk",
+            "add one first (a partitioned table has no ctid ranges to walk), or do the change "
+            "by hand, partition by partition", lacking=True))
+    return p, found
+
+
+# The recipes whose migrations backfill the table.
+_BACKFILLS = frozenset({"add-column-default", "rename-column", "change-column-type"})
 
 
 def _column_recipe(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
@@ -99,15 +112,42 @@ def _column_recipe(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
     found += [Refusal(f"{p.column} is in the {key}", "a primary key column cannot be dropped "
                       "this way and brought back by a down part: give the table another "
                       "primary key first", what) for key in keys]
+    found += _kept_by_the_table(p.column, state, what)
+    by_hand = ("its last step's DROP COLUMN would drop it too, and no down part could bring it "
+               "back as it was: make this change by hand" + (
+                   " (ALTER TABLE … RENAME COLUMN keeps it)" if recipe == "rename-column"
+                   else ""))
+    lost = by_hand if recipe != "remove-column" else (
+        "DROP COLUMN would drop it too and the down part could not bring it back: drop it "
+        "first, in a migration of its own (DROP INDEX CONCURRENTLY; ALTER TABLE … DROP "
+        "CONSTRAINT)")
+    found += [Refusal(f"{taken} uses {p.column}", lost, what)
+              for taken in state.taken if taken not in keys]
     if recipe == "remove-column":
-        found += [Refusal(
-            f"{taken} uses {p.column}", "DROP COLUMN would drop it too and the down part could "
-            "not bring it back: drop it first, in a migration of its own (DROP INDEX "
-            "CONCURRENTLY; ALTER TABLE … DROP CONSTRAINT)", what)
-            for taken in state.taken if taken not in keys]
-    elif p.new_column and lookup.column_state(cur, p.table, p.new_column):
+        return found  # its down part brings an identity or a serial's sequence back
+    if state.identity:
+        found.append(Refusal(f"{p.column} is an identity column", by_hand, what))
+    elif state.sequence:
+        found.append(Refusal(f"{p.column} owns the sequence {state.sequence} (serial), which "
+                             "DROP COLUMN drops", by_hand, what))
+    if p.new_column and lookup.column_state(cur, p.table, p.new_column):
         found.append(Refusal(f"{p.table} has a column {p.new_column} already",
                              "choose another --new-column", what))
+    return found
+
+
+def _kept_by_the_table(column: str, state: lookup.ColumnState, what: str) -> list[Refusal]:
+    """What DROP COLUMN refuses, or takes along where no down part could bring it back."""
+    found = [Refusal(f"{column} is in the partition key of {table}", "PostgreSQL cannot drop "
+                     "a partition key column: a new partitioned table is a change by hand",
+                     what) for table in state.partition_keys]
+    if state.inherited:
+        found.append(Refusal(f"{column} is inherited from the table's parent",
+                             "change the column on the partitioned (or parent) table", what))
+    if state.grants:
+        found.append(Refusal(f"{column} has column privileges (GRANT … ({column}))",
+                             "DROP COLUMN takes them along and the down part could not bring "
+                             "them back as they were: REVOKE them first", what))
     return found
 
 
@@ -130,9 +170,15 @@ def _new_column(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
         existing = lookup.type_named(cur, p.type)
         if existing is not None:
             found.append(Refusal(
-                f"type {existing} exists already", "choose another --type; to use the "
-                f"existing one, ALTER TABLE … ADD COLUMN … {existing} (ALTER TYPE … ADD VALUE "
-                "adds values)"))
+                f"type {existing} exists already", "choose another --type (the column's type "
+                f"{p.type} would mean {existing}); to use the existing one, ALTER TABLE … ADD "
+                f"COLUMN … {existing} (ALTER TYPE … ADD VALUE adds an enum's values)"))
+    if recipe == "add-column-default" and p.type and p.default:
+        error = probe.default_error(cur, p.table, p.type, p.default)
+        if error:
+            found.append(Refusal(f"--default {p.default} for a column of type {p.type}: "
+                                 f"{error}", "a DEFAULT is a value of the column's type that "
+                                 "uses no column: check --default and --type", lacking=True))
     if recipe == "add-column-default" and p.not_null and p.column:
         found += _constraint(cur, "set-not-null", p)
     return found
@@ -158,7 +204,12 @@ def _add_index(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
     found += [Refusal(f"partition {part.schema}.{part.name} of {p.table} is a foreign table",
                       "no index can be built on it: create the index on the other partitions "
                       "by hand") for part, _ in partition_index_names(p) if part.kind == "f"]
-    if p.unique and p.partitions is not None:
+    error = probe.index_error(cur, p.table, p.columns)
+    if error:
+        found.append(Refusal(f"no index on {p.table} ({p.columns}): {error}",
+                             "check --columns: the table's columns or expressions over them, "
+                             "each with an operator class its type has", lacking=True))
+    elif p.unique and p.partitions is not None:
         found += _unique_keys(cur, p.table, p.columns)
     return found
 
@@ -206,6 +257,12 @@ def _foreign_key(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
         return []
     assert p.table
     found = [] if lookup.column_info(cur, p.table, p.column) else [_no_column(p.table, p.column)]
+    table = lookup.relation(cur, p.table)
+    if table is not None and table.kind == "p" and cur.connection.server_version < 180000:
+        found.append(Refusal(
+            f"{p.table} is a partitioned table, and PostgreSQL before 18 adds no NOT VALID "
+            "foreign key to one", "add it by hand (a plain ADD FOREIGN KEY scans every "
+            "partition while writes wait), or to each partition with this recipe"))
     target, columns, _ = referenced(p.references)
     kind = lookup.relation(cur, target)
     if kind is None:
@@ -243,6 +300,10 @@ def _partitions(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
     if part is None:
         found.append(Refusal(f"table {p.partition} does not exist", _TAKES_A_TABLE,
                              lacking=True))
+    elif part.kind == "p" and lookup.is_ancestor(cur, p.partition, p.table):
+        found.append(Refusal(f"{p.partition} is {p.table}, or a table {p.table} is a "
+                             "partition of",
+                             "check --partition: a table cannot be its own partition"))
     elif part.is_partition:
         found.append(Refusal(f"{p.partition} is a partition already",
                              "DETACH PARTITION it first"))

@@ -20,6 +20,7 @@ from pgshift.recipes.model import (
     bare,
     ident,
     ignore,
+    literal,
     object_name,
     qualified,
     schema_prefix,
@@ -109,7 +110,8 @@ def _steps(recipe: str, pair: _Pair, what: str) -> list[Step]:
              f"{what}, last step: drop the sync trigger and {pair.table}.{pair.old}.",
              [*drop_sync, ignore("drop-column", CONTRACT_DROP),
               f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {old};"],
-             [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {old} {pair.old_type};",
+             [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {old} {pair.old_type}"
+              f"{pair.existing.collate if pair.existing else ''};",
               *_sync_sql(pair), "-- pgshift:backfill batch-size=auto", fill_old,
               *_restore_old(pair)],
              phase="contract", transactional=False,
@@ -119,19 +121,32 @@ def _steps(recipe: str, pair: _Pair, what: str) -> list[Step]:
 
 
 def _restore_old(pair: _Pair) -> list[str]:
-    """The old column's default and NOT NULL back (NOT NULL without a locked scan)."""
+    """The old column's default, statistics target, comment and NOT NULL back (NOT NULL
+    without a locked scan). The recipe is refused for what could not come back (refusals)."""
     info = pair.existing
     if info is None:
         return []
     tbl, old = qualified(pair.table), ident(pair.old)
-    lines = [f"ALTER TABLE {tbl} ALTER COLUMN {old} SET DEFAULT {info.default};"] \
-        if info.default else []
+    lines = restored(tbl, old, info)
     if info.not_null:
         check = ident(object_name(bare(pair.table), pair.old, suffix="not_null_check"))
         lines += [f"ALTER TABLE {tbl} ADD CONSTRAINT {check} CHECK ({old} IS NOT NULL) NOT VALID;",
                   f"ALTER TABLE {tbl} VALIDATE CONSTRAINT {check};",
                   f"ALTER TABLE {tbl} ALTER COLUMN {old} SET NOT NULL;",
                   f"ALTER TABLE {tbl} DROP CONSTRAINT {check};"]
+    return lines
+
+
+def restored(table: str, column: str, info: ColumnInfo) -> list[str]:
+    """What ADD COLUMN does not bring back of the column ``info`` tells: its default,
+    statistics target and comment (``table`` and ``column`` quoted)."""
+    lines = [f"ALTER TABLE {table} ALTER COLUMN {column} SET DEFAULT {info.default};"] \
+        if info.default else []
+    if info.statistics is not None:
+        lines.append(f"ALTER TABLE {table} ALTER COLUMN {column} SET STATISTICS "
+                     f"{info.statistics};")
+    if info.comment is not None:
+        lines.append(f"COMMENT ON COLUMN {table}.{column} IS {literal(info.comment)};")
     return lines
 
 
@@ -144,7 +159,8 @@ def rename_column(p: RecipeParams) -> list[Step]:
     if column_type is None:
         raise InputError(f"recipe rename-column needs the type of {p.table}.{p.column}",
                          hint="pass --type, or --url so pgshift can look it up")
-    pair = _Pair(p.table, p.column, p.new_column, column_type, column_type,
+    collate = p.existing.collate if p.existing and not p.type else ""
+    pair = _Pair(p.table, p.column, p.new_column, column_type, column_type + collate,
                  ident(p.column), ident(p.new_column), p.existing)
     return _steps("rename-column", pair, f"Rename {p.table}.{p.column} to {p.new_column}")
 
@@ -156,7 +172,8 @@ def change_column_type(p: RecipeParams) -> list[Step]:
     if old_type is None:
         raise InputError(f"recipe change-column-type needs the current type of "
                          f"{p.table}.{p.column}", hint="pass --url so pgshift can look it up")
-    pair = _Pair(p.table, p.column, p.new_column, old_type, p.type,
+    new_type = p.type + (f" COLLATE {p.collation}" if p.collation else "")
+    pair = _Pair(p.table, p.column, p.new_column, old_type, new_type,
                  p.using or f"{ident(p.column)}::{p.type}",
                  p.reverse_using or f"{ident(p.new_column)}::{old_type}", p.existing)
     return _steps("change-column-type", pair,
