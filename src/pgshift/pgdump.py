@@ -64,10 +64,18 @@ def run_pg_dump(pg_dump: Path, url: str | None, *args: str, purpose: str) -> str
         raise InputError(f"{purpose}: cannot run {pg_dump}: {redact(str(exc), url)}"
                          ) from None
     if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InputError(f"{purpose}: pg_dump failed: {redact(last, url)}",
+        raise InputError(f"{purpose}: pg_dump failed: {redact(error_line(proc.stderr), url)}",
                          hint=f"{pg_dump} was used; pg-dump (PGSHIFT_PG_DUMP) picks another")
     return proc.stdout
+
+
+def error_line(stderr: str) -> str:
+    """The line of pg_dump's output that says what went wrong. It ends with details such as
+    ``Query was: …``, and the error itself is above them."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = [line for line in lines if "error:" in line] or [
+        line for line in lines if "warning:" not in line and "detail:" not in line] or lines
+    return said[0] if said else "no output"
 
 
 def without_meta_commands(text: str) -> str:

@@ -18,8 +18,12 @@ The file is not written by hand, nor from the target:
    the first's (``pgshift.verify.snapshot``) and each table must hold as many rows. Only then is
    the file written. Nothing of the target is read or changed.
 
-A baseline is irreversible (below it there is only an empty database). Migrations that use
-``${placeholders}`` are refused: the replay would bake this machine's values into the file.
+A baseline is irreversible (below it there is only an empty database). Refused before anything
+is written, naming the file and line: migrations that use ``${placeholders}`` (the replay would
+bake this machine's values into the file), and what ``pg_dump`` of one database cannot hold:
+statements on databases, roles or tablespaces (``pgshift.verify.server_wide``), objects in
+pgshift's own schema (left out of the dump), and settings, comments, grants or labels a migration
+leaves on the database itself (found after each file is replayed: a ``DO`` block may make them).
 """
 
 from __future__ import annotations
@@ -85,6 +89,7 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
         raise InputError(f"already builds version {selected[-1].version}",
                          path=selected[-1].path, hint="add migrations after it first")
     _refuse_placeholders(selected)
+    _refuse_outside_one_database(selected, settings.schema)
     path = settings.dir / f"B{selected[-1].version}__{_words(name)}.sql"
     if not os.access(settings.dir, os.W_OK):  # before the replay, not after it
         raise InputError("cannot write the baseline: permission denied", path=settings.dir)
@@ -97,7 +102,8 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
         built = connect(settings, url=scratch.url,
                         application_name=f"{settings.application_name} squash")
         try:
-            replay(built, settings, selected, say, what="the migration")
+            replay(built, settings, selected, say, what="the migration",
+                   after_each=_database_state_check(built))
             with built.cursor() as cur:  # pg_dump writes them with transaction control
                 cur.execute("SELECT count(*) FROM pg_largeobject_metadata")
                 if cur.fetchone()[0]:
@@ -114,7 +120,8 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
                          "before the first migration that creates one (--to)")
             say("Dumping the schema and rows ...")
             text = _header(selected, built.server_version // 10000) + _dump(
-                settings, scratch.url, built.server_version // 10000)
+                settings, scratch.url, built.server_version // 10000,
+                drop_public=not _has_public(built))
             say(f"Checking that {path.name} builds the same database ...")
             tables = _prove(settings, scratch, built, path, text)
         finally:
@@ -139,6 +146,86 @@ def _refuse_placeholders(selected: Sequence[Migration]) -> None:
                 f"uses the placeholder {found[0]}: a baseline would hold this machine's value",
                 path=migration.path, line=line, migration=migration.label,
                 hint="squash up to a version before it (--to)")
+
+
+_NOT_HELD = "keep it in a versioned migration after the baseline: squash up to a version " \
+    "before it (--to)"
+
+
+def _refuse_outside_one_database(selected: Sequence[Migration], own_schema: str) -> None:
+    """What a baseline, one database's ``pg_dump``, would silently lose: statements on
+    server-wide objects, and objects in pgshift's own schema (which the dump leaves out)."""
+    from pgshift.runner import body_statements
+    from pgshift.verify.server_wide import server_wide_statements
+
+    for migration, statement, what in server_wide_statements(selected, None):
+        raise InputError(f"{what}: a baseline holds one database's objects, not the database, "
+                         "roles or tablespaces", path=statement.path, line=statement.line,
+                         migration=migration.label, hint=_NOT_HELD)
+    for migration in selected:
+        for statement in body_statements(migration, "up"):
+            if _names_schema(statement.node, own_schema):
+                raise InputError(
+                    f"uses pgshift's own schema {own_schema}, which a baseline leaves out",
+                    path=statement.path, line=statement.line, migration=migration.label,
+                    hint="keep the application's objects in a schema of their own")
+
+
+def _names_schema(node: object, schema: str) -> bool:
+    """Whether the syntax tree ``node`` names an object of ``schema`` (``schema.name``)."""
+    from pglast import ast
+
+    if isinstance(node, ast.RangeVar):
+        return node.schemaname == schema
+    if isinstance(node, ast.CreateSchemaStmt):
+        return node.schemaname == schema
+    if isinstance(node, tuple):
+        if len(node) > 1 and isinstance(node[0], ast.String) and node[0].sval == schema:
+            return True  # a qualified name: function, type, sequence, ...
+        return any(_names_schema(item, schema) for item in node)
+    if isinstance(node, ast.Node):
+        return any(_names_schema(getattr(node, slot), schema) for slot in node.__slots__)
+    return False
+
+
+_DATABASE_STATE = """
+    SELECT 'settings (' || array_to_string(s.setconfig, ', ') || ')'
+           || coalesce(' for role ' || nullif(s.setrole, 0)::regrole::text, '')
+      FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+     WHERE d.datname = current_database()
+    UNION ALL
+    SELECT 'a comment' FROM pg_shdescription c JOIN pg_database d ON d.oid = c.objoid
+     WHERE c.classoid = 'pg_database'::regclass AND d.datname = current_database()
+    UNION ALL
+    SELECT 'grants (' || d.datacl::text || ')' FROM pg_database d
+     WHERE d.datname = current_database() AND d.datacl IS NOT NULL
+    UNION ALL
+    SELECT 'a security label' FROM pg_shseclabel l JOIN pg_database d ON d.oid = l.objoid
+     WHERE l.classoid = 'pg_database'::regclass AND d.datname = current_database()
+    ORDER BY 1
+"""
+
+
+def _database_state_check(conn: Connection) -> Callable[[Migration], None]:
+    """A check, for after each migration replayed in ``conn``'s database, that it left no
+    setting, comment, grant or label on the database itself (a DO block can, by
+    current_database()), which a baseline cannot hold."""
+
+    def state() -> list[str]:
+        with conn.cursor() as cur:
+            cur.execute(_DATABASE_STATE)
+            return [row[0] for row in cur.fetchall()]
+
+    before = state()
+
+    def check(migration: Migration) -> None:
+        added = [item for item in state() if item not in before]
+        if added:
+            raise InputError(f"leaves {added[0]} on the database itself, which a baseline "
+                             "cannot hold", path=migration.path, migration=migration.label,
+                             hint=_NOT_HELD)
+
+    return check
 
 
 def _words(name: str) -> str:
@@ -167,7 +254,7 @@ def _header(selected: Sequence[Migration], major: int) -> str:
     )
 
 
-def _dump(settings: Settings, url: str, major: int) -> str:
+def _dump(settings: Settings, url: str, major: int, *, drop_public: bool = False) -> str:
     """The scratch database as SQL a pgshift transaction can run (see the module's docstring)."""
     from pgshift.migrations.statements import split_statements
     from pgshift.pgdump import find_pg_dump, run_pg_dump, without_meta_commands
@@ -177,12 +264,22 @@ def _dump(settings: Settings, url: str, major: int) -> str:
         pg_dump, url, "--no-owner", "--no-subscriptions", "--rows-per-insert=500",
         f'--exclude-schema="{settings.schema}"', purpose="squash"))
     pieces, done = [], 0
+    if drop_public:  # pg_dump writes what is there, not that public is gone
+        pieces.append("-- The migrations drop the public schema that a new database has.\n"
+                      "-- pgshift:ignore drop-schema-or-database -- it is empty there\n"
+                      "DROP SCHEMA IF EXISTS public;\n\n")
     for statement in split_statements(text, Path("pg_dump")):
         pieces.append(text[done:statement.offset])
         pieces.append(_local(statement.text))
         done = statement.offset + len(statement.text)
     pieces.append(text[done:])
     return re.sub(r"\n{3,}", "\n\n", "".join(pieces)).strip("\n") + "\n"
+
+
+def _has_public(conn: Connection) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regnamespace('public') IS NOT NULL")
+        return bool(cur.fetchone()[0])
 
 
 def _local(statement: str) -> str:

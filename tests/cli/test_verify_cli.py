@@ -49,3 +49,20 @@ def test_verify_rejects_a_bad_cost_threshold_as_usage_error(cli) -> None:
     result = cli("verify", "--cost-threshold", "lots")
     assert result.returncode == 2
     assert "not a percentage" in result.stderr
+
+
+def test_verify_refuses_a_setting_of_the_targets_database_with_exit_2_and_one_line(
+    cli, write_migration, query
+) -> None:
+    db = query("SELECT current_database()")[0][0]
+    write_migration("V001__mem.sql", f"ALTER DATABASE {db} SET work_mem = '7MB';",
+                    f"ALTER DATABASE {db} RESET work_mem;")
+    result = cli("verify")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"pgshift: error: V001__mem.sql:1: ALTER DATABASE {db}: databases, roles and "
+        "tablespaces belong to the whole server, and a replay beside the target would change "
+        "them there (hint: pass --embedded to replay on a throwaway server, where it changes "
+        "nothing of yours)"]
+    assert query("SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d "
+                 "ON d.oid = s.setdatabase WHERE d.datname = %s", db) == [(0,)]

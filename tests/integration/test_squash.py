@@ -172,3 +172,77 @@ def test_another_tools_numbered_directory_gets_no_baseline(settings, migrations_
         "-- migrate:up\nCREATE TABLE t (id int);\n-- migrate:down\nDROP TABLE t;\n")
     with pytest.raises(InputError, match="which a dbmate directory cannot hold"):
         api.squash(settings)
+
+
+# What a baseline (one database's pg_dump) cannot hold, and the line that says it.
+NOT_HELD = {
+    "database setting": ("ALTER DATABASE {db} SET search_path = app, public;", 2,
+                         r"ALTER DATABASE {db}: a baseline holds one database's objects"),
+    "database comment": ("COMMENT ON DATABASE {db} IS 'shop';", 2,
+                         r"COMMENT ON DATABASE {db}: a baseline holds"),
+    "do block": ("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET work_mem = ''7MB''', "
+                 "current_database()); END $$;", 2, r"a DO block that says ALTER DATABASE"),
+    "setting made by a function": (
+        "CREATE FUNCTION set_mem() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE "
+        "format('ALTER ' || 'DATABASE %I SET work_mem = ''7MB''', current_database()); "
+        "END $$;\nSELECT set_mem();", None,
+        r"leaves settings \(work_mem=7MB\) on the database itself"),
+    "pgshift's schema": ("CREATE TABLE pgshift.app_settings (k text);", 2,
+                         r"uses pgshift's own schema pgshift, which a baseline leaves out"),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_HELD))
+def test_what_a_baseline_cannot_hold_is_refused_naming_the_file(
+    settings, write_migration, migrations_dir, query, case: str
+) -> None:
+    db = query("SELECT current_database()")[0][0]
+    up, line, message = (text.replace("{db}", db) if isinstance(text, str) else text
+                         for text in NOT_HELD[case])
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    write_migration("V002__db.sql", "CREATE SCHEMA app;\n" + up, "DROP SCHEMA app CASCADE;")
+    settings_before = query("SELECT count(*) FROM pg_db_role_setting")
+    with pytest.raises(InputError, match=message) as raised:
+        api.squash(settings)
+    assert (raised.value.path, raised.value.line) == (str(migrations_dir / "V002__db.sql"), line)
+    assert "versioned migration after the baseline" in (raised.value.hint or "") \
+        or case == "pgshift's schema"
+    assert sorted(p.name for p in migrations_dir.iterdir()) == ["V001__t.sql", "V002__db.sql"]
+    assert query("SELECT count(*) FROM pg_db_role_setting") == settings_before
+
+
+def test_squash_leaves_the_target_database_as_it_was(settings, write_migration, query) -> None:
+    db = query("SELECT current_database()")[0][0]
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    write_migration("V002__timeout.sql", f"ALTER DATABASE {db} SET statement_timeout = '1ms';",
+                    f"ALTER DATABASE {db} RESET statement_timeout;")
+    with pytest.raises(InputError, match=rf"ALTER DATABASE {db}: a baseline holds"):
+        api.squash(dataclasses.replace(settings))
+    assert query("SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_database d "
+                 "ON d.oid = s.setdatabase WHERE d.datname = %s", db) == []
+
+
+def test_migrations_that_drop_the_public_schema_get_a_baseline_without_it(
+    settings, write_migration, fresh
+) -> None:
+    write_migration("V001__init.sql", "DROP SCHEMA public CASCADE;\nCREATE SCHEMA app;\n"
+                    "CREATE TABLE app.t (i int);", header="-- pgshift:irreversible")
+    result = api.squash(settings)
+    built = api.up(dataclasses.replace(fresh, lint=True))
+    assert [o.migration.name for o in built.outcomes] == [result.path.name]
+    assert scalar(fresh.url, "SELECT to_regnamespace('public') IS NULL") is True
+    assert scalar(fresh.url, "SELECT count(*) FROM app.t") == 0
+
+
+def test_a_failing_pg_dump_shows_its_error_not_the_query(
+    settings, write_migration, tmp_path
+) -> None:
+    fake = tmp_path / "pg_dump"
+    fake.write_text("#!/bin/sh\necho 'pg_dump: error: query failed: ERROR:  out of memory' >&2\n"
+                    "echo 'pg_dump: detail: Query was: SELECT 1' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    with pytest.raises(InputError) as raised:
+        api.squash(dataclasses.replace(settings, pg_dump=fake))
+    assert raised.value.message == ("squash: pg_dump failed: pg_dump: error: query failed: "
+                                    "ERROR:  out of memory")

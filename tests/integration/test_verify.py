@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
@@ -11,7 +13,7 @@ from tests.fixtures.pg import explain_every_plan
 
 from pgshift import api
 from pgshift.config import Settings
-from pgshift.errors import CheckFailedError
+from pgshift.errors import CheckFailedError, InputError
 from pgshift.verify import VerifyOptions, VerifyReport
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "verify"
@@ -285,3 +287,130 @@ def test_roles_a_migration_creates_are_gone_after_verify_and_schema_drift(
         api.schema_drift(settings)
     assert "pass --embedded" in (raised.value.hint or "")
     query(f'DROP ROLE "{role}"')
+
+
+SERVER_WIDE_STATE = """
+    SELECT (SELECT coalesce(array_agg(s.setdatabase || ':' || s.setrole || ':'
+                                      || array_to_string(s.setconfig, ',') ORDER BY 1), '{}')
+              FROM pg_db_role_setting s),
+           (SELECT coalesce(array_agg(m.roleid || ':' || m.member ORDER BY 1), '{}')
+              FROM pg_auth_members m),
+           (SELECT coalesce(array_agg(c.objoid || ':' || c.description ORDER BY 1), '{}')
+              FROM pg_shdescription c),
+           (SELECT coalesce(array_agg(d.datname || ':' || coalesce(d.datacl::text, '-')
+                                      ORDER BY 1), '{}') FROM pg_database d),
+           (SELECT coalesce(array_agg(r.rolname || ':' || r.rolconnlimit ORDER BY 1), '{}')
+              FROM pg_roles r)
+"""
+
+# Statements a pending migration may hold that reach past any one database: {db} is the
+# target's, {old} and {other} are roles that were on the server before.
+SERVER_WIDE = {
+    "database setting": ("ALTER DATABASE {db} SET work_mem = '7MB';",
+                         "ALTER DATABASE {db} RESET work_mem;", "ALTER DATABASE {db}"),
+    "database timeout": ("ALTER DATABASE {db} SET statement_timeout = '1ms';",
+                         "ALTER DATABASE {db} RESET statement_timeout;", "ALTER DATABASE {db}"),
+    "database comment": ("COMMENT ON DATABASE {db} IS 'shop';",
+                         "COMMENT ON DATABASE {db} IS NULL;", "COMMENT ON DATABASE {db}"),
+    "database grant": ("REVOKE CONNECT ON DATABASE {db} FROM PUBLIC;",
+                       "GRANT CONNECT ON DATABASE {db} TO PUBLIC;", "GRANT ON DATABASE {db}"),
+    "role setting": ("ALTER ROLE {old} SET work_mem = '7MB';", "ALTER ROLE {old} RESET work_mem;",
+                     "ALTER ROLE {old}"),
+    "role attribute": ("ALTER ROLE {old} CONNECTION LIMIT 3;",
+                       "ALTER ROLE {old} CONNECTION LIMIT -1;", "ALTER ROLE {old}"),
+    "membership": ("GRANT {old} TO {other};", "REVOKE {old} FROM {other};",
+                   "GRANT {old} TO {other}"),
+    "alter system": ("ALTER SYSTEM SET work_mem = '7MB';",
+                     "ALTER SYSTEM RESET work_mem;", "ALTER SYSTEM"),
+    "do block": ("DO $$ BEGIN EXECUTE 'ALTER DATABASE {db} SET work_mem = ''7MB'''; END $$;",
+                 "SELECT 1;", "a DO block that says ALTER DATABASE"),
+}
+
+
+@pytest.fixture
+def old_roles(query) -> Iterator[tuple[str, str]]:
+    """Two roles that are on the server before any replay; dropped after the test."""
+    names = tuple(f"verify_old_{uuid.uuid4().hex[:8]}" for _ in range(2))
+    for name in names:
+        query(f"CREATE ROLE {name} NOLOGIN")
+    yield names
+    for name in names:
+        query(f"DROP ROLE {name}")
+
+
+@pytest.mark.parametrize("case", list(SERVER_WIDE))
+def test_a_pending_statement_on_the_server_is_refused_before_the_replay_and_changes_nothing(
+    settings, write_migration, query, old_roles, migrations_dir, case: str
+) -> None:
+    db = query("SELECT current_database()")[0][0]
+    up, down, what = (text.format(db=db, old=old_roles[0], other=old_roles[1])
+                      for text in SERVER_WIDE[case])
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    api.up(settings)
+    header = "-- pgshift:no-transaction" if case == "alter system" else ""
+    write_migration("V002__server.sql", f"SELECT 1;\n{up}", down, header=header)
+    before = query(SERVER_WIDE_STATE)
+    with pytest.raises(InputError, match=rf"sql:\d+: {re.escape(what)}: databases, roles and "
+                       "tablespaces belong to the whole server") as raised:
+        api.verify(settings)
+    assert (raised.value.path, raised.value.line) == (
+        str(migrations_dir / "V002__server.sql"), 3 if header else 2)
+    assert "--embedded" in (raised.value.hint or "")
+    assert query(SERVER_WIDE_STATE) == before
+    assert [m.name for m in api.status(settings).pending()] == ["V002__server.sql"]
+
+
+def test_an_applied_statement_on_the_server_is_not_replayed_for_schema_drift(
+    settings, write_migration, query
+) -> None:
+    db = query("SELECT current_database()")[0][0]
+    write_migration("V001__setting.sql", f"ALTER DATABASE {db} SET work_mem = '7MB';",
+                    f"ALTER DATABASE {db} RESET work_mem;")
+    api.up(settings)
+    query(f"ALTER DATABASE {db} SET work_mem = '9MB'")  # a replay would put back 7MB
+    with pytest.raises(InputError, match=rf"sql:1: ALTER DATABASE {db}: databases, roles"):
+        api.schema_drift(settings)
+    assert query("SELECT setconfig FROM pg_db_role_setting s JOIN pg_database d "
+                 "ON d.oid = s.setdatabase WHERE d.datname = %s", db) == [(["work_mem=9MB"],)]
+
+
+def test_statements_on_roles_the_replay_creates_are_replayed_and_the_roles_dropped(
+    settings, write_migration, query, old_roles
+) -> None:
+    role = f"verify_new_{uuid.uuid4().hex[:8]}"
+    write_migration("V001__role.sql",
+                    f"CREATE ROLE {role} NOLOGIN;\nALTER ROLE {role} SET work_mem = '7MB';\n"
+                    f"COMMENT ON ROLE {role} IS 'readers';\nGRANT {old_roles[0]} TO {role};\n"
+                    f"GRANT {role} TO {old_roles[1]};",
+                    f"REVOKE {role} FROM {old_roles[1]};\nDROP ROLE {role};")
+    before = query(SERVER_WIDE_STATE)
+    report = api.verify(settings)
+    assert report.ok, report.failures()
+    assert query(SERVER_WIDE_STATE) == before
+
+
+def test_with_embedded_the_scratch_database_takes_the_targets_name(
+    settings, write_migration, query
+) -> None:
+    db = query("SELECT current_database()")[0][0]
+    write_migration("V001__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    api.up(settings)
+    write_migration("V002__setting.sql", f"ALTER DATABASE {db} SET statement_timeout = '1ms';",
+                    f"ALTER DATABASE {db} RESET statement_timeout;")
+    before = query(SERVER_WIDE_STATE)
+    report = api.verify(settings, VerifyOptions(embedded=True))
+    assert report.ok, report.failures()
+    assert report.scratch == f"{db} on a throwaway server"
+    assert query(SERVER_WIDE_STATE) == before
+
+
+def test_with_embedded_a_database_the_throwaway_server_lacks_fails_saying_so(
+    settings, write_migration
+) -> None:
+    write_migration("V001__setting.sql", "ALTER DATABASE elsewhere SET work_mem = '7MB';",
+                    "ALTER DATABASE elsewhere RESET work_mem;")
+    report = api.verify(settings, VerifyOptions(embedded=True))
+    [(kind, message, detail)] = findings(report, "V001")
+    assert kind == "failed"
+    assert message.startswith('up failed: database "elsewhere" does not exist')
+    assert "named like the target's database" in detail[-1]

@@ -2,9 +2,11 @@
 
 Verify never touches the target. ``ScratchDatabase`` creates ``pgshift_verify_<random>`` on the
 target's server (``CREATE DATABASE`` needs the CREATEDB privilege) or, with ``embedded``, on a
-``ThrowawayServer`` of the target's major version when one is installed. ``copy_schema`` fills
-it with a schema-only copy of another database (``pg_dump -s``, plus the rows of pgshift's own
-history so the copy knows its version).
+``ThrowawayServer`` of the target's major version when one is installed. There it is named like
+the target's database, so that a migration's ``ALTER DATABASE <target>`` reaches the scratch
+database (on the configured server, ``pgshift.verify.server_wide`` refuses those). ``copy_schema``
+fills it with a schema-only copy of another database (``pg_dump -s``, plus the rows of pgshift's
+own history so the copy knows its version).
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ if TYPE_CHECKING:
     from pgshift.server import ThrowawayServer
 
 PREFIX = "pgshift_verify_"
+# The throwaway servers running now, as (host, port): what a replay there reaches is thrown away.
+_THROWAWAY: set[tuple[str, str]] = set()
+# Names a scratch database on a throwaway server cannot take from the target.
+_RESERVED = ("template0", "template1")
 
 
 def url_with_dbname(url: str, dbname: str) -> str:
@@ -47,7 +53,8 @@ class ScratchDatabase:
         self.settings = settings
         self.embedded = embedded
         self.prefer_major = prefer_major
-        self.name = f"{PREFIX}{uuid.uuid4().hex[:10]}"
+        self.name = (_target_name(settings.url) if embedded else None) \
+            or f"{PREFIX}{uuid.uuid4().hex[:10]}"
         self.server: ThrowawayServer | None = None
         self._admin_url = ""
         self._created = False
@@ -68,6 +75,7 @@ class ScratchDatabase:
             if self.embedded:
                 self.server = _start_server(self.prefer_major)
                 self._admin_url = self.server.url
+                _THROWAWAY.add(_host_port(self._admin_url))
             else:
                 self._admin_url = self.settings.url or ""
             self._roles_before = self._role_names()
@@ -114,6 +122,7 @@ class ScratchDatabase:
         finally:
             self._created = False
             if self.server is not None:
+                _THROWAWAY.discard(_host_port(self._admin_url))
                 self.server.close()  # the database goes with the server
                 self.server = None
 
@@ -128,8 +137,37 @@ class ScratchDatabase:
             drop_database(self.settings, self._admin_url, name)
 
     def _create(self) -> None:
+        if self.server is not None and self.name == "postgres":
+            return  # the throwaway server's own: the target's name, and thrown away with it
         create_database(self.settings, self._admin_url, self.name)
         self._created = True
+
+
+def on_throwaway_server(conn: object) -> bool:
+    """Whether ``conn`` (a psycopg2 connection) is to a throwaway server of a ScratchDatabase."""
+    info = getattr(conn, "info", None)
+    return info is not None and (str(info.host), str(info.port)) in _THROWAWAY
+
+
+def _host_port(url: str) -> tuple[str, str]:
+    from psycopg2.extensions import parse_dsn
+
+    params = parse_dsn(url)
+    return str(params.get("host", "")), str(params.get("port", ""))
+
+
+def _target_name(url: str | None) -> str | None:
+    """The database ``url`` names (None when libpq's defaults would pick it)."""
+    if not url:
+        return None
+    from psycopg2 import ProgrammingError
+    from psycopg2.extensions import parse_dsn
+
+    try:
+        name = parse_dsn(url).get("dbname")
+    except ProgrammingError:
+        return None
+    return name if name and name not in _RESERVED else None
 
 
 def create_database(settings: Settings, admin_url: str, name: str) -> None:

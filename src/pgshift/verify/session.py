@@ -74,8 +74,12 @@ def run_verify(settings: Settings, options: VerifyOptions,
         app = connect(settings, url=scratch_url, application_name="pgshift verify app")
         try:
             report = VerifyReport(scratch=where, queries=len(queries))
+            if target_plan is not None:  # before the replay: it takes a while
+                _refuse_server_wide(conn, target_plan)
             plan = _prepare(settings, options, (conn, scratch_url), migrations, target_plan,
                             report, say)
+            if target_plan is None:  # --from: which are pending is known after the copy
+                _refuse_server_wide(conn, plan)
             _check_pending(settings, options, conn, app, plan, queries, report, say)
             return report
         finally:
@@ -126,6 +130,14 @@ def _target_history(settings: Settings) -> list:
         return history.read(conn, settings.schema)
     finally:
         conn.close()
+
+
+def _refuse_server_wide(conn: Connection, plan: Plan) -> None:
+    """What the round trips of ``plan``'s pending migrations would change on the configured
+    server beyond the scratch database (``replay`` checks what it replays itself)."""
+    from pgshift.verify.server_wide import refuse_server_wide
+
+    refuse_server_wide(conn, plan.pending(), down=True)
 
 
 def _refuse_drift(plan: Plan) -> None:
@@ -212,12 +224,17 @@ def _applied_files(plan: Plan) -> list[Migration]:
 
 
 def replay(conn: Connection, settings: Settings, migrations: Sequence[Migration],
-           say: Progress, *, what: str = "migration") -> list[str]:
+           say: Progress, *, what: str = "migration",
+           after_each: Callable[[Migration], None] | None = None) -> list[str]:
     """Apply ``migrations`` on the scratch database ``conn`` as pgshift runs them; the names of
-    the files replayed. A failure is a CheckFailedError naming the migration and its line."""
+    the files replayed. A failure is a CheckFailedError naming the migration and its line.
+    Statements that would change the configured server beyond ``conn``'s database are refused
+    before any runs (``pgshift.verify.server_wide``); ``after_each`` sees each file applied."""
     from pgshift.runner import Runner
     from pgshift.state import history
+    from pgshift.verify.server_wide import refuse_server_wide
 
+    refuse_server_wide(conn, migrations)
     history.install(conn, settings.schema)
     runner = Runner(conn, settings)
     for migration in migrations:
@@ -225,14 +242,28 @@ def replay(conn: Connection, settings: Settings, migrations: Sequence[Migration]
         try:
             runner.apply(migration, None)
         except MigrationFailedError as exc:
-            shared = exc.sqlstate == "42710" and " role " in f" {exc.message}"
             raise CheckFailedError(
                 f"replaying {what} failed: {exc.message}", path=exc.path, line=exc.line,
-                migration=migration.label,
-                hint="roles belong to the whole server, and this one exists on it already: "
-                     "pass --embedded to replay on a throwaway server" if shared else None,
-            ) from exc
+                migration=migration.label, hint=_replay_hint(exc, conn)) from exc
+        if after_each is not None:
+            after_each(migration)
     return [m.name for m in migrations]
+
+
+def _replay_hint(exc: MigrationFailedError, conn: Connection) -> str | None:
+    """Why a replay may fail where the migration did not: a role the server has already, or
+    (on a throwaway server) a database that is only on the target's."""
+    from pgshift.verify.scratch import on_throwaway_server
+
+    text = f" {exc.message}"
+    if exc.sqlstate == "42710" and " role " in text:
+        return ("roles belong to the whole server, and this one exists on it already: "
+                "pass --embedded to replay on a throwaway server")
+    if exc.sqlstate == "3D000" and on_throwaway_server(conn):
+        return ("the throwaway server has only the scratch database, named like the target's "
+                "database when the URL names one: a migration that names another cannot be "
+                "replayed")
+    return None
 
 
 # -- checking each pending migration --------------------------------------------------------------
@@ -346,8 +377,9 @@ def _run(runner: Runner, migration: Migration, direction: str, check: MigrationC
     except MigrationFailedError as exc:
         kind = "repeatable" if again else "failed"
         what = "up after down" if again else direction
+        hint = _replay_hint(exc, runner.conn)
         check.findings.append(Finding(kind, f"{what} failed: {exc.message}",  # type: ignore[arg-type]
-                                      _where(exc)))
+                                      (*_where(exc), *((hint,) if hint else ()))))
     return None
 
 
