@@ -11,15 +11,22 @@ Flyway's baseline migrations, Django's squashed migrations and Rails' schema loa
 - A database that ran versioned migrations before the baseline existed never runs it: the
   baseline is ``unused`` there. Its applied rows whose files were deleted after the squash are
   ``applied`` (squashed into the baseline), not missing.
+- A database behind a baseline it does not run never runs the migrations after it unless it has
+  every migration the baseline holds, applied or as a file it can still run: lacking one (its
+  file deleted too soon) makes the baseline ``missing`` (drift), never a silent gap.
+- What a baseline holds is what its header says (``pgshift.migrations.holding``): a versioned
+  file below it that it does not hold was added after it was written, and runs after it (out of
+  order on a database built from it, as on one that ran the migrations).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from pgshift.errors import DriftError, InputError, IrreversibleError
+from pgshift.migrations.holding import read_holding
 from pgshift.migrations.model import Migration, Version
 from pgshift.state.history import HistoryEntry, key_of
 
@@ -38,6 +45,7 @@ class PlanItem:
     migration: Migration | None
     entry: HistoryEntry | None
     detail: str = ""
+    hint: str = ""  # what to do about it, when the state's usual hint does not fit
 
     @property
     def version(self) -> str | None:
@@ -106,25 +114,38 @@ def build_plan(migrations: Sequence[Migration], entries: Sequence[HistoryEntry])
     highest = max(applied_versions, default=None)
     baselines = [m for m in migrations if m.kind == "baseline"]
     base = _base(baselines, entries) if baselines else None
+    late = _late(migrations, by_key, base, baselines)
+    behind = _Behind(highest, frozenset(
+        Version.parse(e.version) for e in entries
+        if e.kind == "versioned" and e.status == "applied" and e.version), frozenset(
+        m.version for m in migrations if m.kind == "versioned" and m.version is not None))
     items: list[PlanItem] = []
     seen: set[str] = set()
     for migration in migrations:
         key = key_of(migration)
         seen.add(key)
         entry = by_key.get(key)
-        if base is not None and entry is None:
-            covered = _against_base(migration, base)
+        if base is not None and entry is None and migration.name not in (late or ()):
+            covered = _against_base(migration, base, behind)
             if covered is not None:
                 items.append(covered)
                 continue
         if migration.kind == "baseline" and entry is None:
-            items.append(_unused(migration, highest, migrations))
+            items.append(behind.unused(migration, None))
             continue
-        items.append(_item(migration, entry, highest))
+        item = _item(migration, entry, highest)
+        if late and migration.name in late and item.state == "out-of-order":
+            assert base is not None
+            item = replace(item, detail=f"not in {base[1]}: added below it after it was written")
+        items.append(item)
     for entry in entries:
         if entry.key not in seen and entry.status != "failed":  # a failure applied nothing
             items.append(_without_file(entry, baselines))
-    items.sort(key=_order)
+    if late is None:  # only where the baseline decides what runs
+        assert base is not None
+        items = [_undecidable(i) if i.script == base[1] else i for i in items]
+    after_base = (base[0], late or frozenset()) if base is not None else None
+    items.sort(key=lambda i: _order(i, after_base))
     return Plan(tuple(items))
 
 
@@ -145,7 +166,41 @@ def _base(baselines: Sequence[Migration], entries: Sequence[HistoryEntry]) -> Ba
     return newest.version, newest.name
 
 
-def _against_base(migration: Migration, base: Base) -> PlanItem | None:
+def _late(migrations: Sequence[Migration], by_key: dict[str, HistoryEntry], base: Base | None,
+          baselines: Sequence[Migration]) -> frozenset[str] | None:
+    """The versioned files up to the version of the baseline this database is (or will be)
+    built from that it does not hold, as its header says: added below it after it was written,
+    they run after it (a database built from it needs --out-of-order for them, as for any late
+    file). None when its header cannot tell them from those it holds."""
+    if base is None:
+        return frozenset()
+    baseline = next((b for b in baselines if b.name == base[1]), None)
+    holding = read_holding(baseline) if baseline is not None else None
+    if holding is None:
+        return frozenset()
+    rowless = [m for m in migrations if m.kind == "versioned" and m.version is not None
+               and m.version <= base[0] and key_of(m) not in by_key]
+    versions = [m.version for m in rowless if m.version is not None]
+    late = set()
+    for migration in rowless:
+        assert migration.version is not None
+        held = holding.holds(migration.version, versions)
+        if held is None:
+            return None
+        if not held:
+            late.add(migration.name)
+    return frozenset(late)
+
+
+def _undecidable(item: PlanItem) -> PlanItem:
+    """The baseline a database is built from when more files are in its range than it holds."""
+    return replace(item, state="changed", detail="more files below it than it holds: one added "
+                   "after it was written cannot be told from those it holds",
+                   hint="give a migration added after the baseline a version above it (rename "
+                   "the file), or squash again")
+
+
+def _against_base(migration: Migration, base: Base, behind: _Behind) -> PlanItem | None:
     """The state of a file with no history row that the baseline decides: the baseline itself
     (to run), another one, or a versioned file it holds; None for the others."""
     version, name = base
@@ -154,29 +209,62 @@ def _against_base(migration: Migration, base: Base) -> PlanItem | None:
     if migration.kind == "baseline":
         if migration.name == name:
             return PlanItem("pending", migration, None)
+        if migration.version > version:  # built from an older one: this one holds more
+            return behind.unused(migration, version, f"{name} builds this database")
         return PlanItem("unused", migration, None, f"{name} builds this database")
     if migration.version <= version:
         return PlanItem("below-baseline", migration, None, f"in {name}")
     return None
 
 
-def _unused(baseline: Migration, highest: Version | None,
-            migrations: Sequence[Migration]) -> PlanItem:
-    """A baseline where the versioned migrations ran instead. A database behind it needs the
-    files it holds after its last version: when none of the files it holds is left, they were
-    deleted too soon, and running the ones after the baseline would skip them (drift, not a
-    silent gap). A hand-written baseline may hold versions no file ever had, so only a
-    baseline without any of its files counts."""
-    assert baseline.version is not None
-    if highest is not None and highest < baseline.version and not any(
-            m.kind == "versioned" and m.version is not None and m.version <= baseline.version
-            for m in migrations):
-        return PlanItem("missing", baseline, None,
-                        f"this database ran migrations up to {highest} only, and the files "
-                        f"{baseline.name} holds after that are gone")
-    return PlanItem("unused", baseline, None,
-                    "this database ran the versioned migrations instead")
+@dataclass(frozen=True)
+class _Behind:
+    """What a database that did not run a baseline has of what it holds: the highest version
+    it ran, the versioned migrations it ran, and those it has a file for."""
 
+    highest: Version | None
+    applied: frozenset[Version]
+    files: frozenset[Version]
+
+    def unused(self, baseline: Migration, floor: Version | None,
+               detail: str = "this database ran the versioned migrations instead") -> PlanItem:
+        """A baseline this database does not run. Behind it, it may run the migrations after
+        it only when it has every one the baseline holds (applied, or as a file): one whose
+        file was deleted too soon would be skipped, a silent gap. That is drift (missing)."""
+        gap = self.gap(baseline, floor)
+        if gap:
+            return PlanItem("missing", baseline, None, gap,
+                            hint="restore the versioned files it holds from version control to "
+                            "bring this database up, or build the database again from the "
+                            "baseline")
+        return PlanItem("unused", baseline, None, detail)
+
+    def gap(self, baseline: Migration, floor: Version | None) -> str:
+        """Why this database cannot pass ``baseline`` (built from the one of version ``floor``,
+        if any), or empty."""
+        version = baseline.version
+        assert version is not None
+        if self.highest is None or self.highest >= version:
+            return ""
+        holding = read_holding(baseline)
+        if holding is not None:
+            lacking = holding.lacks(self.applied | self.files, floor)
+            if not lacking:
+                return ""
+            gone = ("its file is" if len(lacking) == 1 and lacking[0].startswith("V")
+                    else "their files are")
+            return (f"this database has not run {', '.join(lacking)}, which {baseline.name} "
+                    f"holds, and {gone} gone")
+        # A hand-written baseline says nothing of what it holds (it may hold versions no file
+        # ever had): its files all gone, or none left between this database and it while
+        # migrations after it wait, is a gap.
+        highest, files = self.highest, self.files
+        after = any(v > version and v not in self.applied for v in files)
+        if not any(v <= version for v in files) or (
+                after and not any(highest < v <= version for v in files)):
+            return (f"this database ran migrations up to {highest} only, and the files "
+                    f"{baseline.name} holds after that are gone")
+        return ""
 
 def _without_file(entry: HistoryEntry, baselines: Sequence[Migration]) -> PlanItem:
     """A history row whose file is gone: missing, unless a baseline squashed it."""
@@ -220,17 +308,23 @@ def _item(migration: Migration, entry: HistoryEntry | None, highest: Version | N
     return PlanItem("applied", migration, entry)
 
 
-def _order(item: PlanItem) -> tuple[int, tuple[int, ...], bool, str]:
+def _order(item: PlanItem, after_base: tuple[Version, frozenset[str]] | None
+           ) -> tuple[int, tuple[int, ...], int, str]:
     """Version order, a baseline after the versioned migration of its version; repeatables
-    last."""
+    last. ``after_base``: the version of the baseline a database is built from and the files
+    below it that it does not hold, which run right after it when it is to run."""
     if item.migration is not None:
         version = item.migration.version
         if version is None:
-            return (1, (), False, item.script)
-        return (0, version.key, item.migration.kind == "baseline", item.script)
+            return (1, (), 0, item.script)
+        if (after_base is not None and item.script in after_base[1] and item.state == "pending"
+                and item.entry is None):
+            return (0, after_base[0].key, 2, item.script)
+        return (0, version.key, int(item.migration.kind == "baseline"), item.script)
     if item.entry is None or item.entry.version is None:
-        return (1, (), False, item.script)
-    return (0, Version.parse(item.entry.version).key, item.entry.kind == "baseline", item.script)
+        return (1, (), 0, item.script)
+    return (0, Version.parse(item.entry.version).key, int(item.entry.kind == "baseline"),
+            item.script)
 
 
 # -- what a run selects from a Plan ---------------------------------------------------------
@@ -338,10 +432,7 @@ def refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
             "out-of-order": "rename it above the latest applied version, or pass --out-of-order",
         }
         path = item.migration.path if item.migration else None
-        hint = hints[item.state]
-        if item.kind == "baseline" and item.entry is None:  # behind it, its files gone
-            hint = ("restore the versioned files it holds from version control to bring this "
-                    "database up, or build the database again from the baseline")
+        hint = item.hint or hints[item.state]
         raise DriftError(f"{item.state}: {item.detail}", hint=hint, path=path,
                          migration=item.script)
     for item in plan.interrupted():

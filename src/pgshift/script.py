@@ -32,6 +32,7 @@ from psycopg2 import sql
 from pgshift import __version__
 from pgshift.budget import Limits
 from pgshift.errors import InputError
+from pgshift.migrations.holding import read_holding
 from pgshift.migrations.statements import Statement
 from pgshift.runner import Direction, body_statements
 from pgshift.state import history
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
     from pgshift.callbacks import Callbacks
     from pgshift.config import Settings
-    from pgshift.migrations.model import Migration
+    from pgshift.migrations.model import Migration, Version
 
 SECRET_VARIABLE = "pgshift_secret_{}"
 _DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
@@ -82,6 +83,12 @@ def write_script(
     builder.header(migrations, target, written_by)
     if after is not None:
         builder.require(after)
+    if direction == "up":
+        builder.files = [m.version for m in migrations
+                         if m.kind == "versioned" and m.version is not None]
+        builder.baselines = [m for m in migrations if m.kind == "baseline"]
+        for baseline in builder.baselines:
+            builder.require_path(baseline)
     if together:
         builder.emit("BEGIN;")
     for migration in migrations:
@@ -104,6 +111,8 @@ class _Builder:
     lines: list[str] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)
     bodies: dict[str, list[Statement]] = field(default_factory=dict)
+    files: list[Version] = field(default_factory=list)  # the versioned files in the script
+    baselines: list[Migration] = field(default_factory=list)  # the baselines in it
 
     def __post_init__(self) -> None:
         self.table = history.table(self.settings.schema).as_string(self.conn)
@@ -172,12 +181,68 @@ class _Builder:
                   "\\endif")
 
     def _baseline_holds(self, migration: Migration) -> str:
-        """SQL: a baseline applied here holds ``migration`` (its version is not above it)."""
+        """SQL: a baseline applied here holds ``migration`` (its version is not above it, and
+        it is not one that the baseline's header says it does not hold: added below it after
+        it was written, see ``pgshift.migrations.holding``)."""
         assert migration.version is not None
-        parts = ", ".join(str(p) for p in migration.version.key)
+        version = migration.version
+        without = [history.key_of(b) for b in self.baselines if b.version is not None
+                   and version <= b.version and (holding := read_holding(b)) is not None
+                   and holding.holds(version, [v for v in self.files if v <= b.version])
+                   is False]
+        other = "".join(f" AND key <> {self.literal(key)}" for key in without)
         return (f"EXISTS (SELECT FROM {self.table} WHERE kind = 'baseline' AND status = "
                 f"'applied' AND string_to_array(substr(key, 3), '.')::int[] >= "
-                f"ARRAY[{parts}]::int[])")
+                f"{_array(version)}{other})")
+
+    def require_path(self, baseline: Migration) -> None:
+        """Stop, before anything runs, on a database that ran migrations and is behind
+        ``baseline`` but lacks some of what it holds that the script cannot run (files deleted
+        too soon): the migrations after it would run over the gap, which ``up`` refuses (see
+        ``pgshift.plan``)."""
+        assert baseline.version is not None
+        ordered = ("(CASE WHEN kind = 'baseline' THEN string_to_array(substr(key, 3), '.') "
+                   "ELSE string_to_array(key, '.') END)::int[]")
+        highest = (f"(SELECT max({ordered}) FROM {self.table} WHERE kind IN ('versioned', "
+                   "'baseline') AND status = 'applied')")
+        free = f"coalesce({highest} >= {_array(baseline.version)}, true)"  # new, or past it
+        message = self.literal(f"pgshift: this database is behind {baseline.name} but has not "
+                               "run all it holds, and the files of those it lacks are gone: "
+                               "nothing was run (see 'pgshift status')")
+        self.emit("", f"SELECT {free} OR {self._has_held(baseline, highest)} AS pgshift_path "
+                  "\\gset", "\\if :pgshift_path", "\\else",
+                  f"DO $pgshift$ BEGIN RAISE EXCEPTION {message}; END $pgshift$;", "\\endif")
+
+    def _has_held(self, baseline: Migration, highest: str) -> str:
+        """SQL: a database behind ``baseline`` has what it holds, applied or in the script (as
+        ``pgshift.plan`` decides it)."""
+        assert baseline.version is not None
+        holding = read_holding(baseline)
+        if holding is None:  # hand-written: see _Behind.gap in pgshift.plan
+            below = [v for v in self.files if v <= baseline.version]
+            if not below:
+                return "false"
+            if not any(v > baseline.version for v in self.files):
+                return "true"
+            return f"{highest} < {_array(max(below))}"
+        built = (f"(SELECT max(string_to_array(substr(key, 3), '.')::int[]) FROM {self.table} "
+                 "WHERE kind = 'baseline' AND status = 'applied')")
+        parts = []
+        for version in dict.fromkeys((holding.first, holding.last)):
+            if version in self.files or (version == holding.first and holding.from_baseline):
+                continue
+            parts.append(f"(EXISTS (SELECT FROM {self.table} WHERE key = "
+                         f"{self.literal(history.version_key(version))} AND status = 'applied') "
+                         f"OR coalesce({built} >= {_array(version)}, false))")
+        if holding.count > 2:  # those between are counted, as the plan counts them
+            first, last = _array(holding.first), _array(holding.last)
+            files = "".join(f" UNION VALUES ({_array(v)})" for v in self.files)
+            parts.append(
+                f"(coalesce({built} > {first}, false) OR (SELECT count(*) FROM (SELECT "
+                f"string_to_array(key, '.')::int[] AS v FROM {self.table} WHERE kind = "
+                f"'versioned' AND status = 'applied'{files}) AS had WHERE v > {first} AND "
+                f"v < {last}) >= {holding.count - 2})")
+        return "(" + " AND ".join(parts or ["true"]) + ")"
 
     def footer(self) -> None:
         self._run_callbacks(after=True)
@@ -364,3 +429,8 @@ class _Builder:
             ends_in_comment = "--" in text.rsplit("\n", 1)[-1]
             self.emit(f"-- {statement.path.name}:{statement.line}",
                       text + ("\n;" if ends_in_comment else ";"))
+
+
+def _array(version: Version) -> str:
+    """SQL: a version as an int[] that compares as versions do."""
+    return f"ARRAY[{', '.join(str(p) for p in version.key)}]::int[]"

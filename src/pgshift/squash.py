@@ -250,8 +250,21 @@ def _header(selected: Sequence[Migration], major: int) -> str:
         "-- there: a database built from this file has the same schema and rows.\n"
         "-- A new database runs this file instead of those migrations; a database that ran\n"
         "-- them never runs it. Below it there is only an empty database: it cannot be\n"
-        "-- rolled back.\n\n"
+        "-- rolled back.\n"
+        + _holds_lines(selected) + "\n"
     )
+
+
+def _holds_lines(selected: Sequence[Migration]) -> str:
+    """Every migration it holds, by label, so that the plan can tell them from a file added
+    below it later, or a database that lacks one (``pgshift.migrations.holding``)."""
+    lines, line = [], "-- Holds:"
+    for migration in selected:
+        if len(line) + len(migration.label) > 95:
+            lines.append(line)
+            line = "-- Holds:"
+        line += f" {migration.label}"
+    return "\n".join([*lines, line]) + "\n"
 
 
 def _dump(settings: Settings, url: str, major: int, *, drop_public: bool = False) -> str:

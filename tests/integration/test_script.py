@@ -342,3 +342,32 @@ def test_a_script_after_v_stops_on_a_database_that_is_not_at_v(
     assert "this script is for a database at V002 or later, and this one is not" in (
         stopped.stderr)
     assert [r[0] for r in query("SELECT key FROM pgshift.history")] == ["1"]
+
+
+@pytest.mark.parametrize(("header", "deleted"), [
+    ("", ["V001__users.sql", "V002__users_email.sql"]),  # hand-written: says nothing
+    ("-- The database that V001__users.sql … V002__users_email.sql (2 migrations) build\n",
+     ["V002__users_email.sql"]),  # as squash writes it: what it holds
+])
+def test_a_script_stops_on_a_database_behind_the_baseline_whose_files_are_gone(
+    settings, three, write_migration, migrations_dir, psql, query, header, deleted
+) -> None:
+    """As 'up' refuses: the migrations after the baseline would run over the gap."""
+    write_migration("B002__base.sql", f"-- pgshift:irreversible\n{header}{USERS}\n"
+                    "CREATE UNIQUE INDEX users_email ON users (email);")
+    api.up(settings, to="1")
+    for name in deleted:
+        (migrations_dir / name).unlink()
+    offline = dataclasses.replace(settings, url="postgresql://nobody@192.0.2.1:1/none")
+    script = api.script(offline, embedded=True)
+    assert "V003" in [m.label for m in script.migrations]
+    stopped = psql(script.text)
+    assert stopped.returncode == 3
+    assert ("this database is behind B002__base.sql but has not run all it holds, and the "
+            "files of those it lacks are gone: nothing was run") in stopped.stderr
+    assert [r[0] for r in query("SELECT key FROM pgshift.history")] == ["1"]
+    query("DROP TABLE users")  # a new database: built from the baseline, as planned
+    query("DELETE FROM pgshift.history")
+    assert psql(script.text).returncode == 0
+    assert [r[0] for r in query("SELECT key FROM pgshift.history ORDER BY key")] == [
+        "3", "B:2"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -147,6 +148,14 @@ def _versioned(path: Path, desc: str, version: Version, undo_path: Path | None,
                 hint="keep one of them",
             )
         down_sql, down_path, down_line = files.text(undo_path), undo_path, 1
+    if kind == "baseline":
+        # Below a baseline there is only an empty database: it is irreversible whether or not
+        # it says so (Flyway's B files do not), and a down part would only pretend otherwise.
+        if down_sql is not None:
+            raise InputError("a baseline cannot have a down part: below it there is only an "
+                             "empty database", path=path, line=down_line - 1,
+                             hint="remove the '-- pgshift:down' part")
+        directives = replace(directives, irreversible=True)
     if directives.irreversible and down_sql is not None and down_sql.strip():
         raise InputError(
             "is marked irreversible but has a down part",

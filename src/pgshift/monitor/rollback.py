@@ -29,7 +29,9 @@ class RollbackStep:
 
     @property
     def label(self) -> str:
-        return f"V{self.item.version}" if self.item.version else self.item.script
+        if not self.item.version:
+            return self.item.script
+        return f"{'B' if self.item.kind == 'baseline' else 'V'}{self.item.version}"
 
     @property
     def transactional(self) -> bool:
@@ -57,12 +59,13 @@ class RollbackPlan:
         first = blocked[0]
         more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
         path = first.item.migration.path if first.item.migration else None
+        undo = ("make a new database for an older version" if first.item.kind == "baseline"
+                else "write a new migration that undoes the change")
         raise IrreversibleError(
             f"cannot roll back to {self.target}: {first.label} {first.blocker}{more}; "
             "nothing was rolled back",
             path=path, migration=first.label,
-            hint=f"roll back only to {first.item.version} or above, or write a new migration "
-                 "that undoes the change",
+            hint=f"roll back only to {first.item.version} or above, or {undo}",
         )
 
 
@@ -96,6 +99,9 @@ def _blocker(item: PlanItem) -> str | None:
     migration = item.migration
     if migration is None:
         return "has no file (restore it from version control)"
+    if migration.kind == "baseline":  # built from it: below it there is no database to be at
+        return ("is the baseline this database was built from: below it there is only an "
+                "empty database")
     if migration.directives.irreversible:
         return "is marked irreversible"
     if migration.down_sql is None:
