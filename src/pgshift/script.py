@@ -283,6 +283,12 @@ class _Builder:
         self.emit(self._record(migration) + ";")
         if own_transaction:
             self.emit("COMMIT;")
+        else:  # one transaction for all: its SET LOCALs must not reach the next (see Runner)
+            from pgshift.migrations.statements import local_reset_sql, local_settings
+
+            names = local_settings(self.bodies[migration.name])
+            if names:
+                self.emit(local_reset_sql(names) + ";")
         self._close(migration)
 
     def steps(self, migration: Migration) -> None:

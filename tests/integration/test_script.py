@@ -191,6 +191,19 @@ def test_with_single_transaction_one_failure_applies_nothing(
     assert query("SELECT count(*) FROM pgshift.history") == [(0,)]
 
 
+def test_with_single_transaction_a_migrations_set_local_does_not_reach_the_next(
+    settings, write_migration, psql, query
+) -> None:
+    write_migration("V001__a.sql", "CREATE TABLE a (id int);\n"
+                    "SELECT set_config('search_path', '', true);", "DROP TABLE public.a;")
+    write_migration("V002__b.sql", "CREATE TABLE b AS SELECT count(*) AS n FROM a;",
+                    "DROP TABLE public.b;")
+    together = dataclasses.replace(settings, single_transaction=True)
+    result = psql(api.script(together).text)
+    assert result.returncode == 0, result.stderr
+    assert query("SELECT n FROM b") == [(0,)]
+
+
 def test_the_script_waits_for_a_runner_holding_the_lock_then_gives_up(
     settings, three, psql, query, database_url
 ) -> None:
