@@ -72,6 +72,15 @@ class Callbacks:
         return [*(s for c in self.of(before) for s in c.statements), *statements,
                 *(s for c in self.of(after) for s in c.statements)]
 
+    def session_settings(self, direction: str) -> tuple[str, ...]:
+        """What the callbacks around each migration leave in the session (see
+        ``migrations.statements.session_settings``): the runner undoes it after each."""
+        if not self.files:
+            return ()
+        from pgshift.migrations.statements import session_settings
+
+        return session_settings(self.around([], direction))
+
     def run_around(self, conn: Connection, settings: Settings, direction: str, *,
                    after: bool) -> None:
         """The run's callbacks: beforeMigrate (beforeUndo), or ``after`` afterMigrate
@@ -111,6 +120,8 @@ def load_callbacks(directory: Path, placeholders: Mapping[str, str] | None = Non
 def _run_file(conn: Connection, settings: Settings, callback: Callback) -> None:
     import psycopg2
 
+    from pgshift.migrations.statements import reset_sql, session_settings
+
     lock_ms = max(1, int(settings.lock_timeout * 1000))
     with conn.cursor() as cur:
         statement: Any = None
@@ -119,6 +130,10 @@ def _run_file(conn: Connection, settings: Settings, callback: Callback) -> None:
             for statement in callback.statements:
                 cur.execute(statement.text)
             cur.execute("COMMIT")
+            statement = None
+            names = session_settings(list(callback.statements))
+            if names:  # as after a migration: pgshift's own reads run without them
+                cur.execute(reset_sql(names))
         except psycopg2.Error as exc:
             if not conn.closed:
                 cur.execute("ROLLBACK")

@@ -211,7 +211,13 @@ class Runner:
             return self._run_in_transaction([(migration, statements, record)], direction,
                                             tried)[0]
         finally:
-            self._reset_session(_session_settings(migration, direction))
+            self._reset_session(_session_settings(migration, direction)
+                                + self._callback_settings(direction))
+
+    def _callback_settings(self, direction: Direction) -> tuple[str, ...]:
+        """What the beforeEach…/afterEach… callbacks around each migration leave in the
+        session: undone after each migration, as the migration's own."""
+        return self.callbacks.session_settings(direction) if self.callbacks else ()
 
     def _reset_session(self, names: Sequence[str]) -> None:
         """Undo what a migration SET for the whole session (``SET x``, not ``SET LOCAL x``):
@@ -262,7 +268,8 @@ class Runner:
         slower one, so a migration that takes time runs alone. They must be transactional,
         share their timeouts, and each be able to tell which of its statements failed."""
         first = migrations[0]
-        if self._chain == 1 or not first.transactional or _session_settings(first, direction):
+        if (self._chain == 1 or not first.transactional or _session_settings(first, direction)
+                or self._callback_settings(direction)):
             return [first]
         limits = Limits.of(first, self.settings)
         group = []

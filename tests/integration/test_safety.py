@@ -500,6 +500,23 @@ def test_in_one_transaction_a_migrations_set_local_does_not_reach_the_next(
     assert query("SELECT n, lock_timeout FROM b") == [(0, "500ms")]
 
 
+@pytest.mark.parametrize("event", ["beforeMigrate", "beforeEachMigrate", "afterEachMigrate"])
+def test_what_a_callback_sets_for_the_session_reaches_neither_pgshift_nor_a_migration(
+    settings, write_migration, migrations_dir, query, event
+) -> None:
+    (migrations_dir / f"{event}.sql").write_text(
+        "SET DateStyle = 'SQL, DMY'; SET TimeZone = 'Pacific/Kiritimati'; "
+        "SET IntervalStyle = 'sql_standard'; SET lock_timeout = '9s';\n")
+    for i in (1, 2):
+        write_migration(f"V{i}__t{i}.sql", f"CREATE TABLE t{i} AS SELECT "
+                        "current_setting('DateStyle') AS datestyle, "
+                        "current_setting('lock_timeout') AS lock_timeout;", f"DROP TABLE t{i};")
+    api.up(settings)
+    expected = "SQL, DMY" if event == "beforeEachMigrate" else "ISO, MDY"
+    assert query("SELECT datestyle FROM t2") == [(expected,)]  # its own, at most
+    assert [i.state for i in api.status(settings).items] == ["applied", "applied"]
+
+
 def test_a_no_transaction_migration_keeps_its_setting_for_its_own_statements_only(
     settings, write_migration, query
 ) -> None:
