@@ -55,6 +55,18 @@ def test_unparseable_sql_exits_2_with_the_parser_position(
     assert 'V1__bad.sql:2: cannot lint: syntax error at or near ";" (column 25)' in out
 
 
+def test_placeholders_are_filled_before_linting_as_up_fills_them(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "pgshift.toml").write_text('[placeholders]\napp_role = "app_rw"\n')
+    write(project, "V1__t.sql", "CREATE TABLE t (id bigint);\nGRANT SELECT ON t TO ${app_role};\n"
+          "DROP TABLE ${table};\n")
+    code, out, _ = run(capsys)
+    assert code == 2 and "V1__t.sql:3: cannot lint" in out  # ${table} has no value
+    write(project, "V1__t.sql", "CREATE TABLE t (id bigint);\nGRANT SELECT ON t TO ${app_role};\n")
+    code, out, _ = run(capsys)
+    assert code == 0, out
+
+
 def test_warnings_alone_exit_0(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project, "V1__t.sql", "-- pgshift:ignore drop-table\nSELECT 1;\n")
     code, out, _ = run(capsys)

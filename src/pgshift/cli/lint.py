@@ -82,6 +82,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         lock_timeout=settings.lock_timeout,
         cache_dir=None if args.no_cache else settings.cache_dir or Path(CACHE_DIR),
         jobs=args.jobs,
+        placeholders=tuple(sorted(settings.placeholders.items())),
     )
     paths = args.paths or [settings.dir]
     report = lint_paths(paths, options)

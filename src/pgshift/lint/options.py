@@ -36,6 +36,8 @@ class LintOptions:
     small_table_rows: int = SMALL_TABLE_ROWS
     cache_dir: Path | None = None
     jobs: int | None = None
+    # ``${name}`` values filled before linting, as ``up`` fills them ([placeholders]).
+    placeholders: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.runner not in ("pgshift", "psql"):
@@ -69,7 +71,8 @@ class LintOptions:
     def fingerprint(self) -> str:
         """What the lint result depends on, besides the files (for the cache key)."""
         parts = [str(self.pg_version), self.runner, ",".join(sorted(self.rule_ids())),
-                 repr(self.lock_timeout > 0), str(self.small_table_rows)]
+                 repr(self.lock_timeout > 0), str(self.small_table_rows),
+                 repr(self.placeholders)]
         if self.schema_file is not None:
             try:
                 parts.append(hashlib.sha256(self.schema_file.read_bytes()).hexdigest())

@@ -152,6 +152,10 @@ def run(task: Task) -> tuple[Task, Outcome, Checkpoints]:
     for index in range(unit.resume + 1, task.end):
         work = unit.files[index]
         text = work.load()
+        if text is not None and options.placeholders:
+            from pgshift.placeholders import substitute
+
+            text = substitute(text, dict(options.placeholders))
         linting = index >= task.start and work.todo
         try:
             if text is None:
