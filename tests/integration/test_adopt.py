@@ -186,6 +186,27 @@ def test_adopt_from_flyway_honours_a_baseline_and_undo_rows(
     assert [m.name for m in result.pending] == ["V3__step_3.sql", "V4__step_4.sql"]
 
 
+def test_adopting_again_after_flyway_undid_a_migration_withdraws_only_its_adopted_row(
+    settings: Settings, flyway_project: Path, query
+) -> None:
+    api.adopt(settings, "flyway")
+    flyway = dataclasses.replace(settings, flavor="flyway")
+    api.up(flyway)  # V3: pgshift's own, which Flyway never saw
+    write(flyway_project, "U2__add_email.sql", "ALTER TABLE users DROP COLUMN email;\n")
+    query("ALTER TABLE users DROP COLUMN email CASCADE")  # Flyway Teams undoes V2 (and R__)
+    query("INSERT INTO flyway_schema_history (installed_rank, version, description, type, "
+          "script, checksum, installed_by, execution_time, success) VALUES (4, '2', "
+          "'add email', 'UNDO_SQL', 'U2__add_email.sql', NULL, 'postgres', 3, true)")
+    again = api.adopt(settings, "flyway")
+    assert [m.name for m in again.withdrawn] == ["V2__add_email.sql"]
+    states = {i.script: i.state for i in api.status(flyway).items}
+    assert states["V2__add_email.sql"] == "out-of-order"  # below V3: pgshift's own stays
+    assert states["V3__add_name.sql"] == "applied"
+    api.up(flyway, out_of_order=True)
+    assert query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'users' "
+                 "AND column_name = 'email'") == [(1,)]
+
+
 def test_adopt_from_node_pg_migrate_matches_rows_by_file_name(
     settings: Settings, migrations_dir: Path, query
 ) -> None:

@@ -39,6 +39,8 @@ class AdoptResult:
     already: list[Migration] = field(default_factory=list)
     stale: list[Migration] = field(default_factory=list)  # repeatables changed since: up reruns
     pending: list[Migration] = field(default_factory=list)  # never applied by the other tool
+    # Adopted before, and no longer applied as the tool says now (Flyway's undo): their rows go.
+    withdrawn: list[Migration] = field(default_factory=list)
     dry_run: bool = False
     detected_flavor: str = "pgshift"  # what pgshift sees in the directory without 'flavor'
 
@@ -70,6 +72,10 @@ def adopt(settings: Settings, tool: str, *, table: str | None = None,
         known = {e.key: e for e in history.read(conn, settings.schema)}
         already = [m for m, _ in chosen.values() if _applied(known, m)]
         todo = [m for m, _ in chosen.values() if not _applied(known, m)]
+        # Rows an earlier adopt copied whose migration the tool has undone since. Rows of what
+        # pgshift applied itself are its own, whatever the tool says.
+        withdrawn = [m for m in migrations if m.name not in chosen and _applied(known, m)
+                     and known[history.key_of(m)].error == f"adopted from {tool}"]
         # Never a baseline (the database has migrations), nor what the one it was built from
         # holds (see pgshift.plan).
         base = max((m.version for m, _ in chosen.values()
@@ -77,10 +83,10 @@ def adopt(settings: Settings, tool: str, *, table: str | None = None,
         pending = [m for m in migrations if m.name not in chosen and m.kind != "baseline"
                    and not (base is not None and m.version is not None and m.version <= base)]
         result = AdoptResult(tool, foreign.table, flavor, todo, already,
-                             [m for m in stale if m in todo], pending, dry_run,
+                             [m for m in stale if m in todo], pending, withdrawn, dry_run,
                              detect_flavor(settings.dir, _read, is_callback))
-        if not dry_run and todo:
-            _record(conn, settings, todo, stale, chosen, tool)
+        if not dry_run and (todo or withdrawn):
+            _record(conn, settings, todo, stale, chosen, tool, withdrawn)
         return result
     finally:
         conn.close()
@@ -152,7 +158,8 @@ def _applied(known: dict, migration: Migration) -> bool:
 
 
 def _record(conn: Connection, settings: Settings, todo: list[Migration], stale: list[Migration],
-            chosen: dict[str, tuple[Migration, Applied | None]], tool: str) -> None:
+            chosen: dict[str, tuple[Migration, Applied | None]], tool: str,
+            withdrawn: list[Migration]) -> None:
     from pgshift.db import connect
     from pgshift.state import history, runs
     from pgshift.state.lock import advisory_lock
@@ -164,6 +171,8 @@ def _record(conn: Connection, settings: Settings, todo: list[Migration], stale: 
             with runs.recording(conn, settings.schema, f"adopt --from {tool}") as run, \
                     conn.cursor() as cur:
                 cur.execute("BEGIN")
+                for migration in withdrawn:
+                    cur.execute(history.delete_sql(settings.schema, history.key_of(migration)))
                 for migration in todo:
                     cur.execute(history.upsert_sql(
                         settings.schema, migration, "applied", duration_sql="NULL",

@@ -48,7 +48,7 @@ def result_json(result: AdoptResult) -> dict[str, Any]:
     return {"tool": result.tool, "table": result.table, "flavor": result.flavor,
             "dry_run": result.dry_run, "recorded": names(result.recorded),
             "already_recorded": names(result.already), "stale_repeatables": names(result.stale),
-            "pending": names(result.pending)}
+            "pending": names(result.pending), "withdrawn": names(result.withdrawn)}
 
 
 def print_result(result: AdoptResult, out: Any = None) -> None:
@@ -60,6 +60,11 @@ def print_result(result: AdoptResult, out: Any = None) -> None:
         out.write(f"  {migration.label:>16}  {migration.description}\n")
     if result.already:
         out.write(f"{len(result.already)} already recorded by pgshift: left as they are.\n")
+    if result.withdrawn:
+        verb = "would be" if result.dry_run else "were"
+        out.write(f"{len(result.withdrawn)} adopted before and undone by {result.tool} since "
+                  f"({', '.join(m.label for m in result.withdrawn)}): their rows {verb} "
+                  "removed.\n")
     for migration in result.stale:
         out.write(f"  {migration.name} changed since {result.tool} applied it: "
                   "'pgshift up' re-applies it.\n")
