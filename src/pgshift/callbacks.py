@@ -34,7 +34,21 @@ EVENTS = (
     "beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterMigrate",
     "beforeUndo", "beforeEachUndo", "afterEachUndo", "afterUndo",
 )
+# Flyway's other events, around commands pgshift has none of (clean, info) or moments it does
+# not call back at (each statement, errors): their files are callbacks, not migrations, and
+# are not run (docs/coming-from.md says which run).
+NOT_RUN = tuple(
+    f"{when}{what}" for what in ("Migrate", "EachMigrate", "EachMigrateStatement", "Undo",
+                                 "EachUndo", "EachUndoStatement", "Clean", "Info", "Validate",
+                                 "Baseline", "Repair", "Repeatables", "Versioned", "Connect")
+    for when in ("before", "after")) + tuple(
+    f"after{what}Error" for what in ("Migrate", "EachMigrate", "EachMigrateStatement", "Undo",
+                                     "EachUndo", "EachUndoStatement", "Clean", "Info",
+                                     "Validate", "Baseline", "Repair")) + (
+    "afterMigrateApplied", "createSchema")
 _NAME = re.compile(rf"^(?P<event>{'|'.join(EVENTS)})(?:__(?P<desc>.+))?\.sql$")
+_ANY_NAME = re.compile(rf"^(?P<event>{'|'.join(set(EVENTS) | set(NOT_RUN))})"
+                       r"(?:__(?P<desc>.+))?\.sql$")
 FOLDER = "callbacks"
 _AROUND_EACH = {"up": ("beforeEachMigrate", "afterEachMigrate"),
                 "down": ("beforeEachUndo", "afterEachUndo")}
@@ -42,8 +56,8 @@ AROUND_RUN = {"up": ("beforeMigrate", "afterMigrate"), "down": ("beforeUndo", "a
 
 
 def is_callback(name: str) -> bool:
-    """Whether a file name is a callback's (discovery skips those)."""
-    return _NAME.match(name) is not None
+    """Whether a file name is a callback's (discovery skips those), run or not."""
+    return _ANY_NAME.match(name) is not None
 
 
 @dataclass(frozen=True)
@@ -98,7 +112,8 @@ def load_callbacks(directory: Path, placeholders: Mapping[str, str] | None = Non
     paths = []
     for folder in (directory, directory / FOLDER):
         if folder.is_dir():
-            paths.extend(p for p in folder.iterdir() if is_callback(p.name) and p.is_file())
+            paths.extend(p for p in folder.iterdir()
+                         if _NAME.match(p.name) is not None and p.is_file())
     if not paths:
         return Callbacks()
     from pgshift.migrations.discover import _read

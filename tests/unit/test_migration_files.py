@@ -149,3 +149,17 @@ def test_directive_lines_inside_strings_bodies_and_block_comments_are_sql_not_di
     assert parsed.down_line == 14
     assert parsed.directives.lock_timeout is None and not parsed.directives.irreversible
     assert "-- pgshift:down\n  -- pgshift:lock-timeout 1s" in parsed.up_sql
+
+
+def test_flyway_callbacks_pgshift_does_not_run_are_neither_migrations_nor_errors(
+    tmp_path: Path,
+) -> None:
+    from pgshift.callbacks import load_callbacks
+
+    (tmp_path / "V1__a.sql").write_text("CREATE TABLE a (id int);\n-- pgshift:down\n"
+                                        "DROP TABLE a;\n")
+    for name in ("afterMigrateError.sql", "beforeValidate.sql", "afterEachMigrateStatement.sql",
+                 "afterMigrate.sql"):
+        (tmp_path / name).write_text("SELECT 1;\n")
+    assert [m.name for m in discover_migrations(tmp_path)] == ["V1__a.sql"]
+    assert [c.event for c in load_callbacks(tmp_path).files] == ["afterMigrate"]
