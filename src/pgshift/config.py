@@ -126,7 +126,7 @@ def _coerce(key: str, value: Any, source: str) -> Any:
                 raise ValueError("an empty path")
             return Path(value)
         if key == "schema":
-            return _schema_name(str(value))
+            return schema_name(str(value))
         if key == "placeholders":
             if not isinstance(value, Mapping):
                 raise ValueError("placeholders must be a table of name = value")
@@ -161,12 +161,21 @@ def _integer(key: str, value: Any) -> int:
     return number
 
 
-def _schema_name(name: str) -> str:
-    """pgshift's own schema: a name PostgreSQL lets a user create."""
-    if not name or len(name.encode()) > 63:
-        raise ValueError(f"'{name}' is not a schema name (1 to 63 bytes)")
+# The longest identifier PostgreSQL keeps, in bytes; it silently cuts longer ones.
+NAMEDATALEN = 63
+
+
+def schema_name(name: str) -> str:
+    """A schema name PostgreSQL lets a user create as given (pgshift's own, or a tenant's)."""
+    if not name or len(name.encode()) > NAMEDATALEN:
+        raise ValueError(f"'{name}' is not a schema name (1 to {NAMEDATALEN} bytes)")
     if name.lower().startswith("pg_") or name.lower() == "information_schema":
         raise ValueError(f"'{name}' is reserved by PostgreSQL")
+    # Some of pgshift's SQL names its schema inside a quoted string ('"name".history'); a '"'
+    # there would break it, and no real schema needs one.
+    if '"' in name or "\0" in name:
+        raise ValueError(f"'{name}' has a character pgshift does not take in a schema name "
+                         "(a double quote or NUL)")
     return name
 
 
@@ -194,13 +203,17 @@ def _read_file(path: Path) -> dict[str, Any]:
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        data = tomllib.loads(path.read_text("utf-8-sig"))  # a BOM is fine, as in migrations
     except OSError as exc:
         raise ConfigError(f"cannot read config: {exc.strerror}", path=path) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"invalid TOML: {exc}", path=path) from None
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("pgshift", {})
+        tool = data.get("tool", {})
+        data = tool.get("pgshift", {}) if isinstance(tool, dict) else None
+        if not isinstance(data, dict):
+            raise ConfigError("tool.pgshift is not a table", path=path,
+                              hint="write the settings under a [tool.pgshift] header")
     return data
 
 

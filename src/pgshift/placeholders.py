@@ -63,11 +63,18 @@ def check_resolved(text: str, path: Path, *, first_line: int = 1) -> None:
         return
     name = match["name"]
     line = first_line + text.count("\n", 0, match.start())
-    raise InputError(
-        f"no value for placeholder ${{{name}}}", path=path, line=line,
-        hint=f"set it under [placeholders] in pgshift.toml or in "
-             f"PGSHIFT_PLACEHOLDER_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}",
-    )
+    raise InputError(f"no value for placeholder ${{{name}}}", path=path, line=line,
+                     hint=_hint(name))
+
+
+def _hint(name: str) -> str:
+    """Where to set ``name``. The variable's suffix is the name itself, lowercased: a '-' or '.'
+    stays (APP_ROLE would be app_role, another name), so such a name needs env(1), not export."""
+    variable = f"PGSHIFT_PLACEHOLDER_{name.upper()}"
+    if re.fullmatch(r"[A-Za-z0-9_]+", name):
+        return f"set it under [placeholders] in pgshift.toml or in {variable}"
+    return (f'set "{name}" under [placeholders] in pgshift.toml, or run with '
+            f"env '{variable}=...'")
 
 
 def names_in(text: str) -> list[str]:

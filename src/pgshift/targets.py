@@ -13,8 +13,10 @@ The ``[targets]`` table of the config names them; every key is optional and they
 Queries run on the main URL; files are relative to the config file. Each target has its own lock
 and history: a database target uses the usual ones in its database; a schema target runs with
 ``search_path`` set to its schema (then ``public``), keeps its history in its own schema
-(``pgshift_<tenant>``) and takes a lock of its own. ``${pgshift:target}`` and
-``${pgshift:schema}`` name the target in SQL.
+(``pgshift_<tenant>``; past PostgreSQL's 63 bytes, the first 54 and a hash of the tenant) and
+takes a lock of its own. A tenant name PostgreSQL would truncate or refuse (over 63 bytes,
+``pg_*``, ``information_schema``, a ``"``) is a ConfigError before anything runs.
+``${pgshift:target}`` and ``${pgshift:schema}`` name the target in SQL.
 
 ``up_all`` migrates every target with bounded parallelism; a failure on one does not stop the
 others unless ``fail_fast`` (those not started are then ``skipped``), and a rerun picks up
@@ -24,6 +26,7 @@ where each target stopped, since each keeps its own history.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
 import time
 import zlib
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pgshift.config import Settings
+from pgshift.config import NAMEDATALEN, Settings, schema_name
 from pgshift.errors import ConfigError, PgshiftError
 
 KEYS = ("databases", "databases_query", "databases_file", "schemas", "schemas_query",
@@ -49,6 +52,8 @@ class Target:
     name: str
     kind: Literal["database", "schema"]
     settings: Settings
+    # The name PostgreSQL cut a long tenant's history schema to, before history_schema hashed it.
+    cut_history: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,9 +114,10 @@ def resolve_targets(settings: Settings) -> list[Target]:
     for kind, key in (("database", "databases"), ("schema", "schemas")):
         names[kind] += _listed(spec.get(key, []), key)
         if spec.get(f"{key}_query"):
-            names[kind] += _from_query(settings, str(spec[f"{key}_query"]))
+            names[kind] += _from_query(settings, str(spec[f"{key}_query"]),
+                                         f"{key}_query")
         if spec.get(f"{key}_file"):
-            names[kind] += _from_file(settings, Path(str(spec[f"{key}_file"])))
+            names[kind] += _from_file(settings, Path(str(spec[f"{key}_file"])), f"{key}_file")
     targets = [database_target(settings, n) for n in dict.fromkeys(names["database"])]
     targets += [schema_target(settings, n) for n in dict.fromkeys(names["schema"])]
     return targets
@@ -135,14 +141,35 @@ def schema_target(settings: Settings, schema: str) -> Target:
     """A tenant schema in the main database: its search_path, history schema and lock."""
     from psycopg2.extensions import make_dsn, parse_dsn
 
+    try:
+        schema_name(schema)
+    except ValueError as exc:
+        raise ConfigError(f"tenant schema {exc}", path=settings.config_path,
+                          hint="rename the schema or leave it out of [targets]") from None
     quoted = '"' + schema.replace('"', '""') + '"'
     option = "-c search_path=" + f"{quoted},public".replace("\\", "\\\\").replace(" ", "\\ ")
     existing = parse_dsn(settings.url or "").get("options", "")
     url = make_dsn(settings.url or "", options=f"{existing} {option}".strip())
     key = (settings.lock_key + zlib.crc32(schema.encode())) % (1 << 63)
+    history = history_schema(settings.schema, schema)
+    full = f"{settings.schema}_{schema}"
+    cut = None if history == full else full.encode()[:NAMEDATALEN].decode("utf-8", "ignore")
     return Target(schema, "schema", dataclasses.replace(
-        settings, url=url, schema=f"{settings.schema}_{schema}", lock_key=key,
-        placeholders=_named(settings, schema, schema)))
+        settings, url=url, schema=history, lock_key=key,
+        placeholders=_named(settings, schema, schema)), cut_history=cut)
+
+
+def history_schema(own: str, tenant: str) -> str:
+    """Where a tenant's history lives: ``<own>_<tenant>``, or, when that is longer than
+    PostgreSQL keeps (it would cut it, and two long tenants would share one history), its first
+    54 bytes and 8 hex digits of the tenant's SHA-256. Names that fit never change, so
+    databases migrated before keep their history."""
+    name = f"{own}_{tenant}"
+    if len(name.encode()) <= NAMEDATALEN:
+        return name
+    digest = hashlib.sha256(tenant.encode()).hexdigest()[:8]
+    head = name.encode()[: NAMEDATALEN - 9].decode("utf-8", "ignore")  # whole characters only
+    return f"{head}_{digest}"
 
 
 def _named(settings: Settings, target: str, schema: str) -> dict[str, str]:
@@ -155,25 +182,42 @@ def _listed(value: Any, key: str) -> list[str]:
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def _from_query(settings: Settings, query: str) -> list[str]:
-    from pgshift.db import connect
+def _from_query(settings: Settings, query: str, key: str) -> list[str]:
+    import psycopg2
 
-    conn = connect(settings)
+    from pgshift.db import connect, redact
+
+    # Read-only and rolled back: listing the targets must never change the database.
+    conn = connect(settings, autocommit=False)
     try:
         with conn.cursor() as cur:
+            cur.execute("SET TRANSACTION READ ONLY")
             cur.execute(query)
+            if cur.description is None:
+                raise ConfigError(f"targets.{key} returned no rows set", path=settings.config_path,
+                                  hint="make it a SELECT of one column of names")
             return [str(row[0]) for row in cur.fetchall() if row and row[0] is not None]
+    except psycopg2.Error as exc:
+        diag = getattr(exc, "diag", None)
+        first = (getattr(diag, "message_primary", None) or str(exc).strip()
+                 or type(exc).__name__).splitlines()[0]
+        raise ConfigError(f"targets.{key} failed: {redact(first, settings.url)}",
+                          path=settings.config_path,
+                          hint="make it a SELECT of one column of names") from None
     finally:
-        conn.close()
+        conn.close()  # discards the transaction
 
 
-def _from_file(settings: Settings, path: Path) -> list[str]:
+def _from_file(settings: Settings, path: Path, key: str) -> list[str]:
     if not path.is_absolute() and settings.config_path is not None:
         path = settings.config_path.parent / path
     try:
-        lines = path.read_text("utf-8").splitlines()
+        lines = path.read_text("utf-8-sig").splitlines()
     except OSError as exc:
-        raise ConfigError(f"cannot read targets file: {exc.strerror}", path=path) from None
+        raise ConfigError(f"cannot read targets.{key}: {exc.strerror}", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"targets.{key} is not UTF-8 (byte {exc.start + 1})", path=path,
+                          hint="save it as UTF-8, one name per line") from None
     return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
 
 
@@ -212,6 +256,7 @@ def _up_one(target: Target, dry_run: bool, options: dict[str, Any]) -> TargetRes
 
     started = time.perf_counter()
     try:
+        _refuse_cut_history(target)
         if target.kind == "schema" and not dry_run:
             _create_schema(target)
         result = api.up(target.settings, dry_run=dry_run, **options)
@@ -230,6 +275,7 @@ def _status_one(target: Target) -> TargetStatus:
     from pgshift import api
 
     try:
+        _refuse_cut_history(target)
         plan = api.status(target.settings)
     except PgshiftError as exc:
         return TargetStatus(target.name, error=_safe(str(exc), target))
@@ -238,6 +284,29 @@ def _status_one(target: Target) -> TargetStatus:
         target.name, applied=len(applied), pending=len(plan.pending()),
         failed=sum(1 for i in plan.items if i.state == "failed"), drift=len(plan.drift()),
         head=applied[-1].version if applied else None)
+
+
+def _refuse_cut_history(target: Target) -> None:
+    """A long tenant's history may sit in the name PostgreSQL cut it to, perhaps shared with
+    another tenant: starting afresh would rerun every migration, so the user picks the owner."""
+    if target.cut_history is None:
+        return
+    from pgshift.db import connect
+
+    conn = connect(target.settings)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT array_agg(nspname) FROM pg_namespace WHERE nspname = ANY(%s)",
+                        ([target.cut_history, target.settings.schema],))
+            found = cur.fetchone()[0] or []
+    finally:
+        conn.close()
+    if found == [target.cut_history]:
+        raise ConfigError(
+            f"tenant {target.name}: its history is in {target.cut_history}, a name PostgreSQL "
+            f"cut short and that another long tenant may share",
+            hint=f'if it is this tenant\'s, ALTER SCHEMA "{target.cut_history}" RENAME TO '
+                 f'"{target.settings.schema}"')
 
 
 def _create_schema(target: Target) -> None:
@@ -249,7 +318,8 @@ def _create_schema(target: Target) -> None:
     conn = connect(target.settings)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT to_regnamespace(%s) IS NULL", (f'"{target.name}"',))
+            cur.execute("SELECT NOT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)",
+                        (target.name,))
             if cur.fetchone()[0]:
                 cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                     sql.Identifier(target.name)))

@@ -159,3 +159,70 @@ def test_schema_targets_get_their_own_tables_history_and_lock(
     keys = {t.settings.lock_key for t in targets.resolve_targets(tenants)}
     assert len(keys) == 2 and settings.lock_key not in keys
     assert targets.up_all(tenants).count("up-to-date") == 2
+
+
+def test_long_tenant_names_that_differ_only_at_the_end_get_a_history_each(
+    settings: Settings, project: Path, query
+) -> None:
+    long_a, long_b = "tenant_" + "x" * 50 + "_a1", "tenant_" + "x" * 50 + "_a2"
+    fleet = dataclasses.replace(settings, targets={"schemas": [long_a, long_b, "tenant_a"]})
+    result = targets.up_all(fleet, parallel=2)
+    assert [(r.status, r.applied) for r in result.results] == [("applied", 2)] * 3
+    assert query("SELECT count(*) FROM pg_tables WHERE tablename = 'b'") == [(3,)]
+    histories = [t.settings.schema for t in targets.resolve_targets(fleet)]
+    assert histories[2] == "pgshift_tenant_a"  # a name that fits never changes
+    assert len(set(histories)) == 3 and all(len(h.encode()) <= 63 for h in histories)
+    assert [(s.applied, s.pending) for s in targets.status_all(fleet)] == [(2, 0)] * 3
+
+
+def test_a_long_tenants_history_in_the_cut_name_of_earlier_releases_is_not_started_afresh(
+    settings: Settings, project: Path, query
+) -> None:
+    tenant = "tenant_" + "é" * 28  # 63 bytes: pgshift_<tenant> was cut by PostgreSQL
+    cut = f"pgshift_{tenant}".encode()[:63].decode("utf-8", "ignore")
+    query(f'CREATE SCHEMA "{tenant}"; CREATE SCHEMA "{cut}"')
+    fleet = dataclasses.replace(settings, targets={"schemas": [tenant]})
+    result = targets.up_all(fleet).results[0]
+    assert result.status == "failed" and result.exit_code == 2
+    assert f'ALTER SCHEMA "{cut}" RENAME TO' in (result.error or "")
+    assert "ALTER SCHEMA" in (targets.status_all(fleet)[0].error or "")
+    assert query(f"SELECT count(*) FROM pg_tables WHERE schemaname = '{tenant}'") == [(0,)]
+
+
+@pytest.mark.parametrize("tenant", ['q"r', "pg_tenant", "information_schema", "t" * 64])
+def test_a_tenant_name_postgresql_would_refuse_or_cut_is_exit_2_naming_it(
+    settings: Settings, project: Path, tenant: str, capsys, tmp_path: Path
+) -> None:
+    toml = tmp_path / "pgshift.toml"
+    toml.write_text(f'url = "{settings.url}"\ndir = "{project}"\nlint = false\n[targets]\n'
+                    f"schemas = {json.dumps([tenant])}\n")
+    for verb in ("up", "status"):
+        assert main([verb, "--config", str(toml), "--all-targets"]) == 2
+        assert f"tenant schema '{tenant}'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ('databases_query = "SELECT nope"', "targets.databases_query failed: column"),
+    ('schemas_query = "CREATE TABLE made (x int)"', "targets.schemas_query failed: cannot"),
+    ('schemas_query = "SET work_mem = \'8MB\'"', "targets.schemas_query returned no rows set"),
+    ('schemas_file = "tenants.txt"', "targets.schemas_file is not UTF-8"),
+])
+def test_a_targets_setting_that_cannot_list_targets_is_exit_2_naming_it(
+    settings: Settings, project: Path, setting: str, message: str, capsys, tmp_path: Path,
+    query
+) -> None:
+    (tmp_path / "tenants.txt").write_bytes(b"\xff\xfe\x00\n")
+    toml = tmp_path / "pgshift.toml"
+    toml.write_text(f'url = "{settings.url}"\ndir = "{project}"\nlint = false\n[targets]\n'
+                    f"{setting}\n")
+    for verb in ("up", "status"):
+        assert main([verb, "--config", str(toml), "--all-targets"]) == 2
+        assert message in capsys.readouterr().err
+    assert query("SELECT to_regclass('made')") == [(None,)]  # a query lists, never changes
+
+
+def test_a_targets_file_may_start_with_a_utf8_bom(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "tenants.txt").write_bytes("\ufefftenant_a\n# not this\ntenant_b\n".encode())
+    listed = dataclasses.replace(settings, config_path=tmp_path / "pgshift.toml",
+                                 targets={"schemas_file": "tenants.txt"})
+    assert [t.name for t in targets.resolve_targets(listed)] == ["tenant_a", "tenant_b"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from pgshift.config import Settings, load, parse_duration
-from pgshift.errors import ConfigError
+from pgshift.errors import ConfigError, InputError
+from pgshift.placeholders import check_resolved, substitute
 
 
 def test_defaults_follow_the_spec() -> None:
@@ -109,3 +111,44 @@ def test_the_cache_lives_in_the_users_cache_dir_not_the_project(tmp_path: Path) 
     assert load(cwd=tmp_path, env={"XDG_CACHE_HOME": "/c"}).cache_dir == Path("/c/pgshift")
     assert load(cwd=tmp_path, env={"HOME": "/h"}).cache_dir == Path("/h/.cache/pgshift")
     assert load(cwd=tmp_path, env={"PGSHIFT_CACHE_DIR": "/x"}).cache_dir == Path("/x")
+
+
+@pytest.mark.parametrize("name", ['a"b', "pg_ops", "x" * 64, "a\0b"])
+def test_a_schema_name_pgshift_cannot_use_is_refused_from_flag_and_file(
+    tmp_path: Path, name: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"^schema: "):
+        load(cwd=tmp_path, env={}, schema=name)
+    escaped = name.replace("\\", "\\\\").replace('"', '\\"').replace("\0", "\\u0000")
+    (tmp_path / "pgshift.toml").write_text(f'schema = "{escaped}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load(cwd=tmp_path, env={})
+    assert caught.value.message.startswith("schema: ")
+    assert caught.value.path == str(tmp_path / "pgshift.toml")
+
+
+@pytest.mark.parametrize("text", ["[tool]\npgshift = 1\n", 'tool = "x"\n'])
+def test_a_pyproject_whose_tool_pgshift_is_not_a_table_is_a_config_error(
+    tmp_path: Path, text: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text("# see [tool.pgshift]\n" + text)
+    with pytest.raises(ConfigError, match=r"tool\.pgshift is not a table") as caught:
+        load(cwd=tmp_path, env={})
+    assert caught.value.path == str(tmp_path / "pyproject.toml")
+
+
+def test_a_config_file_may_start_with_a_utf8_bom(tmp_path: Path) -> None:
+    (tmp_path / "pgshift.toml").write_bytes(b'\xef\xbb\xbfschema = "ops"\n')
+    assert load(cwd=tmp_path, env={}).schema == "ops"
+
+
+@pytest.mark.parametrize("name", ["app_role", "app-role", "app.role"])
+def test_the_placeholder_hint_names_a_variable_that_sets_that_placeholder(
+    tmp_path: Path, name: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        check_resolved(f"SELECT '${{{name}}}'", tmp_path / "V1__a.sql")
+    variable = re.search(r"PGSHIFT_PLACEHOLDER_[^=\s']+", caught.value.hint or "")
+    assert variable is not None
+    values = load(cwd=tmp_path, env={variable[0]: "x"}).placeholders
+    assert substitute(f"${{{name}}}", values) == "x"
