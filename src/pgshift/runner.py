@@ -111,7 +111,8 @@ def _body_statements(migration: Migration, direction: Direction) -> tuple[Statem
 
         check_resolved(source, path, first_line=first)
     return tuple(
-        statements_of(source, path, first_line=first, transactional=migration.transactional)
+        statements_of(source, path, first_line=first,
+                      transactional=migration.transactional_in(direction))
     )
 
 
@@ -205,7 +206,7 @@ class Runner:
         self.check_held()
         statements = self._around(body_statements(migration, direction), direction)
         try:
-            if not migration.transactional:
+            if not migration.transactional_in(direction):
                 return self._run_steps(migration, statements, direction, entry)
             record = self._record_of(migration, direction, entry)
             return self._run_in_transaction([(migration, statements, record)], direction,
@@ -268,13 +269,14 @@ class Runner:
         slower one, so a migration that takes time runs alone. They must be transactional,
         share their timeouts, and each be able to tell which of its statements failed."""
         first = migrations[0]
-        if (self._chain == 1 or not first.transactional or _session_settings(first, direction)
-                or self._callback_settings(direction)):
+        if (self._chain == 1 or not first.transactional_in(direction)
+                or _session_settings(first, direction) or self._callback_settings(direction)):
             return [first]
         limits = Limits.of(first, self.settings)
         group = []
         for migration in migrations[:self._chain]:
-            if not migration.transactional or Limits.of(migration, self.settings) != limits or (
+            if not migration.transactional_in(direction) or Limits.of(
+                    migration, self.settings) != limits or (
                     _session_settings(migration, direction)):  # runs alone, then is undone
                 break
             if len(self._statements(migration, direction)) > 1:
@@ -649,7 +651,8 @@ class Runner:
                         )
                         time.sleep(wait)
                         continue
-                raise describe_failure(failure, limits, budget, attempt) from exc
+                raise describe_failure(failure, limits, budget, attempt,
+                                       transactional=False) from exc
 
     # -- helpers --------------------------------------------------------------------------------
 

@@ -92,7 +92,7 @@ def write_script(
     if together:
         builder.emit("BEGIN;")
     for migration in migrations:
-        if migration.transactional:
+        if migration.transactional_in(direction):
             builder.transactional(migration, own_transaction=not together)
         else:
             builder.steps(migration)
@@ -343,7 +343,8 @@ class _Builder:
     def _open(self, migration: Migration, mode: str) -> None:
         key = self.literal(history.key_of(migration))
         if self.direction == "down":
-            statuses = "('applied', 'reverting')" if not migration.transactional else "('applied')"
+            statuses = ("('applied', 'reverting')" if not migration.transactional_in("down")
+                        else "('applied')")
             check = f"EXISTS (SELECT FROM {self.table} WHERE key = {key} AND status IN {statuses})"
         elif migration.kind == "baseline":  # only a database with no migration yet
             check = (f"NOT EXISTS (SELECT FROM {self.table} WHERE kind IN ('versioned', "

@@ -131,3 +131,41 @@ def test_a_migration_created_in_a_golang_migrate_directory_goes_up_and_down(
                  ) == [(1,)]
     assert len(api.down(settings).outcomes) == 1
     assert [i.state for i in api.status(settings).items] == ["applied", "pending"]
+
+
+def test_a_goose_file_is_refused_before_anything_runs(
+    settings: Settings, migrations_dir: Path, query
+) -> None:
+    write(migrations_dir, "20240102120000_audit.sql",
+          "-- +goose Up\nCREATE TABLE audit (x int);\n\n-- +goose Down\nDROP TABLE audit;\n")
+    with pytest.raises(InputError, match="goose") as info:
+        api.up(settings)
+    assert info.value.exit_code == 2
+    assert query("SELECT to_regclass('audit')") == [(None,)]
+
+
+def test_a_dbmate_down_without_transaction_leaves_a_failing_up_in_one(
+    settings: Settings, migrations_dir: Path, query
+) -> None:
+    write(migrations_dir, "20240101120000_a.sql",
+          "-- migrate:up\nCREATE TABLE a (x int);\nSELECT 1/0;\n\n"
+          "-- migrate:down transaction:false\nDROP TABLE a;\n")
+    with pytest.raises(MigrationFailedError, match="rolled back"):
+        api.up(settings)
+    assert query("SELECT to_regclass('a')") == [(None,)]
+
+
+@pytest.mark.parametrize(("flavor", "up", "down"), [
+    ("golang-migrate", "1_t.up.sql", "1_t.down.sql"),
+    ("flyway", "V1__t.sql", "U1__t.sql"),
+])
+def test_a_down_file_of_drop_index_concurrently_rolls_back(
+    settings: Settings, migrations_dir: Path, query, flavor: str, up: str, down: str
+) -> None:
+    write(migrations_dir, up, "CREATE TABLE t (x int);\nCREATE INDEX t_x ON t (x);\n")
+    write(migrations_dir, down, "DROP INDEX CONCURRENTLY t_x;\n")
+    settings = dataclasses.replace(settings, flavor=flavor)
+    assert len(api.up(settings).outcomes) == 1
+    assert len(api.down(settings).outcomes) == 1
+    assert query("SELECT to_regclass('t_x')") == [(None,)]
+    assert [i.state for i in api.status(settings).items] == ["pending"]

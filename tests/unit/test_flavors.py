@@ -92,6 +92,111 @@ def test_pgmigrate_nontransactional_names_run_outside_a_transaction(tmp_path: Pa
     assert not second.transactional
 
 
+@pytest.mark.parametrize(("name", "text", "line", "tool"), [
+    # a goose file named as node-pg-migrate's would otherwise be all 'up', its Down included
+    ("20240102120000_audit.sql",
+     "-- +goose Up\nCREATE TABLE audit (x int);\n\n-- +goose Down\nDROP TABLE audit;\n", 1,
+     "goose"),
+    ("V1__audit.sql", "CREATE TABLE audit (x int);\n-- +goose NO TRANSACTION\n", 2, "goose"),
+    ("V1__audit.sql", "-- pgshift:down\n--+goose StatementBegin\n", 2, "goose"),
+    ("1_audit.up.sql", "-- +migrate Up notransaction\nCREATE TABLE audit (x int);\n", 1,
+     "sql-migrate"),
+    ("20240101120000_audit.sql",
+     "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 1;\n-- +migrate Down\n", 5,
+     "sql-migrate"),
+])
+def test_goose_and_sql_migrate_files_are_refused_in_every_flavor(
+    tmp_path: Path, name: str, text: str, line: int, tool: str
+) -> None:
+    write(tmp_path, name, text)
+    with pytest.raises(InputError, match=f"is a {tool} line: pgshift does not run") as info:
+        discover_migrations(tmp_path)
+    assert (info.value.path, info.value.line) == (str(tmp_path / name), line)
+    assert "dbmate and golang-migrate" in (info.value.hint or "")
+
+
+def test_goose_lines_in_a_golang_down_file_or_flyway_undo_file_are_refused(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "1_a.up.sql", "SELECT 1;\n")
+    write(tmp_path, "1_a.down.sql", "SELECT 1;\n-- +goose Down\n")
+    with pytest.raises(InputError, match="goose") as info:
+        discover_migrations(tmp_path)
+    assert (info.value.path, info.value.line) == (str(tmp_path / "1_a.down.sql"), 2)
+    for path in tmp_path.iterdir():
+        path.unlink()
+    write(tmp_path, "V1__a.sql", "SELECT 1;\n")
+    write(tmp_path, "U1__a.sql", "-- +migrate Down\nSELECT 1;\n")
+    with pytest.raises(InputError, match="sql-migrate") as info:
+        discover_migrations(tmp_path, flavor="flyway")
+    assert (info.value.path, info.value.line) == (str(tmp_path / "U1__a.sql"), 1)
+
+
+@pytest.mark.parametrize(("text", "message", "line"), [
+    ("CREATE TYPE mood AS ENUM ('a');\n-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 1;\n",
+     "statement before '-- migrate:up'", 1),
+    ("-- a comment\n\n-- migrate:up\nSELECT 1;\n-- migrate:up\nSELECT 2;\n-- migrate:down\n",
+     "a second '-- migrate:up' line", 5),
+    ("-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 1;\n-- migrate:down\nSELECT 2;\n",
+     "a second '-- migrate:down' line", 5),
+])
+def test_dbmate_files_whose_sql_dbmate_would_not_run_as_read_are_refused(
+    tmp_path: Path, text: str, message: str, line: int
+) -> None:
+    write(tmp_path, "20240101120000_a.sql", text)
+    with pytest.raises(InputError, match=message) as info:
+        discover_migrations(tmp_path)
+    assert info.value.line == line
+
+
+def test_dbmate_transaction_false_applies_to_its_own_marker_only(tmp_path: Path) -> None:
+    write(tmp_path, "20240101120000_a.sql",
+          "-- migrate:up\nCREATE TABLE a (x int);\n-- migrate:down transaction:false\n"
+          "DROP TABLE a;\n")
+    write(tmp_path, "20240102120000_b.sql",
+          "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON a (x);\n"
+          "-- migrate:down\nSELECT 1;\n")
+    first, second = discover_migrations(tmp_path)
+    assert first.transactional_in("up") and not first.transactional_in("down")
+    assert not second.transactional_in("up") and second.transactional_in("down")
+
+
+def test_a_down_file_of_its_own_decides_its_own_transaction(tmp_path: Path) -> None:
+    write(tmp_path, "1_t.up.sql", "CREATE TABLE t (x int);\nCREATE INDEX t_x ON t (x);\n")
+    write(tmp_path, "1_t.down.sql", "DROP INDEX CONCURRENTLY t_x;\n")
+    write(tmp_path, "2_u.up.sql", "CREATE INDEX CONCURRENTLY u ON t (x);\n")
+    write(tmp_path, "2_u.down.sql", "DROP TABLE t;\n")
+    first, second = discover_migrations(tmp_path)
+    assert first.transactional_in("up") and not first.transactional_in("down")
+    assert not second.transactional_in("up") and second.transactional_in("down")
+
+
+def test_a_flyway_undo_file_decides_its_own_transaction(tmp_path: Path) -> None:
+    write(tmp_path, "V1__t.sql", "CREATE INDEX t_x ON t (x);\n")
+    write(tmp_path, "U1__t.sql", "DROP INDEX CONCURRENTLY t_x;\n")
+    write(tmp_path, "V2__u.sql", "SELECT 1;\n")
+    write(tmp_path, "U2__u.sql", "SELECT 1;\n")
+    write(tmp_path, "U2__u.sql.conf", "executeInTransaction=false\n")
+    write(tmp_path, "V3__w.sql", "CREATE INDEX CONCURRENTLY w ON t (x);\n")
+    write(tmp_path, "U3__w.sql", "DROP TABLE t;\n")
+    first, second, third = discover_migrations(tmp_path, flavor="flyway")
+    assert first.transactional_in("up") and not first.transactional_in("down")
+    assert second.transactional_in("up") and not second.transactional_in("down")
+    assert not third.transactional_in("up") and third.transactional_in("down")
+
+
+def test_a_pgshift_no_transaction_file_runs_both_ways_outside_a_transaction(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "V1__idx.sql", "-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY i ON t"
+          " (x);\n-- pgshift:down\nDROP INDEX CONCURRENTLY i;\n")
+    write(tmp_path, "V2__t.sql", "-- pgshift:no-transaction\nSELECT 1;\n")
+    write(tmp_path, "U2__t.sql", "SELECT 1;\n")
+    first, second = discover_migrations(tmp_path)
+    assert not first.transactional_in("up") and not first.transactional_in("down")
+    assert not second.transactional_in("down")  # a pgshift U file: the V file's directives
+
+
 def test_unknown_flavor_is_a_config_error_naming_the_known_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown flavor 'liquibase'") as info:
         discover_migrations(tmp_path, flavor="liquibase")

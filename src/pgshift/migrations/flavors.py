@@ -4,19 +4,23 @@
 flavor         files                                    up / down / no transaction
 ============== ======================================== ==========================================
 pgshift        ``V1__x.sql``, ``U1__x.sql``, ``R__x``   ``-- pgshift:down``, ``-- pgshift:*``
-flyway         same names                               ``U`` file; ``V1__x.sql.conf`` with
+flyway         same names                               ``U`` file; per script, ``V1__x.sql.conf``
+                                                        (``U1__x.sql.conf``) with
                                                         ``executeInTransaction=false``, else
                                                         detected (``CONCURRENTLY``...)
 pgmigrate      ``V0001__x.sql``                         no down; ``NONTRANSACTIONAL`` in the name
 node-pg-migrate ``1700000000000_x.sql``                 ``-- Up Migration`` / ``-- Down Migration``
 dbmate         ``20240101120000_x.sql``                 ``-- migrate:up`` / ``-- migrate:down``,
-                                                        ``transaction:false`` after either
-golang-migrate ``1_x.up.sql`` + ``1_x.down.sql``        separate files; detected no-transaction
+                                                        ``transaction:false`` after either, for
+                                                        its own part
+golang-migrate ``1_x.up.sql`` + ``1_x.down.sql``        separate files; detected, per file
 ============== ======================================== ==========================================
 
 A versioned migration of another tool without a down part is irreversible, as it is in that
 tool. The flavor is the ``flavor`` config key, else detected from the directory. Checksums are
 always pgshift's (SHA-256 of the file); adoption checks other tools' own checksums separately.
+goose and sql-migrate files (``-- +goose Up``) are refused in every flavor: read as plain SQL,
+their down part would run with the up part.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from pathlib import Path
 
 from pgshift.errors import ConfigError, InputError
 from pgshift.migrations.model import Directives, Migration, Version
-from pgshift.migrations.parse import checksum
+from pgshift.migrations.parse import checksum, refuse_other_tools
 
 FLAVORS = ("pgshift", "flyway", "pgmigrate", "node-pg-migrate", "dbmate", "golang-migrate")
 NUMBERED = ("node-pg-migrate", "dbmate", "golang-migrate")
@@ -112,14 +116,22 @@ def discover_numbered(directory: Path, flavor: str, read: Reader,
         if version not in found:
             raise InputError(f"down file for version {version} has no up file", path=path)
         down = read(path)
+        refuse_other_tools(down, path)
         _check_backfills(down, path)
+        # golang-migrate sends each file as it is: the down file's own statements decide.
         found[version] = replace(found[version], down_sql=down, down_path=path, down_line=1,
-                                 directives=replace(found[version].directives, irreversible=False))
+                                 directives=replace(found[version].directives, irreversible=False),
+                                 down_transactional=not _needs_no_transaction(down, path))
     return [found[v] for v in sorted(found)]
 
 
 def adapt(migration: Migration, flavor: str, read: Reader) -> Migration:
-    """A V/U/R migration read the way Flyway or pgmigrate would run it."""
+    """A V/U/R migration read the way Flyway or pgmigrate would run it; InputError for a goose
+    or sql-migrate file, whatever the flavor."""
+    refuse_other_tools(migration.up_sql, migration.path)
+    if migration.down_sql is not None:
+        refuse_other_tools(migration.down_sql, migration.down_path or migration.path,
+                           migration.down_line)
     if flavor not in ("flyway", "pgmigrate") or migration.kind != "versioned":
         return migration
     directives = migration.directives
@@ -127,18 +139,24 @@ def adapt(migration: Migration, flavor: str, read: Reader) -> Migration:
         directives = replace(directives, irreversible=True)
     if flavor == "pgmigrate" and "NONTRANSACTIONAL" in migration.path.name:
         directives = replace(directives, transactional=False)
+    down_transactional = None
     if flavor == "flyway":
         transactional = _flyway_transactional(migration, read)
         if transactional is not None:
             directives = replace(directives, transactional=transactional)
-    return replace(migration, directives=directives)
+        undo, sql = migration.down_path, migration.down_sql
+        if undo is not None and undo != migration.path and sql is not None:  # a U file
+            down_transactional = _flyway_undo_transactional(undo, sql, read)
+    return replace(migration, directives=directives, down_transactional=down_transactional)
 
 
 # -- one file per flavor --------------------------------------------------------------------------
 
 
 def _migration(path: Path, text: str, version: Version, desc: str, up: str,
-               down: tuple[str, int] | None, transactional: bool = True) -> Migration:
+               down: tuple[str, int] | None, transactional: bool = True,
+               down_transactional: bool | None = None) -> Migration:
+    refuse_other_tools(text, path)
     _check_backfills(text, path)
     return Migration(
         kind="versioned", version=version, description=desc.replace("_", " ").strip(), path=path,
@@ -146,6 +164,7 @@ def _migration(path: Path, text: str, version: Version, desc: str, up: str,
         down_sql=down[0] if down else None, down_path=path if down else None,
         down_line=down[1] if down else 1,
         directives=Directives(transactional=transactional, irreversible=down is None),
+        down_transactional=down_transactional,
     )
 
 
@@ -185,11 +204,17 @@ def _read_node(path: Path, text: str, version: Version, desc: str) -> Migration:
 
 def _read_dbmate(path: Path, text: str, version: Version, desc: str) -> Migration:
     lines = text.split("\n")
-    marks = {m["direction"]: (_line_of_offset(text, m.start()), m["options"])
-             for m in re.finditer(_DBMATE_MARK, text)}
+    marks: dict[str, tuple[int, str]] = {}
+    for match in re.finditer(_DBMATE_MARK, text):
+        direction, line = match["direction"], _line_of_offset(text, match.start())
+        if direction in marks:  # dbmate would run the SQL after the second one in the first part
+            raise InputError(f"a second '-- migrate:{direction}' line", path=path, line=line + 1,
+                             hint="keep one '-- migrate:up' and one '-- migrate:down' line")
+        marks[direction] = line, match["options"]
     if "up" not in marks:
         raise InputError("dbmate migration without a '-- migrate:up' line", path=path,
                          hint="start the up part with '-- migrate:up'")
+    _refuse_statements_before(lines, min(at for at, _ in marks.values()), path)
     up_at, up_options = marks["up"]
     down_at = marks["down"][0] if "down" in marks else None
     up_end = down_at if down_at is not None and down_at > up_at else len(lines)
@@ -197,10 +222,26 @@ def _read_dbmate(path: Path, text: str, version: Version, desc: str) -> Migratio
     if down_at is not None:
         down_end = up_at if up_at > down_at else len(lines)
         down = ("\n".join(lines[down_at + 1:down_end]) + "\n", down_at + 2)
-    options = up_options + (marks["down"][1] if "down" in marks else "")
-    transactional = "transaction:false" not in options.replace(" ", "")
+    # dbmate reads the options of each marker for its own part only.
+    down_transactional = _dbmate_transactional(marks["down"][1]) if "down" in marks else None
     return _migration(path, text, version, desc, _section(lines, up_at + 1, up_end), down,
-                      transactional)
+                      _dbmate_transactional(up_options), down_transactional)
+
+
+def _refuse_statements_before(lines: list[str], first_mark: int, path: Path) -> None:
+    """dbmate refuses a file with SQL before its first marker; read as it is, that SQL would
+    never run."""
+    for number, line in enumerate(lines[:first_mark], start=1):
+        if line.strip() and not line.lstrip().startswith("--"):
+            raise InputError("statement before '-- migrate:up': dbmate refuses such a file",
+                             path=path, line=number,
+                             hint="move it below the '-- migrate:up' line")
+
+
+def _dbmate_transactional(options: str) -> bool:
+    """Whether a marker's options (``transaction:false``...) leave its part in a transaction."""
+    pairs = dict(word.split(":", 1) for word in options.split() if word.count(":") == 1)
+    return pairs.get("transaction") != "false"
 
 
 def _read_golang(path: Path, text: str, version: Version, desc: str) -> Migration:
@@ -212,15 +253,29 @@ def _read_golang(path: Path, text: str, version: Version, desc: str) -> Migratio
 
 
 def _flyway_transactional(migration: Migration, read: Reader) -> bool | None:
-    conf = migration.path.with_name(migration.path.name + ".conf")
+    configured = _flyway_conf(migration.path, read)
+    if configured is not None:
+        return configured
+    if migration.directives.transactional and _needs_no_transaction(migration.up_sql,
+                                                                    migration.path):
+        return False
+    return None
+
+
+def _flyway_undo_transactional(undo: Path, sql: str, read: Reader) -> bool:
+    """Flyway decides per script: the U file's own ``.sql.conf``, else its statements."""
+    configured = _flyway_conf(undo, read)
+    return configured if configured is not None else not _needs_no_transaction(sql, undo)
+
+
+def _flyway_conf(script: Path, read: Reader) -> bool | None:
+    """``executeInTransaction`` of ``script``'s ``.sql.conf``, if it says."""
+    conf = script.with_name(script.name + ".conf")
     if conf.is_file():
         for line in read(conf).split("\n"):
             key, _, value = line.partition("=")
             if key.strip() == "executeInTransaction":
                 return value.strip().lower() != "false"
-    if migration.directives.transactional and _needs_no_transaction(migration.up_sql,
-                                                                    migration.path):
-        return False
     return None
 
 

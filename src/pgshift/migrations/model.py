@@ -96,6 +96,10 @@ class Migration:
     down_path: Path | None = None
     down_line: int = 1
     directives: Directives = field(default_factory=Directives)
+    # Another tool's down file may run otherwise than its up part (a golang-migrate .down.sql
+    # or Flyway U file of its own, dbmate's options per marker); None: as the up part, which
+    # a pgshift file's directives always set for both.
+    down_transactional: bool | None = None
 
     @cached_property  # asked for several times per migration run; Path.name is no attribute
     def name(self) -> str:
@@ -114,4 +118,11 @@ class Migration:
 
     @property
     def transactional(self) -> bool:
+        """Whether the up part runs in one transaction (see ``transactional_in``)."""
+        return self.directives.transactional
+
+    def transactional_in(self, direction: Literal["up", "down"]) -> bool:
+        """Whether the ``direction`` part runs in one transaction."""
+        if direction == "down" and self.down_transactional is not None:
+            return self.down_transactional
         return self.directives.transactional

@@ -176,6 +176,28 @@ def parse_text(text: str, path: Path) -> ParsedFile:
     return ParsedFile(up, down, down_at + 1, directives)
 
 
+# goose and sql-migrate keep up and down in one file behind these lines; pgshift reads neither
+# tool, and as plain SQL such a file would run its down part right after its up part.
+_OTHER_TOOLS = {"goose": "goose", "migrate": "sql-migrate"}
+_OTHER_MARK = r"(?m)^[ \t]*--[ \t]*\+(goose|migrate)\b[^\n]*"
+
+
+def refuse_other_tools(text: str, path: Path, first_line: int = 1) -> None:
+    """InputError at the first goose (``-- +goose Up``) or sql-migrate (``-- +migrate Up``)
+    line of ``text`` (whose line 1 is ``first_line`` of ``path``)."""
+    if "+goose" not in text and "+migrate" not in text:  # both tools spell them in lowercase
+        return  # the common case: no regex
+    match = re.search(_OTHER_MARK, text)
+    if match is None:
+        return
+    tool = _OTHER_TOOLS[match[1]]
+    raise InputError(
+        f"'{match[0].strip()}' is a {tool} line: pgshift does not run {tool} files",
+        hint="pgshift reads flyway, pgmigrate, node-pg-migrate, dbmate and golang-migrate files:"
+             f" convert the {tool} file to pgshift's (see docs/coming-from.md)",
+        path=path, line=first_line + text.count("\n", 0, match.start()))
+
+
 def _only_comments(head: str) -> bool:
     return all(not line.strip() or line.lstrip().startswith("--") for line in head.split("\n"))
 

@@ -35,7 +35,7 @@ class RollbackStep:
 
     @property
     def transactional(self) -> bool:
-        return self.item.migration.transactional if self.item.migration else True
+        return self.item.migration.transactional_in("down") if self.item.migration else True
 
 
 @dataclass(frozen=True)
