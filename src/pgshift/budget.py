@@ -46,9 +46,15 @@ class Limits:
 
     def set_sql(self, scope: str) -> str:
         return (
-            f"SET {scope} lock_timeout = {max(1, int(self.lock_timeout * 1000))};"
+            f"SET {scope} lock_timeout = {_ms(self.lock_timeout)};"
             f"SET {scope} statement_timeout = {max(1, int(self.statement_timeout * 1000))}"
         )
+
+
+def _ms(seconds: float) -> int:
+    """A lock_timeout in milliseconds: 0 is none, as PostgreSQL reads it (and as the lint gate
+    does); anything else at least 1 ms, which a shorter one would round down to 0."""
+    return 0 if seconds == 0 else max(1, int(seconds * 1000))
 
 
 class Budget:

@@ -56,10 +56,12 @@ class StatementError(Exception):
 
 
 def describe_failure(
-    failure: StatementError, limits: Limits, budget: Budget, attempt: int
+    failure: StatementError, limits: Limits, budget: Budget, attempt: int, *,
+    transactional: bool = True,
 ) -> MigrationFailedError:
     """The error to report for ``failure``: which migration, statement and line, and what kind
-    (a lock timeout after ``attempt`` tries, the budget or a statement timeout, or the error)."""
+    (a lock timeout after ``attempt`` tries, the budget or a statement timeout, or the error).
+    ``transactional``: whether the part that failed ran in one transaction (rolled back)."""
     exc, migration, statement = failure.cause, failure.migration, failure.statement
     path = statement.path
     line = statement.line + _position_line_offset(exc, statement, failure.prefix_length)
@@ -70,11 +72,23 @@ def describe_failure(
         "sqlstate": exc.pgcode,
         "statement": statement.text,
     }
+    # A no-transaction migration keeps the statements before this one, and a cancelled
+    # CONCURRENTLY statement may leave an INVALID index: running the same command again goes on
+    # from this statement (and drops and rebuilds such an index).
+    ended = "; rolled back" if transactional else (
+        f"; its earlier statements stay done: run it again to go on from line {line}")
     if isinstance(exc, psycopg2.errors.LockNotAvailable):
         return LockTimeoutError(
             f"could not get a lock within lock_timeout {limits.lock_timeout:g}s "
-            f"after {attempt} attempt(s); rolled back",
+            f"after {attempt} attempt(s){ended}",
             hint="a long transaction holds a conflicting lock: find it with 'pgshift ps'",
+            **where,
+        )
+    if isinstance(exc, psycopg2.errors.QueryCanceled) and "user request" in first_line(exc) \
+            and not budget.spent():
+        return MigrationFailedError(
+            f"cancelled by an operator (pg_cancel_backend or 'pgshift kill'){ended}",
+            hint="'pgshift status' shows where it stopped; run it again when it may go on",
             **where,
         )
     if isinstance(exc, psycopg2.errors.QueryCanceled):
@@ -86,11 +100,11 @@ def describe_failure(
                 **where,
             )
         return MigrationTimeoutError(
-            f"statement cancelled ({first_line(exc)}); rolled back",
+            f"statement cancelled ({first_line(exc)}){ended}",
             hint="raise '-- pgshift:statement-timeout' or --statement-timeout",
             **where,
         )
-    suffix = "; rolled back" if migration.transactional else ""
+    suffix = "; rolled back" if transactional else ""
     code = f" [{exc.pgcode}]" if exc.pgcode else ""  # None when the server closed on us
     return MigrationFailedError(f"{first_line(exc)}{code}{suffix}", hint=_hint(exc, statement),
                                 **where)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from tests.fixtures.project import modules_loaded
@@ -78,6 +80,19 @@ def test_single_transaction_output_gives_each_migration_its_own_lines(cli,
     lines = result.stdout.splitlines()
     assert [line.rstrip() for line in lines[:2]] == ["Applying V1 a ...", "Applying V2 b ..."]
     assert lines[2].startswith("  V1 done in ") and lines[3].startswith("  V2 done in ")
+
+
+def test_a_reader_that_goes_away_does_not_stop_a_run_half_way(pgshift_env, write_migration,
+                                                              query) -> None:
+    for i in range(1, 6):
+        write_migration(f"V{i}__t{i}.sql", f"CREATE TABLE t{i} (id int);", f"DROP TABLE t{i};")
+    proc = subprocess.Popen([sys.executable, "-m", "pgshift", "up"], env=pgshift_env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.read(5) == b"Apply"
+    proc.stdout.close()  # as `pgshift up | head -c 5` does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert query("SELECT count(*) FROM pgshift.history WHERE status = 'applied'") == [(5,)]
 
 
 def test_drift_exits_3(cli, write_migration) -> None:

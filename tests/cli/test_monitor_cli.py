@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -321,6 +322,8 @@ def test_rollback_shows_the_plan_asks_then_rolls_back_and_prints_next_steps(
     declined = cli("rollback", "--to", "2", input="n\n")
     assert declined.returncode == 1 and "Aborted: nothing was rolled back." in declined.stdout
     assert cli("rollback", "--to", "2", input="").returncode == 2
+    closed = cli("rollback", "--to", "2", stdin=None, preexec_fn=lambda: os.close(0))
+    assert closed.returncode == 2 and "no answer on standard input" in closed.stderr
     assert set(states(settings).values()) == {"applied"}
     result = cli("rollback", "--to", "V2", input="y\n")
     assert result.returncode == 0, result.stderr

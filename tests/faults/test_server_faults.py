@@ -73,6 +73,37 @@ def test_an_operator_terminating_the_migration_backend_fails_it_cleanly(
     assert h.run(env, "up").returncode == 0
 
 
+def test_an_operator_cancelling_the_migration_is_named_as_the_cause(
+    database_url, write_migration, migrations_dir
+) -> None:
+    env = h.env_for(database_url, migrations_dir)
+    two_tables(write_migration)
+    proc = h.start({**env, "PGOPTIONS": "-c faults.sleep=60"}, "up")
+    h.wait_for_statement(database_url)
+    h.query(database_url, "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE "
+            + h.RUNNER + " AND query LIKE '%%pg_sleep%%'")
+    code, _, err = h.finish(proc)
+    assert code == 5, err
+    assert "cancelled by an operator" in err and "statement-timeout" not in err
+
+
+def test_a_lock_timeout_of_0_waits_for_the_lock_as_postgresql_reads_0(
+    database_url, write_migration, migrations_dir
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    env = h.env_for(database_url, migrations_dir)
+    assert h.run(env, "up").returncode == 0
+    write_migration("V2__b.sql", ADD_B[0], ADD_B[1], header="-- pgshift:lock-timeout 0")
+    holder = psycopg2.connect(database_url)
+    holder.cursor().execute("LOCK TABLE a IN ACCESS SHARE MODE")
+    threading.Timer(1.0, holder.rollback).start()  # the app's transaction ends in 1 s
+    try:
+        result = h.run({**env, "PGSHIFT_LOCK_RETRIES": "0"}, "up")
+    finally:
+        holder.close()
+    assert result.returncode == 0, result.stderr
+
+
 def test_a_statement_timeout_fails_the_migration_and_a_longer_one_applies_it(
     database_url, write_migration, migrations_dir
 ) -> None:

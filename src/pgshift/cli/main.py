@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pgshift.errors import PgshiftError
 
@@ -225,6 +225,8 @@ def run() -> NoReturn:
     """
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])  # the process's own, not main()'s
     import_driver_without_ssl()
+    sys.stdout = _Unfailing(sys.stdout)  # type: ignore[assignment]
+    sys.stderr = _Unfailing(sys.stderr)  # type: ignore[assignment]  # up --json's progress
     code = main()
     if code >= 128:
         sys.stdout.flush()
@@ -234,6 +236,40 @@ def run() -> NoReturn:
     # migrations): what is alive now goes with the process. atexit handlers still run.
     gc.freeze()
     sys.exit(code)
+
+
+class _Unfailing:
+    """Standard output (or error) that a reader going away cannot fail: ``pgshift up | head``
+    or a dead log shipper must not stop a run half-way (with exit 0 as it once did). Once a
+    write fails (a broken pipe, a full disk, a closed descriptor) the rest is dropped; the run
+    goes on, and its exit code still says how it ended."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._broken = stream is None  # started with stdout closed (>&-)
+
+    def write(self, text: str) -> int:
+        if not self._broken:
+            try:
+                self._stream.write(text)
+            except (OSError, ValueError):
+                self._broken = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._broken:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self._broken = True
+
+    def isatty(self) -> bool:
+        return not self._broken and self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:  # fileno, encoding...: the stream's own
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
 
 
 def import_driver_without_ssl() -> None:

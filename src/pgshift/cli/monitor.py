@@ -244,7 +244,7 @@ def _confirm(question: str) -> bool:
     from pgshift.errors import InputError
 
     print(question, end="", flush=True)
-    answer = sys.stdin.readline()
+    answer = sys.stdin.readline() if sys.stdin is not None else ""  # None: closed (<&-)
     if not answer:
         print()
         raise InputError("no answer on standard input: nothing was rolled back",
