@@ -507,6 +507,13 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
                 changes.append(history.set_checksum_sql(
                     settings.schema, item.entry.key, item.migration.checksum))
                 accepted.append(item.script)
+            elif item.entry.status == "reverting":
+                # An interrupted down: it was applied. With none of its down part run, it still
+                # is; part-way, neither row would tell the truth: 'pgshift down' finishes it.
+                if item.entry.statements_done:
+                    continue
+                changes.append(history.set_applied_sql(settings.schema, item.entry.key))
+                cleared.append(item.script)
             elif item.state == "failed" or (item.state == "missing" and remove_missing):
                 changes.append(history.delete_sql(settings.schema, item.entry.key))
                 (cleared if item.state == "failed" else removed).append(item.script)

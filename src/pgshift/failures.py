@@ -76,7 +76,7 @@ def describe_failure(
     # CONCURRENTLY statement may leave an INVALID index: running the same command again goes on
     # from this statement (and drops and rebuilds such an index).
     ended = "; rolled back" if transactional else (
-        f"; its earlier statements stay done: run it again to go on from line {line}")
+        f"; its earlier statements stay done, and the next run goes on from line {line}")
     if isinstance(exc, psycopg2.errors.LockNotAvailable):
         return LockTimeoutError(
             f"could not get a lock within lock_timeout {limits.lock_timeout:g}s "
@@ -104,9 +104,8 @@ def describe_failure(
             hint="raise '-- pgshift:statement-timeout' or --statement-timeout",
             **where,
         )
-    suffix = "; rolled back" if transactional else ""
     code = f" [{exc.pgcode}]" if exc.pgcode else ""  # None when the server closed on us
-    return MigrationFailedError(f"{first_line(exc)}{code}{suffix}", hint=_hint(exc, statement),
+    return MigrationFailedError(f"{first_line(exc)}{code}{ended}", hint=_hint(exc, statement),
                                 **where)
 
 

@@ -441,5 +441,6 @@ def refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
                 f"{item.detail}",
                 path=item.migration.path if item.migration else None,
                 migration=item.script,
-                hint="finish it with 'pgshift down' or clear it with 'pgshift repair'",
+                hint="finish it with 'pgshift down' (it goes on where it stopped); if none of "
+                     "its down part ran, 'pgshift repair' marks it applied again",
             )

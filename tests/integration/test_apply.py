@@ -162,6 +162,22 @@ def test_repair_accepts_changed_checksums_and_clears_failures(settings, write_mi
     assert states(settings) == {"V1__a.sql": "applied", "V2__b.sql": "pending"}
 
 
+@pytest.mark.parametrize(("down", "after_repair"), [
+    ("SELECT 1/0;\nDROP TABLE a;", "applied"),  # none of the down ran: it is applied
+    ("DROP TABLE a;\nSELECT 1/0;", "failed"),  # part-way: only 'pgshift down' can finish it
+])
+def test_repair_of_an_interrupted_down_never_claims_what_did_not_happen(
+    settings, write_migration, query, down, after_repair
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", down,
+                    header="-- pgshift:no-transaction")
+    api.up(settings)
+    with pytest.raises(MigrationFailedError, match="earlier statements stay done"):
+        api.down(settings)
+    api.repair(settings)
+    assert states(settings) == {"V1__a.sql": after_repair}
+
+
 def test_baseline_marks_migrations_applied_without_running_them(settings, three, query) -> None:
     api.baseline(settings, "2")
     assert tables(query) == set()

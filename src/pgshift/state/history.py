@@ -325,6 +325,12 @@ def set_progress_sql(schema: str, key: str, statements_done: int) -> sql.Compose
     )
 
 
+def set_applied_sql(schema: str, key: str) -> sql.Composed:
+    """Back to applied: a down interrupted before any of its statements ran."""
+    return sql.SQL("UPDATE {} SET status = 'applied', statements_done = 0 WHERE key = {}").format(
+        table(schema), sql.Literal(key))
+
+
 def set_checksum_sql(schema: str, key: str, checksum: str) -> sql.Composed:
     return sql.SQL("UPDATE {} SET checksum = {} WHERE key = {}").format(
         table(schema), sql.Literal(checksum), sql.Literal(key)
