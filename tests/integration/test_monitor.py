@@ -132,6 +132,15 @@ def test_cancel_does_nothing_to_an_idle_in_transaction_session_so_kill_says_so(
         cur.execute("SELECT 1")
 
 
+def test_a_cancel_of_a_session_idle_between_statements_is_not_reported_as_done(
+    settings, app_session
+) -> None:
+    idle = app_session("web", autocommit=True)  # as a runner between batches or retries
+    result = api.kill(settings, idle.get_backend_pid(), force=True)
+    assert result.action == "cancel-ignored" and not result.effective
+    assert "nothing to stop" in result.note and "--terminate" in result.note
+
+
 def test_kill_refuses_a_session_that_is_neither_migration_nor_ddl_unless_forced(
     settings, app_session, in_background
 ) -> None:

@@ -86,6 +86,10 @@ def _signal(conn: Connection, session: Session, *, terminate: bool,
                 return KillResult(pid, "terminated", _terminate(conn, pid), session, note)
             return KillResult(pid, "cancelled", True, session)
         return KillResult(pid, "cancel-ignored", False, session, note + "; use --terminate")
+    if session.state == "idle":  # between statements: a runner between batches or retries
+        return KillResult(pid, "cancel-ignored", False, session,
+                          "idle between statements: a cancel has nothing to stop, and the run "
+                          "goes on with its next one; use --terminate to end the session")
     _call(conn, "pg_cancel_backend", pid)
     wait = grace if grace is not None else SETTLE_SECONDS
     if _sleep_unless_gone(conn, pid, session, wait):
