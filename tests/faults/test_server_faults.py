@@ -56,16 +56,24 @@ def test_a_server_restart_mid_migration_fails_it_cleanly_and_up_converges(
         "1": "applied", "2": "applied"}
 
 
+def signal_the_sleeping_runner(database_url: str, env: dict[str, str], function: str
+                               ) -> tuple[int, str]:
+    """``up`` with V2 asleep, then ``function`` (pg_cancel_backend or pg_terminate_backend)
+    on its backend, as an operator would: the exit code and stderr."""
+    proc = h.start({**env, "PGOPTIONS": "-c faults.sleep=60"}, "up")
+    h.wait_for_statement(database_url)
+    h.query(database_url, f"SELECT {function}(pid) FROM pg_stat_activity WHERE "
+            + h.RUNNER + " AND query LIKE '%%pg_sleep%%'")
+    code, _, err = h.finish(proc)
+    return code, err
+
+
 def test_an_operator_terminating_the_migration_backend_fails_it_cleanly(
     database_url, write_migration, migrations_dir
 ) -> None:
     env = h.env_for(database_url, migrations_dir)
     two_tables(write_migration)
-    proc = h.start({**env, "PGOPTIONS": "-c faults.sleep=60"}, "up")
-    h.wait_for_statement(database_url)
-    h.query(database_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-            + h.RUNNER + " AND query LIKE '%%pg_sleep%%'")
-    code, _, err = h.finish(proc)
+    code, err = signal_the_sleeping_runner(database_url, env, "pg_terminate_backend")
     assert code == 5, err
     assert "terminating connection due to administrator command" in err
     assert h.check_invariant(database_url, migrations_dir, effect(database_url),
@@ -76,13 +84,9 @@ def test_an_operator_terminating_the_migration_backend_fails_it_cleanly(
 def test_an_operator_cancelling_the_migration_is_named_as_the_cause(
     database_url, write_migration, migrations_dir
 ) -> None:
-    env = h.env_for(database_url, migrations_dir)
     two_tables(write_migration)
-    proc = h.start({**env, "PGOPTIONS": "-c faults.sleep=60"}, "up")
-    h.wait_for_statement(database_url)
-    h.query(database_url, "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE "
-            + h.RUNNER + " AND query LIKE '%%pg_sleep%%'")
-    code, _, err = h.finish(proc)
+    code, err = signal_the_sleeping_runner(
+        database_url, h.env_for(database_url, migrations_dir), "pg_cancel_backend")
     assert code == 5, err
     assert "cancelled by an operator" in err and "statement-timeout" not in err
 
