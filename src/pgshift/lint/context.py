@@ -50,13 +50,11 @@ class Context:
     def is_new(self, key: str) -> bool:
         """Whether the relation was created earlier in this file (so it is empty and unused).
 
-        An unqualified name also matches a table this file created in another schema (the
-        file may have set search_path to it).
+        Names are compared schema and all: a file that set search_path had its unqualified
+        names qualified through it before (``lint.search_path``), and a table created in
+        another schema says nothing of ``public``'s table of the same name.
         """
-        tables = self.created.tables
-        if key in tables:
-            return True
-        return "." not in key and any(t.endswith("." + key) for t in tables if "." in t)
+        return key in self.created.tables
 
     @property
     def no_transaction_way(self) -> str:

@@ -62,3 +62,11 @@ CREATE TABLE legacy_projects (id uuid PRIMARY KEY);
 CREATE TABLE archive_note (id int);
 -- down migration: none needed
 DROP TABLE legacy_notes;
+
+-- bad
+CREATE TABLE audit.sessions (id bigint);
+DROP TABLE public.sessions;
+
+-- bad
+CREATE TABLE archive.events (id bigint);
+DROP TABLE events;
