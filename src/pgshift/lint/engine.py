@@ -157,6 +157,9 @@ class Engine:
         found: list[Violation] = []
         for rule in self.dispatch.get(kind, ()):
             found.extend(rule.check(node, ctx))
+        for inner_kind, inner in _data_modifying_ctes(node):  # WITH x AS (UPDATE …) SELECT …
+            for rule in self.dispatch.get(inner_kind, ()):
+                found.extend(rule.check(inner, ctx))
         if kind in _LOCKING:
             locks = statement_locks(kind, node, ctx)
             ctx.locks.extend(locks)
@@ -265,3 +268,12 @@ _LOCKING = frozenset({"AlterTableStmt", "RenameStmt", "IndexStmt", "DropStmt", "
                       "TruncateStmt", "VacuumStmt", "ClusterStmt", "RefreshMatViewStmt",
                       "LockStmt", "CreateTrigStmt", "RuleStmt", "CreatePolicyStmt",
                       "AlterPolicyStmt"})
+
+
+def _data_modifying_ctes(node: dict) -> Iterable[tuple[str, dict]]:
+    """The UPDATE and DELETE statements in ``node``'s WITH clause: they run as statements do."""
+    for cte in (node.get("withClause") or {}).get("ctes") or ():
+        query = (cte.get("CommonTableExpr") or {}).get("ctequery") or {}
+        for kind in ("UpdateStmt", "DeleteStmt"):
+            if kind in query:
+                yield kind, query[kind]

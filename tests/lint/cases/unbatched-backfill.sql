@@ -45,3 +45,12 @@ UPDATE users SET plan = 'free';
 -- runner: psql
 -- pgshift:backfill batch-size=1000
 UPDATE users SET plan = 'free';
+
+-- bad
+WITH moved AS (UPDATE users SET plan = 'free' RETURNING id) SELECT count(*) FROM moved;
+
+-- bad
+WITH gone AS (DELETE FROM sessions RETURNING *) INSERT INTO sessions_archive SELECT * FROM gone;
+
+-- ok
+WITH moved AS (UPDATE users SET plan = 'free' WHERE id = 1 RETURNING id) SELECT 1;

@@ -38,8 +38,7 @@ class UnbatchedBackfill(Rule):
         key = relation_key(node.get("relation"))
         if ctx.is_new(key):
             return
-        what = "UPDATE" if ctx.statement is not None and ctx.statement.kind == "UpdateStmt" \
-            else "DELETE"
+        what = "UPDATE" if "targetList" in node else "DELETE"  # also a WITH clause's
         held = sorted(ctx.tx.exclusive - {key}) if ctx.in_transaction else []
         extra = (f"; the ACCESS EXCLUSIVE lock already taken on {', '.join(held)} stays held "
                  "throughout") if held else ""
