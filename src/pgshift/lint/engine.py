@@ -221,7 +221,7 @@ class Engine:
         if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START") and not tx.open:
             tx.begin(index)
         elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE") and tx.open:
-            tx.end(chain=bool(node.get("chain")))
+            tx.end(chain=bool(node.get("chain")), rolled_back=kind == "TRANS_STMT_ROLLBACK")
 
     def _apply_ignores(self, found: list[Violation], ignores: list[Ignore],
                        ctx: Context) -> list[Violation]:

@@ -47,6 +47,8 @@ class Transaction:
     exclusive: set[str] = field(default_factory=set)
     path_session: SearchPath | None = None
     path_local: SearchPath | None = None
+    # The session state at BEGIN: a ROLLBACK undoes the session SETs made inside the block too.
+    before_block: tuple[dict[str, bool], bool, SearchPath | None] | None = None
 
     @classmethod
     def start(cls, *, runner: str, transactional: bool, lock_timeout: bool,
@@ -76,8 +78,12 @@ class Transaction:
     def begin(self, index: int) -> None:
         self.open, self.explicit, self.begin_index = True, True, index
         self.serial += 1
+        self.before_block = (dict(self.session), self.utc_session, self.path_session)
 
-    def end(self, chain: bool = False) -> None:
+    def end(self, chain: bool = False, rolled_back: bool = False) -> None:
+        if rolled_back and self.before_block is not None:
+            session, self.utc_session, self.path_session = self.before_block
+            self.session = dict(session)
         self.local.clear()
         self.utc_local = False
         self.path_local = None

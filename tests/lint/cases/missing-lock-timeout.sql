@@ -190,3 +190,18 @@ CREATE POLICY notes_owner ON notes USING (owner = current_user);
 -- runner: psql
 SET lock_timeout = '2s';
 CREATE POLICY todos_owner ON todos USING (owner_id = current_user_id());
+
+-- bad
+-- runner: psql
+BEGIN;
+SET lock_timeout = '2s';
+ROLLBACK;
+ALTER TABLE users ADD COLUMN rolled_back_timeout int;
+
+-- ok
+-- runner: psql
+SET lock_timeout = '2s';
+BEGIN;
+SET lock_timeout = 0;
+ROLLBACK;
+ALTER TABLE users ADD COLUMN timeout_back int;
