@@ -132,13 +132,17 @@ def test_cancel_does_nothing_to_an_idle_in_transaction_session_so_kill_says_so(
         cur.execute("SELECT 1")
 
 
-def test_a_cancel_of_a_session_idle_between_statements_is_not_reported_as_done(
+def test_the_runner_between_lock_retries_is_killable_and_a_cancel_says_it_stops_nothing(
     settings, app_session
 ) -> None:
-    idle = app_session("web", autocommit=True)  # as a runner between batches or retries
-    result = api.kill(settings, idle.get_backend_pid(), force=True)
+    runner = app_session("pgshift", autocommit=True)  # as while it sleeps between retries
+    result = api.kill(settings, runner.get_backend_pid())
     assert result.action == "cancel-ignored" and not result.effective
     assert "nothing to stop" in result.note and "--terminate" in result.note
+    result = api.kill(settings, runner.get_backend_pid(), terminate=True)
+    assert result.action == "terminated" and result.effective
+    with pytest.raises(psycopg2.OperationalError):  # as the runner's next attempt finds
+        runner.cursor().execute("SELECT 1")
 
 
 def test_kill_refuses_a_session_that_is_neither_migration_nor_ddl_unless_forced(

@@ -99,8 +99,11 @@ class Session:
 
     @property
     def killable(self) -> bool:
-        """A migration or DDL session: ``kill`` acts on these without ``--force``."""
-        return self.role in ("migration", "ddl") or self.progress is not None
+        """A migration or DDL session, or the runner's between statements (named pgshift's
+        base name alone, as while it sleeps between lock retries): ``kill`` acts on these
+        without ``--force``."""
+        runner = self.role == "pgshift" and " " not in self.application_name
+        return self.role in ("migration", "ddl") or self.progress is not None or runner
 
 
 @dataclass(frozen=True)
