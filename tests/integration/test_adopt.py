@@ -298,3 +298,25 @@ def test_adopt_without_the_tools_table_says_which_table_it_looked_for(
 ) -> None:
     with pytest.raises(InputError, match=r"no pgmigrate history table 'public\.schema_version'"):
         api.adopt(settings, "pgmigrate")
+
+
+def test_adopt_from_flyway_finds_files_in_the_subfolders_of_its_location(
+    settings: Settings, migrations_dir: Path, query
+) -> None:
+    (migrations_dir / "release_1" / "views").mkdir(parents=True)
+    v1 = write(migrations_dir / "release_1", "V1__init.sql",
+               "CREATE TABLE users (id bigint PRIMARY KEY);\n")
+    view = write(migrations_dir / "release_1" / "views", "R__users.sql",
+                 "CREATE OR REPLACE VIEW v_users AS SELECT id FROM users;\n")
+    query(FLYWAY_DDL)
+    for rank, (version, path, script) in enumerate(
+            [("1", v1, "release_1/V1__init.sql"), (None, view, "release_1/views/R__users.sql")],
+            start=1):
+        query(path.read_text())
+        query("INSERT INTO flyway_schema_history (installed_rank, version, description, type, "
+              "script, checksum, installed_by, execution_time, success) "
+              "VALUES (%s, %s, 'x', 'SQL', %s, %s, 'postgres', 7, true)",
+              rank, version, script, flyway_checksum(path.read_bytes()))
+    result = api.adopt(settings, "flyway")
+    assert [m.name for m in result.recorded] == ["V1__init.sql", "R__users.sql"]
+    assert result.stale == [] and result.pending == []

@@ -307,3 +307,22 @@ def test_a_blank_down_part_is_refused_but_a_comment_saying_why_is_enough(
         api.up(settings)
     path.write_text(path.read_text() + "-- nothing to undo: it only reads\n")
     assert len(api.up(settings).outcomes) == 1
+
+
+def test_files_in_subfolders_apply_in_version_order_and_may_move_between_folders(
+        settings, migrations_dir: Path, query) -> None:
+    (migrations_dir / "release_2").mkdir()
+    (migrations_dir / "V001__a.sql").write_text(
+        "CREATE TABLE a (id int);\n-- pgshift:down\nDROP TABLE a;\n")
+    (migrations_dir / "release_2" / "V002__b.sql").write_text(
+        "CREATE TABLE b (a_id int);\n-- pgshift:down\nDROP TABLE b;\n")
+    (migrations_dir / "V003__c.sql").write_text(
+        "ALTER TABLE b ADD COLUMN c int;\n-- pgshift:down\nALTER TABLE b DROP COLUMN c;\n")
+    assert [o.migration.name for o in api.up(settings).outcomes] == [
+        "V001__a.sql", "V002__b.sql", "V003__c.sql"]
+    (migrations_dir / "release_1").mkdir()
+    (migrations_dir / "V001__a.sql").rename(migrations_dir / "release_1" / "V001__a.sql")
+    assert set(states(settings).values()) == {"applied"}
+    api.validate(settings)
+    api.down(settings, everything=True)
+    assert tables(query) == set()

@@ -163,3 +163,56 @@ def test_flyway_callbacks_pgshift_does_not_run_are_neither_migrations_nor_errors
         (tmp_path / name).write_text("SELECT 1;\n")
     assert [m.name for m in discover_migrations(tmp_path)] == ["V1__a.sql"]
     assert [c.event for c in load_callbacks(tmp_path).files] == ["afterMigrate"]
+
+
+def test_subfolders_are_read_as_flyway_reads_a_location(tmp_path: Path) -> None:
+    write(tmp_path, "V1__a.sql", "select 1;\n-- pgshift:down\nselect 1;")
+    (tmp_path / "release_2" / "late").mkdir(parents=True)
+    write(tmp_path / "release_2", "V2__b.sql", "select 2;\n-- pgshift:down\nselect 1;")
+    write(tmp_path / "release_2" / "late", "V10__c.sql", "select 10;\n-- pgshift:down\nselect 1;")
+    write(tmp_path / "release_2", "U3__d.sql", "select 1;")
+    write(tmp_path, "V3__d.sql", "select 3;")
+    write(tmp_path / "release_2", "R__views.sql", "select 1;")
+    found = discover_migrations(tmp_path)
+    assert [m.name for m in found] == ["V1__a.sql", "V2__b.sql", "V3__d.sql", "V10__c.sql",
+                                       "R__views.sql"]
+    assert found[1].path == tmp_path / "release_2" / "V2__b.sql"
+    assert found[2].down_path == tmp_path / "release_2" / "U3__d.sql"
+
+
+def test_hidden_and_callbacks_folders_hold_no_migrations(tmp_path: Path) -> None:
+    write(tmp_path, "V1__a.sql", "select 1;\n-- pgshift:down\nselect 1;")
+    (tmp_path / ".archive").mkdir()
+    write(tmp_path / ".archive", "V2__old.sql", "select 2;")
+    (tmp_path / "callbacks").mkdir()
+    write(tmp_path / "callbacks", "afterMigrate.sql", "select 1;")
+    assert [m.name for m in discover_migrations(tmp_path)] == ["V1__a.sql"]
+
+
+def test_two_files_of_one_name_in_different_folders_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, "R__views.sql", "select 1;")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "R__views.sql", "select 2;")
+    with pytest.raises(InputError, match="two files have this name"):
+        discover_migrations(tmp_path)
+
+
+def test_a_callback_in_a_subfolder_is_refused_rather_than_never_run(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "beforeMigrate.sql", "select 1;")
+    with pytest.raises(InputError, match="callback in a subfolder is never run"):
+        discover_migrations(tmp_path)
+
+
+def test_a_link_back_up_the_tree_is_read_once(tmp_path: Path) -> None:
+    write(tmp_path, "V1__a.sql", "select 1;\n-- pgshift:down\nselect 1;")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to(tmp_path)
+    assert [m.name for m in discover_migrations(tmp_path)] == ["V1__a.sql"]
+
+
+def test_numbered_flavors_read_only_their_folder_as_their_tools_do(tmp_path: Path) -> None:
+    write(tmp_path, "20240101000000_a.sql", "-- migrate:up\nselect 1;\n-- migrate:down\n")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "20240102000000_b.sql", "-- migrate:up\nselect 1;\n")
+    assert [m.name for m in discover_migrations(tmp_path)] == ["20240101000000_a.sql"]

@@ -127,8 +127,9 @@ def _find(applied: Applied, tool: str, by_version: dict, by_name: dict,
           by_script: dict) -> Migration | None:
     if tool == "node-pg-migrate":
         return by_name.get(applied.name or "")
-    if applied.version is None:
-        return by_script.get(applied.name or "")
+    if applied.version is None:  # Flyway records a file in a subfolder of a location by its
+        # path there ('views/R__users.sql'); pgshift knows files by name, wherever they are
+        return by_script.get((applied.name or "").replace("\\", "/").rsplit("/", 1)[-1])
     return by_version.get(applied.version)
 
 

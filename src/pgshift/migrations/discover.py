@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -56,17 +57,16 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
     from pgshift.migrations.cache import DiscoveryCache
 
     files = cache if cache is not None else DiscoveryCache()
-    try:
-        paths = {path.name: path for path in directory.iterdir()}  # iterdir's paths are cheap
-    except OSError as exc:
-        raise InputError(f"cannot read the migrations directory: {exc.strerror}",
-                         path=directory) from None
+    paths, folders = _listing(directory)
     names = sorted(paths)
     chosen = (flavors.check_flavor(flavor) if flavor
               else flavors.detect_flavor(directory, files.text, _is_callback, names))
-    if chosen in flavors.NUMBERED:
+    if chosen in flavors.NUMBERED:  # their tools read one folder, and so does pgshift for them
         found = flavors.discover_numbered(directory, chosen, files.text, _is_callback)
     else:
+        if folders:
+            paths = _with_subfolders(directory, paths, folders)
+            names = sorted(paths)
         versioned, undo, baselines, repeatable = _by_kind(names, paths)
         found = [_versioned(*versioned[v], v, undo[v][0] if v in undo else None, files)
                  for v in sorted(versioned, key=lambda v: v.key)]
@@ -85,6 +85,56 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
 
 
 Named = tuple[Path, str]  # a file and the description its name gives
+# Callbacks are read from the directory and this folder of it (see pgshift.callbacks).
+_CALLBACKS_FOLDER = "callbacks"
+
+
+def _listing(directory: Path) -> tuple[dict[str, Path], list[str]]:
+    """The entries of ``directory`` by name, and the names of its subfolders (those not
+    hidden, the callbacks folder aside): ``os.scandir``, which knows folders without a
+    ``stat`` of each of a thousand files."""
+    try:
+        with os.scandir(directory) as entries:
+            listed = [(entry.name, entry.is_dir()) for entry in entries]
+    except OSError as exc:
+        raise InputError(f"cannot read the migrations directory: {exc.strerror}",
+                         path=directory) from None
+    paths = {name: directory / name for name, _ in listed}
+    folders = [name for name, is_dir in listed
+               if is_dir and not name.startswith(".") and name != _CALLBACKS_FOLDER]
+    return paths, folders
+
+
+def _with_subfolders(directory: Path, paths: dict[str, Path], folders: list[str]
+                     ) -> dict[str, Path]:
+    """``paths`` and the files of ``folders``, at any depth, by name, as Flyway reads a
+    location: a folder per release, say. A file's name is its identity (the history records
+    names, so a file may move between folders), so two files of one name are refused, and a
+    callback outside the directory and its callbacks folder, which would never run, too."""
+    found = {name: path for name, path in paths.items() if name not in folders}
+    seen = {os.path.realpath(directory)}
+    pending = [directory / name for name in sorted(folders)]
+    while pending:
+        folder = pending.pop(0)
+        real = os.path.realpath(folder)
+        if real in seen:  # a link back up the tree
+            continue
+        seen.add(real)
+        listed, subfolders = _listing(folder)
+        pending.extend(folder / name for name in sorted(subfolders))
+        for name, path in sorted(listed.items()):
+            if name in subfolders or name.startswith(".") or not name.lower().endswith(".sql"):
+                continue
+            if _is_callback(name):
+                raise InputError(
+                    "a callback in a subfolder is never run", path=path,
+                    hint=f"move it to {directory} or {directory / _CALLBACKS_FOLDER}")
+            if name in found:
+                raise InputError(f"two files have this name: {found[name]} and {path}", path=path,
+                                 hint="a migration's file name is its identity: rename or "
+                                      "remove one of them")
+            found[name] = path
+    return found
 
 
 def _by_kind(names: list[str], paths: dict[str, Path]) -> tuple[
