@@ -446,6 +446,38 @@ BOUNDS = "FROM ('2025-01-01') TO ('2026-01-01')"
     ("add-index", RecipeParams(table="users", columns="region text_pattern_ops"),
      "recipe add-index: no index on users (region text_pattern_ops): operator class "
      '"text_pattern_ops" does not accept data type integer'),
+    ("add-check", RecipeParams(table="users", check="email > 5"),
+     "recipe add-check: --check email > 5: operator does not exist: text > integer"),
+    ("add-check", RecipeParams(table="users", check="email <> '' -- not empty"),
+     "recipe add-check: --check email <> '' -- not empty: ends in a -- comment, which would "
+     "hide the rest of the line it is on"),
+    ("attach-partition", RecipeParams(table="events", partition="plain", bounds=BOUNDS,
+                                      check="at >= '2025-01-01' AND day < '2026-01-01'"),
+     "recipe attach-partition: --check at >= '2025-01-01' AND day < '2026-01-01': column "
+     '"day" does not exist'),
+    ("rename-column", RecipeParams(table="users", column="email", new_column="mail",
+                                   type="txt"),
+     'recipe rename-column cannot change users.email: --type txt: type "txt" does not exist'),
+    ("add-partition", RecipeParams(table="events", partition="events_2026",
+                                   bounds="FROM ('2026-01-01') TO ('2025-01-01')"),
+     "recipe add-partition: --bounds FROM ('2026-01-01') TO ('2025-01-01'): empty range bound "
+     'specified for partition "events_2026"'),
+    ("add-partition", RecipeParams(table="events", partition="events_2026",
+                                   bounds="IN ('2026-01-01')"),
+     "recipe add-partition: --bounds IN ('2026-01-01'): invalid bound specification for a "
+     "range partition"),
+    ("attach-partition", RecipeParams(table="events", partition="plain", check="true",
+                                      bounds="FROM ('2025-13-01') TO ('2026-01-01')"),
+     "recipe attach-partition: --bounds FROM ('2025-13-01') TO ('2026-01-01'): date/time "
+     'field value out of range: "2025-13-01"'),
+    ("partition-table", RecipeParams(table="plain", column="at", cutoff="'2027-01-01'",
+                                     until="'2026-02-01'"),
+     "recipe partition-table: --cutoff '2027-01-01' --until '2026-02-01': empty range bound "
+     'specified for partition "plain_2027_01_01"'),
+    ("partition-table", RecipeParams(table="plain", column="at", cutoff="2027-01-01",
+                                     until="'2027-02-01'"),
+     "recipe partition-table: --cutoff 2027-01-01 --until '2027-02-01': operator does not "
+     "exist: date < integer"),
 ])
 def test_an_input_its_migrations_would_fail_on_at_up_is_refused_before_anything_is_written(
     settings, query, migrations_dir, recipe, params, message
@@ -678,3 +710,158 @@ def test_a_foreign_key_from_a_partitioned_table_applies_rolls_back_and_verifies_
                  "AND contype = 'f'") == [(True,)]
     api.down(gated, to="1")
     assert query("SELECT count(*) FROM pg_constraint WHERE conrelid = 'ev'::regclass") == [(0,)]
+
+
+# change-column-type's --using and --reverse-using: read, then tried where the migrations
+# evaluate them (the sync trigger, the backfill), before anything is written.
+CONVERTED = {"table": "users", "column": "amount", "type": "numeric(12,2)",
+             "new_column": "amount_num"}
+# What a probe could leave behind: a temporary schema or table, a function, a row changed.
+LEFT_BEHIND = """
+SELECT (SELECT array_agg(nspname::text ORDER BY nspname) FROM pg_namespace),
+       (SELECT count(*) FROM pg_class), (SELECT count(*) FROM pg_proc),
+       (SELECT count(*) FROM pg_type), (SELECT count(*) FROM pg_prepared_xacts),
+       (SELECT md5(string_agg(u::text, ',' ORDER BY id)) FROM users u)
+"""
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"using": "amount::numeric(12,"}, "--using amount::numeric(12,: syntax error at end of "
+     "input"),
+    ({"using": "amount::date"}, '--using amount::date: column "amount_num" is of type numeric '
+     "but expression is of type date"),
+    ({"using": "to_numbr(amount)"}, "--using to_numbr(amount): function to_numbr(text) does "
+     "not exist"),
+    ({"using": "amount::nosuch"}, '--using amount::nosuch: type "nosuch" does not exist'),
+    # The sync trigger sees no other column; a constant would overwrite every row.
+    ({"using": "amount || email"}, '--using amount || email: column "email" does not exist'),
+    ({"using": "0"}, "--using 0: does not use amount, the column it converts"),
+    ({"using": "amount::numeric(12,2) -- cents"}, "--using amount::numeric(12,2) -- cents: "
+     "ends in a -- comment, which would hide the rest of the line it is on"),
+    ({"using": "amount::numeric; DROP TABLE users"}, "--using amount::numeric; DROP TABLE "
+     "users: is not one expression"),
+    ({"reverse_using": "amount_num::"}, "--reverse-using amount_num::: syntax error at end of "
+     "input"),
+    ({"reverse_using": "amount_num::date"}, "--reverse-using amount_num::date: cannot cast "
+     "type numeric to date"),
+    ({"reverse_using": "to_txt(amount_num)"}, "--reverse-using to_txt(amount_num): function "
+     "to_txt(numeric) does not exist"),
+    ({"reverse_using": "amount::text"}, "--reverse-using amount::text: does not use "
+     "amount_num, the column it converts"),
+    ({"column": "owner_id", "new_column": "owner_big", "type": "bigint",
+      "reverse_using": "owner_big::text"},
+     '--reverse-using owner_big::text: column "owner_id" is of type integer but expression '
+     "is of type text"),
+    ({"column": "owner_id", "new_column": "owner_at", "type": "point"},
+     "no --using, and the cast owner_id::point: cannot cast type integer to point; no "
+     "--reverse-using, and the cast owner_at::integer: cannot cast type point to integer"),
+    ({"type": "numrc"}, '--type numrc: type "numrc" does not exist'),
+])
+def test_a_conversion_postgresql_would_refuse_is_refused_naming_the_option_and_nothing_is_written(
+    settings, query, database_url, migrations_dir, params, message
+) -> None:
+    from tests.fixtures.project import schema_of
+
+    query(SETUP)
+    state, schema = query(LEFT_BEHIND), schema_of(database_url)
+    given = {**CONVERTED, **params}
+    with pytest.raises(InputError) as refused:
+        api.create_recipe(settings, "change-column-type", RecipeParams(**given))
+    assert str(refused.value).startswith(
+        f"recipe change-column-type cannot change users.{given['column']}: {message} (hint: "
+        "nothing was written: ")
+    assert refused.value.exit_code == 2
+    assert list(migrations_dir.iterdir()) == []
+    assert query(LEFT_BEHIND) == state
+    assert schema_of(database_url) == schema
+
+
+@pytest.mark.parametrize("using", ["amount::date", "amount::numeric(12,2)"])
+def test_trying_a_conversion_rolls_back_and_leaves_nothing_in_the_session(
+    database_url, query, using
+) -> None:
+    """On the connection that tried it: no transaction open, no temporary table left."""
+    import psycopg2
+    import psycopg2.extensions
+
+    from pgshift.recipes import ColumnInfo, conversions
+
+    query(SETUP)
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            found = conversions.refusals(cur, "change-column-type", RecipeParams(
+                **CONVERTED, using=using, existing=ColumnInfo("text")))
+            assert [r.reason.split(":")[0] for r in found] == (
+                ["--using amount"] if using == "amount::date" else [])
+            assert conn.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+            cur.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't'")
+            assert cur.fetchone() == (0,)
+    finally:
+        conn.close()
+
+
+def test_a_refused_conversion_exits_2_with_one_line_and_a_hint(cli, query, migrations_dir) -> None:
+    query(SETUP)
+    result = cli("create", "--recipe", "change-column-type", "--table", "users", "--column",
+                 "amount", "--type", "numeric(12,2)", "--new-column", "amount_num",
+                 "--using", "amount::numeric(12,2)", "--reverse-using", "amount_num::date")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "pgshift: error: recipe change-column-type cannot change users.amount: --reverse-using "
+        "amount_num::date: cannot cast type numeric to date (hint: nothing was written: "
+        "--reverse-using is one expression over amount_num (numeric(12,2)) giving text, e.g. "
+        "amount_num::text; the sync trigger evaluates it on one row and sees no other column)"]
+    assert list(migrations_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"using": "42"}, "--using 42: does not use amount, the column it converts"),
+    ({"reverse_using": "amount_num::text AS amount"},
+     "--reverse-using amount_num::text AS amount: is not one expression"),
+    ({"using": ""}, "--using : is empty"),
+    ({"type": "numeric(12,"}, "--type numeric(12,: syntax error at end of input"),
+])
+def test_a_conversion_that_does_not_read_is_refused_without_a_database(params, message) -> None:
+    from pgshift.recipes import ColumnInfo
+
+    with pytest.raises(InputError) as refused:
+        render_recipe("change-column-type", RecipeParams(
+            **{**CONVERTED, **params}, existing=ColumnInfo("text")))
+    assert refused.value.message == f"recipe change-column-type: {message}"
+    assert refused.value.hint
+
+
+def test_a_conversion_pair_backfills_syncs_both_ways_rolls_back_and_applies_again(
+    settings, query
+) -> None:
+    """The pair as given, in the backfill, the sync trigger and the contract step's down part;
+    trying it left the database as it was. --reverse-using has $$ in it: the trigger's body is
+    dollar-quoted around it."""
+    from decimal import Decimal
+
+    query(SETUP + "UPDATE users SET amount = '1,5' WHERE id = 1;")
+    before = query(LEFT_BEHIND)
+    paths = api.create_recipe(settings, "change-column-type", RecipeParams(
+        **CONVERTED, using="replace(amount, ',', '.')::numeric(12,2)",
+        reverse_using="to_char(amount_num, $$FM999990.00$$)"))
+    assert len(paths) == 3
+    assert query(LEFT_BEHIND) == before
+    api.up(settings, phase="expand")
+    assert query("SELECT id, amount_num FROM users WHERE id IN (1, 2) ORDER BY id") == [
+        (1, Decimal("1.50")), (2, Decimal("6.00"))]
+    query("UPDATE users SET amount = '2,25' WHERE id = 3")  # the old application version
+    query("UPDATE users SET amount_num = 7.5 WHERE id = 4")  # the new one
+    assert query("SELECT id, amount, amount_num FROM users WHERE id IN (3, 4) ORDER BY id") == [
+        (3, "2,25", Decimal("2.25")), (4, "7.50", Decimal("7.50"))]
+    api.up(settings, allow_contract=True)
+    api.down(settings, everything=True)  # the old column comes back through --reverse-using
+    assert query("SELECT id, amount FROM users WHERE id IN (1, 2, 3, 4) ORDER BY id") == [
+        (1, "1.50"), (2, "6.00"), (3, "2.25"), (4, "7.50")]
+    assert query("SELECT count(*) FROM pg_attribute WHERE attrelid = 'users'::regclass "
+                 "AND attname = 'amount_num' AND NOT attisdropped") == [(0,)]
+    api.up(settings, allow_contract=True)
+    assert query("SELECT id, amount_num FROM users WHERE id IN (1, 3, 4) ORDER BY id") == [
+        (1, Decimal("1.50")), (3, Decimal("2.25")), (4, Decimal("7.50"))]
+    assert query("SELECT count(*) FROM users WHERE amount_num IS NULL") == [(0,)]

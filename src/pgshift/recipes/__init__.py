@@ -34,7 +34,9 @@ remove-table        rename it away for a release (data kept); then    table [nam
 
 With a database to ask, ``recipes.refusals`` refuses, before anything is written, what the
 migrations would fail on at ``up`` time, and looks up what they need (the existing column, a
-partitioned table's partitions).
+partitioned table's partitions). The SQL a recipe is given to write inline is read (pglast) and
+tried on an empty temporary copy of the table (``recipes.probe``): change-column-type's
+conversions in ``recipes.conversions``, the others in ``recipes.expressions``.
 """
 
 from __future__ import annotations

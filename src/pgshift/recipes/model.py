@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from pgshift.errors import InputError
 
@@ -164,6 +166,35 @@ def referenced(text: str) -> tuple[str, list[str], str]:
         return table, [], ""
     return (table, column_names(text[opening.end():closing.start()]),
             text[closing.end():].strip())
+
+
+def one_expression(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """``text`` read as one SQL expression, to be written inline in a line of SQL that goes on
+    after it: its pglast JSON tree, or None and why it cannot be (PostgreSQL's parser says, it
+    ends in a ``--`` comment, it is more than one expression)."""
+    from pglast.parser import ParseError, parse_sql_json
+
+    if not text.strip():
+        return None, "is empty"
+    try:
+        parse_sql_json(f"SELECT {text}")
+    except ParseError as exc:
+        return None, str(exc.args[0])  # about the text as written
+    try:
+        tree = json.loads(parse_sql_json(f"SELECT ({text})"))
+    except ParseError:
+        try:
+            parse_sql_json(f"SELECT ({text}\n)")
+        except ParseError:
+            return None, "is not one expression"
+        return None, "ends in a -- comment, which would hide the rest of the line it is on"
+    statements = tree.get("stmts", [])
+    select = statements[0]["stmt"].get("SelectStmt", {}) if len(statements) == 1 else {}
+    targets = select.get("targetList", [])
+    if set(select) - {"targetList", "limitOption", "op"} or select.get("op") != "SETOP_NONE" \
+            or len(targets) != 1 or "name" in targets[0]["ResTarget"]:
+        return None, "is not one expression"
+    return targets[0]["ResTarget"]["val"], None
 
 
 def _unquoted(part: str) -> str:

@@ -72,7 +72,7 @@ def partition_table(p: RecipeParams) -> list[Step]:
     schema = schema_prefix(p.table)
     table, key = qualified(p.table), ident(p.column)
     twin, legacy = schema + ident(twin_name), schema + ident(legacy_name)
-    first = schema + ident(p.partition or object_name(name, suffix=_words(p.cutoff)))
+    first = schema + ident(first_partition(p))
     check = object_name(name, suffix="below_cutoff")
     cutoff, until = p.cutoff.strip(), p.until.strip()
 
@@ -133,6 +133,12 @@ def partition_table(p: RecipeParams) -> list[Step]:
                "there are any, they are past the cutoff and the CHECK goes: to swap again, "
                "roll back to before the CHECK and choose a later cutoff."])
     return [create, *guarded, swap]
+
+
+def first_partition(p: RecipeParams) -> str:
+    """The name of the twin's first partition (from the cutoff): --partition, or derived."""
+    assert p.table and p.cutoff
+    return p.partition or object_name(bare(p.table), suffix=_words(p.cutoff))
 
 
 def refusals_from(target: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from pgshift.errors import InputError
-from pgshift.recipes import lookup, probe
+from pgshift.recipes import conversions, expressions, lookup, probe
 from pgshift.recipes.model import RecipeParams, referenced
 
 if TYPE_CHECKING:
@@ -337,16 +337,22 @@ _CHECKS: dict[str, Callable[[Cursor, str, RecipeParams], list[Refusal]]] = {
     "add-column-default": _new_column,
     "add-enum": _new_column,
     "add-index": _add_index,
-    "add-check": _constraint,
+    "add-check": lambda cur, recipe, p: _constraint(cur, recipe, p) + expressions.checks(
+        cur, recipe, p),
     "add-foreign-key": _foreign_key,
     "set-not-null": lambda cur, recipe, p: _column_recipe(cur, recipe, p) or _constraint(
         cur, recipe, p),
-    "rename-column": _column_recipe,
-    "change-column-type": _column_recipe,
+    "rename-column": lambda cur, recipe, p: _column_recipe(cur, recipe, p) or (
+        conversions.refusals(cur, recipe, p)),
+    "change-column-type": lambda cur, recipe, p: _column_recipe(cur, recipe, p) or (
+        conversions.refusals(cur, recipe, p)),
     "remove-column": _column_recipe,
-    "attach-partition": _partitions,
-    "add-partition": _partitions,
-    "partition-table": _partition_table,
+    "attach-partition": lambda cur, recipe, p: _partitions(cur, recipe, p) + (
+        expressions.checks(cur, recipe, p) + expressions.bounds(cur, recipe, p)),
+    "add-partition": lambda cur, recipe, p: _partitions(cur, recipe, p) + expressions.bounds(
+        cur, recipe, p),
+    "partition-table": lambda cur, recipe, p: _partition_table(cur, recipe, p) or (
+        expressions.bounds(cur, recipe, p)),
     "remove-table": _remove_table,
 }
 

@@ -48,9 +48,27 @@ class _Pair:
         return ident(object_name(bare(self.table), self.old, self.new, suffix="sync"))
 
 
-def _convert(expression: str, column: str, source: str) -> str:
-    """``expression`` (written over ``column``) evaluated on ``NEW.<source>`` in the trigger."""
-    return f"(SELECT {expression} FROM (SELECT NEW.{ident(source)} AS {ident(column)}) AS s)"
+def converted(expression: str, column: str, value: str) -> str:
+    """``expression`` (written over ``column``) evaluated on ``value`` (``NEW.<column>`` in the
+    trigger): a subquery that sees no other column."""
+    return f"(SELECT {expression} FROM (SELECT {value} AS {ident(column)}) AS s)"
+
+
+def filled(table: str, target: str, source: str, expression: str) -> str:
+    """The backfill's UPDATE of ``table`` (quoted): ``target`` from ``expression`` over
+    ``source``, where ``target`` is NULL and ``source`` is not."""
+    target, source = ident(target), ident(source)
+    return (f"UPDATE {table} SET {target} = {expression} "
+            f"WHERE {target} IS NULL AND {source} IS NOT NULL;")
+
+
+def _body_quote(*texts: str) -> str:
+    """The dollar quote of the trigger function's body: ``$$``, unless an expression has it."""
+    quote, n = "$$", 0
+    while any(quote in text for text in texts):
+        n += 1
+        quote = f"$pgshift{n}$"
+    return quote
 
 
 def _changed(column: str) -> str:
@@ -62,10 +80,12 @@ def _changed(column: str) -> str:
 
 def _sync_sql(pair: _Pair) -> list[str]:
     old, new = ident(pair.old), ident(pair.new)
-    to_new = _convert(pair.to_new, pair.old, pair.old)
-    to_old = _convert(pair.to_old, pair.new, pair.new)
+    to_new = converted(pair.to_new, pair.old, f"NEW.{old}")
+    to_old = converted(pair.to_old, pair.new, f"NEW.{new}")
+    quote = _body_quote(to_new, to_old)
     return [
-        f"CREATE OR REPLACE FUNCTION {pair.function}() RETURNS trigger LANGUAGE plpgsql AS $$",
+        f"CREATE OR REPLACE FUNCTION {pair.function}() RETURNS trigger LANGUAGE plpgsql AS "
+        f"{quote}",
         "BEGIN",
         "  IF TG_OP = 'INSERT' THEN",
         f"    IF NEW.{new} IS NULL AND NEW.{old} IS NOT NULL THEN NEW.{new} := {to_new};",
@@ -82,7 +102,7 @@ def _sync_sql(pair: _Pair) -> list[str]:
         "  END IF;",
         "  RETURN NEW;",
         "END",
-        "$$;",
+        f"{quote};",
         f"CREATE TRIGGER {pair.trigger} BEFORE INSERT OR UPDATE ON {qualified(pair.table)}",
         f"  FOR EACH ROW EXECUTE FUNCTION {pair.function}();",
     ]
@@ -92,8 +112,8 @@ def _steps(recipe: str, pair: _Pair, what: str) -> list[Step]:
     tbl, old, new = qualified(pair.table), ident(pair.old), ident(pair.new)
     drop_sync = [f"DROP TRIGGER IF EXISTS {pair.trigger} ON {tbl};",
                  f"DROP FUNCTION IF EXISTS {pair.function}();"]
-    fill_new = f"UPDATE {tbl} SET {new} = {pair.to_new} WHERE {new} IS NULL AND {old} IS NOT NULL;"
-    fill_old = f"UPDATE {tbl} SET {old} = {pair.to_old} WHERE {old} IS NULL AND {new} IS NOT NULL;"
+    fill_new = filled(tbl, pair.new, pair.old, pair.to_new)
+    fill_old = filled(tbl, pair.old, pair.new, pair.to_old)
     return [
         Step(f"add_{bare(pair.table)}_{pair.new}_synced",
              f"{what}, step 1: add {pair.table}.{pair.new} and keep it in sync with "
@@ -172,9 +192,11 @@ def change_column_type(p: RecipeParams) -> list[Step]:
     if old_type is None:
         raise InputError(f"recipe change-column-type needs the current type of "
                          f"{p.table}.{p.column}", hint="pass --url so pgshift can look it up")
+    from pgshift.recipes.conversions import check_read
+
     new_type = p.type + (f" COLLATE {p.collation}" if p.collation else "")
+    to_new, to_old = check_read("change-column-type", p, old_type)
     pair = _Pair(p.table, p.column, p.new_column, old_type, new_type,
-                 p.using or f"{ident(p.column)}::{p.type}",
-                 p.reverse_using or f"{ident(p.new_column)}::{old_type}", p.existing)
+                 to_new.expression, to_old.expression, p.existing)
     return _steps("change-column-type", pair,
                   f"Change {p.table}.{p.column} to {p.type} as {p.new_column}")
