@@ -766,6 +766,8 @@ def create_recipe(settings: Settings, recipe: str, params: RecipeParams) -> list
     from pgshift.recipes.refusals import ask_database
 
     def up_to_date() -> bool:
+        if not settings.dir.exists():  # a project's first migration: none pending to make it
+            return True
         try:
             return not status(settings).pending()
         except PgshiftError:

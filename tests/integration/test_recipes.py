@@ -514,6 +514,15 @@ def test_a_missing_table_is_no_refusal_while_a_pending_migration_may_create_it(
     assert len(api.up(settings).outcomes) == 2
 
 
+def test_a_missing_table_is_refused_on_a_project_with_no_migrations_yet(
+    settings, migrations_dir
+) -> None:
+    migrations_dir.rmdir()
+    with pytest.raises(InputError, match="users"):
+        api.create_recipe(settings, "add-index", RecipeParams(table="users", columns="email"))
+    assert not migrations_dir.exists()
+
+
 PARTITIONED = """
 CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, kind text NOT NULL)
 PARTITION BY RANGE (at);
