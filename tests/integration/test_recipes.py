@@ -458,6 +458,9 @@ BOUNDS = "FROM ('2025-01-01') TO ('2026-01-01')"
     ("rename-column", RecipeParams(table="users", column="email", new_column="mail",
                                    type="txt"),
      'recipe rename-column cannot change users.email: --type txt: type "txt" does not exist'),
+    ("rename-column", RecipeParams(table="users", column="email", new_column="mail",
+                                   type="bigint"),
+     "recipe rename-column cannot change users.email: --type bigint: users.email is text"),
     ("add-partition", RecipeParams(table="events", partition="events_2026",
                                    bounds="FROM ('2026-01-01') TO ('2025-01-01')"),
      "recipe add-partition: --bounds FROM ('2026-01-01') TO ('2025-01-01'): empty range bound "
@@ -874,3 +877,10 @@ def test_a_conversion_pair_backfills_syncs_both_ways_rolls_back_and_applies_agai
     assert query("SELECT id, amount_num FROM users WHERE id IN (1, 3, 4) ORDER BY id") == [
         (1, Decimal("1.50")), (3, Decimal("2.25")), (4, Decimal("7.50"))]
     assert query("SELECT count(*) FROM users WHERE amount_num IS NULL") == [(0,)]
+
+
+def test_rename_column_takes_the_columns_own_type_however_it_is_spelled(settings, query) -> None:
+    query("CREATE TABLE users (id int, email varchar(20))")
+    paths = api.create_recipe(settings, "rename-column", RecipeParams(
+        table="users", column="email", new_column="mail", type="character varying (20)"))
+    assert paths

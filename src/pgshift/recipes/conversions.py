@@ -147,6 +147,13 @@ def refusals(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
         return [Refusal(f"--type {p.type}: {error}", "check --type: a type the database "
                         "knows, e.g. bigint or numeric(12,2)", what, lacking=missing)]
     if recipe != "change-column-type":
+        written = probe.written_type(cur, p.type) if p.type else None
+        if written is not None and written != old_type:  # rename-column's down part and
+            # sync trigger give both columns one type: --type is the column's, for when the
+            # database cannot say it
+            return [Refusal(f"--type {p.type}: {table}.{p.column} is {old_type}",
+                            "rename-column keeps the type: leave out --type, or change the "
+                            "type with recipe change-column-type", what)]
         return []
     assert p.type
     found = []

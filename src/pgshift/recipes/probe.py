@@ -102,6 +102,29 @@ def column_type_failure(cur: Cursor, table: str, column: str, column_type: str
                       [f"ALTER TABLE {_PROBE} ADD COLUMN {ident(column)} {column_type}"])
 
 
+def written_type(cur: Cursor, column_type: str) -> str | None:
+    """``column_type`` as PostgreSQL writes a column's type (``format_type``: ``varchar(20)``
+    reads ``character varying(20)``), tried on a temporary table rolled back; None when it
+    is no type."""
+    import psycopg2
+
+    statement = f"CREATE TEMPORARY TABLE {_PROBE} (c {column_type})"
+    if not _one_statement(statement):
+        return None
+    cur.execute("BEGIN")
+    try:
+        cur.execute("SET LOCAL lock_timeout = '1s'; SET LOCAL statement_timeout = '10s'")
+        cur.execute(statement)
+        cur.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                    f"WHERE attrelid = '{_PROBE}'::regclass AND attname = 'c'")
+        row = cur.fetchone()
+        return row[0] if row else None
+    except psycopg2.Error:
+        return None
+    finally:
+        cur.execute("ROLLBACK")
+
+
 def conversion_failure(cur: Cursor, table: str, new_column: tuple[str, str], expression: str,
                        source: str, target: str) -> Failure | None:
     """Why ``expression``, written over the column ``source``, cannot fill ``target`` where
