@@ -46,8 +46,13 @@ def add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--values", help="comma-separated ENUM values (add-enum)")
     group.add_argument("--columns", help="index columns or expressions (add-index)")
     group.add_argument("--unique", action="store_true", help="a unique index (add-index)")
-    group.add_argument("--using", help="conversion from the old column (change-column-type)")
-    group.add_argument("--reverse-using", help="conversion back (change-column-type)")
+    group.add_argument("--using", metavar="EXPR",
+                       help="change-column-type: one SQL expression over the old column giving "
+                            "the new value, e.g. \"amount::numeric(12,2)\" (default: a cast)")
+    group.add_argument("--reverse-using", metavar="EXPR",
+                       help="change-column-type: one SQL expression over the new column giving "
+                            "the old value, for the sync trigger and the down part (default: a "
+                            "cast)")
     group.add_argument("--not-null", action="store_true",
                        help="also make the column NOT NULL (add-column-default)")
 
