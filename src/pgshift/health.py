@@ -40,17 +40,31 @@ def run_checks(settings: Settings) -> list[Check]:
     try:
         conn = connect(settings, application_name=f"{settings.application_name} doctor")
     except PgshiftError as exc:
-        return [Check("connection", "fail", exc.message)]
+        return [Check("connection", "fail", str(exc))]
     try:
         checks = [_server(conn)]
         for name, check in _CHECKS:
-            try:
-                checks.append(check(conn, settings))
-            except PgshiftError as exc:
-                checks.append(Check(name, "fail", exc.message))
+            checks.append(_run_check(name, check, conn, settings))
         return checks
     finally:
         conn.close()
+
+
+def _run_check(name: str, check: Callable[[Connection, Settings], Check], conn: Connection,
+               settings: Settings) -> Check:
+    """One check; a refusal, pgshift's or the server's (a role without privileges), fails it
+    and leaves the next checks to run."""
+    import psycopg2
+
+    try:
+        return check(conn, settings)
+    except PgshiftError as exc:  # with the file it is about, and what to do
+        return Check(name, "fail", str(exc))
+    except psycopg2.Error as exc:
+        if not conn.closed and not conn.autocommit:
+            conn.rollback()
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return Check(name, "fail", f"the server refused pgshift's query: {first}")
 
 
 def _server(conn: Connection) -> Check:

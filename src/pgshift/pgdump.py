@@ -7,8 +7,10 @@ on PATH. ``pg-dump`` in the config (``PGSHIFT_PG_DUMP``) names one outright.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from pgshift.errors import InputError
@@ -41,9 +43,9 @@ def find_pg_dump(major: int, configured: Path | None = None, *, purpose: str) ->
 
 
 def run_pg_dump(pg_dump: Path, url: str | None, *args: str, purpose: str) -> str:
-    """pg_dump's output for ``url`` (None: libpq's ``PG*`` variables); InputError, with the
-    password redacted, when it fails. The password goes in the environment, not the command
-    line, where any local user could read it."""
+    """pg_dump's output for ``url`` (None: libpq's ``PG*`` variables), in UTF-8 whatever the
+    database's encoding; InputError, with the password redacted, when it fails. The password
+    goes in the environment, not the command line, where any local user could read it."""
     import os
 
     from psycopg2.extensions import make_dsn, parse_dsn
@@ -57,16 +59,18 @@ def run_pg_dump(pg_dump: Path, url: str | None, *args: str, purpose: str) -> str
         target = ["--dbname", make_dsn(**params)]
         if password is not None:
             env = {**os.environ, "PGPASSWORD": password}
-    try:
-        proc = subprocess.run([str(pg_dump), *args, *target], capture_output=True, text=True,
-                              timeout=600, check=False, stdin=subprocess.DEVNULL, env=env)
+    try:  # bytes, decoded here: text mode would turn a string's \r\n into \n
+        proc = subprocess.run([str(pg_dump), "--encoding=UTF8", *args, *target],
+                              capture_output=True, timeout=600, check=False,
+                              stdin=subprocess.DEVNULL, env=env)
     except (OSError, subprocess.SubprocessError) as exc:
         raise InputError(f"{purpose}: cannot run {pg_dump}: {redact(str(exc), url)}"
                          ) from None
     if proc.returncode != 0:
-        raise InputError(f"{purpose}: pg_dump failed: {redact(error_line(proc.stderr), url)}",
+        stderr = proc.stderr.decode("utf-8", errors="replace")
+        raise InputError(f"{purpose}: pg_dump failed: {redact(error_line(stderr), url)}",
                          hint=f"{pg_dump} was used; pg-dump (PGSHIFT_PG_DUMP) picks another")
-    return proc.stdout
+    return proc.stdout.decode("utf-8")
 
 
 def error_line(stderr: str) -> str:
@@ -79,6 +83,63 @@ def error_line(stderr: str) -> str:
 
 
 def without_meta_commands(text: str) -> str:
-    r"""The dump without psql's backslash commands (``\restrict`` in recent pg_dump, which
-    also carries a random key: no two dumps would be equal)."""
-    return "\n".join(line for line in text.splitlines() if not line.startswith("\\"))
+    r"""The dump without psql's ``\restrict KEY`` and ``\unrestrict KEY`` lines (recent pg_dump
+    writes them, with a random key: no two dumps would be equal). Only those two go: a line of
+    a string (a comment, a function's body, a row) may start with a backslash too."""
+    lines = text.split("\n")  # not splitlines(): a string may hold \r or U+2028
+    key = None
+    for index, line in enumerate(lines):
+        if line.strip() and not line.startswith("--"):  # the header ends at the first command
+            if line.startswith("\\restrict "):
+                key = line.removeprefix("\\restrict ")
+                del lines[index]
+            break
+    if key is not None:
+        lines = [line for line in lines if line != f"\\unrestrict {key}"]
+    return "\n".join(lines)
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def tidy(text: str, *, statement: Callable[[str], str] = str,
+         gap: Callable[[str], str] = str) -> str:
+    """pg_dump's output with each run of blank lines between two statements made one, each
+    statement through ``statement`` (which drops it by returning ""), and what lies between
+    them (comments) through ``gap``. What a statement holds (a function's body, a string, a row)
+    stays as it is, blank lines too. InputError when it cannot be split."""
+    from pgshift.migrations.statements import split_statements
+
+    pieces, between, done = [], "", 0
+    for found in split_statements(text, Path("pg_dump")):
+        between += text[done:found.offset]
+        done = found.offset + len(found.text)
+        sql = statement(found.text)
+        if not sql:  # gone, with its semicolon and the end of its line
+            done += text.startswith(";", done)
+            done += text.startswith("\n", done)
+            continue
+        pieces += [_BLANK_RUNS.sub("\n\n", gap(between)), sql]
+        between = ""
+    pieces.append(_BLANK_RUNS.sub("\n\n", gap(between + text[done:])))
+    return "".join(pieces).strip("\n") + "\n"
+
+
+def without_raw_carriage_returns(statement: str) -> str:
+    r"""``statement`` with each carriage return of a quoted string written as an escape
+    (``'a<CR>b'`` as ``E'a\rb'``): pgshift reads a migration file with universal newlines,
+    which would turn it into a line feed. Strings that cannot escape it (dollar-quoted) stay."""
+    if "\r" not in statement:
+        return statement
+    from pglast import parser
+
+    pieces, done = [], 0
+    for token in parser.scan(statement):  # positions count characters
+        text = statement[token.start:token.end + 1]
+        if token.name != "SCONST" or "\r" not in text or text[:1] not in ("'", "E", "e"):
+            continue
+        if text[:1] == "'":
+            text = "E" + text.replace("\\", "\\\\")
+        pieces += [statement[done:token.start], text.replace("\r", "\\r")]
+        done = token.end + 1
+    return "".join(pieces) + statement[done:]

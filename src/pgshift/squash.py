@@ -121,16 +121,13 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
             say("Dumping the schema and rows ...")
             text = _header(selected, built.server_version // 10000) + _dump(
                 settings, scratch.url, built.server_version // 10000,
-                drop_public=not _has_public(built))
+                drop_public=not _has_public(built), own_role=_own_role(built))
             say(f"Checking that {path.name} builds the same database ...")
             tables = _prove(settings, scratch, built, path, text)
         finally:
             built.close()
         where = scratch.describe()
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write the baseline: {exc.strerror}", path=path) from None
+    _write(path, text)
     return Squash(path, [m.name for m in selected], len(tables),
                   [table for table, rows in tables.items() if rows], where)
 
@@ -267,26 +264,71 @@ def _holds_lines(selected: Sequence[Migration]) -> str:
     return "\n".join([*lines, line]) + "\n"
 
 
-def _dump(settings: Settings, url: str, major: int, *, drop_public: bool = False) -> str:
-    """The scratch database as SQL a pgshift transaction can run (see the module's docstring)."""
-    from pgshift.migrations.statements import split_statements
-    from pgshift.pgdump import find_pg_dump, run_pg_dump, without_meta_commands
+def _write(path: Path, text: str) -> None:
+    """Write the baseline whole or not at all: a half-written one would be a migration that new
+    databases run (a full disk, an interrupt)."""
+    import contextlib
+    import tempfile
+
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                             dir=path.parent)
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)  # mkstemp's file is private; a migration is not
+        os.replace(temporary, path)
+    except BaseException as exc:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write the baseline: {exc.strerror}", path=path) from None
+        raise
+
+
+def _dump(settings: Settings, url: str, major: int, *, drop_public: bool = False,
+          own_role: str | None = None) -> str:
+    """The scratch database as SQL a pgshift transaction can run (see the module's docstring).
+    ``own_role``: the role that replayed the migrations, as pg_dump quotes it."""
+    from pgshift.pgdump import (
+        find_pg_dump,
+        run_pg_dump,
+        tidy,
+        without_meta_commands,
+        without_raw_carriage_returns,
+    )
 
     pg_dump = find_pg_dump(major, settings.pg_dump, purpose="squash")
     text = without_meta_commands(run_pg_dump(
         pg_dump, url, "--no-owner", "--no-subscriptions", "--rows-per-insert=500",
         f'--exclude-schema="{settings.schema}"', purpose="squash"))
-    pieces, done = [], 0
+    text = tidy(text, statement=lambda sql: _for_whoever_runs_it(
+        _local(without_raw_carriage_returns(sql)), own_role))
     if drop_public:  # pg_dump writes what is there, not that public is gone
-        pieces.append("-- The migrations drop the public schema that a new database has.\n"
-                      "-- pgshift:ignore drop-schema-or-database -- it is empty there\n"
-                      "DROP SCHEMA IF EXISTS public;\n\n")
-    for statement in split_statements(text, Path("pg_dump")):
-        pieces.append(text[done:statement.offset])
-        pieces.append(_local(statement.text))
-        done = statement.offset + len(statement.text)
-    pieces.append(text[done:])
-    return re.sub(r"\n{3,}", "\n\n", "".join(pieces)).strip("\n") + "\n"
+        text = ("-- The migrations drop the public schema that a new database has.\n"
+                "-- pgshift:ignore drop-schema-or-database -- it is empty there\n"
+                "DROP SCHEMA IF EXISTS public;\n\n") + text
+    return text
+
+
+def _own_role(conn: Connection) -> str:
+    with conn.cursor() as cur:
+        cur.execute("SELECT quote_ident(current_user)")
+        return str(cur.fetchone()[0])
+
+
+def _for_whoever_runs_it(statement: str, own_role: str | None) -> str:
+    """Default privileges the migrations set for the role that ran them (``ALTER DEFAULT
+    PRIVILEGES`` without ``FOR ROLE``), as the baseline sets them for the role that runs it:
+    pg_dump names the role, which another server may not have, or which is not the one that
+    makes the next migrations' objects there. Like ``--no-owner`` for the objects."""
+    if own_role is None:
+        return statement
+    prefix = f"ALTER DEFAULT PRIVILEGES FOR ROLE {own_role} "
+    if statement.startswith(prefix):
+        return "ALTER DEFAULT PRIVILEGES " + statement[len(prefix):]
+    return statement
 
 
 def _has_public(conn: Connection) -> bool:
@@ -307,8 +349,9 @@ def _local(statement: str) -> str:
 
 def _prove(settings: Settings, scratch: ScratchDatabase, built: Connection, path: Path,
            text: str) -> dict[str, int]:
-    """Run ``text`` as the baseline on a second scratch database beside ``built``: the schema
-    and each table's row count must be the same. The tables and their counts."""
+    """Run ``text`` as the baseline on a second scratch database beside ``built``: the schema,
+    each table's row count and its rows' values must be the same. The tables and their
+    counts."""
     import tempfile
 
     from pgshift.db import connect
@@ -319,7 +362,12 @@ def _prove(settings: Settings, scratch: ScratchDatabase, built: Connection, path
     skip = [settings.schema]
     expected, counts = take_snapshot(built, exclude_schemas=skip), _row_counts(built, skip)
     with tempfile.TemporaryDirectory(prefix="pgshift-squash-") as folder:
-        Path(folder, path.name).write_text(text, encoding="utf-8")
+        try:
+            Path(folder, path.name).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the baseline to prove it: {exc.strerror}",
+                             path=Path(folder), hint="nothing was written; TMPDIR picks "
+                             "another folder for it") from None
         baseline = discover_migrations(Path(folder))[0]
         with scratch.sibling() as url:
             conn = connect(settings, url=url,
@@ -331,20 +379,24 @@ def _prove(settings: Settings, scratch: ScratchDatabase, built: Connection, path
                 conn.close()
     differences = diff_snapshots(expected, actual, expected_name="after the migrations",
                                  actual_name=f"after {path.name}")
-    differences += [f"table {table}: {counts[table]} row(s) after the migrations, "
-                    f"{rows.get(table, 0)} after {path.name}"
-                    for table in counts if counts[table] != rows.get(table, 0)]
+    for table, (count, digest) in counts.items():
+        if rows.get(table, (0, None))[0] != count:
+            differences.append(f"table {table}: {count} row(s) after the migrations, "
+                               f"{rows.get(table, (0, None))[0]} after {path.name}")
+        elif rows[table][1] != digest:
+            differences.append(f"table {table}: its rows' values differ after {path.name}")
     if differences:
         shown = "; ".join(differences[:3]) + (
             f"; and {len(differences) - 3} more" if len(differences) > 3 else "")
         raise CheckFailedError(f"the baseline would not build the same database: {shown}",
                                path=path, hint="nothing was written; please report this "
                                "with the migrations' SQL")
-    return counts
+    return {table: count for table, (count, _) in counts.items()}
 
 
-def _row_counts(conn: Connection, skip: list[str]) -> dict[str, int]:
-    """Every table's row count (in two round trips: no server-side XML needed)."""
+def _row_counts(conn: Connection, skip: list[str]) -> dict[str, tuple[int, str]]:
+    """Every table's row count and a digest of its rows' values (in two round trips: no
+    server-side XML needed)."""
     from psycopg2 import sql
 
     with conn.cursor() as cur:
@@ -353,7 +405,8 @@ def _row_counts(conn: Connection, skip: list[str]) -> dict[str, int]:
         if not tables:
             return {}
         cur.execute(sql.SQL(" UNION ALL ").join(
-            sql.SQL("SELECT {}, count(*) FROM {}").format(
+            sql.SQL("SELECT {}, count(*), md5(coalesce(string_agg(r::text, E'\\n' "
+                    "ORDER BY r::text), '')) FROM {} r").format(
                 sql.Literal(f"{schema}.{name}"), sql.Identifier(schema, name))
             for schema, name in tables))
-        return dict(cur.fetchall())
+        return {table: (count, digest) for table, count, digest in cur.fetchall()}

@@ -78,3 +78,43 @@ def test_the_cli_exits_1_on_a_failure_and_never_prints_the_password(cli) -> None
     assert "s3cretPW" not in result.stdout + result.stderr
     ok = cli("doctor", "--json")
     assert ok.returncode == 0 and '"check": "connection"' in ok.stdout
+
+
+def test_a_role_the_server_refuses_fails_those_checks_and_the_others_still_run(
+    settings, write_migration, query, cli, database_url
+) -> None:
+    """A role that may connect but not use pgshift's schema (another role installed it): the
+    server refuses the privilege check's query. That check fails, the rest still report, and
+    the exit is doctor's 1, not an error before any line."""
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+    role = f"doc_{query('SELECT current_database()')[0][0]}"
+    query(f"CREATE ROLE \"{role}\" LOGIN PASSWORD 'Sup3rSecret'")
+    try:
+        url = database_url.replace("postgres@", f"{role}:Sup3rSecret@")
+        checks = by_name(dataclasses.replace(settings, url=url))
+        assert list(checks)[:2] == ["connection", "privileges"] and len(checks) == 8
+        assert checks["connection"][0] == "ok"
+        assert checks["privileges"] == (
+            "fail", "the server refused pgshift's query: permission denied for schema pgshift")
+        assert checks["migrations"][0] == "fail" and checks["lock"][0] == "ok"
+        result = cli("doctor", "--url", url)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr == "" and "Traceback" not in result.stdout
+        assert "FAIL  privileges" in result.stdout and "Sup3rSecret" not in result.stdout
+    finally:
+        query(f'DROP ROLE "{role}"')
+
+
+def test_a_failure_names_its_file_and_says_what_to_do(settings, write_migration,
+                                                      migrations_dir) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    (migrations_dir / "V2__b.sql").write_bytes(b"\xff\xfe CREATE TABLE b (id int);\n")
+    status, detail = by_name(settings)["migrations"]
+    assert status == "fail"
+    assert detail == ("V2__b.sql:1: not valid UTF-8 (byte 0xff at offset 0) (hint: save the "
+                      "file as UTF-8)")
+    status, detail = by_name(dataclasses.replace(settings, dir=migrations_dir / "gone"))[
+        "migrations"]
+    assert (status, detail) == ("fail", "gone: migrations directory not found (hint: create "
+                                "it with 'pgshift create NAME' or pass --dir)")

@@ -408,7 +408,7 @@ def test_a_default_from_a_sequence_made_by_hand_goes_before_its_sequence(
     assert [o.migration.label for o in api.up(fresh).outcomes] == ["V002"]
 
 
-def test_enum_values_added_by_hand_are_added_and_stay_after_a_rollback(
+def test_enum_values_added_by_hand_stay_after_a_rollback_and_up_runs_again(
     settings, fresh, write_migration, query
 ) -> None:
     write_migration("V001__plan.sql", "CREATE TYPE plan AS ENUM ('free', 'pro');",
@@ -420,9 +420,9 @@ def test_enum_values_added_by_hand_are_added_and_stay_after_a_rollback(
     captured = api.create_from_drift(settings, "plans")
     assert captured is not None and captured.migration.todo == []
     assert captured.migration.up == [
-        "ALTER TYPE public.plan ADD VALUE 'trial' BEFORE 'free';",
-        "ALTER TYPE public.plan ADD VALUE 'team' BEFORE 'pro';",
-        "ALTER TYPE public.plan ADD VALUE 'enterprise' AFTER 'pro';"]
+        "ALTER TYPE public.plan ADD VALUE IF NOT EXISTS 'trial' BEFORE 'free';",
+        "ALTER TYPE public.plan ADD VALUE IF NOT EXISTS 'team' BEFORE 'pro';",
+        "ALTER TYPE public.plan ADD VALUE IF NOT EXISTS 'enterprise' AFTER 'pro';"]
     api.up(fresh)
     lines, _ = diff_apart_from_order(schema_of(settings.url), schema_of(fresh.url),
                                      expected_name="drifted", actual_name="built")
@@ -430,6 +430,7 @@ def test_enum_values_added_by_hand_are_added_and_stay_after_a_rollback(
     api.down(fresh)  # runs: its down part says what it cannot do
     assert "-- PostgreSQL cannot remove a value from an enum: public.plan keeps 'team'" in (
         captured.path.read_text())
+    assert [o.migration.label for o in api.up(fresh).outcomes] == ["V002"]  # values kept
 
 
 def test_cli_prints_the_path_and_what_to_do_next(drifted, cli) -> None:
@@ -439,3 +440,82 @@ def test_cli_prints_the_path_and_what_to_do_next(drifted, cli) -> None:
     assert "then record it here with 'pgshift baseline --version 002'" in result.stderr
     misused = cli("create", "x", "--embedded")
     assert misused.returncode == 2 and "--embedded goes with --from-drift" in misused.stderr
+
+
+VIEWS = """
+CREATE TABLE items (id int PRIMARY KEY, price int, name text);
+CREATE VIEW priced AS SELECT id, price FROM items;
+CREATE VIEW "Cheap Items" AS SELECT id FROM priced WHERE price < 10;
+CREATE VIEW report AS SELECT c.id, p.price FROM "Cheap Items" c JOIN priced p USING (id);
+CREATE VIEW names AS SELECT name FROM items;
+"""
+
+
+def test_views_that_read_a_changed_view_are_dropped_before_it_and_made_again_after(
+    settings, fresh, write_migration, query
+) -> None:
+    write_migration("V001__views.sql", VIEWS, 'DROP VIEW names;\nDROP VIEW report;\n'
+                    'DROP VIEW "Cheap Items";\nDROP VIEW priced;\nDROP TABLE items;')
+    api.up(settings)
+    # a column a view reads gets another type: the view goes and comes back around it
+    query("DROP VIEW names")
+    query("ALTER TABLE items ALTER COLUMN name TYPE varchar(80)")
+    query("CREATE VIEW names AS SELECT name FROM items")
+    query("CREATE OR REPLACE VIEW priced AS SELECT id, price, name FROM items")
+    query("ALTER VIEW report SET (security_invoker = on)")
+    query("COMMENT ON VIEW report IS 'kept'")
+    captured = assert_proven(settings, fresh, "views")
+    up = captured.migration.up
+    drops = [s for s in up if s.startswith("DROP VIEW")]
+    assert drops == ["DROP VIEW public.report;", 'DROP VIEW public."Cheap Items";',
+                     "DROP VIEW public.names;", "DROP VIEW public.priced;"]
+    made = [s.split(" AS")[0] for s in up if s.startswith("CREATE VIEW")]
+    assert made == ["CREATE VIEW public.names", "CREATE VIEW public.priced",
+                    'CREATE VIEW public."Cheap Items"',
+                    "CREATE VIEW public.report WITH (security_invoker=on)"]
+    assert up.index("ALTER TABLE public.items ALTER COLUMN name TYPE character varying(80);") < (
+        up.index(next(s for s in up if s.startswith("CREATE VIEW public.names"))))
+
+
+def test_a_column_or_table_renamed_by_hand_is_a_todo_line_not_only_a_drop(
+    settings, write_migration, query
+) -> None:
+    """The catalogs cannot tell a rename from a drop and an add, and the file drops the old
+    one (its values gone where it runs): a TODO line says to write the RENAME instead."""
+    write_migration("V001__t.sql", "CREATE TABLE t (id int, a int, b text);\n"
+                    "CREATE TABLE u (id int, note text);", "DROP TABLE u; DROP TABLE t;")
+    api.up(settings)
+    query("ALTER TABLE t RENAME COLUMN a TO a2")
+    query("ALTER TABLE u RENAME TO u2")
+    captured = api.create_from_drift(settings, "renames")
+    assert captured is not None
+    assert captured.migration.todo == [
+        "column public.t.a2: if it is public.t.a renamed, write ALTER TABLE public.t RENAME "
+        "COLUMN a TO a2 instead of the DROP COLUMN and ADD COLUMN below, which lose a's values",
+        "table public.u2: if it is public.u renamed (or moved), write ALTER TABLE public.u "
+        "RENAME TO (or SET SCHEMA) instead of the DROP TABLE and CREATE TABLE below, which "
+        "lose public.u's rows"]
+    query("ALTER TABLE t DROP COLUMN b, ADD COLUMN c text")  # two gone, two new: which is it?
+    captured = api.create_from_drift(settings, "more")
+    assert captured is not None
+    assert [line.split(":")[0] for line in captured.migration.todo] == ["table public.u2"]
+
+
+@pytest.mark.pg(">=18")
+def test_not_null_constraints_keep_their_names_and_stay_not_valid(
+    settings, fresh, write_migration, query
+) -> None:
+    """18 names a column's NOT NULL and lets it be NOT VALID (rows with NULLs stay): the file
+    makes the same constraints, without a scan that the NULLs would fail."""
+    write_migration("V001__t.sql", "CREATE TABLE t (id int, code text, kind text NOT NULL);\n"
+                    "INSERT INTO t VALUES (1, NULL, 'a');", "DROP TABLE t;")
+    api.up(settings)
+    api.up(fresh)
+    query("ALTER TABLE t ADD CONSTRAINT code_given NOT NULL code NOT VALID")
+    query("ALTER TABLE t RENAME CONSTRAINT t_kind_not_null TO kind_given")
+    query("ALTER TABLE t ADD COLUMN size int CONSTRAINT size_given NOT NULL DEFAULT 0")
+    captured = assert_proven(settings, fresh, "not nulls")
+    assert captured.migration.up == [
+        "ALTER TABLE public.t ADD CONSTRAINT code_given NOT NULL code NOT VALID;",
+        "ALTER TABLE public.t ADD COLUMN size integer DEFAULT 0 CONSTRAINT size_given NOT NULL;",
+        "ALTER TABLE public.t RENAME CONSTRAINT t_kind_not_null TO kind_given;"]

@@ -35,12 +35,25 @@ def dump(args: argparse.Namespace, settings: Settings) -> int:
         return check(api.schema_file_diff(settings, args.output, embedded=args.embedded),
                      args.output or settings.schema_file)
     target = args.output or settings.schema_file
+    if target is not None and str(target) != "-":
+        refuse_migrations_dir(target, settings)
     if target is None or str(target) == "-":
         sys.stdout.write(api.dump_migrations_schema(settings) if args.embedded
                          else api.dump_schema(settings))
         return 0
     print(f"Wrote {api.write_schema_file(settings, target, embedded=args.embedded)}.")
     return 0
+
+
+def refuse_migrations_dir(target: Path, settings: Settings) -> None:
+    """InputError for a schema file among the migrations: every later run would refuse the
+    directory (a .sql file that is no migration), this one included."""
+    from pgshift.errors import InputError
+
+    if target.suffix == ".sql" and target.resolve().parent == settings.dir.resolve():
+        raise InputError("the schema file would be in the migrations directory, where every "
+                         "file named .sql must be a migration", path=target,
+                         hint="write it beside the directory, e.g. db/schema.sql")
 
 
 SHOWN_LINES = 40  # of a stale schema file's diff
@@ -71,6 +84,7 @@ def refresh_schema_file(settings: Settings) -> None:
     from pgshift.errors import PgshiftError
 
     try:
+        refuse_migrations_dir(settings.schema_file, settings)
         print(f"Wrote {api.write_schema_file(settings)}.")
     except PgshiftError as exc:
         print(f"pgshift: warning: the migrations ran, but {settings.schema_file} was not "

@@ -35,7 +35,9 @@ def squash(args: argparse.Namespace, settings: Settings) -> int:
     print(result.path)
     filled = (f", {len(result.tables_with_rows)} with rows" if result.tables_with_rows else "")
     count = len(result.migrations)
-    print(f"It holds {count} migration(s), {result.migrations[0]} … {result.migrations[-1]} "
+    span = (result.migrations[0] if count == 1
+            else f"{result.migrations[0]} … {result.migrations[-1]}")
+    print(f"It holds {count} migration(s), {span} "
           f"({result.tables} table(s){filled}), checked on {result.scratch}.\n"
           "New databases run it instead of them; databases that ran them never run it. Their "
           "files may be deleted once every database is past it.", file=sys.stderr)

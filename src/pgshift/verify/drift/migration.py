@@ -26,6 +26,10 @@ object in a module of ``pgshift.verify.drift``):
   17 (the server the drift was read on); before, it is dropped and added again, and a comment
   says so.
 
+A rename cannot be told from a drop and an add: where they look alike (a column of the same
+type, a table with the same columns), a TODO line says to write the RENAME instead
+(``drift.renames``).
+
 Anything else (who owns an object, an extension's new version, a table's storage settings or
 its inheritance, materialized views, foreign tables, a grant made by another role than the
 owner, a generated column that something reads and that cannot change in place) is a
@@ -51,9 +55,12 @@ from pgshift.verify.drift.change import (
     quoted,
     sequence_options,
 )
+from pgshift.verify.drift.not_null import not_null_constraints
 from pgshift.verify.drift.policies import policies
+from pgshift.verify.drift.renames import note_renames
 from pgshift.verify.drift.tables import columns, identity_sequence, tables
 from pgshift.verify.drift.types import types
+from pgshift.verify.drift.views import views
 
 if TYPE_CHECKING:
     from pgshift.verify.schema_drift import SchemaDrift
@@ -110,9 +117,10 @@ def drift_migration(expected: Snapshot, actual: Snapshot, major: int | None = No
     """Up: from ``expected`` (after the migrations) to ``actual`` (the database); down: back.
     ``major``: the server's major version (None: the statements every version has)."""
     catalogs = Catalogs(expected, actual, major)
+    note_renames(catalogs)
     changes: dict[str, list[Change]] = {"up": [], "down": []}
-    for found in (_schemas, _extensions, types, _sequences, tables, columns, _constraints,
-                  _indexes, _functions, _triggers):
+    for found in (_schemas, _extensions, types, _sequences, tables, views, columns,
+                  _constraints, not_null_constraints, _indexes, _functions, _triggers):
         for direction, change in found(catalogs):
             changes[direction].append(change)
     made = {direction: {m for change in found for m in change.makes}
@@ -202,7 +210,7 @@ def _constraints(catalogs: Catalogs) -> Found:
     for key, before, after in catalogs.pairs("constraint"):
         name, table = _constraint_name_and_table(key)
         if (before or after or {}).get("type") == "n":
-            continue  # 18's NOT NULL constraints: the column's NOT NULL makes and drops them
+            continue  # 18's NOT NULL constraints: the columns' (and drift.not_null)
         if name is None or table is None:
             catalogs.todo.append(f"constraint {key}: not on a table")
             continue

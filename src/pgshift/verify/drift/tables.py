@@ -5,7 +5,7 @@
   PARTITION OF its parent, after it (and dropped before it), with the defaults and NOT NULLs it
   has apart from its parent's. A child of plain inheritance, a materialized view, a foreign
   table, and another table's settings are TODO lines.
-- A view that changed is dropped and made again.
+- Views: ``pgshift.verify.drift.views``.
 - A column's type, collation, default and NOT NULL; its identity added (with its sequence's
   name and settings, and the sequence moved past the values the rows have), dropped, or made
   ALWAYS or BY DEFAULT; a generated column's expression set
@@ -33,6 +33,7 @@ from pgshift.verify.drift.change import (
     sequence_options,
     table_and_name,
 )
+from pgshift.verify.drift.not_null import add_not_null, constraint_of
 from pgshift.verify.drift.policies import row_security
 
 if TYPE_CHECKING:
@@ -50,9 +51,8 @@ def tables(catalogs: Catalogs) -> Found:
     for key, before, after in catalogs.pairs("table"):
         kinds = {s["kind"] for s in (before, after) if s is not None}
         if kinds == {"v"}:
-            if before is None or after is None or before["definition"] != after["definition"]:
-                yield from _view(catalogs, key, before, after)
-        elif before is not None and after is not None:
+            continue  # drift.views
+        if before is not None and after is not None:
             rest = differing(before, after, ("comment", "grants", "row_security",
                                               "force_row_security"))
             if rest:
@@ -140,20 +140,6 @@ def _depth(catalogs: Catalogs, key: str) -> int:
     return depth
 
 
-def _view(catalogs: Catalogs, key: str, before: State | None, after: State | None) -> Found:
-    """A changed view is dropped first and made last: CREATE OR REPLACE cannot take a column
-    away, and the columns it reads may change in between."""
-    drop = Change("view", False, f"DROP VIEW {key};")
-    for direction, old, new, snapshot in catalogs.directions(before, after):
-        if old is not None:
-            yield direction, drop
-        if new is not None:
-            made = (("table", key), *(("column", f"{key}.{name}")
-                                      for name, _ in columns_of(snapshot, key)))
-            yield direction, Change("view", True, f"CREATE VIEW {key} AS\n{new['definition']}",
-                                    made)
-
-
 def columns(catalogs: Catalogs) -> Found:
     kinds = {side: {k: v["kind"] for k, v in snapshot.get("table", {}).items()}
              for side, snapshot in (("expected", catalogs.expected), ("actual", catalogs.actual))}
@@ -218,7 +204,9 @@ def _alter_column(catalogs: Catalogs, table: str, column: str, old: State, new: 
         else:
             yield Change("column", True, f"{alter} SET DEFAULT {new['default']};")
     if old["not_null"] != new["not_null"]:
-        yield Change("column", True, f"{alter} {'SET' if new['not_null'] else 'DROP'} NOT NULL;")
+        named = constraint_of(snapshot, table, column) if new["not_null"] else None
+        yield Change("column", True, add_not_null(table, column, named) if named else
+                     f"{alter} {'SET' if new['not_null'] else 'DROP'} NOT NULL;")
     if new.get("identity") and not old.get("identity"):  # once NOT NULL, without a default
         yield Change("column", True, f"{alter} ADD {_identity(new, snapshot, key)};",
                      _column_made(snapshot, key)[1:])
@@ -317,7 +305,9 @@ def column_spec(state: State, snapshot: Snapshot, key: str) -> str:
     elif state.get("default") is not None:
         spec += f" DEFAULT {state['default']}"
     if state.get("not_null"):
-        spec += " NOT NULL"
+        table, column = table_and_name(key)
+        named = constraint_of(snapshot, table, column)  # 18's: by its name
+        spec += f" CONSTRAINT {named[0]} NOT NULL" if named else " NOT NULL"
     return spec
 
 

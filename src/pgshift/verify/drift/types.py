@@ -119,7 +119,9 @@ def _enum_changes(catalogs: Catalogs, key: str, before: State, after: State) -> 
         place = (f" BEFORE {quoted(new[index + 1])}" if index + 1 < len(new)
                  and new[index + 1] in old else f" AFTER {quoted(new[index - 1])}"
                  if index > 0 else "")
-        yield "up", Change("type", True, f"ALTER TYPE {key} ADD VALUE {quoted(value)}{place};")
+        # IF NOT EXISTS: the down part leaves the value, and up runs again after it
+        yield "up", Change("type", True,
+                           f"ALTER TYPE {key} ADD VALUE IF NOT EXISTS {quoted(value)}{place};")
         yield "down", Change("type", True, f"-- PostgreSQL cannot remove a value from an enum: "
                                            f"{key} keeps {quoted(value)}")
 
