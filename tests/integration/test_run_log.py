@@ -12,7 +12,7 @@ import pytest
 from tests.faults import harness as h
 
 from pgshift import api
-from pgshift.errors import MigrationFailedError
+from pgshift.errors import InputError, MigrationFailedError
 from pgshift.state.history import SCHEMA_VERSION
 
 
@@ -148,3 +148,41 @@ def test_the_log_is_in_the_configured_schema(settings, two, query) -> None:
     assert query("SELECT count(*) FROM deploys.runs") == [(1,)]
     assert api.log(settings) == []
 
+
+
+def test_log_refuses_a_limit_below_one_as_bad_input_not_as_a_table_altered_by_hand(
+    cli, settings, two
+) -> None:
+    assert cli("up").returncode == 0
+    for limit in ("-1", "0", str(2**63)):
+        result = cli("log", "--limit", limit)
+        assert result.returncode == 2, result.stderr
+        assert "must be from 1 to" in result.stderr and "altered by hand" not in result.stderr
+    with pytest.raises(InputError, match="cannot list -1 runs"):
+        api.log(settings, limit=-1)
+    assert len(api.log(settings, limit=2**70)) == 1
+
+
+def test_log_of_a_migration_no_run_ran_says_so_not_that_no_run_is_recorded(cli, two) -> None:
+    assert cli("up", "--to", "1").returncode == 0
+    assert cli("log", "--migration", "2").stdout == "No recorded run ran 2.\n"
+    assert cli("log").stdout != "No runs recorded.\n"
+
+
+def test_log_for_a_role_without_grants_blames_the_grants_not_the_table(
+    cli, settings, two, query
+) -> None:
+    import uuid
+
+    from psycopg2.extensions import make_dsn
+
+    assert cli("up").returncode == 0
+    role = f"viewer_{uuid.uuid4().hex[:8]}"
+    query(f"CREATE ROLE {role} LOGIN")
+    try:
+        result = cli("log", "--url", make_dsn(settings.url, user=role))
+    finally:
+        query(f"DROP ROLE {role}")
+    assert result.returncode == 2, result.stderr
+    assert "permission denied for schema pgshift" in result.stderr
+    assert "altered by hand" not in result.stderr

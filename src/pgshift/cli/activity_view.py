@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pgshift.backfill.progress import BackfillProgress
     from pgshift.monitor.activity import Session, Snapshot
     from pgshift.monitor.progress import Progress
+    from pgshift.state.lock import LockHolder
 
 STATEMENT_WIDTH = 60
 
@@ -45,8 +46,12 @@ def role_text(session: Session) -> str:
             strongest = max(session.holds, key=lambda lock: lock.rank)
             return f"DDL (holds {strongest.mode})"
         return f"DDL {session.command}"
-    if session.role == "maintenance" and session.progress is not None:
-        return session.progress.command
+    if session.role == "maintenance":
+        command = session.progress.command if session.progress is not None else ""
+        from pgshift.monitor.activity import AUTOVACUUM
+
+        autovacuum = "autovacuum " if session.backend_type == AUTOVACUUM else ""
+        return (autovacuum + command).strip() or session.role
     return session.role
 
 
@@ -58,7 +63,7 @@ def client_text(session: Session) -> str:
 
 
 def state_text(session: Session) -> str:
-    state = session.state or session.backend_type or "?"
+    state = "hidden" if session.hidden else session.state or session.backend_type or "?"
     if session.wait_event_type and session.wait_event_type != "Client":
         state += f", waits {session.wait_event_type}:{session.wait_event}"
     return state
@@ -78,6 +83,8 @@ def statement_text(session: Session, width: int = STATEMENT_WIDTH) -> str:
     from pgshift.monitor.ddl import main_statement, running_statement
 
     query = session.query
+    if session.hidden:
+        return query  # "<insufficient privilege>": no statement to find in it
     if session.statement:
         statement = running_statement(query, session.statement, session.migration)
         if statement is None and session.migration:
@@ -150,11 +157,21 @@ def header_lines(snapshot: Snapshot) -> list[str]:
     lines = [f"Database {snapshot.database} (PostgreSQL {major}.{minor}) at "
              f"{snapshot.taken_at:%Y-%m-%d %H:%M:%S%z}"]
     holder = snapshot.migration_lock
-    lines.append(f"Migration lock: held by {holder.describe()}" if holder
+    lines.append(f"Migration lock: held by {_holder_text(holder)}" if holder
                  else "Migration lock: free")
     if not snapshot.pgshift_installed:
         lines.append("(pgshift is not installed on this database)")
+    elif not snapshot.backfills_readable:
+        lines.append("(this role may not read pgshift's tables: backfills are not shown)")
     return lines
+
+
+def _holder_text(holder: LockHolder) -> str:
+    """Who holds the migration lock; a role that may not see the holder's session (another
+    role's, without pg_read_all_stats) has no start time nor client address for it."""
+    if holder.since is not None:
+        return holder.describe()
+    return f"pid {holder.pid} ({holder.application_name or 'unknown application'})"
 
 
 # -- plain text and JSON ------------------------------------------------------------------------
@@ -185,6 +202,9 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
     for session in snapshot.sessions:
         data = dataclasses.asdict(session)
         data["wait_s"] = session.wait_s
+        # "statement" is the text the table shows; the migration's statement number (the
+        # table's "statement 2") keeps a key of its own
+        data["statement_number"] = session.statement
         data["statement"] = statement_text(session, 10_000)
         if session.progress is not None:
             data["progress"]["percent"] = session.progress.percent
@@ -199,6 +219,7 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
         "taken_at": snapshot.taken_at, "database": snapshot.database,
         "server_version": snapshot.server_version,
         "pgshift_installed": snapshot.pgshift_installed,
+        "backfills_readable": snapshot.backfills_readable,
         "migration_lock": dataclasses.asdict(lock) if lock else None,
         "sessions": sessions,
         "blocking": [{"pid": pid, "blocks": [s.pid for s in blocked]}

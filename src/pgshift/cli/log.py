@@ -20,11 +20,23 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
             "what is applied now)")
     p = subparsers.add_parser("log", parents=[parent], description=text,
                               help="show the runs that changed the database")
-    p.add_argument("--limit", type=int, default=20, metavar="N", help="the last N (default 20)")
+    p.add_argument("--limit", type=_limit, default=20, metavar="N",
+                   help="the last N (default 20)")
     p.add_argument("--migration", metavar="V",
                    help="only the runs that ran version V (or a repeatable's file name)")
     p.add_argument("--json", action="store_true", help="JSON output")
     p.set_defaults(handler=log)
+
+
+def _limit(text: str) -> int:
+    """A number of runs: 1 or more, and no more than PostgreSQL's LIMIT takes (a bigint)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: '{text}'") from None
+    if not 1 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {2**63 - 1}, not {value}")
+    return value
 
 
 def log(args: argparse.Namespace, settings: Settings) -> int:
@@ -34,6 +46,8 @@ def log(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         json.dump([_as_json(run) for run in runs], sys.stdout, indent=2)
         print()
+    elif not runs and args.migration is not None:  # there may be runs: none of them ran it
+        print(f"No recorded run ran {args.migration}.")
     else:
         render.runs(runs)
     return 0

@@ -32,7 +32,7 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
             aliases=("monitor",))
     p.add_argument("--json", action="store_true", help="print one snapshot as JSON")
     p.add_argument("--watch", action="store_true", help="refresh live until Ctrl-C")
-    p.add_argument("--interval", type=_interval, default=2.0, metavar="S",
+    p.add_argument("--interval", type=_interval, metavar="S",
                    help="seconds between refreshes with --watch (default 2)")
     p.add_argument("--count", type=_positive, metavar="N",
                    help="with --watch: stop after N refreshes")
@@ -79,9 +79,16 @@ def _duration(text: str) -> float:
 def ps(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
     from pgshift.cli import activity_view
+    from pgshift.errors import InputError
 
+    if args.watch and args.json:
+        raise InputError("--json prints one snapshot: it does not go with --watch",
+                         hint="repeat 'pgshift ps --json' to follow it from a script")
+    if not args.watch and (args.interval is not None or args.count is not None):
+        raise InputError(f"{'--interval' if args.interval is not None else '--count'} goes "
+                         "with --watch")
     if args.watch:
-        return _watch(settings, args.interval, args.count)
+        return _watch(settings, args.interval or 2.0, args.count)
     snapshot = api.ps(settings)
     if args.json:
         activity_view.dump_json(snapshot, sys.stdout)
@@ -189,6 +196,7 @@ def rollback(args: argparse.Namespace, settings: Settings) -> int:
     plan = api.rollback_plan(settings, args.to)
     _print_plan(plan, _locks_of(settings, plan))
     if not plan.steps:
+        _refuse_while_running(settings, plan)
         print(f"Nothing to roll back: no applied migration above version {plan.target}.")
         return 0
     plan.check()  # an irreversible migration in the way: stop before anything runs
@@ -206,9 +214,24 @@ def rollback(args: argparse.Namespace, settings: Settings) -> int:
             progress.fail()
             raise
     print(f"Rolled back {len(result.outcomes)} migration(s); the database is at version "
-          f"{plan.target}.\n")
-    print(NEXT_STEPS.format(target=plan.target))
+          f"{plan.ends_at}.\n")
+    print(NEXT_STEPS.format(target=plan.ends_at))
     return 0
+
+
+def _refuse_while_running(settings: Settings, plan: RollbackPlan) -> None:
+    """A run holding the migration lock may be applying what is to be rolled back: "nothing
+    to roll back" would be true only until it commits."""
+    from pgshift import api
+    from pgshift.errors import LockBusyError
+
+    holder = api.ps(settings).migration_lock
+    if holder is not None:
+        raise LockBusyError(
+            f"nothing applied above version {plan.target} yet, but a run holds the migration "
+            f"lock (pid {holder.pid}) and may be applying migrations now; nothing was rolled "
+            "back", hint="'pgshift ps' shows what it runs: wait for it to end, or 'pgshift "
+                         "kill' its migration, then run the rollback again")
 
 
 def _locks_of(settings: Settings, plan: RollbackPlan) -> dict[str, list[tuple[str, str]]]:
@@ -227,17 +250,26 @@ def _locks_of(settings: Settings, plan: RollbackPlan) -> dict[str, list[tuple[st
 def _print_plan(plan: RollbackPlan, locks: dict[str, list[tuple[str, str]]]) -> None:
     from pgshift.cli.render import lock_lines
 
-    print(f"Emergency rollback from version {plan.current or '-'} to {plan.target}.")
     if plan.steps:
+        print(f"Emergency rollback from version {plan.current or '-'} to {plan.target}.")
         print("These migrations will be rolled back, in this order:")
+    else:  # the target may be above where the database is: no "rollback from 004 to 006"
+        print(f"Emergency rollback to version {plan.target}: the database is at version "
+              f"{plan.current or '-'}.")
     for step in plan.steps:
         mode = "one transaction" if step.transactional else "no transaction"
+        if step.item.entry is not None and step.item.entry.status == "reverting":
+            mode += f"; {step.item.detail or 'its down stopped part-way'}: it goes on from there"
         flag = f"  CANNOT ROLL BACK: {step.blocker}" if step.blocker else ""
         print(f"  {step.label:>8}  {step.item.description}  [{mode}]{flag}")
         print("".join(lock_lines(locks.get(step.label, ()))), end="")
     for item in plan.left_alone:
         print(f"  {'V' + (item.version or '?'):>8}  {item.description}  [left alone: "
               f"{item.state}, {item.detail or 'not applied'}]")
+    if plan.unapplied and plan.steps:
+        labels = ", ".join(f"V{item.version} ({item.state})" for item in plan.unapplied)
+        print(f"Not applied at or below version {plan.target}: {labels}; the database will be "
+              f"at version {plan.ends_at}, not {plan.target}.")
 
 
 def _confirm(question: str) -> bool:

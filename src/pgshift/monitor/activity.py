@@ -10,12 +10,13 @@ session in a blocking chain with one of those. Reads only; works where pgshift i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pgshift.db import redact
-from pgshift.monitor.ddl import running_statement, statement_kind
+from pgshift.monitor.ddl import running_statement, sent_name, statement_kind
 from pgshift.monitor.progress import Progress, read_backfills, read_progress
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ FIRST_USER_OID = 16384
 LOCK_MODES = ("AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
               "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock")
 DDL_LOCK_RANK = LOCK_MODES.index("ShareUpdateExclusiveLock")
+AUTOVACUUM = "autovacuum worker"  # pg_stat_activity.backend_type
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,13 @@ class Session:
     migration: str | None = None
     direction: str | None = None
     statement: int | None = None  # the number of the migration's statement running
+    xact_start: datetime | None = None
+
+    @property
+    def hidden(self) -> bool:
+        """Another role's session, which this role may not look into: its state, query,
+        client and times read as NULL (``pg_read_all_stats`` would show them)."""
+        return self.state is None and self.backend_type is None
 
     @property
     def waiting(self) -> bool:
@@ -117,6 +126,7 @@ class Snapshot:
     migration_lock: LockHolder | None
     sessions: tuple[Session, ...]
     backfills: tuple[BackfillProgress, ...] = field(default_factory=tuple)
+    backfills_readable: bool = True  # False: the role may not read pgshift's schema
 
     def session(self, pid: int) -> Session | None:
         return next((s for s in self.sessions if s.pid == pid), None)
@@ -141,14 +151,18 @@ class Snapshot:
 
 
 _SESSIONS = """
-SELECT a.pid, a.usename, coalesce(a.application_name, ''), coalesce(host(a.client_addr), 'local'),
+SELECT a.pid, a.usename, coalesce(a.application_name, ''),
+       -- no backend_type: a session this role may not look into (its client too is hidden)
+       coalesce(host(a.client_addr), CASE WHEN a.backend_type IS NULL THEN '?' ELSE 'local' END),
        a.backend_type, a.state, a.wait_event_type, a.wait_event, coalesce(a.query, ''),
        extract(epoch FROM now() - a.xact_start)::float8,
        extract(epoch FROM now() - a.query_start)::float8,
-       extract(epoch FROM now() - a.state_change)::float8, a.query_start,
+       extract(epoch FROM now() - a.state_change)::float8, a.query_start, a.xact_start,
        CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) ELSE '{}'::int[] END
 FROM pg_stat_activity a
 WHERE a.pid <> pg_backend_pid()
+  -- a parallel worker shares its leader's name, query and locks: the leader stands for it
+  AND a.backend_type IS DISTINCT FROM 'parallel worker'
   AND (a.datname = current_database() OR a.pid IN (
         SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w
         WHERE w.datname = current_database() AND w.wait_event_type = 'Lock'))
@@ -157,8 +171,8 @@ WHERE a.pid <> pg_backend_pid()
 _LOCKS = """
 SELECT l.pid, l.locktype, l.mode, l.granted,
        CASE l.locktype
-         WHEN 'relation' THEN l.relation::regclass::text
-         WHEN 'tuple' THEN 'a row of ' || l.relation::regclass::text
+         WHEN 'relation' THEN {relation}
+         WHEN 'tuple' THEN 'a row of ' || {relation}
          WHEN 'transactionid' THEN 'transaction ' || l.transactionid::text
          WHEN 'virtualxid' THEN 'virtual transaction ' || l.virtualxid
          WHEN 'advisory' THEN 'advisory lock ' ||
@@ -179,11 +193,21 @@ WHERE l.pid <> pg_backend_pid() AND (
        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))
 ORDER BY l.pid, l.granted
 """
+# A relation's name; by number where it cannot be read here: created by a transaction not yet
+# committed (its catalog rows are invisible to others), or in another database (a blocker
+# there, on a shared catalog: its own tables' numbers mean other tables here).
+_RELATION = """CASE
+  WHEN l.database IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+  THEN coalesce((SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid = l.relation),
+                'new relation ' || l.relation || ' (not committed yet)')
+  ELSE 'relation ' || l.relation || ' of database '
+       || coalesce((SELECT d.datname FROM pg_database d WHERE d.oid = l.database), '?') END"""
 
 
 def snapshot(conn: Connection, settings: Settings) -> Snapshot:
     """Read what is happening on ``conn``'s database now (``conn`` in autocommit)."""
-    from pgshift.state import history
+    import psycopg2.errors
+
     from pgshift.state.lock import holder
 
     # One transaction: PostgreSQL then reads pg_stat_activity and the progress views from one
@@ -198,18 +222,39 @@ def snapshot(conn: Connection, settings: Settings) -> Snapshot:
         with conn.cursor() as cur:
             cur.execute("COMMIT")
     with conn.cursor() as cur:
-        cur.execute("SELECT now(), current_database()")
-        taken_at, database = cur.fetchone()
-        installed = history.exists(cur, settings.schema)
-    backfills = read_backfills(conn, settings.schema) if installed else []
+        # From the catalog: to_regclass needs USAGE on pgshift's schema, which a role that only
+        # watches (pg_monitor, say) may lack. It then sees every session, not the backfills.
+        cur.execute("SELECT now(), current_database(), EXISTS (SELECT FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = %s AND c.relname = 'history')", (settings.schema,))
+        taken_at, database, installed = cur.fetchone()
+    backfills, readable = [], True
+    if installed:
+        try:
+            backfills = read_backfills(conn, settings.schema)
+        except psycopg2.errors.InsufficientPrivilege:
+            readable = False
+    lock = holder(conn, settings.lock_key)
     enriched = [_classify(replace(s, holds=tuple(holds.get(s.pid, ())),
                                   waiting_for=waits.get(s.pid), progress=progress.get(s.pid)),
                           settings.application_name) for s in sessions]
+    enriched = [_lock_waiter(s, lock, settings.application_name) for s in enriched]
     return Snapshot(
         taken_at=taken_at, database=database, server_version=int(conn.server_version),
-        pgshift_installed=installed, migration_lock=holder(conn, settings.lock_key),
+        pgshift_installed=installed, migration_lock=lock, backfills_readable=readable,
         sessions=tuple(_relevant(enriched)), backfills=tuple(backfills),
     )
+
+
+def _lock_waiter(session: Session, lock: LockHolder | None, base: str) -> Session:
+    """A runner's lock connection that holds no advisory lock polls for the migration lock
+    (``pg_try_advisory_lock``, which never waits in ``pg_locks``): say so."""
+    if session.application_name != f"{base} lock" or session.waiting_for is not None or any(
+            held.locktype == "advisory" for held in session.holds) or (
+            lock is not None and lock.pid == session.pid):
+        return session
+    target = "the migration lock" + (f" (held by pid {lock.pid})" if lock else "")
+    return replace(session, waiting_for=LockRef("advisory", "ExclusiveLock", False, target))
 
 
 def read_sessions(conn: Connection) -> list[Session]:
@@ -218,16 +263,27 @@ def read_sessions(conn: Connection) -> list[Session]:
         rows = cur.fetchall()
     sessions = []
     for (pid, user, app, client, backend_type, state, wait_type, wait_event, query, xact_age,
-         query_age, state_age, query_start, blocked_by) in rows:
+         query_age, state_age, query_start, xact_start, blocked_by) in rows:
         sessions.append(Session(
             pid=pid, user=user, application_name=app, client=client, backend_type=backend_type,
             state=state, wait_event_type=wait_type, wait_event=wait_event,
-            query=redact(query[:2000]),  # an ALTER ROLE ... PASSWORD in flight stays private
+            query=private_query(query)[:2000],  # an ALTER ROLE ... PASSWORD stays private
             command=statement_kind(query) if state and state != "idle" else None,
             xact_age_s=xact_age, query_age_s=query_age, state_age_s=state_age,
-            query_start=query_start, blocked_by=tuple(blocked_by or ()),
+            query_start=query_start, xact_start=xact_start, blocked_by=tuple(blocked_by or ()),
         ))
     return sessions
+
+
+# A password literal the server's copy of the text cuts off (at track_activity_query_size):
+# redact() finds no closing quote for it, and masks none of it.
+_CUT_PASSWORD = re.compile(r"(\bpassword\s+)(?:'(?:[^']|'')*|\$(\w*)\$(?!.*\$\2\$).*)\Z",
+                           re.I | re.S)
+
+
+def private_query(query: str) -> str:
+    """A session's query text with its passwords masked, a cut-off one included."""
+    return _CUT_PASSWORD.sub(r"\1'***'", redact(query))
 
 
 def _read_locks(conn: Connection) -> tuple[dict[int, list[LockRef]], dict[int, LockRef]]:
@@ -235,7 +291,8 @@ def _read_locks(conn: Connection) -> tuple[dict[int, list[LockRef]], dict[int, L
 
     waited = ("extract(epoch FROM now() - l.waitstart)::float8" if conn.server_version >= 140000
               else "NULL::float8")
-    query = sql.SQL(_LOCKS).format(waited=sql.SQL(waited), first_oid=sql.Literal(FIRST_USER_OID))
+    query = sql.SQL(_LOCKS).format(waited=sql.SQL(waited), first_oid=sql.Literal(FIRST_USER_OID),
+                                   relation=sql.SQL(_RELATION))
     holds: dict[int, list[LockRef]] = {}
     waits: dict[int, LockRef] = {}
     with conn.cursor() as cur:
@@ -271,6 +328,10 @@ def parse_application_name(
 
 def _classify(session: Session, base: str) -> Session:
     parsed = parse_application_name(session.application_name, base)
+    if parsed is not None and parsed[0] == "migration":
+        # The name the server shows may be cut, or mangled: the runner's string has it whole.
+        sent = sent_name(session.query, session.application_name)
+        parsed = (parse_application_name(sent, base) if sent else None) or parsed
     if parsed is not None:
         role, direction, file, number = parsed
         if role != "migration":
@@ -281,6 +342,8 @@ def _classify(session: Session, base: str) -> Session:
                 running_statement(session.query, number, file)))
         return replace(session, role=role, direction=direction, migration=file,
                        statement=number)
+    if session.backend_type == AUTOVACUUM:  # its lock is a vacuum's, not DDL's
+        return replace(session, role="maintenance")
     if session.command is not None or any(lock.rank >= DDL_LOCK_RANK for lock in session.holds):
         return replace(session, role="ddl")  # running DDL, or holding a lock only DDL takes
     if session.progress is not None:

@@ -181,7 +181,7 @@ class BlockerWatch:
             rows = cur.fetchall()
         if not rows:
             return
-        from pgshift.monitor.activity import parse_application_name
+        from pgshift.monitor.activity import parse_application_name, private_query
 
         # The runner's own name says which migration waits: several may travel in one string.
         named = parse_application_name(rows[0][-1] or "", self.settings.application_name)
@@ -194,7 +194,9 @@ class BlockerWatch:
             blocked_for = now - self._since
         ended = {b.pid for b in self.ended}
         for row in rows:
-            blocker = Blocker(*row[:-1], blocked_for_s=blocked_for, migration=migration)
+            pid, app, client, state, query, xact_age, state_age = row[:-1]
+            blocker = Blocker(pid, app, client, state, private_query(query), xact_age, state_age,
+                              blocked_for_s=blocked_for, migration=migration)
             if blocker.pid in ended:
                 continue
             if self.cancel_idle and blocker.idle_in_transaction and (

@@ -82,6 +82,32 @@ def running_statement(query: str, number: int, file: str | None = None) -> str |
     return statements[number - 1] if 0 < number <= len(statements) else None
 
 
+# Where the runner names itself in the string it sends: SET ... application_name = '...' or
+# set_config('application_name', '...', true).
+_TAG_NAME = re.compile(r"application_name(?:\s*=\s*|',\s*)'((?:[^']|'')*)'")
+NAME_BYTES = 63  # NAMEDATALEN - 1: where PostgreSQL cuts an application_name
+
+
+def sent_name(query: str, shown: str) -> str | None:
+    """The application_name set in ``query`` that ``pg_stat_activity`` shows as ``shown``.
+
+    The server keeps printable ASCII only (other bytes become ``?``, or ``\\xNN`` from
+    PostgreSQL 16 on) and cuts the result at 63 bytes: a long or non-ASCII migration file name
+    reads there only in part. None when no name in ``query`` reads as ``shown``.
+    """
+    for match in _TAG_NAME.finditer(query):
+        sent = match.group(1).replace("''", "'")
+        if shown in (_as_shown(sent, escape=False), _as_shown(sent, escape=True)):
+            return sent
+    return None
+
+
+def _as_shown(name: str, *, escape: bool) -> str:
+    text = "".join(chr(byte) if 32 <= byte <= 126 else (f"\\x{byte:02x}" if escape else "?")
+                   for byte in name.encode())
+    return text[:NAME_BYTES]
+
+
 def command_of(statement: str) -> str | None:
     """The DDL command a single statement starts with, None for DML, SET, BEGIN and the like."""
     words = _leading_words(statement, 8)

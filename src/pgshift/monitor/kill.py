@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pgshift.errors import InputError
-from pgshift.monitor.activity import Session, read_sessions, snapshot
+from pgshift.monitor.activity import AUTOVACUUM, Session, Snapshot, read_sessions, snapshot
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
@@ -46,23 +46,65 @@ def kill_session(conn: Connection, settings: Settings, pid: int, *, terminate: b
     if session is None:
         session = _any_session(conn, pid)
         if session is None:
-            raise InputError(f"no session with pid {pid} on database {current.database}",
+            raise InputError(f"no session with pid {pid} on database {current.database}"
+                             + _elsewhere(conn, pid),
                              hint="'pgshift ps' lists the running migrations and DDL")
+    if session.application_name == f"{settings.application_name} lock" and not force:
+        _refuse_lock_connection(current, session)
     if not session.killable and not force:
         what = session.command or (session.query.split("\n")[0][:60] or session.state or "?")
         raise InputError(
-            f"pid {pid} is not a migration or DDL session ({session.state}: {what})",
-            hint="pass --force to cancel it anyway")
+            f"pid {pid} is not a migration or DDL session ({session.state or 'state hidden'}: "
+            f"{what})", hint="pass --force to cancel it anyway")
     return _signal(conn, session, terminate=terminate, grace=grace)
+
+
+def _refuse_lock_connection(current: Snapshot, session: Session) -> None:
+    """A runner's lock connection: ending it frees the migration lock, not the migration."""
+    lock = current.migration_lock
+    if lock is None or lock.pid != session.pid:
+        raise InputError(f"pid {session.pid} is the lock connection of a runner waiting for "
+                         "the migration lock: a cancel stops nothing",
+                         hint="pass --force --terminate to stop that runner")
+    running = [s.pid for s in current.migrations()]
+    instead = (f"kill the migration's session (pid {', '.join(map(str, running))}) instead"
+               if running else "kill its migration's session instead ('pgshift ps')")
+    raise InputError(f"pid {session.pid} is pgshift's lock connection: ending it frees the "
+                     "migration lock while its run goes on, and another runner may start",
+                     hint=f"{instead}; --force acts on it anyway")
+
+
+def _elsewhere(conn: Connection, pid: int) -> str:
+    """Where ``pid`` is when not on this database (another one, or none: a server process),
+    to add to "no session with pid N"; ``""`` when there is no such pid at all."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT datname, backend_type FROM pg_stat_activity WHERE pid = %s", (pid,))
+        row = cur.fetchone()
+    if row is None:
+        return ""
+    database, backend_type = row
+    if database is None:
+        return f" ({backend_type or 'a server process'}, on no database)"
+    return f" (it is on database {database}: connect to that one)"
 
 
 def kill_stuck(conn: Connection, settings: Settings, *, older_than: float,
                terminate: bool = False, grace: float | None = None) -> list[KillResult]:
-    """Kill every migration or DDL session running for more than ``older_than`` seconds."""
+    """Kill every migration or DDL session running for more than ``older_than`` seconds.
+
+    Autovacuum is left alone: it is the server's upkeep (a long one may be preventing
+    wraparound), and a cancelled one starts again.
+    """
     results = []
     for session in snapshot(conn, settings).sessions:
         age = _age(session)
-        if session.killable and session.state != "idle" and age is not None and age > older_than:
+        if session.backend_type == AUTOVACUUM:
+            continue
+        if session.killable and session.hidden:  # its age is unknown: say so, not "none"
+            results.append(KillResult(session.pid, "cancel-ignored", False, session,
+                                      "its state and age are hidden from this role: left alone"))
+        elif session.killable and session.state != "idle" and age is not None and (
+                age > older_than):
             results.append(_signal(conn, session, terminate=terminate, grace=grace))
     return results
 
@@ -78,14 +120,15 @@ def _signal(conn: Connection, session: Session, *, terminate: bool,
     if terminate:
         return KillResult(pid, "terminated", _terminate(conn, pid), session)
     if session.idle_in_transaction:
-        note = ("idle in transaction: a cancel has no statement to stop; the session keeps "
-                "its locks")
+        note = "idle in transaction: a cancel has no statement to stop"
         if grace is not None:
-            _sleep_unless_gone(conn, pid, session, grace)
-            if _alive(conn, pid):
-                return KillResult(pid, "terminated", _terminate(conn, pid), session, note)
-            return KillResult(pid, "cancelled", True, session)
-        return KillResult(pid, "cancel-ignored", False, session, note + "; use --terminate")
+            if _sleep_unless_gone(conn, pid, session, grace):  # it ended its transaction
+                return KillResult(pid, "cancel-ignored", True, session,
+                                  f"it ended its transaction within {grace:g}s: left alone")
+            return KillResult(pid, "terminated", _terminate(conn, pid), session,
+                              f"{note}, and it still held its locks after {grace:g}s")
+        return KillResult(pid, "cancel-ignored", False, session,
+                          f"{note}; the session keeps its locks; use --terminate")
     if session.state == "idle":  # between statements: a runner between batches or retries
         return KillResult(pid, "cancel-ignored", False, session,
                           "idle between statements: a cancel has nothing to stop, and the run "
@@ -125,13 +168,14 @@ def _sleep_unless_gone(conn: Connection, pid: int, session: Session, seconds: fl
 
 def _moved_on(conn: Connection, pid: int, session: Session) -> bool:
     with conn.cursor() as cur:
-        cur.execute("SELECT state, query_start FROM pg_stat_activity WHERE pid = %s", (pid,))
+        cur.execute("SELECT state, query_start, xact_start FROM pg_stat_activity "
+                    "WHERE pid = %s", (pid,))
         row = cur.fetchone()
     if row is None:
         return True
-    state, query_start = row
-    if session.idle_in_transaction:
-        return not (state or "").startswith("idle in transaction")
+    state, query_start, xact_start = row
+    if session.idle_in_transaction:  # its transaction ended (running on in it is no end)
+        return xact_start is None or xact_start != session.xact_start
     return state != "active" or query_start != session.query_start
 
 

@@ -46,6 +46,15 @@ class RollbackPlan:
     current: str | None
     steps: tuple[RollbackStep, ...]
     left_alone: tuple[PlanItem, ...]
+    # Migrations at or below the target that are not applied (added out of order, or failed):
+    # with them the database ends up at ``reached``, the newest applied one, not at the target.
+    unapplied: tuple[PlanItem, ...] = ()
+    reached: str | None = None
+
+    @property
+    def ends_at(self) -> str:
+        """The version the database is at once the steps have run."""
+        return (self.reached or "0") if self.unapplied else str(self.target)
 
     @property
     def blocked(self) -> list[RollbackStep]:
@@ -79,8 +88,15 @@ def plan_rollback(plan: Plan, to: str) -> RollbackPlan:
     runnable.sort(key=lambda i: Version.parse(i.version or "0"), reverse=True)
     left = tuple(i for i in above if i not in runnable)
     applied = plan.applied()
+    below = [i for i in applied if Version.parse(i.version or "0") <= target]
+    reached = max(below, key=lambda i: Version.parse(i.version or "0")).version if below else None
+    floor = Version.parse(reached or "0")
+    unapplied = tuple(i for i in plan.items if i.kind == "versioned" and i.version is not None
+                      and i.state in ("pending", "failed", "out-of-order")
+                      and floor < Version.parse(i.version) <= target)
     return RollbackPlan(target, applied[-1].version if applied else None,
-                        tuple(RollbackStep(i, _blocker(i)) for i in runnable), left)
+                        tuple(RollbackStep(i, _blocker(i)) for i in runnable), left,
+                        unapplied, reached)
 
 
 def _target(plan: Plan, to: str) -> Version:

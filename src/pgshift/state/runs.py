@@ -119,6 +119,11 @@ def recording(conn: Connection, schema: str, command: str) -> Iterator[RunRecord
 def read_runs(conn: Connection, schema: str, limit: int, key: str | None = None) -> list[Run]:
     """The last ``limit`` runs (that ran the migration of history ``key``), newest first; none
     where pgshift never ran."""
+    if limit < 0:  # PostgreSQL's error for it would read as a table altered by hand
+        from pgshift.errors import InputError
+
+        raise InputError(f"cannot list {limit} runs: the limit is 0 or more")
+    limit = min(limit, 2**63 - 1)  # LIMIT takes a bigint
     with _altered_by_hand(schema, "read"), conn.cursor() as cur:
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".runs',))
         if not cur.fetchone()[0]:
@@ -144,10 +149,12 @@ def read_runs(conn: Connection, schema: str, limit: int, key: str | None = None)
 @contextmanager
 def _altered_by_hand(schema: str, verb: str) -> Iterator[None]:
     """A DriftError for the run log's table altered by hand (a column dropped, retyped)."""
-    import psycopg2
+    import psycopg2.errors
 
     try:
         yield
+    except psycopg2.errors.InsufficientPrivilege:
+        raise  # the role's grants, not the table: the CLI says so
     except (psycopg2.ProgrammingError, psycopg2.DataError) as exc:
         from pgshift.errors import DriftError
 
