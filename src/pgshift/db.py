@@ -31,10 +31,12 @@ def _patterns() -> dict[str, re.Pattern[str]]:
         "keyword": re.compile(r"(?P<head>\bpassword\s*=\s*)(?P<secret>'(?:[^'\\]|\\.)*'|\S+)",
                               re.I),
         "query": re.compile(r"(?P<head>[?&]password=)(?P<secret>[^&\s]*)", re.I),
-        "loose": re.compile(r"(?P<head>[^:/@\s'\"]*:)(?P<secret>[^@\s'\"]+)(?=@)"),
+        # Not after a scheme's colon: in "postgresql://bob@host" nothing is a password.
+        "loose": re.compile(r"(?P<head>[^:/@\s'\"]*:)(?P<secret>[^/@\s'\"][^@\s'\"]*)(?=@)"),
         # SQL that sets a role's password: CREATE/ALTER ROLE/USER ... [ENCRYPTED] PASSWORD '...'.
-        "sql": re.compile(r"(?P<head>\bpassword\s+)(?P<secret>'(?:[^']|'')*'|\$(\w*)\$.*?\$\3\$)",
-                          re.I | re.S),
+        # ... or the start of one, where a text was cut inside the literal.
+        "sql": re.compile(r"(?P<head>\bpassword\s+)(?P<secret>'(?:[^']|'')*(?:'|\Z)"
+                          r"|\$(\w*)\$.*?(?:\$\3\$|\Z))", re.I | re.S),
     }
 
 
@@ -76,10 +78,17 @@ def redact(text: str, *urls: str | None) -> str:
     text = patterns["sql"].sub(lambda m: m["head"] + "'***'", text)
     for url in urls:
         for secret in secrets_of(url):
-            text = text.replace(secret, MASK)
+            if len(secret) < _SHORT:  # only as a word of its own: 'e' is in every other word
+                text = re.sub(rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])", MASK, text)
+            else:
+                text = text.replace(secret, MASK)
             for piece in _pieces(secret):  # quoted only: a short piece may be any word's part
                 text = text.replace(f'"{piece}"', f'"{MASK}"')
     return text
+
+
+# A password this short is masked only where it stands alone (between non-alphanumerics).
+_SHORT = 6
 
 
 _SIGNAL_CHECK_SECONDS = 0.2

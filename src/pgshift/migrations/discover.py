@@ -91,8 +91,9 @@ _CALLBACKS_FOLDER = "callbacks"
 
 def _listing(directory: Path) -> tuple[dict[str, Path], list[str]]:
     """The entries of ``directory`` by name, and the names of its subfolders (those not
-    hidden, the callbacks folder aside): ``os.scandir``, which knows folders without a
-    ``stat`` of each of a thousand files."""
+    hidden, the callbacks folder aside, and not one named like a migration, which is refused
+    as the file it looks like): ``os.scandir``, which knows folders without a ``stat`` of
+    each of a thousand files."""
     try:
         with os.scandir(directory) as entries:
             listed = [(entry.name, entry.is_dir()) for entry in entries]
@@ -101,7 +102,8 @@ def _listing(directory: Path) -> tuple[dict[str, Path], list[str]]:
                          path=directory) from None
     paths = {name: directory / name for name, _ in listed}
     folders = [name for name, is_dir in listed
-               if is_dir and not name.startswith(".") and name != _CALLBACKS_FOLDER]
+               if is_dir and not name.startswith(".") and name != _CALLBACKS_FOLDER
+               and not name.lower().endswith(".sql")]
     return paths, folders
 
 
