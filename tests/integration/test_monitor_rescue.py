@@ -317,3 +317,19 @@ def test_ps_prints_another_roles_migration_and_lock_it_may_not_look_into(
     row = next(line for line in out.getvalue().splitlines() if line.startswith(str(seen.pid)))
     assert "@?" in row and "hidden" in row and row.endswith("<insufficient privilege>")
     assert "past the text" not in row
+
+
+def test_a_runner_of_a_role_that_may_not_see_the_lock_holder_still_names_it(
+    restricted_settings, running_migration
+) -> None:
+    import psycopg2
+
+    from pgshift.state.lock import holder
+
+    conn = psycopg2.connect(restricted_settings.url)
+    try:
+        seen = holder(conn, restricted_settings.lock_key)
+    finally:
+        conn.close()
+    assert seen is not None and seen.since is None
+    assert seen.describe() == f"pid {running_migration.migration_lock.pid} (pgshift lock, ?)"

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.1
 
 _HOLDER = """
-SELECT a.pid, a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start,
+SELECT a.pid, a.application_name, CASE WHEN a.backend_start IS NULL THEN '?'  -- hidden from us
+       ELSE coalesce(host(a.client_addr), 'local') END, a.backend_start,
        a.state, a.query_start
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.database = (
@@ -41,12 +42,13 @@ class LockHolder:
     pid: int
     application_name: str
     host: str
-    since: datetime
+    since: datetime | None  # None: a role that may not see the holder's session
     state: str | None
 
     def describe(self) -> str:
         app = self.application_name or "unknown application"
-        return f"pid {self.pid} ({app}, {self.host}) since {self.since:%Y-%m-%d %H:%M:%S%z}"
+        since = f" since {self.since:%Y-%m-%d %H:%M:%S%z}" if self.since else ""
+        return f"pid {self.pid} ({app}, {self.host or '?'}){since}"
 
 
 def holder(conn: Connection, key: int) -> LockHolder | None:
