@@ -31,12 +31,17 @@ SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on', cur
        CASE WHEN to_regnamespace(quote_ident(%(schema)s)) IS NOT NULL
             THEN has_schema_privilege(%(schema)s, 'CREATE')
              AND has_schema_privilege(%(schema)s, 'USAGE') END,
-       CASE WHEN to_regclass(%(history)s) IS NOT NULL  -- a list would mean "any of them"
+       CASE WHEN NOT coalesce(has_schema_privilege(to_regnamespace(quote_ident(%(schema)s)),
+                                                   'USAGE'), false)
+            THEN NULL  -- to_regclass would fail: the schema's grant says it all
+            WHEN to_regclass(%(history)s) IS NOT NULL  -- a list would mean "any of them"
             THEN has_table_privilege(%(history)s, 'SELECT')
              AND has_table_privilege(%(history)s, 'INSERT')
              AND has_table_privilege(%(history)s, 'UPDATE')
              AND has_table_privilege(%(history)s, 'DELETE') END,
-       CASE WHEN to_regclass(%(runs)s) IS NOT NULL
+       CASE WHEN NOT coalesce(has_schema_privilege(to_regnamespace(quote_ident(%(schema)s)),
+                                                   'USAGE'), false) THEN NULL
+            WHEN to_regclass(%(runs)s) IS NOT NULL
             THEN has_table_privilege(%(runs)s, 'SELECT')
              AND has_table_privilege(%(runs)s, 'INSERT')
              AND has_table_privilege(%(runs)s, 'UPDATE')

@@ -293,3 +293,19 @@ def test_a_role_that_may_write_the_history_but_not_the_run_log_is_told_the_grant
                           f'GRANT USAGE ON SEQUENCE pgshift.runs_id_seq TO "{role}"')
     result = h.run(env, "up")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_role_without_usage_on_pgshifts_schema_is_told_the_grant_not_that_it_was_altered(
+    app_role, database_url, write_migration, migrations_dir
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    assert h.run(h.env_for(database_url, migrations_dir), "up").returncode == 0
+    write_migration("V2__b.sql", "CREATE TABLE b (id int);", "DROP TABLE b;")
+    env = h.env_for(app_role, migrations_dir)
+    for command in ("up", "status", "validate"):
+        result = h.run(env, command)
+        assert result.returncode == 2, result.stderr
+        assert "cannot read pgshift.history: permission denied" in result.stderr
+        assert "GRANT USAGE ON SCHEMA pgshift" in result.stderr
+        assert "altered by hand" not in result.stderr
+    assert h.history_rows(database_url) == {"1": ("applied", 0)}

@@ -169,6 +169,14 @@ def read(conn: Connection, schema: str) -> list[HistoryEntry]:
         raise LockBusyError(f"{schema}.history is locked by another session",
                             hint="find the session holding it with 'pgshift ps' or "
                                  "pg_locks") from None
+    except psycopg2.errors.InsufficientPrivilege as exc:
+        from pgshift.errors import InputError
+
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"cannot read {schema}.history: {first}",
+                         hint=f"GRANT USAGE ON SCHEMA {schema} and SELECT ON {schema}.history "
+                              "to the role (and more to apply migrations: 'pgshift doctor' "
+                              "says what)") from None
     except psycopg2.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise DriftError(f"cannot read {schema}.history: {first}",
