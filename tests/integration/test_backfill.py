@@ -15,7 +15,7 @@ import pytest
 
 from pgshift import api
 from pgshift.backfill.options import parse_options
-from pgshift.errors import InputError
+from pgshift.errors import InputError, MigrationFailedError
 
 BACKFILL_FILE = """-- pgshift:no-transaction
 ALTER TABLE t ADD COLUMN b int;
@@ -258,3 +258,23 @@ def test_the_walk_ends_at_the_last_key_it_started_with_even_when_a_trigger_moves
                           options=parse_options("batch-size=500 pause=0"))
     assert result.rows == 3000
     assert query("SELECT min(v), max(v), min(id) FROM moved") == [(1, 1, 1000001)]
+
+
+def test_a_backfill_an_operator_cancels_says_so_not_that_it_timed_out(
+    settings, table_t, query
+) -> None:
+    def cancel_the_batch() -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE "
+                     "'%pg_sleep(0.01)%' AND pid <> pg_backend_pid() AND state = 'active'"):
+                return
+            time.sleep(0.05)
+
+    canceller = threading.Thread(target=cancel_the_batch, daemon=True)
+    canceller.start()
+    with pytest.raises(MigrationFailedError, match="cancelled by an operator") as failed:
+        api.backfill(settings, "t", "a = a + 0 * length(pg_sleep(0.01)::text)",
+                     options=parse_options("batch-size=100 pause=0"))
+    canceller.join()
+    assert "statement_timeout" not in str(failed.value)

@@ -268,6 +268,13 @@ def _batch_with_retries(cur: Any, job: _Job, walk: Walk, last: list[str] | None,
                  f"with {job.size} keys")
             time.sleep(wait)
         except psycopg2.errors.QueryCanceled as exc:
+            if "user request" in str(exc):  # one SQLSTATE for both: only the text tells
+                raise MigrationFailedError(
+                    f"backfill of {job.statement.qualified}: cancelled by an operator "
+                    "(pg_cancel_backend or 'pgshift kill')", sqlstate=exc.pgcode,
+                    statement=job.statement.text,
+                    hint="finished batches stay committed: run it again to resume from its "
+                         "checkpoint") from exc
             raise MigrationFailedError(
                 f"backfill of {job.statement.qualified}: a batch exceeded statement_timeout "
                 f"{job.limits.statement_timeout:g}s", sqlstate=exc.pgcode,
