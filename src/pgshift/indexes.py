@@ -107,5 +107,8 @@ def _already_dropped(cur: Any, node: Any, notify: Callable[[str], None]) -> bool
         if cur.fetchone()[0]:
             return False
     shown = ", ".join(".".join(name) for name in names)
-    notify(f"index {shown} was dropped before the interruption; not dropping it again")
+    # Gone before the interruption, or never there (when the statement failed for that): the
+    # statement's end state holds either way, and the note does not claim which.
+    notify(f"index {shown} is not there (dropped before the interruption, or never made); "
+           "not dropping it")
     return True

@@ -326,3 +326,19 @@ def test_files_in_subfolders_apply_in_version_order_and_may_move_between_folders
     api.validate(settings)
     api.down(settings, everything=True)
     assert tables(query) == set()
+
+
+def test_a_resumed_drop_of_an_index_that_is_not_there_does_not_claim_it_was_dropped(
+        cli, migrations_dir: Path, query) -> None:
+    query("CREATE TABLE t (a int, b int)")
+    (migrations_dir / "V1__idx.sql").write_text(
+        "-- pgshift:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n"
+        "-- pgshift:down\nDROP INDEX CONCURRENTLY t_nope;\nDROP INDEX CONCURRENTLY t_a;\n")
+    assert cli("up").returncode == 0
+    failed = cli("down")
+    assert failed.returncode == 5 and 't_nope" does not exist' in failed.stderr
+    again = cli("down")
+    assert again.returncode == 0, again.stderr
+    output = again.stdout + again.stderr
+    assert "t_nope is not there (dropped before the interruption, or never made)" in output
+    assert query("SELECT to_regclass('t_a')") == [(None,)]
