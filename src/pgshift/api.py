@@ -140,17 +140,42 @@ def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
     from pgshift.verify.drift.migration import DriftCapture, drift_migration
 
     migration = drift_migration(drift.expected, drift.actual, drift.major)
+    flavor = _flavor(settings)
+    migration.files("", flavor)  # what the flavor cannot hold is refused before any file
     path = create(settings, name, timestamp=timestamp)
-    version = path.name[1:].split("__")[0]
+    # V008__x.sql, 20240101120000_x.sql, 000008_x.up.sql: the version starts the name
+    version = path.name[1:].split("__")[0] if path.name[:1] in "VB" else path.name.split("_")[0]
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = (f"-- {name}: changes made by hand on {describe(settings.url or '')}, captured "
               f"{when} by 'pgshift create --from-drift'.\n-- That database has them already: "
               f"record this file there with 'pgshift baseline --version {version}'.")
+    up_text, down_text = migration.files(header, flavor)
+    # Flyway's undo file and golang-migrate's down file sit beside the up file.
+    down_path = (path.with_name(path.name.replace(".up.sql", ".down.sql"))
+                 if flavor == "golang-migrate" else path.with_name("U" + path.name[1:]))
+    written = [path, down_path] if down_text is not None else [path]
     try:
-        path.write_text(migration.text(header), encoding="utf-8")
+        path.write_text(up_text, encoding="utf-8")
+        if down_text is not None:
+            down_path.write_text(down_text, encoding="utf-8")
     except OSError as exc:
+        for made in written:  # no half-written migration for the next 'up' to run
+            made.unlink(missing_ok=True)
         raise InputError(f"cannot write the migration: {exc.strerror}", path=path) from None
     return DriftCapture(path, migration, drift)
+
+
+def _flavor(settings: Settings) -> str:
+    """The migrations directory's flavor, as set or detected (pgshift's for a new one)."""
+    from pgshift.callbacks import is_callback
+    from pgshift.migrations.flavors import check_flavor, detect_flavor
+
+    if settings.flavor:
+        return check_flavor(settings.flavor)
+    if not settings.dir.is_dir():
+        return "pgshift"
+    return detect_flavor(settings.dir, lambda p: p.read_text(encoding="utf-8", errors="replace"),
+                         is_callback)
 
 
 def squash(settings: Settings, *, to: str | None = None, name: str = "baseline",
@@ -540,18 +565,13 @@ def create(settings: Settings, name: str, *, timestamp: bool = False) -> Path:
     ``N_name.up.sql`` and ``N_name.down.sql`` (see ``migrations.templates``). The version
     follows the last one (a timestamp after a timestamp); ``timestamp`` starts timestamps.
     """
-    from pgshift.callbacks import is_callback
-    from pgshift.migrations.flavors import check_flavor, detect_flavor
     from pgshift.migrations.templates import write_new
 
-    directory = settings.dir
-    flavor = check_flavor(settings.flavor) if settings.flavor else None
+    flavor = _flavor(settings)
     existing: list[Migration] = []
-    if directory.is_dir():
-        flavor = flavor or detect_flavor(
-            directory, lambda p: p.read_text(encoding="utf-8", errors="replace"), is_callback)
-        existing = discover_migrations(directory, flavor=flavor)
-    return write_new(directory, name, flavor or "pgshift", existing, timestamp=timestamp)[0]
+    if settings.dir.is_dir():
+        existing = discover_migrations(settings.dir, flavor=flavor)
+    return write_new(settings.dir, name, flavor, existing, timestamp=timestamp)[0]
 
 
 # -- internals ----------------------------------------------------------------------------------

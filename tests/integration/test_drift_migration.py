@@ -4,9 +4,11 @@ it back, and the drifted database, once it records the file, has no drift left."
 
 from __future__ import annotations
 
+import dataclasses
+
 import psycopg2
 import pytest
-from tests.fixtures.project import schema_of
+from tests.fixtures.project import scalar, schema_of
 
 from pgshift import api
 from pgshift.verify.drift.migration import DriftCapture
@@ -519,3 +521,43 @@ def test_not_null_constraints_keep_their_names_and_stay_not_valid(
         "ALTER TABLE public.t ADD CONSTRAINT code_given NOT NULL code NOT VALID;",
         "ALTER TABLE public.t ADD COLUMN size integer DEFAULT 0 CONSTRAINT size_given NOT NULL;",
         "ALTER TABLE public.t RENAME CONSTRAINT t_kind_not_null TO kind_given;"]
+
+
+@pytest.mark.parametrize(("flavor", "first", "files"), [
+    ("flyway", {"V1__t.sql": "CREATE TABLE t (id int);\n", "U1__t.sql": "DROP TABLE t;\n"},
+     ["V2__by_hand.sql", "U2__by_hand.sql"]),
+    ("dbmate", {"20240101000000_t.sql": "-- migrate:up\nCREATE TABLE t (id int);\n"
+                                        "-- migrate:down\nDROP TABLE t;\n"},
+     ["_by_hand.sql"]),
+    ("golang-migrate", {"1_t.up.sql": "CREATE TABLE t (id int);\n",
+                        "1_t.down.sql": "DROP TABLE t;\n"},
+     ["2_by_hand.up.sql", "2_by_hand.down.sql"]),
+    ("node-pg-migrate", {"1700000000000_t.sql": "-- Up Migration\nCREATE TABLE t (id int);\n"
+                                                "-- Down Migration\nDROP TABLE t;\n"},
+     ["_by-hand.sql"]),
+])
+def test_drift_is_written_in_the_directorys_own_format_and_round_trips(
+    settings, fresh, migrations_dir, query, flavor, first, files
+) -> None:
+    settings, fresh = (dataclasses.replace(s, flavor=flavor) for s in (settings, fresh))
+    for name, text in first.items():
+        (migrations_dir / name).write_text(text)
+    api.up(settings)
+    query("ALTER TABLE t ADD COLUMN b int")
+    captured = api.create_from_drift(settings, "by hand")
+    assert captured is not None and captured.path.name.endswith(files[0])
+    written = sorted(p.name for p in migrations_dir.iterdir() if p.name not in first)
+    assert len(written) == len(files) and all(
+        any(w.endswith(f) for w in written) for f in files)
+    files = [captured.path.name]
+    version = files[0][1:].split("__")[0] if flavor == "flyway" else files[0].split("_")[0]
+    assert f"'pgshift baseline --version {version}'" in captured.path.read_text()
+    api.up(fresh, allow_contract=True)
+    columns = ("SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 "
+               "AND NOT attisdropped")
+    assert scalar(fresh.url, columns) == 2
+    api.down(fresh)
+    assert scalar(fresh.url, columns) == 1
+    api.up(fresh)
+    assert scalar(fresh.url, columns) == 2
+

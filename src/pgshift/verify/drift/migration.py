@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pgshift.errors import InputError
 from pgshift.recipes.model import ident
 from pgshift.verify.drift.attributes import attributes
 from pgshift.verify.drift.change import (
@@ -101,6 +102,29 @@ class DriftMigration:
         if not self.down:
             lines.append("-- nothing to undo")
         return "\n".join(lines) + "\n"
+
+    def files(self, header: str, flavor: str) -> tuple[str, str | None]:
+        """The migration in ``flavor``'s files (see ``pgshift.migrations.flavors``): the up
+        file's text, and the down file's where the flavor keeps the down part apart (Flyway's
+        U file, golang-migrate's ``.down.sql``). InputError where the flavor cannot hold it."""
+        if flavor == "pgshift":
+            return self.text(header), None
+        if self.concurrent and flavor in ("node-pg-migrate", "pgmigrate"):
+            raise InputError(f"the drift needs statements that cannot run in a transaction "
+                             f"(CONCURRENTLY), which a {flavor} file always runs in",
+                             hint="write those statements in a migration of their own by hand")
+        up = [header, "", *(f"-- TODO by hand: {item}" for item in self.todo), *self.up]
+        down = self.down or ["-- nothing to undo"]
+        if flavor == "dbmate":
+            marker = " transaction:false" if self.concurrent else ""
+            return "\n".join([header, "", f"-- migrate:up{marker}", *up[2:], "",
+                              f"-- migrate:down{marker}", *down]) + "\n", None
+        if flavor == "node-pg-migrate":
+            return "\n".join(["-- Up Migration", *up, "", "-- Down Migration", *down]) + "\n", None
+        if flavor == "pgmigrate":  # its files have no down part
+            return "\n".join([*up, "", "-- Its down part, which pgmigrate cannot hold:",
+                              *(f"-- {line}" for line in down)]) + "\n", None
+        return "\n".join(up) + "\n", "\n".join(down) + "\n"  # flyway, golang-migrate
 
 
 @dataclass(frozen=True)
