@@ -7,7 +7,7 @@ import time
 
 import psycopg2
 import pytest
-from tests.fixtures.sessions import wait_for
+from tests.fixtures.sessions import up_in_thread, wait_for
 
 from pgshift import api
 from pgshift.errors import InputError, LockBusyError, MigrationFailedError
@@ -21,20 +21,6 @@ def table_t(settings, write_migration) -> None:
     write_migration("V001__t.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"
                     "INSERT INTO t SELECT generate_series(1, 10);", "DROP TABLE t;")
     api.up(settings)
-
-
-def up_in_thread(settings, **kwargs) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = api.up(settings, **kwargs)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import uuid
 
 import psycopg2
 import pytest
-from tests.fixtures.sessions import wait_for
+from tests.fixtures.sessions import up_in_thread, wait_for
 
 from pgshift import api
 from pgshift.cli.activity_view import lock_text, role_text, snapshot_json, statement_text
@@ -27,20 +27,6 @@ def table_t(settings, write_migration) -> None:
     write_migration("V001__t.sql", "CREATE TABLE t (id int PRIMARY KEY);\n"
                     "INSERT INTO t SELECT generate_series(1, 10);", "DROP TABLE t;")
     api.up(settings)
-
-
-def up_in_thread(settings) -> tuple[threading.Thread, dict]:
-    outcome: dict = {}
-
-    def run() -> None:
-        try:
-            outcome["result"] = api.up(settings)
-        except BaseException as exc:
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 @pytest.fixture
