@@ -117,3 +117,24 @@ def test_a_tables_emptiness_is_known_whether_analyzed_truncated_or_never_looked_
     conn.close()
     rows = {r[1]: rows_estimate(r[3], r[4]) for r in relations}
     assert rows == {"fresh": None, "counted": 5000, "emptied": 0, "untouched": 0}
+
+
+def test_database_tells_a_stored_generated_column_from_a_plain_one(
+    database_url: str, tmp_path: Path
+) -> None:
+    """SET EXPRESSION rewrites a stored generated column; the catalog says which one is."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE items (price numeric, qty int, "
+                    "total numeric GENERATED ALWAYS AS (price * qty) STORED)")
+    conn.close()
+    from pgshift.lint.catalog import load_schema
+
+    conn = psycopg2.connect(database_url)
+    try:
+        schema = load_schema(conn)
+    finally:
+        conn.close()
+    columns = schema.tables["items"].columns
+    assert (columns["total"].generated, columns["qty"].generated) == ("s", "")

@@ -106,6 +106,19 @@ def test_psql_meta_commands_do_not_stop_a_psql_file_from_being_linted() -> None:
     assert rules(lint(sql, runner="psql")) == ["drop-table"]
 
 
+def test_a_meta_command_ending_a_line_of_sql_ends_its_statement_as_psql_does() -> None:
+    """``SELECT … \\gexec`` (the create-if-missing idiom) and ``\\gset`` send the query; a
+    backslash in a string, a quoted name, a comment or a function body is not a command."""
+    sql = ("\\set ON_ERROR_STOP on\n"
+           "SELECT 'CREATE DATABASE app' WHERE NOT EXISTS (SELECT FROM pg_database) \\gexec\n"
+           "SELECT count(*) AS n FROM users \\gset\n"
+           "SELECT E'a\\'b\\n', 'c:\\path', \"odd\\name\" \\g\n"
+           "/* \\x */ CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT '\\' $$;\n"
+           "SET lock_timeout = '1s' \\; DROP TABLE t;\n")
+    found = lint(sql, runner="psql")
+    assert [(v.rule, v.line, v.column) for v in found] == [("drop-table", 6, 28)]
+
+
 def test_the_rows_of_a_copy_from_stdin_in_a_psql_file_are_data_not_sql() -> None:
     sql = ("SET lock_timeout = '1s';\nCOPY t (id, name) FROM stdin;\n1\tone; DROP TABLE x\n"
            "2\t\\N\n\\.\nDROP TABLE t;\n")
@@ -187,3 +200,44 @@ def test_no_recipe_is_named_where_it_would_not_work() -> None:
     assert "--recipe" not in index.hint
     [old] = lint("ALTER TABLE t ALTER COLUMN a SET NOT NULL;", pg_version=11)
     assert "--recipe" not in old.hint
+
+
+@pytest.mark.parametrize("sql", [
+    "VACUUM t", "VACUUM (ANALYZE) t", "ANALYZE t", "CREATE DATABASE d", "DROP DATABASE d",
+    "ALTER SYSTEM SET work_mem = '1MB'", "CREATE TABLESPACE s LOCATION '/x'",
+    "DROP TABLESPACE s", "REINDEX SYSTEM d", "REINDEX DATABASE d", "REINDEX TABLE t",
+    "REINDEX (CONCURRENTLY) INDEX i", "DISCARD ALL", "DISCARD PLANS",
+    "ALTER DATABASE d SET TABLESPACE s", "ALTER DATABASE d SET work_mem = '1MB'",
+    "CREATE INDEX CONCURRENTLY i ON t (a)", "DROP INDEX CONCURRENTLY i", "CREATE INDEX i ON t (a)",
+    "ALTER TABLE p DETACH PARTITION c CONCURRENTLY", "ALTER TABLE p DETACH PARTITION c",
+])
+def test_the_linter_refuses_in_a_transaction_what_up_refuses(sql: str) -> None:
+    """concurrently-in-transaction knows the statements pgshift up refuses in a transactional
+    migration (``migrations.statements.needs_no_transaction``), on the linter's parse trees."""
+    from pglast import parse_sql
+
+    from pgshift.migrations.statements import needs_no_transaction
+
+    refused = needs_no_transaction(parse_sql(sql)[0].stmt) is not None
+    found = lint(sql + ";", select=frozenset({"concurrently-in-transaction"}))
+    assert bool(found) == refused
+
+
+def test_deeply_nested_expressions_are_linted_not_a_crash() -> None:
+    """PostgreSQL's parser accepts expressions thousands of levels deep; so does the linter."""
+    deep = "coalesce(" * 1500 + "random()" + ")" * 1500
+    found = lint(f"SELECT 1;\nALTER TABLE users ADD COLUMN q int DEFAULT {deep};\n"
+                 f"ALTER TABLE users ADD CONSTRAINT c CHECK ({'(' * 2000}q > 0{')' * 2000} AND "
+                 f"{' AND '.join(f'(q <> {i} AND (q IS NOT NULL))' for i in range(2000))});\n")
+    assert [(v.rule, v.line) for v in found] == [("add-column-volatile-default", 2),
+                                                 ("add-check-without-not-valid", 3)]
+
+
+def test_a_new_partition_says_the_default_partition_is_scanned_too() -> None:
+    schema = Schema()
+    Engine(LintOptions()).replay("CREATE TABLE e (a int) PARTITION BY RANGE (a);\n"
+                                 "CREATE TABLE e_rest PARTITION OF e DEFAULT;\n", PATH, schema,
+                                 plain=True)
+    [finding] = Engine(LintOptions()).lint(
+        "CREATE TABLE e_1 PARTITION OF e FOR VALUES FROM (0) TO (10);", PATH, schema)
+    assert "scans e's DEFAULT partition e_rest" in finding.message

@@ -147,3 +147,43 @@ def test_editing_the_last_migration_resumes_from_a_schema_checkpoint(tmp_path: P
     assert [(Path(v.path).name, v.rule) for v in report.violations] == [
         ("V40__last.sql", "alter-column-type-rewrite")]
     assert "integer to bigint" in report.violations[0].message
+
+
+@pytest.mark.parametrize("runner", ["pgshift", "psql"])
+def test_a_dbmate_file_up_refuses_cannot_be_linted_and_says_why_as_up_does(
+    tmp_path: Path, runner: str
+) -> None:
+    """SQL before '-- migrate:up' never runs under dbmate, which refuses the file; up refuses
+    it too, and lint reports the same error at the same line instead of linting that SQL."""
+    from pgshift.errors import InputError
+    from pgshift.migrations.discover import discover_migrations
+
+    write(tmp_path, "20240101120000_users.sql",
+          "-- users\nCREATE INDEX users_email ON users (email);\n-- migrate:up\n"
+          "CREATE TABLE users (id bigint, email text);\n-- migrate:down\nDROP TABLE users;\n")
+    with pytest.raises(InputError) as refused:
+        discover_migrations(tmp_path)
+    report = lint_paths([tmp_path], LintOptions(runner=runner))  # type: ignore[arg-type]
+    assert report.violations == [] and report.exit_code == 2
+    [failure] = report.failures
+    assert (failure.message, failure.line, failure.hint) == (
+        refused.value.message, refused.value.line, refused.value.hint) == (
+        "statement before '-- migrate:up': dbmate refuses such a file", 2,
+        "move it below the '-- migrate:up' line")
+
+
+def test_a_dbmate_file_runs_its_up_part_as_its_own_marker_says(tmp_path: Path) -> None:
+    """transaction:false after '-- migrate:up' takes the up part out of the transaction (as
+    pgshift up runs it); after '-- migrate:down' it is about the down part only."""
+    write(tmp_path, "20240101120001_email.sql",
+          "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY users_email ON users "
+          "(email);\n-- migrate:down\nDROP INDEX users_email;\n")
+    write(tmp_path, "20240101120002_name.sql",
+          "-- migrate:up\nCREATE INDEX CONCURRENTLY users_name ON users (name);\n"
+          "-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY users_name;\n")
+    write(tmp_path, "20240101120003_drop.sql",  # dbmate's markers need no space after '--'
+          "--migrate:up\nSELECT 1;\n--migrate:down\nDROP TABLE users;\n")
+    for runner in ("pgshift", "psql"):
+        report = lint_paths([tmp_path], LintOptions(runner=runner))  # type: ignore[arg-type]
+        assert [(Path(v.path).name, v.line, v.rule) for v in report.violations] == [
+            ("20240101120002_name.sql", 2, "concurrently-in-transaction")]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pgshift.lint.catalog_rows import Catalog, fetch_catalog, rows_estimate
 from pgshift.lint.coercion import TypeRef, type_of
-from pgshift.lint.nodes import table_key
+from pgshift.lint.nodes import load_tree, table_key
 from pgshift.lint.replay import not_null_columns
 from pgshift.lint.schema import Column, Constraint, Schema, Table
 
@@ -35,14 +35,18 @@ def schema_of(catalog: Catalog) -> Schema:
     schema.schemas.update(names)
     formatted = {col[1] for row in relations for col in _json(row[6])}
     parsed = _parse_types(sorted(formatted))
-    for nsp, name, kind, tuples, size, partkey, columns, indexed, indexes in relations:
+    for nsp, name, kind, tuples, size, partkey, columns, indexed, indexes, *partition in relations:
         key = table_key(nsp, name)
         table = Table(kind=_KINDS.get(kind, "table"), partition_key=tuple(partkey),  # type: ignore[arg-type]
                       indexed=set(indexed), known=True)
+        if partition and partition[0]:
+            table.parent = table_key(*partition[0])
+            table.bound = _bound(partition[1]) if len(partition) > 1 and partition[1] else None
         if kind in ("r", "m"):  # a partitioned parent or a view holds no rows itself
             table.rows = rows_estimate(tuples, size)
-        for colname, typ, notnull, hasdef in _json(columns):
-            table.columns[colname] = Column(parsed.get(typ), bool(notnull), bool(hasdef))
+        for colname, typ, notnull, hasdef, *generated in _json(columns):
+            table.columns[colname] = Column(parsed.get(typ), bool(notnull), bool(hasdef),
+                                            (generated or [""])[0] or "")
         for index_name in indexes:
             schema.indexes[table_key(nsp, index_name)] = key
         schema.tables[key] = table
@@ -51,10 +55,12 @@ def schema_of(catalog: Catalog) -> Schema:
         if table is None:
             continue
         kind = _CONTYPES.get(contype, "check")
-        proves = _proves_not_null(expr) if expr else frozenset()
+        tree = _expression(expr) if expr else None
+        proves = not_null_columns(tree) if tree else frozenset()
         if kind == "notnull":
             proves = frozenset(keys)
-        table.constraints[conname] = Constraint(kind, bool(validated), frozenset(keys), proves)  # type: ignore[arg-type]
+        table.constraints[conname] = Constraint(kind, bool(validated), frozenset(keys), proves,  # type: ignore[arg-type]
+                                                expr=tree, rendered=tree is not None)
     for nsp, name, typtype in types:
         (schema.types if typtype == "e" else schema.domains).add(table_key(nsp, name))
     return schema
@@ -79,12 +85,24 @@ def _parse_types(formatted: list[str]) -> dict[str, TypeRef | None]:
     return result
 
 
-def _proves_not_null(expr: str) -> frozenset[str]:
+def _expression(expr: str) -> dict | None:
+    """The parse tree of a CHECK's expression as pg_get_expr prints it."""
     from pglast import parser
 
     try:
-        tree = json.loads(parser.parse_sql_json(f"SELECT 1 WHERE {expr}"))
-        where = tree["stmts"][0]["stmt"]["SelectStmt"]["whereClause"]
+        tree = load_tree(parser.parse_sql_json(f"SELECT 1 WHERE {expr}"))
+        return tree["stmts"][0]["stmt"]["SelectStmt"]["whereClause"]
     except (parser.ParseError, KeyError, IndexError):
-        return frozenset()
-    return not_null_columns(where)
+        return None
+
+
+def _bound(text: str) -> dict | None:
+    """A partition's bounds (``FOR VALUES …``, ``DEFAULT``) as a PartitionBoundSpec's fields."""
+    from pglast import parser
+
+    try:
+        tree = load_tree(parser.parse_sql_json(f"ALTER TABLE p ATTACH PARTITION c {text}"))
+        cmd = tree["stmts"][0]["stmt"]["AlterTableStmt"]["cmds"][0]["AlterTableCmd"]
+        return cmd["def"]["PartitionCmd"]["bound"]
+    except (parser.ParseError, KeyError, IndexError):
+        return None

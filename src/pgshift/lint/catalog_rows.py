@@ -18,24 +18,32 @@ SMALL_TABLE_ROWS = 10_000
 # need pg_relation_size, which opens the relation's file (a fifth of this read on a big schema).
 # One exception errs on the safe side: a table truncated in the transaction that created it
 # keeps its relpages, so it counts as not empty until its next ANALYZE.
+# A column's attgenerated is read through row_to_json (PostgreSQL 12 added it). Partition keys
+# list "" for an expression column; a partition comes with its parent and its
+# bounds (``FOR VALUES …``, as pg_get_expr prints them).
 _RELATIONS = """
 SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint,
        CASE WHEN c.relpages > 0 THEN c.relpages::bigint * current_setting('block_size')::bigint
             ELSE pg_relation_size(c.oid) END,
-       COALESCE((SELECT array_agg(a.attname ORDER BY k.ord)
+       COALESCE((SELECT array_agg(COALESCE(a.attname, '') ORDER BY k.ord)
                  FROM pg_partitioned_table p
                  CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
-                 JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum
+                 LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum
                  WHERE p.partrelid = c.oid), '{}'),
        COALESCE((SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid,
-                 a.atttypmod), a.attnotnull, a.atthasdef) ORDER BY a.attnum)
+                 a.atttypmod), a.attnotnull, a.atthasdef, row_to_json(a) ->> 'attgenerated')
+                 ORDER BY a.attnum)
                  FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
                  AND NOT a.attisdropped), '[]'),
        COALESCE((SELECT array_agg(DISTINCT a.attname) FROM pg_index i
                  JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
                  WHERE i.indrelid = c.oid), '{}'),
        COALESCE((SELECT array_agg(ic.relname) FROM pg_index i
-                 JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid), '{}')
+                 JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid), '{}'),
+       (SELECT array[pn.nspname, pc.relname]::text[] FROM pg_inherits h
+        JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+        WHERE h.inhrelid = c.oid AND c.relispartition),
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'

@@ -6,12 +6,17 @@ node-pg-migrate (``-- Up Migration`` / ``-- Down Migration``, matched as it matc
 ``^\s*--[\s-]*up\s+migration``, any case) keep the up and down SQL in one file and run the up
 part in a transaction unless told not to. Only the up part runs on deploy, so only it is
 linted.
+
+A dbmate file (a marker line as dbmate matches it) is read by ``pgshift.migrations.flavors``, as
+``pgshift up`` reads it: the same up part, the same transaction option (the up marker's own),
+and the same refusals (SQL before the first marker, a second marker), raised as InputError.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 _MARKERS = ("-- +goose", "-- +migrate", "-- migrate:")
 _NODE_PG = re.compile(r"^\s*--[\s-]*(up|down)\s+migration", re.I | re.M)
@@ -42,9 +47,13 @@ def _marker(line: str) -> tuple[str, str] | None:
     return None
 
 
-def tool_file(text: str) -> ToolFile | None:
+def tool_file(text: str, path: Path | None = None) -> ToolFile | None:
     """The up part of a goose/sql-migrate/dbmate/node-pg-migrate file, or None for any other
-    file."""
+    file. A dbmate file ``up`` would refuse raises the same InputError (at ``path``)."""
+    if "migrate:" in text:  # dbmate also reads '--migrate:up', without the space
+        dbmate = _dbmate(text, path or Path("migration.sql"))
+        if dbmate is not None:
+            return dbmate
     if not any(marker in text for marker in _MARKERS):
         return _node_pg_migrate(text) if "igration" in text else None
     lines = text.split("\n")
@@ -83,3 +92,14 @@ def _node_pg_migrate(text: str) -> ToolFile | None:
     end = down.start() if down is not None else len(text)
     keep = "\n" * text.count("\n", 0, start) + text[start:end]
     return ToolFile(keep + "\n" * text.count("\n", end), True, "node-pg-migrate")
+
+
+def _dbmate(text: str, path: Path) -> ToolFile | None:
+    """A dbmate file read as ``pgshift up`` reads it, or None when no line is a dbmate marker."""
+    from pgshift.migrations import flavors
+    from pgshift.migrations.model import Version
+
+    if re.search(flavors._DBMATE_MARK, text) is None:
+        return None
+    migration = flavors._read_dbmate(path, text, Version.parse("0"), path.stem)
+    return ToolFile(migration.up_sql, migration.directives.transactional, "dbmate")

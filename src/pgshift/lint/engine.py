@@ -17,7 +17,13 @@ from pgshift.lint.conventions import tool_file
 from pgshift.lint.locks import ACCESS_EXCLUSIVE, statement_locks
 from pgshift.lint.nodes import relation_key
 from pgshift.lint.options import LintOptions
-from pgshift.lint.replay import Created, apply, apply_alter_cmd, note_attached_rows
+from pgshift.lint.replay import (
+    Created,
+    apply,
+    apply_alter_cmd,
+    note_attached_rows,
+    note_partition,
+)
 from pgshift.lint.rule import Rule, Violation, all_rules
 from pgshift.lint.schema import Schema, Table
 from pgshift.lint.search_path import qualify, schemas
@@ -44,10 +50,10 @@ def prepare(text: str, path: Path, options: LintOptions) -> Prepared:
     """The up part of a pgshift migration (with its directives), or a whole plain SQL file.
 
     goose, sql-migrate and dbmate files keep their down part in the same file: only the up
-    part is linted, and with ``--runner psql`` it runs in a transaction unless the file says
-    otherwise, as those tools do.
+    part is linted, and it runs in a transaction unless the file says otherwise, as those
+    tools do. A dbmate file ``pgshift up`` refuses raises its InputError.
     """
-    tool = tool_file(text)
+    tool = tool_file(text, path)
     if options.runner == "psql":
         if tool is not None:
             return Prepared(tool.sql, tool.transactional, False, False, wrapper=tool.tool)
@@ -59,7 +65,10 @@ def prepare(text: str, path: Path, options: LintOptions) -> Prepared:
     parsed = parse_text(text, path)
     d = parsed.directives
     lock_timeout = d.lock_timeout if d.lock_timeout is not None else options.lock_timeout
-    return Prepared(parsed.up_sql, d.transactional, lock_timeout > 0, True)
+    # pgshift runs a dbmate or node-pg-migrate file as that tool would: without a transaction
+    # when its marker says so.
+    transactional = d.transactional and (tool is None or tool.transactional)
+    return Prepared(parsed.up_sql, transactional, lock_timeout > 0, True)
 
 
 class Engine:
@@ -112,7 +121,10 @@ class Engine:
                 ctx.positions[statement.index] = statement.offset
             if statement.in_do and not tx.open:
                 tx.open = do_block = True
-            found.extend(self._statement(statement, ctx))
+            try:
+                found.extend(self._statement(statement, ctx))
+            except RecursionError:
+                raise _too_deep(source, statement, path) from None
         if do_block:
             tx.end()
         for rule in self.finishers:
@@ -125,15 +137,18 @@ class Engine:
         """Apply a file's schema changes without linting it: an earlier migration, or (``plain``)
         a schema file such as ``pg_dump --schema-only`` output."""
         sql = text if plain else prepare(text, path, self.options).sql
-        _, statements, _ = self._parse(sql, path, meta=plain)
+        source, statements, _ = self._parse(sql, path, meta=plain)
         created = Created()
         tx = Transaction.start(runner="psql", transactional=False, lock_timeout=False)
         for statement in statements:
             kind, node = statement.kind, statement.node
             search = schemas(tx.search_path)
-            if search:
-                qualify(kind, node, search, schema)
-            apply(schema, created, kind, node)
+            try:
+                if search:
+                    qualify(kind, node, search, schema)
+                apply(schema, created, kind, node)
+            except RecursionError:
+                raise _too_deep(source, statement, path) from None
             if kind == "VariableSetStmt":
                 tx.set_variable(node)
             elif kind == "SelectStmt" and node.get("targetList"):
@@ -199,6 +214,7 @@ class Engine:
                 ctx.created.columns.add((key, coldef.get("colname", "")))
             if table is not None and table_like:
                 apply_alter_cmd(table, key, cmd)
+                note_partition(ctx.schema, key, cmd)
                 note_attached_rows(ctx.created, key, cmd)
         ctx.alter, ctx.target = None, ""
         return found
@@ -262,6 +278,12 @@ class Engine:
                                         "remove the comment, or fix the rule id",
                                         ctx.path, ignore.line, ignore.column, ignore.statement))
         return result
+
+
+def _too_deep(source: SourceText, statement: Statement, path: Path) -> InputError:
+    line, _ = source.position(statement.offset)
+    return InputError("this statement nests too deeply for the linter", path=path, line=line,
+                      hint="split the expression into simpler parts")
 
 
 _LOCKING = frozenset({"AlterTableStmt", "RenameStmt", "IndexStmt", "DropStmt", "ReindexStmt",

@@ -7,10 +7,27 @@ faster than building ``pglast.ast`` objects. A wrapped node is ``{"IndexStmt": {
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 Node = dict[str, Any]
+# libpg_query accepts expressions nested up to about 33,000 JSON levels deep (then it fails
+# with "stack depth limit exceeded"); json.loads recurses once per level.
+_JSON_DEPTH = 40_000
+
+
+def load_tree(data: str) -> Any:
+    """``json.loads`` of a parse tree, however deeply its expressions nest."""
+    import json
+
+    limit = sys.getrecursionlimit()
+    if limit < _JSON_DEPTH:
+        sys.setrecursionlimit(_JSON_DEPTH)
+    try:
+        return json.loads(data)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def kind(node: Node) -> str:

@@ -7,11 +7,10 @@ SQL built at run time cannot be known: neither is linted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-from pgshift.lint.nodes import Node, const_value
+from pgshift.lint.nodes import Node, const_value, load_tree
 
 
 def do_body(stmt: Node, data: bytes) -> tuple[str, int] | None:
@@ -46,17 +45,25 @@ def _tag(body: str) -> str:
 
 
 def _walk(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_dynexecute",
-                       "PLpgSQL_stmt_perform") and isinstance(
-                    value, dict):
-                yield key, value
-            else:
-                yield from _walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
+    """The statements of a PL/pgSQL tree that run SQL, in source order (depth first)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            children = []
+            for key, value in item.items():
+                if key in _RUNS_SQL and isinstance(value, dict):
+                    children.append((key, value))
+                else:
+                    children.append(value)
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+        elif isinstance(item, tuple):
+            yield item
+
+
+_RUNS_SQL = ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_perform")
 
 
 def embedded_sql(body: str) -> list[tuple[str, int]]:
@@ -69,7 +76,7 @@ def embedded_sql(body: str) -> list[tuple[str, int]]:
     tag = _tag(body)
     source = f"CREATE FUNCTION pgshift_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}"
     try:
-        tree = json.loads(parser.parse_plpgsql_json(source))
+        tree = load_tree(parser.parse_plpgsql_json(source))
     except Exception:  # pglast raises several error types for bad PL/pgSQL
         return []
     found = []
@@ -93,7 +100,7 @@ def _literal(expression: str | None) -> str | None:
     from pglast import parser
 
     try:
-        tree = json.loads(parser.parse_sql_json(f"SELECT {expression}"))
+        tree = load_tree(parser.parse_sql_json(f"SELECT {expression}"))
     except parser.ParseError:
         return None
     stmts = tree.get("stmts") or []

@@ -36,21 +36,18 @@ class Created:
 
 def not_null_columns(expr: Node | None) -> frozenset[str]:
     """Columns a CHECK expression proves not null: ``c IS NOT NULL`` alone or ANDed."""
-    if not expr:
-        return frozenset()
-    if "NullTest" in expr:
-        test = expr["NullTest"]
-        arg = test.get("arg") or {}
-        if test.get("nulltesttype") == "IS_NOT_NULL" and "ColumnRef" in arg:
-            names = strings(arg["ColumnRef"].get("fields"))
-            return frozenset(names[-1:])
-        return frozenset()
-    if "BoolExpr" in expr and expr["BoolExpr"].get("boolop") == "AND_EXPR":
-        found: set[str] = set()
-        for arg in expr["BoolExpr"].get("args") or ():
-            found |= not_null_columns(arg)
-        return frozenset(found)
-    return frozenset()
+    found: set[str] = set()
+    stack = [expr] if expr else []
+    while stack:
+        item = stack.pop()
+        if "NullTest" in item:
+            test = item["NullTest"]
+            arg = test.get("arg") or {}
+            if test.get("nulltesttype") == "IS_NOT_NULL" and "ColumnRef" in arg:
+                found.update(strings(arg["ColumnRef"].get("fields"))[-1:])
+        elif "BoolExpr" in item and item["BoolExpr"].get("boolop") == "AND_EXPR":
+            stack.extend(item["BoolExpr"].get("args") or ())
+    return frozenset(found)
 
 
 def constraint_of(con: Node, table: str, column: str | None = None) -> tuple[str, Constraint]:
@@ -66,7 +63,7 @@ def constraint_of(con: Node, table: str, column: str | None = None) -> tuple[str
             cols.add(column)
         default = f"{base}_{sorted(cols)[0]}_check" if len(cols) == 1 else f"{base}_check"
         return con.get("conname") or default, Constraint(
-            "check", validated, frozenset(cols), not_null_columns(expr))
+            "check", validated, frozenset(cols), not_null_columns(expr), expr=expr)
     if contype == "CONSTR_NOTNULL":
         default = f"{base}_{keys[0]}_not_null" if keys else f"{base}_not_null"
         return con.get("conname") or default, Constraint(
@@ -98,6 +95,8 @@ def column_of(coldef: Node) -> tuple[Column, list[Node]]:
         elif contype in ("CONSTR_IDENTITY", "CONSTR_GENERATED") or (
                 contype == "CONSTR_DEFAULT" and not is_null_const(con.get("raw_expr"))):
             column.has_default = True
+        if contype == "CONSTR_GENERATED":
+            column.generated = con.get("generated_kind", "s")
     return column, constraints
 
 
@@ -137,7 +136,7 @@ def _create(schema: Schema, created: Created, stmt: Node) -> None:
     key = relation_key(rel)
     if stmt.get("if_not_exists") and key in schema.tables and key not in created.tables:
         return
-    table = schema.tables[key] = Table(known=True)
+    table = schema.tables[key] = Table(known=True, temporary=rel.get("relpersistence") == "t")
     created.tables.add(key)
     spec = stmt.get("partspec")
     if spec:
@@ -149,7 +148,7 @@ def _create(schema: Schema, created: Created, stmt: Node) -> None:
     for parent in stmt.get("inhRelations") or ():
         parent_key = relation_key(parent.get("RangeVar"))
         if stmt.get("partbound"):
-            table.parent = parent_key
+            table.parent, table.bound = parent_key, stmt["partbound"]
         source = schema.tables.get(parent_key)
         if source is not None:
             table.columns.update({n: Column(c.type, c.not_null) for n, c in source.columns.items()})
@@ -165,6 +164,15 @@ def _create(schema: Schema, created: Created, stmt: Node) -> None:
                     {n: Column(c.type, c.not_null) for n, c in source.columns.items()})
 
 
+def _create_foreign(schema: Schema, created: Created, stmt: Node) -> None:
+    """A foreign table: its rows live elsewhere (ATTACH PARTITION does not scan it)."""
+    base = stmt.get("base") or {}
+    _create(schema, created, base)
+    table = schema.tables.get(relation_key(base.get("relation")))
+    if table is not None:
+        table.kind = "foreign"
+
+
 def _alter(schema: Schema, created: Created, stmt: Node) -> None:
     key = relation_key(stmt.get("relation"))
     if stmt.get("objtype") not in (None, "OBJECT_TABLE", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE"):
@@ -172,7 +180,24 @@ def _alter(schema: Schema, created: Created, stmt: Node) -> None:
     table = _table(schema, key)
     for item in stmt.get("cmds") or ():
         apply_alter_cmd(table, key, item.get("AlterTableCmd") or {})
+        note_partition(schema, key, item.get("AlterTableCmd") or {})
         note_attached_rows(created, key, item.get("AlterTableCmd") or {})
+
+
+def note_partition(schema: Schema, key: str, cmd: Node) -> None:
+    """ATTACH PARTITION makes the attached table a partition of ``key``, with its bounds;
+    DETACH PARTITION makes it a table of its own again."""
+    subtype = cmd.get("subtype")
+    if subtype not in ("AT_AttachPartition", "AT_DetachPartition"):
+        return
+    part = (cmd.get("def") or {}).get("PartitionCmd") or {}
+    table = schema.tables.get(relation_key(part.get("name")))
+    if table is None:
+        return
+    if subtype == "AT_AttachPartition":
+        table.parent, table.bound = key, part.get("bound")
+    else:
+        table.parent = table.bound = None
 
 
 def note_attached_rows(created: Created, key: str, cmd: Node) -> None:
@@ -200,6 +225,8 @@ def apply_alter_cmd(table: Table, key: str, cmd: Node) -> None:
         column.type = type_of(definition["ColumnDef"].get("typeName"))
     elif subtype in ("AT_SetNotNull", "AT_DropNotNull"):
         table.columns.setdefault(name, Column()).not_null = subtype == "AT_SetNotNull"
+    elif subtype == "AT_DropExpression" and name in table.columns:
+        table.columns[name].generated = ""
     elif subtype == "AT_ColumnDefault":
         table.columns.setdefault(name, Column()).has_default = bool(definition) and not (
             is_null_const(definition))
@@ -323,7 +350,8 @@ def _create_as(schema: Schema, created: Created, stmt: Node) -> None:
     if stmt.get("if_not_exists") and key in schema.tables and key not in created.tables:
         return
     kind = "matview" if stmt.get("objtype") == "OBJECT_MATVIEW" else "table"
-    schema.tables[key] = Table(kind=kind, known=True)
+    schema.tables[key] = Table(kind=kind, known=True,
+                               temporary=(into.get("rel") or {}).get("relpersistence") == "t")
     created.tables.add(key)
 
 
@@ -331,7 +359,8 @@ def _select_into(schema: Schema, created: Created, stmt: Node) -> None:
     into = stmt.get("intoClause")
     if into:
         key = relation_key(into.get("rel"))
-        schema.tables[key] = Table(known=True)
+        schema.tables[key] = Table(known=True,
+                                   temporary=(into.get("rel") or {}).get("relpersistence") == "t")
         created.tables.add(key)
 
 
@@ -373,6 +402,7 @@ def _create_schema(schema: Schema, created: Created, stmt: Node) -> None:
 
 _APPLY: dict[str, Callable[[Schema, Created, Node], None]] = {
     "CreateStmt": _create,
+    "CreateForeignTableStmt": _create_foreign,
     "AlterTableStmt": _alter,
     "RenameStmt": _rename,
     "DropStmt": _drop,

@@ -8,7 +8,7 @@ to be large, which is what a migration must be written for.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pgshift.lint.coercion import TypeRef
 
@@ -21,16 +21,21 @@ class Column:
     type: TypeRef | None = None
     not_null: bool = False
     has_default: bool = False
+    generated: str = ""  # "s": GENERATED … STORED, "v": VIRTUAL (PostgreSQL 18), "": neither
 
 
 @dataclass
 class Constraint:
-    """A table constraint. ``proves_not_null`` lists columns a CHECK guarantees are not null."""
+    """A table constraint. ``proves_not_null`` lists columns a CHECK guarantees are not null;
+    ``expr`` is a CHECK's expression (parse tree), ``rendered`` True when it was read back
+    from a live database (its constants as that session renders them)."""
 
     kind: ConKind
     validated: bool = True
     columns: frozenset[str] = frozenset()
     proves_not_null: frozenset[str] = frozenset()
+    expr: dict[str, Any] | None = field(default=None, compare=False)
+    rendered: bool = False
 
 
 @dataclass
@@ -39,9 +44,12 @@ class Table:
     columns: dict[str, Column] = field(default_factory=dict)
     constraints: dict[str, Constraint] = field(default_factory=dict)
     indexed: set[str] = field(default_factory=set)
-    partition_key: tuple[str, ...] = ()
+    partition_key: tuple[str, ...] = ()  # "" for an expression
+    # For a partition: its partitioned table, and its bounds (a PartitionBoundSpec's fields).
     parent: str | None = None
+    bound: dict[str, Any] | None = None
     rows: int | None = None
+    temporary: bool = False  # CREATE TEMP TABLE: found before the search_path's schemas
     # True when the definition was seen (CREATE TABLE, catalog, schema file); False for a
     # placeholder made because a statement touched a table the linter had not seen.
     known: bool = False
@@ -70,6 +78,13 @@ class Schema:
     def column(self, key: str, name: str) -> Column | None:
         table = self.tables.get(key)
         return table.columns.get(name) if table is not None else None
+
+    def default_partition(self, parent: str) -> str | None:
+        """The key of ``parent``'s DEFAULT partition, when the linter knows one."""
+        for key, table in self.tables.items():
+            if table.parent == parent and (table.bound or {}).get("is_default"):
+                return key
+        return None
 
     def rename_table(self, old: str, new: str) -> None:
         table = self.tables.pop(old, None)

@@ -7,12 +7,11 @@ the comments before a statement applies to that statement (and to the SQL of a D
 
 from __future__ import annotations
 
-import json
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from pgshift.lint.nodes import Node
+from pgshift.lint.nodes import Node, load_tree
 from pgshift.lint.plpgsql import do_body, embedded_sql
 
 IGNORE = "pgshift:ignore"
@@ -77,22 +76,133 @@ class SourceText:
 
 # pg_dump's way: the whole statement on one line, its rows on the lines after, up to "\.".
 _COPY_FROM_STDIN = re.compile(r"\s*COPY\b.*\bFROM\s+STDIN\b.*;\s*$", re.IGNORECASE)
+# Meta-commands that send the query buffer, as ';' does (``SELECT … \gexec``).
+_SENDS_QUERY = frozenset({"g", "gx", "gset", "gexec", "gdesc", "crosstabview", "watch"})
+_META_WORD = re.compile(r"[a-zA-Z]*")
+_DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 
 
 def blank_meta_commands(text: str) -> str:
-    """psql backslash commands (``\\connect``, ``\\restrict``) and the rows of ``COPY … FROM
-    stdin`` (psql sends the lines up to ``\\.`` as data) blanked, line numbers kept."""
+    """psql's backslash commands blanked, as psql does not send them, line numbers and columns
+    kept: a line of its own (``\\connect``, ``\\restrict``) or the end of a line of SQL
+    (``SELECT … \\gexec``, which ends the statement as ';' does), outside strings, quoted names
+    and comments; and the rows of ``COPY … FROM stdin`` (the lines up to ``\\.``)."""
+    out = list(text)
     lines = text.split("\n")
-    in_data = False
-    for number, line in enumerate(lines):
-        if in_data:
-            in_data = line != "\\."
-            lines[number] = ""
-        elif line.lstrip().startswith("\\"):
-            lines[number] = ""
-        elif _COPY_FROM_STDIN.match(line):
-            in_data = True
-    return "\n".join(lines)
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    scanner = _Scanner(text)
+    number = 0
+    while number < len(lines):
+        line, start = lines[number], starts[number]
+        end = start + len(line)
+        meta = scanner.meta_at(start, end)
+        while meta is not None and text.startswith("\\;", meta):  # a ';' that does not send
+            out[meta:meta + 2] = " ;"
+            scanner.skip_to(meta + 2)
+            meta = scanner.meta_at(meta + 2, end)
+        if meta is not None:
+            word = _META_WORD.match(text, meta + 1)
+            sends = (word.group() if word else "") in _SENDS_QUERY
+            out[meta:end] = (";" if sends else " ") + " " * (end - meta - 1)
+            scanner.skip_to(end)
+        elif scanner.at_top(end) and _COPY_FROM_STDIN.match(line):
+            number += 1
+            while number < len(lines) and lines[number] != "\\.":
+                out[starts[number]:starts[number] + len(lines[number])] = " " * len(
+                    lines[number])
+                number += 1
+            if number < len(lines):
+                out[starts[number]:starts[number] + 2] = "  "
+            scanner.skip_to(starts[number] + 2 if number < len(lines) else len(text))
+        number += 1
+    return "".join(out)
+
+
+class _Scanner:
+    """Walks SQL text once, telling where a backslash is outside strings, quoted names and
+    comments (psql's meta-commands start there)."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.at, self.state = text, 0, ""
+        self.tag, self.depth, self.escapes = "", 0, False
+
+    def skip_to(self, offset: int) -> None:
+        """Go on from ``offset`` (not scanned: a meta-command, COPY rows), outside any quote."""
+        self.at, self.state = max(self.at, offset), ""
+
+    def at_top(self, offset: int) -> bool:
+        """Whether ``offset`` is outside any string, quoted name or comment."""
+        self._run(offset)
+        return self.state in ("", "--")
+
+    def meta_at(self, start: int, end: int) -> int | None:
+        """The offset of the first meta-command backslash in ``[start, end)``, if any."""
+        if "\\" not in self.text[start:end]:
+            self._run(end)
+            return None
+        self._run(start)
+        while self.at < end:
+            if self.state == "" and self.text[self.at] == "\\":
+                return self.at
+            self._step()
+        return None
+
+    def _run(self, offset: int) -> None:
+        while self.at < offset:
+            self._step()
+
+    def _step(self) -> None:
+        text, at = self.text, self.at
+        char = text[at]
+        if self.state == "":
+            if text.startswith("--", at):
+                self.state, self.at = "--", at + 2
+                return
+            if text.startswith("/*", at):
+                self.state, self.depth, self.at = "/*", 1, at + 2
+                return
+            if char == "'":
+                self.state = "'"
+                self.escapes = at > 0 and text[at - 1] in "eE" and (
+                    at < 2 or not (text[at - 2].isalnum() or text[at - 2] == "_"))
+            elif char == '"':
+                self.state = '"'
+            elif char == "$":
+                match = _DOLLAR_TAG.match(text, at)
+                if match and not (at > 0 and (text[at - 1].isalnum() or text[at - 1] == "_")):
+                    self.state, self.tag, self.at = "$", match.group(), match.end()
+                    return
+            self.at = at + 1
+        elif self.state == "--":
+            if char == "\n":
+                self.state = ""
+            self.at = at + 1
+        elif self.state == "/*":
+            if text.startswith("*/", at):
+                self.depth -= 1
+                self.state = "/*" if self.depth else ""
+                self.at = at + 2
+            elif text.startswith("/*", at):
+                self.depth += 1
+                self.at = at + 2
+            else:
+                self.at = at + 1
+        elif self.state == "$":
+            end = text.find(self.tag, at)
+            self.state, self.at = ("", end + len(self.tag)) if end >= 0 else ("$", len(text))
+        else:  # inside '…' or "…"
+            if self.state == "'" and self.escapes and char == "\\":
+                self.at = at + 2
+            elif char == self.state:
+                self.at = at + 1
+                if text.startswith(self.state, self.at):  # a doubled quote
+                    self.at += 1
+                else:
+                    self.state = ""
+            else:
+                self.at = at + 1
 
 
 def parse_tree(text: str) -> list[Node]:
@@ -100,7 +210,7 @@ def parse_tree(text: str) -> list[Node]:
     from pglast import parser
 
     try:
-        return json.loads(parser.parse_sql_json(text)).get("stmts") or []
+        return load_tree(parser.parse_sql_json(text)).get("stmts") or []
     except parser.ParseError as exc:
         offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
         offset = max(0, min(offset, len(text)))

@@ -13,8 +13,8 @@ from pgshift.lint.nodes import Node, func_name, strings
 VOLATILE_FUNCTIONS = frozenset({
     "random", "random_normal", "setseed", "gen_random_uuid", "gen_random_bytes", "uuidv4",
     "uuidv7", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "uuid_generate_v7",
-    "clock_timestamp", "timeofday", "nextval", "currval", "lastval", "setval", "txid_current",
-    "pg_current_xact_id", "gen_salt", "crypt", "pg_backend_pid", "inet_client_addr",
+    "clock_timestamp", "timeofday", "nextval", "currval", "lastval", "setval", "gen_salt",
+    "crypt",
 })
 STABLE_OR_IMMUTABLE_FUNCTIONS = frozenset({
     "now", "transaction_timestamp", "statement_timestamp", "current_date", "current_time",
@@ -32,6 +32,8 @@ STABLE_OR_IMMUTABLE_FUNCTIONS = frozenset({
     "varchar", "bool", "float8", "float4", "date", "timestamp", "timestamptz", "interval",
     "jsonb", "json", "uuid", "inet", "cidr", "tsvector", "to_tsvector", "point", "daterange",
     "tstzrange", "int4range", "int8range", "numrange", "format",
+    # STABLE, though they look per-call: one value for the whole ALTER (pg_proc.provolatile)
+    "txid_current", "pg_current_xact_id", "pg_backend_pid", "inet_client_addr",
 })
 
 

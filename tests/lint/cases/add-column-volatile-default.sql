@@ -76,3 +76,9 @@ ALTER TABLE users ADD COLUMN amount numeric(10,2) DEFAULT -1.5;
 
 -- ok
 ALTER TABLE users ADD COLUMN account_type_new account_type DEFAULT 'fan';
+
+-- ok
+-- txid_current(), pg_backend_pid() and inet_client_addr() are STABLE: one value, no rewrite
+ALTER TABLE audit_log ADD COLUMN xact bigint DEFAULT txid_current();
+ALTER TABLE audit_log ADD COLUMN backend int DEFAULT pg_backend_pid();
+ALTER TABLE audit_log ADD COLUMN client inet DEFAULT inet_client_addr();

@@ -91,3 +91,51 @@ DROP INDEX orders_user_idx;
 CREATE INDEX CONCURRENTLY projects_owner_idx ON projects (owner_id);
 -- Down Migration
 DROP INDEX CONCURRENTLY projects_owner_idx;
+
+-- bad
+VACUUM (ANALYZE) orders;
+
+-- ok
+ANALYZE orders;
+
+-- ok
+-- pgshift:no-transaction
+VACUUM (ANALYZE) orders;
+
+-- bad
+-- runner: psql
+BEGIN;
+ALTER SYSTEM SET work_mem = '64MB';
+COMMIT;
+
+-- bad
+-- runner: psql
+DO $$ BEGIN EXECUTE 'VACUUM orders'; END $$;
+
+-- bad
+REINDEX DATABASE app;
+
+-- bad
+CREATE DATABASE reporting;
+
+-- bad
+-- pg-version: 11
+ALTER TYPE order_status ADD VALUE 'refunded' AFTER 'paid';
+
+-- ok
+-- pg-version: 12
+ALTER TYPE order_status ADD VALUE 'refunded' AFTER 'paid';
+
+-- ok
+-- pg-version: 11
+CREATE TYPE order_status AS ENUM ('new', 'paid');
+ALTER TYPE order_status ADD VALUE 'refunded' AFTER 'paid';
+
+-- ok
+-- pg-version: 11
+-- pgshift:no-transaction
+ALTER TYPE order_status ADD VALUE IF NOT EXISTS 'refunded' AFTER 'paid';
+
+-- ok
+-- pg-version: 11
+ALTER TYPE order_status RENAME VALUE 'payed' TO 'paid';

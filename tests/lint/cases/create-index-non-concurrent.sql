@@ -106,3 +106,45 @@ CREATE INDEX ON billing.refunds (payment_id);
 -- refunds goes to public (the default path); billing.refunds is another, existing table
 CREATE TABLE refunds (id bigint PRIMARY KEY, payment_id bigint NOT NULL);
 CREATE INDEX ON billing.refunds (payment_id);
+
+-- bad
+-- runner: psql
+-- invoices is new in public, but the path no longer names public: PostgreSQL finds
+-- billing.invoices, an existing table
+CREATE TABLE invoices (id bigint, customer_id bigint);
+SET search_path TO billing;
+CREATE INDEX invoices_customer ON invoices (customer_id);
+
+-- bad
+-- runner: psql
+-- schema: CREATE TABLE invoices (id bigint, customer_id bigint);
+SET search_path = billing, pg_catalog;
+CREATE INDEX invoices_customer ON invoices (customer_id);
+
+-- ok
+-- runner: psql
+-- billing.invoices comes first; public is in the path but has no invoices
+SET search_path = public, billing;
+CREATE TABLE billing.invoices (id bigint, customer_id bigint);
+CREATE INDEX invoices_customer ON invoices (customer_id);
+
+-- ok
+-- runner: psql
+-- a temporary table is found before the path's schemas
+SET search_path TO billing;
+CREATE TEMP TABLE import_rows (id bigint, email text);
+CREATE INDEX import_rows_email ON import_rows (email);
+
+-- bad
+-- schema: CREATE TABLE events (id bigint, at timestamptz) PARTITION BY RANGE (at);
+-- PostgreSQL refuses CONCURRENTLY on a partitioned table: the migration fails
+-- pgshift:no-transaction
+CREATE INDEX CONCURRENTLY events_at_idx ON events (at);
+
+-- ok
+-- schema: CREATE TABLE events (id bigint, at timestamptz) PARTITION BY RANGE (at);
+-- schema: CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+-- pgshift:no-transaction
+CREATE INDEX IF NOT EXISTS events_at_idx ON ONLY events (at);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS events_2024_at_idx ON events_2024 (at);
+ALTER INDEX events_at_idx ATTACH PARTITION events_2024_at_idx;

@@ -28,3 +28,17 @@ DROP INDEX tmp_idx;
 
 -- ok
 DROP TABLE IF EXISTS old_imports;
+
+-- ok
+-- runner: psql
+SET search_path TO billing;
+CREATE TABLE invoices (id bigint, customer_id bigint);
+CREATE INDEX invoices_customer ON invoices (customer_id);
+DROP INDEX invoices_customer;
+
+-- bad
+-- runner: psql
+CREATE TABLE invoices (id bigint, customer_id bigint);
+CREATE INDEX invoices_customer ON invoices (customer_id);
+SET search_path TO billing;
+DROP INDEX invoices_customer;

@@ -70,3 +70,15 @@ DROP TABLE public.sessions;
 -- bad
 CREATE TABLE archive.events (id bigint);
 DROP TABLE events;
+
+-- ok
+-- runner: psql
+SET search_path TO billing;
+CREATE TABLE invoices_staging (id bigint);
+DROP TABLE invoices_staging;
+
+-- bad
+-- runner: psql
+CREATE TABLE invoices_staging (id bigint);
+SET search_path TO billing;
+DROP TABLE invoices_staging;

@@ -24,3 +24,8 @@ REINDEX (CONCURRENTLY, VERBOSE) TABLE orders;
 CREATE TABLE imports (id bigint, batch text);
 CREATE INDEX imports_batch_idx ON imports (batch);
 REINDEX TABLE imports;
+
+-- bad
+-- pg-version: 11
+-- pgshift:no-transaction
+REINDEX INDEX CONCURRENTLY users_email_idx;

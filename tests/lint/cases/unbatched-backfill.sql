@@ -54,3 +54,13 @@ WITH gone AS (DELETE FROM sessions RETURNING *) INSERT INTO sessions_archive SEL
 
 -- ok
 WITH moved AS (UPDATE users SET plan = 'free' WHERE id = 1 RETURNING id) SELECT 1;
+
+-- bad
+UPDATE users SET timezone = 'UTC' WHERE true;
+
+-- bad
+-- runner: psql
+DELETE FROM sessions WHERE 1 = 1;
+
+-- ok
+DELETE FROM sessions WHERE expires_at < now() AND true;

@@ -11,7 +11,8 @@ from pgshift.lint.rule import Rule, Violation, register
 
 @register
 class AddColumnGeneratedStored(Rule):
-    """ADD COLUMN … GENERATED ALWAYS AS (…) STORED on an existing table.
+    """ADD COLUMN … GENERATED ALWAYS AS (…) STORED on an existing table, or ALTER COLUMN …
+    SET EXPRESSION (PostgreSQL 17+) on a stored generated column.
 
     The value is computed and stored for every existing row: PostgreSQL rewrites the table
     under ACCESS EXCLUSIVE, blocking reads and writes until it finishes. PostgreSQL 18's
@@ -26,6 +27,20 @@ class AddColumnGeneratedStored(Rule):
     size_matters = True
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
+        column = ctx.existing_column(node, "AT_SetExpression")
+        if column is not None:
+            known = ctx.schema.column(ctx.target, column)
+            if known is None or known.generated != "v":  # unknown: stored is the worst case
+                yield ctx.violation(
+                    self,
+                    f"SET EXPRESSION on {ctx.target}.{column} recomputes and writes the stored "
+                    "value of every row: the table is rewritten under ACCESS EXCLUSIVE, "
+                    "blocking reads and writes",
+                    "add a new nullable column, fill it with a trigger for new writes and "
+                    "backfill in batches, then switch to it",
+                    table=ctx.target,
+                )
+            return
         coldef = ctx.column_added_to_existing_table(node)
         if coldef is None:
             return

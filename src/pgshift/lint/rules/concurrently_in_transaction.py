@@ -5,14 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, option_enabled
+from pgshift.lint.nodes import Node, name_key, option_enabled, strings
 from pgshift.lint.rule import Rule, Violation, register
+
+# Statements PostgreSQL runs only outside a transaction block, by node type (as
+# pgshift.migrations.statements.needs_no_transaction knows them, on this linter's parse trees).
+_NEVER_IN_TRANSACTION = {
+    "CreatedbStmt": "CREATE DATABASE",
+    "DropdbStmt": "DROP DATABASE",
+    "AlterSystemStmt": "ALTER SYSTEM",
+    "CreateTableSpaceStmt": "CREATE TABLESPACE",
+    "DropTableSpaceStmt": "DROP TABLESPACE",
+}
 
 
 @register
 class ConcurrentlyInTransaction(Rule):
-    """CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY or DETACH PARTITION CONCURRENTLY
-    inside a transaction block.
+    """CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY, or
+    another statement PostgreSQL refuses in a transaction block (VACUUM, REINDEX SYSTEM or
+    DATABASE, CREATE/DROP DATABASE, ALTER SYSTEM, CREATE/DROP TABLESPACE, DISCARD ALL, ALTER
+    DATABASE … SET TABLESPACE; before PostgreSQL 12 ALTER TYPE … ADD VALUE on a type the
+    transaction did not create), inside a transaction block.
 
     PostgreSQL refuses them with "cannot run inside a transaction block", so the migration
     fails. With ``--runner pgshift`` every file runs in one transaction unless it says
@@ -25,10 +38,11 @@ class ConcurrentlyInTransaction(Rule):
     """
 
     id = "concurrently-in-transaction"
-    nodes = ("IndexStmt", "DropStmt", "ReindexStmt", "AlterTableCmd")
+    nodes = ("IndexStmt", "DropStmt", "ReindexStmt", "AlterTableCmd", "VacuumStmt",
+             "DiscardStmt", "AlterDatabaseStmt", "AlterEnumStmt", *_NEVER_IN_TRANSACTION)
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
-        what = _concurrent_operation(node, ctx)
+        what = _concurrent_operation(node, ctx) or _transactionless(node, ctx)
         if what is None or not ctx.in_transaction:
             return
         if ctx.statement is not None and ctx.statement.in_do:
@@ -59,4 +73,27 @@ def _concurrent_operation(node: Node, ctx: Context) -> str | None:
     if kind == "AlterTableStmt" and node.get("subtype") == "AT_DetachPartition" and part.get(
             "concurrent"):
         return "DETACH PARTITION CONCURRENTLY"
+    return None
+
+
+def _transactionless(node: Node, ctx: Context) -> str | None:
+    """What PostgreSQL refuses in a transaction block whatever its options say."""
+    kind = ctx.statement.kind if ctx.statement is not None else ""
+    if kind in _NEVER_IN_TRANSACTION:
+        return _NEVER_IN_TRANSACTION[kind]
+    if kind == "VacuumStmt" and node.get("is_vacuumcmd"):
+        return "VACUUM"  # ANALYZE alone runs in a transaction
+    if kind == "ReindexStmt" and node.get("kind") in ("REINDEX_OBJECT_SYSTEM",
+                                                      "REINDEX_OBJECT_DATABASE"):
+        return f"REINDEX {node['kind'].rsplit('_', 1)[1]}"
+    if kind == "DiscardStmt" and node.get("target") == "DISCARD_ALL":
+        return "DISCARD ALL"
+    if kind == "AlterDatabaseStmt" and "tablespace" in {
+            (o.get("DefElem") or {}).get("defname") for o in node.get("options") or ()}:
+        return "ALTER DATABASE … SET TABLESPACE"
+    if kind == "AlterEnumStmt" and ctx.pg_version < 12 and node.get("newVal") is not None \
+            and node.get("oldVal") is None:
+        key = name_key(strings(node.get("typeName")))
+        if key not in ctx.created.types:  # a type the same transaction created may change
+            return "ALTER TYPE … ADD VALUE (before PostgreSQL 12)"
     return None

@@ -20,8 +20,9 @@ class CreateIndexNonConcurrent(Rule):
     Safe way: ``CREATE INDEX CONCURRENTLY IF NOT EXISTS`` in a migration of its own that runs
     outside a transaction (``-- pgshift:no-transaction``). If the build fails it leaves an
     INVALID index: drop it with ``DROP INDEX CONCURRENTLY IF EXISTS`` and retry. For a
-    partitioned table: ``CREATE INDEX … ON ONLY parent``, then ``CREATE INDEX CONCURRENTLY`` on
-    each partition and ``ALTER INDEX … ATTACH PARTITION``.
+    partitioned table, where CONCURRENTLY fails (PostgreSQL refuses it there): ``CREATE INDEX
+    … ON ONLY parent``, then ``CREATE INDEX CONCURRENTLY`` on each partition and ``ALTER INDEX
+    … ATTACH PARTITION``.
 
     ``pgshift create --recipe add-index`` writes it (for a partitioned table, when it can reach
     the database to list the partitions).
@@ -33,9 +34,17 @@ class CreateIndexNonConcurrent(Rule):
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
         key = relation_key(node.get("relation"))
+        table = ctx.table(key)
+        if node.get("concurrent") and table is not None and table.kind == "partitioned":
+            yield ctx.violation(
+                self,
+                f"CREATE INDEX CONCURRENTLY on the partitioned table {key} fails: PostgreSQL "
+                "cannot build an index on a partitioned table concurrently",
+                "create it ON ONLY the parent, then CREATE INDEX CONCURRENTLY on each "
+                "partition and ALTER INDEX … ATTACH PARTITION")
+            return
         if node.get("concurrent") or ctx.is_new(key):
             return
-        table = ctx.table(key)
         only = not (node.get("relation") or {}).get("inh")
         if only and not (table is not None and table.known and table.kind == "table"):
             return  # ON ONLY a partitioned parent: no build, the index starts invalid

@@ -16,8 +16,9 @@ class DetachPartitionNonConcurrent(Rule):
     It takes ACCESS EXCLUSIVE on the partitioned parent: every read and write of the whole
     partitioned table waits for it (and queues behind it while it waits for running queries).
 
-    Safe way: ``DETACH PARTITION … CONCURRENTLY`` (PostgreSQL 14+), outside a transaction
-    (``-- pgshift:no-transaction``); not possible when the table has a DEFAULT partition.
+    Safe way: ``DETACH PARTITION … CONCURRENTLY`` (PostgreSQL 14+; before 14 it is a syntax
+    error, also reported), outside a transaction (``-- pgshift:no-transaction``); not possible
+    when the table has a DEFAULT partition.
     """
 
     id = "detach-partition-non-concurrent"
@@ -28,6 +29,18 @@ class DetachPartitionNonConcurrent(Rule):
             return
         part = (node.get("def") or {}).get("PartitionCmd") or {}
         if part.get("concurrent"):
+            if ctx.pg_version < 14:
+                yield ctx.violation(
+                    self, "DETACH PARTITION … CONCURRENTLY needs PostgreSQL 14: on "
+                    f"{ctx.pg_version} it fails with a syntax error",
+                    "DETACH PARTITION without CONCURRENTLY, with a short lock_timeout")
+            default = ctx.schema.default_partition(ctx.target)
+            if default is not None:  # even when it is the one being detached
+                yield ctx.violation(
+                    self, f"DETACH PARTITION … CONCURRENTLY fails: {ctx.target} has a DEFAULT "
+                    f"partition ({default})",
+                    "DETACH PARTITION without CONCURRENTLY, with a short lock_timeout, or "
+                    "detach the DEFAULT partition first")
             return
         name = relation_key(part.get("name"))
         if ctx.pg_version >= 14:

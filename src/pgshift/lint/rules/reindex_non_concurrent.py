@@ -17,8 +17,9 @@ class ReindexNonConcurrent(Rule):
     rebuilt, which blocks every read that would use that index, for the whole rebuild.
 
     Safe way: ``REINDEX … CONCURRENTLY`` (PostgreSQL 12+) outside a transaction
-    (``-- pgshift:no-transaction``). Before 12: ``CREATE INDEX CONCURRENTLY`` a copy, then
-    ``DROP INDEX CONCURRENTLY`` the old one.
+    (``-- pgshift:no-transaction``). Before 12, where CONCURRENTLY is a syntax error (also
+    reported): ``CREATE INDEX CONCURRENTLY`` a copy, then ``DROP INDEX CONCURRENTLY`` the old
+    one.
     """
 
     id = "reindex-non-concurrent"
@@ -27,6 +28,12 @@ class ReindexNonConcurrent(Rule):
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
         if option_enabled(node.get("params"), "concurrently"):
+            if ctx.pg_version < 12:
+                yield ctx.violation(
+                    self, "REINDEX … CONCURRENTLY needs PostgreSQL 12: on "
+                    f"{ctx.pg_version} it fails with a syntax error",
+                    "CREATE INDEX CONCURRENTLY a copy of the index, then DROP INDEX "
+                    "CONCURRENTLY the old one (and rename the copy)")
             return
         kind = node.get("kind", "")
         key = relation_key(node.get("relation")) or node.get("name") or ""

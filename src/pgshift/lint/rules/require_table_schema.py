@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pgshift.lint.context import Context
 from pgshift.lint.nodes import Node
 from pgshift.lint.rule import Rule, Violation, register
+from pgshift.lint.search_path import RESOLVED
 
 
 @register
@@ -26,10 +27,10 @@ class RequireTableSchema(Rule):
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
         rel = node.get("relation") or {}
-        if not rel or rel.get("schemaname"):
+        if not rel or (rel.get("schemaname") and not rel.get(RESOLVED)):
             return
         yield ctx.violation(
             self,
             f"{rel.get('relname')} is resolved through search_path",
-            f"qualify it: public.{rel.get('relname')}",
+            f"qualify it: {rel.get('schemaname') or 'public'}.{rel.get('relname')}",
         )

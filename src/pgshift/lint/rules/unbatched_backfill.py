@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
-from pgshift.lint.nodes import Node, relation_key
+from pgshift.lint.nodes import Node, const_value, relation_key, strings
 from pgshift.lint.rule import Rule, Violation, register
 
 
 @register
 class UnbatchedBackfill(Rule):
-    """UPDATE or DELETE with no WHERE on an existing table, inside a migration.
+    """UPDATE or DELETE with no WHERE (or one that holds for every row: ``WHERE true``,
+    ``WHERE 1 = 1``) on an existing table, inside a migration.
 
     It writes every row in one transaction: each row stays locked until commit (the app's
     updates of any row wait), it produces a burst of WAL and bloat, and in the same transaction
@@ -30,7 +31,7 @@ class UnbatchedBackfill(Rule):
     size_matters = True
 
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
-        if node.get("whereClause") is not None:
+        if node.get("whereClause") is not None and not _always_true(node["whereClause"]):
             return
         statement = ctx.statement
         if statement is not None and statement.backfill and ctx.options.runner == "pgshift":
@@ -53,3 +54,19 @@ class UnbatchedBackfill(Rule):
             "migration",
             table=key,
         )
+
+
+def _always_true(where: Node) -> bool:
+    """``true``, ``'t'::boolean``, ``NOT false``, ``1 = 1``: a WHERE every row satisfies."""
+    if "BoolExpr" in where:
+        inner = where["BoolExpr"]
+        args = inner.get("args") or []
+        if inner.get("boolop") == "NOT_EXPR" and len(args) == 1:
+            return const_value(args[0]) in (False, "f", "false")
+        return inner.get("boolop") == "AND_EXPR" and all(_always_true(a) for a in args)
+    if "A_Expr" in where:
+        expr = where["A_Expr"]
+        left, right = const_value(expr.get("lexpr")), const_value(expr.get("rexpr"))
+        return (expr.get("kind") == "AEXPR_OP" and strings(expr.get("name")) == ["="]
+                and left is not None and left == right)
+    return const_value(where) in (True, "t", "true")
