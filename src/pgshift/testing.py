@@ -170,7 +170,8 @@ class _Templates:
             wanted = Version.parse(text.lstrip("Vv"))
         except ValueError:
             raise pytest.UsageError(f"{MARKER}: not a version: {text!r}") from None
-        versions = [m.version for m in discover_migrations(self.settings.dir) if m.version]
+        versions = [m.version for m in discover_migrations(
+            self.settings.dir, flavor=self.settings.flavor) if m.version]
         if wanted not in versions:
             raise InputError(f"{MARKER}: no migration with version {text}",
                              path=self.settings.dir)

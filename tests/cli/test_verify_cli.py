@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+from tests.fixtures.sessions import wait_for
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "verify"
 
@@ -66,3 +72,58 @@ def test_verify_refuses_a_setting_of_the_targets_database_with_exit_2_and_one_li
         "nothing of yours)"]
     assert query("SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d "
                  "ON d.oid = s.setdatabase WHERE d.datname = %s", db) == [(0,)]
+
+
+def test_verify_data_script_that_is_not_utf8_is_exit_2_with_one_line(cli, write_migration,
+                                                                      tmp_path: Path) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (name text);", "DROP TABLE t;")
+    script = tmp_path / "data.sql"
+    script.write_bytes(b"INSERT INTO t VALUES ('caf\xe9');\n")
+    result = cli("verify", "--with-data", str(script))
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == ("pgshift: error: data.sql: the data script is "
+                                              "not valid UTF-8")
+
+
+def test_verify_refuses_fewer_than_one_generated_row_as_usage_error(cli) -> None:
+    result = cli("verify", "--with-data", "--rows", "0")
+    assert result.returncode == 2
+    assert "--rows must be at least 1" in result.stderr
+
+
+def test_verify_refuses_a_function_that_alters_the_database_naming_its_body_line(
+    cli, write_migration, query
+) -> None:
+    db = query("SELECT current_database()")[0][0]
+    write_migration("V001__fn.sql", "CREATE FUNCTION tune() RETURNS void LANGUAGE sql AS $$\n"
+                    f"  ALTER DATABASE {db} SET work_mem = '7MB'\n$$;\nSELECT tune();",
+                    "DROP FUNCTION tune();")
+    result = cli("verify")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"pgshift: error: V001__fn.sql:2: function tune runs ALTER DATABASE {db}: databases, "
+        "roles and tablespaces belong to the whole server, and a replay beside the target "
+        "would change them there (hint: pass --embedded to replay on a throwaway server, "
+        "where it changes nothing of yours)"]
+
+
+def test_repeated_ctrl_c_still_drops_the_scratch_database(pgshift_env, write_migration,
+                                                          query) -> None:
+    """The first Ctrl-C cancels the migration; those after it must not cancel the cleanup."""
+    write_migration("V001__slow.sql", "SELECT pg_sleep(30);", "SELECT 1;")
+    process = subprocess.Popen([sys.executable, "-m", "pgshift", "verify"], env=pgshift_env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: query("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                               "AND query LIKE '%%pg_sleep(30)%%' AND pid <> pg_backend_pid()"
+                               ) == [(1,)], 20, what="the migration to run")
+        for _ in range(40):  # impatient: again and again while it cleans up
+            process.send_signal(signal.SIGINT)
+            time.sleep(0.005)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert stderr.splitlines()[-1].startswith("pgshift: error: interrupted by SIGINT")
+    assert "Traceback" not in stderr
+    assert query("SELECT datname FROM pg_database WHERE datname LIKE 'pgshift_verify_%'") == []

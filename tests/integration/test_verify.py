@@ -323,7 +323,7 @@ SERVER_WIDE = {
     "alter system": ("ALTER SYSTEM SET work_mem = '7MB';",
                      "ALTER SYSTEM RESET work_mem;", "ALTER SYSTEM"),
     "do block": ("DO $$ BEGIN EXECUTE 'ALTER DATABASE {db} SET work_mem = ''7MB'''; END $$;",
-                 "SELECT 1;", "a DO block that says ALTER DATABASE"),
+                 "SELECT 1;", "a DO block runs ALTER DATABASE {db}"),
 }
 
 

@@ -32,11 +32,22 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     p.add_argument("--with-data", nargs="?", const="", default=None, metavar="SCRIPT",
                    help="load sample data (this SQL script, or generated rows) and compare the "
                         "queries' EXPLAIN plans before and after each migration")
-    p.add_argument("--rows", type=int, default=10_000, metavar="N",
+    p.add_argument("--rows", type=_row_count, default=10_000, metavar="N",
                    help="generated rows per table for --with-data (default 10000)")
     p.add_argument("--cost-threshold", type=_fraction, default=0.5, metavar="PCT",
                    help="flag a query whose estimated cost grows more than this (default 50%%)")
     p.add_argument("--json", action="store_true", help="JSON output")
+
+
+def _row_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of rows: '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--rows must be at least 1: plans are compared on "
+                                         "tables that hold rows")
+    return value
 
 
 def _fraction(text: str) -> float:

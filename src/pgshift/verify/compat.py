@@ -6,7 +6,10 @@ the schema before a migration (as apps with server-side prepared statements do) 
 
 - a query that no longer prepares (a dropped or renamed column, a changed type);
 - a statement prepared before and executed after that now fails, the subtle case being
-  ``SELECT *`` after ``ADD COLUMN``: "cached plan must not change result type";
+  ``SELECT *`` after ``ADD COLUMN``: "cached plan must not change result type" (when the same
+  query prepared afresh fails too, every app sees it, not only those that prepare);
+- an INSERT that leaves out a column the migration made required (``pgshift.verify.inserts``):
+  run with ``NULL`` parameters, it fails before and after alike, so running it cannot tell;
 - with plans on: a lost index scan or an estimated cost growth beyond the threshold.
 """
 
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 from psycopg2 import sql
 
-from pgshift.verify.plans import PlanSummary, compare_plans, explain
+from pgshift.verify.plans import PlanSummary, compare_plans, explain, explain_generic
 from pgshift.verify.report import Finding
 
 if TYPE_CHECKING:
@@ -37,6 +40,7 @@ class _Prepared:
     parameters: int = 0
     executed: bool = False
     plan: PlanSummary | None = None
+    left_out: tuple[str, ...] = ()  # an INSERT's required columns it gives no value
 
 
 class QueryProbe:
@@ -50,6 +54,7 @@ class QueryProbe:
         self.cost_threshold = cost_threshold
         self._prepared: list[_Prepared] = []
         self._unprepared: dict[Query, str] = {q: "" for q in self.queries}
+        self._unplanned: dict[Query, str] = {}  # EXPLAIN failed: the error
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
@@ -64,14 +69,17 @@ class QueryProbe:
                 error = _try(cur, _prepare_sql(name, query))
                 if error is not None:
                     if query in self._unprepared:
-                        self._unprepared[query] = error
+                        self._unprepared[query] = _not_preparable(query) or error
                     continue
                 self._unprepared.pop(query, None)
-                item = _Prepared(query, name, _parameter_count(cur, name))
-                item.executed = _try_execute(cur, name, item.parameters) is None
+                self._prepared.append(_Prepared(query, name))
+            counts = _parameter_counts(cur)  # one read: the view lists every statement
+            for item in self._prepared:
+                item.parameters = counts.get(item.name, 0)
+                item.executed = _try_execute(cur, item.name, item.parameters) is None
+                item.left_out = _left_out(cur, item.query)
                 if self.plans:
-                    item.plan = explain(cur, name, item.parameters)
-                self._prepared.append(item)
+                    item.plan = self._explain(cur, item)
 
     def after(self) -> list[Finding]:
         """What broke for the queries prepared by ``before``."""
@@ -88,16 +96,18 @@ class QueryProbe:
             return [Finding("compat", f"query no longer prepares: {query.describe()}",
                             (f"ERROR: {error}",))]
         found: list[Finding] = []
+        left_out = [c for c in _left_out(cur, query) if c not in item.left_out]
+        if left_out:
+            found.append(Finding(
+                "compat", f"INSERT gives no value for {', '.join(left_out)}, required (NOT "
+                          f"NULL without a default) after the migration: {query.describe()}",
+                ("the application's INSERTs that leave it out fail",)))
         if item.executed:
             error = _try_execute(cur, item.name, item.parameters)
-            if error is not None:
-                found.append(Finding(
-                    "compat", f"statement prepared before the migration fails after it: "
-                              f"{query.describe()}",
-                    (f"ERROR: {error}", "apps with server-side prepared statements (or a "
-                     "statement cache) see this until they reconnect")))
-        if self.plans and item.plan is not None:
-            after = explain(cur, fresh, item.parameters)
+            if error is not None and not (left_out and error.endswith("[23502]")):
+                found.append(_failed_after(cur, item, fresh, error))
+        after = self._explain(cur, item, fresh) if self.plans and item.plan else None
+        if item.plan is not None and after is not None:
             problems = compare_plans(item.plan, after, threshold=self.cost_threshold)
             if problems:
                 found.append(Finding("plan", f"{'; '.join(problems)}: {query.describe()}",
@@ -106,22 +116,84 @@ class QueryProbe:
         cur.execute(sql.SQL("DEALLOCATE {}").format(sql.Identifier(fresh)))
         return found
 
+    def _explain(self, cur: Any, item: _Prepared, name: str | None = None
+                 ) -> PlanSummary | None:
+        """The plan of ``item`` (prepared as ``name``); when NULL parameters make it fail (a
+        NOT NULL domain refuses them), its generic plan from 16 on; else None: noted, and
+        not compared."""
+        try:
+            return explain(cur, name or item.name, item.parameters)
+        except psycopg2.Error as exc:
+            error = _message(exc)
+        if self.conn.server_version >= 160000:
+            try:
+                return explain_generic(cur, item.query.text)
+            except psycopg2.Error as exc:
+                error = _message(exc)
+        self._unplanned.setdefault(item.query, error)
+        return None
+
     @property
     def notes(self) -> list[str]:
-        """The queries that never prepared, before any migration: they were not checked."""
+        """The queries that never prepared, before any migration: they were not checked; and
+        those whose plans could not be compared."""
         return [f"never prepared, so not checked: {q.describe()}: {error}"
-                for q, error in self._unprepared.items() if error]
+                for q, error in self._unprepared.items() if error] + [
+                f"plan not compared: {q.describe()}: {error}"
+                for q, error in self._unplanned.items()]
 
 
 def _prepare_sql(name: str, query: Query) -> sql.Composed:
     return sql.SQL("PREPARE {} AS ").format(sql.Identifier(name)) + sql.SQL(query.text)
 
 
-def _parameter_count(cur: Any, name: str) -> int:
-    cur.execute("SELECT cardinality(parameter_types) FROM pg_prepared_statements "
-                "WHERE name = %s", (name,))
-    row = cur.fetchone()
-    return int(row[0] or 0) if row else 0
+def _failed_after(cur: Any, item: _Prepared, fresh: str, error: str) -> Finding:
+    """The statement prepared before fails now: for every app when the query prepared afresh
+    fails too, else for those that keep prepared statements."""
+    if _try_execute(cur, fresh, item.parameters) is not None:
+        return Finding("compat", f"query fails after the migration: {item.query.describe()}",
+                       (f"ERROR: {error}",))
+    return Finding("compat", f"statement prepared before the migration fails after it: "
+                             f"{item.query.describe()}",
+                   (f"ERROR: {error}", "apps with server-side prepared statements (or a "
+                    "statement cache) see this until they reconnect"))
+
+
+def _left_out(cur: Any, query: Query) -> tuple[str, ...]:
+    from pgshift.verify.inserts import left_out, shape_of
+
+    shape = shape_of(query.text) if "insert" in query.text.lower() else None
+    if shape is None:
+        return ()
+    try:
+        return tuple(left_out(cur, shape))
+    except psycopg2.Error:
+        return ()
+
+
+_PREPARABLE = ("SelectStmt", "InsertStmt", "UpdateStmt", "DeleteStmt", "MergeStmt")
+
+
+def _not_preparable(query: Query) -> str | None:
+    """Why PostgreSQL cannot prepare ``query`` when it is a statement of another kind (DDL,
+    COPY, a transaction's BEGIN): its own error only says "syntax error"."""
+    from pglast import parser
+
+    try:
+        parsed = parser.parse_sql(query.text)
+    except parser.ParseError:
+        return None
+    kinds = [type(raw.stmt).__name__ for raw in parsed]
+    if len(kinds) != 1 or kinds[0] in _PREPARABLE:
+        return None
+    return ("not a query PREPARE takes (only SELECT, INSERT, UPDATE, DELETE, MERGE and "
+            "VALUES can be)")
+
+
+def _parameter_counts(cur: Any) -> dict[str, int]:
+    """How many parameters each prepared statement of the session takes, by name."""
+    cur.execute("SELECT name, cardinality(parameter_types) FROM pg_prepared_statements")
+    return {name: int(count or 0) for name, count in cur.fetchall()}
 
 
 def _try(cur: Any, statement: Any) -> str | None:
@@ -134,17 +206,18 @@ def _try(cur: Any, statement: Any) -> str | None:
 
 
 def _try_execute(cur: Any, name: str, parameters: int) -> str | None:
-    """``EXECUTE name(NULL, ...)`` in a transaction that is always rolled back."""
+    """``EXECUTE name(NULL, ...)`` in a transaction that is always rolled back, in one round
+    trip. Run under ``EXPLAIN ANALYZE``: it runs as the app's would (its errors, "cached plan
+    must not change result type" among them) without sending its rows over."""
     args = sql.SQL("")
     if parameters:
         args = sql.SQL("({})").format(sql.SQL(", ").join([sql.SQL("NULL")] * parameters))
-    cur.execute("BEGIN")
     try:
-        cur.execute(sql.SQL("EXECUTE {}{}").format(sql.Identifier(name), args))
+        cur.execute(sql.SQL("BEGIN;EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+                            "EXECUTE {}{};ROLLBACK").format(sql.Identifier(name), args))
     except psycopg2.Error as exc:
-        return _message(exc)
-    finally:
         cur.execute("ROLLBACK")
+        return _message(exc)
     return None
 
 

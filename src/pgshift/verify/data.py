@@ -57,6 +57,8 @@ def load_script(conn: Connection, path: Path) -> None:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read the data script: {exc.strerror}", path=path) from None
+    except UnicodeDecodeError:
+        raise InputError("the data script is not valid UTF-8", path=path) from None
     try:
         with conn.cursor() as cur:
             cur.execute(text)

@@ -47,6 +47,16 @@ def explain(cur: Any, name: str, parameters: int) -> PlanSummary:
     return summarise(document[0]["Plan"])
 
 
+def explain_generic(cur: Any, text: str) -> PlanSummary:
+    """The generic plan of the query ``text`` without any parameter value (``EXPLAIN
+    (GENERIC_PLAN)``, PostgreSQL 16 and later): for queries that NULL parameters make fail."""
+    cur.execute(sql.SQL("EXPLAIN (GENERIC_PLAN, FORMAT JSON) ") + sql.SQL(text))
+    document = cur.fetchone()[0]
+    if isinstance(document, str):
+        document = json.loads(document)
+    return summarise(document[0]["Plan"])
+
+
 def summarise(plan: dict[str, Any]) -> PlanSummary:
     indexes: set[str] = set()
     seqs: set[str] = set()

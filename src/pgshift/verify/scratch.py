@@ -98,7 +98,7 @@ class ScratchDatabase:
             return []
         made = self._role_names() - self._roles_before
         if self.server is None:
-            made &= _roles_created_in(self.settings.dir)
+            made &= _roles_created_in(self.settings)
         return sorted(made)
 
     def _role_names(self) -> set[str]:
@@ -114,33 +114,58 @@ class ScratchDatabase:
             conn.close()
 
     def close(self) -> None:
-        try:
-            if self._created and self.server is None:
-                roles = self.new_roles()
-                drop_database(self.settings, self._admin_url, self.name)
-                _drop_roles(self.settings, self._admin_url, roles)
-        finally:
-            self._created = False
-            if self.server is not None:
-                _THROWAWAY.discard(_host_port(self._admin_url))
-                self.server.close()  # the database goes with the server
-                self.server = None
+        with _uninterrupted():  # a second Ctrl-C must not leave the database behind
+            try:
+                if self._created and self.server is None:
+                    try:  # the database first: reading which roles are the replay's may fail
+                        drop_database(self.settings, self._admin_url, self.name)
+                    finally:
+                        _drop_roles(self.settings, self._admin_url, self.new_roles())
+            finally:
+                self._created = False
+                if self.server is not None:
+                    _THROWAWAY.discard(_host_port(self._admin_url))
+                    self.server.close()  # the database goes with the server
+                    self.server = None
 
     @contextmanager
     def sibling(self) -> Iterator[str]:
         """Another scratch database on the same server (its URL), dropped afterwards."""
         name = f"{PREFIX}{uuid.uuid4().hex[:10]}"
-        create_database(self.settings, self._admin_url, name)
         try:
+            create_database(self.settings, self._admin_url, name)
             yield url_with_dbname(self._admin_url, name)
         finally:
-            drop_database(self.settings, self._admin_url, name)
+            with _uninterrupted():
+                drop_database(self.settings, self._admin_url, name)
 
     def _create(self) -> None:
         if self.server is not None and self.name == "postgres":
             return  # the throwaway server's own: the target's name, and thrown away with it
+        self._created = True  # first: an interrupt as CREATE DATABASE returns must not leak it
         create_database(self.settings, self._admin_url, self.name)
-        self._created = True
+
+
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """SIGINT and SIGTERM held while the scratch database is dropped (a second Ctrl-C would
+    cancel the DROP and leave it on the server); one that came meanwhile is raised after."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals only reach the main thread's handlers
+        return
+    held: list[int] = []
+    previous = {number: signal.signal(number, lambda got, _frame: held.append(got))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        if held:
+            signal.raise_signal(held[0])
 
 
 def on_throwaway_server(conn: object) -> bool:
@@ -194,8 +219,25 @@ _CREATE_ROLE = re.compile(r"""\bcreate\s+(?:role|user|group)\s+(?:"((?:[^"]|"")+
                           re.IGNORECASE)
 
 
-def _roles_created_in(directory: Path) -> set[str]:
-    """The role names the migration files of ``directory`` create (as PostgreSQL folds them)."""
+def _roles_created_in(settings: Settings) -> set[str]:
+    """The role names the migrations of ``settings.dir`` create (as PostgreSQL folds them): in
+    their statements, placeholders filled, DO blocks and function bodies included; and, should
+    the files not read as migrations, in their text."""
+    from pgshift.errors import PgshiftError
+    from pgshift.migrations.discover import discover_migrations
+    from pgshift.verify.server_wide import created_roles
+
+    names = _roles_named_in(settings.dir)
+    try:
+        migrations = discover_migrations(settings.dir, flavor=settings.flavor,
+                                         placeholders=settings.placeholders)
+        return names | created_roles(migrations)
+    except PgshiftError:
+        return names
+
+
+def _roles_named_in(directory: Path) -> set[str]:
+    """The role names the text of the SQL files of ``directory`` create."""
     names: set[str] = set()
     try:
         files = [p for p in directory.iterdir() if p.suffix == ".sql" and p.is_file()]
@@ -239,12 +281,40 @@ def drop_database(settings: Settings, admin_url: str, name: str) -> None:
 
     conn = connect(settings, url=admin_url,
                    application_name=f"{settings.application_name} verify")
+    import psycopg2.errors
+
+    drop = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
+    if conn.server_version >= 130000:
+        drop += sql.SQL(" WITH (FORCE)")
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
-            force = sql.SQL(" WITH (FORCE)") if conn.server_version >= 130000 else sql.SQL("")
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)) + force)
+            try:
+                cur.execute(drop)
+            except psycopg2.errors.ObjectInUse:  # a subscription made there (connect = false)
+                _detach_subscriptions(settings, url_with_dbname(admin_url, name))
+                cur.execute(drop)
+    finally:
+        conn.close()
+
+
+def _detach_subscriptions(settings: Settings, url: str) -> None:
+    """Drop the subscriptions of the database at ``url`` without reaching their publishers
+    (no slot is dropped there): disabled, then slot_name = NONE."""
+    from pgshift.db import connect
+
+    conn = connect(settings, url=url, application_name=f"{settings.application_name} verify")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT s.subname FROM pg_subscription s JOIN pg_database d "
+                        "ON d.oid = s.subdbid WHERE d.datname = current_database()")
+            for (subname,) in cur.fetchall():
+                name = sql.Identifier(subname)
+                for statement in ("ALTER SUBSCRIPTION {} DISABLE",
+                                  "ALTER SUBSCRIPTION {} SET (slot_name = NONE)",
+                                  "DROP SUBSCRIPTION {}"):
+                    cur.execute(sql.SQL(statement).format(name))
     finally:
         conn.close()
 
@@ -258,7 +328,12 @@ def _start_server(prefer_major: int | None) -> ThrowawayServer:
         if prefer_major is None:
             raise
         server = ThrowawayServer()  # another major is better than no verify at all
-    server.start()
+    try:
+        server.start()
+    except BaseException:  # Ctrl-C during initdb or start: its data dir must go too
+        with _uninterrupted():
+            server.close()
+        raise
     return server
 
 
@@ -284,12 +359,18 @@ def copy_schema(source_url: str, target_url: str, *, history_schema: str,
         raise DatabaseConnectionError(
             f"--from: cannot connect: {redact(str(exc).strip(), source_url)}") from None
     major = source.server_version // 10000
-    source.close()
+    try:
+        with source.cursor() as cur:  # a database pgshift never ran on has no history to copy
+            cur.execute("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = %s)",
+                        (history_schema,))
+            has_history = bool(cur.fetchone()[0])
+    finally:
+        source.close()
     pg_dump = find_pg_dump(major, configured, purpose="--from")
     flags = ["--no-owner", *(() if privileges else ("--no-privileges", "--no-acl"))]
     schema_sql = run_pg_dump(pg_dump, source_url, "--schema-only", *flags, purpose="--from")
     rows_sql = run_pg_dump(pg_dump, source_url, "--data-only", "--inserts", "--no-owner",
-                           f"--schema={history_schema}", purpose="--from")
+                           f"--schema={history_schema}", purpose="--from") if has_history else ""
     target = psycopg2.connect(target_url)
     target.autocommit = True
     try:

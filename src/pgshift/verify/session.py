@@ -2,6 +2,8 @@
 
 For each pending migration, on the scratch database: snapshot, up (timed against its budget),
 snapshot, down, snapshot (must equal the first), up again, snapshot (must equal the second).
+A repeatable migration has no down: it is applied a second time over what it made, as when its
+file changes, and must succeed and give the same schema.
 Around the first up, the application's queries are prepared before and checked after
 (``compat``), with their plans compared when there is sample data. Pending migrations are
 linted first. Up and down run through the real ``Runner``.
@@ -15,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pgshift.errors import CheckFailedError, DriftError, MigrationFailedError, MigrationTimeoutError
+from pgshift.errors import DriftError, InputError, MigrationFailedError, MigrationTimeoutError
+from pgshift.verify.replay import replay as replay  # squash's, from here as before
+from pgshift.verify.replay import replay_applied as replay_applied  # schema drift's
+from pgshift.verify.replay import replay_hint
 from pgshift.verify.report import Finding, MigrationCheck, VerifyReport
 
 if TYPE_CHECKING:
@@ -59,8 +64,12 @@ def run_verify(settings: Settings, options: VerifyOptions,
     from pgshift.plan import build_plan
 
     say = progress or (lambda _text: None)
-    migrations = discover_migrations(settings.dir)
-    queries = _load_queries(settings, options)
+    if options.with_data and options.rows < 1:
+        raise InputError(f"rows per table must be at least 1 (got {options.rows}): plans are "
+                         "compared on tables that hold rows")
+    migrations = discover_migrations(settings.dir, flavor=settings.flavor,
+                                     placeholders=settings.placeholders)
+    queries, query_notes = _load_queries(settings, options)
     has_target = bool(settings.url) or not (options.embedded or options.scratch_url)
     target_plan = None
     if options.source_url is None:
@@ -73,7 +82,7 @@ def run_verify(settings: Settings, options: VerifyOptions,
         conn = connect(settings, url=scratch_url, application_name="pgshift verify")
         app = connect(settings, url=scratch_url, application_name="pgshift verify app")
         try:
-            report = VerifyReport(scratch=where, queries=len(queries))
+            report = VerifyReport(scratch=where, queries=len(queries), notes=query_notes)
             if target_plan is not None:  # before the replay: it takes a while
                 _refuse_server_wide(conn, target_plan)
             plan = _prepare(settings, options, (conn, scratch_url), migrations, target_plan,
@@ -147,16 +156,25 @@ def _refuse_drift(plan: Plan) -> None:
                          migration=item.script, hint="see 'pgshift validate'")
 
 
-def _load_queries(settings: Settings, options: VerifyOptions) -> list[Query]:
+def _load_queries(settings: Settings, options: VerifyOptions) -> tuple[list[Query], list[str]]:
+    """The application's queries, and notes on sources that gave none (nothing was checked)."""
     from pgshift.verify.queries import queries_from_stats, read_queries
 
     queries: list[Query] = []
+    notes: list[str] = []
     if options.queries_file is not None:
         queries += read_queries(options.queries_file)
+        if not queries:
+            notes.append(f"{options.queries_file.name} holds no statement: no application "
+                         "query was checked")
     if options.queries_from_stats:
-        queries += queries_from_stats(options.queries_from_stats, limit=options.stats_limit,
-                                      own_schema=settings.schema)
-    return queries
+        found = queries_from_stats(options.queries_from_stats, limit=options.stats_limit,
+                                   own_schema=settings.schema)
+        if not found:
+            notes.append("pg_stat_statements holds no application query of that database: "
+                         "none was checked")
+        queries += found
+    return queries, notes
 
 
 def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connection, str],
@@ -188,82 +206,6 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
         say(f"Loading sample data from {options.data_script} ...")
         load_script(conn, options.data_script)
     return target_plan
-
-
-def replay_applied(conn: Connection, settings: Settings, plan: Plan, say: Progress) -> list[str]:
-    """Apply, on the scratch database ``conn``, what ``plan`` says is applied on the target, in
-    its order and as pgshift runs it; the names of the files replayed."""
-    return replay(conn, settings, _applied_files(plan), say, what="applied migration")
-
-
-def _applied_files(plan: Plan) -> list[Migration]:
-    """The files that make what ``plan`` says is applied, in order. Applied migrations whose
-    files were squashed into a baseline and deleted are replayed as that baseline, which then
-    stands for every version up to its own."""
-    from pgshift.migrations.model import Version
-
-    files: list[Migration] = []
-    held: Version | None = None  # what a baseline replayed in their place holds
-    for item in plan.items:
-        if item.state != "applied":
-            continue
-        version = None if item.kind == "repeatable" or not item.version else Version.parse(
-            item.version)
-        if held is not None and version is not None and version <= held:
-            continue
-        if item.migration is not None:
-            files.append(item.migration)
-            continue
-        squashed = [i.migration for i in plan.items if i.migration is not None
-                    and i.kind == "baseline" and version is not None
-                    and i.migration.version is not None and i.migration.version >= version]
-        if squashed:
-            files.append(squashed[0])
-            held = squashed[0].version
-    return files
-
-
-def replay(conn: Connection, settings: Settings, migrations: Sequence[Migration],
-           say: Progress, *, what: str = "migration",
-           after_each: Callable[[Migration], None] | None = None) -> list[str]:
-    """Apply ``migrations`` on the scratch database ``conn`` as pgshift runs them; the names of
-    the files replayed. A failure is a CheckFailedError naming the migration and its line.
-    Statements that would change the configured server beyond ``conn``'s database are refused
-    before any runs (``pgshift.verify.server_wide``); ``after_each`` sees each file applied."""
-    from pgshift.runner import Runner
-    from pgshift.state import history
-    from pgshift.verify.server_wide import refuse_server_wide
-
-    refuse_server_wide(conn, migrations)
-    history.install(conn, settings.schema)
-    runner = Runner(conn, settings)
-    for migration in migrations:
-        say(f"Replaying {migration.label} {migration.description} ...")
-        try:
-            runner.apply(migration, None)
-        except MigrationFailedError as exc:
-            raise CheckFailedError(
-                f"replaying {what} failed: {exc.message}", path=exc.path, line=exc.line,
-                migration=migration.label, hint=_replay_hint(exc, conn)) from exc
-        if after_each is not None:
-            after_each(migration)
-    return [m.name for m in migrations]
-
-
-def _replay_hint(exc: MigrationFailedError, conn: Connection) -> str | None:
-    """Why a replay may fail where the migration did not: a role the server has already, or
-    (on a throwaway server) a database that is only on the target's."""
-    from pgshift.verify.scratch import on_throwaway_server
-
-    text = f" {exc.message}"
-    if exc.sqlstate == "42710" and " role " in text:
-        return ("roles belong to the whole server, and this one exists on it already: "
-                "pass --embedded to replay on a throwaway server")
-    if exc.sqlstate == "3D000" and on_throwaway_server(conn):
-        return ("the throwaway server has only the scratch database, named like the target's "
-                "database when the URL names one: a migration that names another cannot be "
-                "replayed")
-    return None
 
 
 # -- checking each pending migration --------------------------------------------------------------
@@ -335,7 +277,7 @@ def _round_trip(settings: Settings, conn: Connection, runner: Runner, probe: Que
     if probe is not None:
         check.findings += probe.after()
     if migration.kind == "repeatable":
-        return True
+        return _apply_again(settings, conn, runner, migration, check, after)
     if migration.directives.irreversible or migration.down_sql is None:
         kind = "irreversible" if migration.directives.irreversible else "roundtrip"
         text = "marked irreversible: round trip not checked" if kind == "irreversible" \
@@ -364,6 +306,26 @@ def _round_trip(settings: Settings, conn: Connection, runner: Runner, probe: Que
     return True
 
 
+def _apply_again(settings: Settings, conn: Connection, runner: Runner, migration: Migration,
+                 check: MigrationCheck, after: dict) -> bool:
+    """A repeatable migration runs again each time its file changes, over what it made the
+    last time: applied again, it must succeed and give the same schema."""
+    from pgshift.state import history
+    from pgshift.verify.snapshot import diff_snapshots, take_snapshot
+
+    with conn.cursor() as cur:  # forget it was applied, as a changed file would be
+        cur.execute(history.delete_sql(settings.schema, history.key_of(migration)))
+    if _run(runner, migration, "up", check, again=True) is None:
+        return migration.transactional
+    lines = diff_snapshots(after, take_snapshot(conn, exclude_schemas=[settings.schema]),
+                           expected_name="after it was applied",
+                           actual_name="after it was applied again")
+    if lines:
+        check.findings.append(Finding("repeatable", "applied again, it gives a different "
+                                      "schema than the first time", tuple(lines)))
+    return True
+
+
 def _run(runner: Runner, migration: Migration, direction: str, check: MigrationCheck,
          *, again: bool = False) -> float | None:
     """Run one direction; its duration in ms, or None after recording why it failed."""
@@ -376,8 +338,10 @@ def _run(runner: Runner, migration: Migration, direction: str, check: MigrationC
                                       (exc.message, *_where(exc))))
     except MigrationFailedError as exc:
         kind = "repeatable" if again else "failed"
-        what = "up after down" if again else direction
-        hint = _replay_hint(exc, runner.conn)
+        what = direction
+        if again:
+            what = "applied again" if migration.kind == "repeatable" else "up after down"
+        hint = replay_hint(exc, runner.conn)
         check.findings.append(Finding(kind, f"{what} failed: {exc.message}",  # type: ignore[arg-type]
                                       (*_where(exc), *((hint,) if hint else ()))))
     return None

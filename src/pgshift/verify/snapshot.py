@@ -2,14 +2,17 @@
 
 The snapshot names objects, never OIDs, so it compares equal across a drop and re-create:
 schemas, tables (with columns: type, default, nullability, identity, generation, position; row
-security; partitioning and the parents they inherit from), constraints (with validity),
-indexes (with validity, and the partitioned index one belongs to), views, functions, triggers,
-enums, domains, composite and range types, sequences, policies, extensions, comments and
-grants. pgshift's own schema, the system schemas and objects that belong to an extension are
-left out, and so is what an object makes along with itself: the constraints and triggers a
-partition (or child table) takes from its parent, a range type's constructor functions. A
-sequence's current value is not schema and is left out too; an ACL that holds what the
-object's default does is none.
+security; replica identity; partitioning and the parents they inherit from), constraints (with
+validity), indexes (with validity, and the partitioned index one belongs to), views, functions,
+triggers, enums, domains, composite and range types, sequences, policies, extensions, comments
+and grants; rules, extended statistics, aggregates, collations, default privileges, event
+triggers, publications and foreign servers. pgshift's own schema, the system schemas and objects
+that belong to an extension are left out, and so is what an object makes along with itself: the
+constraints and triggers a partition (or child table) takes from its parent, a range type's
+constructor functions. A sequence's current value is not schema and is left out too; an ACL that
+holds what the object's default does is none. Not compared: owners (the replay's role need not
+be the target's), operators, casts, text search configurations, conversions, user mappings, and
+comments on indexes, constraints and triggers.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ _QUERIES: dict[str, str] = {
         SELECT format('%%I.%%I', n.nspname, c.relname), c.relkind AS kind,
                c.relpersistence AS persistence, c.relrowsecurity AS row_security,
                c.relforcerowsecurity AS force_row_security, c.reloptions AS options,
+               CASE WHEN c.relkind IN ('r', 'p') AND c.relreplident <> 'd'
+                    THEN c.relreplident END AS replica_identity,
                pg_get_partkeydef(c.oid) AS partition_key,
                CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END
                    AS partition_bound,
@@ -168,12 +173,84 @@ _QUERIES: dict[str, str] = {
         SELECT e.extname, e.extversion AS version, n.nspname AS schema
         FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
         WHERE e.extname <> 'plpgsql'""",
+    "rule": f"""
+        SELECT format('%%I on %%s', r.rulename, r.ev_class::regclass),
+               pg_get_ruledef(r.oid) AS definition, r.ev_enabled AS enabled
+        FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE r.rulename <> '_RETURN' AND {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}""",
+    "statistics": f"""
+        SELECT format('%%I.%%I', n.nspname, s.stxname),
+               pg_get_statisticsobjdef(s.oid) AS definition
+        FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
+        WHERE {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_statistic_ext'", oid="s.oid")}""",
+    "aggregate": f"""
+        SELECT format('%%I.%%I(%%s)', n.nspname, p.proname,
+                      pg_get_function_identity_arguments(p.oid)),
+               concat_ws(', ', 'SFUNC = ' || a.aggtransfn::text,
+                         'STYPE = ' || format_type(a.aggtranstype, NULL),
+                         'FINALFUNC = ' || NULLIF(a.aggfinalfn, 0)::regproc::text,
+                         'COMBINEFUNC = ' || NULLIF(a.aggcombinefn, 0)::regproc::text,
+                         'INITCOND = ' || quote_literal(a.agginitval),
+                         'KIND = ' || a.aggkind::text) AS definition,
+               {_ACL.format(acl="p.proacl", kind="f", owner="p.proowner")} AS grants,
+               obj_description(p.oid, 'pg_proc') AS comment
+        FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
+        JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_proc'", oid="p.oid")}""",
+    "collation": f"""
+        SELECT format('%%I.%%I', n.nspname, c.collname),
+               (to_jsonb(c) - 'oid' - 'collname' - 'collnamespace' - 'collowner'
+                - 'collversion')::text AS definition
+        FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
+        WHERE {_NAMESPACE_FILTER}
+          AND {_NOT_EXTENSION.format(catalog="'pg_collation'", oid="c.oid")}""",
+    # Whose they are is said only when not the role reading: the replay's role need not be
+    # the one that ran the migrations on the target.
+    "default privileges": """
+        SELECT concat_ws(' ', 'for role ' || NULLIF(d.defaclrole::regrole::text,
+                                                    current_user::regrole::text),
+                         'in schema ' || n.nspname,
+                         'on ' || CASE d.defaclobjtype WHEN 'r' THEN 'tables'
+                                  WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+                                  WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
+                                  ELSE d.defaclobjtype::text END),
+               array(SELECT format('%%s %%s%%s', CASE WHEN x.grantee = 0 THEN 'PUBLIC'
+                                                  ELSE x.grantee::regrole::text END,
+                                   x.privilege_type,
+                                   CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' END)
+                     FROM aclexplode(d.defaclacl) x ORDER BY 1) AS grants
+        FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+        WHERE n.oid IS NULL OR n.nspname <> ALL(%(skip)s)""",
+    "event trigger": f"""
+        SELECT e.evtname, e.evtevent AS event, e.evtfoid::regproc::text AS function,
+               e.evtenabled AS enabled, e.evttags::text[] AS tags
+        FROM pg_event_trigger e
+        WHERE {_NOT_EXTENSION.format(catalog="'pg_event_trigger'", oid="e.oid")}""",
+    "publication": """
+        SELECT p.pubname, (to_jsonb(p) - 'oid' - 'pubname' - 'pubowner')::text AS options,
+               array(SELECT r.prrelid::regclass::text FROM pg_publication_rel r
+                     WHERE r.prpubid = p.oid ORDER BY 1) AS tables
+        FROM pg_publication p""",
+    "foreign server": f"""
+        SELECT s.srvname, w.fdwname AS wrapper, s.srvtype AS type, s.srvversion AS version,
+               s.srvoptions AS options,
+               {_ACL.format(acl="s.srvacl", kind="S", owner="s.srvowner")} AS grants
+        FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+        WHERE {_NOT_EXTENSION.format(catalog="'pg_foreign_server'", oid="s.oid")}""",
 }
 
 # How each category is called in a diff, and the attribute shown when it is added or removed.
 _LABELS = {"schema": "schema", "table": "relation", "column": "column", "constraint": "constraint",
            "index": "index", "sequence": "sequence", "function": "function",
-           "trigger": "trigger", "type": "type", "policy": "policy", "extension": "extension"}
+           "trigger": "trigger", "type": "type", "policy": "policy", "extension": "extension",
+           "rule": "rule", "statistics": "statistics object", "aggregate": "aggregate",
+           "collation": "collation", "default privileges": "default privileges",
+           "event trigger": "event trigger", "publication": "publication",
+           "foreign server": "foreign server"}
 _KIND_NAMES = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
                "f": "foreign table"}
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
