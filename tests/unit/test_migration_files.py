@@ -216,3 +216,12 @@ def test_numbered_flavors_read_only_their_folder_as_their_tools_do(tmp_path: Pat
     (tmp_path / "sub").mkdir()
     write(tmp_path / "sub", "20240102000000_b.sql", "-- migrate:up\nselect 1;\n")
     assert [m.name for m in discover_migrations(tmp_path)] == ["20240101000000_a.sql"]
+
+
+def test_each_statement_of_a_long_file_knows_its_line() -> None:
+    from pgshift.migrations.statements import split_statements
+
+    sql = "\n".join(f"-- row {i}\nINSERT INTO t\nVALUES ({i});" for i in range(20000))
+    statements = split_statements(sql, Path("V1__seed.sql"), first_line=5)
+    assert [s.line for s in statements[:2]] == [6, 9]
+    assert statements[-1].line == 5 + 3 * 19999 + 1
