@@ -124,6 +124,7 @@ def test_repeated_ctrl_c_still_drops_the_scratch_database(pgshift_env, write_mig
     finally:
         process.kill()
     assert process.returncode == 130
-    assert stderr.splitlines()[-1].startswith("pgshift: error: interrupted by SIGINT")
+    assert stderr.splitlines()[-1] == ("pgshift: error: interrupted by SIGINT: nothing of the "
+                                       "target was changed")
     assert "Traceback" not in stderr
     assert query("SELECT datname FROM pg_database WHERE datname LIKE 'pgshift_verify_%'") == []

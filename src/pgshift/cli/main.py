@@ -314,11 +314,12 @@ def _main(argv: Sequence[str] | None) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         name = signal.Signals(_signal_received[0]).name
-        _print_error(
-            f"interrupted by {name}: the running transaction was rolled back; "
-            "'pgshift status' shows where it stopped",
-            args,
-        )
+        if getattr(args, "command", None) in _CHANGES_THE_TARGET:
+            what = ("the running transaction was rolled back; 'pgshift status' shows where it "
+                    "stopped")
+        else:
+            what = "nothing of the target was changed"
+        _print_error(f"interrupted by {name}: {what}", args)
         return 128 + int(_signal_received[0])
     except BrokenPipeError:
         return 0
@@ -336,6 +337,11 @@ def _main(argv: Sequence[str] | None) -> int:
             args,
         )
         return 70
+
+
+# The commands that change the target database (the others read it, or only a scratch one).
+_CHANGES_THE_TARGET = frozenset({"up", "down", "redo", "rollback", "backfill", "baseline",
+                                 "repair", "adopt"})
 
 
 # Database errors that come from how the server or the role is set up, not from a bug of
