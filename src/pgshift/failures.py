@@ -94,8 +94,7 @@ def describe_failure(
     if isinstance(exc, psycopg2.errors.QueryCanceled):
         if budget.spent():
             return MigrationTimeoutError(
-                f"exceeded the migration's {limits.budget:g}s budget; "
-                "cancelled and rolled back",
+                f"exceeded the migration's {limits.budget:g}s budget; cancelled{ended}",
                 hint="raise '-- pgshift:timeout' for this file or --timeout",
                 **where,
             )

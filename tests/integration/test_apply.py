@@ -342,3 +342,15 @@ def test_a_resumed_drop_of_an_index_that_is_not_there_does_not_claim_it_was_drop
     output = again.stdout + again.stderr
     assert "t_nope is not there (dropped before the interruption, or never made)" in output
     assert query("SELECT to_regclass('t_a')") == [(None,)]
+
+
+def test_a_no_transaction_migration_over_its_budget_says_its_earlier_statements_stay(
+        settings, migrations_dir: Path, query) -> None:
+    (migrations_dir / "V1__slow.sql").write_text(
+        "-- pgshift:no-transaction\n-- pgshift:timeout 1s\nCREATE TABLE a (id int);\n"
+        "SELECT pg_sleep(5);\n-- pgshift:down\nDROP TABLE a;\n")
+    with pytest.raises(MigrationFailedError) as failed:
+        api.up(settings)
+    assert "exceeded the migration's 1s budget; cancelled; its earlier statements stay done, " \
+           "and the next run goes on from line 4" in str(failed.value)
+    assert tables(query) == {"a"}
