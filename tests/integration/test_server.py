@@ -196,6 +196,25 @@ def test_a_server_killed_without_its_shutdown_leaves_no_shared_memory_behind(
     assert not segments.exists()
 
 
+def test_close_stops_a_postmaster_whose_start_was_cut_short(pg_bindir: Path) -> None:
+    """Ctrl-C during ``pg_ctl start -w``: the postmaster runs, but start() never returned."""
+    import time
+
+    server = ThrowawayServer(pg_bindir)
+    server.start()
+    postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
+    server._running = False  # as if start() had been interrupted
+    server.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(postmaster, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    pytest.fail("the postmaster still runs")
+
+
 def test_bad_setting_fails_start_with_the_servers_complaint(pg_bindir: Path) -> None:
     server = ThrowawayServer(pg_bindir, settings={"no_such_setting_xyz": 1})
     with pytest.raises(ServerError) as info:

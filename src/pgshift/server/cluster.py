@@ -232,6 +232,9 @@ class ThrowawayServer:
         """Stop the server with ``-m immediate`` and remove its temp dir."""
         atexit.unregister(self.close)
         try:
+            if not self._running and self._tmp is not None and (
+                    self.datadir / "postmaster.pid").exists():
+                self._running = True  # a start cut short (Ctrl-C) may have left one running
             self.stop("immediate")
         except ServerError:
             self._running = False
