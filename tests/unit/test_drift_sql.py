@@ -32,7 +32,10 @@ def test_a_changed_view_is_dropped_before_the_column_it_read_and_made_after() ->
     assert made.down == ["DROP VIEW public.v;", "ALTER TABLE public.t DROP COLUMN b;",
                          "ALTER TABLE public.t ADD COLUMN a int;",
                          "CREATE VIEW public.v AS\n SELECT a;"]
-    assert made.todo == [] and not made.concurrent
+    assert made.todo == [  # a drop and an add alike: perhaps a rename
+        "column public.t.b: if it is public.t.a renamed, write ALTER TABLE public.t RENAME "
+        "COLUMN a TO b instead of the DROP COLUMN and ADD COLUMN below, which lose a's values"]
+    assert not made.concurrent
 
 
 def test_an_identity_column_is_added_with_its_sequence_and_a_column_with_its_grants() -> None:

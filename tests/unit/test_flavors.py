@@ -242,3 +242,25 @@ def test_an_undefined_placeholder_names_its_file_line_and_variable(tmp_path: Pat
 def test_flyway_checksum_matches_flyways_line_by_line_crc32(content: bytes,
                                                             expected: int) -> None:
     assert flyway_checksum(content) == expected
+
+
+def test_pgshift_directives_in_another_tools_file_apply_as_in_pgshifts_own(
+        tmp_path: Path) -> None:
+    write(tmp_path, "20240101000000_a.sql", "-- pgshift:lock-timeout 3s\n-- pgshift:phase expand\n"
+          "-- migrate:up\nALTER TABLE t ADD COLUMN b int;\n-- migrate:down\n")
+    (migration,) = discover_migrations(tmp_path, flavor="dbmate")
+    assert migration.directives.lock_timeout == 3 and migration.directives.phase == "expand"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("-- pgshift:no-transaction\n-- migrate:up\nSELECT 1;\n",
+     "'-- pgshift:no-transaction' in a file of another tool's format"),
+    ("-- pgshift:lock-timout 3s\n-- migrate:up\nSELECT 1;\n",
+     "unknown directive '-- pgshift:lock-timout'"),
+])
+def test_a_pgshift_directive_another_tools_file_cannot_take_is_an_error_not_ignored(
+        tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path, "20240101000000_a.sql", text)
+    with pytest.raises(InputError, match=message) as refused:
+        discover_migrations(tmp_path, flavor="dbmate")
+    assert refused.value.line == 1

@@ -117,10 +117,10 @@ def discover_numbered(directory: Path, flavor: str, read: Reader,
             raise InputError(f"down file for version {version} has no up file", path=path)
         down = read(path)
         refuse_other_tools(down, path)
-        _check_backfills(down, path)
         # golang-migrate sends each file as it is: the down file's own statements decide.
+        directives = replace(found[version].directives, irreversible=False)
         found[version] = replace(found[version], down_sql=down, down_path=path, down_line=1,
-                                 directives=replace(found[version].directives, irreversible=False),
+                                 directives=_pgshift_directives(down, path, directives),
                                  down_transactional=not _needs_no_transaction(down, path))
     return [found[v] for v in sorted(found)]
 
@@ -157,29 +157,55 @@ def _migration(path: Path, text: str, version: Version, desc: str, up: str,
                down: tuple[str, int] | None, transactional: bool = True,
                down_transactional: bool | None = None) -> Migration:
     refuse_other_tools(text, path)
-    _check_backfills(text, path)
+    directives = _pgshift_directives(text, path, Directives(transactional=transactional,
+                                                            irreversible=down is None))
     return Migration(
         kind="versioned", version=version, description=desc.replace("_", " ").strip(), path=path,
         checksum=checksum(text), up_sql=up,
         down_sql=down[0] if down else None, down_path=path if down else None,
         down_line=down[1] if down else 1,
-        directives=Directives(transactional=transactional, irreversible=down is None),
+        directives=directives,
         down_transactional=down_transactional,
     )
 
 
-def _check_backfills(text: str, path: Path) -> None:
-    """``-- pgshift:backfill`` works in any flavor's files: its options are checked as the file
-    is read, as in pgshift's own, rather than when the statement is about to run."""
-    from pgshift.backfill.options import DIRECTIVE, check_directive
-    from pgshift.migrations.parse import directive_lines
+# What the tool's own file says instead of these pgshift directives.
+_OWN_WAY = {"no-transaction": "the tool's own way to run outside a transaction (dbmate: "
+                              "'-- migrate:up transaction:false'; golang-migrate and Flyway "
+                              "find CONCURRENTLY themselves)",
+            "irreversible": "no down part", "down": "the tool's own down part"}
 
-    if DIRECTIVE not in text:
-        return
+
+def _pgshift_directives(text: str, path: Path, directives: Directives) -> Directives:
+    """pgshift's directives in another tool's file, which that tool reads as comments: the
+    timeouts, retries and phase apply as in pgshift's files, a backfill's options are checked
+    now, and an unknown directive, or one the tool's own file says otherwise, is an error
+    (a directive is never silently ignored)."""
+    if "-- pgshift:" not in text:
+        return directives  # the common case: no scan
+    from pgshift.backfill.options import check_directive
+    from pgshift.migrations.parse import (
+        FILE_DIRECTIVES,
+        STATEMENT_DIRECTIVES,
+        apply_directive,
+        directive_lines,
+    )
+
     for match in directive_lines(text):
         name, _, argument = match[1].strip().partition(" ")
+        line = text.count("\n", 0, match.start()) + 1
         if name == "backfill":
-            check_directive(argument.strip(), path, text.count("\n", 0, match.start()) + 1)
+            check_directive(argument.strip(), path, line)
+        elif name in _OWN_WAY:
+            raise InputError(f"'-- pgshift:{name}' in a file of another tool's format",
+                             path=path, line=line, hint=f"write it as {_OWN_WAY[name]}")
+        elif name in FILE_DIRECTIVES:
+            directives = apply_directive(directives, name, argument.strip(), path, line)
+        elif name not in STATEMENT_DIRECTIVES:
+            known = ", ".join(sorted((FILE_DIRECTIVES | STATEMENT_DIRECTIVES) - set(_OWN_WAY)))
+            raise InputError(f"unknown directive '-- pgshift:{name}'", path=path, line=line,
+                             hint=f"known in this format: {known}")
+    return directives
 
 
 def _section(lines: list[str], start: int, end: int) -> str:

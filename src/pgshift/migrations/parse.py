@@ -153,7 +153,7 @@ def parse_text(text: str, path: Path) -> ParsedFile:
                     path=path,
                     line=number,
                 )
-            directives = _apply(directives, name, argument, path, number)
+            directives = apply_directive(directives, name, argument, path, number)
         else:
             known = ", ".join(sorted(FILE_DIRECTIVES | STATEMENT_DIRECTIVES | {DOWN}))
             raise InputError(
@@ -202,7 +202,9 @@ def _only_comments(head: str) -> bool:
     return all(not line.strip() or line.lstrip().startswith("--") for line in head.split("\n"))
 
 
-def _apply(directives: Directives, name: str, argument: str, path: Path, line: int) -> Directives:
+def apply_directive(directives: Directives, name: str, argument: str, path: Path,
+                    line: int) -> Directives:
+    """``directives`` with the file directive ``name`` ``argument`` (at ``line``) applied."""
     def fail(message: str) -> InputError:
         return InputError(message, path=path, line=line)
 

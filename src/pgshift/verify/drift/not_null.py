@@ -59,5 +59,8 @@ def constraint_of(snapshot: dict, table: str, column: str) -> NotNull | None:
 
 def add_not_null(table: str, column: str, constraint: NotNull) -> str:
     name, valid = constraint
+    if valid and name == f"{identifiers(table)[-1]}_{column}_not_null":
+        # The name SET NOT NULL gives it on 18: the statement every version takes.
+        return f"ALTER TABLE {table} ALTER COLUMN {column} SET NOT NULL;"
     return (f"ALTER TABLE {table} ADD CONSTRAINT {name} NOT NULL {column}"
             f"{'' if valid else ' NOT VALID'};")
