@@ -96,10 +96,9 @@ def _node_pg_migrate(text: str) -> ToolFile | None:
 
 def _dbmate(text: str, path: Path) -> ToolFile | None:
     """A dbmate file read as ``pgshift up`` reads it, or None when no line is a dbmate marker."""
-    from pgshift.migrations import flavors
-    from pgshift.migrations.model import Version
+    from pgshift.migrations.flavors import read_dbmate_file
 
-    if re.search(flavors._DBMATE_MARK, text) is None:
+    migration = read_dbmate_file(path, text)
+    if migration is None:
         return None
-    migration = flavors._read_dbmate(path, text, Version.parse("0"), path.stem)
     return ToolFile(migration.up_sql, migration.directives.transactional, "dbmate")

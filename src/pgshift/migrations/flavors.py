@@ -228,6 +228,14 @@ def _read_node(path: Path, text: str, version: Version, desc: str) -> Migration:
                       (down, down_at + 2))
 
 
+def read_dbmate_file(path: Path, text: str) -> Migration | None:
+    """``text`` read as a dbmate migration (as ``up`` reads it: InputError for what dbmate
+    refuses), or None when no line of it is a dbmate marker. For ``lint``."""
+    if re.search(_DBMATE_MARK, text) is None:
+        return None
+    return _read_dbmate(path, text, Version.parse("0"), path.stem)
+
+
 def _read_dbmate(path: Path, text: str, version: Version, desc: str) -> Migration:
     lines = text.split("\n")
     marks: dict[str, tuple[int, str]] = {}
