@@ -31,6 +31,18 @@ def test_directory_runs_in_version_order_without_down_files(tmp_path: Path) -> N
     assert names == ["V1__a.sql", "V2__b.sql", "V10__c.sql", "R__views.sql"]
 
 
+def test_files_in_subfolders_are_linted_in_version_order_with_the_others(
+        tmp_path: Path) -> None:
+    write(tmp_path, "V1__users.sql", "CREATE TABLE users (id int, email varchar(100));")
+    write(tmp_path / "release_10", "V2__widen.sql",
+          "ALTER TABLE users ALTER COLUMN email TYPE varchar(200);")
+    write(tmp_path / "archive", "R__views.sql", "SELECT 1;")
+    names = [Path(p).name for p in migration_files(tmp_path)]
+    assert names == ["V1__users.sql", "V2__widen.sql", "R__views.sql"]
+    report = lint_paths([tmp_path], LintOptions())
+    assert report.violations == []  # V1 known first: widening a varchar rewrites nothing
+
+
 def test_earlier_migrations_give_later_ones_their_schema(tmp_path: Path) -> None:
     write(tmp_path, "V1__users.sql", "CREATE TABLE users (id int, email varchar(100));")
     write(tmp_path, "V2__widen.sql", "ALTER TABLE users ALTER COLUMN email TYPE varchar(200);\n"

@@ -50,7 +50,7 @@ def is_down_file(name: str) -> bool:
 
 def migration_files(directory: Path) -> list[str]:
     """The SQL files of a migrations directory, in the order they run."""
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str]] = []
     root = str(directory)
 
     def unreadable(exc: OSError) -> None:  # os.walk would skip it: 0 files, a false pass
@@ -62,9 +62,10 @@ def migration_files(directory: Path) -> list[str]:
         for name in names:
             if name.endswith(".sql") and not name.startswith(".") and not is_down_file(name):
                 relative = name if prefix == "." else os.path.join(prefix, name)
-                found.append((natural_key(relative), relative))
+                # By name first: files in subfolders run in version order with the others.
+                found.append((natural_key(name), natural_key(relative), relative))
     found.sort()
-    return [os.path.join(root, relative) for _, relative in found]
+    return [os.path.join(root, relative) for _, _, relative in found]
 
 
 def collect(paths: Sequence[Path], *, with_history: bool = True) -> list[Unit]:
