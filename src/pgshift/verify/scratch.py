@@ -237,10 +237,10 @@ def _roles_created_in(settings: Settings) -> set[str]:
 
 
 def _roles_named_in(directory: Path) -> set[str]:
-    """The role names the text of the SQL files of ``directory`` create."""
+    """The role names the text of the SQL files of ``directory`` (and its subfolders) create."""
     names: set[str] = set()
     try:
-        files = [p for p in directory.iterdir() if p.suffix == ".sql" and p.is_file()]
+        files = [p for p in directory.rglob("*.sql") if p.is_file()]
     except OSError:
         return names
     for path in files:
