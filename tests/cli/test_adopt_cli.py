@@ -52,3 +52,44 @@ def test_adopt_without_a_history_table_exits_2(
                  str(migrations_dir)])
     assert code == 2
     assert "no flyway history table 'flyway_schema_history'" in capsys.readouterr().err
+
+
+def test_adopt_names_the_pending_versions_up_will_refuse_as_out_of_order(
+    database_url: str, migrations_dir: Path, query, capsys
+) -> None:
+    for number in (1, 2, 3):
+        (migrations_dir / f"2024010100000{number}_s.sql").write_text(
+            f"-- migrate:up\nSELECT {number};\n-- migrate:down\nSELECT 0;\n")
+    query("CREATE TABLE schema_migrations (version varchar primary key)")
+    query("INSERT INTO schema_migrations VALUES ('20240101000001'), ('20240101000003')")
+    base = ["--url", database_url, "--dir", str(migrations_dir)]
+    assert main(["adopt", "--from", "dbmate", *base]) == 0
+    out = capsys.readouterr().out
+    assert ("1 of them older than an applied version (V20240101000002): 'pgshift up' refuses "
+            "them unless given --out-of-order.") in out
+    assert main(["adopt", "--from", "dbmate", "--json", *base]) == 0
+    assert json.loads(capsys.readouterr().out)["out_of_order"] == ["20240101000002_s.sql"]
+    assert main(["up", *base]) == 3  # as adopt said
+    assert main(["up", "--out-of-order", *base]) == 0
+
+
+def test_adopt_while_another_runner_holds_the_lock_exits_4_and_records_nothing(
+    database_url: str, migrations_dir: Path, query, capsys
+) -> None:
+    import psycopg2
+
+    from pgshift.config import Settings
+
+    setup_golang(migrations_dir, query, dirty=False)
+    holder = psycopg2.connect(database_url)
+    holder.autocommit = True
+    try:
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (Settings().lock_key,))
+        code = main(["adopt", "--from", "golang-migrate", "--url", database_url, "--dir",
+                     str(migrations_dir), "--lock-wait", "0.3s"])
+    finally:
+        holder.close()
+    assert code == 4
+    assert "another pgshift runner holds the migration lock" in capsys.readouterr().err
+    assert query("SELECT to_regclass('pgshift.history')") == [(None,)]

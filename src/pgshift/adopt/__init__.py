@@ -44,6 +44,15 @@ class AdoptResult:
     dry_run: bool = False
     detected_flavor: str = "pgshift"  # what pgshift sees in the directory without 'flavor'
 
+    @property
+    def out_of_order(self) -> list[Migration]:
+        """Pending versions below the newest applied one (the tool skipped them, or ran them
+        out of order, as dbmate does): 'pgshift up' refuses them without --out-of-order."""
+        top = max((m.version for m in [*self.recorded, *self.already]
+                   if m.kind == "versioned" and m.version is not None), default=None)
+        return [m for m in self.pending if top is not None and m.kind == "versioned"
+                and m.version is not None and m.version < top]
+
 
 def flyway_checksum(raw: bytes) -> int:
     """Flyway's checksum of a file: CRC32 of its lines' UTF-8 bytes, line breaks and BOM left
@@ -56,40 +65,59 @@ def flyway_checksum(raw: bytes) -> int:
 def adopt(settings: Settings, tool: str, *, table: str | None = None,
           dry_run: bool = False) -> AdoptResult:
     """Record in pgshift's history what ``tool`` applied to ``settings.url``'s database."""
-    from pgshift.callbacks import is_callback
     from pgshift.db import connect
-    from pgshift.migrations.discover import _read, discover_migrations
-    from pgshift.migrations.flavors import detect_flavor
-    from pgshift.state import history
+    from pgshift.migrations.discover import discover_migrations
+    from pgshift.state.lock import advisory_lock
 
     flavor = settings.flavor or check_tool(tool)  # each tool's name is also its files' flavor
     migrations = discover_migrations(settings.dir, flavor=flavor,
                                      placeholders=settings.placeholders)
     conn = connect(settings)
     try:
-        foreign = read_history(conn, tool, table)
-        chosen, stale = _match(foreign, migrations)
-        known = {e.key: e for e in history.read(conn, settings.schema)}
-        already = [m for m, _ in chosen.values() if _applied(known, m)]
-        todo = [m for m, _ in chosen.values() if not _applied(known, m)]
-        # Rows an earlier adopt copied whose migration the tool has undone since. Rows of what
-        # pgshift applied itself are its own, whatever the tool says.
-        withdrawn = [m for m in migrations if m.name not in chosen and _applied(known, m)
-                     and known[history.key_of(m)].error == f"adopted from {tool}"]
-        # Never a baseline (the database has migrations), nor what the one it was built from
-        # holds (see pgshift.plan).
-        base = max((m.version for m, _ in chosen.values()
-                    if m.kind == "baseline" and m.version is not None), default=None)
-        pending = [m for m in migrations if m.name not in chosen and m.kind != "baseline"
-                   and not (base is not None and m.version is not None and m.version <= base)]
-        result = AdoptResult(tool, foreign.table, flavor, todo, already,
-                             [m for m in stale if m in todo], pending, withdrawn, dry_run,
-                             detect_flavor(settings.dir, _read, is_callback))
-        if not dry_run and (todo or withdrawn):
-            _record(conn, settings, todo, stale, chosen, tool, withdrawn)
-        return result
+        if dry_run:
+            return _plan(conn, settings, tool, table, flavor, migrations, dry_run)[0]
+        # Both histories are read under the lock, so that what is recorded (and withdrawn) is
+        # what they say when it is written, not before another runner's 'up' or 'down'.
+        lock_conn = connect(settings, application_name=f"{settings.application_name} lock")
+        try:
+            with advisory_lock(lock_conn, settings.lock_key, wait=settings.lock_wait):
+                result, chosen = _plan(conn, settings, tool, table, flavor, migrations, dry_run)
+                if result.recorded or result.withdrawn:
+                    _record(conn, settings, result, chosen)
+                return result
+        finally:
+            lock_conn.close()
     finally:
         conn.close()
+
+
+def _plan(conn: Connection, settings: Settings, tool: str, table: str | None, flavor: str,
+          migrations: list[Migration], dry_run: bool
+          ) -> tuple[AdoptResult, dict[str, tuple[Migration, Applied | None]]]:
+    """What adopting records now, and the tool's row for each migration it applied."""
+    from pgshift.callbacks import is_callback
+    from pgshift.migrations.discover import _read
+    from pgshift.migrations.flavors import detect_flavor
+    from pgshift.state import history
+
+    foreign = read_history(conn, tool, table)
+    chosen, stale = _match(foreign, migrations)
+    known = {e.key: e for e in history.read(conn, settings.schema)}
+    already = [m for m, _ in chosen.values() if _applied(known, m)]
+    todo = [m for m, _ in chosen.values() if not _applied(known, m)]
+    # Rows an earlier adopt copied whose migration the tool has undone since. Rows of what
+    # pgshift applied itself are its own, whatever the tool says.
+    withdrawn = [m for m in migrations if m.name not in chosen and _applied(known, m)
+                 and known[history.key_of(m)].error == f"adopted from {tool}"]
+    # Never a baseline (the database has migrations), nor what the one it was built from
+    # holds (see pgshift.plan).
+    base = max((m.version for m, _ in chosen.values()
+                if m.kind == "baseline" and m.version is not None), default=None)
+    pending = [m for m in migrations if m.name not in chosen and m.kind != "baseline"
+               and not (base is not None and m.version is not None and m.version <= base)]
+    return AdoptResult(tool, foreign.table, flavor, todo, already,
+                       [m for m in stale if m in todo], pending, withdrawn, dry_run,
+                       detect_flavor(settings.dir, _read, is_callback)), chosen
 
 
 def _match(foreign: ForeignHistory, migrations: list[Migration]
@@ -130,7 +158,10 @@ def _find(applied: Applied, tool: str, by_version: dict, by_name: dict,
     if applied.version is None:  # Flyway records a file in a subfolder of a location by its
         # path there ('views/R__users.sql'); pgshift knows files by name, wherever they are
         return by_script.get((applied.name or "").replace("\\", "/").rsplit("/", 1)[-1])
-    return by_version.get(applied.version)
+    migration = by_version.get(applied.version)
+    if tool == "dbmate" and migration is not None and migration.version.text != applied.label:
+        return None  # dbmate knows a file by its version as written: '0042' is not '42'
+    return migration
 
 
 def _refuse(foreign: ForeignHistory, missing: list[str], changed: list[str]) -> None:
@@ -158,38 +189,29 @@ def _applied(known: dict, migration: Migration) -> bool:
     return entry is not None and entry.status == "applied"
 
 
-def _record(conn: Connection, settings: Settings, todo: list[Migration], stale: list[Migration],
-            chosen: dict[str, tuple[Migration, Applied | None]], tool: str,
-            withdrawn: list[Migration]) -> None:
-    from pgshift.db import connect
+def _record(conn: Connection, settings: Settings, result: AdoptResult,
+            chosen: dict[str, tuple[Migration, Applied | None]]) -> None:
+    """Write ``result`` into pgshift's history in one transaction (the caller holds the lock)."""
     from pgshift.state import history, runs
-    from pgshift.state.lock import advisory_lock
 
-    lock_conn = connect(settings, application_name=f"{settings.application_name} lock")
-    try:
-        with advisory_lock(lock_conn, settings.lock_key, wait=settings.lock_wait):
-            history.install(conn, settings.schema)
-            with runs.recording(conn, settings.schema, f"adopt --from {tool}") as run, \
-                    conn.cursor() as cur:
-                cur.execute("BEGIN")
-                for migration in withdrawn:
-                    cur.execute(history.delete_sql(settings.schema, history.key_of(migration)))
-                for migration in todo:
-                    cur.execute(history.upsert_sql(
-                        settings.schema, migration, "applied", duration_sql="NULL",
-                        error=f"adopted from {tool}"))
-                    if migration in stale:  # a changed repeatable: 'up' re-applies it
-                        cur.execute(history.set_checksum_sql(
-                            settings.schema, history.key_of(migration), "stale"))
-                    row = chosen[migration.name][1]
-                    if row is not None and row.applied_at is not None:  # keep the tool's time
-                        cur.execute(_applied_at_sql(settings.schema),
-                                    (row.applied_at, history.key_of(migration)))
-                cur.execute("COMMIT")
-                for migration in todo:
-                    run.done(migration)
-    finally:
-        lock_conn.close()
+    schema, tool = settings.schema, result.tool
+    history.install(conn, schema)
+    with runs.recording(conn, schema, f"adopt --from {tool}") as run, conn.cursor() as cur:
+        cur.execute("BEGIN")
+        for migration in result.withdrawn:
+            cur.execute(history.delete_sql(schema, history.key_of(migration)))
+        for migration in result.recorded:
+            cur.execute(history.upsert_sql(schema, migration, "applied", duration_sql="NULL",
+                                           error=f"adopted from {tool}"))
+            if migration in result.stale:  # a changed repeatable: 'up' re-applies it
+                cur.execute(history.set_checksum_sql(schema, history.key_of(migration),
+                                                     "stale"))
+            row = chosen[migration.name][1]
+            if row is not None and row.applied_at is not None:  # keep the tool's time
+                cur.execute(_applied_at_sql(schema), (row.applied_at, history.key_of(migration)))
+        cur.execute("COMMIT")
+        for migration in result.recorded:
+            run.done(migration)
 
 
 def _applied_at_sql(schema: str) -> object:

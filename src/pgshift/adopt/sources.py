@@ -81,12 +81,19 @@ def read_history(conn: Connection, tool: str, table: str | None = None) -> Forei
     if tool == "golang-migrate" and "dirty" not in columns:
         raise InputError(f"{regclass} has no 'dirty' column: it is not golang-migrate's table",
                          hint="dbmate's table has the same name: use --from dbmate")
-    import psycopg2
+    import psycopg2.errors
 
     with conn.cursor() as cur:
         try:
             return reader(cur, regclass, ident)
+        except psycopg2.errors.InsufficientPrivilege as exc:  # the table is there, not for us
+            conn.rollback()
+            raise InputError(f"cannot read {tool}'s history table {regclass}: "
+                             f"{exc.diag.message_primary}",
+                             hint=f"GRANT SELECT ON {regclass} (and USAGE on its schema) to "
+                                  "the role pgshift connects as") from None
         except psycopg2.Error as exc:  # a table of that name, not of that shape
+            conn.rollback()
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise InputError(f"{regclass} is not {tool}'s history table: {first}",
                              hint="name the tool's own table with --table SCHEMA.TABLE"
@@ -95,25 +102,55 @@ def read_history(conn: Connection, tool: str, table: str | None = None) -> Forei
 
 def _find_table(conn: Connection, tool: str, name: str) -> tuple[str, sql.Composable, set[str]]:
     """The table as the server names it, as an identifier, and its columns."""
-    import psycopg2
+    import psycopg2.errors
 
     with conn.cursor() as cur:
         try:
             cur.execute("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
                         "ON n.oid = c.relnamespace WHERE c.oid = to_regclass(%s)", (name,))
+        except psycopg2.errors.InsufficientPrivilege as exc:  # no USAGE on its schema
+            conn.rollback()
+            raise InputError(f"cannot read {tool}'s history table '{name}': "
+                             f"{exc.diag.message_primary}",
+                             hint="GRANT USAGE on its schema and SELECT on the table to the "
+                                  "role pgshift connects as") from None
         except psycopg2.Error as exc:  # '"', 'a.b.c': not a name to_regclass can read
             conn.rollback()
             raise InputError(f"not a table name: '{name}' ({exc.diag.message_primary})",
                              hint="name the table as SCHEMA.TABLE") from None
-        row = cur.fetchone()
+        row = cur.fetchone() or _exact(cur, name)
         if row is None:
             raise InputError(f"no {tool} history table '{name}' in this database",
-                             hint="check --url, or name the table with --table SCHEMA.TABLE")
+                             hint=_elsewhere(cur, name))
         oid, schema, relname = row
         cur.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s AND attnum > 0 "
                     "AND NOT attisdropped", (oid,))
         return f"{schema}.{relname}", sql.Identifier(schema, relname), {
             r[0] for r in cur.fetchall()}
+
+
+def _exact(cur: Any, name: str) -> tuple | None:
+    """The table named ``name`` letter for letter (``App.history``, as Flyway and the others
+    quote their names), when to_regclass's folding to lower case found nothing."""
+    schema, _, relname = name.rpartition(".")
+    cur.execute("SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE c.relname = %s AND c.relkind IN ('r', 'p') "
+                "AND (n.nspname = %s OR (%s = '' AND n.nspname = ANY (current_schemas(false))))",
+                (relname, schema, schema))
+    rows = cur.fetchall()
+    return rows[0] if len(rows) == 1 else None
+
+
+def _elsewhere(cur: Any, name: str) -> str:
+    """A hint: the tables of that name in other schemas (the tool was given its own schema)."""
+    relname = name.rpartition(".")[2]
+    cur.execute("SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+                "ON n.oid = c.relnamespace WHERE lower(c.relname) = lower(%s) "
+                "AND c.relkind IN ('r', 'p') ORDER BY 1, 2 LIMIT 5", (relname,))
+    found = [sql.Identifier(schema, rel).as_string(cur) for schema, rel in cur.fetchall()]
+    if found:
+        return f"name it with --table: {', '.join(found)} {'is' if len(found) == 1 else 'are'} here"
+    return "check --url, or name the table with --table SCHEMA.TABLE"
 
 
 def _flyway(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
@@ -124,10 +161,13 @@ def _flyway(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
     repeatable: dict[str, Applied] = {}
     upto: Version | None = None
     for _rank, version, _desc, kind, script, crc, installed_on, success in cur.fetchall():
-        parsed = Version.parse(version.replace("_", ".")) if version else None
         label = f"V{version}" if version else script
         if kind in _FLYWAY_SKIP_TYPES:
             continue
+        parsed = _version(version.replace("_", "."), table) if version else None
+        # A repeatable is known by its file name: a run from another subfolder is the same one
+        # (Flyway knows it by its description, which is the file name's).
+        script_name = script.replace("\\", "/").rsplit("/", 1)[-1]
         if not success:
             raise DriftError(f"Flyway recorded {label} ({script}) as failed",
                              hint="finish or repair it with Flyway first, then adopt")
@@ -140,14 +180,15 @@ def _flyway(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
             if parsed is not None:
                 versioned.pop(parsed, None)
             else:
-                repeatable.pop(script, None)
+                repeatable.pop(script_name, None)
         elif kind not in _FLYWAY_SQL_TYPES:
             raise InputError(f"Flyway applied {label} as a {kind} migration ({script})",
                              hint="pgshift adopts SQL migrations only: rewrite it as a .sql file")
         elif parsed is not None:
             versioned[parsed] = Applied(label, parsed, script, crc, installed_on)
         else:
-            repeatable[script] = Applied(label, None, script, crc, installed_on)
+            repeatable.pop(script_name, None)  # the last run counts, in its run's order
+            repeatable[script_name] = Applied(label, None, script, crc, installed_on)
     applied = [versioned[v] for v in sorted(versioned)] + list(repeatable.values())
     return ForeignHistory("flyway", table, tuple(applied), upto)
 
@@ -168,13 +209,16 @@ def _dbmate(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
 def _golang(cur: Any, table: str, ident: sql.Composable) -> ForeignHistory:
     cur.execute(sql.SQL("SELECT version, dirty FROM {}").format(ident))
     rows = cur.fetchall()
-    if not rows or rows[0][0] < 0:
+    if not rows:
         return ForeignHistory("golang-migrate", table, ())
     version, dirty = rows[0]
-    if dirty:
-        raise DriftError(f"golang-migrate left this database dirty at version {version}",
+    if dirty:  # version -1: a down to no version, or a first up, failed half-way
+        shown = "no version (-1)" if version < 0 else f"version {version}"
+        raise DriftError(f"golang-migrate left this database dirty at {shown}",
                          hint=f"fix the schema by hand, then 'migrate force {version}', "
                               "then adopt")
+    if version < 0:
+        return ForeignHistory("golang-migrate", table, ())
     top = Version.parse(str(version))
     return ForeignHistory("golang-migrate", table, (Applied(str(version), top),), upto=top)
 

@@ -48,7 +48,8 @@ def result_json(result: AdoptResult) -> dict[str, Any]:
     return {"tool": result.tool, "table": result.table, "flavor": result.flavor,
             "dry_run": result.dry_run, "recorded": names(result.recorded),
             "already_recorded": names(result.already), "stale_repeatables": names(result.stale),
-            "pending": names(result.pending), "withdrawn": names(result.withdrawn)}
+            "pending": names(result.pending), "out_of_order": names(result.out_of_order),
+            "withdrawn": names(result.withdrawn)}
 
 
 def print_result(result: AdoptResult, out: Any = None) -> None:
@@ -70,6 +71,12 @@ def print_result(result: AdoptResult, out: Any = None) -> None:
                   "'pgshift up' re-applies it.\n")
     if result.pending:
         out.write(f"{len(result.pending)} migration(s) not applied yet: run 'pgshift up'.\n")
+    if result.out_of_order:
+        late = result.out_of_order
+        shown = ", ".join(m.label for m in late[:5]) + (f" and {len(late) - 5} more"
+                                                       if len(late) > 5 else "")
+        out.write(f"{len(late)} of them older than an applied version ({shown}): "
+                  "'pgshift up' refuses them unless given --out-of-order.\n")
     if result.flavor != result.detected_flavor:
         out.write(f"Files are read as {result.flavor}'s: keep flavor = \"{result.flavor}\" in "
                   "pgshift.toml for the commands that follow.\n")
