@@ -407,7 +407,7 @@ def select_down(
             )
         if item.migration.directives.irreversible:
             raise IrreversibleError(
-                "is marked irreversible; it cannot be rolled back",
+                "is irreversible (it has no down part); it cannot be rolled back",
                 path=item.migration.path,
                 migration=item.migration.label,
                 hint="this database was built from a baseline: below it there is only an empty "

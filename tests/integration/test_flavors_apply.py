@@ -9,7 +9,7 @@ import pytest
 
 from pgshift import api, config
 from pgshift.config import Settings
-from pgshift.errors import InputError, MigrationFailedError
+from pgshift.errors import InputError, IrreversibleError, MigrationFailedError
 
 
 def write(folder: Path, name: str, text: str) -> None:
@@ -169,3 +169,13 @@ def test_a_down_file_of_drop_index_concurrently_rolls_back(
     assert len(api.down(settings).outcomes) == 1
     assert query("SELECT to_regclass('t_x')") == [(None,)]
     assert [i.state for i in api.status(settings).items] == ["pending"]
+
+
+def test_down_of_another_tools_file_without_a_down_part_says_so(
+    settings, migrations_dir
+) -> None:
+    (migrations_dir / "20240101000000_a.sql").write_text("-- migrate:up\nCREATE TABLE a ();\n")
+    dbmate = dataclasses.replace(settings, flavor="dbmate")
+    api.up(dbmate)
+    with pytest.raises(IrreversibleError, match=r"is irreversible \(it has no down part\)"):
+        api.down(dbmate)
