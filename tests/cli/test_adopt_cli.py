@@ -93,3 +93,21 @@ def test_adopt_while_another_runner_holds_the_lock_exits_4_and_records_nothing(
     assert code == 4
     assert "another pgshift runner holds the migration lock" in capsys.readouterr().err
     assert query("SELECT to_regclass('pgshift.history')") == [(None,)]
+
+
+def test_adopt_tells_to_keep_the_flavor_only_when_the_configuration_lacks_it(
+    database_url: str, migrations_dir: Path, query, capsys, tmp_path: Path
+) -> None:
+    (migrations_dir / "V1__a.sql").write_text("SELECT 1;\n")
+    query("CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version "
+          "varchar(50), description varchar(200) NOT NULL, type varchar(20) NOT NULL, script "
+          "varchar(1000) NOT NULL, checksum int, installed_by varchar(100) NOT NULL, "
+          "installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, "
+          "success boolean NOT NULL)")
+    base = ["--url", database_url, "--dir", str(migrations_dir)]
+    assert main(["adopt", "--from", "flyway", "--dry-run", *base]) == 0
+    assert "keep flavor = \"flyway\"" in capsys.readouterr().out
+    config = tmp_path / "pgshift.toml"
+    config.write_text('flavor = "flyway"\n')
+    assert main(["adopt", "--from", "flyway", "--dry-run", "--config", str(config), *base]) == 0
+    assert "keep flavor" not in capsys.readouterr().out

@@ -37,7 +37,7 @@ def adopt(args: argparse.Namespace, settings: Settings) -> int:
         json.dump(result_json(result), sys.stdout, indent=2)
         print()
     else:
-        print_result(result)
+        print_result(result, flavor_set=settings.flavor == result.flavor)
     return 0
 
 
@@ -52,7 +52,8 @@ def result_json(result: AdoptResult) -> dict[str, Any]:
             "withdrawn": names(result.withdrawn)}
 
 
-def print_result(result: AdoptResult, out: Any = None) -> None:
+def print_result(result: AdoptResult, out: Any = None, *, flavor_set: bool = False) -> None:
+    """The adoption in words; ``flavor_set``: the configuration names the flavor already."""
     out = out or sys.stdout  # looked up now: a default bound at import goes stale under capture
     verb = "Would record" if result.dry_run else "Recorded"
     out.write(f"{verb} {len(result.recorded)} migration(s) applied by {result.tool} "
@@ -77,7 +78,7 @@ def print_result(result: AdoptResult, out: Any = None) -> None:
                                                        if len(late) > 5 else "")
         out.write(f"{len(late)} of them older than an applied version ({shown}): "
                   "'pgshift up' refuses them unless given --out-of-order.\n")
-    if result.flavor != result.detected_flavor:
+    if result.flavor != result.detected_flavor and not flavor_set:
         out.write(f"Files are read as {result.flavor}'s: keep flavor = \"{result.flavor}\" in "
                   "pgshift.toml for the commands that follow.\n")
     if result.dry_run:
