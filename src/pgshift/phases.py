@@ -4,9 +4,12 @@
 a NOT VALID constraint...); ``contract`` ones are safe only once every instance runs the new
 version (drop or rename what the old version uses). A file states its phase with
 ``-- pgshift:phase expand|contract``; without it, pgshift infers it from the statements (with
-pglast): ``DROP TABLE/VIEW/SEQUENCE/TYPE/FUNCTION/SCHEMA...``, ``ALTER TABLE ... DROP COLUMN``
-and ``RENAME`` of a table, column, view, type or schema make a migration ``contract``.
-Dropping or renaming an index, a constraint or a trigger does not.
+pglast): ``DROP TABLE/VIEW/SEQUENCE/TYPE/FUNCTION/SCHEMA/EXTENSION...``, ``ALTER TABLE ... DROP
+COLUMN``, ``RENAME`` of a table, column, view, type, function or schema, ``SET SCHEMA`` of
+one (the old version no longer finds it by its name) and renaming an enum's value make a
+migration ``contract``. Dropping or renaming an index, a constraint or a trigger does not. A
+repeatable migration is ``expand`` unless it drops or renames something it does not create again
+(``DROP VIEW v; CREATE VIEW v ...`` is how repeatables change a view).
 
 Rules applied by ``pgshift up``:
 
@@ -38,10 +41,16 @@ if TYPE_CHECKING:
 
 _DROPPED_OBJECTS = {"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE",
                     "OBJECT_TYPE", "OBJECT_DOMAIN", "OBJECT_FUNCTION", "OBJECT_PROCEDURE",
-                    "OBJECT_SCHEMA", "OBJECT_FOREIGN_TABLE"}
+                    "OBJECT_ROUTINE", "OBJECT_AGGREGATE", "OBJECT_SCHEMA",
+                    "OBJECT_FOREIGN_TABLE", "OBJECT_EXTENSION"}
 _RENAMED_OBJECTS = {"OBJECT_TABLE", "OBJECT_COLUMN", "OBJECT_VIEW", "OBJECT_MATVIEW",
                     "OBJECT_TYPE", "OBJECT_SCHEMA", "OBJECT_ATTRIBUTE", "OBJECT_FOREIGN_TABLE",
-                    "OBJECT_SEQUENCE", "OBJECT_FUNCTION"}
+                    "OBJECT_SEQUENCE", "OBJECT_FUNCTION", "OBJECT_PROCEDURE", "OBJECT_ROUTINE",
+                    "OBJECT_AGGREGATE"}
+# SET SCHEMA of these: the old version no longer finds them where it looks (its search_path).
+_MOVED_OBJECTS = {"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_SEQUENCE",
+                  "OBJECT_TYPE", "OBJECT_DOMAIN", "OBJECT_FUNCTION", "OBJECT_PROCEDURE",
+                  "OBJECT_ROUTINE", "OBJECT_AGGREGATE", "OBJECT_FOREIGN_TABLE"}
 
 
 @dataclass
@@ -52,6 +61,8 @@ class Shape:
     tables: set[str] = field(default_factory=set)
     removed_columns: list[tuple[str, str]] = field(default_factory=list)  # (table, column)
     removed_tables: list[str] = field(default_factory=list)
+    # The reasons that drop an object the migration creates again after (a repeatable's view).
+    recreated: list[str] = field(default_factory=list)
 
 
 _SHAPES: dict[tuple[str, str], Shape] = {}
@@ -76,9 +87,51 @@ def _shape_of(migration: Migration) -> Shape:
 
     check_resolved(migration.up_sql, migration.path)  # '${x} has no value', not a syntax error
     shape = Shape()
+    dropped: dict[str, list[str]] = {}  # object name -> the reasons that drop it
     for statement in split_statements(migration.up_sql, migration.path):
+        before = len(shape.contract_reasons)
         _visit(statement.node, shape)
+        if type(statement.node).__name__ == "DropStmt":
+            for reason in shape.contract_reasons[before:]:
+                dropped.setdefault(reason.rsplit(" ", 1)[-1], []).append(reason)
+        created = _created_name(statement.node)
+        if created is not None:
+            shape.recreated += dropped.pop(created, [])
     return shape
+
+
+def _created_name(node: Any) -> str | None:
+    """The name of the table, view, function or type a statement creates, else None."""
+    from pglast import ast
+
+    if isinstance(node, ast.CreateStmt | ast.ViewStmt):
+        relation = node.relation if isinstance(node, ast.CreateStmt) else node.view
+        return str(relation.relname)
+    if isinstance(node, ast.CreateTableAsStmt):
+        return str(node.into.rel.relname)
+    if isinstance(node, ast.CreateFunctionStmt | ast.CompositeTypeStmt | ast.CreateEnumStmt
+                  | ast.CreateDomainStmt | ast.CreateSeqStmt):
+        name = getattr(node, "funcname", None) or getattr(node, "typeName", None) or getattr(
+            node, "domainname", None)
+        if isinstance(node, ast.CompositeTypeStmt):
+            return str(node.typevar.relname)
+        if isinstance(node, ast.CreateSeqStmt):
+            return str(node.sequence.relname)
+        return _names(name)[-1] if _names(name) else None
+    return None
+
+
+def _object_name(obj: Any) -> str:
+    """The last part of a DROP's object: a qualified name, a function's, a type's, a name."""
+    if isinstance(obj, tuple):
+        names = _names(obj)
+    elif hasattr(obj, "objname"):  # ObjectWithArgs: a function, procedure, aggregate
+        names = _names(obj.objname)
+    elif hasattr(obj, "names"):  # TypeName
+        names = _names(obj.names)
+    else:
+        names = [getattr(obj, "sval", "")]
+    return names[-1] if names and names[-1] else "?"
 
 
 def _names(node: Any) -> list[str]:
@@ -97,7 +150,7 @@ def _visit(node: Any, shape: Shape) -> None:
     if isinstance(node, ast.DropStmt) and node.removeType.name in _DROPPED_OBJECTS:
         kind = node.removeType.name[len("OBJECT_"):].lower().replace("_", " ")
         for obj in node.objects or ():
-            name = _names(obj)[-1] if _names(obj) else "?"
+            name = _object_name(obj)
             shape.contract_reasons.append(f"drops {kind} {name}")
             if kind == "table":
                 shape.tables.add(name)
@@ -114,18 +167,33 @@ def _visit(node: Any, shape: Shape) -> None:
             shape.contract_reasons.append(f"renames column {table}.{node.subname}")
             shape.removed_columns.append((table, node.subname))
         else:
-            shape.contract_reasons.append(f"renames {what} {table or node.subname or ''}".strip())
+            name = table or node.subname or (_object_name(node.object)
+                                             if node.object is not None else "")
+            shape.contract_reasons.append(f"renames {what} {name}".strip())
             if what == "table" and table:
                 shape.removed_tables.append(table)
+    elif isinstance(node, ast.AlterObjectSchemaStmt) and node.objectType.name in _MOVED_OBJECTS:
+        what = node.objectType.name[len("OBJECT_"):].lower().replace("_", " ")
+        table = node.relation.relname if node.relation is not None else None
+        name = table or (_object_name(node.object) if node.object is not None else "?")
+        shape.contract_reasons.append(f"moves {what} {name} to schema {node.newschema}")
+        if what == "table" and table:
+            shape.tables.add(table)
+            shape.removed_tables.append(table)
+    elif isinstance(node, ast.AlterEnumStmt) and node.oldVal:
+        shape.contract_reasons.append(
+            f"renames value '{node.oldVal}' of type {_object_name(node.typeName)}")
 
 
 def phase_of(migration: Migration, shape: Shape | None = None) -> Phase:
     """The file's ``-- pgshift:phase``, else ``contract`` when it drops or renames, else expand."""
     if migration.directives.phase is not None:
         return migration.directives.phase
-    if migration.kind == "repeatable":
-        return "expand"
-    return "contract" if (shape or shape_of(migration)).contract_reasons else "expand"
+    shape = shape or shape_of(migration)
+    reasons = shape.contract_reasons
+    if migration.kind == "repeatable":  # run again and again: it drops what it makes again
+        reasons = [r for r in reasons if r not in shape.recreated]
+    return "contract" if reasons else "expand"
 
 
 def apply_phase(selected: Sequence[Migration], phase: str | None, *,
@@ -155,10 +223,13 @@ def _obvious_phase(migration: Migration) -> Phase | None:
     """
     if migration.directives.phase is not None:
         return migration.directives.phase
-    if migration.kind == "repeatable":
-        return "expand"
     text = migration.up_sql.lower()
-    return None if "drop" in text or "rename" in text else "expand"
+    if "drop" in text or "rename" in text or _SET_SCHEMA.search(text):
+        return None
+    return "expand"
+
+
+_SET_SCHEMA = re.compile(r"\bset\s+schema\b")
 
 
 def _refuse_mixed(selected: list[Migration], phases: dict[Any, str],

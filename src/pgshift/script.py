@@ -89,6 +89,7 @@ def write_script(
         builder.baselines = [m for m in migrations if m.kind == "baseline"]
         for baseline in builder.baselines:
             builder.require_path(baseline)
+    builder.anything_to_do(migrations)  # after the checks, as up takes them before callbacks
     if together:
         builder.emit("BEGIN;")
     for migration in migrations:
@@ -167,6 +168,13 @@ class _Builder:
             f"({self.literal(self.direction + ' --script')}, coalesce(host(inet_client_addr()), "
             f"'local'), {self.literal(__version__)}) RETURNING id AS pgshift_run_id \\gset",
         )
+
+    def anything_to_do(self, migrations: Sequence[Migration]) -> None:
+        """``pgshift_any``: whether a migration of the script is still to run here, read before
+        any runs; the run's callbacks (beforeMigrate…) run only then, as ``up`` runs them only
+        when it applies something: a second run of the script changes nothing."""
+        checks = " OR ".join(f"({self._check(m)})" for m in migrations) or "false"
+        self.emit("", f"SELECT {checks} AS pgshift_any \\gset")
         self._run_callbacks(after=False)
 
     def require(self, migration: Migration) -> None:
@@ -264,11 +272,16 @@ class _Builder:
 
         event = AROUND_RUN[self.direction][after]
         lock_ms = max(1, int(self.settings.lock_timeout * 1000))
-        for callback in self.callbacks.of(event):
-            self.emit("", f"-- callback {callback.path.name}", "BEGIN;",
+        callbacks = self.callbacks.of(event)
+        if not callbacks:
+            return
+        self.emit("", "\\if :pgshift_any")
+        for callback in callbacks:
+            self.emit(f"-- callback {callback.path.name}", "BEGIN;",
                       f"SET LOCAL lock_timeout = {lock_ms};")
             self._statements(callback.statements)
             self.emit("COMMIT;")
+        self.emit("\\endif")
 
     # -- one migration ---------------------------------------------------------------------------
 
@@ -341,6 +354,13 @@ class _Builder:
                   "\\endif")
 
     def _open(self, migration: Migration, mode: str) -> None:
+        verb = "applying" if self.direction == "up" else "rolling back"
+        self.emit("", f"-- {migration.label} {migration.description} ({migration.name}): {mode}",
+                  f"SELECT {self._check(migration)} AS pgshift_run \\gset", "\\if :pgshift_run",
+                  f"\\echo {self.literal(f'{migration.name}: {verb}')}")
+
+    def _check(self, migration: Migration) -> str:
+        """SQL: whether ``migration`` is still to run (or roll back) here."""
         key = self.literal(history.key_of(migration))
         if self.direction == "down":
             statuses = ("('applied', 'reverting')" if not migration.transactional_in("down")
@@ -356,10 +376,7 @@ class _Builder:
                      f"AND status = 'applied'{same})")
             if migration.version is not None:  # nor one that a baseline built here holds
                 check += f" AND NOT {self._baseline_holds(migration)}"
-        verb = "applying" if self.direction == "up" else "rolling back"
-        self.emit("", f"-- {migration.label} {migration.description} ({migration.name}): {mode}",
-                  f"SELECT {check} AS pgshift_run \\gset", "\\if :pgshift_run",
-                  f"\\echo {self.literal(f'{migration.name}: {verb}')}")
+        return check
 
     def _close(self, migration: Migration) -> None:
         from pgshift.migrations.statements import reset_sql, session_settings

@@ -16,11 +16,15 @@ and history: a database target uses the usual ones in its database; a schema tar
 (``pgshift_<tenant>``; past PostgreSQL's 63 bytes, the first 54 and a hash of the tenant) and
 takes a lock of its own. A tenant name PostgreSQL would truncate or refuse (over 63 bytes,
 ``pg_*``, ``information_schema``, a ``"``) is a ConfigError before anything runs.
-``${pgshift:target}`` and ``${pgshift:schema}`` name the target in SQL.
+``${pgshift:target}`` and ``${pgshift:schema}`` name the target in SQL. pgshift's own schemas
+are not tenants: a query's ``pgshift`` or ``pgshift_<tenant>`` (another tenant's history) is
+left out, as it would otherwise become a tenant on the next run; listed, it is a ConfigError.
 
 ``up_all`` migrates every target with bounded parallelism; a failure on one does not stop the
 others unless ``fail_fast`` (those not started are then ``skipped``), and a rerun picks up
-where each target stopped, since each keeps its own history.
+where each target stopped, since each keeps its own history. Ctrl-C or SIGTERM (which reach the
+main thread only) cancel the statement each running target is at, as they do for one database,
+and start no other target: ``up_all`` raises ``FleetInterrupted``, which carries the results.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ import hashlib
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -111,16 +116,36 @@ def resolve_targets(settings: Settings) -> list[Target]:
                           hint="add a [targets] table with databases or schemas (see "
                                "docs/coming-from.md)")
     names: dict[str, list[str]] = {"database": [], "schema": []}
+    given: set[str] = set()  # the tenants listed or in a file, not only found by a query
     for kind, key in (("database", "databases"), ("schema", "schemas")):
-        names[kind] += _listed(spec.get(key, []), key)
-        if spec.get(f"{key}_query"):
-            names[kind] += _from_query(settings, str(spec[f"{key}_query"]),
-                                         f"{key}_query")
-        if spec.get(f"{key}_file"):
-            names[kind] += _from_file(settings, Path(str(spec[f"{key}_file"])), f"{key}_file")
+        listed = _listed(spec.get(key, []), key)
+        queried = (_from_query(settings, str(spec[f"{key}_query"]), f"{key}_query")
+                   if spec.get(f"{key}_query") else [])
+        filed = (_from_file(settings, Path(str(spec[f"{key}_file"])), f"{key}_file")
+                 if spec.get(f"{key}_file") else [])
+        names[kind] = listed + queried + filed
+        given |= set(listed + filed) if kind == "schema" else set()
     targets = [database_target(settings, n) for n in dict.fromkeys(names["database"])]
-    targets += [schema_target(settings, n) for n in dict.fromkeys(names["schema"])]
+    tenants = _not_own(settings, list(dict.fromkeys(names["schema"])), given)
+    targets += [schema_target(settings, n) for n in tenants]
     return targets
+
+
+def _not_own(settings: Settings, tenants: list[str], given: set[str]) -> list[str]:
+    """``tenants`` without pgshift's own schemas: its schema and the tenants' history schemas.
+
+    A query listing every schema finds them after the first run; as tenants, they would get
+    tables in a history schema and a history schema of their own, one level more every run.
+    """
+    own = {settings.schema: "pgshift's own schema"}
+    own |= {history_schema(settings.schema, t): f"the history schema of tenant {t}"
+            for t in tenants}
+    for tenant in tenants:
+        if tenant in own and tenant in given:
+            raise ConfigError(f"tenant schema '{tenant}' is {own[tenant]}, not a tenant",
+                              path=settings.config_path,
+                              hint="leave it out of [targets]")
+    return [t for t in tenants if t not in own]
 
 
 def database_target(settings: Settings, name: str) -> Target:
@@ -132,9 +157,23 @@ def database_target(settings: Settings, name: str) -> Target:
     if "://" in name or "=" in name:
         return Target(describe(name), "database", dataclasses.replace(
             settings, url=name, placeholders=_named(settings, describe(name), "public")))
-    url = make_dsn(settings.url or "", dbname=name)
+    url = _with_dbname(settings.url or "", name) or make_dsn(settings.url or "", dbname=name)
     return Target(name, "database", dataclasses.replace(
         settings, url=url, placeholders=_named(settings, name, "public")))
+
+
+def _with_dbname(url: str, name: str) -> str | None:
+    """``url`` (a postgres:// URL) on database ``name``; None for a keyword DSN. A URL stays a
+    URL, so that messages name the target as ``host:port/name``, not as a list of keywords."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if not parts.scheme.startswith("postgres") or "dbname=" in parts.query:
+        return None
+    return urlunsplit(parts._replace(path="/" + quote(name, safe="")))
 
 
 def schema_target(settings: Settings, schema: str) -> Target:
@@ -224,31 +263,66 @@ def _from_file(settings: Settings, path: Path, key: str) -> list[str]:
 # -- running --------------------------------------------------------------------------------------
 
 
+class FleetInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped ``up_all``: ``fleet`` has each target's result, the running
+    ones ``failed`` (their statement cancelled), those not started ``skipped``."""
+
+    def __init__(self, fleet: FleetResult) -> None:
+        super().__init__()
+        self.fleet = fleet
+
+
+INTERRUPTED = "interrupted: its running statement was cancelled and rolled back"
+
+
 def up_all(settings: Settings, *, parallel: int = 4, fail_fast: bool = False,
            dry_run: bool = False, on_done: Callable[[TargetResult], None] | None = None,
            targets: list[Target] | None = None, **up_options: Any) -> FleetResult:
     """``api.up`` on every target (``targets``, else those configured), ``parallel`` at a
-    time; ``up_options`` go to each ``api.up``. See the module docstring."""
+    time; ``up_options`` go to each ``api.up``. See the module docstring.
+
+    Raises FleetInterrupted (a KeyboardInterrupt) once the running targets have stopped, when a
+    signal interrupts it.
+    """
     targets = resolve_targets(settings) if targets is None else targets
     stop = threading.Event()
+    running = _Running()
 
     def run(target: Target) -> TargetResult:
-        if stop.is_set():
+        if not running.enter(stop):
             result = TargetResult(target.name, "skipped")
         else:
-            result = _up_one(target, dry_run, up_options)
+            started = time.perf_counter()
+            try:
+                result = _up_one(target, dry_run, up_options)
+            except KeyboardInterrupt:  # the fleet was interrupted: see _fleet_wait
+                result = TargetResult(target.name, "failed", error=INTERRUPTED, exit_code=130,
+                                      duration_ms=_since(started))
+            finally:
+                running.leave()
             if result.status == "failed" and fail_fast:
                 stop.set()
         if on_done is not None:
             on_done(result)
         return result
 
-    return FleetResult(_map(run, targets, parallel))
+    def interrupt() -> None:
+        stop.set()
+        running.interrupt()
+
+    with _waiting_interruptibly():
+        results = _map(run, targets, parallel, on_interrupt=interrupt)
+    fleet = FleetResult([r if r is not None else TargetResult(t.name, "skipped")
+                         for t, r in zip(targets, results, strict=True)])
+    if stop.is_set() and running.interrupted:
+        raise FleetInterrupted(fleet)
+    return fleet
 
 
 def status_all(settings: Settings, *, parallel: int = 4) -> list[TargetStatus]:
     """Every target's counts (applied, pending, failed, drift) and head version."""
-    return _map(_status_one, resolve_targets(settings), parallel)
+    return [line for line in _map(_status_one, resolve_targets(settings), parallel)
+            if line is not None]
 
 
 def _up_one(target: Target, dry_run: bool, options: dict[str, Any]) -> TargetResult:
@@ -327,12 +401,113 @@ def _create_schema(target: Target) -> None:
         conn.close()
 
 
-def _map(function: Callable[[Target], T], targets: list[Target], parallel: int) -> list[T]:
+def _map(function: Callable[[Target], T], targets: list[Target], parallel: int, *,
+         on_interrupt: Callable[[], None] | None = None) -> list[T | None]:
+    """``function`` on every target, ``parallel`` at a time, in target order. On Ctrl-C:
+    without ``on_interrupt``, leave at once; with it, call it, start no other target (its
+    result is None) and wait for the running ones. A second Ctrl-C leaves at once."""
     if parallel < 1:
         raise ConfigError(f"--parallel must be at least 1, not {parallel}")
-    with ThreadPoolExecutor(max_workers=min(parallel, max(1, len(targets))),
-                            thread_name_prefix="pgshift-target") as pool:
-        return list(pool.map(function, targets))
+    pool = ThreadPoolExecutor(max_workers=min(parallel, max(1, len(targets))),
+                              thread_name_prefix="pgshift-target")
+    try:
+        futures = [pool.submit(function, target) for target in targets]
+        try:
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:
+            if on_interrupt is None:
+                raise
+            for future in futures:
+                future.cancel()
+            on_interrupt()
+            return [None if future.cancelled() else future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class _Running:
+    """The threads running a target now; ``interrupt`` has each cancel its statement."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._threads: set[int] = set()
+        self.interrupted = False
+
+    def enter(self, stop: threading.Event) -> bool:
+        with self._lock:
+            if stop.is_set():
+                return False
+            self._threads.add(threading.get_ident())
+            return True
+
+    def leave(self) -> None:
+        with self._lock:
+            self._threads.discard(threading.get_ident())
+            _TO_INTERRUPT.discard(threading.get_ident())
+
+    def interrupt(self) -> None:
+        with self._lock:
+            self.interrupted = True
+            _TO_INTERRUPT.update(self._threads)
+
+
+# The threads whose next wait for the server is interrupted, once: a signal reaches only the
+# main thread, and the worker threads' statements must be cancelled as the main thread's are.
+_TO_INTERRUPT: set[int] = set()
+
+
+@contextmanager
+def _waiting_interruptibly() -> Iterator[None]:
+    """psycopg2's wait callback is the process's: ``_fleet_wait`` while targets run."""
+    import psycopg2.extensions
+
+    before = psycopg2.extensions.get_wait_callback()
+    psycopg2.extensions.set_wait_callback(_fleet_wait)
+    try:
+        yield
+    finally:
+        psycopg2.extensions.set_wait_callback(before)
+
+
+def _fleet_wait(conn: Any) -> None:
+    """``pgshift.db``'s wait callback, and one thing more: a worker thread in
+    ``_TO_INTERRUPT`` acts as if Ctrl-C had reached it (once): it cancels its statement on the
+    server and raises KeyboardInterrupt."""
+    import select
+
+    import psycopg2
+    import psycopg2.errors
+    from psycopg2.extensions import POLL_OK, POLL_READ, POLL_WRITE
+
+    me = threading.get_ident()
+    interrupted = False
+    while True:
+        try:
+            if me in _TO_INTERRUPT:
+                _TO_INTERRUPT.discard(me)
+                raise KeyboardInterrupt
+            state = conn.poll()
+            if state == POLL_OK:
+                break
+            if state == POLL_READ:
+                select.select([conn.fileno()], [], [], _CHECK_SECONDS)
+            elif state == POLL_WRITE:
+                select.select([], [conn.fileno()], [], _CHECK_SECONDS)
+        except KeyboardInterrupt:
+            try:
+                conn.cancel()
+            except psycopg2.Error:  # still connecting: there is no statement to cancel
+                raise KeyboardInterrupt from None
+            interrupted = True
+        except psycopg2.errors.QueryCanceled:
+            if interrupted:
+                raise KeyboardInterrupt from None
+            raise
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+_CHECK_SECONDS = 0.2  # how soon a wait sees a signal, or an interrupted fleet
 
 
 def _safe(text: str, target: Target) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -36,17 +37,42 @@ def add_fleet_options(parser: argparse.ArgumentParser, *, up: bool) -> None:
 def up_all(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import targets
 
-    options = {"to": args.to, "out_of_order": args.out_of_order}
+    if getattr(args, "cancel_blockers", None):
+        from pgshift.errors import InputError
+
+        raise InputError("--cancel-blockers watches one database's run: it does not go with "
+                         "--all-targets", hint="run 'pgshift up --cancel-blockers ...' on the "
+                         "target that is blocked")
+    # Every option of a one-database up that chooses what runs: one left out would run on
+    # every target what the flag was given to hold back (--phase expand).
+    options = {"to": args.to, "out_of_order": args.out_of_order, "phase": args.phase,
+               "allow_contract": args.allow_contract}
     chosen = targets.resolve_targets(settings)
-    with _Progress(len(chosen), quiet=args.json) as on_done:
-        fleet = targets.up_all(settings, parallel=args.parallel, fail_fast=args.fail_fast,
-                               dry_run=args.dry_run, on_done=on_done, targets=chosen, **options)
+    try:
+        with _Progress(len(chosen), json_output=args.json) as on_done:
+            fleet = targets.up_all(settings, parallel=args.parallel, fail_fast=args.fail_fast,
+                                   dry_run=args.dry_run, on_done=on_done, targets=chosen,
+                                   **options)
+    except targets.FleetInterrupted as stopped:  # the fleet's results, then main's message
+        _show_fleet(args, stopped.fleet, interrupted=True)
+        raise
+    _show_fleet(args, fleet)
+    return fleet.exit_code
+
+
+def _show_fleet(args: argparse.Namespace, fleet: FleetResult, *,
+                interrupted: bool = False) -> None:
     if args.json:
-        json.dump(fleet_json(fleet), sys.stdout, indent=2)
+        shown = fleet_json(fleet)
+        if interrupted:  # the code main() exits with: 128 + the signal it recorded
+            from pgshift.cli import main
+
+            received = getattr(main, "_signal_received", [signal.SIGINT])[0]
+            shown["interrupted"], shown["exit_code"] = True, 128 + int(received)
+        json.dump(shown, sys.stdout, indent=2)
         print()
     else:
         print_fleet(fleet)
-    return fleet.exit_code
 
 
 def status_all(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,13 +122,15 @@ def _status_json(line: TargetStatus) -> dict[str, Any]:
 
 
 class _Progress:
-    """A rich progress bar on a terminal; one line per finished target otherwise."""
+    """A rich progress bar on a terminal; one line per finished target otherwise (on stderr
+    with ``--json``, which has stdout to itself)."""
 
-    def __init__(self, total: int, *, quiet: bool) -> None:
-        self.total, self.quiet, self.bar, self.task = total, quiet, None, None
+    def __init__(self, total: int, *, json_output: bool) -> None:
+        self.total, self.bar, self.task = total, None, None
+        self.out = sys.stderr if json_output else sys.stdout
 
     def __enter__(self) -> Any:
-        if not self.quiet and sys.stdout.isatty():
+        if self.out is sys.stdout and sys.stdout.isatty():
             from rich.progress import Progress
 
             self.bar = Progress(transient=True)
@@ -113,8 +141,8 @@ class _Progress:
     def done(self, result: TargetResult) -> None:
         if self.bar is not None:
             self.bar.advance(self.task)
-        elif not self.quiet:
-            print(f"{result.target}: {result.status}", flush=True)
+        else:
+            print(f"{result.target}: {result.status}", file=self.out, flush=True)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
