@@ -971,14 +971,17 @@ def adopt(settings: Settings, tool: str, *, table: str | None = None,
 
 def up_targets(settings: Settings, *, parallel: int = 4, fail_fast: bool = False,
                dry_run: bool = False, on_done: Callable[[TargetResult], None] | None = None,
-               to: str | None = None, out_of_order: bool = False) -> FleetResult:
+               to: str | None = None, out_of_order: bool = False, phase: str | None = None,
+               allow_contract: bool = False) -> FleetResult:
     """``up`` on every target of the ``[targets]`` config, ``parallel`` at a time, each with
     its own lock and history; one target's failure does not stop the others unless
-    ``fail_fast``. See ``pgshift.targets``."""
+    ``fail_fast``. ``to``, ``out_of_order``, ``phase`` and ``allow_contract`` are ``up``'s.
+    See ``pgshift.targets``."""
     from pgshift.targets import up_all
 
     return up_all(settings, parallel=parallel, fail_fast=fail_fast, dry_run=dry_run,
-                  on_done=on_done, to=to, out_of_order=out_of_order)
+                  on_done=on_done, to=to, out_of_order=out_of_order, phase=phase,
+                  allow_contract=allow_contract)
 
 
 def status_targets(settings: Settings, *, parallel: int = 4) -> list[TargetStatus]:

@@ -422,7 +422,8 @@ def _write_script(args: argparse.Namespace, settings: Settings, direction: str,
     first, last = script.migrations[0].label, script.migrations[-1].label
     span = first if first == last else f"{first} to {last}"
     print(f"Wrote the {direction} script of {len(script.migrations)} migration(s) ({span}) to "
-          f"{where}; run it with: psql -X -f {where}{flags} DATABASE_URL", file=sys.stderr)
+          f"{where}; {'pipe it to' if where == '-' else 'run it with'}: "
+          f"psql -X -f {where}{flags} DATABASE_URL", file=sys.stderr)
     return 0
 
 

@@ -197,6 +197,11 @@ def _print_error(text: str, args: argparse.Namespace | None) -> None:
 _signal_received = [signal.SIGINT]
 
 
+def interrupt_exit_code() -> int:
+    """The exit code of a run a signal interrupted: 128 + the signal (SIGINT unless another)."""
+    return 128 + int(_signal_received[0])
+
+
 def _terminate(signum: int, frame: object) -> None:
     # SIGTERM behaves like Ctrl-C: the running statement is cancelled and rolled back.
     _signal_received[0] = signal.Signals(signum)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -65,10 +64,9 @@ def _show_fleet(args: argparse.Namespace, fleet: FleetResult, *,
     if args.json:
         shown = fleet_json(fleet)
         if interrupted:  # the code main() exits with: 128 + the signal it recorded
-            from pgshift.cli import main
+            from pgshift.cli.main import interrupt_exit_code
 
-            received = getattr(main, "_signal_received", [signal.SIGINT])[0]
-            shown["interrupted"], shown["exit_code"] = True, 128 + int(received)
+            shown["interrupted"], shown["exit_code"] = True, interrupt_exit_code()
         json.dump(shown, sys.stdout, indent=2)
         print()
     else:
