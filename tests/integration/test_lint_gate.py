@@ -137,3 +137,24 @@ def test_a_refusal_is_never_remembered(remembering, write_migration) -> None:
     for _ in range(2):
         with pytest.raises(LintFailedError, match="create-index-non-concurrent"):
             api.up(remembering)
+
+
+def test_the_gates_catalog_read_does_not_wait_behind_an_apps_lock_on_another_table(
+    settings, write_migration, query, app_session
+) -> None:
+    import time
+
+    from tests.fixtures.sessions import up_in_thread
+
+    query("CREATE TABLE unrelated (id int)")  # never analyzed: its size needs its file
+    app = app_session("batch-job")
+    with app.cursor() as cur:
+        cur.execute("LOCK TABLE unrelated")  # and stays in its transaction
+    write_migration("V1__fresh.sql", "CREATE TABLE fresh (id int);", "DROP TABLE fresh;")
+    started = time.monotonic()
+    thread, outcome = up_in_thread(dataclasses.replace(settings, lint=True))
+    thread.join(15)
+    app.rollback()
+    thread.join(15)
+    assert "error" not in outcome and time.monotonic() - started < 10
+    assert query("SELECT to_regclass('fresh') IS NOT NULL") == [(True,)]

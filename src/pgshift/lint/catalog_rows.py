@@ -21,6 +21,12 @@ SMALL_TABLE_ROWS = 10_000
 # A column's attgenerated is read through row_to_json (PostgreSQL 12 added it). Partition keys
 # list "" for an expression column; a partition comes with its parent and its
 # bounds (``FOR VALUES …``, as pg_get_expr prints them).
+_SIZE_FROM_FILE = "ELSE pg_relation_size(c.oid) END"
+# A table some session holds locked: its activity counters say whether it ever had a row.
+_SIZE_FROM_STATISTICS = ("WHEN pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_live_tuples("
+                         "c.oid) > 0 THEN current_setting('block_size')::bigint ELSE 0 END")
+_SIZE_LOCK_WAIT = "200ms"
+_SAVEPOINT = "pgshift_catalog"
 _RELATIONS = """
 SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint,
        CASE WHEN c.relpages > 0 THEN c.relpages::bigint * current_setting('block_size')::bigint
@@ -71,13 +77,26 @@ def fetch_catalog(conn: Connection) -> Catalog:
     creates and drops tables leaves dead rows), its estimates put these reads above the JIT
     thresholds, and compiling them cost 30-50 ms, ten times what running them takes.
     """
+    from psycopg2.errors import LockNotAvailable
+
     own_transaction = conn.autocommit  # else the caller's transaction holds the SET LOCAL
     begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;" if own_transaction else ""
     with conn.cursor() as cur:
         try:
-            cur.execute(f"{begin}SET LOCAL jit = off;{_RELATIONS}")
-            relations = cur.fetchall()
-            cur.execute(_CONSTRAINTS)
+            # pg_relation_size takes a table's ACCESS SHARE lock: behind an app's LOCK TABLE it
+            # would wait for as long as that lasts, whatever the timeouts. Tried under a short
+            # lock_timeout in a savepoint (rolled back even when it succeeds: that undoes the
+            # SET LOCAL in a caller's transaction), then read from the statistics instead.
+            undo = f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT};"
+            try:
+                cur.execute(f"{begin}SET LOCAL jit = off; SAVEPOINT {_SAVEPOINT}; "
+                            f"SET LOCAL lock_timeout = '{_SIZE_LOCK_WAIT}';{_RELATIONS}")
+                relations = cur.fetchall()
+            except LockNotAvailable:
+                cur.execute(undo + _RELATIONS.replace(_SIZE_FROM_FILE, _SIZE_FROM_STATISTICS))
+                relations = cur.fetchall()
+                undo = ""
+            cur.execute(undo + _CONSTRAINTS)
             constraints = cur.fetchall()
             cur.execute(_TYPES)
             types = cur.fetchall()
