@@ -495,6 +495,11 @@ class RepairResult:
     accepted_checksums: list[str]
     cleared: list[str]
     removed_missing: list[str]
+    # Downs interrupted part-way: neither "applied" nor "not applied" would be true of them
+    # (repair leaves their rows; 'pgshift down' finishes them).
+    left_part_way: list[str] = field(default_factory=list)
+    # Part-way ups cleared: what their first statements made is still there.
+    cleared_part_way: list[str] = field(default_factory=list)
 
 
 def log(settings: Settings, *, limit: int = 20, migration: str | None = None) -> list[Run]:
@@ -523,20 +528,24 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
 
     with _session(settings) as conn, _locked(settings, None):
         plan = _read_plan(conn, settings, migrations)
-        accepted, cleared, removed = [], [], []
+        accepted, cleared, removed, left, part_way_ups = [], [], [], [], []
         changes, repaired = [], []
         for item in plan.items:
             if item.entry is None:
                 continue
+            part_way = item.entry.status in ("running", "reverting") and bool(
+                item.entry.statements_done)
+            if part_way and item.entry.status == "reverting":
+                left.append(item.script)  # neither applied nor not: 'pgshift down' finishes it
+                continue
+            if part_way:
+                part_way_ups.append(item.script)
             if item.state == "changed" and item.migration is not None:
                 changes.append(history.set_checksum_sql(
                     settings.schema, item.entry.key, item.migration.checksum))
                 accepted.append(item.script)
             elif item.entry.status == "reverting":
-                # An interrupted down: it was applied. With none of its down part run, it still
-                # is; part-way, neither row would tell the truth: 'pgshift down' finishes it.
-                if item.entry.statements_done:
-                    continue
+                # An interrupted down before any of its down part ran: it is still applied.
                 changes.append(history.set_applied_sql(settings.schema, item.entry.key))
                 cleared.append(item.script)
             elif item.state == "failed" or (item.state == "missing" and remove_missing):
@@ -546,7 +555,7 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
                 continue
             repaired.append((item.script, item.entry.key))
         if not changes:
-            return RepairResult([], [], [])
+            return RepairResult([], [], [], left)
         from psycopg2 import sql
 
         history.install(conn, settings.schema)  # the run log may be newer than the history
@@ -554,7 +563,7 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
             cur.execute(sql.SQL(";").join([sql.SQL("BEGIN"), *changes, sql.SQL("COMMIT")]))
             for name, key in repaired:
                 run.done_by_key(name, key)
-        return RepairResult(accepted, cleared, removed)
+        return RepairResult(accepted, cleared, removed, left, part_way_ups)
 
 
 def create(settings: Settings, name: str, *, timestamp: bool = False) -> Path:

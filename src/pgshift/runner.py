@@ -30,7 +30,7 @@ from psycopg2 import sql
 
 from pgshift.budget import Budget, Limits
 from pgshift.db import SERVER_KEEPALIVE_SQL
-from pgshift.errors import InputError, MigrationFailedError
+from pgshift.errors import DriftError, InputError, MigrationFailedError
 from pgshift.failures import (
     MarkerGone,
     StatementError,
@@ -521,6 +521,10 @@ class Runner:
         marker = "running" if direction == "up" else "reverting"
         resume = entry.statements_done if entry is not None and entry.status == marker else 0
         resume = min(resume, len(statements))
+        done = history.done_digest([s.text for s in statements[:resume]])
+        if resume:
+            self._refuse_other_statements_done(migration, statements[:resume], done.hexdigest(),
+                                               key, direction)
         limits = Limits.of(migration, self.settings)
         self._session_limits = None  # set for this migration's steps, then RESET
         budget = self.budget
@@ -570,7 +574,9 @@ class Runner:
                             and entry is not None
                             and entry.status == marker,
                         )
-                    self._record_progress(cur, migration, statements[index], index + 1)
+                    history.add_done(done, statements[index].text)
+                    self._record_progress(cur, migration, statements[index], index + 1,
+                                          done.hexdigest())
                 duration = (time.perf_counter() - started) * 1000
                 if direction == "up":
                     cur.execute(
@@ -592,12 +598,28 @@ class Runner:
         )
         return Outcome(migration, direction, duration, 1)
 
+    def _refuse_other_statements_done(self, migration: Migration, done: list[Statement],
+                                      sha: str, key: str, direction: Direction) -> None:
+        """DriftError when the statements a resumed run would count as done (whose hash is
+        ``sha``) are not those that ran: the file was edited above where it stopped (an edit
+        below is the fix a failed statement asks for)."""
+        recorded = history.read_done_sha(self.conn, self.settings.schema, key)
+        if recorded is None or recorded == sha:
+            return
+        raise DriftError(
+            f"changed above where its interrupted {direction} stopped: its first {len(done)} "
+            "statement(s) ran as they were then, and going on would skip what differs",
+            path=migration.path, line=done[-1].line, migration=migration.label,
+            hint="restore those statements as they ran (an edit from the statement it stopped "
+                 "at on is fine), let it finish, then make the change in a new migration")
+
     def _record_progress(self, cur: Any, migration: Migration, statement: Statement,
-                         done: int) -> None:
-        """The history row's count of statements done, after ``statement`` ran."""
+                         done: int, sha: str) -> None:
+        """The history row's count of statements done, and their hash (``sha``), after
+        ``statement`` ran."""
         try:
-            cur.execute(history.set_progress_sql(self.settings.schema, history.key_of(migration),
-                                                 done))
+            cur.execute(history.set_progress_sql(
+                self.settings.schema, history.key_of(migration), done, sha))
         except psycopg2.Error as exc:  # the statement made the session unfit for it
             raise MigrationFailedError(
                 f"after this statement pgshift could not record its progress: {first_line(exc)}",

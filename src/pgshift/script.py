@@ -317,7 +317,8 @@ class _Builder:
             f"SET application_name = {self._app_name(migration)};",
             history.upsert_sql(self.settings.schema, migration, marker,
                                duration_sql="NULL").as_string(self.conn) + ";",
-            f"UPDATE {self.table} SET statements_done = :pgshift_done WHERE key = {key};",
+            f"UPDATE {self.table} SET statements_done = :pgshift_done, done_sha = NULL WHERE "
+            f"key = {key};",
             Limits.of(migration, self.settings).set_sql("SESSION") + ";",
         )
         for index, statement in enumerate(self.bodies[migration.name]):
@@ -350,7 +351,8 @@ class _Builder:
                       f"found.relname) FROM ({lookup}) AS found WHERE NOT found.indisvalid "
                       "\\gexec")
         self._statements([statement])
-        self.emit(f"UPDATE {self.table} SET statements_done = {index + 1} WHERE key = {key};",
+        self.emit(f"UPDATE {self.table} SET statements_done = {index + 1}, done_sha = NULL "
+                  f"WHERE key = {key};",
                   "\\endif")
 
     def _open(self, migration: Migration, mode: str) -> None:

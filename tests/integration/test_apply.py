@@ -354,3 +354,37 @@ def test_a_no_transaction_migration_over_its_budget_says_its_earlier_statements_
     assert "exceeded the migration's 1s budget; cancelled; its earlier statements stay done, " \
            "and the next run goes on from line 4" in str(failed.value)
     assert tables(query) == {"a"}
+
+
+INTERRUPTED = ("-- pgshift:no-transaction\n-- pgshift:timeout 1s\nCREATE TABLE a (id int);\n"
+               "SELECT pg_sleep(3);\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n"
+               "-- pgshift:down\nDROP TABLE a;\n")
+
+
+def test_an_edit_above_where_an_interrupted_run_stopped_is_drift_one_below_is_the_fix(
+        settings, migrations_dir: Path, query) -> None:
+    path = migrations_dir / "V1__nt.sql"
+    path.write_text(INTERRUPTED)
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)  # over its budget at the sleep: one statement done
+    path.write_text(INTERRUPTED.replace("CREATE TABLE a (id int);\n",
+                                        "CREATE TABLE a (id int, email text);\n"))
+    with pytest.raises(DriftError, match="changed above where its interrupted up stopped: its "
+                                         "first 1 statement") as refused:
+        api.up(settings)
+    assert refused.value.line == 3 and "restore those statements" in str(refused.value)
+    assert query("SELECT status, statements_done FROM pgshift.history") == [("running", 1)]
+    path.write_text(INTERRUPTED.replace("SELECT pg_sleep(3);\n", "SELECT 1;\n"))
+    assert [o.migration.name for o in api.up(settings).outcomes] == ["V1__nt.sql"]
+    assert query("SELECT status FROM pgshift.history") == [("applied",)]
+    assert query("SELECT count(*) FROM pg_attribute WHERE attrelid = 'a'::regclass "
+                 "AND attname = 'email'") == [(0,)]
+
+
+def test_repair_of_an_up_stopped_part_way_says_what_stays(cli, migrations_dir: Path) -> None:
+    (migrations_dir / "V1__nt.sql").write_text(INTERRUPTED)
+    assert cli("up").returncode == 5
+    repaired = cli("repair")
+    assert repaired.returncode == 0
+    assert "cleared failed entry: V1__nt.sql\n  V1__nt.sql stopped part-way: what its first " \
+           "statements made is still there" in repaired.stdout

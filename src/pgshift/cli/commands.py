@@ -539,9 +539,16 @@ def repair(args: argparse.Namespace, settings: Settings) -> int:
         print(f"accepted new checksum: {name}")
     for name in result.cleared:
         print(f"cleared failed entry: {name}")
+        if name in result.cleared_part_way:
+            print(f"  {name} stopped part-way: what its first statements made is still there; "
+                  "undo it by hand before 'pgshift up' runs it again from the start")
     for name in result.removed_missing:
         print(f"forgot missing file: {name}")
-    if not (result.accepted_checksums or result.cleared or result.removed_missing):
+    for name in result.left_part_way:
+        print(f"left as it is: {name} stopped part-way through its down part; 'pgshift "
+              "down' finishes it")
+    if not (result.accepted_checksums or result.cleared or result.removed_missing
+            or result.left_part_way):
         print("Nothing to repair.")
     return 0
 

@@ -11,17 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from psycopg2 import sql
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from psycopg2.extensions import connection as Connection
     from psycopg2.extensions import cursor as Cursor
 
     from pgshift.migrations.model import Migration, Version
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 TABLES = ("history", "meta", "backfill", "runs")  # what the upgrade steps make
 RowStatus = Literal["applied", "failed", "running", "reverting"]
 
@@ -108,6 +110,11 @@ _UPGRADES: tuple[str, ...] = (
                 CHECK (kind IN ('versioned', 'repeatable', 'baseline'));
         END IF;
     END $pgshift$;
+    """,
+    # 5: what a no-transaction migration interrupted part-way ran: the hash of its statements
+    # done (``done_sha``), which the file's first statements must match when it goes on.
+    """
+    ALTER TABLE {schema}.history ADD COLUMN IF NOT EXISTS done_sha text;
     """,
 )
 
@@ -313,7 +320,8 @@ def upsert_sql(
         "checksum = excluded.checksum, status = excluded.status, "
         "transactional = excluded.transactional, statements_done = excluded.statements_done, "
         "applied_by = current_user, applied_at = now(), duration_ms = excluded.duration_ms, "
-        "error = excluded.error"
+        "error = excluded.error, done_sha = CASE WHEN excluded.statements_done = 0 THEN NULL "
+        "ELSE h.done_sha END"
     ).format(t=table(schema), v=values)
 
 
@@ -327,10 +335,37 @@ def applied_among_sql(schema: str) -> sql.Composed:
                    ).format(table(schema))
 
 
-def set_progress_sql(schema: str, key: str, statements_done: int) -> sql.Composed:
-    return sql.SQL("UPDATE {} SET statements_done = {} WHERE key = {}").format(
-        table(schema), sql.Literal(statements_done), sql.Literal(key)
+def set_progress_sql(schema: str, key: str, statements_done: int,
+                     done_sha: str | None = None) -> sql.Composed:
+    """The row's count of statements done, and the hash of their text (``done_sha``)."""
+    return sql.SQL("UPDATE {} SET statements_done = {}, done_sha = {} WHERE key = {}").format(
+        table(schema), sql.Literal(statements_done), sql.Literal(done_sha), sql.Literal(key)
     )
+
+
+def done_digest(statements: Sequence[str]) -> Any:
+    """The hash of statements a no-transaction migration ran (``hexdigest()``: the
+    ``done_sha`` of ``set_progress_sql``); ``add_done`` adds the next one."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for text in statements:
+        add_done(digest, text)
+    return digest
+
+
+def add_done(digest: Any, statement: str) -> None:
+    digest.update(statement.encode() + b"\0")
+
+
+def read_done_sha(conn: Connection, schema: str, key: str) -> str | None:
+    """The hash of the statements done that the row records (None: none recorded, as by a
+    DBA's script or an older pgshift)."""
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT done_sha FROM {} WHERE key = {}").format(
+            table(schema), sql.Literal(key)))
+        row = cur.fetchone()
+    return row[0] if row else None
 
 
 def set_applied_sql(schema: str, key: str) -> sql.Composed:
