@@ -225,3 +225,21 @@ def test_each_statement_of_a_long_file_knows_its_line() -> None:
     statements = split_statements(sql, Path("V1__seed.sql"), first_line=5)
     assert [s.line for s in statements[:2]] == [6, 9]
     assert statements[-1].line == 5 + 3 * 19999 + 1
+
+
+def test_a_migration_in_a_nested_callbacks_folder_is_read_and_one_in_the_callbacks_folder_refused(
+        tmp_path: Path) -> None:
+    (tmp_path / "rel1" / "callbacks").mkdir(parents=True)
+    write(tmp_path / "rel1" / "callbacks", "V3__c.sql", "select 3;\n-- pgshift:down\nselect 1;")
+    assert [m.name for m in discover_migrations(tmp_path)] == ["V3__c.sql"]
+    (tmp_path / "callbacks").mkdir()
+    write(tmp_path / "callbacks", "V2__b.sql", "select 2;\n-- pgshift:down\nselect 1;")
+    with pytest.raises(InputError, match="only callbacks run from the callbacks folder"):
+        discover_migrations(tmp_path)
+
+
+def test_a_link_to_a_folder_that_is_gone_is_refused_not_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "V1__a.sql", "select 1;\n-- pgshift:down\nselect 1;")
+    (tmp_path / "release_3").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(InputError, match="a link to nothing"):
+        discover_migrations(tmp_path)

@@ -64,6 +64,8 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
     if chosen in flavors.NUMBERED:  # their tools read one folder, and so does pgshift for them
         found = flavors.discover_numbered(directory, chosen, files.text, _is_callback)
     else:
+        if _CALLBACKS_FOLDER in paths:
+            _check_callbacks_folder(paths[_CALLBACKS_FOLDER])
         if folders:
             paths = _with_subfolders(directory, paths, folders)
             names = sorted(paths)
@@ -89,22 +91,41 @@ Named = tuple[Path, str]  # a file and the description its name gives
 _CALLBACKS_FOLDER = "callbacks"
 
 
-def _listing(directory: Path) -> tuple[dict[str, Path], list[str]]:
+def _listing(directory: Path, *, top: bool = True) -> tuple[dict[str, Path], list[str]]:
     """The entries of ``directory`` by name, and the names of its subfolders (those not
     hidden, the callbacks folder aside, and not one named like a migration, which is refused
     as the file it looks like): ``os.scandir``, which knows folders without a ``stat`` of
     each of a thousand files."""
     try:
         with os.scandir(directory) as entries:
-            listed = [(entry.name, entry.is_dir()) for entry in entries]
+            listed = [(entry.name, entry.is_dir(), entry.is_symlink()) for entry in entries]
     except OSError as exc:
         raise InputError(f"cannot read the migrations directory: {exc.strerror}",
                          path=directory) from None
-    paths = {name: directory / name for name, _ in listed}
-    folders = [name for name, is_dir in listed
-               if is_dir and not name.startswith(".") and name != _CALLBACKS_FOLDER
-               and not name.lower().endswith(".sql")]
+    for name, is_dir, is_link in listed:
+        if is_link and not is_dir and not name.startswith(".") and not name.lower().endswith(
+                ".sql") and not os.path.exists(directory / name):  # a release folder, say (a
+            # file's link is read, and refused, as the file)
+            raise InputError("a link to nothing", path=directory / name,
+                             hint="restore what it points to, or remove the link")
+    paths = {name: directory / name for name, _, _ in listed}
+    folders = [name for name, is_dir, _ in listed
+               if is_dir and not name.startswith(".") and not name.lower().endswith(".sql")
+               and not (top and name == _CALLBACKS_FOLDER)]
     return paths, folders
+
+
+def _check_callbacks_folder(folder: Path) -> None:
+    """InputError for a file of the callbacks folder that no callback is named like: it would
+    never run (neither as a callback nor as a migration)."""
+    if not folder.is_dir():
+        return
+    for name in sorted(os.listdir(folder)):
+        if name.lower().endswith(".sql") and not name.startswith(".") and not _is_callback(name):
+            raise InputError("only callbacks run from the callbacks folder: this file never "
+                             "would", path=folder / name,
+                             hint=f"move a migration to {folder.parent}; name a callback after "
+                                  "its event (beforeMigrate.sql, afterMigrate__x.sql...)")
 
 
 def _with_subfolders(directory: Path, paths: dict[str, Path], folders: list[str]
@@ -122,7 +143,7 @@ def _with_subfolders(directory: Path, paths: dict[str, Path], folders: list[str]
         if real in seen:  # a link back up the tree
             continue
         seen.add(real)
-        listed, subfolders = _listing(folder)
+        listed, subfolders = _listing(folder, top=False)
         pending.extend(folder / name for name in sorted(subfolders))
         for name, path in sorted(listed.items()):
             if name in subfolders or name.startswith(".") or not name.lower().endswith(".sql"):
