@@ -309,7 +309,7 @@ class Runner:
                           f"set_config('{_STARTED}', clock_timestamp()::text, true);")
                 record = self._record_of(migration, direction, entry, chained=True)
             trips.append(RoundTrip.join(
-                prefix, self._statements(migration, direction), record + ";COMMIT",
+                prefix, self._statements(migration, direction), record + ";COMMIT" + _AFTER,
                 self._serial, partial(self._app_name, migration, direction)))
         chain = Chain.of(trips)
         text = chain.text
@@ -484,8 +484,8 @@ class Runner:
         for index, (migration, statements, record) in enumerate(batch):
             t0 = time.perf_counter()
             prefix += self._tag(migration, direction, "LOCAL")
-            suffix = record + (";COMMIT" if index == last else
-                               _local_reset(migration, direction, limits))
+            suffix = record + (";COMMIT" + _AFTER if index == last else
+                               _local_reset(migration, direction, limits) + _AFTER)
             if not statements:  # a down part that is only a comment
                 statements = [Statement("", 1, migration.path)]
             if len(statements) == 1 or self._marker:
@@ -590,6 +590,7 @@ class Runner:
                 if not self.conn.closed:
                     cur.execute(
                         "RESET lock_timeout; RESET statement_timeout;RESET application_name"
+                        + _AFTER
                     )
         self.on_event(
             "done",
@@ -753,6 +754,12 @@ class Runner:
                 )
         except psycopg2.Error:
             pass  # the failure itself is what we report; the row is best effort
+
+# After every migration, whatever it ran: a function it calls may set search_path for the
+# session (set_config(..., false) in its body), which no reading of the migration's own text
+# finds, and the next migration's objects would land in another schema. (RESET restores the
+# value the session started with, the URL's options included.)
+_AFTER = ";RESET search_path"
 
 # now() is the transaction start: the row records how long the migration's transaction ran.
 _DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"

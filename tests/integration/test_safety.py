@@ -457,6 +457,27 @@ def test_what_set_config_sets_for_the_session_is_reset_like_set(
     assert [i.state for i in api.status(settings).items] == ["applied"] * 2
 
 
+@pytest.mark.parametrize("single", [False, True])
+def test_a_search_path_a_function_sets_for_the_session_does_not_reach_the_next_migration(
+    settings, write_migration, query, single
+) -> None:
+    """No reading of the migration's text sees what a function it calls sets."""
+    query("CREATE SCHEMA other")
+    write_migration("V1__fn.sql", "CREATE FUNCTION use_schema(s text) RETURNS void LANGUAGE sql "
+                    "AS $$ SELECT set_config('search_path', s, false) $$;\n"
+                    "SELECT use_schema('other');", "DROP FUNCTION use_schema(text);")
+    write_migration("V2__users.sql", "CREATE TABLE users (id int);", "DROP TABLE users;")
+    if not single:  # a no-transaction file cannot join one transaction
+        write_migration("V3__nt.sql", "SELECT use_schema('other');", "SELECT 1;",
+                        header="-- pgshift:no-transaction")
+    write_migration("V4__orders.sql", "CREATE TABLE orders (id int);", "DROP TABLE orders;")
+    api.up(dataclasses.replace(settings, single_transaction=single))
+    assert query("SELECT to_regclass('public.users') IS NOT NULL, "
+                 "to_regclass('public.orders') IS NOT NULL") == [(True, True)]
+    api.down(settings, everything=True)
+    assert query("SELECT to_regclass('public.users')") == [(None,)]
+
+
 def test_a_temporary_table_of_one_migration_does_not_hide_a_table_of_the_next(
     settings, write_migration, query
 ) -> None:
