@@ -243,3 +243,18 @@ def test_a_link_to_a_folder_that_is_gone_is_refused_not_skipped(tmp_path: Path) 
     (tmp_path / "release_3").symlink_to(tmp_path / "nowhere")
     with pytest.raises(InputError, match="a link to nothing"):
         discover_migrations(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "line", "message"), [
+    ("CREATE TABLE c (id int);\nCOPY c FROM stdin;\n", 2, "COPY … FROM stdin: a migration has "
+                                                          "no data to send after it"),
+    ("CREATE TABLE c (id int);\nCOPY c FROM STDIN;\n1\n2\n\\.\n", 3, "syntax error"),
+])
+def test_copy_from_stdin_is_refused_at_its_line_saying_what_to_write_instead(
+        text: str, line: int, message: str) -> None:
+    from pgshift.migrations.statements import split_statements
+
+    with pytest.raises(InputError, match=message) as refused:
+        split_statements(text, Path("V3__c.sql"))
+    assert refused.value.line == line
+    assert "INSERT … VALUES" in (refused.value.hint or "")

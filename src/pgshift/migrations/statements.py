@@ -115,6 +115,7 @@ def _split(sql: str, path: Path, first_line: int) -> list[Statement]:
         raise InputError(
             message if message.startswith("syntax error") else f"syntax error: {message}",
             path=path, line=first_line - 1 + line_at(sql, position),
+            hint=_COPY_HINT if _FROM_STDIN.search(sql, 0, max(position, 0)) else None,
         ) from None
     statements = []
     cursor = 0
@@ -125,7 +126,23 @@ def _split(sql: str, path: Path, first_line: int) -> list[Statement]:
         cursor = start + len(piece)
         token = _skip_comments(sql, start)
         statements.append(Statement(piece, lines.at(token), path, start))
+        if sql[token:token + 4].lower() == "copy" and _FROM_STDIN.search(piece):
+            _refuse_copy_from_stdin(statements[-1])
     return statements
+
+
+# psql sends the lines after 'COPY … FROM stdin;' as the data: pgshift sends statements only.
+_FROM_STDIN = re.compile(r"\bfrom\s+stdin\b", re.IGNORECASE)
+_COPY_HINT = ("pgshift sends no data after COPY … FROM stdin (psql does): write the rows as "
+              "INSERT … VALUES, or COPY FROM a file on the database server")
+
+
+def _refuse_copy_from_stdin(statement: Statement) -> None:
+    node = statement.node
+    if type(node).__name__ == "CopyStmt" and node.is_from and not node.filename and (
+            not node.is_program):
+        raise InputError("COPY … FROM stdin: a migration has no data to send after it",
+                         path=statement.path, line=statement.line, hint=_COPY_HINT)
 
 
 def _from_bounds(
