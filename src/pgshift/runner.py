@@ -750,6 +750,7 @@ class Runner:
                         "failed",
                         duration_sql="NULL",
                         error=str(error)[:2000],
+                        keep_applied=migration.kind == "repeatable",
                     )
                 )
         except psycopg2.Error:

@@ -265,6 +265,24 @@ def test_repeatable_migrations_rerun_when_their_checksum_changes(
     assert query("SELECT y FROM v") == [(2,)]
 
 
+def test_a_repeatable_whose_new_text_fails_stays_applied_as_it_was(
+    settings, write_migration, query, migrations_dir: Path
+) -> None:
+    write_migration("R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 1 AS x;")
+    api.up(settings)
+    applied_at = query("SELECT applied_at FROM pgshift.history")
+    write_migration("R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 1/0 AS x FROM nowhere;")
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)
+    assert query("SELECT status, applied_at FROM pgshift.history") == [
+        ("applied", applied_at[0][0])]
+    (item,) = api.status(settings).items
+    assert (item.state, item.detail) == ("pending", "changed, will be re-applied")
+    (migrations_dir / "R__view.sql").unlink()
+    (item,) = api.status(settings).items
+    assert (item.state, item.detail) == ("applied", "file removed")
+
+
 def test_single_transaction_runs_all_or_nothing(settings, write_migration, query) -> None:
     write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
     write_migration("V2__b.sql", "CREATE TABLE b (id int); SELECT 1/0;", "DROP TABLE b;")

@@ -291,11 +291,13 @@ def upsert_sql(
     duration_sql: str,
     error: str | None = None,
     statements_done: int = 0,
+    keep_applied: bool = False,
 ) -> sql.Composed:
     """One INSERT … ON CONFLICT statement recording ``migration`` with ``status``.
 
     ``duration_sql`` is an SQL expression for the duration in ms, so the row can be written in
-    the same round trip as the migration itself.
+    the same round trip as the migration itself. ``keep_applied``: a row that says applied
+    stays as it is (a repeatable whose new text failed: its last version is still in force).
     """
     values = sql.SQL(", ").join(
         [
@@ -321,7 +323,7 @@ def upsert_sql(
         "transactional = excluded.transactional, statements_done = excluded.statements_done, "
         "applied_by = current_user, applied_at = now(), duration_ms = excluded.duration_ms, "
         "error = excluded.error, done_sha = CASE WHEN excluded.statements_done = 0 THEN NULL "
-        "ELSE h.done_sha END"
+        "ELSE h.done_sha END" + (" WHERE h.status <> 'applied'" if keep_applied else "")
     ).format(t=table(schema), v=values)
 
 
