@@ -258,3 +258,19 @@ def test_copy_from_stdin_is_refused_at_its_line_saying_what_to_write_instead(
         split_statements(text, Path("V3__c.sql"))
     assert refused.value.line == line
     assert "INSERT … VALUES" in (refused.value.hint or "")
+
+
+@pytest.mark.parametrize("written", ["--pgshift:lock-timeout 5s", "-- PGSHIFT:lock-timeout 5s",
+                                     "-- pgshift: lock-timeout 5s", "--  pgshift:down"])
+def test_a_directive_written_almost_right_is_an_error_not_a_comment(written: str) -> None:
+    text = f"-- add b\n{written}\nALTER TABLE t ADD b int;\n"
+    with pytest.raises(InputError, match="written almost as a directive") as refused:
+        parse_text(text, Path("V1__b.sql"))
+    assert refused.value.line == 2
+
+
+def test_a_comment_about_pgshift_or_a_body_line_is_no_directive() -> None:
+    text = ("-- see pgshift: the README\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$\n"
+            "--pgshift:down\nSELECT 1 $$;\n-- pgshift:down\nDROP FUNCTION f();\n")
+    parsed = parse_text(text, Path("V1__f.sql"))
+    assert parsed.down_sql is not None and parsed.down_sql.strip() == "DROP FUNCTION f();"

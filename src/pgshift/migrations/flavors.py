@@ -181,6 +181,9 @@ def _pgshift_directives(text: str, path: Path, directives: Directives) -> Direct
     timeouts, retries and phase apply as in pgshift's files, a backfill's options are checked
     now, and an unknown directive, or one the tool's own file says otherwise, is an error
     (a directive is never silently ignored)."""
+    from pgshift.migrations.parse import refuse_near_directives
+
+    refuse_near_directives(text, path)
     if "-- pgshift:" not in text:
         return directives  # the common case: no scan
     from pgshift.backfill.options import check_directive

@@ -105,10 +105,36 @@ def checksum(text: str) -> str:
 _DIRECTIVE = r"(?m)^[ \t]*-- pgshift:(.*)$"  # compiled on first use: cached runs parse nothing
 
 
+# A comment line that means a directive but is not written as one ('--pgshift:', '-- PGSHIFT:',
+# '-- pgshift: name'): read as a plain comment, it would be silently ignored.
+_NEAR_DIRECTIVE = r"(?im)^[ \t]*--[ \t]*pgshift[ \t]*:"
+
+
 def directive_lines(text: str) -> list[re.Match[str]]:
     """The ``-- pgshift:`` lines that are comments: not lines of a string, a function body
     (``$$ … $$``) or a block comment, which PostgreSQL's scanner tells apart."""
-    matches = list(re.finditer(_DIRECTIVE, text))
+    return _comment_lines(text, _DIRECTIVE)
+
+
+def refuse_near_directives(text: str, path: Path) -> None:
+    """InputError at a comment line written almost as a directive: a directive is never
+    silently ignored, a misspelt one neither."""
+    if "pgshift" not in text and "PGSHIFT" not in text.upper():
+        return
+    for match in _comment_lines(text, _NEAR_DIRECTIVE):
+        line_end = text.find("\n", match.start())
+        written = text[match.start():line_end if line_end >= 0 else len(text)].strip()
+        if written.startswith("-- pgshift:") and written[len("-- pgshift:"):][:1].strip():
+            continue  # a directive as it should be (the pattern cannot tell at line starts)
+        raise InputError(f"'{written}' is written almost as a directive, and would be "
+                         "ignored as a comment", path=path,
+                         line=text.count("\n", 0, match.start()) + 1,
+                         hint="write a directive as '-- pgshift:name' (lowercase, one space "
+                              "after '--', none after the colon), or reword the comment")
+
+
+def _comment_lines(text: str, pattern: str) -> list[re.Match[str]]:
+    matches = list(re.finditer(pattern, text))
     last = matches[-1].start() if matches else 0
     if not any(quote in text[:last] for quote in ("'", "$", "/*")):
         return matches  # nothing before them can be open: the common case, no scan
@@ -128,6 +154,7 @@ def parse_text(text: str, path: Path) -> ParsedFile:
     Only ``-- pgshift:`` comment lines are looked at (found with one C-level scan), so a
     file without directives costs next to nothing: ``status`` reads thousands of them.
     """
+    refuse_near_directives(text, path)
     directives = Directives()
     down_at: int | None = None
     down_offset = 0
