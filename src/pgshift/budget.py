@@ -7,6 +7,7 @@ statement when it is spent.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ class Limits:
     def of(cls, migration: Migration, settings: Settings) -> Limits:
         d = migration.directives
         budget = d.timeout if d.timeout is not None else settings.timeout
+        budget = budget or math.inf  # 0 is none, as for PostgreSQL's own timeouts
         statement = d.statement_timeout or settings.statement_timeout or budget
         return cls(
             lock_timeout=d.lock_timeout if d.lock_timeout is not None else settings.lock_timeout,
@@ -47,7 +49,8 @@ class Limits:
     def set_sql(self, scope: str) -> str:
         return (
             f"SET {scope} lock_timeout = {_ms(self.lock_timeout)};"
-            f"SET {scope} statement_timeout = {max(1, int(self.statement_timeout * 1000))}"
+            f"SET {scope} statement_timeout = "
+            f"{0 if self.statement_timeout == math.inf else _ms(self.statement_timeout)}"
         )
 
 
@@ -116,7 +119,7 @@ class Budget:
                 left = self.deadline - time.monotonic()
                 if left > 0:
                     self._sleeping_until = self.deadline
-                    self._wake.wait(left)
+                    self._wake.wait(None if left == math.inf else left)  # no budget: no end
                     continue
                 self._sleeping_until = None
                 self.expired = True

@@ -406,3 +406,14 @@ def test_repair_of_an_up_stopped_part_way_says_what_stays(cli, migrations_dir: P
     assert repaired.returncode == 0
     assert "cleared failed entry: V1__nt.sql\n  V1__nt.sql stopped part-way: what its first " \
            "statements made is still there" in repaired.stdout
+
+
+def test_a_timeout_of_0_is_no_budget_as_for_postgresqls_own_timeouts(
+        settings, write_migration, query) -> None:
+    write_migration("V1__slow.sql", "SELECT pg_sleep(1.2);\nCREATE TABLE a (id int);",
+                    "DROP TABLE a;", header="-- pgshift:timeout 0")
+    write_migration("V2__t.sql", "CREATE TABLE b (id int);", "DROP TABLE b;")
+    api.up(dataclasses.replace(settings, timeout=1.0))
+    api.down(settings, everything=True)
+    api.up(dataclasses.replace(settings, timeout=0))
+    assert tables(query) == {"a", "b"}
