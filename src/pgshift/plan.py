@@ -386,6 +386,10 @@ def select_down(
                 hint="'pgshift up' resumes it; or undo its statements by hand and clear it with "
                 "'pgshift repair'",
             )
+    if to is not None and to.key and any(to.key) and to not in {
+            Version.parse(i.version) for i in plan.items if i.version}:
+        # as 'up --to' does: a typo must not read as "nothing above it" (0 means everything)
+        raise InputError(f"no migration with version {to}", hint="see 'pgshift status'")
     applied = [i for i in plan.applied() if i.state in ("applied", "changed")]
     interrupted = [i for i in plan.interrupted() if i.entry and i.entry.status == "reverting"]
     applied = sorted([*applied, *interrupted], key=lambda i: Version.parse(i.version or "0"))

@@ -417,3 +417,14 @@ def test_a_timeout_of_0_is_no_budget_as_for_postgresqls_own_timeouts(
     api.down(settings, everything=True)
     api.up(dataclasses.replace(settings, timeout=0))
     assert tables(query) == {"a", "b"}
+
+
+def test_down_to_a_version_no_migration_has_is_bad_input_as_for_up(
+        settings, write_migration, query) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+    with pytest.raises(InputError, match="no migration with version 7"):
+        api.down(settings, to="7")
+    assert tables(query) == {"a"}
+    api.down(settings, to="0")
+    assert tables(query) == set()
