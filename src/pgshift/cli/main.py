@@ -320,8 +320,9 @@ def _main(argv: Sequence[str] | None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         name = signal.Signals(_signal_received[0]).name
         if getattr(args, "command", None) in _CHANGES_THE_TARGET:
-            what = ("the running transaction was rolled back; 'pgshift status' shows where it "
-                    "stopped")
+            what = ("the running statement was cancelled and its transaction rolled back "
+                    "(a no-transaction file keeps its statements done); 'pgshift status' shows "
+                    "where it stopped")
         else:
             what = "nothing of the target was changed"
         _print_error(f"interrupted by {name}: {what}", args)
