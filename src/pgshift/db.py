@@ -94,11 +94,14 @@ _SHORT = 6
 _SIGNAL_CHECK_SECONDS = 0.2
 
 
-def _interruptible_wait(conn: Connection) -> None:
+def _interruptible_wait(conn: Connection,
+                        interrupt: Callable[[], bool] | None = None) -> None:
     """psycopg2 wait callback: Ctrl-C/SIGTERM cancel the running statement on the server.
 
     Without it a signal is only seen once a (possibly hours-long) statement returns. After the
     cancel, the statement's error is replaced by the KeyboardInterrupt that caused it.
+    ``interrupt``: asked at each check whether to act as if Ctrl-C had come (signals reach only
+    the main thread: ``pgshift.targets`` interrupts its worker threads so).
     """
     import select
 
@@ -108,6 +111,8 @@ def _interruptible_wait(conn: Connection) -> None:
     interrupted = False
     while True:
         try:
+            if interrupt is not None and interrupt():
+                raise KeyboardInterrupt
             state = conn.poll()
             if state == POLL_OK:
                 break

@@ -473,41 +473,20 @@ def _fleet_wait(conn: Any) -> None:
     """``pgshift.db``'s wait callback, and one thing more: a worker thread in
     ``_TO_INTERRUPT`` acts as if Ctrl-C had reached it (once): it cancels its statement on the
     server and raises KeyboardInterrupt."""
-    import select
+    from pgshift.db import _interruptible_wait
 
-    import psycopg2
-    import psycopg2.errors
-    from psycopg2.extensions import POLL_OK, POLL_READ, POLL_WRITE
+    _interruptible_wait(conn, _interrupted_here)
 
+
+def _interrupted_here() -> bool:
+    """Whether this worker thread is to stop (asked once: it stops then)."""
     me = threading.get_ident()
-    interrupted = False
-    while True:
-        try:
-            if me in _TO_INTERRUPT:
-                _TO_INTERRUPT.discard(me)
-                raise KeyboardInterrupt
-            state = conn.poll()
-            if state == POLL_OK:
-                break
-            if state == POLL_READ:
-                select.select([conn.fileno()], [], [], _CHECK_SECONDS)
-            elif state == POLL_WRITE:
-                select.select([], [conn.fileno()], [], _CHECK_SECONDS)
-        except KeyboardInterrupt:
-            try:
-                conn.cancel()
-            except psycopg2.Error:  # still connecting: there is no statement to cancel
-                raise KeyboardInterrupt from None
-            interrupted = True
-        except psycopg2.errors.QueryCanceled:
-            if interrupted:
-                raise KeyboardInterrupt from None
-            raise
-    if interrupted:
-        raise KeyboardInterrupt
+    if me in _TO_INTERRUPT:
+        _TO_INTERRUPT.discard(me)
+        return True
+    return False
 
 
-_CHECK_SECONDS = 0.2  # how soon a wait sees a signal, or an interrupted fleet
 
 
 def _safe(text: str, target: Target) -> str:
