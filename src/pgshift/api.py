@@ -945,9 +945,11 @@ def kill(settings: Settings, pid: int, *, terminate: bool = False, grace: float 
 def kill_stuck(settings: Settings, *, older_than: float | None = None, terminate: bool = False,
                grace: float | None = None) -> list[KillResult]:
     """``kill`` every migration or DDL session running longer than ``older_than`` (the budget)."""
+    from pgshift.config import DEFAULT_TIMEOUT
     from pgshift.monitor.kill import kill_stuck as kill_all
 
-    limit = settings.timeout if older_than is None else older_than
+    # A budget of 0 is none: then 'stuck' is past the default budget, never every migration.
+    limit = (settings.timeout or DEFAULT_TIMEOUT) if older_than is None else older_than
     with _session(settings, application_name=f"{settings.application_name} kill") as conn:
         return kill_all(conn, settings, older_than=limit, terminate=terminate, grace=grace)
 

@@ -38,7 +38,8 @@ class Limits:
         d = migration.directives
         budget = d.timeout if d.timeout is not None else settings.timeout
         budget = budget or math.inf  # 0 is none, as for PostgreSQL's own timeouts
-        statement = d.statement_timeout or settings.statement_timeout or budget
+        statement = (d.statement_timeout if d.statement_timeout is not None
+                     else settings.statement_timeout) or budget
         return cls(
             lock_timeout=d.lock_timeout if d.lock_timeout is not None else settings.lock_timeout,
             statement_timeout=min(statement, budget),

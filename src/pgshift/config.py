@@ -53,6 +53,10 @@ def _bounded(seconds: float, given: object) -> float:
     return seconds
 
 
+# The budget of a migration when none is set (the spec's 10 minutes).
+DEFAULT_TIMEOUT = 600.0
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a pgshift operation needs to know. Durations are in seconds."""
@@ -63,7 +67,7 @@ class Settings:
     lock_timeout: float = 0.5
     lock_retries: int = 10
     statement_timeout: float | None = None
-    timeout: float = 600.0
+    timeout: float = DEFAULT_TIMEOUT
     lock_wait: float = 60.0
     connect_wait: float = 0.0  # how long to wait for a server that is not up yet (see db)
     lock_key: int = 7_348_201_564

@@ -390,7 +390,9 @@ def select_down(
             Version.parse(i.version) for i in plan.items if i.version}:
         # as 'up --to' does: a typo must not read as "nothing above it" (0 means everything)
         raise InputError(f"no migration with version {to}", hint="see 'pgshift status'")
-    applied = [i for i in plan.applied() if i.state in ("applied", "changed")]
+    # A missing file's row counts: rolling back past it is refused below, before anything runs,
+    # rather than skipped (the database would not end at the version asked for).
+    applied = [i for i in plan.applied() if i.state in ("applied", "changed", "missing")]
     interrupted = [i for i in plan.interrupted() if i.entry and i.entry.status == "reverting"]
     applied = sorted([*applied, *interrupted], key=lambda i: Version.parse(i.version or "0"))
     if to is not None:
@@ -440,6 +442,15 @@ def refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
         raise DriftError(f"{item.state}: {item.detail}", hint=hint, path=path,
                          migration=item.script)
     for item in plan.interrupted():
+        if item.entry and item.entry.statements_done and item.migration is not None and (
+                item.migration.transactional_in(
+                    "up" if item.entry.status == "running" else "down")):
+            raise DriftError(
+                f"{item.detail}, as a no-transaction file; it is transactional now, and would "
+                "run again from its first statement",
+                path=item.migration.path, migration=item.script,
+                hint="put '-- pgshift:no-transaction' (or the tool's own way) back until it is "
+                     "finished")
         if item.entry and item.entry.status == "reverting":
             raise DriftError(
                 f"{item.detail}",

@@ -428,3 +428,35 @@ def test_down_to_a_version_no_migration_has_is_bad_input_as_for_up(
     assert tables(query) == {"a"}
     api.down(settings, to="0")
     assert tables(query) == set()
+
+
+def test_down_to_a_version_past_a_missing_file_is_refused_before_anything_runs(
+        settings, write_migration, query, migrations_dir: Path) -> None:
+    for n in (1, 2, 3):
+        write_migration(f"V{n}__t{n}.sql", f"CREATE TABLE t{n} (id int);", f"DROP TABLE t{n};")
+    api.up(settings)
+    (migrations_dir / "V2__t2.sql").unlink()
+    with pytest.raises(DriftError, match=r"cannot roll back V2__t2\.sql: its file is missing"):
+        api.down(settings, to="1")
+    assert tables(query) == {"t1", "t2", "t3"}
+
+
+def test_a_part_way_no_transaction_file_made_transactional_is_drift(
+        settings, migrations_dir: Path, query) -> None:
+    path = migrations_dir / "V1__nt.sql"
+    path.write_text(INTERRUPTED)
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)
+    path.write_text(INTERRUPTED.replace("-- pgshift:no-transaction\n", "").replace(
+        "CREATE INDEX CONCURRENTLY", "CREATE INDEX"))
+    with pytest.raises(DriftError, match="it is transactional now"):
+        api.up(settings)
+    assert query("SELECT status, statements_done FROM pgshift.history") == [("running", 1)]
+
+
+def test_a_statement_timeout_of_0_in_a_file_is_none_whatever_the_run_sets(
+        settings, write_migration, query) -> None:
+    write_migration("V1__slow.sql", "SELECT pg_sleep(1.2);", "SELECT 1;",
+                    header="-- pgshift:statement-timeout 0")
+    api.up(dataclasses.replace(settings, statement_timeout=1.0))
+    assert query("SELECT status FROM pgshift.history") == [("applied",)]

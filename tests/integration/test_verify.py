@@ -112,6 +112,11 @@ def test_migration_over_its_budget_fails_and_names_the_budget(database_url: str)
     assert findings(report, "V001") == []
 
 
+def test_a_budget_of_0_is_none_for_verify_as_for_up(database_url: str) -> None:
+    report = api.verify(settings_for(database_url, "clean", timeout=0.0))
+    assert report.ok and all(m.budget_s == float("inf") for m in report.migrations)
+
+
 def test_dropped_column_still_used_by_a_query_is_a_compatibility_break(database_url: str
                                                                        ) -> None:
     options = VerifyOptions(queries_file=DATA / "compat" / "queries.sql")

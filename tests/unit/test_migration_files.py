@@ -249,6 +249,8 @@ def test_a_link_to_a_folder_that_is_gone_is_refused_not_skipped(tmp_path: Path) 
     ("CREATE TABLE c (id int);\nCOPY c FROM stdin;\n", 2, "COPY … FROM stdin: a migration has "
                                                           "no data to send after it"),
     ("CREATE TABLE c (id int);\nCOPY c FROM STDIN;\n1\n2\n\\.\n", 3, "syntax error"),
+    ("CREATE TABLE c (id int);\n\nCOPY (SELECT 1) TO STDOUT;\n", 3,
+     "COPY … TO stdout: a migration has no one to print rows to"),
 ])
 def test_copy_from_stdin_is_refused_at_its_line_saying_what_to_write_instead(
         text: str, line: int, message: str) -> None:
@@ -257,7 +259,8 @@ def test_copy_from_stdin_is_refused_at_its_line_saying_what_to_write_instead(
     with pytest.raises(InputError, match=message) as refused:
         split_statements(text, Path("V3__c.sql"))
     assert refused.value.line == line
-    assert "INSERT … VALUES" in (refused.value.hint or "")
+    assert ("INSERT … VALUES" if "FROM" in text else "COPY TO a file") in (
+        refused.value.hint or "")
 
 
 @pytest.mark.parametrize("written", ["--pgshift:lock-timeout 5s", "-- PGSHIFT:lock-timeout 5s",

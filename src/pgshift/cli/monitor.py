@@ -157,7 +157,10 @@ def kill(args: argparse.Namespace, settings: Settings) -> int:
         results = api.kill_stuck(settings, older_than=args.older_than, terminate=args.terminate,
                                  grace=args.grace)
         if not results:
-            limit = args.older_than if args.older_than is not None else settings.timeout
+            from pgshift.config import DEFAULT_TIMEOUT
+
+            limit = args.older_than if args.older_than is not None else (
+                settings.timeout or DEFAULT_TIMEOUT)
             print(f"No migration or DDL session has run longer than {limit:g}s.")
         for result in results:
             print(_kill_line(result))

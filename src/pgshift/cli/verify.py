@@ -107,7 +107,8 @@ def render_report(report: VerifyReport, out: TextIO = sys.stdout) -> None:
             timing.append(f"up {duration_text(check.up_ms)}")
         if check.down_ms is not None:
             timing.append(f"down {duration_text(check.down_ms)}")
-        timing.append(f"budget {check.budget_s:g}s")
+        timing.append("no budget" if check.budget_s == float("inf")
+                      else f"budget {check.budget_s:g}s")
         state = "ok" if check.ok else "FAILED"
         out.write(f"  {check.label:>8}  {check.description}  [{', '.join(timing)}]  {state}\n")
         for finding in check.findings:

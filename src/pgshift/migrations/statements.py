@@ -126,23 +126,29 @@ def _split(sql: str, path: Path, first_line: int) -> list[Statement]:
         cursor = start + len(piece)
         token = _skip_comments(sql, start)
         statements.append(Statement(piece, lines.at(token), path, start))
-        if sql[token:token + 4].lower() == "copy" and _FROM_STDIN.search(piece):
-            _refuse_copy_from_stdin(statements[-1])
+        if sql[token:token + 4].lower() == "copy" and _CLIENT_COPY.search(piece):
+            _refuse_client_copy(statements[-1])
     return statements
 
 
-# psql sends the lines after 'COPY … FROM stdin;' as the data: pgshift sends statements only.
+# psql sends the lines after 'COPY … FROM stdin;' as the data, and prints what COPY … TO stdout
+# sends: pgshift sends statements only, and reads no rows (the server would still have run it).
 _FROM_STDIN = re.compile(r"\bfrom\s+stdin\b", re.IGNORECASE)
+_CLIENT_COPY = re.compile(r"\b(from\s+stdin|to\s+stdout)\b", re.IGNORECASE)
 _COPY_HINT = ("pgshift sends no data after COPY … FROM stdin (psql does): write the rows as "
               "INSERT … VALUES, or COPY FROM a file on the database server")
 
 
-def _refuse_copy_from_stdin(statement: Statement) -> None:
+def _refuse_client_copy(statement: Statement) -> None:
     node = statement.node
-    if type(node).__name__ == "CopyStmt" and node.is_from and not node.filename and (
-            not node.is_program):
+    if type(node).__name__ != "CopyStmt" or node.filename or node.is_program:
+        return
+    if node.is_from:
         raise InputError("COPY … FROM stdin: a migration has no data to send after it",
                          path=statement.path, line=statement.line, hint=_COPY_HINT)
+    raise InputError("COPY … TO stdout: a migration has no one to print rows to",
+                     path=statement.path, line=statement.line,
+                     hint="leave it out, or COPY TO a file on the database server")
 
 
 def _from_bounds(

@@ -55,7 +55,8 @@ class MigrationCheck:
     def as_json(self) -> dict[str, Any]:
         return {"migration": self.label, "script": self.script, "description": self.description,
                 "ok": self.ok, "up_ms": _round(self.up_ms), "down_ms": _round(self.down_ms),
-                "budget_s": self.budget_s, "findings": [f.as_json() for f in self.findings]}
+                "budget_s": None if self.budget_s == float("inf") else self.budget_s,
+                "findings": [f.as_json() for f in self.findings]}
 
 
 @dataclass

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pgshift.budget import Limits
 from pgshift.errors import DriftError, InputError, MigrationFailedError, MigrationTimeoutError
 from pgshift.verify.replay import replay as replay  # squash's, from here as before
 from pgshift.verify.replay import replay_applied as replay_applied  # schema drift's
@@ -226,7 +227,7 @@ def _check_pending(settings: Settings, options: VerifyOptions, conn: Connection,
                        cost_threshold=options.cost_threshold) if queries else None
     runner = Runner(conn, settings)
     for index, migration in enumerate(pending):
-        budget = migration.directives.timeout or settings.timeout
+        budget = Limits.of(migration, settings).budget  # inf: none
         check = MigrationCheck(migration.label, migration.name, migration.description, budget)
         check.findings += lint_findings.get(migration.path, [])
         report.migrations.append(check)
@@ -349,8 +350,8 @@ def _run(runner: Runner, migration: Migration, direction: str, check: MigrationC
 
 def _timeout_message(runner: Runner, migration: Migration, direction: str) -> str:
     """Which limit ran out: the budget, or a statement timeout set below it."""
-    settings, budget = runner.settings, migration.directives.timeout or runner.settings.timeout
-    statement = migration.directives.statement_timeout or settings.statement_timeout or budget
+    limits = Limits.of(migration, runner.settings)
+    budget, statement = limits.budget, limits.statement_timeout
     if statement < budget:
         return f"{direction}: a statement ran over its {statement:g}s statement timeout"
     # The runner's statement_timeout equals the budget: whichever fires first, it is the budget.
