@@ -162,7 +162,7 @@ def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
         for made in written:  # no half-written migration for the next 'up' to run
             made.unlink(missing_ok=True)
         raise InputError(f"cannot write the migration: {exc.strerror}", path=path) from None
-    return DriftCapture(path, migration, drift)
+    return DriftCapture(path, migration, drift, version)
 
 
 def _flavor(settings: Settings) -> str:

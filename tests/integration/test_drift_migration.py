@@ -552,6 +552,7 @@ def test_drift_is_written_in_the_directorys_own_format_and_round_trips(
     files = [captured.path.name]
     version = files[0][1:].split("__")[0] if flavor == "flyway" else files[0].split("_")[0]
     assert f"'pgshift baseline --version {version}'" in captured.path.read_text()
+    assert captured.version == version
     api.up(fresh, allow_contract=True)
     columns = ("SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 "
                "AND NOT attisdropped")

@@ -272,7 +272,7 @@ def _create_from_drift(args: argparse.Namespace, settings: Settings, name: str) 
         print("No schema drift: nothing to write.", file=sys.stderr)
         return 0
     print(captured.path)
-    version = captured.path.name[1:].split("__")[0]
+    version = captured.version
     todo = (f"; {len(captured.migration.todo)} need SQL by hand (its TODO lines)"
             if captured.migration.todo else "")
     print(f"Wrote {len(captured.drift.differences)} difference(s){todo}. Review it; then record "

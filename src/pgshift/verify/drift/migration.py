@@ -134,6 +134,7 @@ class DriftCapture:
     path: Path
     migration: DriftMigration
     drift: SchemaDrift
+    version: str = ""  # the version to give 'baseline' on the database it was read from
 
 
 def drift_migration(expected: Snapshot, actual: Snapshot, major: int | None = None
