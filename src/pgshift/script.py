@@ -302,6 +302,7 @@ class _Builder:
             names = local_settings(self.bodies[migration.name])
             if names:
                 self.emit(local_reset_sql(names) + ";")
+        self.emit("RESET search_path;")  # as the runner: a function it called may have set it
         self._close(migration)
 
     def steps(self, migration: Migration) -> None:
@@ -309,31 +310,46 @@ class _Builder:
         ``reverting``) so that a new run resumes after the ones done."""
         key = self.literal(history.key_of(migration))
         marker = "running" if self.direction == "up" else "reverting"
+        statements = self.bodies[migration.name]
+        # The hash of the statements done after each one (see Runner): a row stopped part-way
+        # whose statements done are not this file's first ones stops the script, as 'up' stops.
+        digest, hashes = history.done_digest([]), ["NULL"]
+        for statement in statements:
+            history.add_done(digest, statement.text)
+            hashes.append(self.literal(digest.hexdigest()))
+        expected = "CASE :pgshift_done " + " ".join(
+            f"WHEN {n} THEN {h}" for n, h in enumerate(hashes)) + " END"
+        message = self.literal(f"pgshift: {migration.name} changed above where its interrupted "
+                               "run stopped: restore the statements it ran")
         self._open(migration, "no transaction, statement by statement")
         self.emit(
             "SELECT coalesce(max(statements_done), 0) AS pgshift_done, count(*) > 0 AS "
-            f"pgshift_resuming FROM {self.table} WHERE key = {key} AND status = '{marker}' "
-            "\\gset",
+            f"pgshift_resuming, coalesce(bool_or(done_sha IS NOT NULL), false) AS pgshift_hashed "
+            f"FROM {self.table} WHERE key = {key} AND status = '{marker}' \\gset",
+            f"SELECT :'pgshift_hashed'::boolean AND (SELECT done_sha FROM {self.table} WHERE key "
+            f"= {key}) IS DISTINCT FROM {expected} AS pgshift_drift \\gset",
+            "\\if :pgshift_drift",
+            f"DO $pgshift$ BEGIN RAISE EXCEPTION {message}; END $pgshift$;", "\\endif",
             f"SET application_name = {self._app_name(migration)};",
             history.upsert_sql(self.settings.schema, migration, marker,
                                duration_sql="NULL").as_string(self.conn) + ";",
-            f"UPDATE {self.table} SET statements_done = :pgshift_done, done_sha = NULL WHERE "
-            f"key = {key};",
+            f"UPDATE {self.table} SET statements_done = :pgshift_done, done_sha = {expected} "
+            f"WHERE key = {key};",
             Limits.of(migration, self.settings).set_sql("SESSION") + ";",
         )
-        for index, statement in enumerate(self.bodies[migration.name]):
-            self._step(statement, index, key)
+        for index, statement in enumerate(statements):
+            self._step(statement, index, key, hashes[index + 1])
         if self.direction == "up":
             done = history.upsert_sql(self.settings.schema, migration, "applied",
                                       duration_sql="NULL")
         else:
             done = history.delete_sql(self.settings.schema, history.key_of(migration))
         self.emit(done.as_string(self.conn) + ";",
-                  "RESET lock_timeout;", "RESET statement_timeout;",
+                  "RESET lock_timeout;", "RESET statement_timeout;", "RESET search_path;",
                   f"SET application_name = {self._script_name()};")
         self._close(migration)
 
-    def _step(self, statement: Statement, index: int, key: str) -> None:
+    def _step(self, statement: Statement, index: int, key: str, done_sha: str) -> None:
         from pgshift.indexes import build_lookup_sql, dropped_sql
 
         with self.conn.cursor() as cur:
@@ -351,8 +367,8 @@ class _Builder:
                       f"found.relname) FROM ({lookup}) AS found WHERE NOT found.indisvalid "
                       "\\gexec")
         self._statements([statement])
-        self.emit(f"UPDATE {self.table} SET statements_done = {index + 1}, done_sha = NULL "
-                  f"WHERE key = {key};",
+        self.emit(f"UPDATE {self.table} SET statements_done = {index + 1}, done_sha = "
+                  f"{done_sha} WHERE key = {key};",
                   "\\endif")
 
     def _open(self, migration: Migration, mode: str) -> None:

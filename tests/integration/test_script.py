@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 
 from pgshift import api
-from pgshift.errors import InputError
+from pgshift.errors import InputError, MigrationFailedError
 
 USERS = "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);"
 INDEX = "-- pgshift:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY users_email ON users (email);"
@@ -134,6 +134,28 @@ def test_an_interrupted_no_transaction_migration_resumes_after_the_statements_do
     assert resumed.returncode == 0, resumed.stderr
     assert query("SELECT status FROM pgshift.history") == [("applied",)]
     api.validate(settings)
+
+
+def test_a_script_stops_where_the_file_changed_above_an_interrupted_run_as_up_does(
+    settings, migrations_dir, psql, query
+) -> None:
+    path = migrations_dir / "V001__nt.sql"
+    text = ("-- pgshift:no-transaction\n-- pgshift:timeout 1s\nCREATE TABLE a (id int);\n"
+            "SELECT pg_sleep(3);\nCREATE TABLE b (id int);\n-- pgshift:down\nDROP TABLE b;\n"
+            "DROP TABLE a;\n")
+    path.write_text(text)
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)  # stops at the sleep, its first statement done (and hashed)
+    path.write_text(text.replace("(id int);\nSELECT", "(id int, x int);\nSELECT")
+                    .replace("pg_sleep(3)", "pg_sleep(0)"))
+    stopped = psql(api.script(settings).text)
+    assert stopped.returncode == 3
+    assert "V001__nt.sql changed above where its interrupted run stopped" in stopped.stderr
+    assert query("SELECT status, statements_done FROM pgshift.history") == [("running", 1)]
+    path.write_text(text.replace("pg_sleep(3)", "pg_sleep(0)"))  # an edit below: the fix
+    resumed = psql(api.script(settings).text)
+    assert resumed.returncode == 0, resumed.stderr
+    assert query("SELECT status FROM pgshift.history") == [("applied",)]
 
 
 def test_an_index_built_or_dropped_before_an_interruption_is_not_done_again(
@@ -384,3 +406,16 @@ def test_a_script_stops_on_a_database_behind_the_baseline_whose_files_are_gone(
     assert psql(script.text).returncode == 0
     assert [r[0] for r in query("SELECT key FROM pgshift.history ORDER BY key")] == [
         "3", "B:2"]
+
+
+def test_a_search_path_a_function_sets_does_not_reach_the_scripts_next_migration(
+    settings, write_migration, psql, query
+) -> None:
+    query("CREATE SCHEMA other")
+    write_migration("V001__fn.sql", "CREATE FUNCTION use_schema(s text) RETURNS void LANGUAGE "
+                    "sql AS $$ SELECT set_config('search_path', s, false) $$;\n"
+                    "SELECT use_schema('other');", "DROP FUNCTION use_schema(text);")
+    write_migration("V002__t.sql", "CREATE TABLE t (id int);", "DROP TABLE t;")
+    ran = psql(api.script(settings).text)
+    assert ran.returncode == 0, ran.stderr
+    assert query("SELECT to_regclass('public.t') IS NOT NULL") == [(True,)]
