@@ -264,3 +264,17 @@ def test_a_pgshift_directive_another_tools_file_cannot_take_is_an_error_not_igno
     with pytest.raises(InputError, match=message) as refused:
         discover_migrations(tmp_path, flavor="dbmate")
     assert refused.value.line == 1
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    ({"1_a.up.sql": "SELECT 1;\n", "1_a.down.sql": "-- pgshift:timeout 1s\nSELECT 1;\n"},
+     "in a down file"),
+    ({"20240101000000_a.sql": "-- migrate:up\nSELECT 1;\n-- pgshift:lock-timeout 3s\n"
+                              "-- migrate:down\n"}, "must be at the top of the file"),
+])
+def test_a_directive_another_tools_file_holds_where_it_cannot_apply_is_refused(
+        tmp_path: Path, files: dict[str, str], message: str) -> None:
+    for name, text in files.items():
+        write(tmp_path, name, text)
+    with pytest.raises(InputError, match=message):
+        discover_migrations(tmp_path)

@@ -120,7 +120,8 @@ def discover_numbered(directory: Path, flavor: str, read: Reader,
         # golang-migrate sends each file as it is: the down file's own statements decide.
         directives = replace(found[version].directives, irreversible=False)
         found[version] = replace(found[version], down_sql=down, down_path=path, down_line=1,
-                                 directives=_pgshift_directives(down, path, directives),
+                                 directives=_pgshift_directives(down, path, directives,
+                                                                down_file=True),
                                  down_transactional=not _needs_no_transaction(down, path))
     return [found[v] for v in sorted(found)]
 
@@ -176,7 +177,8 @@ _OWN_WAY = {"no-transaction": "the tool's own way to run outside a transaction (
             "irreversible": "no down part", "down": "the tool's own down part"}
 
 
-def _pgshift_directives(text: str, path: Path, directives: Directives) -> Directives:
+def _pgshift_directives(text: str, path: Path, directives: Directives, *,
+                        down_file: bool = False) -> Directives:
     """pgshift's directives in another tool's file, which that tool reads as comments: the
     timeouts, retries and phase apply as in pgshift's files, a backfill's options are checked
     now, and an unknown directive, or one the tool's own file says otherwise, is an error
@@ -203,6 +205,14 @@ def _pgshift_directives(text: str, path: Path, directives: Directives) -> Direct
             raise InputError(f"'-- pgshift:{name}' in a file of another tool's format",
                              path=path, line=line, hint=f"write it as {_OWN_WAY[name]}")
         elif name in FILE_DIRECTIVES:
+            if down_file:  # one migration, one set of directives: the up file's
+                raise InputError(f"'-- pgshift:{name}' in a down file", path=path, line=line,
+                                 hint="put it at the top of the up file: it applies to the "
+                                      "whole migration")
+            if any(row.strip() and not row.lstrip().startswith("--")
+                   for row in text[:match.start()].split("\n")):
+                raise InputError(f"directive '{name}' must be at the top of the file, before any "
+                                 "statement", path=path, line=line)
             directives = apply_directive(directives, name, argument.strip(), path, line)
         elif name not in STATEMENT_DIRECTIVES:
             known = ", ".join(sorted((FILE_DIRECTIVES | STATEMENT_DIRECTIVES) - set(_OWN_WAY)))
