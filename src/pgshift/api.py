@@ -110,9 +110,29 @@ def validate(settings: Settings) -> Plan:
 
     Reads every file: never trusts the discovery cache (and refreshes it).
     """
-    plan = _status(settings)
-    refuse_drift(plan, allow_out_of_order=False)
+    migrations = _discover(settings)
+    with _session(settings) as conn:
+        plan = _read_plan(conn, settings, migrations)
+        refuse_drift(plan, allow_out_of_order=False)
+        _refuse_edits_above_stops(conn, settings, plan)
     return plan
+
+
+def _refuse_edits_above_stops(conn: Connection, settings: Settings, plan: Plan) -> None:
+    """What ``up`` refuses before resuming a no-transaction migration stopped part-way (see
+    ``runner.refuse_other_statements_done``): its file edited above where it stopped."""
+    from pgshift.runner import body_statements, refuse_other_statements_done
+    from pgshift.state import history
+
+    for item in plan.interrupted():
+        entry, migration = item.entry, item.migration
+        if entry is None or migration is None or entry.status != "running" or (
+                not entry.statements_done):
+            continue
+        done = body_statements(migration, "up")[:entry.statements_done]
+        sha = history.done_digest([s.text for s in done]).hexdigest()
+        refuse_other_statements_done(conn, settings.schema, migration, done, sha, entry.key,
+                                     "up")
 
 
 def schema_drift(settings: Settings, *, embedded: bool = False,

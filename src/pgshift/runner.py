@@ -85,6 +85,23 @@ def _session_settings(migration: Migration, direction: Direction) -> tuple[str, 
     return session_settings(body_statements(migration, direction))
 
 
+def refuse_other_statements_done(conn: Connection, schema: str, migration: Migration,
+                                 done: list[Statement], sha: str, key: str,
+                                 direction: Direction) -> None:
+    """DriftError when the statements a resumed run would count as done (whose hash is
+    ``sha``) are not those that ran: the file was edited above where it stopped (an edit
+    below is the fix a failed statement asks for)."""
+    recorded = history.read_done_sha(conn, schema, key)
+    if recorded is None or recorded == sha or not done:
+        return
+    raise DriftError(
+        f"changed above where its interrupted {direction} stopped: its first {len(done)} "
+        "statement(s) ran as they were then, and going on would skip what differs",
+        path=migration.path, line=done[-1].line, migration=migration.label,
+        hint="restore those statements as they ran (an edit from the statement it stopped "
+             "at on is fine), let it finish, then make the change in a new migration")
+
+
 def _local_reset(migration: Migration, direction: Direction, limits: Limits) -> str:
     """What undoes the migration's ``SET LOCAL``s before the next migration of the same
     transaction (``--single-transaction``): a baseline's empty search_path, say, would
@@ -601,18 +618,8 @@ class Runner:
 
     def _refuse_other_statements_done(self, migration: Migration, done: list[Statement],
                                       sha: str, key: str, direction: Direction) -> None:
-        """DriftError when the statements a resumed run would count as done (whose hash is
-        ``sha``) are not those that ran: the file was edited above where it stopped (an edit
-        below is the fix a failed statement asks for)."""
-        recorded = history.read_done_sha(self.conn, self.settings.schema, key)
-        if recorded is None or recorded == sha:
-            return
-        raise DriftError(
-            f"changed above where its interrupted {direction} stopped: its first {len(done)} "
-            "statement(s) ran as they were then, and going on would skip what differs",
-            path=migration.path, line=done[-1].line, migration=migration.label,
-            hint="restore those statements as they ran (an edit from the statement it stopped "
-                 "at on is fine), let it finish, then make the change in a new migration")
+        refuse_other_statements_done(self.conn, self.settings.schema, migration, done, sha,
+                                     key, direction)
 
     def _record_progress(self, cur: Any, migration: Migration, statement: Statement,
                          done: int, sha: str) -> None:

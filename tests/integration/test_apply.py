@@ -391,6 +391,8 @@ def test_an_edit_above_where_an_interrupted_run_stopped_is_drift_one_below_is_th
                                          "first 1 statement") as refused:
         api.up(settings)
     assert refused.value.line == 3 and "restore those statements" in str(refused.value)
+    with pytest.raises(DriftError, match="changed above where its interrupted up stopped"):
+        api.validate(settings)
     assert query("SELECT status, statements_done FROM pgshift.history") == [("running", 1)]
     path.write_text(INTERRUPTED.replace("SELECT pg_sleep(3);\n", "SELECT 1;\n"))
     assert [o.migration.name for o in api.up(settings).outcomes] == ["V1__nt.sql"]
