@@ -232,10 +232,14 @@ def test_a_migration_in_a_nested_callbacks_folder_is_read_and_one_in_the_callbac
     (tmp_path / "rel1" / "callbacks").mkdir(parents=True)
     write(tmp_path / "rel1" / "callbacks", "V3__c.sql", "select 3;\n-- pgshift:down\nselect 1;")
     assert [m.name for m in discover_migrations(tmp_path)] == ["V3__c.sql"]
-    (tmp_path / "callbacks").mkdir()
-    write(tmp_path / "callbacks", "V2__b.sql", "select 2;\n-- pgshift:down\nselect 1;")
-    with pytest.raises(InputError, match="only callbacks run from the callbacks folder"):
-        discover_migrations(tmp_path)
+    (tmp_path / "callbacks" / "sub").mkdir(parents=True)
+    write(tmp_path / "callbacks", "afterMigrate.sql", "select 1;")
+    assert [m.name for m in discover_migrations(tmp_path)] == ["V3__c.sql"]
+    for folder in (tmp_path / "callbacks" / "sub", tmp_path / "callbacks"):
+        path = write(folder, "V2__b.sql", "select 2;\n-- pgshift:down\nselect 1;")
+        with pytest.raises(InputError, match="only callbacks run from the callbacks folder"):
+            discover_migrations(tmp_path)
+        path.unlink()
 
 
 def test_a_link_to_a_folder_that_is_gone_is_refused_not_skipped(tmp_path: Path) -> None:

@@ -120,10 +120,12 @@ def _check_callbacks_folder(folder: Path) -> None:
     never run (neither as a callback nor as a migration)."""
     if not folder.is_dir():
         return
-    for name in sorted(os.listdir(folder)):
-        if name.lower().endswith(".sql") and not name.startswith(".") and not _is_callback(name):
+    for path in sorted(folder.rglob("*")):
+        name, top = path.name, path.parent == folder
+        if name.lower().endswith(".sql") and not name.startswith(".") and (
+                not top or not _is_callback(name)):  # callbacks' subfolders are not read
             raise InputError("only callbacks run from the callbacks folder: this file never "
-                             "would", path=folder / name,
+                             "would", path=path,
                              hint=f"move a migration to {folder.parent}; name a callback after "
                                   "its event (beforeMigrate.sql, afterMigrate__x.sql...)")
 
