@@ -281,3 +281,14 @@ def test_a_comment_about_pgshift_or_a_body_line_is_no_directive() -> None:
             "--pgshift:down\nSELECT 1 $$;\n-- pgshift:down\nDROP FUNCTION f();\n")
     parsed = parse_text(text, Path("V1__f.sql"))
     assert parsed.down_sql is not None and parsed.down_sql.strip() == "DROP FUNCTION f();"
+
+
+@pytest.mark.parametrize("directive", ["-- pgshift:timeout 1s", "-- pgshift:bogus",
+                                       "--pgshift:no-transaction"])
+def test_a_directive_in_an_undo_file_is_an_error_not_ignored(tmp_path: Path,
+                                                             directive: str) -> None:
+    write(tmp_path, "V1__a.sql", "CREATE TABLE a (id int);")
+    write(tmp_path, "U1__a.sql", f"{directive}\nDROP TABLE a;")
+    with pytest.raises(InputError) as refused:
+        discover_migrations(tmp_path)
+    assert refused.value.line == 1 and refused.value.path == str(tmp_path / "U1__a.sql")

@@ -223,6 +223,7 @@ def _versioned(path: Path, desc: str, version: Version, undo_path: Path | None,
                 hint="keep one of them",
             )
         down_sql, down_path, down_line = files.text(undo_path), undo_path, 1
+        _refuse_file_directives(down_sql, undo_path)
     if kind == "baseline":
         # Below a baseline there is only an empty database: it is irreversible whether or not
         # it says so (Flyway's B files do not), and a down part would only pretend otherwise.
@@ -253,6 +254,27 @@ def _versioned(path: Path, desc: str, version: Version, undo_path: Path | None,
         down_line=down_line,
         directives=directives,
     )
+
+
+def _refuse_file_directives(text: str, path: Path) -> None:
+    """An undo file's directives: the V file's apply to the whole migration, so one here would
+    be ignored; it is an error instead (statement directives, such as ``ignore``, stay)."""
+    from pgshift.migrations.parse import (
+        STATEMENT_DIRECTIVES,
+        directive_lines,
+        refuse_near_directives,
+    )
+
+    refuse_near_directives(text, path)
+    if "-- pgshift:" not in text:
+        return
+    for match in directive_lines(text):
+        name = match[1].strip().partition(" ")[0]
+        if name not in STATEMENT_DIRECTIVES:
+            raise InputError(f"'-- pgshift:{name}' in an undo file", path=path,
+                             line=text.count("\n", 0, match.start()) + 1,
+                             hint="put it at the top of the V file: a migration's directives "
+                                  "apply to its up and down parts")
 
 
 def _repeatable(path: Path, desc: str, files: DiscoveryCache) -> Migration:
