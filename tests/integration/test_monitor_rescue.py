@@ -67,12 +67,9 @@ def test_ps_shows_a_parallel_index_build_as_one_migration_session(
     assert all(s.backend_type != "parallel worker" for s in snapshot.sessions)
 
 
-def test_ps_names_a_migration_whose_file_name_the_server_cuts_and_mangles(
-    settings, table_t, write_migration, app_session
-) -> None:
-    name = "V002__añadir_columna_ñandú_a_la_tabla_de_pedidos_históricos.sql"
-    write_migration(name, "CREATE TABLE u (id int);\nALTER TABLE t ADD COLUMN n int;",
-                    "ALTER TABLE t DROP COLUMN n;\nDROP TABLE u;", header=SLOW_LOCK)
+def snapshot_while_blocked(settings, app_session):
+    """``ps`` while ``up`` waits for its lock behind the app's open read of t; then the app
+    lets go and the run ends without error."""
     app = app_session("checkout")
     with app.cursor() as cur:
         cur.execute("SELECT * FROM t")
@@ -82,6 +79,16 @@ def test_ps_names_a_migration_whose_file_name_the_server_cuts_and_mangles(
     app.rollback()
     thread.join(10)
     assert "error" not in outcome
+    return snapshot
+
+
+def test_ps_names_a_migration_whose_file_name_the_server_cuts_and_mangles(
+    settings, table_t, write_migration, app_session
+) -> None:
+    name = "V002__añadir_columna_ñandú_a_la_tabla_de_pedidos_históricos.sql"
+    write_migration(name, "CREATE TABLE u (id int);\nALTER TABLE t ADD COLUMN n int;",
+                    "ALTER TABLE t DROP COLUMN n;\nDROP TABLE u;", header=SLOW_LOCK)
+    snapshot = snapshot_while_blocked(settings, app_session)
     (migration,) = snapshot.migrations()
     assert migration.application_name != f"pgshift up #2 {name}"  # as the server shows it
     assert (migration.migration, migration.statement) == (name, 2)
@@ -94,15 +101,7 @@ def test_ps_json_keeps_the_statement_number_the_table_shows(
 ) -> None:
     write_migration("V002__two.sql", "CREATE TABLE u (id int);\nALTER TABLE t ADD COLUMN n int;",
                     "ALTER TABLE t DROP COLUMN n;\nDROP TABLE u;", header=SLOW_LOCK)
-    app = app_session("checkout")
-    with app.cursor() as cur:
-        cur.execute("SELECT * FROM t")
-    thread, outcome = up_in_thread(settings)
-    snapshot = wait_for(lambda: (s := api.ps(settings)) and any(
-        m.waiting for m in s.migrations()) and s, what="the migration to wait on its lock")
-    app.rollback()
-    thread.join(10)
-    assert "error" not in outcome
+    snapshot = snapshot_while_blocked(settings, app_session)
     (session,) = [s for s in snapshot_json(snapshot)["sessions"] if s["role"] == "migration"]
     assert session["statement_number"] == 2
     assert session["statement"] == "ALTER TABLE t ADD COLUMN n int"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
@@ -330,17 +329,6 @@ SERVER_WIDE = {
     "do block": ("DO $$ BEGIN EXECUTE 'ALTER DATABASE {db} SET work_mem = ''7MB'''; END $$;",
                  "SELECT 1;", "a DO block runs ALTER DATABASE {db}"),
 }
-
-
-@pytest.fixture
-def old_roles(query) -> Iterator[tuple[str, str]]:
-    """Two roles that are on the server before any replay; dropped after the test."""
-    names = tuple(f"verify_old_{uuid.uuid4().hex[:8]}" for _ in range(2))
-    for name in names:
-        query(f"CREATE ROLE {name} NOLOGIN")
-    yield names
-    for name in names:
-        query(f"DROP ROLE {name}")
 
 
 @pytest.mark.parametrize("case", list(SERVER_WIDE))

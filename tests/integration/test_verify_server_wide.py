@@ -6,26 +6,12 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from tests.integration.test_verify import SERVER_WIDE_STATE
 
 from pgshift import api
 from pgshift.errors import InputError
-
-
-@pytest.fixture
-def old_roles(query) -> Iterator[tuple[str, str]]:
-    """Two roles that are on the server before any replay; dropped after the test."""
-    names = tuple(f"verify_old_{uuid.uuid4().hex[:8]}" for _ in range(2))
-    for name in names:
-        query(f"CREATE ROLE {name} NOLOGIN")
-    yield names
-    for name in names:
-        query(f"DROP OWNED BY {name}")
-        query(f"DROP ROLE {name}")
-
 
 # A pending migration (V002) whose body runs a server-wide statement: its up part, the line
 # named, and what the refusal says. {db}: the target's database; {old}, {other}: roles that
