@@ -236,7 +236,8 @@ def test_adopt_from_dbmate_matches_rows_by_version(
 ) -> None:
     write(migrations_dir, "20240101120000_create_users.sql",
           "-- migrate:up\nCREATE TABLE users (id int);\n\n-- migrate:down\nDROP TABLE users;\n")
-    write(migrations_dir, "20240102120000_more.sql", "-- migrate:up\nSELECT 1;\n")
+    write(migrations_dir, "20240102120000_more.sql",
+          "-- migrate:up\nSELECT 1;\n-- migrate:down\n")
     query(DBMATE_DDL)
     query("INSERT INTO schema_migrations (version) VALUES ('20240101120000')")
     result = api.adopt(settings, "dbmate")

@@ -174,8 +174,8 @@ def test_a_down_file_of_drop_index_concurrently_rolls_back(
 def test_down_of_another_tools_file_without_a_down_part_says_so(
     settings, migrations_dir
 ) -> None:
-    (migrations_dir / "20240101000000_a.sql").write_text("-- migrate:up\nCREATE TABLE a ();\n")
-    dbmate = dataclasses.replace(settings, flavor="dbmate")
-    api.up(dbmate)
+    (migrations_dir / "1_a.up.sql").write_text("CREATE TABLE a ();\n")  # no 1_a.down.sql
+    golang = dataclasses.replace(settings, flavor="golang-migrate")
+    api.up(golang)
     with pytest.raises(IrreversibleError, match=r"is irreversible \(it has no down part\)"):
-        api.down(dbmate)
+        api.down(golang)

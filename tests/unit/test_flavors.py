@@ -139,14 +139,25 @@ def test_goose_lines_in_a_golang_down_file_or_flyway_undo_file_are_refused(
      "a second '-- migrate:up' line", 5),
     ("-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 1;\n-- migrate:down\nSELECT 2;\n",
      "a second '-- migrate:down' line", 5),
+    ("-- migrate:up\nCREATE TABLE a (x int);\n",
+     "dbmate migration without a '-- migrate:down' line", None),
+    ("-- a comment\n-- migrate:down\nDROP TABLE a;\n-- migrate:up\nCREATE TABLE a (x int);\n",
+     "'-- migrate:down' comes before '-- migrate:up'", 2),
 ])
 def test_dbmate_files_whose_sql_dbmate_would_not_run_as_read_are_refused(
-    tmp_path: Path, text: str, message: str, line: int
+    tmp_path: Path, text: str, message: str, line: int | None
 ) -> None:
     write(tmp_path, "20240101120000_a.sql", text)
     with pytest.raises(InputError, match=message) as info:
         discover_migrations(tmp_path)
     assert info.value.line == line
+
+
+def test_an_empty_dbmate_down_part_is_a_down_that_does_nothing(tmp_path: Path) -> None:
+    """dbmate's way to say a migration has nothing to undo; only a missing marker is refused."""
+    write(tmp_path, "20240101120000_a.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n")
+    (migration,) = discover_migrations(tmp_path)
+    assert migration.reversible and migration.down_sql.strip() == ""
 
 
 def test_dbmate_transaction_false_applies_to_its_own_marker_only(tmp_path: Path) -> None:
@@ -253,9 +264,9 @@ def test_pgshift_directives_in_another_tools_file_apply_as_in_pgshifts_own(
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("-- pgshift:no-transaction\n-- migrate:up\nSELECT 1;\n",
+    ("-- pgshift:no-transaction\n-- migrate:up\nSELECT 1;\n-- migrate:down\n",
      "'-- pgshift:no-transaction' in a file of another tool's format"),
-    ("-- pgshift:lock-timout 3s\n-- migrate:up\nSELECT 1;\n",
+    ("-- pgshift:lock-timout 3s\n-- migrate:up\nSELECT 1;\n-- migrate:down\n",
      "unknown directive '-- pgshift:lock-timout'"),
 ])
 def test_a_pgshift_directive_another_tools_file_cannot_take_is_an_error_not_ignored(

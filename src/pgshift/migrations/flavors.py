@@ -258,21 +258,30 @@ def _read_dbmate(path: Path, text: str, version: Version, desc: str) -> Migratio
             raise InputError(f"a second '-- migrate:{direction}' line", path=path, line=line + 1,
                              hint="keep one '-- migrate:up' and one '-- migrate:down' line")
         marks[direction] = line, match["options"]
+    _refuse_what_dbmate_refuses(marks, path)
+    _refuse_statements_before(lines, marks["up"][0], path)
+    (up_at, up_options), (down_at, down_options) = marks["up"], marks["down"]
+    down = ("\n".join(lines[down_at + 1:]) + "\n", down_at + 2)
+    # dbmate reads the options of each marker for its own part only.
+    return _migration(path, text, version, desc, _section(lines, up_at + 1, down_at), down,
+                      _dbmate_transactional(up_options), _dbmate_transactional(down_options))
+
+
+def _refuse_what_dbmate_refuses(marks: dict[str, tuple[int, str]], path: Path) -> None:
+    """dbmate runs no file without both markers, up first: read otherwise, a file that works
+    here would fail under dbmate, and one without a down part would be irreversible without
+    saying so (an empty down part is dbmate's way to say there is nothing to undo)."""
     if "up" not in marks:
         raise InputError("dbmate migration without a '-- migrate:up' line", path=path,
                          hint="start the up part with '-- migrate:up'")
-    _refuse_statements_before(lines, min(at for at, _ in marks.values()), path)
-    up_at, up_options = marks["up"]
-    down_at = marks["down"][0] if "down" in marks else None
-    up_end = down_at if down_at is not None and down_at > up_at else len(lines)
-    down = None
-    if down_at is not None:
-        down_end = up_at if up_at > down_at else len(lines)
-        down = ("\n".join(lines[down_at + 1:down_end]) + "\n", down_at + 2)
-    # dbmate reads the options of each marker for its own part only.
-    down_transactional = _dbmate_transactional(marks["down"][1]) if "down" in marks else None
-    return _migration(path, text, version, desc, _section(lines, up_at + 1, up_end), down,
-                      _dbmate_transactional(up_options), down_transactional)
+    if "down" not in marks:
+        raise InputError("dbmate migration without a '-- migrate:down' line", path=path,
+                         hint="end the file with '-- migrate:down' and the SQL that undoes "
+                              "it (dbmate requires the line; the part may be empty)")
+    if marks["down"][0] < marks["up"][0]:
+        raise InputError("'-- migrate:down' comes before '-- migrate:up'", path=path,
+                         line=marks["down"][0] + 1,
+                         hint="put the up part first, as dbmate requires")
 
 
 def _refuse_statements_before(lines: list[str], first_mark: int, path: Path) -> None:
