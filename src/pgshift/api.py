@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,11 +78,10 @@ def status(settings: Settings) -> Plan:
     """
     migrations = _discover(settings, trust_cache=True)
     from pgshift.db import connect
-    from pgshift.state import history
 
     conn = connect(settings)
     try:
-        return build_plan(migrations, history.read(conn, settings.schema))
+        return _read_plan_with_stops(conn, settings, migrations)
     finally:
         conn.close()
 
@@ -98,41 +98,24 @@ def status_report(settings: Settings) -> StatusReport:
     """``status`` plus backfill progress, on one connection (reads only)."""
     migrations = _discover(settings, trust_cache=True)
     from pgshift.backfill.progress import read_progress
-    from pgshift.state import history
 
     with _session(settings) as conn:
-        plan = build_plan(migrations, history.read(conn, settings.schema))
+        plan = _read_plan_with_stops(conn, settings, migrations)
         return StatusReport(plan, read_progress(conn, settings.schema))
 
 
 def validate(settings: Settings) -> Plan:
-    """Check applied files against the history; raise DriftError on any drift.
+    """Check applied files against the history; raise DriftError on any drift, a
+    no-transaction migration edited above where its interrupted run stopped included (what
+    ``up`` or ``down`` would refuse to go on with).
 
     Reads every file: never trusts the discovery cache (and refreshes it).
     """
     migrations = _discover(settings)
     with _session(settings) as conn:
-        plan = _read_plan(conn, settings, migrations)
-        refuse_drift(plan, allow_out_of_order=False)
-        _refuse_edits_above_stops(conn, settings, plan)
+        plan = _read_plan_with_stops(conn, settings, migrations)
+    refuse_drift(plan, allow_out_of_order=False)
     return plan
-
-
-def _refuse_edits_above_stops(conn: Connection, settings: Settings, plan: Plan) -> None:
-    """What ``up`` refuses before resuming a no-transaction migration stopped part-way (see
-    ``runner.refuse_other_statements_done``): its file edited above where it stopped."""
-    from pgshift.runner import body_statements, refuse_other_statements_done
-    from pgshift.state import history
-
-    for item in plan.interrupted():
-        entry, migration = item.entry, item.migration
-        if entry is None or migration is None or entry.status != "running" or (
-                not entry.statements_done):
-            continue
-        done = body_statements(migration, "up")[:entry.statements_done]
-        sha = history.done_digest([s.text for s in done]).hexdigest()
-        refuse_other_statements_done(conn, settings.schema, migration, done, sha, entry.key,
-                                     "up")
 
 
 def schema_drift(settings: Settings, *, embedded: bool = False,
@@ -716,6 +699,36 @@ def _read_plan(conn: Connection, settings: Settings, migrations: Sequence[Migrat
     from pgshift.state import history
 
     return build_plan(migrations, history.read(conn, settings.schema))
+
+
+def _read_plan_with_stops(conn: Connection, settings: Settings,
+                          migrations: Sequence[Migration]) -> Plan:
+    """``_read_plan`` with the migrations stopped part-way whose file was edited above where
+    they stopped as drift (``part_way.edits_above_stops``), for what reports: status, validate,
+    doctor. (``up`` and ``down`` find them as they go on, and ``repair`` clears a part-way up
+    as any failed one.)"""
+    plan = _read_plan(conn, settings, migrations)
+    if not plan.part_way():
+        return plan  # the usual case, and status's path: nothing more to import
+    from pgshift.part_way import edits_above_stops
+
+    return edits_above_stops(plan, partial(_recorded_done_sha, conn, settings.schema))
+
+
+def _recorded_done_sha(conn: Connection, schema: str, key: str) -> str | None:
+    """The row's hash of the statements done (``history.read_done_sha``); None from a
+    history older than the column (step 5; status installs nothing), as ``up`` would find
+    once it has upgraded it."""
+    import psycopg2.errors
+
+    from pgshift.state import history
+
+    try:
+        return history.read_done_sha(conn, schema, key)
+    except psycopg2.errors.UndefinedColumn:
+        if not conn.autocommit:
+            conn.rollback()
+        return None
 
 
 # -- verify -------------------------------------------------------------------------------------

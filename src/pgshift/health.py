@@ -90,18 +90,24 @@ def _pooler(conn: Connection, settings: Settings) -> Check:
 
 
 def _migrations(conn: Connection, settings: Settings) -> Check:
+    from pgshift.api import _read_plan_with_stops
     from pgshift.migrations.discover import discover_migrations
-    from pgshift.plan import build_plan
-    from pgshift.state import history
+    from pgshift.plan import drift_error, refuse_drift
 
     files = discover_migrations(settings.dir, flavor=settings.flavor,
                                 placeholders=settings.placeholders)
-    plan = build_plan(files, history.read(conn, settings.schema))
+    plan = _read_plan_with_stops(conn, settings, files)
     drift = plan.drift()
+    stopped = [i for i in drift if i.state == "changed-above-stop"]
+    if stopped:  # what up or down refuses, with the file, the line and what to do
+        more = f"; {len(drift) - 1} more drifted: see 'pgshift validate'" if len(
+            drift) > 1 else ""
+        return Check("migrations", "fail", f"{drift_error(stopped[0])}{more}")
     if drift:
         names = ", ".join(f"{i.script} ({i.state})" for i in drift[:3])
         return Check("migrations", "fail", f"{len(drift)} drifted: {names}; see 'pgshift "
                                            "validate'")
+    refuse_drift(plan, allow_out_of_order=False)  # what up refuses of interrupted runs
     counts = f"{len(plan.applied())} applied, {len(plan.pending())} to run"
     interrupted = plan.interrupted()
     if interrupted:

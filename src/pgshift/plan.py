@@ -30,9 +30,11 @@ from pgshift.migrations.holding import read_holding
 from pgshift.migrations.model import Migration, Version
 from pgshift.state.history import HistoryEntry, key_of
 
-State = Literal["applied", "pending", "failed", "changed", "missing", "out-of-order",
-                "below-baseline", "unused"]
-DRIFT_STATES = ("changed", "missing", "out-of-order")
+# "changed-above-stop": a no-transaction migration interrupted part-way whose file was edited
+# in the statements that ran (see ``part_way.edits_above_stops``).
+State = Literal["applied", "pending", "failed", "changed", "changed-above-stop", "missing",
+                "out-of-order", "below-baseline", "unused"]
+DRIFT_STATES = ("changed", "changed-above-stop", "missing", "out-of-order")
 # History rows of migrations run in version order (a baseline's version is the last it holds).
 ORDERED_KINDS = ("versioned", "baseline")
 
@@ -46,6 +48,7 @@ class PlanItem:
     entry: HistoryEntry | None
     detail: str = ""
     hint: str = ""  # what to do about it, when the state's usual hint does not fit
+    line: int | None = None  # the line of its file it points at, when one is to blame
 
     @property
     def version(self) -> str | None:
@@ -102,6 +105,13 @@ class Plan:
             for i in self.items
             if i.entry is not None and i.entry.status in ("running", "reverting")
         ]
+
+    def part_way(self) -> list[PlanItem]:
+        """No-transaction migrations (still so) interrupted after some of their statements
+        ran, with their file: the next run of that direction goes on after those."""
+        return [i for i in self.interrupted() if i.entry is not None and i.migration is not None
+                and i.entry.statements_done
+                and not i.migration.transactional_in(_direction_of(i.entry))]
 
 
 def build_plan(migrations: Sequence[Migration], entries: Sequence[HistoryEntry]) -> Plan:
@@ -279,6 +289,11 @@ def _without_file(entry: HistoryEntry, baselines: Sequence[Migration]) -> PlanIt
     return PlanItem("missing", None, entry, "file not found")
 
 
+def _direction_of(entry: HistoryEntry) -> Literal["up", "down"]:
+    """The direction an interrupted row's run went (and the next one goes on)."""
+    return "down" if entry.status == "reverting" else "up"
+
+
 def _item(migration: Migration, entry: HistoryEntry | None, highest: Version | None) -> PlanItem:
     if migration.kind == "repeatable":
         if entry is None:
@@ -431,16 +446,7 @@ def refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
     for item in plan.drift():
         if item.state == "out-of-order" and allow_out_of_order:
             continue
-        hints = {
-            "changed": "an applied migration was edited: revert the edit, or accept it with "
-            "'pgshift repair' after a careful look",
-            "missing": "restore the file, or remove the row with 'pgshift repair --remove-missing'",
-            "out-of-order": "rename it above the latest applied version, or pass --out-of-order",
-        }
-        path = item.migration.path if item.migration else None
-        hint = item.hint or hints[item.state]
-        raise DriftError(f"{item.state}: {item.detail}", hint=hint, path=path,
-                         migration=item.script)
+        raise drift_error(item)
     for item in plan.interrupted():
         if item.entry and item.entry.statements_done and item.migration is not None and (
                 item.migration.transactional_in(
@@ -459,3 +465,23 @@ def refuse_drift(plan: Plan, *, allow_out_of_order: bool) -> None:
                 hint="finish it with 'pgshift down' (it goes on where it stopped); if none of "
                      "its down part ran, 'pgshift repair' marks it applied again",
             )
+
+
+_DRIFT_HINTS = {
+    "changed": "an applied migration was edited: revert the edit, or accept it with "
+    "'pgshift repair' after a careful look",
+    "missing": "restore the file, or remove the row with 'pgshift repair --remove-missing'",
+    "out-of-order": "rename it above the latest applied version, or pass --out-of-order",
+}
+
+
+def drift_error(item: PlanItem) -> DriftError:
+    """What is wrong with a drifted migration (``Plan.drift``), where, and what to do."""
+    path = item.migration.path if item.migration else None
+    message = f"{item.state}: {item.detail}"
+    if item.state == "changed-above-stop":
+        from pgshift.part_way import above_stop_message
+
+        message, path = above_stop_message(item)
+    return DriftError(message, hint=item.hint or _DRIFT_HINTS[item.state], path=path,
+                      line=item.line, migration=item.script)

@@ -118,3 +118,63 @@ def test_a_failure_names_its_file_and_says_what_to_do(settings, write_migration,
         "migrations"]
     assert (status, detail) == ("fail", "gone: migrations directory not found (hint: create "
                                 "it with 'pgshift create NAME' or pass --dir)")
+
+
+NT = "-- pgshift:no-transaction"
+
+
+def test_an_up_edited_above_where_it_stopped_fails_naming_the_line_and_both_fixes(
+        settings, write_migration) -> None:
+    path = write_migration("V1__nt.sql", "CREATE TABLE a (id int);\nSELECT * FROM nope;",
+                           "DROP TABLE a;", header=NT)
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)
+    assert by_name(settings)["migrations"] == (
+        "warn", "0 applied, 1 to run; V1__nt.sql was interrupted: the next 'up' resumes it")
+    path.write_text(path.read_text().replace("a (id int)", "a (id bigint)"))
+    assert by_name(settings)["migrations"] == ("fail", (
+        "V1__nt.sql:2: changed above where its interrupted up stopped: its first 1 "
+        "statement(s) ran as they were then, and going on would skip what differs (hint: "
+        "restore those statements as they ran, and 'pgshift up' goes on where it stopped "
+        "(make the change in a new migration); or undo what they made by hand and clear the "
+        "row with 'pgshift repair': 'pgshift up' then runs the file from its first "
+        "statement)"))
+    api.repair(settings)  # the second fix: the row is cleared (what it made stays)
+    assert by_name(settings)["migrations"][0] == "ok"
+
+
+def test_a_down_stopped_part_way_fails_and_an_edit_above_names_the_file_as_the_fix(
+        settings, write_migration, cli) -> None:
+    path = write_migration("V1__nt.sql", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);",
+                           "DROP TABLE b;\nSELECT * FROM nope;\nDROP TABLE a;", header=NT)
+    api.up(settings)
+    with pytest.raises(MigrationFailedError):
+        api.down(settings)
+    status, detail = by_name(settings)["migrations"]  # up refuses to run past it
+    assert status == "fail" and detail.startswith(
+        "V1__nt.sql: interrupted during down after 1 statement(s) (hint: finish it with "
+        "'pgshift down'")
+    path.write_text(path.read_text().replace("DROP TABLE b;", "DROP TABLE IF EXISTS b;"))
+    status, detail = by_name(settings)["migrations"]
+    assert status == "fail" and detail.startswith(
+        "V1__nt.sql:6: changed above where its interrupted down stopped: its first 1 ")
+    assert detail.endswith("(hint: restore those statements of its down part as they ran, and "
+                           "'pgshift down' goes on where it stopped ('pgshift repair' leaves a "
+                           "down stopped part-way as it is))")
+    result = cli("doctor")
+    assert result.returncode == 1
+    assert "FAIL  migrations          V1__nt.sql:6: changed above where" in result.stdout
+
+
+def test_an_edit_above_a_stop_is_named_before_other_drift(settings, write_migration) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+    path = write_migration("V2__nt.sql", "CREATE TABLE b (id int);\nSELECT * FROM nope;",
+                           "DROP TABLE b;", header=NT)
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)
+    write_migration("V1__a.sql", "CREATE TABLE a (id bigint);", "DROP TABLE a;")
+    path.write_text(path.read_text().replace("b (id int)", "b (id bigint)"))
+    status, detail = by_name(settings)["migrations"]
+    assert status == "fail" and detail.startswith("V2__nt.sql:2: changed above where its ")
+    assert detail.endswith("; 1 more drifted: see 'pgshift validate'")
