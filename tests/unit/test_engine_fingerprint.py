@@ -33,12 +33,23 @@ def test_a_prefix_lists_the_named_files_of_one_folder(tmp_path: Path) -> None:
         "parser.so", "parsers.pyi"]
 
 
-def test_an_edited_rule_changes_the_fingerprint(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    tree(tmp_path)
-    monkeypatch.setattr(cache, "__file__", str(tmp_path / "cache.py"))
+def package(root: Path) -> Path:
+    """A pgshift package: lint/ (as ``tree``) beside up's readers of files."""
+    tree(root / "lint")
+    for name in ("migrations/parse.py", "placeholders.py", "callbacks.py"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+    return root / "lint"
+
+
+@pytest.mark.parametrize("edited", ["lint/rules/deep/c.py", "migrations/parse.py",
+                                    "placeholders.py", "callbacks.py"])
+def test_an_edited_rule_or_reader_of_files_lint_calls_changes_the_fingerprint(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edited: str) -> None:
+    """Lint reports up's refusals of a file (parse, split, discovery): a cached pass made by
+    an older reader would hide a refusal the new one makes."""
+    monkeypatch.setattr(cache, "__file__", str(package(tmp_path) / "cache.py"))
     before = engine_fingerprint()
     assert engine_fingerprint() == before
-    rule = tmp_path / "rules" / "deep" / "c.py"
-    rule.write_text("changed, and longer")
+    (tmp_path / edited).write_text("changed, and longer")
     assert engine_fingerprint() != before

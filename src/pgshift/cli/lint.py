@@ -85,7 +85,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         placeholders=tuple(sorted(settings.placeholders.items())),
     )
     paths = args.paths or [settings.dir]
-    report = lint_paths(paths, options)
+    # The migrations directory is checked as up reads it, whatever its flavor.
+    report = lint_paths(paths, options, migrations_dir=settings.dir, flavor=settings.flavor)
     sys.stdout.write(render(report, args.format))
     return report.exit_code
 

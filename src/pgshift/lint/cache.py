@@ -26,12 +26,19 @@ _RACY_NS = 2_000_000_000
 
 
 def engine_fingerprint() -> str:
-    """Changes whenever the linter's code (or pglast) changes, invalidating every entry."""
+    """Changes whenever the linter's code (or pglast) changes, invalidating every entry: its
+    own modules, and up's readers of files that lint calls (parse, split, discovery,
+    placeholders, callbacks), whose refusals it reports."""
     from importlib.util import find_spec
 
     parts = [f"{_FORMAT}"]
     spec = find_spec("pglast")  # locates pglast without importing it (importing costs 40 ms)
-    entries = sorted(_sources(os.path.dirname(__file__)))
+    package = os.path.dirname(os.path.dirname(__file__))
+    entries = sorted(_sources(os.path.dirname(__file__))
+                     + _sources(os.path.join(package, "migrations"))
+                     + [(path, os.stat(path)) for path in (
+                         os.path.join(package, "placeholders.py"),
+                         os.path.join(package, "callbacks.py"))])
     if spec is not None and spec.origin:
         entries += sorted(_sources(os.path.dirname(spec.origin), prefix="parser", deep=False))
     for path, stat in entries:

@@ -71,6 +71,26 @@ def prepare(text: str, path: Path, options: LintOptions) -> Prepared:
     return Prepared(parsed.up_sql, transactional, lock_timeout > 0, True)
 
 
+# Files ``pgshift up`` refuses whole; lint reads them as their own tool runs them.
+_REFUSED_BY_UP = ("goose", "sql-migrate")
+
+
+def _refuse_as_up(sql: str, path: Path) -> None:
+    """Raise the InputError ``pgshift up`` raises for ``sql``, the up part of a file, before
+    running anything: a ``${name}`` without a value, ``COPY … FROM stdin`` or ``TO stdout``
+    (and the syntax error of COPY rows, with up's hint). Up's own checks, called as it calls
+    them; the linter's parse reports every other syntax error, with its column."""
+    if "${" in sql:  # the placeholders were filled before (see workers.run)
+        from pgshift.placeholders import check_resolved
+
+        check_resolved(sql, path)
+    lowered = sql.lower()
+    if "stdin" in lowered or "stdout" in lowered:  # only such a file can hold a client COPY
+        from pgshift.migrations.statements import split_statements
+
+        split_statements(sql, path)
+
+
 class Engine:
     """Runs the selected rules over files; shared by every file of a lint run."""
 
@@ -87,8 +107,15 @@ class Engine:
         self.finishers = [r for r in self.rules if type(r).finish is not Rule.finish]
 
     def lint(self, text: str, path: Path, schema: Schema) -> list[Violation]:
-        """Violations of one file; ``schema`` is updated with the file's effects."""
-        return self.lint_prepared(prepare(text, path, self.options), path, schema)
+        """Violations of one file; ``schema`` is updated with the file's effects.
+
+        With the pgshift runner, what ``pgshift up`` refuses in the file before running it
+        raises up's own InputError (see ``_refuse_as_up``).
+        """
+        prepared = prepare(text, path, self.options)
+        if self.options.runner == "pgshift" and prepared.wrapper not in _REFUSED_BY_UP:
+            _refuse_as_up(prepared.sql, path)
+        return self.lint_prepared(prepared, path, schema)
 
     def lint_prepared(self, prepared: Prepared, path: Path, schema: Schema,
                       created: Created | None = None,

@@ -34,8 +34,11 @@ def _summary(report: LintReport) -> str:
             f"in {report.files} file{'s' * (report.files != 1)}{cached}{failed}")
 
 
-def _failure_position(failure: PgshiftError) -> tuple[str, int, int]:
-    return display_path(failure.path), failure.line or 1, 1
+def _failure_where(failure: PgshiftError) -> str:
+    """``path:line``, or the path alone when the failure is about the file, not a line of it
+    (a name, a second file of the same name), as ``pgshift up`` says it."""
+    path = display_path(failure.path)
+    return f"{path}:{failure.line}" if failure.line else path
 
 
 def text(report: LintReport) -> str:
@@ -45,9 +48,8 @@ def text(report: LintReport) -> str:
                      f"{v.message}")
         lines.append(f"    safe way: {v.hint}")
     for failure in report.failures:
-        path, line, _ = _failure_position(failure)
         hint = f" (hint: {failure.hint})" if failure.hint else ""
-        lines.append(f"{path}:{line}: cannot lint: {failure.message}{hint}")
+        lines.append(f"{_failure_where(failure)}: cannot lint: {failure.message}{hint}")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
 
@@ -129,9 +131,9 @@ def github(report: LintReport) -> str:
                  f"col={v.column},title={_escape(v.rule, property_value=True)}")
         lines.append(f"::{level} {props}::{_escape(f'{v.message}. Safe way: {v.hint}')}")
     for failure in report.failures:
-        path, line, _ = _failure_position(failure)
-        lines.append(f"::error file={_escape(path, property_value=True)},line={line},"
-                     f"title=cannot lint::{_escape(failure.message)}")
+        line = f",line={failure.line}" if failure.line else ""  # else about the whole file
+        lines.append(f"::error file={_escape(display_path(failure.path), property_value=True)}"
+                     f"{line},title=cannot lint::{_escape(failure.message)}")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
 

@@ -28,15 +28,35 @@ if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
     from pgshift.lint.catalog_rows import Catalog
+    from pgshift.migrations.cache import DiscoveryCache
     from pgshift.migrations.model import Migration
 
 
-def lint_paths(paths: Sequence[Path], options: LintOptions) -> LintReport:
-    """Lint files and directories (a directory: its migrations in version order)."""
+def lint_paths(paths: Sequence[Path], options: LintOptions, *,
+               migrations_dir: Path | None = None, flavor: str | None = None) -> LintReport:
+    """Lint files and directories (a directory: its migrations in version order).
+
+    With the pgshift runner, a directory is also read as ``pgshift up`` reads it, and what
+    ``up`` refuses before running anything (a name that is no migration's, two files of one
+    name, a duplicate version, an undo file's directive, a callback where none runs...) is a
+    failure: up's own InputError. That is ``migrations_dir`` (up's directory, read as
+    ``flavor``), and any other directory of pgshift's (Flyway's) V/U/B/R names; a directory
+    of another tool's numbered files is linted file by file only.
+    """
     options.rule_ids()  # unknown rule ids fail before any work
+    if flavor is not None:
+        from pgshift.migrations.flavors import check_flavor
+
+        check_flavor(flavor)
     base = base_schema(options)
-    units = collect([Path(p) for p in paths], with_history=base is None)
-    return _run(units, options, base)
+    targets = [Path(p) for p in paths]
+    units = collect(targets, with_history=base is None)
+    report = _run(units, options, base)
+    if options.runner == "pgshift":
+        for directory in targets:
+            if directory.is_dir():
+                _add_refusals(report, _up_refusals(directory, options, migrations_dir, flavor))
+    return report
 
 
 def lint_migrations(
@@ -83,6 +103,86 @@ def lint_migrations(
         report.violations.extend(engine.lint_prepared(prepared, migration.path, schema, batch,
                                                       locks))
     return report
+
+
+def _up_refusals(directory: Path, options: LintOptions, migrations_dir: Path | None,
+                 flavor: str | None) -> list[PgshiftError]:
+    """What ``pgshift up`` refuses in ``directory`` before it runs anything: the first refusal
+    of its discovery, and of its callbacks (each stops at its first, as up does)."""
+    if migrations_dir is None or not _same_folder(directory, migrations_dir):
+        if not _pgshift_names(directory):
+            return []
+        flavor = None  # the configured one is the migrations directory's: detected here
+    from pgshift.callbacks import load_callbacks
+    from pgshift.migrations.discover import discover_migrations
+
+    found: list[PgshiftError] = []
+    try:
+        discover_migrations(directory, flavor=flavor, cache=_discovery_cache(
+            directory, options, flavor))
+    except InputError as exc:
+        found.append(exc)
+    try:
+        if _may_have_callbacks(directory):
+            load_callbacks(directory, dict(options.placeholders))
+    except InputError as exc:
+        found.append(exc)
+    return found
+
+
+# How every callback event's name begins (see callbacks.EVENTS).
+CALLBACK_STARTS = ("before", "after")
+
+
+def _may_have_callbacks(directory: Path) -> bool:
+    """Whether ``directory`` has a callbacks folder or a file named like a callback: a glance
+    at the names, where load_callbacks would match each of them (as api's up does)."""
+    from pgshift.callbacks import FOLDER
+
+    if (directory / FOLDER).is_dir():
+        return True
+    try:
+        return any(name.startswith(CALLBACK_STARTS) for name in os.listdir(directory))
+    except OSError:
+        return True  # load_callbacks says what is wrong
+
+
+def _pgshift_names(directory: Path) -> bool:
+    """Whether ``directory``'s files have pgshift's names rather than another tool's numbered
+    ones (which ``up`` reads only as that tool's directory)."""
+    from pgshift.callbacks import is_callback
+    from pgshift.migrations.flavors import NUMBERED, detect_flavor
+
+    try:  # names tell numbered files apart; reading them would only tell which tool's
+        return detect_flavor(directory, lambda _: "", is_callback) not in NUMBERED
+    except OSError:
+        return False  # the listing failed, and said so (see files.migration_files)
+
+
+def _same_folder(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
+def _discovery_cache(directory: Path, options: LintOptions, flavor: str | None
+                     ) -> DiscoveryCache | None:
+    """up's discovery cache of ``directory``, when lint caches: unchanged files are not read
+    again (and the cache up reads is the one this refreshes)."""
+    if options.cache_dir is None:
+        return None
+    from pgshift.migrations.cache import DiscoveryCache
+
+    return DiscoveryCache.open(options.cache_dir, directory, flavor=flavor)
+
+
+def _add_refusals(report: LintReport, refusals: list[PgshiftError]) -> None:
+    """``refusals`` as failures, but for a file that has one already: linting it found the
+    same (a syntax error, a bad directive), said at least as precisely."""
+    failed = {os.path.abspath(f.path) for f in report.failures if f.path}
+    report.failures.extend(r for r in refusals
+                           if r.path is None or os.path.abspath(r.path) not in failed)
 
 
 def base_schema(options: LintOptions) -> Schema | None:
