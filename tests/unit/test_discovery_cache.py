@@ -223,6 +223,28 @@ def test_a_bad_file_is_refused_on_every_run_never_cached(
     assert reads.count("V3__bad.sql") == 2
 
 
+def test_the_files_read_before_a_bad_one_are_remembered_for_the_run_after_the_fix(
+        discover: Discover, folder: Path, reads: list[str], later: None) -> None:
+    """Fixing a bad file takes a few runs; each reads only what changed (and lint, which
+    reads the directory as up does, stays fast on a directory up refuses)."""
+    discover()
+    (folder / "V0__bad.sql").write_text("-- pgshift:lock-timeout soon\nselect 1;\n")
+    (folder / "V3__new.sql").write_text("create table t (id int);\n-- pgshift:down\n")
+    reads.clear()
+    with pytest.raises(InputError, match="lock-timeout"):
+        discover()
+    assert "V1__users.sql" not in reads  # the entries it did not reach are kept
+    (folder / "V0__bad.sql").write_text("-- pgshift:lock-timeout 2s\nselect 1;\n"
+                                        "-- pgshift:down\n")
+    reads.clear()
+    assert [m.name for m in discover()][:2] == ["V0__bad.sql", "V1__users.sql"]
+    assert "V1__users.sql" not in reads and "V0__bad.sql" in reads
+    (folder / "V3__new.sql").unlink()
+    discover()  # a complete run keeps only the files there are
+    assert "V3__new.sql" not in marshal.loads(cache_file(folder.parent).read_bytes())[
+        "entries"]
+
+
 def test_placeholders_are_filled_after_the_cache_which_never_holds_their_values(
         folder: Path, tmp_path: Path, reads: list[str], later: None) -> None:
     (folder / "V3__app.sql").write_text("alter role app password '${app_password}';\n")

@@ -127,12 +127,17 @@ class DiscoveryCache:
                 return False
         return True
 
-    def save(self) -> None:
+    def save(self, *, complete: bool = True) -> None:
         """Write this run's entries when they differ from the cache's (best effort, atomic),
-        and drop the caches of directories no run has changed for ``STALE_DAYS``."""
-        if self.file is None or self._new == self._old:
+        and drop the caches of directories no run has changed for ``STALE_DAYS``.
+
+        A run that stopped at a bad file (not ``complete``) read only the files before it:
+        they are added to the entries it did not reach, so that the run after the fix reads
+        only what changed (and the next complete run drops the entries of files gone)."""
+        entries = self._new if complete else {**self._old, **self._new}
+        if self.file is None or entries == self._old:
             return
-        cache_files.write(self.file, {"format": _FORMAT, "key": self.key, "entries": self._new})
+        cache_files.write(self.file, {"format": _FORMAT, "key": self.key, "entries": entries})
         cache_files.prune(self.file.parent, "discover-*.marshal", STALE_DAYS * 86_400)
 
     def _signature(self, path: Path) -> tuple[int, int, int, int] | None:

@@ -53,10 +53,25 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
             path=directory,
             hint="create it with 'pgshift create NAME' or pass --dir",
         )
-    from pgshift.migrations import flavors
     from pgshift.migrations.cache import DiscoveryCache
 
     files = cache if cache is not None else DiscoveryCache()
+    try:
+        found = _discover(directory, flavor, files)
+    except InputError:
+        files.save(complete=False)  # the files read before the bad one need no reading again
+        raise
+    files.save()
+    if not placeholders:
+        return found
+    from pgshift import placeholders as fill
+
+    return [fill.fill(m, placeholders) for m in found]
+
+
+def _discover(directory: Path, flavor: str | None, files: DiscoveryCache) -> list[Migration]:
+    from pgshift.migrations import flavors
+
     paths, folders = _listing(directory)
     names = sorted(paths)
     chosen = (flavors.check_flavor(flavor) if flavor
@@ -78,12 +93,7 @@ def discover_migrations(directory: Path, *, flavor: str | None = None,
             found.sort(key=_file_order)
         found.extend(_repeatable(path, desc, files) for path, desc in repeatable)
         found = [flavors.adapt(m, chosen, files.text) for m in found]
-    files.save()
-    if not placeholders:
-        return found
-    from pgshift import placeholders as fill
-
-    return [fill.fill(m, placeholders) for m in found]
+    return found
 
 
 Named = tuple[Path, str]  # a file and the description its name gives
