@@ -167,12 +167,24 @@ def test_a_row_without_a_recorded_hash_is_as_up_finds_it_interrupted(
     api.validate(settings)
 
 
-def test_a_file_transactional_now_keeps_its_own_refusal(settings, stopped_up: Path) -> None:
+def test_a_file_transactional_now_keeps_its_own_refusal(settings, stopped_up: Path,
+                                                       cli) -> None:
     stopped_up.write_text(stopped_up.read_text().replace(f"{NT}\n", "")
                           .replace("a (id int)", "a (id bigint)"))
     assert item(settings).state == "failed"
     with pytest.raises(DriftError, match="it is transactional now"):
         api.validate(settings)
+    assert cli("status", "--exit-code").returncode == 3  # as validate: up refuses it
+
+
+def test_an_interrupted_down_is_drift_for_status_exit_code_as_for_validate(
+        settings, stopped_down: Path, cli) -> None:
+    """up refuses to go on while a down stopped part-way (finish it with down): not work for
+    up (1) but what validate refuses (3)."""
+    with pytest.raises(DriftError):
+        api.validate(settings)
+    assert cli("status", "--exit-code").returncode == 3
+    assert cli("status", "--json", "--exit-code").returncode == 3
 
 
 def test_status_without_a_part_way_row_splits_no_statement(

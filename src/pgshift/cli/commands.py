@@ -467,8 +467,15 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _status_exit_code(plan: Plan) -> int:
-    """3 on drift (as validate), 1 when up has work (as dbmate's ``status --exit-code``)."""
-    if plan.drift():
+    """3 on what validate calls drift (an interrupted down or a part-way file made
+    transactional too, which up refuses), 1 when up has work (as dbmate's ``status
+    --exit-code``)."""
+    from pgshift.errors import DriftError
+    from pgshift.plan import refuse_drift
+
+    try:
+        refuse_drift(plan, allow_out_of_order=False)
+    except DriftError:
         return 3
     return 1 if plan.pending() or plan.interrupted() else 0
 
