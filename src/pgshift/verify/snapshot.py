@@ -38,6 +38,9 @@ _ACL = """array(SELECT x::text FROM unnest(
               CASE WHEN {acl} @> acldefault('{kind}', {owner})
                     AND {acl} <@ acldefault('{kind}', {owner}) THEN NULL ELSE {acl} END)
               AS x ORDER BY 1)"""
+# An aggregate's FINALFUNC_MODIFY (or MFINALFUNC_MODIFY), said where it has that function.
+_MODIFY = """CASE WHEN {fn} <> 0 THEN CASE {modify} WHEN 'r' THEN 'READ_ONLY'
+              WHEN 's' THEN 'SHAREABLE' WHEN 'w' THEN 'READ_WRITE' END END"""
 
 _QUERIES: dict[str, str] = {
     "schema": f"""
@@ -51,6 +54,10 @@ _QUERIES: dict[str, str] = {
                c.relforcerowsecurity AS force_row_security, c.reloptions AS options,
                CASE WHEN c.relkind IN ('r', 'p') AND c.relreplident <> 'd'
                     THEN c.relreplident END AS replica_identity,
+               (SELECT quote_ident(ic.relname) FROM pg_index ri
+                JOIN pg_class ic ON ic.oid = ri.indexrelid
+                WHERE c.relreplident = 'i' AND ri.indrelid = c.oid AND ri.indisreplident)
+                   AS replica_index,
                pg_get_partkeydef(c.oid) AS partition_key,
                CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END
                    AS partition_bound,
@@ -194,7 +201,25 @@ _QUERIES: dict[str, str] = {
                          'FINALFUNC = ' || NULLIF(a.aggfinalfn, 0)::regproc::text,
                          'COMBINEFUNC = ' || NULLIF(a.aggcombinefn, 0)::regproc::text,
                          'INITCOND = ' || quote_literal(a.agginitval),
-                         'KIND = ' || a.aggkind::text) AS definition,
+                         'KIND = ' || a.aggkind::text,
+                         CASE WHEN a.aggfinalextra THEN 'FINALFUNC_EXTRA' END,
+                         'FINALFUNC_MODIFY = ' || {_MODIFY.format(fn="a.aggfinalfn",
+                                                                   modify="a.aggfinalmodify")},
+                         'SERIALFUNC = ' || NULLIF(a.aggserialfn, 0)::regproc::text,
+                         'DESERIALFUNC = ' || NULLIF(a.aggdeserialfn, 0)::regproc::text,
+                         'MSFUNC = ' || NULLIF(a.aggmtransfn, 0)::regproc::text,
+                         'MINVFUNC = ' || NULLIF(a.aggminvtransfn, 0)::regproc::text,
+                         'MSTYPE = ' || format_type(NULLIF(a.aggmtranstype, 0), NULL),
+                         'MSSPACE = ' || NULLIF(a.aggmtransspace, 0),
+                         'MFINALFUNC = ' || NULLIF(a.aggmfinalfn, 0)::regproc::text,
+                         CASE WHEN a.aggmfinalextra THEN 'MFINALFUNC_EXTRA' END,
+                         'MFINALFUNC_MODIFY = ' || {_MODIFY.format(fn="a.aggmfinalfn",
+                                                                    modify="a.aggmfinalmodify")},
+                         'MINITCOND = ' || quote_literal(a.aggminitval),
+                         'SORTOP = OPERATOR(' || NULLIF(a.aggsortop, 0)::regoper::text || ')',
+                         'SSPACE = ' || NULLIF(a.aggtransspace, 0),
+                         'PARALLEL = ' || CASE p.proparallel WHEN 's' THEN 'SAFE'
+                                          WHEN 'r' THEN 'RESTRICTED' END) AS definition,
                {_ACL.format(acl="p.proacl", kind="f", owner="p.proowner")} AS grants,
                obj_description(p.oid, 'pg_proc') AS comment
         FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
@@ -209,7 +234,8 @@ _QUERIES: dict[str, str] = {
         WHERE {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_collation'", oid="c.oid")}""",
     # Whose they are is said only when not the role reading: the replay's role need not be
-    # the one that ran the migrations on the target.
+    # the one that ran the migrations on the target. So that role's own privileges are
+    # OWNER's, whatever its name.
     "default privileges": """
         SELECT concat_ws(' ', 'for role ' || NULLIF(d.defaclrole::regrole::text,
                                                     current_user::regrole::text),
@@ -219,6 +245,7 @@ _QUERIES: dict[str, str] = {
                                   WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
                                   ELSE d.defaclobjtype::text END),
                array(SELECT format('%%s %%s%%s', CASE WHEN x.grantee = 0 THEN 'PUBLIC'
+                                                  WHEN x.grantee = d.defaclrole THEN 'OWNER'
                                                   ELSE x.grantee::regrole::text END,
                                    x.privilege_type,
                                    CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' END)

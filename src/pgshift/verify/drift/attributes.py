@@ -6,11 +6,15 @@ is under its own TODO line, and so are its comment and grants."""
 from __future__ import annotations
 
 from pgshift.recipes.model import ident
+from pgshift.verify.drift.aggregates import routine_signature
 from pgshift.verify.drift.change import Catalogs, Change, Found, State, quoted, table_and_name
 from pgshift.verify.drift.grants import AclError, grant_statements, owners
 
 _GRANT_ON = {"schema": "SCHEMA", "table": "TABLE", "column": "TABLE", "sequence": "SEQUENCE",
-             "function": "FUNCTION", "type": "TYPE"}
+             "function": "FUNCTION", "aggregate": "FUNCTION", "type": "TYPE",
+             "foreign server": "FOREIGN SERVER"}
+# Named as themselves, not schema-qualified: they are quoted here (a snapshot's key is not).
+_BARE_NAMES = ("schema", "foreign server")
 _COMMENT_ON = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW",
                "m": "MATERIALIZED VIEW"}
 
@@ -45,12 +49,12 @@ def attributes(catalogs: Catalogs, made: dict[str, set[tuple[str, str]]]) -> Fou
 
 
 def _comment(category: str, key: str, state: State) -> str:
-    what = {"schema": "SCHEMA", "column": "COLUMN",
+    what = {"schema": "SCHEMA", "column": "COLUMN", "aggregate": "AGGREGATE",
             "function": "PROCEDURE" if state.get("kind") == "p" else "FUNCTION",
             "table": _COMMENT_ON.get(str(state.get("kind")), "TABLE")}[category]
     text = state.get("comment")
     literal = "NULL" if text is None else quoted(str(text))
-    return f"COMMENT ON {what} {ident(key) if category == 'schema' else key} IS {literal};"
+    return f"COMMENT ON {what} {ident(key) if category in _BARE_NAMES else key} IS {literal};"
 
 
 def _grants(category: str, key: str, old: State | None, new: State) -> list[str]:
@@ -63,7 +67,9 @@ def _grants(category: str, key: str, old: State | None, new: State) -> list[str]
     if category == "column":
         table, column = table_and_name(key)
         return grant_statements(what, table, before, after, column)
-    return grant_statements(what, ident(key) if category == "schema" else key, before, after)
+    if category == "aggregate":
+        return grant_statements(what, routine_signature(key), before, after)
+    return grant_statements(what, ident(key) if category in _BARE_NAMES else key, before, after)
 
 
 def _owned_by_another(old: State, new: State) -> bool:

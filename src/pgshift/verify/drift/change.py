@@ -109,3 +109,14 @@ def columns_of(snapshot: Snapshot, table: str) -> list[tuple[str, State]]:
     return sorted(((k[len(prefix):], v) for k, v in snapshot.get("column", {}).items()
                    if k.startswith(prefix) and len(identifiers(k)) == len(identifiers(table)) + 1),
                   key=lambda item: item[1]["position"])
+
+
+def definition(state: State) -> str:
+    """An object's ``definition`` (as pg_get_*def prints it) as one statement."""
+    text = str(state["definition"]).rstrip()
+    return text if text.endswith(";") else text + ";"
+
+
+def enabled_as(state: str) -> str:
+    """How ALTER says a trigger's (rule's, event trigger's) ``enabled``: O, D, R or A."""
+    return {"O": "ENABLE", "D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}[state]

@@ -20,7 +20,7 @@ _PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "D": 
                "C": "CREATE"}
 # What an owner's own item holds at the least (17 adds MAINTAIN on tables).
 _OWNER_HAS = {"TABLE": "arwdDxt", "SEQUENCE": "rwU", "FUNCTION": "X", "PROCEDURE": "X",
-              "SCHEMA": "UC", "TYPE": "U"}
+              "SCHEMA": "UC", "TYPE": "U", "FOREIGN SERVER": "U"}
 # What PUBLIC holds when the ACL is empty.
 _PUBLIC_HAS = {"FUNCTION": "X", "PROCEDURE": "X", "TYPE": "U"}
 

@@ -4,7 +4,8 @@
   with its row security; a partitioned one with its PARTITION BY. A partition is made as
   PARTITION OF its parent, after it (and dropped before it), with the defaults and NOT NULLs it
   has apart from its parent's. A child of plain inheritance, a materialized view, a foreign
-  table, and another table's settings are TODO lines.
+  table, and another table's settings are TODO lines. Its replica identity:
+  ``drift.replication``.
 - Views: ``pgshift.verify.drift.views``.
 - A column's type, collation, default and NOT NULL; its identity added (with its sequence's
   name and settings, and the sequence moved past the values the rows have), dropped, or made
@@ -33,6 +34,7 @@ from pgshift.verify.drift.change import (
     sequence_options,
     table_and_name,
 )
+from pgshift.verify.drift.kinds import HANDLED
 from pgshift.verify.drift.not_null import add_not_null, constraint_of
 from pgshift.verify.drift.policies import row_security
 
@@ -53,8 +55,9 @@ def tables(catalogs: Catalogs) -> Found:
         if kinds == {"v"}:
             continue  # drift.views
         if before is not None and after is not None:
-            rest = differing(before, after, ("comment", "grants", "row_security",
-                                              "force_row_security"))
+            rest = [a for a in differing(before, after, (
+                "comment", "grants", "row_security", "force_row_security", "replica_identity",
+                "replica_index")) if a in HANDLED["table"]]  # others: drift.kinds
             if rest:
                 catalogs.todo.append(f"{_what(after)} {key}: its settings differ "
                                      f"({', '.join(rest)})")
@@ -218,7 +221,7 @@ def _alter_column(catalogs: Catalogs, table: str, column: str, old: State, new: 
     elif new.get("identity") and new["identity"] != old["identity"]:
         yield Change("column", True, f"{alter} SET GENERATED "
                      f"{'ALWAYS' if new['identity'] == 'a' else 'BY DEFAULT'};")
-    rest = differing(old, new, tuple(_ALTERED))
+    rest = [a for a in differing(old, new, tuple(_ALTERED)) if a in HANDLED["column"]]
     if rest and report:
         catalogs.todo.append(f"column {key}: {', '.join(rest)} differ")
 
