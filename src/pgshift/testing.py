@@ -19,13 +19,18 @@ session. ``--pgshift-dir DIR`` overrides the migrations directory.
 
 Enabled by its ``pytest11`` entry point when pgshift is installed, or with ``-p pgshift.testing``.
 Importing it costs nothing beyond pytest: pgshift loads only when a fixture is used.
+
+A pgshift error (a migration that fails, a marker naming no migration) fails each test that
+needs that state with its one line, ``pgshift: error: …``. The databases are named
+``pgshift_test_<session>_…``; those a killed session left on a ``--pgshift-url`` server are
+dropped by the next session, with a warning naming them (see ``pgshift.verify.scratch``).
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +38,11 @@ import pytest
 
 if TYPE_CHECKING:
     from pgshift.config import Settings
+    from pgshift.errors import PgshiftError
     from pgshift.verify import VerifyReport
 
 MARKER = "pgshift_schema"
+_PREFIX = "pgshift_test_"  # + the session's own 8 hex digits, then each database's
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,7 +99,14 @@ def pgshift_server_url(pytestconfig: pytest.Config) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def _pgshift_templates(pgshift_settings: Settings,
                        pgshift_server_url: str) -> Iterator[_Templates]:
-    templates = _Templates(pgshift_settings, pgshift_server_url)
+    import warnings
+
+    with _failing_the_test():
+        templates = _Templates(pgshift_settings, pgshift_server_url)
+    if templates.reclaimed:
+        warnings.warn(f"pgshift: dropped {len(templates.reclaimed)} test database(s) a killed "
+                      f"session had left on the server: {', '.join(templates.reclaimed)}",
+                      stacklevel=1)
     yield templates
     templates.drop_all()
 
@@ -102,8 +116,10 @@ def pgshift_database(request: pytest.FixtureRequest, _pgshift_templates: _Templa
                      ) -> Iterator[str]:
     """A fresh database at head, or at the ``pgshift_schema`` marker's state; its URL."""
     target = _marker_target(request)
-    template = _pgshift_templates.template(target)
-    with _pgshift_templates.clone(template) as url:
+    with _failing_the_test():
+        template = _pgshift_templates.template(target)
+        clone = _pgshift_templates.clone(template)
+    with clone as url:
         yield url
 
 
@@ -115,7 +131,7 @@ def pgshift_roundtrip(pgshift_settings: Settings, _pgshift_templates: _Templates
     def run(queries: str | Path | None = None, **options: Any) -> VerifyReport:
         from pgshift.verify import VerifyOptions, run_verify
 
-        with _pgshift_templates.clone(None) as url:
+        with _failing_the_test(), _pgshift_templates.clone(None) as url:
             report = run_verify(pgshift_settings, VerifyOptions(
                 scratch_url=url, queries_file=Path(queries) if queries else None, **options))
         if not report.ok:
@@ -126,6 +142,20 @@ def pgshift_roundtrip(pgshift_settings: Settings, _pgshift_templates: _Templates
 
 
 # -- internals ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _failing_the_test() -> Iterator[None]:
+    """A pgshift error fails the test with its one line, as the CLI prints it."""
+    from pgshift.errors import PgshiftError
+
+    try:
+        yield
+    except PgshiftError as exc:
+        try:
+            pytest.fail(f"pgshift: error: {exc}", pytrace=False)
+        except pytest.fail.Exception as failed:
+            raise failed from None  # the line alone, not the error it came from
 
 
 def _marker_target(request: pytest.FixtureRequest) -> tuple[str, str] | None:
@@ -143,21 +173,41 @@ class _Templates:
     """Databases migrated to a given state once per session, cloned for each test."""
 
     def __init__(self, settings: Settings, server_url: str) -> None:
+        from pgshift.verify.databases import keep, reclaim_abandoned
+
         self.settings = settings
         self.server_url = server_url
         self.made: dict[str, str] = {}
-        self.prefix = f"pgshift_test_{os.getpid()}_"
+        self.failed: dict[str, PgshiftError] = {}  # a state whose migrations failed: why
+        session = f"{_PREFIX}{uuid.uuid4().hex[:8]}"
+        self.prefix = f"{session}_"
+        # Held until drop_all: the next session (after this one is killed) knows it by it.
+        self.keeper = keep(settings, server_url, session)
+        self.reclaimed = reclaim_abandoned(self.keeper, _PREFIX)
 
     def template(self, target: tuple[str, str] | None) -> str | None:
-        """The name of the template database for ``target`` (None: head); made on first use."""
+        """The name of the template database for ``target`` (None: head); made on first use.
+        A state whose migrations failed raises that error again for every test that asks."""
+        from pgshift.errors import PgshiftError
+
         version = self._version(target) if target else "head"
         if version == "":  # before the first migration: an empty database
             return None
+        if version in self.failed:
+            raise self.failed[version]
         if version not in self.made:
             name = f"{self.prefix}{uuid.uuid4().hex[:8]}"
             self._create(name, None)
             self.made[version] = name
-            self._migrate(name, None if version == "head" else version)
+            try:
+                self._migrate(name, None if version == "head" else version)
+            except PgshiftError as exc:  # never cloned half-migrated
+                from pgshift.verify.databases import drop_database
+
+                self.failed[version] = exc
+                del self.made[version]
+                drop_database(self.settings, self.server_url, name)
+                raise
         return self.made[version]
 
     def _version(self, target: tuple[str, str]) -> str:
@@ -194,18 +244,22 @@ class _Templates:
         return _Clone(self, name)
 
     def drop_all(self) -> None:
-        from pgshift.verify.scratch import drop_database
+        from pgshift.verify.databases import drop_database
 
-        for name in self.made.values():
-            drop_database(self.settings, self.server_url, name)
-        self.made.clear()
+        try:
+            for name in list(self.made.values()):
+                drop_database(self.settings, self.server_url, name)
+            self.made.clear()
+        finally:
+            self.keeper.close()
 
     def _url(self, name: str) -> str:
-        from pgshift.verify.scratch import url_with_dbname
+        from pgshift.verify.databases import url_with_dbname
 
         return url_with_dbname(self.server_url, name)
 
     def _create(self, name: str, template: str | None) -> None:
+        import psycopg2.errors
         from psycopg2 import sql
 
         from pgshift.db import connect
@@ -217,6 +271,13 @@ class _Templates:
         try:
             with conn.cursor() as cur:
                 cur.execute(statement)
+        except psycopg2.errors.InsufficientPrivilege as exc:
+            from pgshift.errors import DatabaseConnectionError
+
+            raise DatabaseConnectionError(
+                f"cannot create a test database: {exc.diag.message_primary}",
+                hint="grant CREATEDB to the role of --pgshift-url, or leave --pgshift-url out "
+                     "to use a throwaway server") from None
         finally:
             conn.close()
 
@@ -231,7 +292,7 @@ class _Clone:
         return self.templates._url(self.name)
 
     def __exit__(self, *exc: object) -> None:
-        from pgshift.verify.scratch import drop_database
+        from pgshift.verify.databases import drop_database
 
         drop_database(self.templates.settings, self.templates.server_url, self.name)
 

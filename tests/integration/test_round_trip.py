@@ -157,3 +157,28 @@ def test_a_migration_that_sets_another_role_still_applies(
     finally:
         query(f'DROP OWNED BY "{role}"')
         query(f'DROP ROLE "{role}"')
+
+
+# Statements whose text holds what a naive split or position count trips on: semicolons in
+# strings, comments and dollar quotes, a line comment at the end, characters beyond one byte.
+TRICKY = ("SELECT 'a;b' -- c;\n", "/* two\nlines ; */ SELECT 1", "DO $$ BEGIN PERFORM 1; END $$",
+          "SELECT $q$;;$q$", "SELECT 'é😀' AS \"ü\"", "COMMENT ON TABLE a IS 'x;y'",
+          "SELECT 1 -- no semicolon here\n")
+
+
+@pytest.mark.parametrize(("failing", "sqlstate"), [
+    ("SELECT 'é😀', nope FROM a", "42703"),  # placed by its position in the string
+    ("SELECT 'é😀', 1 / 0", "22012"),        # placed by the marker: no position
+])
+def test_a_failure_after_tricky_statements_of_chained_migrations_names_its_line(
+    settings, write_migration, query, failing: str, sqlstate: str
+) -> None:
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    write_migration("V2__b.sql", ";\n".join(TRICKY), "SELECT 1;")
+    body = ";\n".join((*TRICKY, failing))
+    write_migration("V3__c.sql", body, "SELECT 1;")
+    with pytest.raises(MigrationFailedError) as caught:
+        api.up(settings)
+    assert (caught.value.migration, caught.value.sqlstate) == ("V3", sqlstate)
+    assert caught.value.line == body.count("\n") + 1
+    assert applied(query) == ["1", "2"]

@@ -115,3 +115,63 @@ def test_plugin_is_registered_as_a_pytest11_entry_point() -> None:
     from importlib.metadata import entry_points
 
     assert any(e.value == "pgshift.testing" for e in entry_points(group="pytest11"))
+
+
+TWO_TESTS_AT_HEAD = '''
+def test_one(pgshift_database):
+    pass
+
+
+def test_two(pgshift_database):
+    pass
+'''
+
+
+def test_a_failing_migration_fails_every_test_at_that_state_with_one_line(
+        tmp_path: Path, admin_url: str) -> None:
+    """Never a template migrated half way: the second test would pass against it."""
+    project = make_project(tmp_path, "compat", TWO_TESTS_AT_HEAD)
+    (project / "db" / "V004__broken.sql").write_text(
+        "CREATE TABLE broken (id int);\nSELECT 1 / 0;\n-- pgshift:down\nDROP TABLE broken;\n")
+    result = run_app_tests(project, admin_url)
+    assert result.returncode == 1
+    assert "2 errors" in result.stdout
+    line = "pgshift: error: V004__broken.sql:2: division by zero [22012]; rolled back"
+    assert result.stdout.count(f"\n{line}\n") == 2
+    assert "Traceback" not in result.stdout and "runner.py" not in result.stdout
+
+
+def test_databases_a_killed_session_left_are_dropped_by_the_next_with_a_warning(
+        tmp_path: Path, admin_url: str) -> None:
+    import psycopg2
+
+    left = "pgshift_test_deadbeef_0badf00d"
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {left}")
+    project = make_project(tmp_path, "compat", TWO_TESTS_AT_HEAD)
+    result = run_app_tests(project, admin_url)
+    assert result.returncode == 0, result.stdout
+    assert (f"pgshift: dropped 1 test database(s) a killed session had left on the server: "
+            f"{left}") in result.stdout
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'pgshift\\_test\\_%'")
+        assert cur.fetchone()[0] == 0
+    conn.close()
+
+
+def test_a_role_that_may_not_create_databases_fails_the_tests_with_one_line(
+        tmp_path: Path, admin_url: str, query) -> None:
+    role = f"nocreatedb_{os.getpid()}"
+    query(f"CREATE ROLE {role} LOGIN")
+    try:
+        project = make_project(tmp_path, "compat", TWO_TESTS_AT_HEAD)
+        result = run_app_tests(project, admin_url.replace("postgres@", f"{role}@"))
+        assert result.returncode == 1
+        assert result.stdout.count(
+            "\npgshift: error: cannot create a test database: permission denied to create "
+            "database (hint: grant CREATEDB to the role of --pgshift-url, or leave "
+            "--pgshift-url out to use a throwaway server)\n") == 2
+    finally:
+        query(f"DROP ROLE {role}")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -21,13 +24,13 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     p.add_argument("--embedded", action="store_true",
                    help="create the scratch database on a throwaway PostgreSQL, not the "
                         "configured server")
-    p.add_argument("--from", dest="source_url", metavar="URL",
+    p.add_argument("--from", dest="source_url", metavar="URL", type=_database_url,
                    help="start from a schema-only copy of this database (pg_dump -s) instead "
                         "of replaying the applied migrations")
     p.add_argument("--queries", type=Path, metavar="FILE",
                    help="the application's SQL statements ($1-style parameters allowed): each "
                         "must keep preparing and running across every migration")
-    p.add_argument("--queries-from-stats", metavar="URL",
+    p.add_argument("--queries-from-stats", metavar="URL", type=_database_url,
                    help="take the top statements from pg_stat_statements of this database")
     p.add_argument("--with-data", nargs="?", const="", default=None, metavar="SCRIPT",
                    help="load sample data (this SQL script, or generated rows) and compare the "
@@ -39,6 +42,10 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="JSON output")
 
 
+# Rows per table: the scratch database lives on the configured server, whose disk they fill.
+MAX_ROWS = 10_000_000
+
+
 def _row_count(text: str) -> int:
     try:
         value = int(text)
@@ -47,7 +54,32 @@ def _row_count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("--rows must be at least 1: plans are compared on "
                                          "tables that hold rows")
+    if value > MAX_ROWS:
+        raise argparse.ArgumentTypeError(f"--rows must be at most {MAX_ROWS} (per table, on "
+                                         "the server of the scratch database)")
     return value
+
+
+def _database_url(text: str) -> str:
+    """A URL or ``key=value`` connection string, checked before any database is made; the
+    password never in the message."""
+    from psycopg2 import ProgrammingError
+    from psycopg2.extensions import parse_dsn
+
+    from pgshift.db import redact
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty URL (give the database's URL)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes of another encoding in the command line
+        raise argparse.ArgumentTypeError("not a database URL: not valid UTF-8") from None
+    try:
+        parse_dsn(text)
+    except ProgrammingError as exc:
+        reason = redact(str(exc).strip().removeprefix("invalid dsn: "), text)
+        raise argparse.ArgumentTypeError(f"not a database URL: {reason}") from None
+    return text
 
 
 def _fraction(text: str) -> float:
@@ -55,6 +87,8 @@ def _fraction(text: str) -> float:
         value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a percentage: '{text}' (e.g. 50%)") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a percentage: '{text}' (e.g. 50%)")
     if value < 0:
         raise argparse.ArgumentTypeError("the threshold cannot be negative")
     return value
@@ -72,7 +106,8 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
         cost_threshold=args.cost_threshold,
     )
     progress = None if args.json else _progress
-    report = api.verify(settings, options, progress=progress)
+    with _hangup_as_terminate():
+        report = api.verify(settings, options, progress=progress)
     if args.json:
         json.dump(report.as_json(), sys.stdout, indent=2)
         print()
@@ -82,6 +117,23 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
         raise CheckFailedError(report.summary(),
                                hint="fix the migrations above; the target was not touched")
     return 0
+
+
+@contextmanager
+def _hangup_as_terminate() -> Iterator[None]:
+    """SIGHUP (the terminal or ssh session closed) handled as SIGTERM is while verify runs:
+    the scratch database is dropped on the way out rather than left on the server."""
+    import signal
+
+    hangup, terminate = getattr(signal, "SIGHUP", None), signal.getsignal(signal.SIGTERM)
+    if hangup is None or not callable(terminate):
+        yield
+        return
+    previous = signal.signal(hangup, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(hangup, previous)
 
 
 def _progress(text: str) -> None:
@@ -101,6 +153,7 @@ def render_report(report: VerifyReport, out: TextIO = sys.stdout) -> None:
                   f"(up to {report.replayed[-1]}).\n")
     if not report.migrations:
         out.write("Nothing to verify: no pending migrations.\n")
+    width = max([8, *(len(check.label) for check in report.migrations)])
     for check in report.migrations:
         timing = []
         if check.up_ms is not None:
@@ -110,7 +163,8 @@ def render_report(report: VerifyReport, out: TextIO = sys.stdout) -> None:
         timing.append("no budget" if check.budget_s == float("inf")
                       else f"budget {check.budget_s:g}s")
         state = "ok" if check.ok else "FAILED"
-        out.write(f"  {check.label:>8}  {check.description}  [{', '.join(timing)}]  {state}\n")
+        out.write(f"  {check.label:>{width}}  {check.description}  [{', '.join(timing)}]  "
+                  f"{state}\n")
         for finding in check.findings:
             out.write(f"            {finding.kind}: {finding.message}\n")
             for line in finding.detail:

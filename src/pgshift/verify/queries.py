@@ -17,6 +17,13 @@ class Query:
     text: str
     source: str  # where it came from: "queries.sql:12" or "pg_stat_statements #3"
 
+    def __post_init__(self) -> None:
+        # PREPARE takes the first statement of a string and the server runs the rest then
+        # and there: verify would run them for real, not rolled back.
+        if _statement_count(self.text) > 1:
+            raise InputError(f"{self.source}: a query must be one statement",
+                             hint="split it into one query per statement")
+
     def short(self, width: int = 80) -> str:
         text = " ".join(self.text.split())
         return text if len(text) <= width else text[: width - 3] + "..."
@@ -26,8 +33,9 @@ class Query:
 
 
 def read_queries(path: Path) -> list[Query]:
-    """Every statement of ``path``, split with PostgreSQL's own parser."""
-    from pgshift.migrations.statements import split_statements
+    """Every statement of ``path``, split with PostgreSQL's own parser. Not a migration: a
+    statement PREPARE cannot take (``COPY … TO stdout``, DDL) is noted by verify, not refused."""
+    from pglast import parser
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -35,8 +43,20 @@ def read_queries(path: Path) -> list[Query]:
         raise InputError(f"cannot read the queries file: {exc.strerror}", path=path) from None
     except UnicodeDecodeError:
         raise InputError("the queries file is not valid UTF-8", path=path) from None
-    return [Query(s.text.rstrip(";").strip(), f"{path.name}:{s.line}")
-            for s in split_statements(text, path)]
+    try:
+        pieces = parser.split(text, with_parser=True, only_slices=True)
+    except parser.ParseError as exc:
+        position = exc.args[1] if len(exc.args) > 1 and exc.args[1] is not None else len(text)
+        message = str(exc.args[0])
+        raise InputError(message if message.startswith("syntax error")
+                         else f"syntax error: {message}", path=path,
+                         line=text.count("\n", 0, position) + 1) from None
+    queries, line, counted = [], 1, 0
+    for piece in pieces:  # lines counted on from the last statement's: one pass
+        line += text.count("\n", counted, piece.start)
+        counted = piece.start
+        queries.append(Query(text[piece].strip(), f"{path.name}:{line}"))
+    return queries
 
 
 def queries_from_stats(url: str, *, limit: int = 50, own_schema: str = "pgshift") -> list[Query]:
@@ -86,13 +106,24 @@ def _stats_sql(schema: str, total_column: str) -> object:
 
 
 def _is_application_query(text: str, own_schema: str) -> bool:
-    """DML reading or writing at least one table, none of them the system's or pgshift's."""
-    if not " ".join(text.lower().split()).startswith(_DML):
+    """One statement of DML reading or writing at least one table, none of them the system's
+    or pgshift's. Never two: PREPARE takes the first, and the rest would run on their own."""
+    if not " ".join(text.lower().split()).startswith(_DML) or _statement_count(text) != 1:
         return False
     tables = _tables_of(text)
     return bool(tables) and not any(
         schema in ("pg_catalog", "information_schema", own_schema) or name.startswith("pg_")
         for schema, name in tables)
+
+
+def _statement_count(text: str) -> int:
+    """How many statements ``text`` holds (0 if it does not parse)."""
+    from pglast import parser
+
+    try:
+        return len(parser.split(text, with_parser=True, only_slices=True))
+    except parser.ParseError:
+        return 0
 
 
 def _tables_of(text: str) -> list[tuple[str, str]]:

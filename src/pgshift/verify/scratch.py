@@ -7,6 +7,9 @@ the target's database, so that a migration's ``ALTER DATABASE <target>`` reaches
 database (on the configured server, ``pgshift.verify.server_wide`` refuses those). ``copy_schema``
 fills it with a schema-only copy of another database (``pg_dump -s``, plus the rows of pgshift's
 own history so the copy knows its version).
+
+A run killed before it could drop its scratch database leaves it on the server: the next one
+drops it and says so in ``describe()`` (see ``verify.databases``).
 """
 
 from __future__ import annotations
@@ -22,8 +25,18 @@ from typing import TYPE_CHECKING
 from psycopg2 import sql
 
 from pgshift.errors import DatabaseConnectionError, InputError
+from pgshift.verify.databases import (
+    create_database,
+    drop_database,
+    keep,
+    reclaim_abandoned,
+    rename,
+    url_with_dbname,
+)
 
 if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
     from pgshift.config import Settings
     from pgshift.server import ThrowawayServer
 
@@ -32,17 +45,6 @@ PREFIX = "pgshift_verify_"
 _THROWAWAY: set[tuple[str, str]] = set()
 # Names a scratch database on a throwaway server cannot take from the target.
 _RESERVED = ("template0", "template1")
-
-
-def url_with_dbname(url: str, dbname: str) -> str:
-    """``url`` (a URL, a ``key=value`` DSN or empty for the ``PG*`` variables) for ``dbname``."""
-    if re.match(r"^postgres(ql)?://", url):
-        from urllib.parse import quote, urlsplit, urlunsplit
-
-        return urlunsplit(urlsplit(url)._replace(path="/" + quote(dbname, safe="")))
-    from psycopg2.extensions import make_dsn
-
-    return str(make_dsn(url or None, dbname=dbname))
 
 
 class ScratchDatabase:
@@ -56,8 +58,10 @@ class ScratchDatabase:
         self.name = (_target_name(settings.url) if embedded else None) \
             or f"{PREFIX}{uuid.uuid4().hex[:10]}"
         self.server: ThrowawayServer | None = None
+        self.reclaimed: list[str] = []  # scratch databases of killed runs, dropped on entry
         self._admin_url = ""
         self._created = False
+        self._keeper: Connection | None = None
         self._roles_before: set[str] | None = None
 
     @property
@@ -68,7 +72,10 @@ class ScratchDatabase:
         from pgshift.db import describe
 
         where = "a throwaway server" if self.embedded else describe(self._admin_url)
-        return f"{self.name} on {where}"
+        if not self.reclaimed:
+            return f"{self.name} on {where}"
+        return (f"{self.name} on {where}; dropped {len(self.reclaimed)} scratch database(s) "
+                f"a killed run had left there: {', '.join(self.reclaimed)}")
 
     def __enter__(self) -> ScratchDatabase:
         try:
@@ -78,6 +85,8 @@ class ScratchDatabase:
                 _THROWAWAY.add(_host_port(self._admin_url))
             else:
                 self._admin_url = self.settings.url or ""
+                self._keeper = keep(self.settings, self._admin_url, self.name)
+                self.reclaimed = reclaim_abandoned(self._keeper, PREFIX)
             self._roles_before = self._role_names()
             self._create()
         except BaseException:
@@ -123,6 +132,9 @@ class ScratchDatabase:
                         _drop_roles(self.settings, self._admin_url, self.new_roles())
             finally:
                 self._created = False
+                if self._keeper is not None:  # last: the database is gone (or left to reclaim)
+                    self._keeper.close()
+                    self._keeper = None
                 if self.server is not None:
                     _THROWAWAY.discard(_host_port(self._admin_url))
                     self.server.close()  # the database goes with the server
@@ -130,8 +142,10 @@ class ScratchDatabase:
 
     @contextmanager
     def sibling(self) -> Iterator[str]:
-        """Another scratch database on the same server (its URL), dropped afterwards."""
-        name = f"{PREFIX}{uuid.uuid4().hex[:10]}"
+        """Another scratch database on the same server (its URL), dropped afterwards. Named
+        after this one, so that this one's keeper keeps it too."""
+        name = f"{self.name}_{uuid.uuid4().hex[:6]}" if self._keeper is not None \
+            else f"{PREFIX}{uuid.uuid4().hex[:10]}"
         try:
             create_database(self.settings, self._admin_url, name)
             yield url_with_dbname(self._admin_url, name)
@@ -142,13 +156,24 @@ class ScratchDatabase:
     def _create(self) -> None:
         if self.server is not None and self.name == "postgres":
             return  # the throwaway server's own: the target's name, and thrown away with it
-        self._created = True  # first: an interrupt as CREATE DATABASE returns must not leak it
-        create_database(self.settings, self._admin_url, self.name)
+        import psycopg2.errors
+
+        for attempt in range(3):
+            self._created = True  # first: an interrupt as CREATE DATABASE returns must not leak
+            try:
+                create_database(self.settings, self._admin_url, self.name)
+                return
+            except psycopg2.errors.DuplicateDatabase:
+                self._created = False  # another run's (or anybody's): never ours to drop
+                if self._keeper is None or attempt == 2:
+                    raise
+            self.name = f"{PREFIX}{uuid.uuid4().hex[:10]}"
+            rename(self._keeper, self.name)
 
 
 @contextmanager
 def _uninterrupted() -> Iterator[None]:
-    """SIGINT and SIGTERM held while the scratch database is dropped (a second Ctrl-C would
+    """SIGINT, SIGTERM and SIGHUP held while the scratch database is dropped (a second Ctrl-C would
     cancel the DROP and leave it on the server); one that came meanwhile is raised after."""
     import signal
     import threading
@@ -157,8 +182,10 @@ def _uninterrupted() -> Iterator[None]:
         yield  # signals only reach the main thread's handlers
         return
     held: list[int] = []
+    numbers = [signal.SIGINT, signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP")
+                                                  else [])]  # a closed terminal: SIGHUP
     previous = {number: signal.signal(number, lambda got, _frame: held.append(got))
-                for number in (signal.SIGINT, signal.SIGTERM)}
+                for number in numbers}
     try:
         yield
     finally:
@@ -193,26 +220,6 @@ def _target_name(url: str | None) -> str | None:
     except ProgrammingError:
         return None
     return name if name and name not in _RESERVED else None
-
-
-def create_database(settings: Settings, admin_url: str, name: str) -> None:
-    """``CREATE DATABASE name``; a DatabaseConnectionError that says how to do without."""
-    from pgshift.db import connect
-
-    conn = connect(settings, url=admin_url,
-                   application_name=f"{settings.application_name} verify")
-    import psycopg2.errors
-
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg2.errors.InsufficientPrivilege as exc:
-        raise DatabaseConnectionError(
-            f"cannot create a scratch database: {exc.diag.message_primary}",
-            hint="grant CREATEDB to this role, or pass --embedded to use a throwaway "
-                 "server") from None
-    finally:
-        conn.close()
 
 
 _CREATE_ROLE = re.compile(r"""\bcreate\s+(?:role|user|group)\s+(?:"((?:[^"]|"")+)"|(\w+))""",
@@ -271,50 +278,6 @@ def _drop_roles(settings: Settings, admin_url: str, roles: list[str]) -> None:
                 # One with objects elsewhere by now is not ours to take away.
                 with contextlib.suppress(psycopg2.Error):
                     cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
-    finally:
-        conn.close()
-
-
-def drop_database(settings: Settings, admin_url: str, name: str) -> None:
-    """Drop ``name``, ending the sessions still connected to it."""
-    from pgshift.db import connect
-
-    conn = connect(settings, url=admin_url,
-                   application_name=f"{settings.application_name} verify")
-    import psycopg2.errors
-
-    drop = sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name))
-    if conn.server_version >= 130000:
-        drop += sql.SQL(" WITH (FORCE)")
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
-            try:
-                cur.execute(drop)
-            except psycopg2.errors.ObjectInUse:  # a subscription made there (connect = false)
-                _detach_subscriptions(settings, url_with_dbname(admin_url, name))
-                cur.execute(drop)
-    finally:
-        conn.close()
-
-
-def _detach_subscriptions(settings: Settings, url: str) -> None:
-    """Drop the subscriptions of the database at ``url`` without reaching their publishers
-    (no slot is dropped there): disabled, then slot_name = NONE."""
-    from pgshift.db import connect
-
-    conn = connect(settings, url=url, application_name=f"{settings.application_name} verify")
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT s.subname FROM pg_subscription s JOIN pg_database d "
-                        "ON d.oid = s.subdbid WHERE d.datname = current_database()")
-            for (subname,) in cur.fetchall():
-                name = sql.Identifier(subname)
-                for statement in ("ALTER SUBSCRIPTION {} DISABLE",
-                                  "ALTER SUBSCRIPTION {} SET (slot_name = NONE)",
-                                  "DROP SUBSCRIPTION {}"):
-                    cur.execute(sql.SQL(statement).format(name))
     finally:
         conn.close()
 
