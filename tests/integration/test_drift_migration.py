@@ -565,3 +565,108 @@ def test_drift_is_written_in_the_directorys_own_format_and_round_trips(
     api.up(fresh)
     assert scalar(fresh.url, columns) == 2
 
+
+
+ROUTINES_BY_HAND = [
+    "CREATE FUNCTION norm(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT lower(t) $$",
+    "CREATE INDEX t_norm ON t (norm(code))",
+    "CREATE FUNCTION positive(n int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT n > 0 $$",
+    "ALTER TABLE t ADD CONSTRAINT t_positive CHECK (positive(id))",
+    "CREATE FUNCTION twice(n int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT n * 2 $$",
+    "ALTER TABLE t ADD COLUMN doubled int GENERATED ALWAYS AS (twice(id)) STORED",
+    "CREATE STATISTICS t_twice ON (twice(id)), code FROM t",
+    "CREATE FUNCTION first_code() RETURNS text LANGUAGE sql AS $$ SELECT 'a' $$",
+    "ALTER TABLE t ALTER COLUMN code SET DEFAULT first_code()",
+    "CREATE DOMAIN positive_int AS int CHECK (positive(VALUE))",
+    "CREATE TABLE u (id positive_int, n int DEFAULT twice(2) CHECK (positive(n)))",
+    "ALTER TABLE t ENABLE ROW LEVEL SECURITY",
+    "CREATE POLICY t_positive ON t USING (positive(id))",
+    "CREATE FUNCTION span(a float8, b float8) RETURNS float8 LANGUAGE sql IMMUTABLE AS "
+    "$$ SELECT b - a $$",
+    "CREATE TYPE spans AS RANGE (SUBTYPE = float8, SUBTYPE_DIFF = span)",
+    # one that reads a table the file makes: after it, as before
+    "CREATE FUNCTION u_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM u $$",
+]
+
+
+def test_what_calls_a_function_the_file_makes_is_made_after_it_and_dropped_before_it(
+    settings, fresh, write_migration, query
+) -> None:
+    write_migration("V001__t.sql", "CREATE TABLE t (id int, code text);", "DROP TABLE t;")
+    api.up(settings)
+    for statement in ROUTINES_BY_HAND:
+        query(statement)
+    captured = assert_proven(settings, fresh, "routines")  # up, down and up again run
+    up, down = captured.migration.up, captured.migration.down
+
+    def at(part: list[str], start: str) -> int:
+        return next(i for i, s in enumerate(part) if s.startswith(start))
+
+    for function, readers, droppers in (
+            ("public.norm(", ["CREATE INDEX CONCURRENTLY t_norm"], ["DROP INDEX CONCURRENTLY"]),
+            ("public.positive(", ["ALTER TABLE public.t ADD CONSTRAINT t_positive",
+                                  "ALTER DOMAIN public.positive_int ADD CONSTRAINT",
+                                  "ALTER TABLE public.u ADD CONSTRAINT",
+                                  "CREATE POLICY t_positive"],
+             ["ALTER TABLE public.t DROP CONSTRAINT t_positive", "ALTER DOMAIN",
+              "ALTER TABLE public.u DROP CONSTRAINT", "DROP POLICY"]),
+            ("public.twice(", ["ALTER TABLE public.t ADD COLUMN doubled", "CREATE TABLE public.u",
+                               "CREATE STATISTICS public.t_twice"],
+             ["ALTER TABLE public.t DROP COLUMN doubled", "DROP TABLE public.u",
+              "DROP STATISTICS"]),
+            ("public.first_code(", ["ALTER TABLE public.t ALTER COLUMN code SET DEFAULT"],
+             ["ALTER TABLE public.t ALTER COLUMN code DROP DEFAULT"]),
+            ("public.span(", ["CREATE TYPE public.spans AS RANGE"], ["DROP TYPE public.spans"])):
+        made, dropped = at(up, f"CREATE OR REPLACE FUNCTION {function}"), at(
+            down, f"DROP FUNCTION {function}")
+        for reader in readers:
+            assert made < at(up, reader), (function, reader)
+        for dropper in droppers:
+            assert at(down, dropper) < dropped, (function, dropper)
+    assert at(up, "CREATE TABLE public.u") < at(up, "CREATE OR REPLACE FUNCTION public.u_count(")
+
+
+DEFAULTS = """
+ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO "{reader}";
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO "{writer}";
+CREATE TABLE t (id int);
+"""
+
+DEFAULTS_BY_HAND = [
+    "CREATE TABLE given (id int)",  # the default privileges' grants, as the file's will have
+    "CREATE TABLE taken (id int)",
+    'REVOKE SELECT ON taken FROM "{reader}"',
+    "CREATE FUNCTION opened() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+    "GRANT EXECUTE ON FUNCTION opened() TO PUBLIC",
+    "CREATE FUNCTION closed() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$",
+    "CREATE SEQUENCE kept_seq",
+    "CREATE SEQUENCE revoked_seq",
+    'REVOKE USAGE ON SEQUENCE revoked_seq FROM "{writer}"',
+    "CREATE VIEW t_view AS SELECT id FROM t",
+    'REVOKE SELECT ON t_view FROM "{reader}"',
+]
+
+
+def test_objects_the_file_makes_get_the_grants_they_have_whatever_default_privileges_give(
+    settings, fresh, write_migration, query, roles
+) -> None:
+    """Default privileges the same on both sides give what the file makes their grants as it
+    is made: the file revokes those the drifted objects lack, and grants none twice."""
+    names = {"reader": roles[0], "writer": roles[1]}
+    write_migration("V001__defaults.sql", DEFAULTS.format(**names),
+                    'ALTER DEFAULT PRIVILEGES IN SCHEMA public REVOKE USAGE ON SEQUENCES FROM '
+                    '"{writer}";\nALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO PUBLIC;\n'
+                    'ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM "{reader}";\n'
+                    "DROP TABLE t;".format(**names))
+    api.up(settings)
+    for statement in DEFAULTS_BY_HAND:
+        query(statement.format(**names))
+    captured = assert_proven(settings, fresh, "defaults")
+    up = captured.migration.up
+    reader, writer = roles[0], f'"{roles[1]}"'
+    assert f"REVOKE SELECT ON TABLE public.taken FROM {reader};" in up
+    assert f"REVOKE SELECT ON TABLE public.t_view FROM {reader};" in up
+    assert "GRANT EXECUTE ON FUNCTION public.opened() TO PUBLIC;" in up
+    assert f"REVOKE USAGE ON SEQUENCE public.revoked_seq FROM {writer};" in up
+    assert not any(s.startswith("GRANT SELECT") or ("closed" in s and "GRANT" in s) for s in up)

@@ -138,3 +138,31 @@ def test_embedded_replays_on_a_throwaway_server_of_the_same_major(migrated, quer
     assert drift.differences == [
         "column public.users.note: default is \"'n/a'::text\" in the database, was none after "
         "the migrations"]
+
+
+def test_publication_filters_wrappers_mappings_and_statistics_targets_are_drift(
+    migrated, query
+) -> None:
+    query("CREATE PUBLICATION pub_users FOR TABLE users (id, email) WHERE (id > 10)")
+    query("CREATE FOREIGN DATA WRAPPER hand_fdw")
+    query("CREATE SERVER hand_server FOREIGN DATA WRAPPER hand_fdw")
+    query("CREATE USER MAPPING FOR PUBLIC SERVER hand_server OPTIONS (user 'x', password 'pw1')")
+    query("ALTER TABLE users ALTER COLUMN email SET STATISTICS 800")
+    query("CREATE SCHEMA feed")
+    query("CREATE PUBLICATION pub_feed FOR TABLES IN SCHEMA feed")
+    drift = api.schema_drift(migrated)
+    assert drift.differences == [
+        "schema feed: present in the database, absent after the migrations",
+        "column public.users.email: statistics_target is 800 in the database, was none after "
+        "the migrations",
+        "publication pub_feed: present in the database, absent after the migrations",
+        "publication pub_users: present in the database, absent after the migrations",
+        "foreign-data wrapper hand_fdw: present in the database, absent after the migrations",
+        "foreign server hand_server: present in the database, absent after the migrations",
+        "user mapping for PUBLIC server hand_server: present in the database, absent after the "
+        "migrations"]
+    assert drift.actual["publication"]["pub_users"]["tables"] == [
+        "public.users (id, email) WHERE ((id > 10))"]
+    assert drift.actual["publication"]["pub_feed"]["schemas"] == ["feed"]
+    assert drift.actual["user mapping"]["for PUBLIC server hand_server"]["options"] == [
+        "password=********", "user=x"]

@@ -1,18 +1,20 @@
 """A normalised catalog snapshot of a database's schema, and a readable diff of two snapshots.
 
 The snapshot names objects, never OIDs, so it compares equal across a drop and re-create:
-schemas, tables (with columns: type, default, nullability, identity, generation, position; row
-security; replica identity; partitioning and the parents they inherit from), constraints (with
-validity), indexes (with validity, and the partitioned index one belongs to), views, functions,
-triggers, enums, domains, composite and range types, sequences, policies, extensions, comments
-and grants; rules, extended statistics, aggregates, collations, default privileges, event
-triggers, publications and foreign servers. pgshift's own schema, the system schemas and objects
-that belong to an extension are left out, and so is what an object makes along with itself: the
-constraints and triggers a partition (or child table) takes from its parent, a range type's
-constructor functions. A sequence's current value is not schema and is left out too; an ACL that
-holds what the object's default does is none. Not compared: owners (the replay's role need not
-be the target's), operators, casts, text search configurations, conversions, user mappings, and
-comments on indexes, constraints and triggers.
+schemas, tables (with columns: type, default, nullability, identity, generation, position,
+statistics target; row security; replica identity; partitioning and the parents they inherit
+from), constraints (with validity), indexes (with validity, and the partitioned index one
+belongs to), views, functions, triggers, enums, domains, composite and range types, sequences,
+policies, extensions, comments and grants; rules, extended statistics (and their target),
+aggregates, collations, default privileges, event triggers, publications (their tables with
+column lists and row filters, their schemas), foreign-data wrappers, foreign servers and user
+mappings (options that may hold a password only as a digest, never shown). pgshift's own
+schema, the system schemas and objects that belong to an extension are left out, and so is
+what an object makes along with itself: the constraints and triggers a partition (or child
+table) takes from its parent, a range type's constructor functions. A sequence's current value
+is not schema and is left out too; an ACL that holds what the object's default does is none.
+Not compared: owners (the replay's role need not be the target's), operators, casts, text
+search configurations, conversions, and comments on indexes, constraints and triggers.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ _ACL = """array(SELECT x::text FROM unnest(
               CASE WHEN {acl} @> acldefault('{kind}', {owner})
                     AND {acl} <@ acldefault('{kind}', {owner}) THEN NULL ELSE {acl} END)
               AS x ORDER BY 1)"""
+_MAPPED = """CASE WHEN u.umuser = 0 THEN 'PUBLIC' WHEN u.usename = current_user
+                  THEN 'CURRENT_USER' ELSE quote_ident(u.usename) END"""
+_SHOWN = "ARRAY['user', 'username', 'password_required', 'sslcert', 'sslkey']"
 # An aggregate's FINALFUNC_MODIFY (or MFINALFUNC_MODIFY), said where it has that function.
 _MODIFY = """CASE WHEN {fn} <> 0 THEN CASE {modify} WHEN 'r' THEN 'READ_ONLY'
               WHEN 's' THEN 'SHAREABLE' WHEN 'w' THEN 'READ_WRITE' END END"""
@@ -77,6 +82,7 @@ _QUERIES: dict[str, str] = {
                NULLIF(a.attidentity, '') AS identity, NULLIF(a.attgenerated, '') AS generated,
                CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text
                END AS collation,
+               NULLIF(a.attstattarget, -1) AS statistics_target,  -- 17+: NULL, before: -1
                {_ACL.format(acl="a.attacl", kind="c", owner="c.relowner")} AS grants,
                col_description(c.oid, a.attnum) AS comment
         FROM pg_attribute a
@@ -189,7 +195,8 @@ _QUERIES: dict[str, str] = {
           AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}""",
     "statistics": f"""
         SELECT format('%%I.%%I', n.nspname, s.stxname),
-               pg_get_statisticsobjdef(s.oid) AS definition
+               pg_get_statisticsobjdef(s.oid) AS definition,
+               NULLIF(s.stxstattarget, -1) AS statistics_target  -- 17+: NULL, before: -1
         FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
         WHERE {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_statistic_ext'", oid="s.oid")}""",
@@ -257,27 +264,52 @@ _QUERIES: dict[str, str] = {
                e.evtenabled AS enabled, e.evttags::text[] AS tags
         FROM pg_event_trigger e
         WHERE {_NOT_EXTENSION.format(catalog="'pg_event_trigger'", oid="e.oid")}""",
+    # Each table as CREATE PUBLICATION takes it: its column list and row filter with it.
     "publication": """
         SELECT p.pubname, (to_jsonb(p) - 'oid' - 'pubname' - 'pubowner')::text AS options,
-               array(SELECT r.prrelid::regclass::text FROM pg_publication_rel r
-                     WHERE r.prpubid = p.oid ORDER BY 1) AS tables
+               array(SELECT concat(r.prrelid::regclass::text, ' (' || (
+                          SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+                          FROM pg_attribute a WHERE a.attrelid = r.prrelid
+                            AND a.attnum = ANY(r.prattrs::int2[])) || ')',
+                          ' WHERE (' || pg_get_expr(r.prqual, r.prrelid) || ')')
+                     FROM pg_publication_rel r WHERE r.prpubid = p.oid ORDER BY 1) AS tables,
+               array(SELECT s.pnnspid::regnamespace::text FROM pg_publication_namespace s
+                     WHERE s.pnpubid = p.oid ORDER BY 1) AS schemas
         FROM pg_publication p""",
+    "foreign data wrapper": f"""
+        SELECT w.fdwname, NULLIF(w.fdwhandler, 0)::regproc::text AS handler,
+               NULLIF(w.fdwvalidator, 0)::regproc::text AS validator, w.fdwoptions AS options,
+               {_ACL.format(acl="w.fdwacl", kind="F", owner="w.fdwowner")} AS grants
+        FROM pg_foreign_data_wrapper w
+        WHERE {_NOT_EXTENSION.format(catalog="'pg_foreign_data_wrapper'", oid="w.oid")}""",
     "foreign server": f"""
         SELECT s.srvname, w.fdwname AS wrapper, s.srvtype AS type, s.srvversion AS version,
                s.srvoptions AS options,
                {_ACL.format(acl="s.srvacl", kind="S", owner="s.srvowner")} AS grants
         FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
         WHERE {_NOT_EXTENSION.format(catalog="'pg_foreign_server'", oid="s.oid")}""",
+    # Options but a few known harmless ones may hold a password: their values are compared as
+    # a digest (``secrets``, never shown), and only their names listed. The role that reads is
+    # CURRENT_USER, whatever its name (as for default privileges).
+    "user mapping": f"""
+        SELECT format('for %%s server %%I', {_MAPPED}, u.srvname), {_MAPPED} AS role,
+               u.srvname AS server,
+               array(SELECT o.option_name || '=' || CASE WHEN o.option_name = ANY({_SHOWN})
+                                                   THEN o.option_value ELSE '********' END
+                     FROM pg_options_to_table(u.umoptions) o ORDER BY 1) AS options,
+               (SELECT encode(sha256(convert_to(string_agg(o.option_name || '=' || o.option_value,
+                                                           E'\n' ORDER BY o.option_name),
+                                                'UTF8')), 'hex')
+                FROM pg_options_to_table(u.umoptions) o
+                WHERE o.option_name <> ALL({_SHOWN})) AS secrets
+        FROM pg_user_mappings u""",
 }
 
-# How each category is called in a diff, and the attribute shown when it is added or removed.
-_LABELS = {"schema": "schema", "table": "relation", "column": "column", "constraint": "constraint",
-           "index": "index", "sequence": "sequence", "function": "function",
-           "trigger": "trigger", "type": "type", "policy": "policy", "extension": "extension",
-           "rule": "rule", "statistics": "statistics object", "aggregate": "aggregate",
-           "collation": "collation", "default privileges": "default privileges",
-           "event trigger": "event trigger", "publication": "publication",
-           "foreign server": "foreign server"}
+# How a category is called in a diff, where not by its own name.
+_LABELS = {"table": "relation", "statistics": "statistics object",
+           "foreign data wrapper": "foreign-data wrapper"}
+# Attributes compared but never shown: a digest of what may be a password.
+_HIDDEN = frozenset({"secrets"})
 _KIND_NAMES = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
                "f": "foreign table"}
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
@@ -356,7 +388,7 @@ def _differences(expected: Snapshot, actual: Snapshot, expected_name: str,
     found: list[tuple[str | None, str]] = []
     for category in _QUERIES:
         want, have = expected.get(category, {}), actual.get(category, {})
-        label = _LABELS[category]
+        label = _LABELS.get(category, category)
         for key in sorted(have.keys() - want.keys()):
             found.append((None, f"{_what(label, have[key])} {key}: present {actual_name}, "
                                 f"absent {expected_name}{_summary(have[key])}"))
@@ -366,7 +398,10 @@ def _differences(expected: Snapshot, actual: Snapshot, expected_name: str,
         for key in sorted(want.keys() & have.keys()):
             for attribute in want[key]:
                 before, after = want[key].get(attribute), have[key].get(attribute)
-                if before != after:
+                if before != after and attribute in _HIDDEN:
+                    found.append((attribute, f"{_what(label, want[key])} {key}: {attribute} "
+                                             f"differ (not shown)"))
+                elif before != after:
                     found.append((attribute, f"{_what(label, want[key])} {key}: {attribute} is "
                                              f"{_show(after)} {actual_name}, was {_show(before)} "
                                              f"{expected_name}"))

@@ -8,13 +8,14 @@ from __future__ import annotations
 from pgshift.recipes.model import ident
 from pgshift.verify.drift.aggregates import routine_signature
 from pgshift.verify.drift.change import Catalogs, Change, Found, State, quoted, table_and_name
+from pgshift.verify.drift.default_privileges import at_creation
 from pgshift.verify.drift.grants import AclError, grant_statements, owners
 
 _GRANT_ON = {"schema": "SCHEMA", "table": "TABLE", "column": "TABLE", "sequence": "SEQUENCE",
              "function": "FUNCTION", "aggregate": "FUNCTION", "type": "TYPE",
-             "foreign server": "FOREIGN SERVER"}
+             "foreign data wrapper": "FOREIGN DATA WRAPPER", "foreign server": "FOREIGN SERVER"}
 # Named as themselves, not schema-qualified: they are quoted here (a snapshot's key is not).
-_BARE_NAMES = ("schema", "foreign server")
+_BARE_NAMES = ("schema", "foreign data wrapper", "foreign server")
 _COMMENT_ON = {"r": "TABLE", "p": "TABLE", "f": "FOREIGN TABLE", "v": "VIEW",
                "m": "MATERIALIZED VIEW"}
 
@@ -32,8 +33,11 @@ def attributes(catalogs: Catalogs, made: dict[str, set[tuple[str, str]]]) -> Fou
                 base = None if remade else old
                 if (base or {}).get("comment") != new.get("comment"):
                     yield direction, Change("comment", True, _comment(category, key, new))
+                # One made starts with what the default privileges in effect give it.
+                start = base if base is not None else {"grants": at_creation(
+                    catalogs, direction, category, key, new.get("grants") or []) or []}
                 try:
-                    for sql in _grants(category, key, base, new):
+                    for sql in _grants(category, key, start, new):
                         yield direction, Change("grant", True, sql)
                 except AclError as exc:
                     if not reported:

@@ -16,14 +16,17 @@ Made = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class Change:
-    """One statement: its kind orders it (``migration._CREATE_ORDER``), forwards when it
-    makes or sets something, backwards when it drops something."""
+    """One statement: its kind orders it (``drift.order``), forwards when it makes or sets
+    something, backwards when it drops something."""
 
     kind: str
     create: bool
     sql: str
     # (category, key) of what it makes: a made object gets its comment and grants afterwards.
     makes: Made = ()
+    # A drop's: the text of what it drops (a definition, a default), so that it runs before a
+    # routine it names is dropped (``drift.order``).
+    reads: str = ""
 
 
 # ("up" or "down", the change)

@@ -29,21 +29,24 @@ def constraints(catalogs: Catalogs) -> Found:
         def add(state: dict[str, Any], alter: str = alter, name: str = name) -> str:
             return f"{alter} ADD CONSTRAINT {name} {state['definition']};"
 
-        drop = f"{alter} DROP CONSTRAINT {name};"
+        def drop(state: dict[str, Any], alter: str = alter, name: str = name) -> Change:
+            return Change("constraint", False, f"{alter} DROP CONSTRAINT {name};",
+                          reads=state["definition"])
+
         if before is None or after is None:
-            yield "up", Change("constraint", after is not None,
-                               add(after) if after is not None else drop)
-            yield "down", Change("constraint", before is not None,
-                                 add(before) if before is not None else drop)
+            yield "up", (Change("constraint", True, add(after)) if after is not None
+                         else drop(before))
+            yield "down", (Change("constraint", True, add(before)) if before is not None
+                           else drop(after))
         elif (_strip_not_valid(before["definition"]) == _strip_not_valid(after["definition"])
               and before["valid"] != after["valid"] and after["valid"]):
             yield "up", Change("constraint", True, f"{alter} VALIDATE CONSTRAINT {name};")
-            yield "down", Change("constraint", False, drop)
+            yield "down", drop(after)
             yield "down", Change("constraint", True, add(before))  # back NOT VALID: no scan
         else:
-            yield "up", Change("constraint", False, drop)
+            yield "up", drop(before)
             yield "up", Change("constraint", True, add(after))
-            yield "down", Change("constraint", False, drop)
+            yield "down", drop(after)
             yield "down", Change("constraint", True, add(before))
 
 

@@ -8,16 +8,19 @@ PostgreSQL's built-in defaults: nothing in a schema; everywhere else, the owner'
 (and PUBLIC's EXECUTE on functions and USAGE on types). An entry in a schema that a direction
 drops goes with it.
 
-What the migration makes gets its grants written as from PostgreSQL's defaults
-(``drift.attributes``). So a statement that goes away from them (a privilege granted, a
-built-in one revoked) runs last, after all of it, and one that goes back towards them (a grant
-taken back, a built-in privilege given back) runs first.
+A statement that goes away from PostgreSQL's defaults (a privilege granted, a built-in one
+revoked) runs last, after all that the migration makes, and one that goes back towards them (a
+grant taken back, a built-in privilege given back) runs first. So what the migration makes is
+given, as it is made, what the entries the same on both sides give, and of the others what
+they share and what PostgreSQL's defaults hold (``at_creation``): its grants are written from
+that (``drift.attributes``).
 """
 
 from __future__ import annotations
 
 from pgshift.recipes.model import ident
-from pgshift.verify.drift.change import Catalogs, Change, Found
+from pgshift.verify.drift.change import Catalogs, Change, Found, identifiers
+from pgshift.verify.drift.grants import acl_item, owners
 
 Grant = tuple[str, str, bool]  # grantee (PUBLIC, OWNER or a role), privilege, grant option
 _OBJECTS = {"tables": "TABLES", "sequences": "SEQUENCES", "functions": "FUNCTIONS",
@@ -27,6 +30,9 @@ _OWNER_HAS = {"tables": ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "RE
               "sequences": ("SELECT", "UPDATE", "USAGE"), "functions": ("EXECUTE",),
               "types": ("USAGE",), "schemas": ("USAGE", "CREATE")}
 _PUBLIC_HAS = {"functions": ("EXECUTE",), "types": ("USAGE",)}
+# Which default privileges an object made in a snapshot's category takes.
+_TAKES = {"table": "tables", "sequence": "sequences", "function": "functions",
+          "aggregate": "functions", "type": "types", "schema": "schemas"}
 
 
 def default_privileges(catalogs: Catalogs) -> Found:
@@ -129,3 +135,53 @@ def _statements(had: set[Grant], has: set[Grant], objects: str, role: str | None
                                        f"{'FROM' if verb.startswith('REVOKE') else 'TO'} {to}"
                                        f"{suffix}"))
     return found
+
+
+def at_creation(catalogs: Catalogs, direction: str, category: str, key: str,
+                grants: list[str]) -> list[str] | None:
+    """The ACL (as the snapshot lists it) that an object ``direction`` makes has once made,
+    from the default privileges of the role that runs the migration then in effect; None where
+    that is PostgreSQL's default. ``grants``: the object's own, which name its owner."""
+    objects = _TAKES.get(category)
+    if objects is None:
+        return None
+    old, new = ((catalogs.expected, catalogs.actual) if direction == "up"
+                else (catalogs.actual, catalogs.expected))
+    builtin = _builtin(objects, catalogs.major)
+    keys = [f"on {objects}"]
+    if category != "schema":
+        keys.append(f"in schema {_unquoted(identifiers(key)[0])} on {objects}")
+    given: set[Grant] = set()
+    for entry in keys:
+        default = builtin if entry == keys[0] else set()
+        states = [side.get("default privileges", {}).get(entry) for side in (old, new)]
+        had, has = (default if state is None else _grants(state) for state in states)
+        given |= _in_effect(had, has, builtin if entry == keys[0] else set())
+    if given == builtin:
+        return None
+    owner = next(iter(sorted(owners(grants))), "OWNER")  # no grants: its name is not needed
+    by_grantee: dict[str, list[tuple[str, bool]]] = {}
+    for grantee, privilege, option in sorted(given):
+        name = owner if grantee == "OWNER" else "" if grantee == "PUBLIC" else _unquoted(grantee)
+        by_grantee.setdefault(name, []).append((privilege, option))
+    return sorted(acl_item(name, privileges, owner) for name, privileges in by_grantee.items())
+
+
+def _in_effect(had: set[Grant], has: set[Grant], builtin: set[Grant]) -> set[Grant]:
+    """What an entry gives while the migration makes its objects, between ``had`` and ``has``:
+    what both hold, and of the rest what PostgreSQL's defaults hold (``_statements`` takes
+    those towards the defaults first, and the others last)."""
+    plain = {(g, p) for g, p, _ in builtin}
+    before = {(g, p): option for g, p, option in had}
+    after = {(g, p): option for g, p, option in has}
+    found = set()
+    for pair in before.keys() | after.keys():
+        if pair in before and pair in after:
+            found.add((*pair, before[pair] and after[pair]))
+        elif pair in plain and (pair in before or not after[pair]):
+            found.add((*pair, before.get(pair, False)))
+    return found
+
+
+def _unquoted(name: str) -> str:
+    return name[1:-1].replace('""', '"') if name.startswith('"') else name

@@ -20,7 +20,7 @@ _PRIVILEGES = {"r": "SELECT", "a": "INSERT", "w": "UPDATE", "d": "DELETE", "D": 
                "C": "CREATE"}
 # What an owner's own item holds at the least (17 adds MAINTAIN on tables).
 _OWNER_HAS = {"TABLE": "arwdDxt", "SEQUENCE": "rwU", "FUNCTION": "X", "PROCEDURE": "X",
-              "SCHEMA": "UC", "TYPE": "U", "FOREIGN SERVER": "U"}
+              "SCHEMA": "UC", "TYPE": "U", "FOREIGN DATA WRAPPER": "U", "FOREIGN SERVER": "U"}
 # What PUBLIC holds when the ACL is empty.
 _PUBLIC_HAS = {"FUNCTION": "X", "PROCEDURE": "X", "TYPE": "U"}
 
@@ -55,6 +55,19 @@ def grant_statements(what: str, on: str, old: list[str], new: list[str],
                 statements.append(f"GRANT {_list(letters, column)} {target.format('TO')}"
                                   f"{' WITH GRANT OPTION' if option else ''};")
     return statements
+
+
+def acl_item(grantee: str, privileges: list[tuple[str, bool]], grantor: str) -> str:
+    """``grantee=privileges/grantor`` from privileges' names (``SELECT``) and grant options;
+    PUBLIC is the empty grantee."""
+    letters = {name: letter for letter, name in _PRIVILEGES.items()}
+    text = "".join(letters[name] + ("*" if option else "") for name, option in privileges)
+    return f"{_quoted(grantee)}={text}/{_quoted(grantor)}"
+
+
+def _quoted(role: str) -> str:
+    plain = role.replace("_", "").isalnum() or not role
+    return role if plain else '"' + role.replace('"', '""') + '"'
 
 
 def owners(acl: list[str]) -> set[str]:

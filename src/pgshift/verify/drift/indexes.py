@@ -41,7 +41,8 @@ def indexes(catalogs: Catalogs) -> Found:
             if old is not None and not old.get("partition_of"):  # else: with its parent
                 partitioned = " ON ONLY " in old["definition"]
                 yield direction, Change("index", False, f"DROP INDEX "
-                                        f"{'' if partitioned else 'CONCURRENTLY '}{key};")
+                                        f"{'' if partitioned else 'CONCURRENTLY '}{key};",
+                                        reads=old["definition"])
             if new is None or not _built_here(catalogs, key, snapshot, owned):
                 continue
             yield direction, Change("index", True, _concurrently(new["definition"]))

@@ -19,7 +19,7 @@ HANDLED: dict[str, frozenset[str]] = {kind: frozenset(attributes) for kind, attr
               "replica_identity", "replica_index", "partition_key", "partition_bound",
               "inherits", "grants", "comment", "definition"),
     "column": ("position", "type", "not_null", "default", "identity", "generated", "collation",
-               "grants", "comment"),
+               "statistics_target", "grants", "comment"),
     "constraint": ("type", "definition", "valid", "deferrable", "deferred"),
     "index": ("definition", "valid", "ready", "primary", "clustered", "partition_of"),
     "sequence": ("type", "start", "increment", "min", "max", "cache", "cycle", "owned_by",
@@ -31,13 +31,15 @@ HANDLED: dict[str, frozenset[str]] = {kind: frozenset(attributes) for kind, attr
     "policy": ("permissive", "roles", "command", "using", "with_check"),
     "extension": ("version", "schema"),
     "rule": ("definition", "enabled"),
-    "statistics": ("definition",),
+    "statistics": ("definition", "statistics_target"),
     "aggregate": ("definition", "grants", "comment"),
     "collation": ("definition",),
     "default privileges": ("grants",),
     "event trigger": ("event", "function", "enabled", "tags"),
-    "publication": ("options", "tables"),
+    "publication": ("options", "tables", "schemas"),
+    "foreign data wrapper": ("handler", "validator", "options", "grants"),
     "foreign server": ("wrapper", "type", "version", "options", "grants"),
+    "user mapping": ("role", "server", "options", "secrets"),
 }.items()}
 
 # What a new (or dropped) table, column or function is written with: its writer makes the
@@ -46,7 +48,7 @@ _WITH_IT = {"table": {"kind", "persistence", "definition", "partition_key", "par
                       "inherits", "row_security", "force_row_security", "replica_identity",
                       "replica_index", "grants", "comment"},
             "column": {"position", "type", "not_null", "default", "identity", "generated",
-                       "collation", "grants", "comment"},
+                       "collation", "statistics_target", "grants", "comment"},
             "function": {"kind", "definition", "grants", "comment"}}
 
 

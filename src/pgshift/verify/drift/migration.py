@@ -9,23 +9,29 @@ environment applies it with ``up``, and all of them end the same.
 What is written, from the two catalog snapshots (``pgshift.verify.snapshot``; each kind of
 object in a module of ``pgshift.verify.drift``):
 
-- schemas, extensions, foreign servers and their options (``drift.servers``), collations
+- schemas, extensions, foreign-data wrappers, foreign servers and their options, user mappings
+  (their options, never a password: ``drift.servers``), collations
   (``drift.collations``), types (enums and their values, domains with their defaults, NOT NULL
   and CHECK constraints, composite types and their attributes, range types), sequences and
   their settings, tables (plain, UNLOGGED, partitioned, and partitions made PARTITION OF their
-  parent), columns (type, default, NOT NULL, identity, generated), constraints (with their
+  parent), columns (type, default, NOT NULL, identity, generated, statistics target),
+  constraints (with their
   validity), indexes (built and dropped ``CONCURRENTLY``, so the file is ``no-transaction``;
   on a partitioned table, made ON ONLY it with each partition's built concurrently and
-  attached) and the one a table is clustered on, replica identity and publications
-  (``drift.replication``), functions and procedures, aggregates (``drift.aggregates``), views,
-  extended statistics, triggers (and whether they are enabled), rules (``drift.rules``),
+  attached) and the one a table is clustered on, replica identity and publications (their
+  tables with column lists and row filters, and schemas: ``drift.replication``), functions and
+  procedures, aggregates (``drift.aggregates``), views, extended statistics (and their
+  statistics target), triggers (and whether they are enabled), rules (``drift.rules``),
   row-level security (policies, and whether a table enables and forces it), grants (GRANT and
   REVOKE of the privileges that differ: ``drift.grants``), comments, event triggers and
-  default privileges (``drift.default_privileges``);
-- in dependency order (``_CREATE_ORDER``): the up part drops before it creates, and creates in
-  that order; the down part does the same the other way. Event triggers are made after the
-  rest, so that they fire on none of it, and default privileges that give more than
-  PostgreSQL's are set last, so that they give nothing to what the file makes.
+  default privileges (``drift.default_privileges``; what the file makes starts with the grants
+  that default privileges give it as it is made);
+- in dependency order (``drift.order``): the up part drops before it creates, and creates in
+  that order; the down part does the same the other way. A routine the file makes goes before
+  the index, constraint, default, domain or other statement that calls it, and one it drops
+  after them. Event triggers are made after the rest, so that they fire on none of it, and
+  default privileges that give more than PostgreSQL's are set last, so that they give nothing
+  to what the file makes.
   PostgreSQL cannot remove a value from an enum: the down part says so in a comment and leaves
   the value. A generated column whose expression changed is altered in place from PostgreSQL
   17 (the server the drift was read on); before, it is dropped and added again, and a comment
@@ -38,7 +44,8 @@ type, a table with the same columns), a TODO line says to write the RENAME inste
 Anything else (who owns an object, an extension's new version, a table's storage settings or
 its inheritance, materialized views, foreign tables, a grant made by another role than the
 owner, a generated column that something reads and that cannot change in place, a collation
-that changed, a publication that becomes FOR ALL TABLES) is a ``-- TODO:`` line naming the
+that changed, a publication that becomes FOR ALL TABLES, a user mapping's password or other
+option that may hold one) is a ``-- TODO:`` line naming the
 difference, in the up part and in the down part, to write by hand; so is a kind of object (or
 an attribute) that the snapshot compares and ``drift.kinds`` does not know. The file is a
 draft to review like any migration: ``lint`` and ``verify`` check it as they check the rest.
@@ -72,11 +79,12 @@ from pgshift.verify.drift.event_triggers import event_triggers
 from pgshift.verify.drift.indexes import clustering, indexes
 from pgshift.verify.drift.kinds import unhandled, unwritten
 from pgshift.verify.drift.not_null import not_null_constraints
+from pgshift.verify.drift.order import ordered
 from pgshift.verify.drift.policies import policies
 from pgshift.verify.drift.renames import note_renames
 from pgshift.verify.drift.replication import publications, replica_identities
 from pgshift.verify.drift.rules import rules
-from pgshift.verify.drift.servers import servers
+from pgshift.verify.drift.servers import servers, user_mappings, wrappers
 from pgshift.verify.drift.statistics import statistics
 from pgshift.verify.drift.tables import columns, identity_sequence, tables
 from pgshift.verify.drift.types import types
@@ -85,17 +93,6 @@ from pgshift.verify.drift.views import views
 if TYPE_CHECKING:
     from pgshift.verify.schema_drift import SchemaDrift
     from pgshift.verify.snapshot import Snapshot
-
-# The order a change is made in; a drop runs in the reverse order. Event triggers are made
-# after the rest (and dropped before it), so that they fire on none of it; default privileges
-# that give more than PostgreSQL's are set last, so that they give nothing to what the file
-# makes (those that go back to PostgreSQL's run first, as drops: drift.default_privileges).
-_CREATE_ORDER = ("schema", "extension", "foreign server", "collation", "type", "domain",
-                 "composite", "sequence", "table", "partition", "column", "constraint", "index",
-                 "cluster", "replica identity", "function", "aggregate", "view", "statistics",
-                 "trigger", "rule", "policy", "publication", "grant", "comment", "event trigger",
-                 "default privileges")
-
 
 @dataclass(frozen=True)
 class DriftMigration:
@@ -167,9 +164,10 @@ def drift_migration(expected: Snapshot, actual: Snapshot, major: int | None = No
     # Each writes the changes of a few kinds (``drift.kinds`` says which attributes); the
     # second ones need to know what the first ones make (a view made again loses its
     # triggers and rules).
-    for found in (_schemas, _extensions, servers, collations, types, _sequences, tables, views,
-                  columns, constraints, not_null_constraints, indexes, clustering, _functions,
-                  aggregates, event_triggers, publications, default_privileges):
+    for found in (_schemas, _extensions, wrappers, servers, user_mappings, collations, types,
+                  _sequences, tables, views, columns, constraints, not_null_constraints, indexes,
+                  clustering, _functions, aggregates, event_triggers, publications,
+                  default_privileges):
         for direction, change in found(catalogs):
             changes[direction].append(change)
     made = {direction: {m for change in found for m in change.makes}
@@ -180,16 +178,9 @@ def drift_migration(expected: Snapshot, actual: Snapshot, major: int | None = No
         changes[direction].append(change)
     unwritten(catalogs)
     unhandled(catalogs)
-    ordered_up, ordered_down = _ordered(changes["up"]), _ordered(changes["down"])
+    ordered_up, ordered_down = ordered(changes["up"]), ordered(changes["down"])
     concurrent = any("CONCURRENTLY" in s for s in ordered_up + ordered_down)
     return DriftMigration(ordered_up, ordered_down, catalogs.todo, concurrent)
-
-
-def _ordered(changes: list[Change]) -> list[str]:
-    drops = sorted((c for c in changes if not c.create),
-                   key=lambda c: -_CREATE_ORDER.index(c.kind))
-    creates = sorted((c for c in changes if c.create), key=lambda c: _CREATE_ORDER.index(c.kind))
-    return [c.sql for c in (*drops, *creates)]
 
 
 def _one_side(key: str, kind: str, before: State | None, after: State | None, create: str,

@@ -16,7 +16,8 @@ def policies(catalogs: Catalogs, made: dict[str, set[tuple[str, str]]]) -> Found
         name, _, table = key.partition(" on ")
         for direction, old, new, _ in catalogs.directions(before, after):
             if old is not None:
-                yield direction, Change("policy", False, f"DROP POLICY {name} ON {table};")
+                yield direction, Change("policy", False, f"DROP POLICY {name} ON {table};",
+                                        reads=f"{old.get('using')} {old.get('with_check')}")
             exists = table in catalogs.expected.get("table", {}) and (
                 table in catalogs.actual.get("table", {}))
             if new is not None and (exists or ("table", table) in made[direction]):

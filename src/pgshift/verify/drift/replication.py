@@ -4,11 +4,12 @@
   for a table on both sides whose identity differs, for one the migration makes, and for one
   whose identity index is built again (which forgets it). One set USING an index that is gone
   (PostgreSQL then acts as with NOTHING) is a TODO line.
-- Publications: made (FOR ALL TABLES, or FOR TABLE with their tables) with their options
-  (``publish``, ``publish_via_partition_root``, and from 18 ``publish_generated_columns``),
-  dropped, tables added and dropped, options set. One that becomes (or stops being) FOR ALL
-  TABLES, or whose options this does not know, is a TODO line. The snapshot does not read a
-  publication's schemas (FOR TABLES IN SCHEMA), row filters or column lists.
+- Publications: made (FOR ALL TABLES, or FOR TABLE with their tables' column lists and row
+  filters, and TABLES IN SCHEMA) with their options (``publish``,
+  ``publish_via_partition_root``, and from 18 ``publish_generated_columns``), dropped, tables
+  and schemas added and dropped, a table whose column list or row filter changed dropped and
+  added again (``SET TABLE`` would replace every table), options set. One that becomes (or
+  stops being) FOR ALL TABLES, or whose options this does not know, is a TODO line.
 """
 
 from __future__ import annotations
@@ -92,23 +93,37 @@ def _publication(name: str, old: State | None, new: State | None) -> list[Change
         return [Change("publication", False, f"DROP PUBLICATION {name};")]
     row = _row(new) or {}
     if old is None:
-        tables = list(new.get("tables") or [])
-        scope = (" FOR ALL TABLES" if row.get("puballtables") else
-                 f" FOR TABLE {', '.join(tables)}" if tables else "")
-        return [Change("publication", True, f"CREATE PUBLICATION {name}{scope} WITH "
+        scope = [*(f"TABLE {t}" for t in new.get("tables") or []),
+                 *(f"TABLES IN SCHEMA {s}" for s in new.get("schemas") or [])]
+        scope_sql = (" FOR ALL TABLES" if row.get("puballtables") else
+                     f" FOR {', '.join(scope)}" if scope else "")
+        return [Change("publication", True, f"CREATE PUBLICATION {name}{scope_sql} WITH "
                                             f"({_with(row)});")]
     changes = []
     if _with(_row(old) or {}) != _with(row):
         changes.append(Change("publication", True,
                               f"ALTER PUBLICATION {name} SET ({_with(row)});"))
-    before, after = set(old.get("tables") or []), set(new.get("tables") or [])
-    if before - after:  # a drop: before a table it had is dropped
-        changes.append(Change("publication", False, f"ALTER PUBLICATION {name} DROP TABLE "
-                                                    f"{', '.join(sorted(before - after))};"))
-    if after - before:
-        changes.append(Change("publication", True, f"ALTER PUBLICATION {name} ADD TABLE "
-                                                   f"{', '.join(sorted(after - before))};"))
+    for what, attribute in (("TABLE", "tables"), ("TABLES IN SCHEMA", "schemas")):
+        before, after = set(old.get(attribute) or []), set(new.get(attribute) or [])
+        for item in sorted(before - after):  # a drop: before a table it had is dropped
+            changes.append(Change("publication", False, f"ALTER PUBLICATION {name} DROP {what} "
+                                                        f"{_table_name(item)};"))
+        for item in sorted(after - before):
+            changes.append(Change("publication", True, f"ALTER PUBLICATION {name} ADD {what} "
+                                                       f"{item};"))
     return changes
+
+
+def _table_name(spec: str) -> str:
+    """``public.t (a, b) WHERE (…)`` -> ``public.t``: DROP TABLE takes neither list nor
+    filter. A name, as regclass prints it, has no space outside its quotes."""
+    inside = False
+    for index, char in enumerate(spec):
+        if char == '"':
+            inside = not inside
+        elif char == " " and not inside:
+            return spec[:index]
+    return spec
 
 
 def _row(state: State) -> dict | None:

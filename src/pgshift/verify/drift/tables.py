@@ -45,7 +45,7 @@ _KIND_NAMES = {"r": "table", "p": "partitioned table", "v": "view", "m": "materi
                "f": "foreign table"}
 # Column attributes ``_alter_column`` writes; another that differs is a TODO line.
 _ALTERED = {"type", "collation", "default", "not_null", "identity", "generated", "position",
-            "comment", "grants"}
+            "statistics_target", "comment", "grants"}
 
 
 def tables(catalogs: Catalogs) -> Found:
@@ -89,10 +89,13 @@ def _made_or_dropped(catalogs: Catalogs, key: str, before: State | None, after: 
                                     for m in _column_made(snapshot, f"{key}.{name}")))
     creates = [Change(kind, True, _create_table(key, state, snapshot), made)]
     creates += [Change(kind, True, sql) for sql in row_security(key, None, state)]
+    creates += [Change(kind, True, _statistics_target(key, name, column))
+                for name, column in columns_of(snapshot, key)
+                if column.get("statistics_target") is not None and not partition]
     if partition:
         creates += [Change(kind, True, sql) for sql in _apart_from_parent(catalogs, key, state,
                                                                           snapshot)]
-    drop = Change(kind, False, f"DROP TABLE {key};")
+    drop = Change(kind, False, f"DROP TABLE {key};", reads=creates[0].sql)
     for change in creates:
         yield ("up" if after is not None else "down"), change
     yield ("down" if after is not None else "up"), drop
@@ -123,7 +126,7 @@ def _apart_from_parent(catalogs: Catalogs, key: str, state: State, snapshot: Sna
         if inherited is None:
             continue
         rest = differing(inherited, column, ("position", "comment", "grants", "default",
-                                             "not_null"))
+                                             "not_null", "statistics_target"))
         if rest:
             catalogs.todo.append(f"column {key}.{name}: {', '.join(rest)} differ from its "
                                  f"parent's")
@@ -160,9 +163,13 @@ def columns(catalogs: Catalogs) -> Found:
             assert state is not None
             add = Change("column", True, f"ALTER TABLE {table} ADD COLUMN {column} "
                          f"{column_spec(state, snapshot, key)};", _column_made(snapshot, key))
-            drop = Change("column", False, f"ALTER TABLE {table} DROP COLUMN {column};")
+            drop = Change("column", False, f"ALTER TABLE {table} DROP COLUMN {column};",
+                          reads=str(state.get("default")))
             yield ("up", add) if after is not None else ("up", drop)
             yield ("down", drop) if after is not None else ("down", add)
+            if state.get("statistics_target") is not None:
+                yield ("up" if after is not None else "down"), Change(
+                    "column", True, _statistics_target(table, column, state))
             continue
         for direction, old, new, snapshot in catalogs.directions(before, after):
             assert old is not None and new is not None
@@ -203,7 +210,7 @@ def _alter_column(catalogs: Catalogs, table: str, column: str, old: State, new: 
     if old.get("default") != new.get("default"):
         if new.get("default") is None:
             # With the drops: before the sequence it used goes.
-            yield Change("column", False, f"{alter} DROP DEFAULT;")
+            yield Change("column", False, f"{alter} DROP DEFAULT;", reads=str(old["default"]))
         else:
             yield Change("column", True, f"{alter} SET DEFAULT {new['default']};")
     if old["not_null"] != new["not_null"]:
@@ -221,6 +228,8 @@ def _alter_column(catalogs: Catalogs, table: str, column: str, old: State, new: 
     elif new.get("identity") and new["identity"] != old["identity"]:
         yield Change("column", True, f"{alter} SET GENERATED "
                      f"{'ALWAYS' if new['identity'] == 'a' else 'BY DEFAULT'};")
+    if old.get("statistics_target") != new.get("statistics_target"):
+        yield Change("column", True, _statistics_target(table, column, new))
     rest = [a for a in differing(old, new, tuple(_ALTERED)) if a in HANDLED["column"]]
     if rest and report:
         catalogs.todo.append(f"column {key}: {', '.join(rest)} differ")
@@ -239,7 +248,8 @@ def _generation(catalogs: Catalogs, table: str, column: str, old: State, new: St
                                  new, snapshot, report=report)
         return
     if before == "s" and after is None:  # the values stay, as a plain column's
-        yield Change("column", False, f"{alter} DROP EXPRESSION;")
+        yield Change("column", False, f"{alter} DROP EXPRESSION;",
+                     reads=str(old.get("default")))
         yield from _alter_column(catalogs, table, column, {**old, "default": None,
                                                            "generated": None},
                                  new, snapshot, report=report)
@@ -257,9 +267,20 @@ def _generation(catalogs: Catalogs, table: str, column: str, old: State, new: St
            f"a {_generation_name(before)} column cannot become {_generation_name(after)} in "
            "place")
     yield Change("column", False, f"-- {why}: {column} is dropped and added again, last\n"
-                                  f"ALTER TABLE {table} DROP COLUMN {column};")
+                                  f"ALTER TABLE {table} DROP COLUMN {column};",
+                 reads=str(old.get("default")))
     yield Change("column", True, f"ALTER TABLE {table} ADD COLUMN {column} "
                  f"{column_spec(new, snapshot, key)};", _column_made(snapshot, key))
+    if new.get("statistics_target") is not None:
+        yield Change("column", True, _statistics_target(table, column, new))
+
+
+def _statistics_target(table: str, column: str, state: State) -> str:
+    """ALTER … SET STATISTICS: the column's target, or -1 for the default (17 also says
+    DEFAULT)."""
+    target = state.get("statistics_target")
+    return (f"ALTER TABLE {table} ALTER COLUMN {column} SET STATISTICS "
+            f"{-1 if target is None else target};")
 
 
 def _generation_name(generated: str | None) -> str:

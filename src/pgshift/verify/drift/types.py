@@ -4,7 +4,8 @@ attributes added, dropped or given another type) and range types (made or droppe
 multirange type). PostgreSQL cannot remove a value from an enum: the down part says so in a
 comment and leaves the value. By hand: a type that becomes another kind, an enum whose values
 were removed or reordered, a domain over another type, a composite type's attributes in
-another order, a range's settings changed, or its CANONICAL or own SUBTYPE_DIFF function."""
+another order, a range's settings changed, or its CANONICAL function. A SUBTYPE_DIFF function
+the file makes is made before the range (``drift.order``)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def _made_or_dropped(catalogs: Catalogs, key: str, before: State | None, after: 
         catalogs.by_hand("type", key)
         return
     create = Change(_KINDS[kind], True, _create(key, state), (("type", key), *_multirange(state)))
-    drop = Change(_KINDS[kind], False, f"DROP {'DOMAIN' if kind == 'd' else 'TYPE'} {key};")
+    drop = Change(_KINDS[kind], False, f"DROP {'DOMAIN' if kind == 'd' else 'TYPE'} {key};",
+                  reads=_create(key, state))
     yield "up", create if after is not None else drop
     yield "down", drop if after is not None else create
 
@@ -67,11 +69,9 @@ def _create(key: str, state: State) -> str:
 
 
 def _range_is_written(state: State) -> bool:
-    """A range's CANONICAL function needs the type as a shell first, and a SUBTYPE_DIFF of a
-    schema's own would be made after the type: both by hand."""
+    """A range's CANONICAL function needs the type as a shell first: by hand."""
     options = _range_options(state)
-    return "SUBTYPE" in options and "CANONICAL" not in options and (
-        "." not in options.get("SUBTYPE_DIFF", ""))
+    return "SUBTYPE" in options and "CANONICAL" not in options
 
 
 def _multirange(state: State) -> tuple[tuple[str, str], ...]:
@@ -132,10 +132,13 @@ def _domain_changes(catalogs: Catalogs, key: str, before: State, after: State) -
         return
     for direction, old, new, _ in catalogs.directions(before, after):
         assert old is not None and new is not None
-        if old.get("default") != new.get("default"):
-            yield direction, Change("domain", True, f"ALTER DOMAIN {key} " + (
-                f"SET DEFAULT {new['default']};" if new.get("default") is not None
-                else "DROP DEFAULT;"))
+        if old.get("default") != new.get("default") and new.get("default") is None:
+            # With the drops: before a function it called goes.
+            yield direction, Change("domain", False, f"ALTER DOMAIN {key} DROP DEFAULT;",
+                                    reads=str(old.get("default")))
+        elif old.get("default") != new.get("default"):
+            yield direction, Change("domain", True,
+                                    f"ALTER DOMAIN {key} SET DEFAULT {new['default']};")
         if old.get("not_null") != new.get("not_null"):
             yield direction, Change("domain", True, f"ALTER DOMAIN {key} "
                                     f"{'SET' if new.get('not_null') else 'DROP'} NOT NULL;")
