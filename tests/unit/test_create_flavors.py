@@ -9,6 +9,7 @@ import pytest
 
 from pgshift import api
 from pgshift.config import Settings
+from pgshift.errors import InputError
 from pgshift.migrations.discover import discover_migrations
 from pgshift.migrations.flavors import detect_flavor
 
@@ -132,3 +133,23 @@ def test_a_configured_flavor_applies_to_a_new_directory(tmp_path: Path) -> None:
     assert (directory / "000001_create_users.down.sql").is_file()
     dbmate = api.create(Settings(dir=tmp_path / "other", flavor="dbmate"), "x")
     assert dbmate.read_text().startswith("-- migrate:up\n")
+
+
+@pytest.mark.parametrize(("name", "file"), [
+    ("Ünïcode näme", "V001__unicode_name.sql"),
+    ("Straße ﬁx for Łódź", "V001__strasse_fix_for_lodz.sql"),
+    ("add users.email (v2)!", "V001__add_users_email_v2.sql"),
+])
+def test_create_names_files_in_ascii_words_dropping_accents(
+        tmp_path: Path, name: str, file: str) -> None:
+    """The history knows a migration by its file name, which macOS would write decomposed."""
+    settings = Settings(dir=tmp_path)
+    path = api.create(settings, name)
+    assert path.name == file
+    assert path.read_text().startswith(f"-- {name}\n")  # the title keeps the name as given
+
+
+def test_create_refuses_a_name_whose_letters_have_no_ascii_form(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="letters a portable file name cannot hold: "):
+        api.create(Settings(dir=tmp_path), "добавить users")
+    assert list(tmp_path.iterdir()) == []

@@ -44,9 +44,7 @@ def write_new(directory: Path, name: str, flavor: str, existing: Sequence[Migrat
 
     ``timestamp``: a ``V…`` file gets a UTC timestamp version even after sequence numbers
     (teams on many branches: two new files rarely get the same version)."""
-    words = re.sub(r"[^0-9A-Za-z]+", "_", name.strip()).strip("_").lower()
-    if not words:
-        raise InputError(f"not a usable migration name: '{name}'")
+    words = _words(name)
     if len(words) > MAX_WORDS:  # file systems stop at 255 bytes a name
         raise InputError(f"the migration name is {len(words)} characters long; at most "
                          f"{MAX_WORDS}", hint="say what it does in a few words")
@@ -67,6 +65,33 @@ def write_new(directory: Path, name: str, flavor: str, existing: Sequence[Migrat
 
 
 MAX_WORDS = 150
+
+
+# Latin letters that NFKD does not take apart into an ASCII letter and an accent.
+_LATIN = str.maketrans({"ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE",
+                        "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d",
+                        "Ð": "D", "þ": "th", "Þ": "TH", "ı": "i"})
+
+
+def _words(name: str) -> str:
+    """``name`` as the words of a file name: ASCII letters and digits joined by ``_``, accents
+    dropped (``Ünïcode näme`` -> ``unicode_name``). A name stays ASCII because the history
+    knows a migration by its file's name, and macOS writes accented letters decomposed: the
+    same checkout would name the file differently there. Letters with no ASCII form are
+    refused rather than silently left out."""
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name.strip())
+                    if not unicodedata.combining(c)).translate(_LATIN)
+    foreign = sorted({c for c in plain if c.isalnum() and not c.isascii()})
+    if foreign:
+        raise InputError(f"the migration name has letters a portable file name cannot hold: "
+                         f"{''.join(foreign)}", hint="name it in ASCII words "
+                         "(the title line of the file keeps the name as given)")
+    words = re.sub(r"[^0-9A-Za-z]+", "_", plain).strip("_").lower()
+    if not words:
+        raise InputError(f"not a usable migration name: '{name}'")
+    return words
 
 
 def _files(flavor: str, words: str, title: str, last: Version | None,
