@@ -98,7 +98,9 @@ class LockBusyError(PgshiftError):
 class MigrationFailedError(PgshiftError):
     """A migration failed; its transaction was rolled back.
 
-    ``sqlstate`` and ``position`` come from PostgreSQL when it reported them.
+    ``sqlstate`` and ``position`` come from PostgreSQL when it reported them. ``resume_line``:
+    for a part run without a transaction, the line the next run goes on from (its earlier
+    statements stay done), which the message then says; ``cause`` is the message without it.
     """
 
     exit_code = 5
@@ -109,11 +111,17 @@ class MigrationFailedError(PgshiftError):
         *,
         sqlstate: str | None = None,
         statement: str | None = None,
+        resume_line: int | None = None,
         **kwargs: object,
     ) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        resumes = ("" if resume_line is None else
+                   f"; its earlier statements stay done, and the next run goes on from line "
+                   f"{resume_line}")
+        super().__init__(message + resumes, **kwargs)  # type: ignore[arg-type]
+        self.cause = message
         self.sqlstate = sqlstate
         self.statement = statement
+        self.resume_line = resume_line
 
 
 class MigrationTimeoutError(MigrationFailedError):

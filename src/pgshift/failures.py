@@ -65,18 +65,18 @@ def describe_failure(
     exc, migration, statement = failure.cause, failure.migration, failure.statement
     path = statement.path
     line = statement.line + _position_line_offset(exc, statement, failure.prefix_length)
+    # A no-transaction migration keeps the statements before this one, and a cancelled
+    # CONCURRENTLY statement may leave an INVALID index: running the same command again goes on
+    # from this statement (and drops and rebuilds such an index); the error says so.
     where = {
         "path": path,
         "line": line,
         "migration": migration.label,
         "sqlstate": exc.pgcode,
         "statement": statement.text,
+        "resume_line": None if transactional else line,
     }
-    # A no-transaction migration keeps the statements before this one, and a cancelled
-    # CONCURRENTLY statement may leave an INVALID index: running the same command again goes on
-    # from this statement (and drops and rebuilds such an index).
-    ended = "; rolled back" if transactional else (
-        f"; its earlier statements stay done, and the next run goes on from line {line}")
+    ended = "; rolled back" if transactional else ""
     if isinstance(exc, psycopg2.errors.LockNotAvailable):
         return LockTimeoutError(
             f"could not get a lock within lock_timeout {limits.lock_timeout:g}s "

@@ -11,6 +11,10 @@ the schema before a migration (as apps with server-side prepared statements do) 
 - an INSERT that leaves out a column the migration made required (``pgshift.verify.inserts``):
   run with ``NULL`` parameters, it fails before and after alike, so running it cannot tell;
 - with plans on: a lost index scan or an estimated cost growth beyond the threshold.
+
+Each query runs in a transaction that is rolled back, but a session-level advisory lock it takes
+outlives that: after each pass the session lets go of what the queries left in it (as DISCARD
+ALL would, but keeping the statements prepared), so no migration waits on the app's session.
 """
 
 from __future__ import annotations
@@ -31,6 +35,12 @@ if TYPE_CHECKING:
     from pgshift.verify.queries import Query
 
 STATEMENT_TIMEOUT_MS = 10_000
+# What DISCARD ALL does but DEALLOCATE ALL and DISCARD PLANS (the statements prepared before a
+# migration, plans cached, are what ``after`` runs), then the probe's own setting again: what a
+# query left in the session beyond its rolled-back transaction (a pg_advisory_lock) is let go of.
+_RELEASE_SQL = ("SELECT pg_advisory_unlock_all();CLOSE ALL;UNLISTEN *;DISCARD TEMP;"
+                "DISCARD SEQUENCES;RESET ALL;"
+                f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
 
 
 @dataclass
@@ -56,8 +66,13 @@ class QueryProbe:
         self._unprepared: dict[Query, str] = {q: "" for q in self.queries}
         self._unplanned: dict[Query, str] = {}  # EXPLAIN failed: the error
         conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+        self.release()
+
+    def release(self) -> None:
+        """Let go of what the queries left in the session (a session-level advisory lock
+        survives the rollback of the query that took it), keeping the prepared statements."""
+        with self.conn.cursor() as cur:
+            cur.execute(_RELEASE_SQL)
 
     def before(self) -> None:
         """Prepare (and run once) every query against the current schema."""
@@ -80,6 +95,7 @@ class QueryProbe:
                 item.left_out = _left_out(cur, item.query)
                 if self.plans:
                     item.plan = self._explain(cur, item)
+        self.release()
 
     def after(self) -> list[Finding]:
         """What broke for the queries prepared by ``before``."""
@@ -87,6 +103,7 @@ class QueryProbe:
         with self.conn.cursor() as cur:
             for item in self._prepared:
                 findings.extend(self._check(cur, item))
+        self.release()
         return findings
 
     def _check(self, cur: Any, item: _Prepared) -> list[Finding]:

@@ -69,37 +69,48 @@ def load_script(conn: Connection, path: Path) -> None:
 
 
 def generate_rows(conn: Connection, *, rows: int, skip_schemas: Iterable[str]) -> list[str]:
-    """Insert ``rows`` generated rows into every empty table; notes for those left empty.
+    """Insert ``rows`` generated rows into every empty table, and analyze those; notes for
+    those left empty.
 
     Tables that already hold rows are left alone, so this can run again after each migration
-    to fill the tables it created.
+    to fill the tables it created: one query tells which are empty, however many there are.
     """
     tables = _tables(conn, ["information_schema", *skip_schemas])
     expressions: dict[str, str] = {}
     notes = []
-    filled = False
+    filled: list[dict[str, Any]] = []
     with conn.cursor() as cur:
+        empty = _empty(cur, tables)
         for name in _parents_first(tables):
             columns = tables[name]
             chosen = [(col, _expression(col, expressions)) for col in columns]
             chosen = [(col, expr) for col, expr in chosen if expr is not None]
             for col, expr in chosen:
                 expressions[f"{name}.{col['column']}"] = expr
-            if not _is_empty(cur, columns[0]):
+            if name not in empty:
                 continue
             error = _insert(cur, columns[0], chosen, rows)
             if error:
                 notes.append(f"no sample rows for {name}: {error}")
-            filled = True
-        if filled:
-            cur.execute("ANALYZE")
+            filled.append(columns[0])
+        if filled:  # only these: the others' statistics are as their rows, analyzed before
+            cur.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(
+                _table(col) for col in filled)))
     return notes
 
 
-def _is_empty(cur: Any, col: dict[str, Any]) -> bool:
-    cur.execute(sql.SQL("SELECT NOT EXISTS (SELECT FROM {}.{})").format(
-        sql.Identifier(col["schema"]), sql.Identifier(col["table"])))
-    return bool(cur.fetchone()[0])
+def _empty(cur: Any, tables: dict[str, list[dict[str, Any]]]) -> set[str]:
+    """Which of ``tables`` hold no row, read in one round trip."""
+    if not tables:
+        return set()
+    cur.execute(sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {} WHERE NOT EXISTS (SELECT FROM {})").format(
+            sql.Literal(name), _table(columns[0])) for name, columns in tables.items()))
+    return {row[0] for row in cur.fetchall()}
+
+
+def _table(col: dict[str, Any]) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(col["schema"]), sql.Identifier(col["table"]))
 
 
 def _tables(conn: Connection, skip: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -154,8 +165,7 @@ def _expression(col: dict[str, Any], known: dict[str, str]) -> str | None:
 
 def _insert(cur: Any, first: dict[str, Any], chosen: list[tuple[dict[str, Any], str]],
             rows: int) -> str | None:
-    target = sql.SQL("{}.{}").format(sql.Identifier(first["schema"]),
-                                     sql.Identifier(first["table"]))
+    target = _table(first)
     names = sql.SQL(", ").join(sql.Identifier(col["column"]) for col, _ in chosen)
     values = sql.SQL(", ").join(sql.SQL(expr) for _, expr in chosen)
     if chosen:

@@ -74,11 +74,19 @@ def replay(conn: Connection, settings: Settings, migrations: Sequence[Migration]
             runner.apply(migration, None)
         except MigrationFailedError as exc:
             raise CheckFailedError(
-                f"replaying {what} failed: {exc.message}", path=exc.path, line=exc.line,
+                f"replaying {what} failed: {without_resume(exc)}",
+                path=exc.path, line=exc.line,
                 migration=migration.label, hint=replay_hint(exc, conn)) from exc
         if after_each is not None:
             after_each(migration)
     return [m.name for m in migrations]
+
+
+def without_resume(exc: MigrationFailedError) -> str:
+    """``exc``'s message without what it tells of a part run without a transaction: "the next
+    run goes on from line N" holds for 'pgshift up' and 'down' on the target, not for a
+    scratch database, where nothing goes on from a failure."""
+    return exc.cause if exc.resume_line is not None else exc.message
 
 
 def replay_hint(exc: MigrationFailedError, conn: Connection) -> str | None:

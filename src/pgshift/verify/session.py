@@ -2,6 +2,8 @@
 
 For each pending migration, on the scratch database: snapshot, up (timed against its budget),
 snapshot, down, snapshot (must equal the first), up again, snapshot (must equal the second).
+The last snapshot of one migration is the first of the next (nothing between them changes the
+schema), so N migrations take 3N + 1 snapshots.
 A repeatable migration has no down: it is applied a second time over what it made, as when its
 file changes, and must succeed and give the same schema.
 Around the first up, the application's queries are prepared before and checked after
@@ -15,13 +17,19 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pgshift.budget import Limits
-from pgshift.errors import DriftError, InputError, MigrationFailedError, MigrationTimeoutError
+from pgshift.errors import (
+    DatabaseConnectionError,
+    DriftError,
+    InputError,
+    MigrationFailedError,
+    MigrationTimeoutError,
+)
 from pgshift.verify.replay import replay as replay  # squash's, from here as before
 from pgshift.verify.replay import replay_applied as replay_applied  # schema drift's
-from pgshift.verify.replay import replay_hint
+from pgshift.verify.replay import replay_hint, without_resume
 from pgshift.verify.report import Finding, MigrationCheck, VerifyReport
 
 if TYPE_CHECKING:
@@ -122,13 +130,29 @@ def target_major(settings: Settings, options: VerifyOptions) -> int | None:
     url = options.source_url or settings.url
     if not url or not options.embedded:
         return None
-    from pgshift.db import connect
-
-    conn = connect(settings, url=url, application_name="pgshift verify")
+    conn = _connect(settings, url, "--from" if options.source_url else None)
     try:
         return int(conn.server_version) // 10000
     finally:
         conn.close()
+
+
+# db.connect's hint when nothing more precise fits: about the target's URL.
+_TARGET_URL_HINT = "check --url / PGSHIFT_URL / DATABASE_URL (or the PG* variables)"
+
+
+def _connect(settings: Settings, url: str, option: str | None) -> Connection:
+    """A connection to ``url``; when ``option`` (like "--from") gave it, a failure names it
+    instead of the target's --url."""
+    from pgshift.db import connect
+
+    try:
+        return connect(settings, url=url, application_name="pgshift verify")
+    except DatabaseConnectionError as exc:
+        if option is None:
+            raise
+        hint = (exc.hint or "").replace(_TARGET_URL_HINT, f"check the {option} URL")
+        raise DatabaseConnectionError(f"{option}: {exc.message}", hint=hint or None) from None
 
 
 def _target_history(settings: Settings) -> list:
@@ -150,11 +174,14 @@ def _refuse_server_wide(conn: Connection, plan: Plan) -> None:
     refuse_server_wide(conn, plan.pending(), down=True)
 
 
-def _refuse_drift(plan: Plan) -> None:
+def _refuse_drift(plan: Plan, *, source: bool = False) -> None:
+    """``source``: the history is the --from database's, not the target's."""
+    what, hint = (("the --from database", "see 'pgshift validate' with --url set to the "
+                   "--from database") if source else ("target", "see 'pgshift validate'"))
     for item in plan.drift():
-        raise DriftError(f"target has drifted: {item.state}: {item.detail}",
+        raise DriftError(f"{what} has drifted: {item.state}: {item.detail}",
                          path=item.migration.path if item.migration else None,
-                         migration=item.script, hint="see 'pgshift validate'")
+                         migration=item.script, hint=hint)
 
 
 def _load_queries(settings: Settings, options: VerifyOptions) -> tuple[list[Query], list[str]]:
@@ -195,7 +222,7 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
                     privileges=not options.embedded, configured=settings.pg_dump)
         history.install(conn, settings.schema)
         target_plan = build_plan(migrations, history.read(conn, settings.schema))
-        _refuse_drift(target_plan)
+        _refuse_drift(target_plan, source=True)
         report.replayed = [i.script for i in target_plan.applied()]
         report.copied_from = describe(options.source_url)
     else:
@@ -212,6 +239,30 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
 # -- checking each pending migration --------------------------------------------------------------
 
 
+@dataclass
+class _Checks:
+    """What each migration's checks run with on the scratch database, and its schema as last
+    seen: the snapshot that ended one migration's checks is the next one's "before"."""
+
+    settings: Settings
+    conn: Connection
+    runner: Runner
+    probe: QueryProbe | None
+    dropped: bool  # the scratch database goes away after verify (not a --scratch-url one)
+    schema: dict | None = None
+
+    def snap(self) -> dict:
+        """A snapshot of the scratch database, which is now its schema as last seen."""
+        from pgshift.verify.snapshot import take_snapshot
+
+        self.schema = take_snapshot(self.conn, exclude_schemas=[self.settings.schema])
+        return self.schema
+
+    def current(self) -> dict:
+        """The schema now: as last seen, when every step since ended where it was seen."""
+        return self.schema if self.schema is not None else self.snap()
+
+
 def _check_pending(settings: Settings, options: VerifyOptions, conn: Connection,
                    app: Connection, plan: Plan, queries: Sequence[Query], report: VerifyReport,
                    say: Progress) -> None:
@@ -225,16 +276,17 @@ def _check_pending(settings: Settings, options: VerifyOptions, conn: Connection,
     report.notes += lint_notes
     probe = QueryProbe(app, queries, plans=options.with_data,
                        cost_threshold=options.cost_threshold) if queries else None
-    runner = Runner(conn, settings)
+    checks = _Checks(settings, conn, Runner(conn, settings), probe,
+                     dropped=not options.scratch_url)
     for index, migration in enumerate(pending):
         budget = Limits.of(migration, settings).budget  # inf: none
         check = MigrationCheck(migration.label, migration.name, migration.description, budget)
         check.findings += lint_findings.get(migration.path, [])
         report.migrations.append(check)
         if options.with_data and options.data_script is None:
-            _fill_tables(settings, options, conn, report)
+            _fill_tables(settings, options, conn, report)  # rows only: the schema stays
         say(f"Checking {migration.label} {migration.description} ...")
-        if not _round_trip(settings, conn, runner, probe, migration, check):
+        if not _round_trip(checks, migration, check):
             rest = [m.label for m in pending[index + 1:]]
             if rest:
                 report.notes.append(f"not checked after {migration.label} failed: "
@@ -254,41 +306,36 @@ def _fill_tables(settings: Settings, options: VerifyOptions, conn: Connection,
             report.notes.append(note)
 
 
-def _round_trip(settings: Settings, conn: Connection, runner: Runner, probe: QueryProbe | None,
-                migration: Migration, check: MigrationCheck) -> bool:
-    """The checks of one migration; False when the scratch database cannot go on from here."""
+def _round_trip(checks: _Checks, migration: Migration, check: MigrationCheck) -> bool:
+    """The checks of one migration; False when the scratch database cannot go on from here.
+    When it can, ``checks.schema`` is the scratch database's schema as it is left."""
     from pgshift.verify.snapshot import diff_apart_from_order, diff_snapshots
 
-    def snap() -> dict:
-        from pgshift.verify.snapshot import take_snapshot
-
-        return take_snapshot(conn, exclude_schemas=[settings.schema])
-
-    before = snap()
-    if probe is not None:
-        probe.before()
-    outcome = _run(runner, migration, "up", check)
+    before = checks.current()
+    if checks.probe is not None:
+        checks.probe.before()
+    outcome = _run(checks, migration, "up", check)
     if outcome is None:
         return False
     check.up_ms = outcome
     if outcome > check.budget_s * 1000:
         check.findings.append(Finding("budget", f"took {outcome / 1000:.1f}s, over its "
                                       f"{check.budget_s:g}s budget"))
-    after = snap()
-    if probe is not None:
-        check.findings += probe.after()
+    after = checks.snap()
+    if checks.probe is not None:
+        check.findings += checks.probe.after()
     if migration.kind == "repeatable":
-        return _apply_again(settings, conn, runner, migration, check, after)
+        return _apply_again(checks, migration, check, after)
     if migration.directives.irreversible or migration.down_sql is None:
         kind = "irreversible" if migration.directives.irreversible else "roundtrip"
         text = "marked irreversible: round trip not checked" if kind == "irreversible" \
             else "has no down part (add '-- pgshift:down' or mark it '-- pgshift:irreversible')"
         check.findings.append(Finding(kind, text))  # type: ignore[arg-type]
         return True
-    check.down_ms = _run(runner, migration, "down", check)
+    check.down_ms = _run(checks, migration, "down", check)
     if check.down_ms is None:
-        return migration.transactional  # rolled back: still at "after"
-    lines, order = diff_apart_from_order(before, snap(), expected_name="before up",
+        return migration.transactional_in("down")  # rolled back: still at "after"
+    lines, order = diff_apart_from_order(before, checks.snap(), expected_name="before up",
                                          actual_name="after down")
     if lines:
         check.findings.append(Finding("roundtrip", "down does not restore the schema from "
@@ -297,9 +344,9 @@ def _round_trip(settings: Settings, conn: Connection, runner: Runner, probe: Que
         check.findings.append(Finding("column-order", "down adds columns back last: PostgreSQL "
                                       "cannot put a column where it was (SELECT * and INSERT "
                                       "without a column list see the new order)", tuple(order)))
-    if _run(runner, migration, "up", check, again=True) is None:
+    if _run(checks, migration, "up", check, again=True) is None:
         return False
-    lines = diff_snapshots(after, snap(), expected_name="after the first up",
+    lines = diff_snapshots(after, checks.snap(), expected_name="after the first up",
                            actual_name="after down and up again")
     if lines:
         check.findings.append(Finding("repeatable", "up after down gives a different schema "
@@ -307,19 +354,19 @@ def _round_trip(settings: Settings, conn: Connection, runner: Runner, probe: Que
     return True
 
 
-def _apply_again(settings: Settings, conn: Connection, runner: Runner, migration: Migration,
-                 check: MigrationCheck, after: dict) -> bool:
+def _apply_again(checks: _Checks, migration: Migration, check: MigrationCheck,
+                 after: dict) -> bool:
     """A repeatable migration runs again each time its file changes, over what it made the
     last time: applied again, it must succeed and give the same schema."""
     from pgshift.state import history
-    from pgshift.verify.snapshot import diff_snapshots, take_snapshot
+    from pgshift.verify.snapshot import diff_snapshots
 
-    with conn.cursor() as cur:  # forget it was applied, as a changed file would be
-        cur.execute(history.delete_sql(settings.schema, history.key_of(migration)))
-    if _run(runner, migration, "up", check, again=True) is None:
-        return migration.transactional
-    lines = diff_snapshots(after, take_snapshot(conn, exclude_schemas=[settings.schema]),
-                           expected_name="after it was applied",
+    schema = checks.settings.schema
+    with checks.conn.cursor() as cur:  # forget it was applied, as a changed file would be
+        cur.execute(history.delete_sql(schema, history.key_of(migration)))
+    if _run(checks, migration, "up", check, again=True) is None:
+        return migration.transactional_in("up")  # rolled back: still at "after"
+    lines = diff_snapshots(after, checks.snap(), expected_name="after it was applied",
                            actual_name="after it was applied again")
     if lines:
         check.findings.append(Finding("repeatable", "applied again, it gives a different "
@@ -327,25 +374,40 @@ def _apply_again(settings: Settings, conn: Connection, runner: Runner, migration
     return True
 
 
-def _run(runner: Runner, migration: Migration, direction: str, check: MigrationCheck,
-         *, again: bool = False) -> float | None:
+def _run(checks: _Checks, migration: Migration, direction: Literal["up", "down"],
+         check: MigrationCheck, *, again: bool = False) -> float | None:
     """Run one direction; its duration in ms, or None after recording why it failed."""
+    runner = checks.runner
     try:
         if direction == "up":
             return runner.apply(migration, None).duration_ms
         return runner.revert(migration, None).duration_ms
     except MigrationTimeoutError as exc:
         check.findings.append(Finding("budget", _timeout_message(runner, migration, direction),
-                                      (exc.message, *_where(exc))))
+                                      (_in_verify(exc, checks),
+                                       *_where(exc))))
     except MigrationFailedError as exc:
         kind = "repeatable" if again else "failed"
         what = direction
         if again:
             what = "applied again" if migration.kind == "repeatable" else "up after down"
         hint = replay_hint(exc, runner.conn)
-        check.findings.append(Finding(kind, f"{what} failed: {exc.message}",  # type: ignore[arg-type]
+        message = _in_verify(exc, checks)
+        check.findings.append(Finding(kind, f"{what} failed: {message}",  # type: ignore[arg-type]
                                       (*_where(exc), *((hint,) if hint else ()))))
     return None
+
+
+def _in_verify(exc: MigrationFailedError, checks: _Checks) -> str:
+    """``exc``'s message as it holds in verify: a part run without a transaction keeps its
+    earlier statements, and no next run goes on from there, as it would for 'pgshift up'."""
+    if exc.resume_line is None:
+        return exc.message
+    message = without_resume(exc)
+    fate = ("which is dropped after verify" if checks.dropped
+            else "which verify leaves as it is")
+    return (f"{message}; its earlier statements stay done on the scratch database, {fate}: "
+            "fix the migration and verify again")
 
 
 def _timeout_message(runner: Runner, migration: Migration, direction: str) -> str:
