@@ -5,11 +5,22 @@ Each batch is ``BEGIN; SET LOCAL lock_timeout …; UPDATE … WHERE (predicate) 
 the rows it describes (see ``pgshift.backfill.progress``). A lock timeout or deadlock rolls the
 batch back and retries it, smaller, after a backoff.
 
+Before the first batch the UPDATE is EXPLAINed: a column, type or table the server refuses is
+bad input (exit 2), said before any batch or checkpoint. The last batch marks the run ``done``
+in its own transaction; a run resumed after that (a migration killed before it recorded the
+statement done) has nothing left to do.
+
 Sizing: with ``batch-size=auto`` the next batch's size is the measured rate times the target
 duration (default 100 ms), at most doubled or halved per step, between ``min_batch`` and
-``max_batch``. Between batches: a pause; a wait while a standby's replay lag is above
-``max_lag``; a short wait while sessions queue for a lock on the table (the next batch would
-queue behind them); a ``VACUUM`` every few batches, since every updated row leaves a dead one.
+``max_batch`` (never above ``max_batch``, the first batch included). Sizes count rows; a ctid
+walk turns them into blocks (see ``pgshift.backfill.walk``). A fixed ``batch-size`` is the
+largest a batch gets: a retry halves it, down to one key. Rates (and so the ETA) count the
+whole time from batch to batch: pauses, throttling and VACUUM included.
+
+Between batches (see ``pgshift.backfill.pacing``): a pause; a wait while a standby's replay
+lag is above ``max_lag``; a short wait while sessions queue for a lock on the table (the next
+batch would queue behind them); a ``VACUUM`` every few batches, since every updated row leaves
+a dead one.
 """
 
 from __future__ import annotations
@@ -24,21 +35,16 @@ import psycopg2
 import psycopg2.errors
 from psycopg2 import sql
 
-from pgshift.backfill import progress
+from pgshift.backfill import pacing, progress
 from pgshift.backfill.options import BackfillOptions
-from pgshift.backfill.statement import BackfillStatement
-from pgshift.backfill.walk import TableInfo, Walk, choose_walk, refresh_blocks, table_info
-from pgshift.errors import LockTimeoutError, MigrationFailedError
+from pgshift.backfill.statement import BackfillStatement, batch_sql, matching_sql
+from pgshift.backfill.walk import CtidWalk, TableInfo, Walk, choose_walk, table_info
+from pgshift.errors import InputError, LockTimeoutError, MigrationFailedError, PgshiftError
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
-_PRESSURE = """
-SELECT coalesce((SELECT max(extract(epoch FROM replay_lag)) FROM pg_stat_replication), 0),
-       (SELECT count(*) FROM pg_locks WHERE relation = %(oid)s AND NOT granted)
-"""
 _RETRYABLE = (psycopg2.errors.LockNotAvailable, psycopg2.errors.DeadlockDetected)
-LOCK_WAIT_LIMIT = 2.0  # seconds we hold back while others queue for a lock on the table
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class BackfillResult:
     resumed: bool
     vacuums: int
     key_columns: tuple[str, ...]
+    done_already: bool = False  # a run of the same statement had finished: nothing was done
 
 
 @dataclass(frozen=True)
@@ -101,13 +108,17 @@ class _Rate:
         return self.value
 
 
-def next_size(options: BackfillOptions, size: int, keys: int, seconds: float) -> int:
-    """The adaptive step: aim at ``options.target``, changing by at most 2x per batch."""
+def next_size(options: BackfillOptions, size: int, keys: int, seconds: float, *,
+              floor: int | None = None, ceiling: int | None = None) -> int:
+    """The adaptive step: aim at ``options.target``, changing by at most 2x per batch, between
+    ``floor`` and ``ceiling`` (default: the options' min_batch and max_batch)."""
     if not options.adaptive:
         return size
+    ceiling = options.max_batch if ceiling is None else ceiling
+    floor = min(options.min_batch if floor is None else floor, ceiling)
     wanted = size * 2 if seconds <= 0 or keys <= 0 else int(keys / seconds * options.target)
     wanted = max(size // 2, min(size * 2, wanted))
-    return max(options.min_batch, min(options.max_batch, wanted))
+    return max(floor, min(ceiling, wanted))
 
 
 class _Job:
@@ -118,18 +129,39 @@ class _Job:
         self.conn, self.schema, self.id = conn, schema, id
         self.statement, self.options, self.limits = statement, options, limits
         self.rows_rate, self.keys_rate = _Rate(), _Rate()
-        self.size = options.batch_size or options.first_batch
+        self.size = self.floor = self.ceiling = 1
         self.vacuums = 0
         self.dead_since_vacuum = 0
         self.last: list[str] | None = None  # the last key done; None: from the start
         self.keys_done = self.rows_done = self.batches = 0
+        self.pass_rows = 0  # rows updated in this pass over the table (ctid walks make more)
         self.batches_at_vacuum = 0
+        self.told_hidden_lag = False  # said once that max-lag cannot apply (pacing)
         self.last_seconds = 0.0
+        self.cycle_started = time.perf_counter()
 
-    def account(self, keys: int, rows: int, wall: float) -> None:
-        """Add a committed batch to the totals and rates."""
+    def size_for(self, walk: Walk) -> None:
+        """Batch sizes in the walk's keys: rows for a key walk, blocks for a ctid walk."""
+        options = self.options
+        if options.batch_size is not None:
+            self.size = self.ceiling = walk.units(options.batch_size)
+            self.floor = 1
+            return
+        self.ceiling = walk.units(options.max_batch)
+        self.floor = min(walk.units(options.min_batch), self.ceiling)
+        self.size = max(self.floor, min(self.ceiling, walk.units(options.first_batch)))
+
+    def smaller(self) -> None:
+        """Halve the next batch (a lock, a queue), not below the floor."""
+        self.size = max(self.floor, self.size // 2)
+
+    def account(self, keys: int, rows: int) -> None:
+        """Add a committed batch to the totals and rates (over the time since the last one)."""
+        now = time.perf_counter()
+        wall, self.cycle_started = now - self.cycle_started, now
         self.keys_done += keys
         self.rows_done += rows
+        self.pass_rows += rows
         self.batches += 1
         self.rows_rate.add(rows, wall)
         self.keys_rate.add(keys, wall)
@@ -141,33 +173,48 @@ class _Job:
                      self.rows_done, keys_total, self.rows_rate.value, self.keys_rate.value)
 
     def run_batch(self, cur: Any, walk: Walk, last: list[str] | None
-                  ) -> tuple[list[str] | None, int, int, float]:
-        """One batch in its own transaction; returns (new last key, keys, rows, seconds)."""
-        upper = walk.next_bound(cur, last, self.size)
-        # The unused CTE names the batch in pg_stat_statements, which (PostgreSQL 18) drops a
-        # leading comment: phases.check_usage must not count our batches as the app's queries.
-        update = sql.SQL("/* pgshift:backfill */ WITH pgshift_backfill AS (SELECT 1) {head} "
-                         "WHERE ({predicate}) AND {range}").format(
-            head=sql.SQL(self.statement.head),
-            predicate=sql.SQL(self.statement.predicate or "true"),
-            range=walk.range_sql(last, upper))
-        final = upper is None
-        keys = self.size if not final else max(0, (walk.keys_total or 0) - self.keys_done)
-        new_last = upper if not final else (last or [])
+                  ) -> tuple[list[str] | None, int, int, float, bool]:
+        """One batch in its own transaction; returns (new last key, keys, rows, seconds,
+        again). The new key is None after the last batch of a pass, whose checkpoint marks
+        the run done, unless the walk goes round again (``again``: it then starts over)."""
+        upper, keys = walk.next_batch(cur, last, self.size)
+        by_ctid = isinstance(walk, CtidWalk)
+        update = batch_sql(self.statement, walk.range_sql(last, upper), returning_ctid=by_ctid)
         started = time.perf_counter()
         cur.execute(f"BEGIN; SET LOCAL lock_timeout = {_ms(self.limits.lock_timeout)}; "
                     f"SET LOCAL statement_timeout = {_ms(self.limits.statement_timeout)}")
         try:
             cur.execute(update)
             rows = cur.rowcount
+            if by_ctid:
+                self.check_done(cur, [ctid for (ctid,) in cur.fetchall()])
+            again = upper is None and walk.more(self.pass_rows + rows)
             cur.execute(progress.checkpoint_sql(
-                self.schema, self.id, last_key=new_last, keys=keys, rows=rows,
-                batch_size=self.size, rows_per_second=self.rows_rate.value,
-                keys_per_second=self.keys_rate.value) + sql.SQL("; COMMIT"))
+                self.schema, self.id, last_key=upper if upper is not None or again else last,
+                keys=keys, rows=rows, batch_size=self.size, keys_total=walk.keys_total,
+                rows_per_second=self.rows_rate.value, keys_per_second=self.keys_rate.value,
+                done=upper is None and not again) + sql.SQL("; COMMIT"))
         except BaseException:
             _rollback(self.conn)
             raise
-        return (None if final else upper), keys, rows, time.perf_counter() - started
+        return upper, keys, rows, time.perf_counter() - started, again
+
+    def check_done(self, cur: Any, ctids: list[str]) -> None:
+        """A ctid walk meets a row again wherever its update moved it: the WHERE must be false
+        for the rows the batch wrote, or they would be updated again (InputError; the caller
+        rolls the batch back)."""
+        if not ctids:
+            return
+        cur.execute(matching_sql(self.statement, ctids))
+        (matching,) = cur.fetchone()
+        if matching:
+            raise InputError(
+                f"the backfill's WHERE still holds for {matching} of the {len(ctids)} row(s) "
+                f"its batch updated: {self.statement.qualified} has no primary key, and a "
+                "walk by ctid would update them again wherever they moved",
+                hint="make the WHERE false once a row is done (e.g. 'new_col IS NULL' when "
+                     "the SET fills new_col; exclude rows the SET leaves as they are), or add "
+                     "a primary key; this batch was rolled back")
 
 
 def run_backfill(
@@ -195,65 +242,102 @@ def run_backfill(
     with conn.cursor() as cur:
         info = table_info(cur, statement, own_schema=schema)
         walk = choose_walk(cur, statement, info)
-        refresh_blocks(cur, walk, info)
-        resumed = _start(cur, job, walk, migration=migration, resume=resume, note=note)
+        job.size_for(walk)
+        _check_runs(cur, job, walk)
+        resumed, done = _start(cur, job, walk, migration=migration, resume=resume, note=note)
         started = time.perf_counter()
         try:
-            _run_batches(cur, job, info, walk, note, on_batch)
-            progress.finish(cur, schema, id, status="done")
-        except (MigrationFailedError, psycopg2.Error) as exc:
+            if not done:
+                _run_batches(cur, job, info, walk, note, on_batch)
+        except (PgshiftError, psycopg2.Error) as exc:
             _record_failure(conn, schema, id, exc)
             raise
     return BackfillResult(id, statement.qualified, job.rows_done, job.keys_done, job.batches,
                           time.perf_counter() - started, resumed, job.vacuums,
-                          tuple(walk.key_columns))
+                          tuple(walk.key_columns), done_already=done)
+
+
+def _check_runs(cur: Any, job: _Job, walk: Walk) -> None:
+    """EXPLAIN a batch's UPDATE (nothing runs): what the server refuses in it (a column, a
+    type, a privilege) is bad input, said before any batch or checkpoint. A lock the EXPLAIN
+    cannot get in time is left to the batches, which wait and retry."""
+    explain = sql.SQL("EXPLAIN ") + batch_sql(job.statement, walk.range_sql(None, None))
+    cur.execute(f"BEGIN; SET LOCAL lock_timeout = {_ms(job.limits.lock_timeout)}; "
+                f"SET LOCAL statement_timeout = {_ms(job.limits.statement_timeout)}")
+    try:
+        cur.execute(explain)
+    except (*_RETRYABLE, psycopg2.errors.QueryCanceled):
+        pass
+    except psycopg2.Error as exc:
+        if _connection_lost(exc):
+            raise _failure(job, exc) from exc
+        raise InputError(
+            f"the backfill UPDATE of {job.statement.qualified} does not run: "
+            f"{_first_line(exc)} [{exc.pgcode}]",
+            hint="fix the SET and WHERE; nothing was updated") from None
+    finally:
+        _rollback(job.conn)
 
 
 def _start(cur: Any, job: _Job, walk: Walk, *, migration: str | None, resume: bool,
-           note: Callable[[str], None]) -> bool:
-    """Open the checkpoint row, or go on from an unfinished run's; True when resuming."""
+           note: Callable[[str], None]) -> tuple[bool, bool]:
+    """Open the checkpoint row, or go on from an earlier run's; returns (resuming, done): done
+    when that run had finished, leaving nothing to do."""
     statement = job.statement
-    job.last, job.keys_done, job.rows_done, job.batches = progress.begin(
+    checkpoint = progress.begin(
         cur, job.schema, id=job.id, migration=migration, table_name=statement.qualified,
         statement=statement.text, key_columns=walk.key_columns, keys_total=walk.keys_total,
         resume=resume)
+    job.last, job.keys_done = checkpoint.last_key, checkpoint.keys_done
+    job.rows_done, job.batches = checkpoint.rows_done, checkpoint.batches
+    if checkpoint.done:
+        note(f"this backfill of {statement.qualified} was done already ({job.rows_done} "
+             f"row(s) in {job.batches} batch(es)): nothing to do; a changed statement runs anew")
+        return True, True
     resumed = job.batches > 0
     if resumed:
         note(f"resuming backfill of {statement.qualified} after {job.batches} batch(es), "
              f"{job.rows_done} row(s) done")
-    if walk.key_columns == ["ctid"]:
+    if isinstance(walk, CtidWalk):
+        walk.resume_at(job.last, job.keys_done)
         note(f"{statement.qualified} has no primary key: walking ctid ranges")
-    return resumed
+    return resumed, False
 
 
 def _run_batches(cur: Any, job: _Job, info: TableInfo, walk: Walk, note: Callable[[str], None],
                  on_batch: Callable[[Batch], None] | None) -> None:
     """Batches until the walk passes the last key: throttle, batch, resize, vacuum, pause."""
+    job.cycle_started = time.perf_counter() - job.options.pause  # each cycle has one pause
     while True:
-        _throttle(cur, job, info, note)
-        tick = time.perf_counter()
-        new_last, keys, rows = _batch_with_retries(cur, job, walk, job.last, note)
-        job.account(keys, rows, time.perf_counter() - tick)
+        pacing.hold_back(cur, job, info, note)
+        new_last, keys, rows, again = _batch_with_retries(cur, job, walk, job.last, note)
+        job.account(keys, rows)
         if on_batch is not None:
             on_batch(job.report(keys, rows, walk.keys_total))
-        job.size = next_size(job.options, job.size, keys, job.last_seconds)
-        if new_last is None:
+        job.size = next_size(job.options, job.size, keys, job.last_seconds, floor=job.floor,
+                             ceiling=job.ceiling)
+        if new_last is None and not again:
             return
+        if again:
+            note(f"walking {job.statement.qualified} again: a row updated meanwhile may have "
+                 f"moved into a block already walked ({job.pass_rows} row(s) in that pass)")
+            walk.restart(cur)
+            job.pass_rows = 0
         job.last = new_last
-        _maybe_vacuum(cur, job, info, walk, note)
+        pacing.vacuum_if_due(cur, job, info, walk, note)
         if job.options.pause:
             time.sleep(job.options.pause)
 
 
 def _batch_with_retries(cur: Any, job: _Job, walk: Walk, last: list[str] | None,
-                        note: Callable[[str], None]) -> tuple[list[str] | None, int, int]:
+                        note: Callable[[str], None]) -> tuple[list[str] | None, int, int, bool]:
     attempt = 0
     while True:
         attempt += 1
         try:
-            new_last, keys, rows, seconds = job.run_batch(cur, walk, last)
+            new_last, keys, rows, seconds, again = job.run_batch(cur, walk, last)
             job.last_seconds = seconds
-            return new_last, keys, rows
+            return new_last, keys, rows, again
         except _RETRYABLE as exc:
             if attempt > job.limits.retries:
                 raise LockTimeoutError(
@@ -262,80 +346,50 @@ def _batch_with_retries(cur: Any, job: _Job, walk: Walk, last: list[str] | None,
                     hint="a long transaction holds rows or the table: find it with "
                          "'pgshift ps'; the backfill resumes from its checkpoint on the next run",
                     sqlstate=exc.pgcode, statement=job.statement.text) from exc
-            job.size = max(job.options.min_batch, job.size // 2)
+            job.smaller()
             wait = random.uniform(0.5, 1.0) * min(10.0, 0.2 * 2 ** (attempt - 1))
             note(f"batch hit a lock ({type(exc).__name__}); retry {attempt} in {wait:.1f}s "
                  f"with {job.size} keys")
             time.sleep(wait)
-        except psycopg2.errors.QueryCanceled as exc:
-            if "user request" in str(exc):  # one SQLSTATE for both: only the text tells
-                raise MigrationFailedError(
-                    f"backfill of {job.statement.qualified}: cancelled by an operator "
-                    "(pg_cancel_backend or 'pgshift kill')", sqlstate=exc.pgcode,
-                    statement=job.statement.text,
-                    hint="finished batches stay committed: run it again to resume from its "
-                         "checkpoint") from exc
-            raise MigrationFailedError(
-                f"backfill of {job.statement.qualified}: a batch exceeded statement_timeout "
-                f"{job.limits.statement_timeout:g}s", sqlstate=exc.pgcode,
-                statement=job.statement.text,
-                hint="lower batch-size or target; the backfill resumes from its checkpoint") \
-                from exc
         except psycopg2.Error as exc:
-            message = (exc.diag.message_primary or str(exc)).strip().splitlines()[0]
-            raise MigrationFailedError(
-                f"backfill of {job.statement.qualified} failed: {message} [{exc.pgcode}]",
-                sqlstate=exc.pgcode, statement=job.statement.text,
-                hint="fix the UPDATE; finished batches stay committed and are not redone") \
-                from exc
+            raise _failure(job, exc) from exc
 
 
-def _throttle(cur: Any, job: _Job, info: TableInfo, note: Callable[[str], None]) -> None:
-    """Hold back while a standby lags or others queue for a lock on the table."""
-    waited = 0.0
-    told_lag = told_locks = False
-    while True:
-        cur.execute(_PRESSURE, {"oid": info.oid})
-        lag, waiters = cur.fetchone()
-        if lag is not None and float(lag) > job.options.max_lag:
-            if not told_lag:
-                note(f"replication lag {float(lag):.1f}s > {job.options.max_lag:g}s: waiting")
-                told_lag = True
-            time.sleep(1.0)
-            continue
-        if waiters and waited < LOCK_WAIT_LIMIT:
-            if not told_locks:
-                note(f"{waiters} session(s) wait for a lock on {job.statement.qualified}: "
-                     "holding back")
-                told_locks = True
-                job.size = max(job.options.min_batch, job.size // 2)
-            time.sleep(0.1)
-            waited += 0.1
-            continue
-        return
+def _failure(job: _Job, exc: psycopg2.Error) -> MigrationFailedError:
+    """What a batch's error means, and what to do next."""
+    what, text = f"backfill of {job.statement.qualified}", job.statement.text
+    resumes = "run the same backfill again to resume from its checkpoint"
+    if isinstance(exc, psycopg2.errors.QueryCanceled):
+        if "user request" in str(exc):  # one SQLSTATE for both: only the text tells
+            return MigrationFailedError(
+                f"{what}: cancelled by an operator (pg_cancel_backend or 'pgshift kill')",
+                sqlstate=exc.pgcode, statement=text,
+                hint=f"finished batches stay committed: {resumes}")
+        return MigrationFailedError(
+            f"{what}: a batch exceeded statement_timeout {job.limits.statement_timeout:g}s",
+            sqlstate=exc.pgcode, statement=text,
+            hint=f"lower batch-size or target, then {resumes} (options may change)")
+    if _connection_lost(exc):
+        return MigrationFailedError(
+            f"{what}: the connection was lost: {_first_line(exc)}", sqlstate=exc.pgcode,
+            statement=text, hint=f"finished batches stay committed: {resumes}")
+    return MigrationFailedError(
+        f"{what} failed: {_first_line(exc)} [{exc.pgcode}]", sqlstate=exc.pgcode,
+        statement=text,
+        hint="finished batches stay committed: the same statement resumes after them, but a "
+             "changed one starts over from the first row (make its WHERE skip rows done)")
 
 
-def _maybe_vacuum(cur: Any, job: _Job, info: TableInfo, walk: Walk,
-                  note: Callable[[str], None]) -> None:
-    options = job.options
-    if not options.vacuum:
-        return
-    if options.vacuum_every is not None:
-        due = job.dead_since_vacuum > 0 and (
-            job.batches - job.batches_at_vacuum >= options.vacuum_every)
-    else:
-        due = job.dead_since_vacuum >= max(10_000, int(0.2 * (walk.keys_total or 0)))
-    if not due:
-        return
-    started = time.perf_counter()
-    try:
-        cur.execute(sql.SQL("VACUUM (SKIP_LOCKED) {}").format(info.ident))
-    except psycopg2.errors.QueryCanceled:
-        return
-    job.vacuums += 1
-    job.dead_since_vacuum = 0
-    job.batches_at_vacuum = job.batches
-    note(f"vacuumed {job.statement.qualified} in {time.perf_counter() - started:.1f}s")
+def _connection_lost(exc: psycopg2.Error) -> bool:
+    code = exc.pgcode or ""
+    return (isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError) and not code
+            ) or code.startswith(("08", "57P"))
+
+
+def _first_line(exc: psycopg2.Error) -> str:
+    diag = getattr(exc, "diag", None)
+    text = ((diag.message_primary if diag is not None else None) or str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _record_failure(conn: Connection, schema: str, id: str, exc: BaseException) -> None:
@@ -344,7 +398,8 @@ def _record_failure(conn: Connection, schema: str, id: str, exc: BaseException) 
     try:
         _rollback(conn)
         with conn.cursor() as cur:
-            progress.finish(cur, schema, id, status="failed", error=str(exc)[:2000])
+            error = " ".join(str(exc).split())  # one line: status prints it in a table
+            progress.finish(cur, schema, id, status="failed", error=error[:2000])
     except psycopg2.Error:
         pass
 
@@ -360,4 +415,6 @@ def _rollback(conn: Connection) -> None:
 
 
 def _ms(seconds: float) -> int:
-    return max(1, int(seconds * 1000))
+    """A timeout in milliseconds: 0 (or infinity) is none, as PostgreSQL (and the runner) reads
+    it; anything else at least 1 ms, which a shorter one would round down to 0."""
+    return 0 if seconds in (0, float("inf")) else max(1, int(seconds * 1000))

@@ -65,12 +65,21 @@ class BackfillOptions:
 
 def parse_options(text: str) -> BackfillOptions:
     """``'batch-size=auto target=100ms'`` -> BackfillOptions; ValueError names what is wrong."""
-    options = BackfillOptions()
+    pairs: list[tuple[str, str]] = []
     for word in text.split():
         match = _OPTION.match(word)
         if match is None:
             raise ValueError(f"backfill option '{word}' is not name=value")
-        options = _set(options, match["name"], match["value"])
+        pairs.append((match["name"], match["value"]))
+    return options_from(pairs)
+
+
+def options_from(pairs: list[tuple[str, str]]) -> BackfillOptions:
+    """Options from (name, value) pairs, each value taken whole (a command line's flags:
+    ``--batch-size 'auto target=5'`` is a bad batch size, not two options)."""
+    options = BackfillOptions()
+    for name, value in pairs:
+        options = _set(options, name, value.strip())
     return options
 
 

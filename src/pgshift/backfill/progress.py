@@ -12,18 +12,21 @@ id                text PK      ``<history key>:<up|down>:<statement index>`` for
 migration         text         history key of the migration (NULL for one-off backfills)
 table_name        text         the table being updated, as written (``schema.table``)
 statement         text         the UPDATE, as written
-checksum          text         SHA-256 of the statement: a changed statement starts over
+checksum          text         SHA-256 of the statement as pglast prints it: a changed
+                               statement starts over (respacing it changes nothing)
 key_columns       text[]       the keys walked: the primary key's columns, or ``{ctid}``
 last_key          text[]       the last key done (as text), NULL before the first batch;
                                for ``ctid`` the next block number to do
-keys_total        bigint       keys to walk (estimate: reltuples, or pages for ctid)
+keys_total        bigint       keys to walk (estimate: reltuples scaled to the table's size
+                               now; for ctid its blocks, in every pass)
 keys_done         bigint       keys walked so far
 rows_done         bigint       rows updated so far (keys matching the predicate)
 batches           integer      batches committed
 batch_size        integer      keys in the last batch
 rows_per_second   float8       recent update rate
 keys_per_second   float8       recent walk rate (ETA = (keys_total - keys_done) / this)
-status            text         ``running``, ``done`` or ``failed``; a ``running`` row whose
+status            text         ``running``, ``done`` or ``failed`` (``done`` commits with the
+                               last batch); a ``running`` row whose
                                ``pid`` is gone from pg_stat_activity was interrupted
 pid               integer      backend pid of the connection running the batches
 started_at        timestamptz  first start
@@ -89,6 +92,13 @@ class BackfillProgress:
 
 
 def statement_checksum(text: str) -> str:
+    """SHA-256 of the statement as pglast prints it: respacing it keeps it the same backfill."""
+    from pgshift.backfill.statement import canonical
+
+    return _sha256(canonical(text))
+
+
+def _sha256(text: str) -> str:
     import hashlib  # here: status and ps read progress without hashing (OpenSSL loads: 2 ms)
 
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
@@ -101,25 +111,43 @@ def job_id(statement: str, migration_key: str | None = None, direction: str = "u
     return f"cli:{statement_checksum(statement)[:16]}"
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where a run goes on from: the last key done (None: the first), the totals so far, and
+    whether the run it continues had already finished."""
+
+    last_key: list[str] | None = None
+    keys_done: int = 0
+    rows_done: int = 0
+    batches: int = 0
+    done: bool = False
+
+
 def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: str,
           statement: str, key_columns: list[str], keys_total: int | None,
-          resume: bool) -> tuple[list[str] | None, int, int, int]:
-    """Start or resume ``id``; returns (last_key, keys_done, rows_done, batches) to go on from.
+          resume: bool) -> Checkpoint:
+    """Start or resume ``id``; returns the checkpoint to go on from.
 
-    An unfinished row with the same statement is resumed when ``resume``; anything else
-    (another statement, a finished run, ``resume`` False) starts from the first key.
+    With ``resume``, a row of the same statement (however spaced) and key is gone on from:
+    an unfinished one from its last key; a finished one is returned as it is (``done``), with
+    nothing left to do: its rows must not be updated twice (a run killed right after its last
+    batch, a command run again to make sure). Anything else (another statement, ``resume``
+    False) starts from the first key.
     """
     cur.execute(sql.SQL("SELECT checksum, status, key_columns, last_key, keys_done, rows_done, "
                         "batches FROM {} WHERE id = %s").format(table(schema, "backfill")), (id,))
     row = cur.fetchone()
     checksum = statement_checksum(statement)
-    if (resume and row is not None and row[0] == checksum and row[1] != "done"
-            and list(row[2]) == key_columns):
+    same = row is not None and row[0] in (checksum, _sha256(statement)) and (
+        list(row[2]) == key_columns)  # or the raw text's, as earlier versions wrote it
+    if resume and same and (row[1] == "done" or row[3] == []):  # []: see _key
+        return Checkpoint(_key(row[3]), row[4], row[5], row[6], done=True)
+    if resume and same and row[1] != "done":
         cur.execute(sql.SQL("UPDATE {} SET status = 'running', pid = pg_backend_pid(), "
                             "error = NULL, finished_at = NULL, updated_at = now(), "
                             "keys_total = coalesce(%s, keys_total) WHERE id = %s").format(
             table(schema, "backfill")), (keys_total, id))
-        return (list(row[3]) if row[3] is not None else None), row[4], row[5], row[6]
+        return Checkpoint(_key(row[3]), row[4], row[5], row[6])
     cur.execute(sql.SQL(
         "INSERT INTO {} AS b (id, migration, table_name, statement, checksum, key_columns, "
         "keys_total, status, pid) VALUES (%s, %s, %s, %s, %s, %s, %s, 'running', "
@@ -131,21 +159,31 @@ def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: 
         "pid = pg_backend_pid(), started_at = now(), updated_at = now(), finished_at = NULL, "
         "error = NULL").format(table(schema, "backfill")),
         (id, migration, table_name, statement, checksum, key_columns, keys_total))
-    return None, 0, 0, 0
+    return Checkpoint()
 
 
-def checkpoint_sql(schema: str, id: str, *, last_key: list[str], keys: int, rows: int,
-                   batch_size: int, rows_per_second: float | None,
-                   keys_per_second: float | None) -> sql.Composed:
-    """The UPDATE recording one more batch; run it inside the batch's transaction."""
+def _key(value: list[str] | None) -> list[str] | None:
+    """A stored last key. Earlier versions wrote an empty array after a last batch that was
+    also the first, and marked the run done only later: such a run is done."""
+    return list(value) if value else None
+
+
+def checkpoint_sql(schema: str, id: str, *, last_key: list[str] | None, keys: int, rows: int,
+                   batch_size: int, keys_total: int | None, rows_per_second: float | None,
+                   keys_per_second: float | None, done: bool = False) -> sql.Composed:
+    """The UPDATE recording one more batch; run it inside the batch's transaction. The last
+    batch (``done``) also marks the run finished, with the rows it updated: a kill after its
+    COMMIT leaves nothing to redo."""
+    finished = sql.SQL(", status = 'done', finished_at = now()" if done else "")
     return sql.SQL(
         "UPDATE {t} SET last_key = {last}, keys_done = keys_done + {keys}, "
         "rows_done = rows_done + {rows}, batches = batches + 1, batch_size = {size}, "
-        "rows_per_second = {rps}, keys_per_second = {kps}, updated_at = now() WHERE id = {id}"
+        "keys_total = coalesce({total}, keys_total), rows_per_second = {rps}, "
+        "keys_per_second = {kps}, updated_at = now(){finished} WHERE id = {id}"
     ).format(t=table(schema, "backfill"), last=sql.Literal(last_key), keys=sql.Literal(keys),
-             rows=sql.Literal(rows), size=sql.Literal(batch_size),
+             rows=sql.Literal(rows), size=sql.Literal(batch_size), total=sql.Literal(keys_total),
              rps=sql.Literal(rows_per_second), kps=sql.Literal(keys_per_second),
-             id=sql.Literal(id))
+             finished=finished, id=sql.Literal(id))
 
 
 def finish(cur: Any, schema: str, id: str, *, status: str, error: str | None = None) -> None:

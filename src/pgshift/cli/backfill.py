@@ -1,7 +1,8 @@
 """``pgshift backfill TABLE --set "col = expr" --where "pred"``: a one-off batched UPDATE.
 
 On a terminal it shows a rich progress bar (rows, rate, ETA); otherwise one line every few
-seconds. Killed, it resumes from its checkpoint when the same command runs again.
+seconds. Killed, it resumes from its checkpoint when the same command runs again (however the
+UPDATE is spaced); once it finished, the same command does nothing: no row is updated twice.
 """
 
 from __future__ import annotations
@@ -40,13 +41,18 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 def backfill(args: argparse.Namespace, settings: Settings) -> int:
     from pgshift import api
-    from pgshift.backfill.options import parse_options
+    from pgshift.backfill.options import options_from
     from pgshift.errors import InputError
 
-    words = [f"batch-size={args.batch_size}", f"target={args.target}", f"pause={args.pause}",
-             f"vacuum={args.vacuum}", f"max-lag={args.max_lag}"]
+    for flag, values in (("--set", args.assignments), ("--where", args.where or ())):
+        if any(not value.strip() for value in values):
+            raise InputError(f"{flag} is empty", hint=(
+                "leave --where out to update every row" if flag == "--where"
+                else "give what to set, e.g. --set \"timezone = 'UTC'\""))
+    pairs = [("batch-size", args.batch_size), ("target", args.target), ("pause", args.pause),
+             ("vacuum", args.vacuum), ("max-lag", args.max_lag)]
     try:
-        options = parse_options(" ".join(words))
+        options = options_from(pairs)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     mode = args.progress
@@ -57,6 +63,10 @@ def backfill(args: argparse.Namespace, settings: Settings) -> int:
         result = api.backfill(settings, args.table, ", ".join(args.assignments),
                               _all_of(args.where),
                               options=options, on_batch=display.batch, on_note=display.note)
+    if result.done_already:
+        print(f"Backfill of {result.table} was done already ({result.rows} row(s) in "
+              f"{result.batches} batch(es)): nothing to do. A changed statement runs anew.")
+        return 0
     print(f"Backfilled {result.table}: {result.rows} row(s) in {result.batches} batch(es), "
           f"{_seconds(result.seconds)}" + (" (resumed)" if result.resumed else "")
           + (f", {result.vacuums} vacuum(s)" if result.vacuums else "") + ".")
@@ -106,27 +116,24 @@ class _Lines:
         total = f"/{batch.keys_total}" if batch.keys_total else ""
         rate = f"{batch.rows_per_second:,.0f} rows/s" if batch.rows_per_second else "-"
         print(f"  {batch.rows_done} row(s) updated, {batch.keys_done}{total} keys, "
-              f"batch {batch.number} of {batch.size}, {rate}, ETA "
+              f"batch {batch.number} ({batch.keys} keys), {rate}, ETA "
               f"{_seconds(batch.eta_seconds)}", flush=True)
 
 
 class _Bar:
-    """A rich progress bar over the keys walked, with rows updated, rate and ETA."""
+    """A rich progress bar over the keys walked, with rows updated, rate and ETA.
+
+    The ETA is the backfill's own (keys left at its rate, pauses included), not rich's: a
+    resumed run starts far along, which rich would take for a burst of speed."""
 
     def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            Progress,
-            TaskProgressColumn,
-            TextColumn,
-            TimeRemainingColumn,
-        )
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
         self.progress = Progress(
             TextColumn("[bold]backfill"), BarColumn(), TaskProgressColumn(),
-            TextColumn("{task.fields[rows]} rows · {task.fields[rate]}"),
-            TimeRemainingColumn(), transient=False)
-        self.task = self.progress.add_task("backfill", total=None, rows=0, rate="-")
+            TextColumn("{task.fields[rows]} rows · {task.fields[rate]} · ETA {task.fields[eta]}"),
+            transient=False)
+        self.task = self.progress.add_task("backfill", total=None, rows=0, rate="-", eta="?")
 
     def __enter__(self) -> _Bar:
         self.progress.start()
@@ -142,7 +149,8 @@ class _Bar:
         rate = f"{batch.rows_per_second:,.0f}/s" if batch.rows_per_second else "-"
         self.progress.update(self.task, completed=batch.keys_done,
                              total=max(batch.keys_total or 0, batch.keys_done) or None,
-                             rows=f"{batch.rows_done:,}", rate=rate)
+                             rows=f"{batch.rows_done:,}", rate=rate,
+                             eta=_seconds(batch.eta_seconds))
 
 
 def print_backfills(items: list[BackfillProgress], out: Any = None) -> None:
