@@ -760,16 +760,21 @@ def backfill(
     where: str | None = None,
     *,
     options: BackfillOptions | None = None,
+    again: bool = False,
     on_batch: Callable[[Batch], None] | None = None,
     on_note: Callable[[str], None] | None = None,
 ) -> BackfillResult:
     """``UPDATE table SET assignments WHERE where`` in batches, resuming an unfinished run.
 
     One-off job (``pgshift backfill``): checkpointed under an id derived from the statement, so
-    running the same command again continues where a killed run stopped. Two runs of the same
-    backfill at once are refused (LockBusyError).
+    running the same command again continues where a killed run stopped; once it finished, it
+    does nothing (``done_already``), unless ``again``: then a finished run starts over.
+    ``again`` is an InputError while a run of the same statement is running or stopped
+    part-way (it resumes without ``again``). Two runs of the same backfill at once are refused
+    (LockBusyError). Bad input (the table, the SET, the WHERE) is an InputError before
+    pgshift's own tables are installed: the database is left as it was.
     """
-    from pgshift.backfill.batched import Limits, run_backfill
+    from pgshift.backfill.batched import Limits, prepare_backfill, run_backfill
     from pgshift.backfill.options import BackfillOptions
     from pgshift.backfill.progress import job_id
     from pgshift.backfill.statement import build_update, parse_backfill
@@ -778,28 +783,39 @@ def backfill(
 
     statement = parse_backfill(build_update(table, assignments, where))
     id = job_id(statement.text)
+    options = options or BackfillOptions()
+    limits = Limits(
+        settings.lock_timeout,
+        min(settings.statement_timeout or 60.0, 60.0),
+        settings.lock_retries,
+    )
     with _session(settings) as conn:
-        history.install(conn, settings.schema)
+        prepared = prepare_backfill(conn, settings.schema, statement, limits)
         with conn.cursor() as cur:
             cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (BACKFILL_LOCK, id))
-            if not cur.fetchone()[0]:
-                raise LockBusyError(
-                    f"this backfill of {statement.qualified} is already running",
-                    hint="see 'pgshift status' or 'pgshift ps'",
-                )
-        limits = Limits(
-            settings.lock_timeout,
-            min(settings.statement_timeout or 60.0, 60.0),
-            settings.lock_retries,
-        )
+            (locked,) = cur.fetchone()
+        if not locked and again:  # exit 2, not 4: retried once that run ends, it would redo it
+            raise InputError(
+                f"this backfill of {statement.qualified} is running now: --again starts over "
+                "only a finished one",
+                hint="let the running one finish ('pgshift ps' shows it), then decide whether "
+                     "it must run over")
+        if not locked:
+            raise LockBusyError(
+                f"this backfill of {statement.qualified} is already running",
+                hint="see 'pgshift status' or 'pgshift ps'",
+            )
+        history.install(conn, settings.schema)
         return run_backfill(
             conn,
             settings.schema,
             statement,
-            options or BackfillOptions(),
+            options,
             id=id,
             resume=True,
+            again=again,
             limits=limits,
+            prepared=prepared,
             on_batch=on_batch,
             on_note=on_note,
         )

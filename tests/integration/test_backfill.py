@@ -16,6 +16,7 @@ import pytest
 from pgshift import api
 from pgshift.backfill.options import parse_options
 from pgshift.errors import InputError, MigrationFailedError
+from pgshift.state import history
 
 BACKFILL_FILE = """-- pgshift:no-transaction
 ALTER TABLE t ADD COLUMN b int;
@@ -224,16 +225,22 @@ def test_one_off_backfill_command_resumes_after_sigkill_and_reports(
     ("mv", "mv is a materialized view, not a table"),
 ])
 def test_a_backfill_of_what_is_not_an_application_table_is_refused_before_any_batch(
-    settings, table_t, query, table, message
+    settings, table_t, query, database_url, table, message
 ) -> None:
     query("CREATE VIEW v AS SELECT id, a FROM t; "
           "CREATE MATERIALIZED VIEW mv AS SELECT id, a FROM t")
-    api.status(settings)  # pgshift's own tables exist
+    if table.startswith("pgshift."):  # pgshift's own tables exist
+        conn = psycopg2.connect(database_url)
+        history.install(conn, settings.schema)
+        conn.close()
     column = {"pg_class": "relname", "information_schema.sql_features": "comments",
               "pgshift.history": "description"}.get(table, "a")
     with pytest.raises(InputError, match=message):
         api.backfill(settings, table, f"{column} = {column}")
-    assert query("SELECT count(*) FROM pgshift.backfill") == [(0,)]
+    if table.startswith("pgshift."):
+        assert query("SELECT count(*) FROM pgshift.backfill") == [(0,)]
+    else:  # bad input: pgshift's own tables are not even installed
+        assert query("SELECT to_regnamespace('pgshift')") == [(None,)]
 
 
 def test_repeated_set_and_where_options_add_up_to_one_update(table_t, query, cli) -> None:
@@ -278,3 +285,139 @@ def test_a_backfill_an_operator_cancels_says_so_not_that_it_timed_out(
                      options=parse_options("batch-size=100 pause=0"))
     canceller.join()
     assert "statement_timeout" not in str(failed.value)
+
+
+# -- running a finished backfill again --------------------------------------------------------
+
+
+def _kill_at(number: int):
+    def on_batch(batch) -> None:
+        if batch.number == number:
+            raise KeyboardInterrupt  # as a kill right after the batch's COMMIT
+    return on_batch
+
+
+def test_a_finished_one_off_backfill_runs_again_only_with_again(table_t, query, cli) -> None:
+    args = ("backfill", "t", "--set", "a = a + 1", "--batch-size", "5000", "--pause", "0",
+            "--progress", "none")
+    assert cli(*args).returncode == 0
+    same = cli(*args)
+    assert "was done already" in same.stdout and "--again runs this one over" in same.stdout
+    again = cli(*args, "--again")
+    assert again.returncode == 0, again.stderr
+    assert "Backfilled t: 20000 row(s) in 4 batch(es)" in again.stdout
+    assert "(run again)" in again.stdout and "(resumed)" not in again.stdout
+    assert query("SELECT min(a - id), max(a - id) FROM t") == [(2, 2)]
+    assert query("SELECT status, rows_done, batches FROM pgshift.backfill") == [
+        ("done", 20000, 4)]
+    assert "was done already" in cli(*args).stdout  # done again: the rule holds once more
+
+
+def test_again_is_refused_while_a_run_stopped_part_way_and_that_run_then_resumes(
+    settings, table_t, query, cli
+) -> None:
+    """Starting over would update the rows before its checkpoint twice: it resumes instead."""
+    with pytest.raises(KeyboardInterrupt):
+        api.backfill(settings, "t", "a = a + 1", options=parse_options("batch-size=5000 pause=0"),
+                     on_batch=_kill_at(2))
+    checkpoint = query("SELECT status, rows_done, last_key FROM pgshift.backfill")
+    refused = cli("backfill", "t", "--set", "a = a + 1", "--again", "--progress", "none")
+    assert refused.returncode == 2, refused.stderr
+    assert "stopped part-way (10000 row(s) in 2 batch(es)): --again starts over only a " \
+           "finished one" in refused.stderr and "without --again" in refused.stderr
+    assert query("SELECT status, rows_done, last_key FROM pgshift.backfill") == checkpoint
+    assert query("SELECT count(*) FROM t WHERE a = id + 1") == [(10000,)]
+    resumed = api.backfill(settings, "t", "a = a + 1")
+    assert resumed.resumed and not resumed.again and resumed.rows == 20000
+    assert query("SELECT min(a - id), max(a - id) FROM t") == [(1, 1)]
+
+
+# -- bounds on VACUUM and on slow batches ------------------------------------------------------
+
+
+def test_a_vacuum_blocked_by_another_sessions_lock_is_skipped_without_stalling_the_backfill(
+    settings, table_t, database_url
+) -> None:
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_vacuums_lock() -> None:  # the app's UPDATEs would still go through
+        conn = psycopg2.connect(database_url)
+        with conn.cursor() as cur:
+            cur.execute("LOCK TABLE t IN SHARE UPDATE EXCLUSIVE MODE")
+            held.set()
+            release.wait(20)
+        conn.rollback()
+        conn.close()
+
+    holder = threading.Thread(target=hold_the_vacuums_lock, daemon=True)
+    holder.start()
+    held.wait(5)
+    notes: list[str] = []
+    started = time.monotonic()
+    try:
+        result = api.backfill(settings, "t", "a = a + 1",
+                              options=parse_options("batch-size=2000 vacuum=1 pause=0"),
+                              on_note=notes.append)
+    finally:
+        release.set()
+        holder.join()
+    skipped = [n for n in notes if "VACUUM of t skipped" in n]
+    assert len(skipped) == 9 and result.vacuums == 0  # one after each batch but the last
+    assert "harmless, the backfill goes on" in skipped[0]
+    assert time.monotonic() - started < 5  # 9 waits of 0.1 s, not one of 20 s
+
+
+def test_a_vacuum_that_runs_past_its_time_limit_is_cancelled_and_the_backfill_goes_on(
+    settings, table_t, query
+) -> None:
+    query("DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET vacuum_cost_delay = 100', "
+          "current_database()); EXECUTE format('ALTER DATABASE %I SET vacuum_cost_limit = 1', "
+          "current_database()); END $$")  # a VACUUM that sleeps on every page it reads
+    notes: list[str] = []
+    started = time.monotonic()
+    result = api.backfill(dataclasses.replace(settings, statement_timeout=0.5), "t",
+                          "a = a + 1", options=parse_options("batch-size=10000 vacuum=1 pause=0"),
+                          on_note=notes.append)
+    assert [n.split(" after ")[0] for n in notes if "VACUUM" in n] == [
+        "VACUUM of t cancelled at its time limit (0.5s)"]
+    assert result.rows == 20000 and result.vacuums == 0
+    assert time.monotonic() - started < 5
+
+
+def test_a_batch_that_exceeds_statement_timeout_is_retried_smaller(settings, query) -> None:
+    query("CREATE TABLE s (id int PRIMARY KEY, n int NOT NULL DEFAULT 0); "
+          "INSERT INTO s (id) SELECT g FROM generate_series(1, 2000) g; "
+          "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+          "IF NEW.id BETWEEN 1001 AND 1010 THEN PERFORM pg_sleep(0.05); END IF; "
+          "RETURN NEW; END $$; "
+          "CREATE TRIGGER slow BEFORE UPDATE ON s FOR EACH ROW EXECUTE FUNCTION slow()")
+    notes: list[str] = []
+    sizes: list[int] = []
+    result = api.backfill(dataclasses.replace(settings, statement_timeout=0.3), "s",
+                          "n = n + 1", options=parse_options("batch-size=500 pause=0 vacuum=off"),
+                          on_note=notes.append, on_batch=lambda batch: sizes.append(batch.keys))
+    retries = [n for n in notes if "exceeded statement_timeout 0.3s" in n]
+    assert retries[0].endswith("retrying it with 250 keys") and len(retries) >= 6
+    assert sizes[:2] == [500, 500] and min(sizes) <= 5  # halved until 10 x 50 ms fit in 0.3 s
+    assert result.rows == 2000
+    assert query("SELECT min(n), max(n) FROM s") == [(1, 1)]
+
+
+def test_a_batch_that_times_out_at_the_smallest_size_fails_and_keeps_the_batches_before(
+    settings, query
+) -> None:
+    query("CREATE TABLE s (id int PRIMARY KEY, n int NOT NULL DEFAULT 0); "
+          "INSERT INTO s (id) SELECT g FROM generate_series(1, 100) g; "
+          "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+          "IF NEW.id = 50 THEN PERFORM pg_sleep(1); END IF; RETURN NEW; END $$; "
+          "CREATE TRIGGER slow BEFORE UPDATE ON s FOR EACH ROW EXECUTE FUNCTION slow()")
+    notes: list[str] = []
+    with pytest.raises(MigrationFailedError, match=r"a batch of 1 key\(s\), the smallest it "
+                       r"may be, still exceeded statement_timeout 0\.3s") as failed:
+        api.backfill(dataclasses.replace(settings, statement_timeout=0.3), "s", "n = n + 1",
+                     options=parse_options("batch-size=8 pause=0 vacuum=off"),
+                     on_note=notes.append)
+    assert failed.value.exit_code == 5 and "resume" in failed.value.hint
+    assert sum("exceeded statement_timeout" in n for n in notes) == 3  # 8 -> 4 -> 2 -> 1
+    assert query("SELECT status, rows_done FROM pgshift.backfill") == [("failed", 49)]
+    assert query("SELECT count(*) FROM s WHERE n = 1") == [(49,)]

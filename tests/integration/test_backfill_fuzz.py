@@ -204,6 +204,10 @@ def test_two_runs_of_the_same_update_at_once_are_refused_however_it_is_spaced(
         second = cli("backfill", "t", "--set", "n=n+1", "--progress", "none")
         assert second.returncode == 4, second.stdout + second.stderr
         assert "already running" in second.stderr
+        # --again is exit 2, not 4: retried once the first run ends, it would start it over.
+        again = cli("backfill", "t", "--set", "n=n+1", "--again", "--progress", "none")
+        assert again.returncode == 2, again.stdout + again.stderr
+        assert "is running now: --again starts over only a finished one" in again.stderr
     finally:
         first.send_signal(signal.SIGINT)
         first.wait(30)
@@ -409,8 +413,26 @@ def test_an_update_the_server_refuses_is_bad_input_before_any_batch(
     with pytest.raises(InputError, match=message) as caught:
         api.backfill(settings, "t", assignments, where)
     assert "nothing was updated" in caught.value.hint
-    assert query("SELECT count(*) FROM pgshift.backfill") == [(0,)]  # no checkpoint either
+    assert query("SELECT to_regnamespace('pgshift')") == [(None,)]  # no checkpoint either
     assert query("SELECT max(n) FROM t") == [(0,)]
+
+
+@pytest.mark.parametrize(("table", "assignments", "where", "message"), [
+    ("nosuch", "n = 1", None, "table nosuch does not exist"),
+    ("app.t", "n = 1", None, "table app.t does not exist"),
+    ("bare", "n = 1", None, "has no primary key"),
+    ("t", "nope = 1", None, 'column "nope" of relation "t" does not exist'),
+    ("t", "n = n", "nope", 'column "nope" does not exist'),
+])
+def test_bad_input_leaves_the_database_as_it_was_without_even_pgshifts_tables(
+    settings, table_t_with_counter, query, table, assignments, where, message
+) -> None:
+    query("CREATE TABLE bare (n int)")
+    before = query("SELECT count(*) FROM pg_class")
+    with pytest.raises(InputError, match=message):
+        api.backfill(settings, table, assignments, where, again=table == "t")
+    assert query("SELECT to_regnamespace('pgshift')") == [(None,)]
+    assert query("SELECT count(*) FROM pg_class") == before
 
 
 def test_a_migration_backfill_the_server_refuses_names_its_file_and_line(
@@ -446,8 +468,7 @@ def test_bad_backfill_input_is_one_line_and_exit_2_with_the_table_unchanged(
     assert result.stderr.startswith("pgshift: error: ") and result.stderr.count("\n") == 1
     assert message in result.stderr and "Traceback" not in result.stderr
     assert query("SELECT max(n) FROM t") == [(0,)]
-    if query("SELECT to_regclass('pgshift.backfill')")[0][0]:
-        assert query("SELECT count(*) FROM pgshift.backfill") == [(0,)]
+    assert query("SELECT to_regnamespace('pgshift')") == [(None,)]  # not even installed
 
 
 # -- options ----------------------------------------------------------------------------------

@@ -3,12 +3,19 @@
 Each batch is ``BEGIN; SET LOCAL lock_timeout …; UPDATE … WHERE (predicate) AND <key range>;
 <checkpoint>; COMMIT``: row locks are held for one batch only, and the checkpoint commits with
 the rows it describes (see ``pgshift.backfill.progress``). A lock timeout or deadlock rolls the
-batch back and retries it, smaller, after a backoff.
+batch back and retries it, smaller, after a backoff; a batch that exceeds ``statement_timeout``
+is retried at half its size (no backoff), and fails the run only when the smallest batch
+still times out.
 
 Before the first batch the UPDATE is EXPLAINed: a column, type or table the server refuses is
 bad input (exit 2), said before any batch or checkpoint. The last batch marks the run ``done``
 in its own transaction; a run resumed after that (a migration killed before it recorded the
-statement done) has nothing left to do.
+statement done) has nothing left to do, unless it is asked to run ``again`` (a one-off
+backfill's ``--again``): a finished run then starts over from the first key. ``again`` is
+refused (InputError) while a run of the statement stopped part-way: that one resumes.
+
+``prepare_backfill`` does every check (the table, its walk, the EXPLAIN) without writing
+anything, so a caller can refuse bad input before it installs pgshift's tables.
 
 Sizing: with ``batch-size=auto`` the next batch's size is the measured rate times the target
 duration (default 100 ms), at most doubled or halved per step, between ``min_batch`` and
@@ -36,6 +43,15 @@ import psycopg2.errors
 from psycopg2 import sql
 
 from pgshift.backfill import pacing, progress
+from pgshift.backfill.failure import (
+    by_operator,
+    connection_lost,
+    describe,
+    first_line,
+    ms,
+    record_failure,
+    rollback,
+)
 from pgshift.backfill.options import BackfillOptions
 from pgshift.backfill.statement import BackfillStatement, batch_sql, matching_sql
 from pgshift.backfill.walk import CtidWalk, TableInfo, Walk, choose_walk, table_info
@@ -83,6 +99,7 @@ class BackfillResult:
     vacuums: int
     key_columns: tuple[str, ...]
     done_already: bool = False  # a run of the same statement had finished: nothing was done
+    again: bool = False  # a finished run of the same statement was started over (``again``)
 
 
 @dataclass(frozen=True)
@@ -139,6 +156,7 @@ class _Job:
         self.told_hidden_lag = False  # said once that max-lag cannot apply (pacing)
         self.last_seconds = 0.0
         self.cycle_started = time.perf_counter()
+        self.again = False  # a finished run started over
 
     def size_for(self, walk: Walk) -> None:
         """Batch sizes in the walk's keys: rows for a key walk, blocks for a ctid walk."""
@@ -152,7 +170,7 @@ class _Job:
         self.size = max(self.floor, min(self.ceiling, walk.units(options.first_batch)))
 
     def smaller(self) -> None:
-        """Halve the next batch (a lock, a queue), not below the floor."""
+        """Halve the next batch (a lock, a timeout, a queue), not below the floor."""
         self.size = max(self.floor, self.size // 2)
 
     def account(self, keys: int, rows: int) -> None:
@@ -181,8 +199,8 @@ class _Job:
         by_ctid = isinstance(walk, CtidWalk)
         update = batch_sql(self.statement, walk.range_sql(last, upper), returning_ctid=by_ctid)
         started = time.perf_counter()
-        cur.execute(f"BEGIN; SET LOCAL lock_timeout = {_ms(self.limits.lock_timeout)}; "
-                    f"SET LOCAL statement_timeout = {_ms(self.limits.statement_timeout)}")
+        cur.execute(f"BEGIN; SET LOCAL lock_timeout = {ms(self.limits.lock_timeout)}; "
+                    f"SET LOCAL statement_timeout = {ms(self.limits.statement_timeout)}")
         try:
             cur.execute(update)
             rows = cur.rowcount
@@ -195,7 +213,7 @@ class _Job:
                 rows_per_second=self.rows_rate.value, keys_per_second=self.keys_rate.value,
                 done=upper is None and not again) + sql.SQL("; COMMIT"))
         except BaseException:
-            _rollback(self.conn)
+            rollback(self.conn)
             raise
         return upper, keys, rows, time.perf_counter() - started, again
 
@@ -217,6 +235,28 @@ class _Job:
                      "a primary key; this batch was rolled back")
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A backfill checked and ready to run: its table, how it is walked, under which limits."""
+
+    limits: Limits
+    info: TableInfo
+    walk: Walk
+
+
+def prepare_backfill(conn: Connection, schema: str, statement: BackfillStatement,
+                     limits: Limits | None = None) -> Prepared:
+    """Check ``statement`` against the database, writing nothing: InputError when its table
+    cannot be walked (see ``pgshift.backfill.walk``) or the server refuses its UPDATE."""
+    conn.autocommit = True
+    limits = limits or Limits()
+    with conn.cursor() as cur:
+        info = table_info(cur, statement, own_schema=schema)
+        walk = choose_walk(cur, statement, info)
+        _check_runs(cur, conn, statement, walk, limits)
+    return Prepared(limits, info, walk)
+
+
 def run_backfill(
     conn: Connection,
     schema: str,
@@ -226,74 +266,89 @@ def run_backfill(
     id: str,
     migration: str | None = None,
     resume: bool = True,
+    again: bool = False,
     limits: Limits | None = None,
+    prepared: Prepared | None = None,
     on_batch: Callable[[Batch], None] | None = None,
     on_note: Callable[[str], None] | None = None,
 ) -> BackfillResult:
     """Run ``statement`` in batches on ``conn`` (autocommit), checkpointing under ``id``.
 
     ``resume``: continue an unfinished run of the same statement from its checkpoint.
+    ``again``: start a finished run of it over (InputError while one stopped part-way).
+    ``prepared``: what ``prepare_backfill`` returned for this statement (else it is called).
     Raises LockTimeoutError when a batch keeps timing out on locks, MigrationFailedError on
     any other database error (the batch is rolled back; the checkpoint stays).
     """
+    prepared = prepared or prepare_backfill(conn, schema, statement, limits)
     conn.autocommit = True
     note = on_note or (lambda _: None)
-    job = _Job(conn, schema, id, statement, options, limits or Limits())
+    job = _Job(conn, schema, id, statement, options, prepared.limits)
+    info, walk = prepared.info, prepared.walk
     with conn.cursor() as cur:
-        info = table_info(cur, statement, own_schema=schema)
-        walk = choose_walk(cur, statement, info)
         job.size_for(walk)
-        _check_runs(cur, job, walk)
-        resumed, done = _start(cur, job, walk, migration=migration, resume=resume, note=note)
+        resumed, done = _start(cur, job, walk, migration=migration, resume=resume, again=again,
+                               note=note)
         started = time.perf_counter()
         try:
             if not done:
                 _run_batches(cur, job, info, walk, note, on_batch)
         except (PgshiftError, psycopg2.Error) as exc:
-            _record_failure(conn, schema, id, exc)
+            record_failure(conn, schema, id, exc)
             raise
     return BackfillResult(id, statement.qualified, job.rows_done, job.keys_done, job.batches,
                           time.perf_counter() - started, resumed, job.vacuums,
-                          tuple(walk.key_columns), done_already=done)
+                          tuple(walk.key_columns), done_already=done, again=job.again)
 
 
-def _check_runs(cur: Any, job: _Job, walk: Walk) -> None:
+def _check_runs(cur: Any, conn: Connection, statement: BackfillStatement, walk: Walk,
+                limits: Limits) -> None:
     """EXPLAIN a batch's UPDATE (nothing runs): what the server refuses in it (a column, a
     type, a privilege) is bad input, said before any batch or checkpoint. A lock the EXPLAIN
     cannot get in time is left to the batches, which wait and retry."""
-    explain = sql.SQL("EXPLAIN ") + batch_sql(job.statement, walk.range_sql(None, None))
-    cur.execute(f"BEGIN; SET LOCAL lock_timeout = {_ms(job.limits.lock_timeout)}; "
-                f"SET LOCAL statement_timeout = {_ms(job.limits.statement_timeout)}")
+    explain = sql.SQL("EXPLAIN ") + batch_sql(statement, walk.range_sql(None, None))
+    cur.execute(f"BEGIN; SET LOCAL lock_timeout = {ms(limits.lock_timeout)}; "
+                f"SET LOCAL statement_timeout = {ms(limits.statement_timeout)}")
     try:
         cur.execute(explain)
     except (*_RETRYABLE, psycopg2.errors.QueryCanceled):
         pass
     except psycopg2.Error as exc:
-        if _connection_lost(exc):
-            raise _failure(job, exc) from exc
+        if connection_lost(exc):
+            raise MigrationFailedError(
+                f"backfill of {statement.qualified}: the connection was lost: "
+                f"{first_line(exc)}", sqlstate=exc.pgcode, statement=statement.text,
+                hint="nothing was updated: run the same backfill again") from exc
         raise InputError(
-            f"the backfill UPDATE of {job.statement.qualified} does not run: "
-            f"{_first_line(exc)} [{exc.pgcode}]",
+            f"the backfill UPDATE of {statement.qualified} does not run: "
+            f"{first_line(exc)} [{exc.pgcode}]",
             hint="fix the SET and WHERE; nothing was updated") from None
     finally:
-        _rollback(job.conn)
+        rollback(conn)
 
 
 def _start(cur: Any, job: _Job, walk: Walk, *, migration: str | None, resume: bool,
-           note: Callable[[str], None]) -> tuple[bool, bool]:
+           again: bool, note: Callable[[str], None]) -> tuple[bool, bool]:
     """Open the checkpoint row, or go on from an earlier run's; returns (resuming, done): done
-    when that run had finished, leaving nothing to do."""
+    when that run had finished, leaving nothing to do (unless ``again``: it starts over)."""
     statement = job.statement
     checkpoint = progress.begin(
         cur, job.schema, id=job.id, migration=migration, table_name=statement.qualified,
         statement=statement.text, key_columns=walk.key_columns, keys_total=walk.keys_total,
-        resume=resume)
+        resume=resume, again=again)
     job.last, job.keys_done = checkpoint.last_key, checkpoint.keys_done
     job.rows_done, job.batches = checkpoint.rows_done, checkpoint.batches
     if checkpoint.done:
+        more = "" if migration is not None else ", --again runs this one over"
         note(f"this backfill of {statement.qualified} was done already ({job.rows_done} "
-             f"row(s) in {job.batches} batch(es)): nothing to do; a changed statement runs anew")
+             f"row(s) in {job.batches} batch(es)): nothing to do; a changed statement runs "
+             f"anew{more}")
         return True, True
+    if checkpoint.started_over is not None:
+        job.again = True
+        rows, batches = checkpoint.started_over
+        note(f"starting the backfill of {statement.qualified} over (--again): its last run "
+             f"was done, {rows} row(s) in {batches} batch(es)")
     resumed = job.batches > 0
     if resumed:
         note(f"resuming backfill of {statement.qualified} after {job.batches} batch(es), "
@@ -338,6 +393,12 @@ def _batch_with_retries(cur: Any, job: _Job, walk: Walk, last: list[str] | None,
             new_last, keys, rows, seconds, again = job.run_batch(cur, walk, last)
             job.last_seconds = seconds
             return new_last, keys, rows, again
+        except psycopg2.errors.QueryCanceled as exc:
+            if by_operator(exc) or job.size <= job.floor:
+                raise describe(exc, job.statement, job.limits, job.size) from exc
+            job.smaller()
+            note(f"batch exceeded statement_timeout {job.limits.statement_timeout:g}s; "
+                 f"retrying it with {job.size} keys")
         except _RETRYABLE as exc:
             if attempt > job.limits.retries:
                 raise LockTimeoutError(
@@ -352,69 +413,4 @@ def _batch_with_retries(cur: Any, job: _Job, walk: Walk, last: list[str] | None,
                  f"with {job.size} keys")
             time.sleep(wait)
         except psycopg2.Error as exc:
-            raise _failure(job, exc) from exc
-
-
-def _failure(job: _Job, exc: psycopg2.Error) -> MigrationFailedError:
-    """What a batch's error means, and what to do next."""
-    what, text = f"backfill of {job.statement.qualified}", job.statement.text
-    resumes = "run the same backfill again to resume from its checkpoint"
-    if isinstance(exc, psycopg2.errors.QueryCanceled):
-        if "user request" in str(exc):  # one SQLSTATE for both: only the text tells
-            return MigrationFailedError(
-                f"{what}: cancelled by an operator (pg_cancel_backend or 'pgshift kill')",
-                sqlstate=exc.pgcode, statement=text,
-                hint=f"finished batches stay committed: {resumes}")
-        return MigrationFailedError(
-            f"{what}: a batch exceeded statement_timeout {job.limits.statement_timeout:g}s",
-            sqlstate=exc.pgcode, statement=text,
-            hint=f"lower batch-size or target, then {resumes} (options may change)")
-    if _connection_lost(exc):
-        return MigrationFailedError(
-            f"{what}: the connection was lost: {_first_line(exc)}", sqlstate=exc.pgcode,
-            statement=text, hint=f"finished batches stay committed: {resumes}")
-    return MigrationFailedError(
-        f"{what} failed: {_first_line(exc)} [{exc.pgcode}]", sqlstate=exc.pgcode,
-        statement=text,
-        hint="finished batches stay committed: the same statement resumes after them, but a "
-             "changed one starts over from the first row (make its WHERE skip rows done)")
-
-
-def _connection_lost(exc: psycopg2.Error) -> bool:
-    code = exc.pgcode or ""
-    return (isinstance(exc, psycopg2.OperationalError | psycopg2.InterfaceError) and not code
-            ) or code.startswith(("08", "57P"))
-
-
-def _first_line(exc: psycopg2.Error) -> str:
-    diag = getattr(exc, "diag", None)
-    text = ((diag.message_primary if diag is not None else None) or str(exc)).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _record_failure(conn: Connection, schema: str, id: str, exc: BaseException) -> None:
-    if conn.closed:
-        return
-    try:
-        _rollback(conn)
-        with conn.cursor() as cur:
-            error = " ".join(str(exc).split())  # one line: status prints it in a table
-            progress.finish(cur, schema, id, status="failed", error=error[:2000])
-    except psycopg2.Error:
-        pass
-
-
-def _rollback(conn: Connection) -> None:
-    if conn.closed:
-        return
-    try:
-        with conn.cursor() as cur:
-            cur.execute("ROLLBACK")
-    except psycopg2.Error:
-        pass
-
-
-def _ms(seconds: float) -> int:
-    """A timeout in milliseconds: 0 (or infinity) is none, as PostgreSQL (and the runner) reads
-    it; anything else at least 1 ms, which a shorter one would round down to 0."""
-    return 0 if seconds in (0, float("inf")) else max(1, int(seconds * 1000))
+            raise describe(exc, job.statement, job.limits, job.size) from exc

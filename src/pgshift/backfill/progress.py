@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg2 import sql
 
+from pgshift.errors import InputError
 from pgshift.state.history import table
 
 if TYPE_CHECKING:
@@ -121,11 +122,12 @@ class Checkpoint:
     rows_done: int = 0
     batches: int = 0
     done: bool = False
+    started_over: tuple[int, int] | None = None  # ``again``: the finished run's rows, batches
 
 
 def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: str,
           statement: str, key_columns: list[str], keys_total: int | None,
-          resume: bool) -> Checkpoint:
+          resume: bool, again: bool = False) -> Checkpoint:
     """Start or resume ``id``; returns the checkpoint to go on from.
 
     With ``resume``, a row of the same statement (however spaced) and key is gone on from:
@@ -133,14 +135,30 @@ def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: 
     nothing left to do: its rows must not be updated twice (a run killed right after its last
     batch, a command run again to make sure). Anything else (another statement, ``resume``
     False) starts from the first key.
+
+    ``again`` (asked for on purpose) starts a finished one over from the first key. It is
+    refused (InputError, nothing changed) while a run of the statement stopped part-way: its
+    rows up to the checkpoint are done, and starting over would update them twice; that run
+    resumes (without ``again``), and may then run again once it is done.
     """
     cur.execute(sql.SQL("SELECT checksum, status, key_columns, last_key, keys_done, rows_done, "
                         "batches FROM {} WHERE id = %s").format(table(schema, "backfill")), (id,))
     row = cur.fetchone()
     checksum = statement_checksum(statement)
-    same = row is not None and row[0] in (checksum, _sha256(statement)) and (
-        list(row[2]) == key_columns)  # or the raw text's, as earlier versions wrote it
-    if resume and same and (row[1] == "done" or row[3] == []):  # []: see _key
+    # The same statement: its checksum, or the raw text's, as earlier versions wrote it.
+    same_text = row is not None and row[0] in (checksum, _sha256(statement))
+    finished = same_text and (row[1] == "done" or row[3] == [])  # []: see _key
+    same = same_text and list(row[2]) == key_columns
+    started_over = None
+    if again and finished:
+        started_over = (row[5], row[6])
+    elif again and same and row[6]:
+        raise InputError(
+            f"this backfill of {table_name} stopped part-way ({row[5]} row(s) in {row[6]} "
+            "batch(es)): --again starts over only a finished one",
+            hint="run it without --again: it resumes from its checkpoint and updates no row "
+                 "twice; once it is done, --again starts it over")
+    elif resume and same and finished:
         return Checkpoint(_key(row[3]), row[4], row[5], row[6], done=True)
     if resume and same and row[1] != "done":
         cur.execute(sql.SQL("UPDATE {} SET status = 'running', pid = pg_backend_pid(), "
@@ -148,6 +166,16 @@ def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: 
                             "keys_total = coalesce(%s, keys_total) WHERE id = %s").format(
             table(schema, "backfill")), (keys_total, id))
         return Checkpoint(_key(row[3]), row[4], row[5], row[6])
+    _start_over(cur, schema, id=id, migration=migration, table_name=table_name,
+                statement=statement, checksum=checksum, key_columns=key_columns,
+                keys_total=keys_total)
+    return Checkpoint(started_over=started_over)
+
+
+def _start_over(cur: Any, schema: str, *, id: str, migration: str | None, table_name: str,
+                statement: str, checksum: str, key_columns: list[str],
+                keys_total: int | None) -> None:
+    """The checkpoint row of a run from the first key, in place of an earlier one."""
     cur.execute(sql.SQL(
         "INSERT INTO {} AS b (id, migration, table_name, statement, checksum, key_columns, "
         "keys_total, status, pid) VALUES (%s, %s, %s, %s, %s, %s, %s, 'running', "
@@ -159,7 +187,6 @@ def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: 
         "pid = pg_backend_pid(), started_at = now(), updated_at = now(), finished_at = NULL, "
         "error = NULL").format(table(schema, "backfill")),
         (id, migration, table_name, statement, checksum, key_columns, keys_total))
-    return Checkpoint()
 
 
 def _key(value: list[str] | None) -> list[str] | None:

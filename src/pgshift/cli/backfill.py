@@ -3,6 +3,8 @@
 On a terminal it shows a rich progress bar (rows, rate, ETA); otherwise one line every few
 seconds. Killed, it resumes from its checkpoint when the same command runs again (however the
 UPDATE is spaced); once it finished, the same command does nothing: no row is updated twice.
+``--again`` starts a finished one over on purpose (exit 2 while it is running or stopped
+part-way: that one resumes without ``--again``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     p.add_argument("--pause", default="10ms", help="sleep between batches (10ms)")
     p.add_argument("--vacuum", default="auto", help="VACUUM every N batches, auto or off")
     p.add_argument("--max-lag", default="10s", help="wait while replication lag exceeds it")
+    p.add_argument("--again", action="store_true",
+                   help="start a finished backfill over (refused while it runs or stopped "
+                        "part-way: run it without --again to resume)")
     p.add_argument("--progress", choices=("auto", "bar", "lines", "none"), default="auto",
                    help="progress display (auto: a bar on a terminal)")
 
@@ -62,13 +67,16 @@ def backfill(args: argparse.Namespace, settings: Settings) -> int:
     with display:
         result = api.backfill(settings, args.table, ", ".join(args.assignments),
                               _all_of(args.where),
-                              options=options, on_batch=display.batch, on_note=display.note)
+                              options=options, again=args.again, on_batch=display.batch,
+                              on_note=display.note)
     if result.done_already:
         print(f"Backfill of {result.table} was done already ({result.rows} row(s) in "
-              f"{result.batches} batch(es)): nothing to do. A changed statement runs anew.")
+              f"{result.batches} batch(es)): nothing to do. A changed statement runs anew; "
+              "--again runs this one over.")
         return 0
     print(f"Backfilled {result.table}: {result.rows} row(s) in {result.batches} batch(es), "
           f"{_seconds(result.seconds)}" + (" (resumed)" if result.resumed else "")
+          + (" (run again)" if result.again else "")
           + (f", {result.vacuums} vacuum(s)" if result.vacuums else "") + ".")
     return 0
 
