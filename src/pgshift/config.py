@@ -4,12 +4,16 @@ Precedence, lowest first: ``Settings`` defaults, ``pgshift.toml`` or ``[tool.pgs
 ``pyproject.toml`` (the nearest found walking up; ``--config`` overrides the search),
 ``PGSHIFT_*`` environment variables (``DATABASE_URL`` for the URL too), then command-line flags.
 With no URL at all, libpq's own ``PG*`` variables apply.
+
+A bad value names where it came from: the file and key, the variable (``PGSHIFT_TIMEOUT``) or
+the flag (``--timeout``). An environment variable set to nothing (or blanks) counts as unset.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -18,24 +22,19 @@ from typing import Any
 from pgshift.errors import ConfigError
 
 _UNITS = {"ms": 0.001, "s": 1.0, "min": 60.0, "m": 60.0, "h": 3600.0}
+# A number in ASCII digits (no exponent, no '_', no other script's digits), then a unit.
+_DURATION = r"\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))\s*(ms|s|min|m|h)?\s*"
+_NOT_A_DURATION = "not a duration: '{}' (use e.g. 500ms, 3s, 10m)"
 
 
 def parse_duration(value: str | float | int) -> float:
     """``'500ms'``, ``'3s'``, ``'10m'``, ``'1h'`` or a number of seconds -> seconds."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _bounded(float(value), value)
-    text = str(value).strip().lower()
-    for unit in sorted(_UNITS, key=len, reverse=True):
-        if text.endswith(unit):
-            number = text[: -len(unit)].strip()
-            break
-    else:
-        unit, number = "s", text
-    try:
-        seconds = float(number) * _UNITS[unit]
-    except ValueError:
-        raise ValueError(f"not a duration: '{value}' (use e.g. 500ms, 3s, 10m)") from None
-    return _bounded(seconds, value)
+    match = re.fullmatch(_DURATION, value, re.I) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(_NOT_A_DURATION.format(_shown(value)))
+    return _bounded(float(match[1]) * _UNITS[(match[2] or "s").lower()], value)
 
 
 # PostgreSQL's timeouts are whole milliseconds in an int: about 24.8 days at most. pgshift's own
@@ -45,12 +44,19 @@ MAX_DURATION = 2_147_483.647
 
 def _bounded(seconds: float, given: object) -> float:
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, inf
-        raise ValueError(f"not a duration: '{given}' (use e.g. 500ms, 3s, 10m)")
+        raise ValueError(_NOT_A_DURATION.format(given))
     if seconds < 0:
         raise ValueError(f"a duration cannot be negative: '{given}'")
     if seconds > MAX_DURATION:
         raise ValueError(f"'{given}' is longer than PostgreSQL's timeouts allow (24 days)")
     return seconds
+
+
+def _shown(value: object) -> str:
+    """A value as the user wrote it, for a message (TOML's true, not Python's True)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 # The budget of a migration when none is set (the spec's 10 minutes).
@@ -100,50 +106,94 @@ _DURATIONS = {"lock_timeout", "statement_timeout", "timeout", "lock_wait", "conn
 _INTS = {"lock_retries", "lock_key", "pg_version"}
 _BOOLS = {"single_transaction", "lint", "unsafe", "discovery_cache"}
 _LISTS = {"lint_select", "lint_ignore"}
+_PATHS = {"dir", "lint_schema", "cache_dir", "schema_file", "pg_dump"}
 _FILE_ONLY = {"placeholders", "targets"}
 PLACEHOLDER_ENV = "PGSHIFT_PLACEHOLDER_"
 _NOT_CONFIGURABLE = {"config_path"}
 
 
-def _coerce(key: str, value: Any, source: str) -> Any:
+def _coerce(key: str, value: Any, label: str, path: Path | None = None) -> Any:
+    """``value`` of setting ``key`` as Settings holds it; a ConfigError that starts with
+    ``label`` (the key, variable or flag it came from) when it is not one."""
     try:
-        if key in _DURATIONS:
-            return parse_duration(value)
-        if key in _INTS:
-            return _integer(key, value)
-        if key in _BOOLS:
-            if isinstance(value, bool):
-                return value
-            lowered = str(value).strip().lower()
-            if lowered in ("1", "true", "yes", "on"):
-                return True
-            if lowered in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(f"not a boolean: '{value}'")
-        if key in _LISTS:
-            items = value.split(",") if isinstance(value, str) else list(value)
-            return tuple(str(i).strip() for i in items if str(i).strip())
-        if key == "lint_runner" and value not in ("pgshift", "psql"):
-            raise ValueError(f"runner must be 'pgshift' or 'psql', not '{value}'")
-        if key in ("dir", "lint_schema", "cache_dir", "schema_file", "pg_dump"):
-            if not str(value).strip():
-                raise ValueError("an empty path")
-            return Path(value)
-        if key == "schema":
-            return schema_name(str(value))
-        if key == "placeholders":
-            if not isinstance(value, Mapping):
-                raise ValueError("placeholders must be a table of name = value")
-            return {str(k): str(v) for k, v in value.items()}
-        if key == "targets":
-            if not isinstance(value, Mapping):
-                raise ValueError("targets must be a table (see docs/targets)")
-            return dict(value)
-        return str(value)
+        return _coerced(key, value)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise ConfigError(
-            f"{key}: {exc}", path=source if source.endswith("toml") else None
-        ) from None
+        raise ConfigError(f"{label}: {exc}", path=path) from None
+
+
+def _coerced(key: str, value: Any) -> Any:
+    if key in _DURATIONS:
+        return parse_duration(value)
+    if key in _INTS:
+        return _integer(key, value)
+    if key in _BOOLS:
+        return _boolean(value)
+    if key in _LISTS:
+        return _names(value)
+    if key == "placeholders":
+        if not isinstance(value, Mapping):
+            raise ValueError("placeholders must be a table of name = value")
+        return {str(k): _scalar(f"placeholder '{k}'", v) for k, v in value.items()}
+    if key == "targets":
+        if not isinstance(value, Mapping):
+            raise ValueError("targets must be a table (see docs/targets)")
+        return dict(value)
+    text = _text(value)
+    if key == "lint_runner" and text not in ("pgshift", "psql"):
+        raise ValueError(f"runner must be 'pgshift' or 'psql', not '{text}'")
+    if key in _PATHS:
+        if not text.strip():
+            raise ValueError("an empty path")
+        return Path(text)
+    if key == "schema":
+        return schema_name(text)
+    return text
+
+
+def _kind(value: object) -> str:
+    """What a TOML value is, for a message."""
+    kinds = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
+             (list, "an array"), (Mapping, "a table"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "a date or time")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, Path):  # from the library's callers
+        return str(value)
+    if not isinstance(value, str):  # a number's value helps; an array's may hold a password
+        shown = f": {_shown(value)}" if isinstance(value, (bool, int, float)) else ""
+        raise ValueError(f"must be a string, not {_kind(value)}{shown}")
+    return value
+
+
+def _boolean(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: '{_shown(value)}' (use true or false)")
+
+
+def _names(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items: list[object] = list(value.split(","))
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise ValueError(f"must be an array of strings, not {_kind(value)}")
+    bad = next((item for item in items if not isinstance(item, str)), None)
+    if bad is not None:
+        raise ValueError(f"must be an array of strings; {_shown(bad)} is {_kind(bad)}")
+    return tuple(str(i).strip() for i in items if str(i).strip())
+
+
+def _scalar(what: str, value: object) -> str:
+    if isinstance(value, (list, Mapping)):
+        raise ValueError(f"{what} must be a string, not {_kind(value)}")
+    return _shown(value)
 
 
 # What an integer setting may be: retries and a major version are small; the lock key is a
@@ -153,15 +203,19 @@ _INT_RANGES = {"lock_retries": (0, 1000), "pg_version": (9, 99),
 
 
 def _integer(key: str, value: Any) -> int:
-    if isinstance(value, float) and not value.is_integer():  # also NaN and infinity
-        raise ValueError(f"not a whole number: {value}")
-    try:
+    if isinstance(value, float):
+        if not value.is_integer():  # also NaN and infinity
+            raise ValueError(f"not a whole number: {value}")
         number = int(value)
-    except ValueError:
-        raise ValueError(f"not a whole number: '{value}'") from None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]+\s*", value):
+        number = int(value)  # ASCII digits only: int() also takes '1_0' and '١٠'
+    else:
+        raise ValueError(f"not a whole number: '{_shown(value)}'")
     low, high = _INT_RANGES[key]
     if not low <= number <= high:
-        raise ValueError(f"{value} is out of range ({low} to {high})")
+        raise ValueError(f"{number} is out of range ({low} to {high})")
     return number
 
 
@@ -183,47 +237,112 @@ def schema_name(name: str) -> str:
     return name
 
 
+# A config file larger than this is not one (a log or a dump named by mistake): refused before
+# it is read into memory.
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+
+# A line of a pyproject.toml that may hold pgshift's table ([tool.pgshift], tool.pgshift.x = …,
+# pgshift = {…} under [tool]). Only such a file is parsed: tomllib costs start-up time.
+_MAYBE_OURS = (rb"(?m)^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*[\"']?pgshift"
+               rb"|tool[ \t]*\.[ \t]*[\"']?pgshift[\"']?[ \t]*[.=]"
+               rb"|[\"']?pgshift[\"']?[ \t]*(?:=[ \t]*\{|\.))")
+
+
 def find_config(start: Path) -> Path | None:
-    """The nearest ``pgshift.toml``, or ``pyproject.toml`` with a ``[tool.pgshift]`` table."""
+    """The nearest ``pgshift.toml``, or ``pyproject.toml`` with a ``[tool.pgshift]`` table.
+
+    A ``pgshift.toml`` that is not a file (a directory, a dangling link) is an error rather
+    than a reason to look further up, where another project's settings may be.
+    """
     for folder in (start, *start.parents):
         candidate = folder / "pgshift.toml"
         if candidate.is_file():
             return candidate
+        if os.path.lexists(candidate):
+            raise ConfigError("not a regular file (a directory, or a link to nothing?)",
+                              path=candidate, hint="remove it, or name the config file "
+                              "with --config")
         pyproject = folder / "pyproject.toml"
-        # A cheap text check first: tomllib costs start-up time we only pay when it matters.
-        if pyproject.is_file():
-            try:
-                text = pyproject.read_text("utf-8", "replace")
-            except OSError as exc:
-                raise ConfigError(f"cannot read config: {exc.strerror}", path=pyproject) from None
-            if "[tool.pgshift" in text:
-                return pyproject
+        if pyproject.is_file() and _pyproject_table(pyproject) is not None:
+            return pyproject
     return None
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _pyproject_table(path: Path) -> dict[str, Any] | None:
+    """The ``[tool.pgshift]`` table of a pyproject.toml, None when it has none."""
+    data = _read_bytes(path)
+    if b"pgshift" not in data or not re.search(_MAYBE_OURS, data):
+        return None
+    tool = _parse(path, data).get("tool")
+    if not isinstance(tool, dict) or "pgshift" not in tool:
+        return None  # '[tool.pgshift]' in a comment or a string
+    if not isinstance(tool["pgshift"], dict):
+        raise ConfigError("tool.pgshift is not a table", path=path,
+                          hint="write the settings under a [tool.pgshift] header")
+    return tool["pgshift"]
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror or exc}", path=path,
+                          hint="--config names the config file and skips the search"
+                          if path.name == "pyproject.toml" else None) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"larger than {MAX_CONFIG_BYTES >> 20} MiB: not a config file",
+                          path=path)
+    return data
+
+
+def _parse(path: Path, data: bytes) -> dict[str, Any]:
+    """The TOML in ``data``; a ConfigError naming the file and line when it is not TOML."""
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a BOM is fine, as in migrations
     try:
-        data = tomllib.loads(path.read_text("utf-8-sig"))  # a BOM is fine, as in migrations
-    except OSError as exc:
-        raise ConfigError(f"cannot read config: {exc.strerror}", path=path) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"invalid TOML: {exc}", path=path) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", path=path,
+                          line=data.count(b"\n", 0, exc.start) + 1) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        where = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
+        if where:
+            line = int(where[1])
+            message = f"{message[: where.start()]} (column {where[2]})"
+        else:  # "(at end of document)"
+            line = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+            message = message.replace(" (at end of document)", " (at the end of the file)")
+        raise ConfigError(f"invalid TOML: {message}", path=path, line=max(line, 1)) from None
+
+
+def _read_file(path: Path) -> dict[str, Any]:
     if path.name == "pyproject.toml":
-        tool = data.get("tool", {})
-        data = tool.get("pgshift", {}) if isinstance(tool, dict) else None
-        if not isinstance(data, dict):
-            raise ConfigError("tool.pgshift is not a table", path=path,
+        table = _pyproject_table(path)
+        if table is None:
+            raise ConfigError("has no [tool.pgshift] table", path=path,
                               hint="write the settings under a [tool.pgshift] header")
-    return data
+        return table
+    return _parse(path, _read_bytes(path))
 
 
 def _from_file(path: Path) -> dict[str, Any]:
     known = {f.name for f in fields(Settings)} - _NOT_CONFIGURABLE
     values: dict[str, Any] = {}
+    written: dict[str, str] = {}  # key -> as written, to refuse 'lock-timeout' and 'lock_timeout'
+
+    def put(key: str, raw: str, value: Any) -> None:
+        if key in written:
+            raise ConfigError(f"'{raw}' sets what '{written[key]}' already set", path=path)
+        written[key] = raw
+        values[key] = _coerce(key, value, raw.replace("-", "_"), path)
+
     for raw_key, value in _read_file(path).items():
         key = raw_key.replace("-", "_")
         if key == "lint" and isinstance(value, Mapping):  # [lint] select/ignore/pg-version table
@@ -231,14 +350,15 @@ def _from_file(path: Path) -> dict[str, Any]:
                 name = sub.replace("-", "_")
                 target = name if name == "pg_version" else f"lint_{name}"
                 if target not in known:
-                    raise ConfigError(f"unknown key 'lint.{sub}'", path=path)
-                values[target] = _coerce(target, subvalue, str(path))
+                    raise ConfigError(f"unknown key 'lint.{sub}'", path=path,
+                                      hint="see README: Configuration")
+                put(target, f"lint.{sub}", subvalue)
             continue
         if key not in known:
             raise ConfigError(
                 f"unknown key '{raw_key}'", path=path, hint="see README: Configuration"
             )
-        values[key] = _coerce(key, value, str(path))
+        put(key, raw_key, value)
     for key in ("dir", "lint_schema", "schema_file"):  # paths in a config file are relative to it
         if key in values and not values[key].is_absolute():
             values[key] = path.parent / values[key]
@@ -247,8 +367,8 @@ def _from_file(path: Path) -> dict[str, Any]:
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    if env.get("DATABASE_URL"):
-        values["url"] = env["DATABASE_URL"]
+    if env.get("DATABASE_URL", "").strip():
+        values["url"] = env["DATABASE_URL"].strip()
     known = {f.name for f in fields(Settings)} - _NOT_CONFIGURABLE - _FILE_ONLY
     for name, value in env.items():
         if (
@@ -261,14 +381,34 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
             values.setdefault("placeholders", {})[name[len(PLACEHOLDER_ENV) :].lower()] = value
             continue
         key = name[len("PGSHIFT_") :].lower()
-        if key in known and value != "":
-            values[key] = _coerce(key, value, name)
+        if key in known and value.strip():
+            values[key] = _coerce(key, value.strip() if key == "url" else value, name)
     return values
+
+
+def _config_file(config: Path | str | None, cwd: Path, env: Mapping[str, str]) -> Path | None:
+    """The file ``--config`` (else ``PGSHIFT_CONFIG``) names, checked; None when neither does."""
+    source = "--config"
+    if config is None and env.get("PGSHIFT_CONFIG", "").strip():
+        config, source = env["PGSHIFT_CONFIG"], "PGSHIFT_CONFIG"
+    if config is None:
+        return None
+    if not str(config).strip():
+        raise ConfigError(f"{source} is empty", hint="name a config file, or leave it out to "
+                          "use the nearest pgshift.toml")
+    path = cwd / Path(config).expanduser()
+    if not path.exists():
+        raise ConfigError(f"config file not found: {config}",
+                          hint=f"{source} names a file that does not exist")
+    if not path.is_file():
+        raise ConfigError(f"{source} names {'a directory' if path.is_dir() else 'no regular file'}"
+                          f", not a config file: {config}")
+    return path
 
 
 def load(
     *,
-    config: Path | None = None,
+    config: Path | str | None = None,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     **overrides: Any,
@@ -276,10 +416,7 @@ def load(
     """Build Settings from defaults, the config file, the environment and ``overrides`` (flags)."""
     env = os.environ if env is None else env
     cwd = cwd or Path.cwd()
-    config = config or (Path(env["PGSHIFT_CONFIG"]) if env.get("PGSHIFT_CONFIG") else None)
-    if config is not None and not config.is_file():
-        raise ConfigError("config file not found", path=config)
-    path = config or find_config(cwd)
+    path = _config_file(config, cwd, env) or find_config(cwd)
     values: dict[str, Any] = {}
     if path is not None:
         values.update(_from_file(path))
@@ -290,11 +427,22 @@ def load(
     values.update(from_env)
     for key, value in overrides.items():
         if value is not None:
-            values[key] = value if key in ("url", "dir") else _coerce(key, value, f"--{key}")
-    if "dir" in values:
-        values["dir"] = Path(values["dir"])
+            values[key] = _flag(key, value)
     values.setdefault("cache_dir", default_cache_dir(env))
     return Settings(**values)
+
+
+def _flag(key: str, value: Any) -> Any:
+    """A flag's value (or a library caller's override) as Settings holds it."""
+    flag = f"--{key.replace('_', '-')}"
+    if key == "url" and isinstance(value, str):
+        if not value.strip():  # --url "$UNSET": never fall back to whatever PG* points at
+            raise ConfigError(f"{flag} is empty", hint="give a URL, or leave --url out to use "
+                              "PGSHIFT_URL, DATABASE_URL or the PG* variables")
+        return value.strip()
+    if key == "dir" and isinstance(value, Path):
+        return value
+    return _coerce(key, value, flag)
 
 
 def default_cache_dir(env: Mapping[str, str]) -> Path:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import subprocess
 import time
 from pathlib import Path
 
@@ -210,3 +213,287 @@ def test_a_wrong_password_is_exit_2_and_never_printed(pg_server_factory, migrati
         assert result.returncode == 2, result.stderr
         assert "password authentication failed" in result.stderr
         assert SECRET not in result.stdout + result.stderr
+
+
+# -- passwords of every shape, over every kind of URL ---------------------------------------
+
+
+def malformed_urls(password: str) -> list[str]:
+    """The ways a password goes into a URL, right and wrong, for a server that refuses."""
+    from urllib.parse import quote
+
+    q = quote(password, safe="")
+    return [
+        f"postgresql://u:{password}@127.0.0.1:1/db",
+        f"postgres://u:{q}@127.0.0.1:1/db",
+        f"postgresql://u@127.0.0.1:1/db?password={password}",
+        f"postgresql://u@127.0.0.1:1/db?password={q}&sslmode=bogus",
+        f"host=127.0.0.1 port=1 user=u password={password}",
+        f"host=127.0.0.1 port=1 user=u password='{password}'",
+        f"postgresql://u:{password}@[::1:1/db",
+        f"postgresql:/u:{password}@127.0.0.1:1/db",
+        f"postgresql://u:{password}@127.0.0.1:1,127.0.0.1:2/db",
+        f"postgresql://u:{q}@127.0.0.1:1/db?connect_timeout={q}",
+    ]
+
+
+def pieces(password: str, length: int = 4) -> set[str]:
+    return {password[i:i + length] for i in range(len(password) - length + 1)}
+
+
+def test_no_piece_of_a_password_survives_any_malformed_url() -> None:
+    """libpq quotes what it cannot read of a URL: with an unencoded @ : / ? # or blank in the
+    password, that is a piece of it. 150 random passwords, 10 URL shapes each."""
+    import random
+    import string
+
+    from pgshift.config import Settings
+    from pgshift.db import connect
+    from pgshift.errors import DatabaseConnectionError
+
+    rng = random.Random(20240611)
+    alphabet = string.ascii_letters + string.digits + "@:/?#%&=+ ,;'\"\\[]{}$^.*()!~é表"
+    for _ in range(150):
+        password = "".join(rng.choice(alphabet) for _ in range(rng.randint(8, 16)))
+        for url in malformed_urls(password):
+            with pytest.raises(DatabaseConnectionError) as caught:
+                connect(Settings(url=url))
+            text = str(caught.value)
+            outside = url.replace(password, "")
+            leaked = [p for p in pieces(password) if p in text and p not in outside]
+            assert not leaked, (password, url, text)
+            assert caught.value.exit_code == 2
+
+
+def test_a_url_whose_percent_encoding_is_not_utf8_is_a_clear_error() -> None:
+    from pgshift.config import Settings
+    from pgshift.db import connect
+    from pgshift.errors import DatabaseConnectionError
+
+    with pytest.raises(DatabaseConnectionError, match="percent-encoded value is not UTF-8"):
+        connect(Settings(url="postgresql://u:caf%E9-Secret@127.0.0.1:1/db"))
+
+
+@pytest.fixture
+def scram_server(pg_server_factory):
+    """A server that asks a password of every role but postgres over TCP and its socket."""
+    server = pg_server_factory(settings={"password_encryption": "scram-sha-256"})
+    hba = server.datadir / "pg_hba.conf"
+    hba.write_text("local all postgres trust\nhost all postgres 127.0.0.1/32 trust\n"
+                   "local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n")
+    h.query(server.url, "SELECT pg_reload_conf()")
+    return server
+
+
+# Passwords that are short, hold regex metacharacters, URL delimiters, quotes, blanks,
+# non-ASCII, or the user's or the host's name.
+PASSWORDS = {
+    "alice": "p@ss:w/rd?x#y%z&é",
+    "bob": "Zz9",
+    "carol": "a.*b+(c)[d]$^\\|",
+    "dave": "it's a 'pw' = x",
+    "erin": "ñandú表🔑-erin",
+    "frank": "127.0.0.1:frank",
+}
+
+
+def url_forms(role: str, password: str, port: int, socket_dir: Path) -> dict[str, str]:
+    from urllib.parse import quote
+
+    q = quote(password, safe="")
+    kv = "'" + password.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return {
+        "postgresql": f"postgresql://{role}:{q}@127.0.0.1:{port}/{role}",
+        "postgres": f"postgres://{role}:{q}@127.0.0.1:{port}/{role}",
+        "keywords": f"host=127.0.0.1 port={port} user={role} password={kv} dbname={role}",
+        "query": f"postgresql://{role}@127.0.0.1:{port}/{role}?password={q}",
+        "two hosts": f"postgresql://{role}:{q}@127.0.0.1:1,127.0.0.1:{port}/{role}",
+        "socket": f"postgresql://{role}:{q}@/{role}?host={quote(str(socket_dir), safe='')}"
+                  f"&port={port}",
+        "options": f"postgresql://{role}:{q}@127.0.0.1:{port}/{role}"
+                   "?options=-c%20search_path%3Dpublic",
+    }
+
+
+def no_password_in(result: subprocess.CompletedProcess, *passwords: str) -> None:
+    from urllib.parse import quote
+
+    output = result.stdout + result.stderr
+    for password in passwords:
+        for form in {password, quote(password, safe=""), quote(password)}:
+            assert form not in output, (form, output)
+
+
+def test_passwords_of_every_shape_in_every_url_form_never_show(
+    scram_server, tmp_path, write_migration, migrations_dir
+) -> None:
+    port, sockets = scram_server.port, scram_server.socket_dir
+    for role, password in PASSWORDS.items():
+        h.query(scram_server.url, f'CREATE ROLE "{role}" LOGIN PASSWORD %s', password)
+        h.query(scram_server.url, f'CREATE DATABASE "{role}" OWNER "{role}"')
+    write_migration("V1__a.sql", "CREATE TABLE IF NOT EXISTS a (id int);", "DROP TABLE a;")
+    # Each pair of a password and a URL form runs one of the commands (in turn): all of them
+    # see every password and every form, in a fifth of the runs.
+    good = itertools.cycle([["up", "--json"], ["status"], ["log", "--json"], ["ps"],
+                            ["status", "--json"]])
+    bad = itertools.cycle([["status"], ["up", "--debug"], ["doctor"], ["log"]])
+    for role, password in PASSWORDS.items():
+        for form, url in url_forms(role, password, port, sockets).items():
+            args = next(good)
+            result = h.run(h.env_for(url, migrations_dir), *args)
+            assert result.returncode == 0, (role, form, args, result.stderr)
+            no_password_in(result, password)
+            wrong = url_forms(role, "W" + password, port, sockets)[form]
+            args = next(bad)
+            result = h.run(h.env_for(wrong, migrations_dir), "--url", wrong, *args)
+            assert result.returncode == (1 if args == ["doctor"] else 2), result.stderr
+            no_password_in(result, password, "W" + password)
+            if args == ["status"]:
+                [line] = result.stderr.strip().splitlines()
+                assert "password authentication failed" in line
+                assert "(hint: check the password" in line
+
+
+def test_a_password_from_pgpassword_the_passfile_or_a_service_file_never_shows(
+    scram_server, tmp_path, write_migration, migrations_dir
+) -> None:
+    password = "p@ss word:Zz9/é"
+    h.query(scram_server.url, f"CREATE ROLE app LOGIN PASSWORD '{password}'")
+    h.query(scram_server.url, "CREATE DATABASE app OWNER app")
+    write_migration("V1__a.sql", "SELECT 1;", "SELECT 1;")
+    url = f"postgresql://app@127.0.0.1:{scram_server.port}/app"
+    escaped = password.replace(":", "\\:")  # as a passfile writes it
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(f"127.0.0.1:{scram_server.port}:*:app:{escaped}\n")
+    passfile.chmod(0o600)
+    wrong_passfile = tmp_path / "pgpass-wrong"
+    wrong_passfile.write_text(f"*:*:*:app:W{escaped}\n")
+    wrong_passfile.chmod(0o600)
+    services = tmp_path / "services.conf"
+    services.write_text(f"[ok]\nhost=127.0.0.1\nport={scram_server.port}\nuser=app\n"
+                        f"dbname=app\npassword={password}\n[wrong]\nhost=127.0.0.1\n"
+                        f"port={scram_server.port}\nuser=app\npassword=W{password}\n")
+    cases = [
+        ({"PGPASSWORD": password}, url, 0),
+        ({"PGPASSWORD": "W" + password}, url, 2),
+        ({"PGPASSFILE": str(passfile)}, url, 0),
+        ({"PGPASSFILE": str(wrong_passfile)}, url, 2),
+        ({}, f"{url}?passfile={passfile}", 0),
+        ({"PGSERVICEFILE": str(services)}, "service=ok", 0),
+        ({"PGSERVICEFILE": str(services)}, "service=wrong", 2),
+        ({"PGSERVICEFILE": str(services)}, "service=nosuch", 2),
+    ]
+    for extra, target, code in cases:
+        env = {**h.env_for(target, migrations_dir), **extra}
+        for args in (["status"], ["up", "--debug"]):
+            result = h.run(env, *args)
+            assert result.returncode == code, (extra, target, result.stderr)
+            no_password_in(result, password, "W" + password)
+        if code:
+            assert "Traceback" not in h.run(env, "status").stderr
+
+
+def test_a_server_that_never_answers_times_out_with_a_hint(tmp_path, migrations_dir) -> None:
+    """libpq applies connect_timeout only to blocking connects; pgshift's are not (Ctrl-C
+    must work), so it applies the timeout itself. Without it, this run hung for good."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    try:
+        url = f"postgresql://app:Secr3t-pw@127.0.0.1:{port}/db"
+        for args, budget in ((["status"], "?connect_timeout=2"), (["--connect-wait", "2s",
+                                                                  "status"], "")):
+            started = time.monotonic()
+            result = h.run(h.env_for(url + budget, migrations_dir), *args, timeout=60)
+            assert time.monotonic() - started < 20
+            assert result.returncode == 2, result.stderr
+            assert "timeout expired" in result.stderr and "Secr3t-pw" not in result.stderr
+            assert "(hint: check the host and port" in result.stderr
+        result = h.run(h.env_for(url + "?connect_timeout=soon", migrations_dir), "status")
+        assert result.returncode == 2
+        assert 'invalid integer value "soon" for connection option "connect_timeout"' in (
+            result.stderr)
+    finally:
+        stop.set()
+        thread.join()
+        for conn in accepted:
+            conn.close()
+        listener.close()
+
+
+def test_every_host_of_a_multi_host_url_says_why_it_failed(
+    scram_server, migrations_dir
+) -> None:
+    """The second host's wrong password, not the first one's refusal, is what to fix: and it
+    is not worth waiting for with --connect-wait."""
+    h.query(scram_server.url, "CREATE ROLE app LOGIN PASSWORD 'right-pw'")
+    url = f"postgresql://app:Wrong-pw@127.0.0.1:1,127.0.0.1:{scram_server.port}/postgres"
+    started = time.monotonic()
+    result = h.run(h.env_for(url, migrations_dir), "--connect-wait", "30s", "status")
+    assert time.monotonic() - started < 15 and "Waiting" not in result.stderr
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert "Connection refused; " in line and "password authentication failed" in line
+    assert "Wrong-pw" not in line and "FATAL" not in line
+
+
+def test_a_server_starting_up_is_waited_for_and_else_hints_at_connect_wait(
+    migrations_dir
+) -> None:
+    """A stand-in server that answers every connection as PostgreSQL does while it starts."""
+    import socket
+    import struct
+    import threading
+
+    fields = b"".join(code + text + b"\0" for code, text in (
+        (b"S", b"FATAL"), (b"V", b"FATAL"), (b"C", b"57P03"),
+        (b"M", b"the database system is starting up"))) + b"\0"
+    reply = b"E" + struct.pack("!i", len(fields) + 4) + fields
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn = listener.accept()[0]
+            except OSError:
+                continue
+            with conn:
+                conn.recv(1024)  # the startup packet
+                conn.sendall(reply)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = (f"postgresql://app:Secr3t-pw@127.0.0.1:{listener.getsockname()[1]}/db"
+           "?sslmode=disable&gssencmode=disable")
+    try:
+        result = h.run(h.env_for(url, migrations_dir), "status")
+        assert result.returncode == 2, result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert "the database system is starting up" in line
+        assert "--connect-wait waits for a server that is starting" in line
+        result = h.run(h.env_for(url, migrations_dir), "--connect-wait", "1s", "status")
+        assert result.returncode == 2 and "(waited 1s)" in result.stderr
+        assert "Waiting up to 1s" in result.stderr and "Secr3t-pw" not in result.stderr
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()

@@ -14,7 +14,6 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from pathlib import Path
 from typing import Any, NoReturn
 
 from pgshift.errors import PgshiftError
@@ -111,10 +110,9 @@ def global_options() -> argparse.ArgumentParser:
                                      formatter_class=HelpFormatter)
     group = parent.add_argument_group("global options")
     group.add_argument("--url", help="database URL (else PGSHIFT_URL, DATABASE_URL, PG* variables)")
-    group.add_argument("--dir", type=Path, help="migrations directory (default: migrations)")
+    group.add_argument("--dir", help="migrations directory (default: migrations)")
     group.add_argument(
         "--config",
-        type=Path,
         help="config file (default: nearest pgshift.toml or [tool.pgshift] in pyproject.toml)",
     )
     group.add_argument("--schema", help="pgshift's own schema (default: pgshift)")
@@ -173,16 +171,39 @@ def _settings(args: argparse.Namespace):  # -> Settings (imported lazily)
     flags = {name: getattr(args, name, None) for name in SETTING_FLAGS}
     for name in getattr(args, "setting_flags", ()):
         flags[name] = getattr(args, name, None)
-    return config.load(config=getattr(args, "config", None), **flags)
+    settings = config.load(config=getattr(args, "config", None), **flags)
+    _run_urls[:] = [settings.url]  # a config file's URL may hold a password too
+    return settings
+
+
+# The URLs of this run whose passwords every message masks, besides the environment's: those
+# given with --url (even where argparse refused the command line) and the one loaded.
+_run_urls: list[str | None] = []
+_argv: list[str] = []
+
+
+def _url_arguments(argv: Sequence[str]) -> list[str]:
+    """The values of ``--url`` (or its abbreviations) in ``argv``, parsed or not."""
+    found = []
+    for i, arg in enumerate(argv):
+        name, equals, value = arg.partition("=")
+        if name.startswith("--u") and "--url".startswith(name):
+            if equals:
+                found.append(value)
+            elif i + 1 < len(argv):
+                found.append(argv[i + 1])
+    return found
 
 
 def _secrets(args: argparse.Namespace | None) -> list[str | None]:
-    urls: list[str | None] = [os.environ.get("PGSHIFT_URL"), os.environ.get("DATABASE_URL")]
+    urls: list[str | None] = [os.environ.get("PGSHIFT_URL"), os.environ.get("DATABASE_URL"),
+                              *_run_urls, *_url_arguments(_argv)]
     if args is not None:
         urls.append(getattr(args, "url", None))
     password = os.environ.get("PGPASSWORD")
-    if password:
-        urls.append(f"password={password}")
+    if password:  # quoted as in a keyword DSN: it may hold blanks
+        quoted = password.replace("\\", "\\\\").replace("'", "\\'")
+        urls.append(f"password='{quoted}'")
     return urls
 
 
@@ -300,9 +321,11 @@ def import_driver_without_ssl() -> None:
 
 def _main(argv: Sequence[str] | None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
-    try:
+    _argv[:] = argv
+    _run_urls.clear()
+    args: argparse.Namespace | None = None
+    try:  # a bug in building the parser is an internal error too, not a bare traceback
+        args = build_parser(argv).parse_args(argv)
         settings = _settings(args)
         if settings.connect_wait > 0:
             from pgshift import db
@@ -310,7 +333,7 @@ def _main(argv: Sequence[str] | None) -> int:
             db.on_server_wait = _server_wait_notice(settings.connect_wait)
         return int(args.handler(args, settings) or 0)
     except PgshiftError as exc:
-        if getattr(args, "debug", False):
+        if _debug(args):
             _print_traceback(args)
         _print_error(str(exc), args)
         return exc.exit_code
@@ -330,7 +353,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: say so, without leaking secrets
-        if getattr(args, "debug", False):
+        if _debug(args):
             _print_traceback(args)
         refused = _refused_by_the_server(exc)
         if refused is not None:
@@ -392,7 +415,12 @@ def _server_wait_notice(budget: float) -> Callable[[str], None]:
     return notice
 
 
-def _print_traceback(args: argparse.Namespace) -> None:
+def _debug(args: argparse.Namespace | None) -> bool:
+    """Whether --debug was given (even where the command line could not be parsed)."""
+    return bool(getattr(args, "debug", False)) or (args is None and "--debug" in _argv)
+
+
+def _print_traceback(args: argparse.Namespace | None) -> None:
     import traceback
 
     from pgshift.db import redact
