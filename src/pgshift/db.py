@@ -157,6 +157,18 @@ def redact(text: str, *urls: str | None) -> str:
     return patterns["sql"].sub(lambda m: m["head"] + "'***'", text)
 
 
+def password_of(conn: Connection) -> str | None:
+    """A keyword DSN of only the password ``conn`` logged in with (from the URL, PGPASSWORD
+    or the passfile), for ``redact``: what the database stores of an error (history, run log)
+    is shown later by status and log, where no URL is at hand."""
+    password = conn.info.password
+    if not password:
+        return None
+    from psycopg2.extensions import make_dsn
+
+    return str(make_dsn(password=password))
+
+
 def _mask_quoted_pieces(text: str, secrets: list[str]) -> str:
     """``text`` with every double-quoted piece of a secret masked.
 

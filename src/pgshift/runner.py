@@ -29,7 +29,7 @@ import psycopg2.errors
 from psycopg2 import sql
 
 from pgshift.budget import Budget, Limits
-from pgshift.db import SERVER_KEEPALIVE_SQL
+from pgshift.db import SERVER_KEEPALIVE_SQL, password_of, redact
 from pgshift.errors import DriftError, InputError, MigrationFailedError
 from pgshift.failures import (
     MarkerGone,
@@ -756,7 +756,8 @@ class Runner:
                         migration,
                         "failed",
                         duration_sql="NULL",
-                        error=str(error)[:2000],
+                        error=redact(str(error), self.settings.url,
+                                     password_of(self.conn))[:2000],
                         keep_applied=migration.kind == "repeatable",
                     )
                 )

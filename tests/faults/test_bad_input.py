@@ -146,6 +146,25 @@ def test_a_locked_history_table_makes_up_wait_then_fail_clearly(env, write_migra
     assert h.run(env, "up").returncode == 0
 
 
+def test_a_history_read_cancelled_by_a_statement_timeout_is_not_called_altered_by_hand(
+        env, write_migration, database_url, query) -> None:
+    """A statement_timeout set for the database cancels the read while another session holds
+    the table: the table is fine, and the error says what cancelled the read."""
+    a_then(write_migration)
+    assert h.run(env, "up").returncode == 0
+    [(name,)] = query("SELECT current_database()")
+    query(f"ALTER DATABASE \"{name}\" SET statement_timeout = '300ms'")
+    locker = psycopg2.connect(database_url, application_name="tamperer")
+    locker.cursor().execute("LOCK pgshift.history IN ACCESS EXCLUSIVE MODE")
+    try:
+        result = h.run(env, "status", timeout=60)
+    finally:
+        locker.close()
+    assert result.returncode == 2, result.stderr
+    assert "a statement of pgshift's own was cancelled" in result.stderr
+    assert "altered by hand" not in result.stderr
+
+
 @pytest.mark.parametrize("tamper", [
     "DELETE FROM pgshift.history WHERE key = '1'",
     "UPDATE pgshift.history SET checksum = 'x'",

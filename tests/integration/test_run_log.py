@@ -186,3 +186,18 @@ def test_log_for_a_role_without_grants_blames_the_grants_not_the_table(
     assert result.returncode == 2, result.stderr
     assert "permission denied for schema pgshift" in result.stderr
     assert "altered by hand" not in result.stderr
+
+
+def test_an_error_quoting_the_connections_password_is_stored_masked(
+        settings, write_migration, query) -> None:
+    """status and log show what the history and the run log keep, where no URL is at hand to
+    mask it by: a migration whose error quotes the password must not store it."""
+    password = "Tr0ub4dor&3xyz"  # the test server trusts every login; libpq still holds it
+    scheme, rest = settings.url.split("://", 1)
+    with_password = dataclasses.replace(
+        settings, url=f"{scheme}://postgres:{password}@{rest.rpartition('@')[2]}")
+    write_migration("V001__a.sql", f"SELECT '{password}'::int;", "SELECT 1;")
+    with pytest.raises(MigrationFailedError):
+        api.up(with_password)
+    stored = query("SELECT error FROM pgshift.history") + query("SELECT error FROM pgshift.runs")
+    assert stored and all(password not in error and "***" in error for (error,) in stored)

@@ -176,6 +176,9 @@ def read(conn: Connection, schema: str) -> list[HistoryEntry]:
         raise LockBusyError(f"{schema}.history is locked by another session",
                             hint="find the session holding it with 'pgshift ps' or "
                                  "pg_locks") from None
+    except psycopg2.OperationalError:
+        raise  # cancelled (a statement_timeout set for the role), the connection lost: not
+        # the table's fault, and the CLI says what each means
     except psycopg2.errors.InsufficientPrivilege as exc:
         from pgshift.errors import InputError
 

@@ -111,7 +111,7 @@ def recording(conn: Connection, schema: str, command: str) -> Iterator[RunRecord
     try:
         yield recorder
     except BaseException as exc:
-        _finish(conn, runs, run_id, "failed", recorder, _error_line(exc))
+        _finish(conn, runs, run_id, "failed", recorder, _error_line(exc, conn))
         raise
     _finish(conn, runs, run_id, "done", recorder, None)
 
@@ -185,13 +185,16 @@ def _finish(conn: Connection, runs: sql.Composed, run_id: int, status: str,
         # the row stays 'running', and 'log' shows it interrupted once the session is gone.
 
 
-def _error_line(exc: BaseException) -> str:
-    from pgshift.db import redact
+def _error_line(exc: BaseException, conn: Connection) -> str:
+    """The error's first line as the run log keeps it: no password, the connection's own
+    included (a migration's error may quote it: ``SELECT 'secret'::int``)."""
+    from pgshift.db import password_of, redact
 
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
     text = str(exc).strip()
-    return redact(text.splitlines()[0] if text else type(exc).__name__)
+    return redact(text.splitlines()[0] if text else type(exc).__name__,
+                  None if conn.closed else password_of(conn))
 
 
 def _machine() -> str | None:
