@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.fixtures.sessions import wait_for
+from tests.fixtures.sessions import verify_running_a_slow_migration
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "verify"
 
@@ -110,13 +108,8 @@ def test_verify_refuses_a_function_that_alters_the_database_naming_its_body_line
 def test_repeated_ctrl_c_still_drops_the_scratch_database(pgshift_env, write_migration,
                                                           query) -> None:
     """The first Ctrl-C cancels the migration; those after it must not cancel the cleanup."""
-    write_migration("V001__slow.sql", "SELECT pg_sleep(30);", "SELECT 1;")
-    process = subprocess.Popen([sys.executable, "-m", "pgshift", "verify"], env=pgshift_env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = verify_running_a_slow_migration(pgshift_env, write_migration, query)
     try:
-        wait_for(lambda: query("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                               "AND query LIKE '%%pg_sleep(30)%%' AND pid <> pg_backend_pid()"
-                               ) == [(1,)], 20, what="the migration to run")
         for _ in range(40):  # impatient: again and again while it cleans up
             process.send_signal(signal.SIGINT)
             time.sleep(0.005)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 import psycopg2
 import pytest
 from tests.fixtures.pg import url_with_dbname
-from tests.fixtures.sessions import wait_for
+from tests.fixtures.sessions import verify_running_a_slow_migration, wait_for
 
 from pgshift import api
 from pgshift.verify.databases import KEEPER
@@ -104,13 +104,8 @@ def test_a_hung_up_run_drops_its_scratch_database_and_says_so(
     pgshift_env, write_migration, query
 ) -> None:
     """A closed terminal (or ssh session) sends SIGHUP: handled as SIGTERM is."""
-    write_migration("V001__slow.sql", "SELECT pg_sleep(30);", "SELECT 1;")
-    process = subprocess.Popen([sys.executable, "-m", "pgshift", "verify"], env=pgshift_env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = verify_running_a_slow_migration(pgshift_env, write_migration, query)
     try:
-        wait_for(lambda: query("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                               "AND query LIKE '%%pg_sleep(30)%%' AND pid <> pg_backend_pid()"
-                               ) == [(1,)], 20, what="the migration to run")
         process.send_signal(signal.SIGHUP)
         _, stderr = process.communicate(timeout=30)
     finally:
@@ -124,13 +119,8 @@ def test_a_hung_up_run_drops_its_scratch_database_and_says_so(
 def test_after_sigkill_the_next_run_drops_the_scratch_database_left_behind(
     pgshift_env, write_migration, query
 ) -> None:
-    write_migration("V001__slow.sql", "SELECT pg_sleep(30);", "SELECT 1;")
-    process = subprocess.Popen([sys.executable, "-m", "pgshift", "verify"], env=pgshift_env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = verify_running_a_slow_migration(pgshift_env, write_migration, query)
     try:
-        wait_for(lambda: query("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                               "AND query LIKE '%%pg_sleep(30)%%' AND pid <> pg_backend_pid()"
-                               ) == [(1,)], 20, what="the migration to run")
         process.kill()
         process.communicate(timeout=30)
     finally:
