@@ -481,9 +481,8 @@ def test_max_batch_bounds_every_batch_the_first_included(settings, table_t_with_
     assert max(sizes) <= 40 and sum(sizes) == 20001
 
 
-def test_a_lock_retry_never_makes_a_fixed_batch_bigger(
-    settings, table_t_with_counter, database_url
-) -> None:
+def holding_row_30(database_url: str, seconds: float) -> threading.Thread:
+    """Another session locks row 30 of t for ``seconds``: started, and holding it."""
     ready = threading.Event()
 
     def hold_a_row() -> None:
@@ -491,13 +490,20 @@ def test_a_lock_retry_never_makes_a_fixed_batch_bigger(
         with conn.cursor() as cur:
             cur.execute("SELECT * FROM t WHERE id = 30 FOR UPDATE")
             ready.set()
-            time.sleep(0.6)
+            time.sleep(seconds)
         conn.rollback()
         conn.close()
 
     holder = threading.Thread(target=hold_a_row)
     holder.start()
     ready.wait(5)
+    return holder
+
+
+def test_a_lock_retry_never_makes_a_fixed_batch_bigger(
+    settings, table_t_with_counter, database_url
+) -> None:
+    holder = holding_row_30(database_url, 0.6)
     sizes: list[int] = []
     notes: list[str] = []
     fast = dataclasses.replace(settings, lock_timeout=0.05, lock_retries=30)
@@ -513,20 +519,7 @@ def test_lock_timeout_0_lets_a_batch_wait_for_its_rows_as_postgresql_reads_it(
     settings, table_t_with_counter, database_url, query
 ) -> None:
     """0 is no lock_timeout, as for the runner's statements; not 1 ms and a failure."""
-    ready = threading.Event()
-
-    def hold_a_row() -> None:
-        conn = psycopg2.connect(database_url)
-        with conn.cursor() as cur:
-            cur.execute("SELECT * FROM t WHERE id = 30 FOR UPDATE")
-            ready.set()
-            time.sleep(0.5)
-        conn.rollback()
-        conn.close()
-
-    holder = threading.Thread(target=hold_a_row)
-    holder.start()
-    ready.wait(5)
+    holder = holding_row_30(database_url, 0.5)
     patient = dataclasses.replace(settings, lock_timeout=0.0, lock_retries=0)
     api.backfill(patient, "t", "n = n + 1", options=parse_options(FAST))
     holder.join()
