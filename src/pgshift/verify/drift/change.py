@@ -123,3 +123,11 @@ def definition(state: State) -> str:
 def enabled_as(state: str) -> str:
     """How ALTER says a trigger's (rule's, event trigger's) ``enabled``: O, D, R or A."""
     return {"O": "ENABLE", "D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}[state]
+
+
+def one_side(key: str, kind: str, before: State | None, after: State | None, create: str,
+             drop: str, makes: Made = ()) -> Found:
+    """Made where only ``after`` has it, dropped where only ``before`` does."""
+    made, dropped = Change(kind, True, create, makes), Change(kind, False, drop)
+    yield "up", made if after is not None else dropped
+    yield "down", dropped if after is not None else made

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from pgshift.verify.drift.change import Catalogs, Change, Found, State, quoted
+from pgshift.verify.drift.change import Catalogs, Found, State, one_side, quoted
 
 # What the row says that CREATE COLLATION cannot (the encoding follows the database's).
 _NOT_WRITTEN = {"collencoding"}
@@ -30,10 +30,8 @@ def collations(catalogs: Catalogs) -> Found:
         if create is None:
             catalogs.by_hand("collation", key)
             continue
-        made = Change("collation", True, create, (("collation", key),))
-        dropped = Change("collation", False, f"DROP COLLATION {key};")
-        yield "up", made if after is not None else dropped
-        yield "down", dropped if after is not None else made
+        yield from one_side(key, "collation", before, after, create, f"DROP COLLATION {key};",
+                            (("collation", key),))
 
 
 def _create(key: str, state: State) -> str | None:

@@ -69,6 +69,7 @@ from pgshift.verify.drift.change import (
     definition,
     differing,
     enabled_as,
+    one_side,
     quoted,
     sequence_options,
 )
@@ -183,19 +184,11 @@ def drift_migration(expected: Snapshot, actual: Snapshot, major: int | None = No
     return DriftMigration(ordered_up, ordered_down, catalogs.todo, concurrent)
 
 
-def _one_side(key: str, kind: str, before: State | None, after: State | None, create: str,
-              drop: str, makes: tuple[tuple[str, str], ...] = ()) -> Found:
-    """Made where only ``after`` has it, dropped where only ``before`` does."""
-    made, dropped = Change(kind, True, create, makes), Change(kind, False, drop)
-    yield "up", made if after is not None else dropped
-    yield "down", dropped if after is not None else made
-
-
 def _schemas(catalogs: Catalogs) -> Found:
     for key, before, after in catalogs.pairs("schema"):
         if before is None or after is None:  # otherwise its grants or comment: afterwards
-            yield from _one_side(key, "schema", before, after, f"CREATE SCHEMA {ident(key)};",
-                                 f"DROP SCHEMA {ident(key)};", (("schema", key),))
+            yield from one_side(key, "schema", before, after, f"CREATE SCHEMA {ident(key)};",
+                                f"DROP SCHEMA {ident(key)};", (("schema", key),))
 
 
 def _extensions(catalogs: Catalogs) -> Found:
@@ -205,10 +198,10 @@ def _extensions(catalogs: Catalogs) -> Found:
             continue
         state = after if after is not None else before
         assert state is not None
-        yield from _one_side(key, "extension", before, after,
-                             f"CREATE EXTENSION IF NOT EXISTS {ident(key)} WITH SCHEMA "
-                             f"{ident(state['schema'])} VERSION {quoted(state['version'])};",
-                             f"DROP EXTENSION {ident(key)};")
+        yield from one_side(key, "extension", before, after,
+                            f"CREATE EXTENSION IF NOT EXISTS {ident(key)} WITH SCHEMA "
+                            f"{ident(state['schema'])} VERSION {quoted(state['version'])};",
+                            f"DROP EXTENSION {ident(key)};")
 
 
 def _sequences(catalogs: Catalogs) -> Found:

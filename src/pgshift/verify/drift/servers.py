@@ -15,7 +15,7 @@ Grants: ``drift.attributes``."""
 from __future__ import annotations
 
 from pgshift.recipes.model import ident
-from pgshift.verify.drift.change import Catalogs, Change, Found, State, quoted
+from pgshift.verify.drift.change import Catalogs, Change, Found, State, one_side, quoted
 
 _MASK = "********"  # the snapshot's value of a user mapping's option that may be a password
 
@@ -26,11 +26,8 @@ def servers(catalogs: Catalogs) -> Found:
         if before is None or after is None:
             state = after if after is not None else before
             assert state is not None
-            made = Change("foreign server", True, _create(name, state),
-                          (("foreign server", key),))
-            dropped = Change("foreign server", False, f"DROP SERVER {name};")
-            yield "up", made if after is not None else dropped
-            yield "down", dropped if after is not None else made
+            yield from one_side(key, "foreign server", before, after, _create(name, state),
+                                f"DROP SERVER {name};", (("foreign server", key),))
             continue
         if (before["wrapper"], before["type"]) != (after["wrapper"], after["type"]):
             catalogs.by_hand("foreign server", key)
@@ -53,12 +50,10 @@ def wrappers(catalogs: Catalogs) -> Found:
         if before is None or after is None:
             state = after if after is not None else before
             assert state is not None
-            made = Change("foreign data wrapper", True, f"CREATE FOREIGN DATA WRAPPER {name}"
-                          f"{_functions(None, state)}{_with_options(state)};",
-                          (("foreign data wrapper", key),))
-            dropped = Change("foreign data wrapper", False, f"DROP FOREIGN DATA WRAPPER {name};")
-            yield "up", made if after is not None else dropped
-            yield "down", dropped if after is not None else made
+            yield from one_side(key, "foreign data wrapper", before, after,
+                                f"CREATE FOREIGN DATA WRAPPER {name}{_functions(None, state)}"
+                                f"{_with_options(state)};", f"DROP FOREIGN DATA WRAPPER {name};",
+                                (("foreign data wrapper", key),))
             continue
         for direction, old, new, _ in catalogs.directions(before, after):
             assert old is not None and new is not None
@@ -89,11 +84,9 @@ def user_mappings(catalogs: Catalogs) -> Found:
         assert state is not None
         target = f"FOR {state['role']} SERVER {ident(state['server'])}"
         if before is None or after is None:
-            made = Change("user mapping", True, f"CREATE USER MAPPING {target}"
-                          f"{_with_options(state, hidden=False)};")
-            dropped = Change("user mapping", False, f"DROP USER MAPPING {target};")
-            yield "up", made if after is not None else dropped
-            yield "down", dropped if after is not None else made
+            yield from one_side(key, "user mapping", before, after, f"CREATE USER MAPPING "
+                                f"{target}{_with_options(state, hidden=False)};",
+                                f"DROP USER MAPPING {target};")
             _hidden_todo(catalogs, key, before, after)
             continue
         for direction, old, new, _ in catalogs.directions(before, after):
