@@ -764,11 +764,16 @@ class Runner:
         except psycopg2.Error:
             pass  # the failure itself is what we report; the row is best effort
 
-# After every migration, whatever it ran: a function it calls may set search_path for the
-# session (set_config(..., false) in its body), which no reading of the migration's own text
-# finds, and the next migration's objects would land in another schema. (RESET restores the
-# value the session started with, the URL's options included.)
-_AFTER = ";RESET search_path"
+# After every migration, whatever it ran: a function it calls may set search_path, the role
+# or session_replication_role for the session (set_config(..., false) in its body), which no
+# reading of the migration's own text finds: the next migration's objects would land in
+# another schema or belong to another role, or its triggers and foreign keys would not fire.
+# (RESET restores the value the session started with, the URL's options included. Only a
+# superuser may RESET session_replication_role, so it is set back only when it differs, and
+# the condition, free of columns, gates the scan of pg_settings.)
+_AFTER = (";RESET search_path;RESET ROLE;SELECT set_config(name, reset_val, false) "
+          "FROM pg_settings WHERE current_setting('session_replication_role') <> 'origin' "
+          "AND name = 'session_replication_role'")
 
 # now() is the transaction start: the row records how long the migration's transaction ran.
 _DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"

@@ -478,6 +478,40 @@ def test_a_search_path_a_function_sets_for_the_session_does_not_reach_the_next_m
     assert query("SELECT to_regclass('public.users')") == [(None,)]
 
 
+@pytest.mark.parametrize("single", [False, True])
+def test_a_role_a_function_sets_for_the_session_does_not_reach_the_next_migration(
+    settings, write_migration, query, single
+) -> None:
+    """A role that may write pgshift's history: nothing fails to show the switch."""
+    role = f"leak_{query('SELECT current_database()')[0][0]}"
+    query(f"CREATE ROLE {role}; GRANT ALL ON SCHEMA public TO {role}; "
+          f"GRANT pg_read_all_data, pg_write_all_data TO {role}")
+    try:
+        write_migration("V1__fn.sql", "CREATE FUNCTION become(r text) RETURNS void "
+                        "LANGUAGE sql AS $$ SELECT set_config('role', r, false) $$;\n"
+                        f"SELECT become('{role}');", "DROP FUNCTION become(text);")
+        write_migration("V2__users.sql", "CREATE TABLE users (id int);", "DROP TABLE users;")
+        api.up(dataclasses.replace(settings, single_transaction=single))
+        assert query("SELECT tableowner = current_user FROM pg_tables "
+                     "WHERE tablename = 'users'") == [(True,)]
+    finally:
+        query(f"DROP OWNED BY {role}; DROP ROLE {role}")
+
+
+def test_session_replication_role_a_function_sets_does_not_reach_the_next_migration(
+    settings, write_migration, query
+) -> None:
+    """Under 'replica', the next migration's triggers and foreign keys would not fire."""
+    write_migration("V1__fn.sql", "CREATE FUNCTION as_replica() RETURNS void LANGUAGE sql "
+                    "AS $$ SELECT set_config('session_replication_role', 'replica', false) $$;\n"
+                    "SELECT as_replica();", "DROP FUNCTION as_replica();")
+    write_migration("V2__sees.sql", "CREATE TABLE seen AS "
+                    "SELECT current_setting('session_replication_role') AS role;",
+                    "DROP TABLE seen;")
+    api.up(settings)
+    assert query("SELECT role FROM seen") == [("origin",)]
+
+
 def test_a_temporary_table_of_one_migration_does_not_hide_a_table_of_the_next(
     settings, write_migration, query
 ) -> None:
