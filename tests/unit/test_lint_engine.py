@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pgshift.errors import InputError
+from pgshift.errors import ConfigError, InputError
 from pgshift.lint.engine import Engine
 from pgshift.lint.options import LintOptions
 from pgshift.lint.rule import Violation
@@ -86,6 +86,25 @@ def test_ignore_of_an_unknown_rule_is_reported() -> None:
     found = lint("-- pgshift:ignore drop-tabel\nDROP TABLE t;\n")
     assert sorted(rules(found)) == ["drop-table", "unused-ignore"]
     assert "unknown rule" in next(v.message for v in found if v.rule == "unused-ignore")
+
+
+def test_an_ignore_cannot_suppress_a_statement_postgresql_refuses_in_a_transaction() -> None:
+    """pgshift up refuses the file; lint must not pass it."""
+    sql = ("-- pgshift:ignore concurrently-in-transaction -- we know\n"
+           "CREATE INDEX CONCURRENTLY i ON t (a);\n")
+    found = lint(sql)
+    assert sorted(rules(found)) == ["concurrently-in-transaction", "unused-ignore"]
+    assert "cannot suppress it" in next(v.message for v in found if v.rule == "unused-ignore")
+
+
+def test_a_statement_postgresql_refuses_in_a_transaction_is_found_whatever_the_selection(
+) -> None:
+    found = lint("CREATE INDEX CONCURRENTLY i ON t (a);\n", select=frozenset({"drop-table"}))
+    assert rules(found) == ["concurrently-in-transaction"]
+    with pytest.raises(ConfigError, match="cannot be ignored"):
+        lint("SELECT 1;", ignore=frozenset({"concurrently-in-transaction"}))
+    assert rules(lint("CREATE INDEX CONCURRENTLY i ON t (a);\n", ignore=frozenset({"tier-a"}))
+                 ) == ["concurrently-in-transaction"]
 
 
 def test_syntax_error_is_an_input_error_with_the_parser_position() -> None:

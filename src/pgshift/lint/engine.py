@@ -104,6 +104,7 @@ class Engine:
             for node in rule.nodes:
                 self.dispatch.setdefault(node, []).append(rule)
         self.known = frozenset(all_rules())
+        self.unignorable = frozenset(rid for rid, cls in all_rules().items() if cls.always)
         self.finishers = [r for r in self.rules if type(r).finish is not Rule.finish]
 
     def lint(self, text: str, path: Path, schema: Schema) -> list[Violation]:
@@ -275,7 +276,7 @@ class Engine:
         for violation in found:
             suppressed = False
             for ignore in by_statement.get(violation.statement, ()):
-                if violation.rule in ignore.rules:
+                if violation.rule in ignore.rules and violation.rule not in self.unignorable:
                     ignore.used.add(violation.rule)
                     suppressed = True
             if not suppressed:
@@ -298,6 +299,9 @@ class Engine:
                     message = f"'-- pgshift:ignore {rid}' names an unknown rule"
                 elif ignore.statement < 0:
                     message = f"'-- pgshift:ignore {rid}' is followed by no statement"
+                elif rid in self.unignorable:
+                    message = f"'-- pgshift:ignore {rid}' cannot suppress it: PostgreSQL " \
+                              "refuses the statement there, so the migration would fail"
                 else:
                     message = f"'-- pgshift:ignore {rid}' suppresses nothing: the next " \
                               f"statement has no {rid} finding"

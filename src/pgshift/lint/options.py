@@ -64,9 +64,14 @@ class LintOptions:
         for name in self.ignore:
             if name not in rules and name not in tiers:
                 raise _unknown(name, "--ignore")
+            if name in rules and rules[name].always:
+                raise ConfigError(
+                    f"rule {name} cannot be ignored: it finds statements PostgreSQL refuses "
+                    "to run where they are, so the migration would fail",
+                    hint=f"fix the file instead; 'pgshift lint --explain {name}' says how")
             chosen -= {i for i, r in rules.items() if r.tier in tiers[name]} if name in tiers \
                 else {name}
-        return frozenset(chosen)
+        return frozenset(chosen | {i for i, r in rules.items() if r.always})
 
     def fingerprint(self) -> str:
         """What the lint result depends on, besides the files (for the cache key)."""

@@ -51,6 +51,10 @@ class Rule:
     # Findings about how long a lock is held (builds, scans, rewrites) matter little on a tiny
     # table: with row counts from a live database they are downgraded to warnings.
     size_matters: ClassVar[bool] = False
+    # Findings of statements PostgreSQL refuses to run where they are (the migration fails,
+    # and ``pgshift up`` refuses the file before running it): the rule runs whatever the
+    # selection, and an inline ignore cannot suppress it.
+    always: ClassVar[bool] = False
 
     def check(self, node: dict[str, Any], ctx: Context) -> Iterator[Violation]:
         """Yield the violations of one visited node (its fields); ``ctx`` knows the rest."""

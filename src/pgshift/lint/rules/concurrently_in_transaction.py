@@ -38,6 +38,7 @@ class ConcurrentlyInTransaction(Rule):
     """
 
     id = "concurrently-in-transaction"
+    always = True
     nodes = ("IndexStmt", "DropStmt", "ReindexStmt", "AlterTableCmd", "VacuumStmt",
              "DiscardStmt", "AlterDatabaseStmt", "AlterEnumStmt", *_NEVER_IN_TRANSACTION)
 
