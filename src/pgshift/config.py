@@ -383,7 +383,29 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
         key = name[len("PGSHIFT_") :].lower()
         if key in known and value.strip():
             values[key] = _coerce(key, value.strip() if key == "url" else value, name)
+        elif key not in known and not name.startswith(_OTHERS_ENV):
+            _refuse_misspelt(name, key, known)
     return values
+
+
+# Variables of pgshift's own test suite and benchmarks, not settings.
+_OTHERS_ENV = ("PGSHIFT_TEST_", "PGSHIFT_BENCH_", "PGSHIFT_FAULTS_")
+
+
+def _refuse_misspelt(name: str, key: str, known: set[str]) -> None:
+    """A ConfigError for a variable that names a setting only the config file holds, or one so
+    close to a setting's variable that it must be a typo (which would silently do nothing).
+    Other PGSHIFT_* names are left alone: a deploy script may have its own."""
+    if key in _FILE_ONLY:
+        raise ConfigError(f"{name}: {key} can only be set in the config file",
+                          hint="see README: Configuration")
+    from difflib import SequenceMatcher
+
+    for setting in sorted(known | {"config"}):
+        if (abs(len(setting) - len(key)) <= 2
+                and SequenceMatcher(None, key, setting).ratio() >= 0.8):
+            raise ConfigError(f"{name} is not a pgshift variable",
+                              hint=f"did you mean PGSHIFT_{setting.upper()}?")
 
 
 def _config_file(config: Path | str | None, cwd: Path, env: Mapping[str, str]) -> Path | None:

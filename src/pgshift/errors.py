@@ -16,6 +16,7 @@ one-line message and an exit code. Exit codes (documented in the README):
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -73,6 +74,21 @@ class InputError(PgshiftError):
 
 class ConfigError(InputError):
     """The configuration (file, environment, flags) is invalid."""
+
+    def location(self) -> str:
+        """As PgshiftError's, but a config file is named as found from the working directory
+        (``../pgshift.toml``), or in full when that climbs further: the nearest one may be a
+        parent's, and every project's is called pgshift.toml or pyproject.toml."""
+        where = super().location()
+        if not self.path:
+            return where
+        try:
+            shown = os.path.relpath(self.path)
+        except ValueError:  # on another drive (Windows)
+            shown = self.path
+        if shown.startswith(os.path.join(os.pardir, os.pardir, "")):
+            shown = os.path.abspath(self.path)
+        return shown + where[len(Path(self.path).name):]
 
 
 class DatabaseConnectionError(InputError):

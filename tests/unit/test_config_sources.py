@@ -22,6 +22,12 @@ def write(folder: Path, text: str | bytes, name: str = "pgshift.toml") -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def in_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Errors name config files as seen from the working directory: the project's here."""
+    monkeypatch.chdir(tmp_path)
+
+
 def refused(folder: Path, **kwargs: object) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
         load(cwd=folder, **{"env": {}, **kwargs})  # type: ignore[arg-type]
@@ -42,6 +48,19 @@ def test_a_toml_syntax_error_names_the_file_and_line(tmp_path: Path, text: str,
     error = refused(tmp_path, config=write(tmp_path, text))
     assert (error.path, error.line) == (str(tmp_path / "pgshift.toml"), line)
     assert str(error).startswith(f"pgshift.toml:{line}: invalid TOML: ")
+
+
+def test_a_parents_config_file_is_named_as_found_from_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every project's file is called pgshift.toml: the name alone would not say which."""
+    write(tmp_path, 'lock_timeout = "soon"\n')
+    (tmp_path / "app" / "db").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "app")
+    assert str(refused(tmp_path / "app")).startswith("../pgshift.toml: lock_timeout: ")
+    monkeypatch.chdir(tmp_path / "app" / "db")
+    assert str(refused(tmp_path / "app" / "db")).startswith(
+        f"{tmp_path / 'pgshift.toml'}: lock_timeout: ")
 
 
 def test_a_config_file_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
@@ -254,6 +273,27 @@ def test_an_environment_variable_set_to_nothing_is_unset(tmp_path: Path, value: 
            "DATABASE_URL": value, "PGSHIFT_LOCK_RETRIES": value, "PGSHIFT_DIR": value}
     settings = load(cwd=tmp_path, env=env)
     assert (settings.timeout, settings.schema, settings.url) == (300.0, "ops", None)
+
+
+@pytest.mark.parametrize(("name", "meant"), [
+    ("PGSHIFT_LOCK_TIMOUT", "PGSHIFT_LOCK_TIMEOUT"), ("PGSHIFT_DIRS", "PGSHIFT_DIR"),
+    ("PGSHIFT_CONFG", "PGSHIFT_CONFIG"), ("PGSHIFT_LOCKRETRIES", "PGSHIFT_LOCK_RETRIES"),
+])
+def test_a_misspelt_variable_is_refused_not_ignored(tmp_path: Path, name: str,
+                                                    meant: str) -> None:
+    error = refused(tmp_path, env={name: "3s"})
+    assert str(error) == f"{name} is not a pgshift variable (hint: did you mean {meant}?)"
+
+
+@pytest.mark.parametrize("name", ["PGSHIFT_TARGETS", "PGSHIFT_PLACEHOLDERS"])
+def test_a_variable_for_a_setting_only_the_file_holds_is_refused(tmp_path: Path,
+                                                                name: str) -> None:
+    assert "can only be set in the config file" in str(refused(tmp_path, env={name: "x"}))
+
+
+def test_other_pgshift_variables_of_a_deploy_script_are_left_alone(tmp_path: Path) -> None:
+    env = {"PGSHIFT_VERSION": "1.2", "PGSHIFT_HOME": "/opt", "PGSHIFT_TEST_PG": "18"}
+    assert load(cwd=tmp_path, env=env).lock_timeout == 0.5
 
 
 def test_a_bad_environment_value_names_the_variable(tmp_path: Path) -> None:
