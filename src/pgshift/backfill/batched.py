@@ -2,17 +2,21 @@
 
 Each batch is ``BEGIN; SET LOCAL lock_timeout …; UPDATE … WHERE (predicate) AND <key range>;
 <checkpoint>; COMMIT``: row locks are held for one batch only, and the checkpoint commits with
-the rows it describes (see ``pgshift.backfill.progress``). A lock timeout or deadlock rolls the
-batch back and retries it, smaller, after a backoff; a batch that exceeds ``statement_timeout``
-is retried at half its size (no backoff), and fails the run only when the smallest batch
-still times out.
+the rows it describes (see ``pgshift.backfill.progress``); when that row is gone or another
+run's, the batch is rolled back and the run stops (see ``pgshift.backfill.job``). A lock
+timeout or deadlock rolls the batch back and retries it, smaller, after a backoff; a batch
+that exceeds ``statement_timeout`` is retried at half its size (no backoff), and fails the run
+only when the smallest batch still times out.
 
 Before the first batch the UPDATE is EXPLAINed: a column, type or table the server refuses is
 bad input (exit 2), said before any batch or checkpoint. The last batch marks the run ``done``
 in its own transaction; a run resumed after that (a migration killed before it recorded the
 statement done) has nothing left to do, unless it is asked to run ``again`` (a one-off
 backfill's ``--again``): a finished run then starts over from the first key. ``again`` is
-refused (InputError) while a run of the statement stopped part-way: that one resumes.
+refused (InputError) while a run of the statement stopped part-way: that one resumes. A run
+that stopped part-way walking another key than the table has now (its primary key changed, or
+it gained or lost one) does not resume: refused (InputError), unless the old walk was by ctid,
+which makes starting over safe (see ``progress.begin``).
 
 ``prepare_backfill`` does every check (the table, its walk, the EXPLAIN) without writing
 anything, so a caller can refuse bad input before it installs pgshift's tables.
@@ -52,8 +56,9 @@ from pgshift.backfill.failure import (
     record_failure,
     rollback,
 )
+from pgshift.backfill.job import Batch, Job, next_size
 from pgshift.backfill.options import BackfillOptions
-from pgshift.backfill.statement import BackfillStatement, batch_sql, matching_sql
+from pgshift.backfill.statement import BackfillStatement, batch_sql
 from pgshift.backfill.walk import CtidWalk, TableInfo, Walk, choose_walk, table_info
 from pgshift.errors import InputError, LockTimeoutError, MigrationFailedError, PgshiftError
 
@@ -61,28 +66,6 @@ if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
 _RETRYABLE = (psycopg2.errors.LockNotAvailable, psycopg2.errors.DeadlockDetected)
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One committed batch, with the running totals after it."""
-
-    number: int
-    size: int
-    keys: int
-    rows: int
-    seconds: float
-    keys_done: int
-    rows_done: int
-    keys_total: int | None
-    rows_per_second: float | None
-    keys_per_second: float | None
-
-    @property
-    def eta_seconds(self) -> float | None:
-        if not self.keys_total or not self.keys_per_second:
-            return None
-        return max(0, self.keys_total - self.keys_done) / self.keys_per_second
 
 
 @dataclass(frozen=True)
@@ -109,130 +92,6 @@ class Limits:
     lock_timeout: float = 0.5
     statement_timeout: float = 60.0
     retries: int = 10
-
-
-class _Rate:
-    """An exponentially weighted rate, per second."""
-
-    def __init__(self) -> None:
-        self.value: float | None = None
-
-    def add(self, amount: float, seconds: float) -> float | None:
-        if seconds <= 0:
-            return self.value
-        sample = amount / seconds
-        self.value = sample if self.value is None else 0.3 * sample + 0.7 * self.value
-        return self.value
-
-
-def next_size(options: BackfillOptions, size: int, keys: int, seconds: float, *,
-              floor: int | None = None, ceiling: int | None = None) -> int:
-    """The adaptive step: aim at ``options.target``, changing by at most 2x per batch, between
-    ``floor`` and ``ceiling`` (default: the options' min_batch and max_batch)."""
-    if not options.adaptive:
-        return size
-    ceiling = options.max_batch if ceiling is None else ceiling
-    floor = min(options.min_batch if floor is None else floor, ceiling)
-    wanted = size * 2 if seconds <= 0 or keys <= 0 else int(keys / seconds * options.target)
-    wanted = max(size // 2, min(size * 2, wanted))
-    return max(floor, min(ceiling, wanted))
-
-
-class _Job:
-    """The state of one run: where it is, its rates, what it has to report."""
-
-    def __init__(self, conn: Connection, schema: str, id: str, statement: BackfillStatement,
-                 options: BackfillOptions, limits: Limits) -> None:
-        self.conn, self.schema, self.id = conn, schema, id
-        self.statement, self.options, self.limits = statement, options, limits
-        self.rows_rate, self.keys_rate = _Rate(), _Rate()
-        self.size = self.floor = self.ceiling = 1
-        self.vacuums = 0
-        self.dead_since_vacuum = 0
-        self.last: list[str] | None = None  # the last key done; None: from the start
-        self.keys_done = self.rows_done = self.batches = 0
-        self.pass_rows = 0  # rows updated in this pass over the table (ctid walks make more)
-        self.batches_at_vacuum = 0
-        self.told_hidden_lag = False  # said once that max-lag cannot apply (pacing)
-        self.last_seconds = 0.0
-        self.cycle_started = time.perf_counter()
-        self.again = False  # a finished run started over
-
-    def size_for(self, walk: Walk) -> None:
-        """Batch sizes in the walk's keys: rows for a key walk, blocks for a ctid walk."""
-        options = self.options
-        if options.batch_size is not None:
-            self.size = self.ceiling = walk.units(options.batch_size)
-            self.floor = 1
-            return
-        self.ceiling = walk.units(options.max_batch)
-        self.floor = min(walk.units(options.min_batch), self.ceiling)
-        self.size = max(self.floor, min(self.ceiling, walk.units(options.first_batch)))
-
-    def smaller(self) -> None:
-        """Halve the next batch (a lock, a timeout, a queue), not below the floor."""
-        self.size = max(self.floor, self.size // 2)
-
-    def account(self, keys: int, rows: int) -> None:
-        """Add a committed batch to the totals and rates (over the time since the last one)."""
-        now = time.perf_counter()
-        wall, self.cycle_started = now - self.cycle_started, now
-        self.keys_done += keys
-        self.rows_done += rows
-        self.pass_rows += rows
-        self.batches += 1
-        self.rows_rate.add(rows, wall)
-        self.keys_rate.add(keys, wall)
-        self.dead_since_vacuum += rows
-
-    def report(self, keys: int, rows: int, keys_total: int | None) -> Batch:
-        """The last batch, with the totals after it."""
-        return Batch(self.batches, self.size, keys, rows, self.last_seconds, self.keys_done,
-                     self.rows_done, keys_total, self.rows_rate.value, self.keys_rate.value)
-
-    def run_batch(self, cur: Any, walk: Walk, last: list[str] | None
-                  ) -> tuple[list[str] | None, int, int, float, bool]:
-        """One batch in its own transaction; returns (new last key, keys, rows, seconds,
-        again). The new key is None after the last batch of a pass, whose checkpoint marks
-        the run done, unless the walk goes round again (``again``: it then starts over)."""
-        upper, keys = walk.next_batch(cur, last, self.size)
-        by_ctid = isinstance(walk, CtidWalk)
-        update = batch_sql(self.statement, walk.range_sql(last, upper), returning_ctid=by_ctid)
-        started = time.perf_counter()
-        cur.execute(f"BEGIN; SET LOCAL lock_timeout = {ms(self.limits.lock_timeout)}; "
-                    f"SET LOCAL statement_timeout = {ms(self.limits.statement_timeout)}")
-        try:
-            cur.execute(update)
-            rows = cur.rowcount
-            if by_ctid:
-                self.check_done(cur, [ctid for (ctid,) in cur.fetchall()])
-            again = upper is None and walk.more(self.pass_rows + rows)
-            cur.execute(progress.checkpoint_sql(
-                self.schema, self.id, last_key=upper if upper is not None or again else last,
-                keys=keys, rows=rows, batch_size=self.size, keys_total=walk.keys_total,
-                rows_per_second=self.rows_rate.value, keys_per_second=self.keys_rate.value,
-                done=upper is None and not again) + sql.SQL("; COMMIT"))
-        except BaseException:
-            rollback(self.conn)
-            raise
-        return upper, keys, rows, time.perf_counter() - started, again
-
-    def check_done(self, cur: Any, ctids: list[str]) -> None:
-        """A ctid walk meets a row again wherever its update moved it: the WHERE must be false
-        for the rows the batch wrote, or they would be updated again (InputError; the caller
-        rolls the batch back)."""
-        if not ctids:
-            return
-        cur.execute(matching_sql(self.statement, ctids))
-        (matching,) = cur.fetchone()
-        if matching:
-            raise InputError(
-                f"the backfill's WHERE still holds for {matching} of the {len(ctids)} row(s) "
-                f"its batch updated: {self.statement.qualified} has no primary key, and a "
-                "walk by ctid would update them again wherever they moved",
-                hint="make the WHERE false once a row is done (e.g. 'new_col IS NULL' when "
-                     "the SET fills new_col; exclude rows the SET leaves as they are), or add "
-                     "a primary key; this batch was rolled back")
 
 
 @dataclass(frozen=True)
@@ -277,13 +136,15 @@ def run_backfill(
     ``resume``: continue an unfinished run of the same statement from its checkpoint.
     ``again``: start a finished run of it over (InputError while one stopped part-way).
     ``prepared``: what ``prepare_backfill`` returned for this statement (else it is called).
-    Raises LockTimeoutError when a batch keeps timing out on locks, MigrationFailedError on
-    any other database error (the batch is rolled back; the checkpoint stays).
+    Raises InputError when an unfinished run's checkpoint was taken under another key (nothing
+    written), LockTimeoutError when a batch keeps timing out on locks, MigrationFailedError on
+    any other database error (the batch is rolled back; the checkpoint stays) and when the
+    checkpoint row was deleted or taken over by another run (the batch is rolled back).
     """
     prepared = prepared or prepare_backfill(conn, schema, statement, limits)
     conn.autocommit = True
     note = on_note or (lambda _: None)
-    job = _Job(conn, schema, id, statement, options, prepared.limits)
+    job = Job(conn, schema, id, statement, options, prepared.limits)
     info, walk = prepared.info, prepared.walk
     with conn.cursor() as cur:
         job.size_for(walk)
@@ -327,7 +188,7 @@ def _check_runs(cur: Any, conn: Connection, statement: BackfillStatement, walk: 
         rollback(conn)
 
 
-def _start(cur: Any, job: _Job, walk: Walk, *, migration: str | None, resume: bool,
+def _start(cur: Any, job: Job, walk: Walk, *, migration: str | None, resume: bool,
            again: bool, note: Callable[[str], None]) -> tuple[bool, bool]:
     """Open the checkpoint row, or go on from an earlier run's; returns (resuming, done): done
     when that run had finished, leaving nothing to do (unless ``again``: it starts over)."""
@@ -344,8 +205,10 @@ def _start(cur: Any, job: _Job, walk: Walk, *, migration: str | None, resume: bo
              f"row(s) in {job.batches} batch(es)): nothing to do; a changed statement runs "
              f"anew{more}")
         return True, True
-    if checkpoint.started_over is not None:
-        job.again = True
+    job.again = checkpoint.started_over is not None
+    if checkpoint.note is not None:  # it starts over from a checkpoint under another key
+        note(checkpoint.note)
+    elif checkpoint.started_over is not None:
         rows, batches = checkpoint.started_over
         note(f"starting the backfill of {statement.qualified} over (--again): its last run "
              f"was done, {rows} row(s) in {batches} batch(es)")
@@ -359,7 +222,7 @@ def _start(cur: Any, job: _Job, walk: Walk, *, migration: str | None, resume: bo
     return resumed, False
 
 
-def _run_batches(cur: Any, job: _Job, info: TableInfo, walk: Walk, note: Callable[[str], None],
+def _run_batches(cur: Any, job: Job, info: TableInfo, walk: Walk, note: Callable[[str], None],
                  on_batch: Callable[[Batch], None] | None) -> None:
     """Batches until the walk passes the last key: throttle, batch, resize, vacuum, pause."""
     job.cycle_started = time.perf_counter() - job.options.pause  # each cycle has one pause
@@ -384,7 +247,7 @@ def _run_batches(cur: Any, job: _Job, info: TableInfo, walk: Walk, note: Callabl
             time.sleep(job.options.pause)
 
 
-def _batch_with_retries(cur: Any, job: _Job, walk: Walk, last: list[str] | None,
+def _batch_with_retries(cur: Any, job: Job, walk: Walk, last: list[str] | None,
                         note: Callable[[str], None]) -> tuple[list[str] | None, int, int, bool]:
     attempt = 0
     while True:

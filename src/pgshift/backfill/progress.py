@@ -1,8 +1,10 @@
 """Backfill checkpoints in ``<schema>.backfill``: resume after a kill, progress for status/ps.
 
 Every batch updates its row **in the batch's own transaction**, so the checkpoint says exactly
-which keys are done: a killed run loses nothing and redoes nothing. The table is created by
-``pgshift.state.history.install`` (schema version 2). One row per backfill:
+which keys are done: a killed run loses nothing and redoes nothing. ``key_columns`` says in
+which key's order: a run resumed after the table's key changed is refused (see ``begin``).
+The table is created by ``pgshift.state.history.install`` (schema version 2). One row per
+backfill:
 
 ================= ============ ==============================================================
 column            type         meaning
@@ -28,7 +30,9 @@ keys_per_second   float8       recent walk rate (ETA = (keys_total - keys_done) 
 status            text         ``running``, ``done`` or ``failed`` (``done`` commits with the
                                last batch); a ``running`` row whose
                                ``pid`` is gone from pg_stat_activity was interrupted
-pid               integer      backend pid of the connection running the batches
+pid               integer      backend pid of the connection running the batches: only it
+                               writes checkpoints (``checkpoint_sql``), and a batch whose
+                               row is gone or another pid's is rolled back
 started_at        timestamptz  first start
 updated_at        timestamptz  last checkpoint
 finished_at       timestamptz  when it ended (done or failed)
@@ -122,7 +126,8 @@ class Checkpoint:
     rows_done: int = 0
     batches: int = 0
     done: bool = False
-    started_over: tuple[int, int] | None = None  # ``again``: the finished run's rows, batches
+    started_over: tuple[int, int] | None = None  # ``again``: the earlier run's rows, batches
+    note: str | None = None  # why the run starts over from the first key, when it is not plain
 
 
 def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: str,
@@ -133,13 +138,21 @@ def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: 
     With ``resume``, a row of the same statement (however spaced) and key is gone on from:
     an unfinished one from its last key; a finished one is returned as it is (``done``), with
     nothing left to do: its rows must not be updated twice (a run killed right after its last
-    batch, a command run again to make sure). Anything else (another statement, ``resume``
-    False) starts from the first key.
+    batch, a command run again to make sure), whatever the table's key is now. Anything else
+    (another statement, ``resume`` False) starts from the first key; a migration's backfill
+    resumed with no row at all does too, and its ``note`` says so (the row may have been
+    deleted: nothing then says which rows are done).
 
     ``again`` (asked for on purpose) starts a finished one over from the first key. It is
     refused (InputError, nothing changed) while a run of the statement stopped part-way: its
     rows up to the checkpoint are done, and starting over would update them twice; that run
     resumes (without ``again``), and may then run again once it is done.
+
+    A run that stopped part-way under another key (``key_columns`` differ: the primary key
+    changed, or the table gained or lost one, so the walk switched between keyset and ctid)
+    cannot resume: its last key means nothing in the new key's order, and going on from it
+    would skip rows or update some twice. See ``_rekeyed``: it is refused (InputError,
+    nothing changed), unless ``again`` or the old walk was by ctid (then it starts over).
     """
     cur.execute(sql.SQL("SELECT checksum, status, key_columns, last_key, keys_done, rows_done, "
                         "batches FROM {} WHERE id = %s").format(table(schema, "backfill")), (id,))
@@ -149,18 +162,28 @@ def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: 
     same_text = row is not None and row[0] in (checksum, _sha256(statement))
     finished = same_text and (row[1] == "done" or row[3] == [])  # []: see _key
     same = same_text and list(row[2]) == key_columns
-    started_over = None
+    part_way = same_text and not finished and row[6] > 0
+    started_over, note = None, None
     if again and finished:
         started_over = (row[5], row[6])
+    elif part_way and not same and (again or resume):
+        started_over, note = _rekeyed(row, id=id, schema=schema, migration=migration,
+                                      table_name=table_name, key_columns=key_columns,
+                                      again=again)
     elif again and same and row[6]:
         raise InputError(
             f"this backfill of {table_name} stopped part-way ({row[5]} row(s) in {row[6]} "
             "batch(es)): --again starts over only a finished one",
             hint="run it without --again: it resumes from its checkpoint and updates no row "
                  "twice; once it is done, --again starts it over")
-    elif resume and same and finished:
+    elif resume and finished:
         return Checkpoint(_key(row[3]), row[4], row[5], row[6], done=True)
-    if resume and same and row[1] != "done":
+    elif resume and row is None and migration is not None:  # a one-off's first run has none
+        note = (f"the backfill of {table_name} resumes with no checkpoint: starting it from "
+                "the first key (a run killed before its first batch leaves none; if its "
+                "checkpoint was deleted, the rows it did are updated again unless the WHERE "
+                "skips them)")
+    if resume and same and row[1] != "done" and note is None:
         cur.execute(sql.SQL("UPDATE {} SET status = 'running', pid = pg_backend_pid(), "
                             "error = NULL, finished_at = NULL, updated_at = now(), "
                             "keys_total = coalesce(%s, keys_total) WHERE id = %s").format(
@@ -169,7 +192,47 @@ def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: 
     _start_over(cur, schema, id=id, migration=migration, table_name=table_name,
                 statement=statement, checksum=checksum, key_columns=key_columns,
                 keys_total=keys_total)
-    return Checkpoint(started_over=started_over)
+    return Checkpoint(started_over=started_over, note=note)
+
+
+def _walk_name(key_columns: list[str]) -> str:
+    return ("ctid ranges (no primary key)" if key_columns == ["ctid"]
+            else f"its key ({', '.join(key_columns)})")
+
+
+def _rekeyed(row: tuple[Any, ...], *, id: str, schema: str, migration: str | None,
+             table_name: str, key_columns: list[str], again: bool
+             ) -> tuple[tuple[int, int] | None, str]:
+    """A run that stopped part-way walking ``row``'s key, which the table no longer has:
+    (with ``again``: the rows and batches it did; why it starts over from the first key), or
+    InputError.
+
+    Starting over is provably safe only from a ctid walk: each of its batches checked that
+    the WHERE is false for every row it wrote, so the new walk passes over the rows done
+    (the application may have made the WHERE hold again meanwhile: as a ctid walk's next pass
+    would, the new walk then updates them). From a key walk nothing says the WHERE skips the
+    rows done (``SET n = n + 1``): refused, unless ``again`` asks for it anyway."""
+    old, rows, batches = list(row[2]), row[5], row[6]
+    stopped = (f"this backfill of {table_name} stopped part-way ({rows} row(s) in {batches} "
+               f"batch(es)) walking {_walk_name(old)}")
+    now = f"{table_name} is now walked by {_walk_name(key_columns)}"
+    if again:
+        return (rows, batches), (
+            f"{stopped}; {now}: starting it over from the first key (--again): a row it did "
+            "is updated again unless the WHERE skips it")
+    if old == ["ctid"]:
+        return None, (
+            f"{stopped}; {now}: starting it over from the first key, which updates none of "
+            "those rows twice: the ctid walk checked that the WHERE is false for each row it "
+            "updated")
+    put_back = f"put the key ({', '.join(old)}) back and run it again to resume"
+    hint = (f"{put_back}; or run it with --again to start over from the first key (it updates "
+            "the rows done again unless the WHERE skips them)" if migration is None else
+            f"{put_back} ('pgshift up'); or, if updating the rows done again is harmless or "
+            f"the WHERE skips them, delete its checkpoint (DELETE FROM {schema}.backfill "
+            f"WHERE id = '{id}') to start it over")
+    raise InputError(f"{stopped}; {now}: its checkpoint means nothing in the new key's order",
+                     hint=hint)
 
 
 def _start_over(cur: Any, schema: str, *, id: str, migration: str | None, table_name: str,
@@ -197,26 +260,41 @@ def _key(value: list[str] | None) -> list[str] | None:
 
 def checkpoint_sql(schema: str, id: str, *, last_key: list[str] | None, keys: int, rows: int,
                    batch_size: int, keys_total: int | None, rows_per_second: float | None,
-                   keys_per_second: float | None, done: bool = False) -> sql.Composed:
+                   keys_per_second: float | None, batches: int, done: bool = False
+                   ) -> sql.Composed:
     """The UPDATE recording one more batch; run it inside the batch's transaction. The last
     batch (``done``) also marks the run finished, with the rows it updated: a kill after its
-    COMMIT leaves nothing to redo."""
+    COMMIT leaves nothing to redo.
+
+    It updates the row only while it is this session's run at ``batches`` (the count before
+    this batch): its row count is 0 when the row was deleted or another run took it over
+    (``begin`` from another session, which sets ``pid``), and the caller must roll back."""
     finished = sql.SQL(", status = 'done', finished_at = now()" if done else "")
     return sql.SQL(
         "UPDATE {t} SET last_key = {last}, keys_done = keys_done + {keys}, "
         "rows_done = rows_done + {rows}, batches = batches + 1, batch_size = {size}, "
         "keys_total = coalesce({total}, keys_total), rows_per_second = {rps}, "
-        "keys_per_second = {kps}, updated_at = now(){finished} WHERE id = {id}"
+        "keys_per_second = {kps}, updated_at = now(){finished} WHERE id = {id} "
+        "AND pid = pg_backend_pid() AND batches = {batches}"
     ).format(t=table(schema, "backfill"), last=sql.Literal(last_key), keys=sql.Literal(keys),
              rows=sql.Literal(rows), size=sql.Literal(batch_size), total=sql.Literal(keys_total),
              rps=sql.Literal(rows_per_second), kps=sql.Literal(keys_per_second),
-             finished=finished, id=sql.Literal(id))
+             finished=finished, id=sql.Literal(id), batches=sql.Literal(batches))
 
 
 def finish(cur: Any, schema: str, id: str, *, status: str, error: str | None = None) -> None:
+    """End this session's run of ``id``; a row another run took over is left to that run."""
     cur.execute(sql.SQL("UPDATE {} SET status = %s, error = %s, finished_at = now(), "
-                        "updated_at = now() WHERE id = %s").format(table(schema, "backfill")),
-                (status, error, id))
+                        "updated_at = now() WHERE id = %s AND pid = pg_backend_pid()").format(
+        table(schema, "backfill")), (status, error, id))
+
+
+def owner(cur: Any, schema: str, id: str) -> tuple[int | None, int] | None:
+    """Whose run ``id``'s row is now: (backend pid, batches); None when there is no row."""
+    cur.execute(sql.SQL("SELECT pid, batches FROM {} WHERE id = %s").format(
+        table(schema, "backfill")), (id,))
+    row = cur.fetchone()
+    return None if row is None else (row[0], row[1])
 
 
 def forget(cur: Any, schema: str, migration_key: str) -> None:
