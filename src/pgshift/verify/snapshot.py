@@ -2,19 +2,27 @@
 
 The snapshot names objects, never OIDs, so it compares equal across a drop and re-create:
 schemas, tables (with columns: type, default, nullability, identity, generation, position,
-statistics target; row security; replica identity; partitioning and the parents they inherit
-from), constraints (with validity), indexes (with validity, and the partitioned index one
-belongs to), views, functions, triggers, enums, domains, composite and range types, sequences,
-policies, extensions, comments and grants; rules, extended statistics (and their target),
-aggregates, collations, default privileges, event triggers, publications (their tables with
-column lists and row filters, their schemas), foreign-data wrappers, foreign servers and user
-mappings (options that may hold a password only as a digest, never shown). pgshift's own
-schema, the system schemas and objects that belong to an extension are left out, and so is
-what an object makes along with itself: the constraints and triggers a partition (or child
-table) takes from its parent, a range type's constructor functions. A sequence's current value
-is not schema and is left out too; an ACL that holds what the object's default does is none.
-Not compared: owners (the replay's role need not be the target's), operators, casts, text
-search configurations, conversions, and comments on indexes, constraints and triggers.
+statistics target, storage, compression; row security; replica identity; partitioning and the
+parents they inherit from), constraints (with validity), indexes (with validity, and the
+partitioned index one belongs to), views, functions, triggers, enums, domains, composite and
+range types, sequences (type, start, increment, bounds, cache, cycle, the column they are
+OWNED BY; an identity column's too), policies, extensions, comments and grants; rules,
+extended statistics (and their target), aggregates, collations, default privileges, event
+triggers, publications (their tables with column lists and row filters, their schemas),
+foreign-data wrappers, foreign servers and user mappings (options that may hold a password
+only as a digest, never shown). pgshift's own schema, the system schemas and objects that
+belong to an extension are left out, and so is what an object makes along with itself: the
+constraints and triggers a partition (or child table) takes from its parent, a range type's
+constructor functions. A sequence's current value is data, not schema (a round trip that
+inserts rows moves it on), and is left out too; an ACL that holds what the object's default
+does is none. The owners of schemas, relations, sequences, routines, types and collations are
+compared where not the role reading (the one that ran the migrations there, whatever its
+name: a scratch database's replay may use another), as default privileges name their role:
+so a down that forgets to give an object back shows, and so does an object that a database
+has under another role than the one that runs pgshift. Not compared: the owners of other kinds
+(extended statistics, publications, event triggers, foreign-data wrappers and servers),
+operators, casts, text search configurations, conversions, and comments on indexes,
+constraints and triggers.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ _LABELS = {"table": "relation", "statistics": "statistics object",
            "foreign data wrapper": "foreign-data wrapper"}
 # Attributes compared but never shown: a digest of what may be a password.
 _HIDDEN = frozenset({"secrets"})
+# How an attribute's none reads, where "none" would not say it.
+_NONE = {"owner": "the role running pgshift", "storage": "its type's", "compression": "the default"}
 _KIND_NAMES = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
                "f": "foreign table"}
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
@@ -126,9 +136,10 @@ def _differences(expected: Snapshot, actual: Snapshot, expected_name: str,
                     found.append((attribute, f"{_what(label, want[key])} {key}: {attribute} "
                                              f"differ (not shown)"))
                 elif before != after:
+                    none = _NONE.get(attribute, "none")
                     found.append((attribute, f"{_what(label, want[key])} {key}: {attribute} is "
-                                             f"{_show(after)} {actual_name}, was {_show(before)} "
-                                             f"{expected_name}"))
+                                             f"{_show(after, none)} {actual_name}, was "
+                                             f"{_show(before, none)} {expected_name}"))
     return found
 
 
@@ -146,9 +157,9 @@ def _summary(attributes: dict[str, Any]) -> str:
     return f" ({text[:117]}...)" if len(text) > 120 else f" ({text})"
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, none: str = "none") -> str:
     if value is None:
-        return "none"
+        return none
     if isinstance(value, str):
         text = " ".join(value.split())
         return repr(text[:117] + "...") if len(text) > 120 else repr(text)

@@ -18,6 +18,13 @@ _ACL = """array(SELECT x::text FROM unnest(
               CASE WHEN {acl} @> acldefault('{kind}', {owner})
                     AND {acl} <@ acldefault('{kind}', {owner}) THEN NULL ELSE {acl} END)
               AS x ORDER BY 1)"""
+# Who owns an object, said only when not the role reading (as for default privileges): that
+# role ran the migrations (verify's round trip, the replay of validate --schema-drift), whatever
+# its name, so a round trip whose down forgets to give an object back shows, and so does an
+# object a database has under another role. None where the owner follows another object's.
+_OWNER = "NULLIF({owner}::regrole::text, current_user::regrole::text)"
+_STORAGE = """CASE {storage} WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN'
+                 WHEN 'x' THEN 'EXTENDED' END"""
 _MAPPED = """CASE WHEN u.umuser = 0 THEN 'PUBLIC' WHEN u.usename = current_user
                   THEN 'CURRENT_USER' ELSE quote_ident(u.usename) END"""
 _SHOWN = "ARRAY['user', 'username', 'password_required', 'sslcert', 'sslkey']"
@@ -28,7 +35,8 @@ _MODIFY = """CASE WHEN {fn} <> 0 THEN CASE {modify} WHEN 'r' THEN 'READ_ONLY'
 QUERIES: dict[str, str] = {
     "schema": f"""
         SELECT n.nspname, {_ACL.format(acl="n.nspacl", kind="n", owner="n.nspowner")} AS grants,
-               obj_description(n.oid, 'pg_namespace') AS comment
+               obj_description(n.oid, 'pg_namespace') AS comment,
+               {_OWNER.format(owner="n.nspowner")} AS owner
         FROM pg_namespace n WHERE {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_namespace'", oid="n.oid")}""",
     "table": f"""
@@ -48,7 +56,8 @@ QUERIES: dict[str, str] = {
                      WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS inherits,
                {_ACL.format(acl="c.relacl", kind="r", owner="c.relowner")} AS grants,
                obj_description(c.oid, 'pg_class') AS comment,
-               CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition
+               CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END AS definition,
+               {_OWNER.format(owner="c.relowner")} AS owner
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}""",
@@ -61,6 +70,12 @@ QUERIES: dict[str, str] = {
                CASE WHEN a.attcollation <> t.typcollation THEN a.attcollation::regcollation::text
                END AS collation,
                NULLIF(a.attstattarget, -1) AS statistics_target,  -- 17+: NULL, before: -1
+               -- SET STORAGE, where not its type's (and then what its type's is: what a
+               -- reset goes back to); SET COMPRESSION, where set
+               CASE WHEN a.attstorage <> t.typstorage THEN format('%%s (its type has %%s)',
+                    {_STORAGE.format(storage="a.attstorage")},
+                    {_STORAGE.format(storage="t.typstorage")}) END AS storage,
+               CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END AS compression,
                {_ACL.format(acl="a.attacl", kind="c", owner="c.relowner")} AS grants,
                col_description(c.oid, a.attnum) AS comment
         FROM pg_attribute a
@@ -91,18 +106,23 @@ QUERIES: dict[str, str] = {
         JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="i.indrelid")}""",
+    # Its settings (an identity column's sequence too), not its current value (last_value,
+    # is_called): that is data, and a round trip that inserts rows moves it on, rightly. One
+    # OWNED BY a column (serial, identity) has its table's owner: never said apart.
     "sequence": f"""
         SELECT format('%%I.%%I', n.nspname, c.relname), format_type(s.seqtypid, NULL) AS type,
                s.seqstart AS start, s.seqincrement AS increment, s.seqmin AS min,
-               s.seqmax AS max, s.seqcache AS cache, s.seqcycle AS cycle,
-               (SELECT format('%%s.%%I', d.refobjid::regclass, a.attname)
-                FROM pg_depend d JOIN pg_attribute a
-                  ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                  AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0 LIMIT 1) AS owned_by,
-               {_ACL.format(acl="c.relacl", kind="s", owner="c.relowner")} AS grants
+               s.seqmax AS max, s.seqcache AS cache, s.seqcycle AS cycle, o.owned_by,
+               {_ACL.format(acl="c.relacl", kind="s", owner="c.relowner")} AS grants,
+               CASE WHEN o.owned_by IS NULL THEN {_OWNER.format(owner="c.relowner")} END AS owner
         FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid
         JOIN pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN LATERAL (
+            SELECT format('%%s.%%I', d.refobjid::regclass, a.attname) AS owned_by
+            FROM pg_depend d JOIN pg_attribute a
+              ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+            WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+              AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0 LIMIT 1) o ON true
         WHERE {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_class'", oid="c.oid")}""",
     "function": f"""
@@ -110,7 +130,8 @@ QUERIES: dict[str, str] = {
                       pg_get_function_identity_arguments(p.oid)),
                p.prokind AS kind, pg_get_functiondef(p.oid) AS definition,
                {_ACL.format(acl="p.proacl", kind="f", owner="p.proowner")} AS grants,
-               obj_description(p.oid, 'pg_proc') AS comment
+               obj_description(p.oid, 'pg_proc') AS comment,
+               {_OWNER.format(owner="p.proowner")} AS owner
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE p.prokind <> 'a' AND {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_proc'", oid="p.oid")}
@@ -148,7 +169,9 @@ QUERIES: dict[str, str] = {
                 FROM pg_range r JOIN pg_opclass oc ON oc.oid = r.rngsubopc
                 JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace
                 WHERE r.rngtypid = t.oid) AS range,
-               {_ACL.format(acl="t.typacl", kind="T", owner="t.typowner")} AS grants
+               {_ACL.format(acl="t.typacl", kind="T", owner="t.typowner")} AS grants,
+               CASE WHEN t.typtype <> 'm'  -- a multirange has its range's
+                    THEN {_OWNER.format(owner="t.typowner")} END AS owner
         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
         LEFT JOIN pg_class c ON c.oid = t.typrelid
         WHERE t.typtype IN ('e', 'd', 'c', 'r', 'm') AND (c.oid IS NULL OR c.relkind = 'c')
@@ -206,7 +229,8 @@ QUERIES: dict[str, str] = {
                          'PARALLEL = ' || CASE p.proparallel WHEN 's' THEN 'SAFE'
                                           WHEN 'r' THEN 'RESTRICTED' END) AS definition,
                {_ACL.format(acl="p.proacl", kind="f", owner="p.proowner")} AS grants,
-               obj_description(p.oid, 'pg_proc') AS comment
+               obj_description(p.oid, 'pg_proc') AS comment,
+               {_OWNER.format(owner="p.proowner")} AS owner
         FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid
         JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE {_NAMESPACE_FILTER}
@@ -214,7 +238,8 @@ QUERIES: dict[str, str] = {
     "collation": f"""
         SELECT format('%%I.%%I', n.nspname, c.collname),
                (to_jsonb(c) - 'oid' - 'collname' - 'collnamespace' - 'collowner'
-                - 'collversion')::text AS definition
+                - 'collversion')::text AS definition,
+               {_OWNER.format(owner="c.collowner")} AS owner
         FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
         WHERE {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_collation'", oid="c.oid")}""",

@@ -44,7 +44,10 @@ def attributes(catalogs: Catalogs, made: dict[str, set[tuple[str, str]]]) -> Fou
                         catalogs.todo.append(f"{category} {key}: grants: {exc}")
                         reported = True
                     continue
-                if not reported and base is not None and _owned_by_another(base, new):
+                owner = (("table", table_and_name(key)[0]) if category == "column"
+                         else (category, key))
+                if (not reported and base is not None and owner not in catalogs.reowned
+                        and _owned_by_another(base, new)):
                     catalogs.todo.append(
                         f"{category} {key}: grants differ only in the role that owns it "
                         f"({', '.join(sorted(owners(base['grants'])))} after the migrations, "

@@ -42,6 +42,8 @@ class Catalogs:
     actual: Snapshot
     major: int | None = None
     todo: list[str] = field(default_factory=list)
+    # (category, key) of objects whose owner the file changes (``drift.owners``).
+    reowned: set[tuple[str, str]] = field(default_factory=set)
 
     def pairs(self, category: str) -> Iterator[tuple[str, State | None, State | None]]:
         """Each differing object of ``category``: (key, before, after), None where absent."""

@@ -13,10 +13,10 @@ object in a module of ``pgshift.verify.drift``):
   (their options, never a password: ``drift.servers``), collations
   (``drift.collations``), types (enums and their values, domains with their defaults, NOT NULL
   and CHECK constraints, composite types and their attributes, range types), sequences and
-  their settings, tables (plain, UNLOGGED, partitioned, and partitions made PARTITION OF their
-  parent), columns (type, default, NOT NULL, identity, generated, statistics target),
-  constraints (with their
-  validity), indexes (built and dropped ``CONCURRENTLY``, so the file is ``no-transaction``;
+  their settings (and the column they are OWNED BY), tables (plain, UNLOGGED, partitioned,
+  and partitions made PARTITION OF their parent), columns (type, default, NOT NULL, identity,
+  generated, statistics target, storage, compression: ``drift.storage``), constraints (with
+  their validity), indexes (built and dropped ``CONCURRENTLY``, so the file is ``no-transaction``;
   on a partitioned table, made ON ONLY it with each partition's built concurrently and
   attached) and the one a table is clustered on, replica identity and publications (their
   tables with column lists and row filters, and schemas: ``drift.replication``), functions and
@@ -25,7 +25,8 @@ object in a module of ``pgshift.verify.drift``):
   row-level security (policies, and whether a table enables and forces it), grants (GRANT and
   REVOKE of the privileges that differ: ``drift.grants``), comments, event triggers and
   default privileges (``drift.default_privileges``; what the file makes starts with the grants
-  that default privileges give it as it is made);
+  that default privileges give it as it is made), the owners of schemas, relations,
+  sequences, routines, types and collations (``drift.owners``);
 - in dependency order (``drift.order``): the up part drops before it creates, and creates in
   that order; the down part does the same the other way. A routine the file makes goes before
   the index, constraint, default, domain or other statement that calls it, and one it drops
@@ -41,14 +42,15 @@ A rename cannot be told from a drop and an add: where they look alike (a column 
 type, a table with the same columns), a TODO line says to write the RENAME instead
 (``drift.renames``).
 
-Anything else (who owns an object, an extension's new version, a table's storage settings or
-its inheritance, materialized views, foreign tables, a grant made by another role than the
-owner, a generated column that something reads and that cannot change in place, a collation
-that changed, a publication that becomes FOR ALL TABLES, a user mapping's password or other
-option that may hold one) is a ``-- TODO:`` line naming the
-difference, in the up part and in the down part, to write by hand; so is a kind of object (or
-an attribute) that the snapshot compares and ``drift.kinds`` does not know. The file is a
-draft to review like any migration: ``lint`` and ``verify`` check it as they check the rest.
+Anything else (an extension's new version, a table's storage settings or its inheritance,
+materialized views, foreign tables, a grant made by another role than the owner, a generated
+column that something reads and that cannot change in place, a collation that changed, a
+publication that becomes FOR ALL TABLES, a user mapping's password or other option that may
+hold one, the sequence of an identity column given to another column) is a ``-- TODO:`` line
+naming the difference, in the up part and in the down part, to write by hand; so is a kind of
+object (or an attribute) that the snapshot compares and ``drift.kinds`` does not know. The
+file is a draft to review like any migration: ``lint`` and ``verify`` check it as they check
+the rest.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ from pgshift.verify.drift.indexes import clustering, indexes
 from pgshift.verify.drift.kinds import unhandled, unwritten
 from pgshift.verify.drift.not_null import not_null_constraints
 from pgshift.verify.drift.order import ordered
+from pgshift.verify.drift.owners import owners, reowned, without_owners
 from pgshift.verify.drift.policies import policies
 from pgshift.verify.drift.renames import note_renames
 from pgshift.verify.drift.replication import publications, replica_identities
@@ -159,7 +162,8 @@ def drift_migration(expected: Snapshot, actual: Snapshot, major: int | None = No
                     ) -> DriftMigration:
     """Up: from ``expected`` (after the migrations) to ``actual`` (the database); down: back.
     ``major``: the server's major version (None: the statements every version has)."""
-    catalogs = Catalogs(expected, actual, major)
+    catalogs = Catalogs(without_owners(expected), without_owners(actual), major,
+                        reowned=reowned(expected, actual))
     note_renames(catalogs)
     changes: dict[str, list[Change]] = {"up": [], "down": []}
     # Each writes the changes of a few kinds (``drift.kinds`` says which attributes); the
@@ -175,7 +179,8 @@ def drift_migration(expected: Snapshot, actual: Snapshot, major: int | None = No
             for direction, found in changes.items()}
     for direction, change in (*_triggers(catalogs, made), *policies(catalogs, made),
                               *rules(catalogs, made), *statistics(catalogs, made),
-                              *replica_identities(catalogs, made), *attributes(catalogs, made)):
+                              *replica_identities(catalogs, made), *attributes(catalogs, made),
+                              *owners(expected, actual, made)):
         changes[direction].append(change)
     unwritten(catalogs)
     unhandled(catalogs)
@@ -231,14 +236,33 @@ def _sequences(catalogs: Catalogs) -> Found:
 
 def _sequence_settings(catalogs: Catalogs, key: str, before: State, after: State) -> Found:
     changed = differing(before, after, ("grants",))
-    if "owned_by" in changed:
-        catalogs.by_hand("sequence", key)
-    elif changed:
-        for direction, old, new, _ in catalogs.directions(before, after):
-            assert old is not None and new is not None
+    if "owned_by" in changed and any(
+            identity_sequence(snapshot, state["owned_by"]) is not None
+            for snapshot, state in ((catalogs.expected, before), (catalogs.actual, after))
+            if state.get("owned_by")):
+        catalogs.by_hand("sequence", key)  # an identity column's: goes with its identity
+        return
+    for direction, old, new, _ in catalogs.directions(before, after):
+        assert old is not None and new is not None
+        if set(changed) - {"owned_by"}:
+            if int(new["min"]) > int(old["min"]) or int(new["max"]) < int(old["max"]):
+                # ALTER SEQUENCE refuses bounds its current value is outside: moved in first.
+                low, high = new["min"], new["max"]
+                yield direction, Change("sequence", True, f"SELECT setval({quoted(key)}, "
+                                        f"greatest({low}, least({high}, last_value)), is_called "
+                                        f"AND last_value BETWEEN {low} AND {high}) FROM {key};")
             retype = f" AS {new['type']}" if old["type"] != new["type"] else ""
             yield direction, Change("sequence", True, f"ALTER SEQUENCE {key}{retype} "
                                     f"{sequence_options(new)};")
+        if "owned_by" not in changed:
+            continue
+        # Taken from its column before that may go (with the drops), given to the new one
+        # once it exists.
+        if old.get("owned_by"):
+            yield direction, Change("owned by", False, f"ALTER SEQUENCE {key} OWNED BY NONE;")
+        if new.get("owned_by"):
+            yield direction, Change("owned by", True, f"ALTER SEQUENCE {key} OWNED BY "
+                                    f"{new['owned_by']};")
 
 
 def _functions(catalogs: Catalogs) -> Found:

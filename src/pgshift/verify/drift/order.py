@@ -18,15 +18,17 @@ import re
 
 from pgshift.verify.drift.change import Change
 
+# A sequence is given to a column once the column exists, and taken from it before the column
+# goes (or it would go with it). An owner changes before grants, which it moves to itself.
 # Event triggers are made after the rest (and dropped before it), so that they fire on none of
 # it; default privileges that give more than PostgreSQL's are set last, so that they give
 # nothing to what the file makes (those that go back to PostgreSQL's run first, as drops:
 # drift.default_privileges).
 CREATE_ORDER = ("schema", "extension", "foreign data wrapper", "foreign server", "user mapping",
                 "collation", "type", "domain", "composite", "sequence", "table", "partition",
-                "column", "constraint", "index", "cluster", "replica identity", "function",
-                "aggregate", "view", "statistics", "trigger", "rule", "policy", "publication",
-                "grant", "comment", "event trigger", "default privileges")
+                "column", "owned by", "constraint", "index", "cluster", "replica identity",
+                "function", "aggregate", "view", "statistics", "trigger", "rule", "policy",
+                "publication", "owner", "grant", "comment", "event trigger", "default privileges")
 _ROUTINES = ("function", "aggregate")
 
 

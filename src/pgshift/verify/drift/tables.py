@@ -7,13 +7,14 @@
   table, and another table's settings are TODO lines. Its replica identity:
   ``drift.replication``.
 - Views: ``pgshift.verify.drift.views``.
-- A column's type, collation, default and NOT NULL; its identity added (with its sequence's
-  name and settings, and the sequence moved past the values the rows have), dropped, or made
-  ALWAYS or BY DEFAULT; a generated column's expression set
-  (SET EXPRESSION, PostgreSQL 17+) or dropped (DROP EXPRESSION, a STORED one). What cannot be
-  changed in place (an expression before 17, a column that becomes generated, STORED that
-  becomes VIRTUAL) drops the column and adds it again, saying so in a comment, unless an index,
-  constraint, trigger, policy, view or generated column reads it: then it is a TODO line.
+- A column's type, collation, default, NOT NULL, statistics target, storage and compression
+  (``drift.storage``); its identity added (with its sequence's name and settings, and the
+  sequence moved past the values the rows have), dropped, or made ALWAYS or BY DEFAULT; a
+  generated column's expression set (SET EXPRESSION, PostgreSQL 17+) or dropped (DROP
+  EXPRESSION, a STORED one). What cannot be changed in place (an expression before 17, a
+  column that becomes generated, STORED that becomes VIRTUAL) drops the column and adds it
+  again, saying so in a comment, unless an index, constraint, trigger, policy, view or
+  generated column reads it: then it is a TODO line.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pgshift.verify.drift.change import (
 from pgshift.verify.drift.kinds import HANDLED
 from pgshift.verify.drift.not_null import add_not_null, constraint_of
 from pgshift.verify.drift.policies import row_security
+from pgshift.verify.drift.storage import column_settings
 
 if TYPE_CHECKING:
     from pgshift.verify.snapshot import Snapshot
@@ -45,7 +47,7 @@ _KIND_NAMES = {"r": "table", "p": "partitioned table", "v": "view", "m": "materi
                "f": "foreign table"}
 # Column attributes ``_alter_column`` writes; another that differs is a TODO line.
 _ALTERED = {"type", "collation", "default", "not_null", "identity", "generated", "position",
-            "statistics_target", "comment", "grants"}
+            "statistics_target", "storage", "compression", "comment", "grants"}
 
 
 def tables(catalogs: Catalogs) -> Found:
@@ -89,9 +91,8 @@ def _made_or_dropped(catalogs: Catalogs, key: str, before: State | None, after: 
                                     for m in _column_made(snapshot, f"{key}.{name}")))
     creates = [Change(kind, True, _create_table(key, state, snapshot), made)]
     creates += [Change(kind, True, sql) for sql in row_security(key, None, state)]
-    creates += [Change(kind, True, _statistics_target(key, name, column))
-                for name, column in columns_of(snapshot, key)
-                if column.get("statistics_target") is not None and not partition]
+    creates += [Change(kind, True, sql) for name, column in columns_of(snapshot, key)
+                if not partition for sql in column_settings(key, name, None, column)]
     if partition:
         creates += [Change(kind, True, sql) for sql in _apart_from_parent(catalogs, key, state,
                                                                           snapshot)]
@@ -126,11 +127,18 @@ def _apart_from_parent(catalogs: Catalogs, key: str, state: State, snapshot: Sna
         if inherited is None:
             continue
         rest = differing(inherited, column, ("position", "comment", "grants", "default",
-                                             "not_null", "statistics_target"))
+                                             "not_null", "statistics_target", "storage",
+                                             "compression"))
         if rest:
             catalogs.todo.append(f"column {key}.{name}: {', '.join(rest)} differ from its "
                                  f"parent's")
             continue
+        # It is made with its parent's compression as it is then, which a SET COMPRESSION of
+        # the parent in the same file does not change (it never recurses): said outright.
+        parents = [s.get("column", {}).get(f"{parent}.{name}", {}).get("compression")
+                   for s in (catalogs.expected, catalogs.actual)]
+        if column.get("compression") or any(parents):
+            inherited = {**inherited, "compression": "(its parent's)"}
         statements += [c.sql for c in _alter_column(catalogs, key, name, inherited, column,
                                                      snapshot, report=False)]
     return statements
@@ -156,7 +164,16 @@ def columns(catalogs: Catalogs) -> Found:
         if {kinds["expected"][table], kinds["actual"][table]} - {"r", "p"}:
             continue  # a view's columns follow its definition
         if _inherited(catalogs, table, column, before, after):
-            continue  # a partition's (or child's) column follows its parent's
+            # A partition's (or child's) column follows its parent's, but for its compression:
+            # SET COMPRESSION never recurses.
+            if before is not None and after is not None and (
+                    before.get("compression") != after.get("compression")):
+                for direction, old, new, _ in catalogs.directions(before, after):
+                    assert old is not None and new is not None
+                    only = {**new, "compression": old.get("compression")}
+                    for sql in column_settings(table, column, only, new):
+                        yield direction, Change("column", True, sql)
+            continue
         if before is None or after is None:
             state = after if after is not None else before
             snapshot = catalogs.actual if after is not None else catalogs.expected
@@ -167,9 +184,8 @@ def columns(catalogs: Catalogs) -> Found:
                           reads=str(state.get("default")))
             yield ("up", add) if after is not None else ("up", drop)
             yield ("down", drop) if after is not None else ("down", add)
-            if state.get("statistics_target") is not None:
-                yield ("up" if after is not None else "down"), Change(
-                    "column", True, _statistics_target(table, column, state))
+            for sql in column_settings(table, column, None, state):
+                yield ("up" if after is not None else "down"), Change("column", True, sql)
             continue
         for direction, old, new, snapshot in catalogs.directions(before, after):
             assert old is not None and new is not None
@@ -181,8 +197,8 @@ def columns(catalogs: Catalogs) -> Found:
 def _inherited(catalogs: Catalogs, table: str, column: str, before: State | None,
                after: State | None) -> bool:
     def plain(state: State | None) -> State | None:
-        return None if state is None else {
-            a: v for a, v in state.items() if a not in ("position", "comment", "grants")}
+        return None if state is None else {a: v for a, v in state.items() if a not in (
+            "position", "comment", "grants", "compression")}
 
     parents = [set(s.get("table", {})[table].get("inherits") or ())
                for s in (catalogs.expected, catalogs.actual)]
@@ -228,8 +244,8 @@ def _alter_column(catalogs: Catalogs, table: str, column: str, old: State, new: 
     elif new.get("identity") and new["identity"] != old["identity"]:
         yield Change("column", True, f"{alter} SET GENERATED "
                      f"{'ALWAYS' if new['identity'] == 'a' else 'BY DEFAULT'};")
-    if old.get("statistics_target") != new.get("statistics_target"):
-        yield Change("column", True, _statistics_target(table, column, new))
+    for sql in column_settings(table, column, old, new):  # after its TYPE
+        yield Change("column", True, sql)
     rest = [a for a in differing(old, new, tuple(_ALTERED)) if a in HANDLED["column"]]
     if rest and report:
         catalogs.todo.append(f"column {key}: {', '.join(rest)} differ")
@@ -271,16 +287,8 @@ def _generation(catalogs: Catalogs, table: str, column: str, old: State, new: St
                  reads=str(old.get("default")))
     yield Change("column", True, f"ALTER TABLE {table} ADD COLUMN {column} "
                  f"{column_spec(new, snapshot, key)};", _column_made(snapshot, key))
-    if new.get("statistics_target") is not None:
-        yield Change("column", True, _statistics_target(table, column, new))
-
-
-def _statistics_target(table: str, column: str, state: State) -> str:
-    """ALTER … SET STATISTICS: the column's target, or -1 for the default (17 also says
-    DEFAULT)."""
-    target = state.get("statistics_target")
-    return (f"ALTER TABLE {table} ALTER COLUMN {column} SET STATISTICS "
-            f"{-1 if target is None else target};")
+    for sql in column_settings(table, column, None, new):
+        yield Change("column", True, sql)
 
 
 def _generation_name(generated: str | None) -> str:
