@@ -746,7 +746,7 @@ def test_storage_compression_sequences_and_owners_changed_by_hand_are_written_as
             "sequence public.items_id_seq: increment is 7 in the database, was 1 after the "
             "migrations",
             f"function public.answer(): owner is {quoted_writer!r} in the database, was the "
-            "role running pgshift after the migrations"):
+            "migrations' role after the migrations"):
         assert line in drift.differences
     assert not any("last_value" in line for line in drift.differences)
 

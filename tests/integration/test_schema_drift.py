@@ -3,6 +3,7 @@ on a scratch database. It finds changes made by hand; a database its migrations 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -57,6 +58,24 @@ def test_how_the_database_prints_definitions_is_no_drift(settings, write_migrati
     query(f'ALTER DATABASE "{name}" SET {setting}')  # a DBA's, for the target only
     drift = api.schema_drift(settings)
     assert drift.ok, drift.differences
+
+
+def test_a_role_other_than_the_migrations_one_reads_their_objects_as_no_drift(
+    migrated, query
+) -> None:
+    """A monitoring role that runs the check: the objects are the migrations' role's."""
+    [(database,)] = query("SELECT current_database()")
+    role = f"watch_{database}"
+    query(f'CREATE ROLE "{role}" LOGIN CREATEDB; GRANT pg_read_all_data TO "{role}"')
+    try:
+        as_monitor = dataclasses.replace(
+            migrated, url=migrated.url.replace("postgres@", f"{role}@"))
+        drift = api.schema_drift(as_monitor)
+        assert drift.ok, drift.differences
+        query("ALTER TABLE users OWNER TO pg_monitor")  # a real change of owner still shows
+        assert [d for d in api.schema_drift(as_monitor).differences if "owner" in d] != []
+    finally:
+        query(f'DROP OWNED BY "{role}"; DROP ROLE "{role}"')
 
 
 def test_changes_made_by_hand_are_each_named(migrated, query) -> None:

@@ -40,7 +40,7 @@ def test_a_down_that_forgets_storage_compression_sequence_settings_or_an_owner_i
         "its type's before up",
         "sequence public.s: increment is 5 after down, was 1 before up",
         "sequence public.s: owned_by is 'public.t.id' after down, was none before up",
-        f"table public.t: owner is '{owner_role}' after down, was the role running pgshift "
+        f"table public.t: owner is '{owner_role}' after down, was the migrations' role "
         "before up"]
 
     write_migration("V2__settings.sql", up, "ALTER TABLE t OWNER TO CURRENT_USER;\n"

@@ -56,7 +56,7 @@ def find_schema_drift(settings: Settings, plan: Plan, *, embedded: bool = False,
     skip = [settings.schema]
     target = connect(settings, application_name=f"{settings.application_name} validate")
     try:
-        actual = take_snapshot(target, exclude_schemas=skip)
+        actual = take_snapshot(target, exclude_schemas=skip, history_schema=settings.schema)
         server = int(target.server_version) // 10000
     finally:
         target.close()

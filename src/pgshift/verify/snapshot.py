@@ -43,7 +43,7 @@ _LABELS = {"table": "relation", "statistics": "statistics object",
 # Attributes compared but never shown: a digest of what may be a password.
 _HIDDEN = frozenset({"secrets"})
 # How an attribute's none reads, where "none" would not say it.
-_NONE = {"owner": "the role running pgshift", "storage": "its type's", "compression": "the default"}
+_NONE = {"owner": "the migrations' role", "storage": "its type's", "compression": "the default"}
 _KIND_NAMES = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
                "f": "foreign table"}
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
@@ -56,9 +56,23 @@ _OUTPUT_SETTINGS = ";".join(f"SET LOCAL {name} = {value}" for name, value in (
     ("standard_conforming_strings", "on")))
 
 
-def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = ()) -> Snapshot:
+# The role that ran the migrations: the one that owns pgshift's history (read in the catalog,
+# which every role may read, where to_regclass would need the schema's USAGE), else the
+# role reading. A monitoring role that runs 'pgshift drift' sees owners as the migrations'.
+_MIGRATIONS_ROLE = """
+    SELECT coalesce((SELECT c.relowner::regrole::text FROM pg_class c
+                     JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = %(schema)s AND c.relname = 'history'
+                       AND c.relkind IN ('r', 'p')), current_user::regrole::text)"""
+
+
+def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = (),
+                  history_schema: str | None = None) -> Snapshot:
     """The schema of the database behind ``conn`` (read only).
 
+    Owners (and default privileges and user mappings) are said only where they are not the
+    role that ran the migrations: the owner of ``history_schema``'s history table when given
+    and present, else the role reading.
     On an autocommit connection the reads run in a transaction of their own; otherwise in a
     savepoint of the caller's transaction, which goes on afterwards as it was.
     """
@@ -77,8 +91,10 @@ def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = ()) -> S
         # savepoint) undoes every setting.
         cur.execute(f"{begin}SET LOCAL search_path = pg_catalog; SET LOCAL jit = off;"
                     + _OUTPUT_SETTINGS)
+        cur.execute(_MIGRATIONS_ROLE, {"schema": history_schema})
+        (runner,) = cur.fetchone()
         for category, query in QUERIES.items():
-            cur.execute(query, {"skip": skip})
+            cur.execute(query, {"skip": skip, "runner": runner})
             names = [d.name for d in cur.description][1:]
             snapshot[category] = {
                 str(row[0]): dict(zip(names, map(_plain, row[1:]), strict=True))

@@ -18,14 +18,15 @@ _ACL = """array(SELECT x::text FROM unnest(
               CASE WHEN {acl} @> acldefault('{kind}', {owner})
                     AND {acl} <@ acldefault('{kind}', {owner}) THEN NULL ELSE {acl} END)
               AS x ORDER BY 1)"""
-# Who owns an object, said only when not the role reading (as for default privileges): that
-# role ran the migrations (verify's round trip, the replay of validate --schema-drift), whatever
-# its name, so a round trip whose down forgets to give an object back shows, and so does an
-# object a database has under another role. None where the owner follows another object's.
-_OWNER = "NULLIF({owner}::regrole::text, current_user::regrole::text)"
+# Who owns an object, said only when not the role that ran the migrations (%(runner)s; see
+# snapshot.migrations_role), whatever its name: so a round trip whose down forgets to give an
+# object back shows, and so does an object a database has under another role, but not every
+# object when a role other than the migrations' reads. None where the owner follows another
+# object's.
+_OWNER = "NULLIF({owner}::regrole::text, %(runner)s)"
 _STORAGE = """CASE {storage} WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN'
                  WHEN 'x' THEN 'EXTENDED' END"""
-_MAPPED = """CASE WHEN u.umuser = 0 THEN 'PUBLIC' WHEN u.usename = current_user
+_MAPPED = """CASE WHEN u.umuser = 0 THEN 'PUBLIC' WHEN u.umuser::regrole::text = %(runner)s
                   THEN 'CURRENT_USER' ELSE quote_ident(u.usename) END"""
 _SHOWN = "ARRAY['user', 'username', 'password_required', 'sslcert', 'sslkey']"
 # An aggregate's FINALFUNC_MODIFY (or MFINALFUNC_MODIFY), said where it has that function.
@@ -243,12 +244,11 @@ QUERIES: dict[str, str] = {
         FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace
         WHERE {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_collation'", oid="c.oid")}""",
-    # Whose they are is said only when not the role reading: the replay's role need not be
-    # the one that ran the migrations on the target. So that role's own privileges are
-    # OWNER's, whatever its name.
+    # Whose they are is said only when not the role that ran the migrations: the replay's
+    # role need not be the one that ran them on the target. So that role's own privileges
+    # are OWNER's, whatever its name.
     "default privileges": """
-        SELECT concat_ws(' ', 'for role ' || NULLIF(d.defaclrole::regrole::text,
-                                                    current_user::regrole::text),
+        SELECT concat_ws(' ', 'for role ' || NULLIF(d.defaclrole::regrole::text, %(runner)s),
                          'in schema ' || n.nspname,
                          'on ' || CASE d.defaclobjtype WHEN 'r' THEN 'tables'
                                   WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
