@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pgshift.db import redact
+from pgshift.monitor import prepared
 from pgshift.monitor.ddl import running_statement, sent_name, statement_kind
 from pgshift.monitor.progress import Progress, read_backfills, read_progress
 
@@ -82,6 +83,7 @@ class Session:
     direction: str | None = None
     statement: int | None = None  # the number of the migration's statement running
     xact_start: datetime | None = None
+    backend_start: datetime | None = None  # with the pid, which session this is: pids are reused
 
     @property
     def hidden(self) -> bool:
@@ -158,6 +160,7 @@ SELECT a.pid, a.usename, coalesce(a.application_name, ''),
        extract(epoch FROM now() - a.xact_start)::float8,
        extract(epoch FROM now() - a.query_start)::float8,
        extract(epoch FROM now() - a.state_change)::float8, a.query_start, a.xact_start,
+       a.backend_start,
        CASE WHEN a.wait_event_type = 'Lock' THEN pg_blocking_pids(a.pid) ELSE '{}'::int[] END
 FROM pg_stat_activity a
 WHERE a.pid <> pg_backend_pid()
@@ -168,8 +171,16 @@ WHERE a.pid <> pg_backend_pid()
         WHERE w.datname = current_database() AND w.wait_event_type = 'Lock'))
 """
 
+# Prepared transactions' locks have no pid: they go under pid 0, as pg_blocking_pids names them.
 _LOCKS = """
-SELECT l.pid, l.locktype, l.mode, l.granted,
+WITH locks AS (SELECT l.*, coalesce(l.pid, 0) AS holder FROM pg_locks l
+               WHERE l.pid IS DISTINCT FROM pg_backend_pid()),
+-- who creates objects in a schema that is not a temporary one (new, or not): the relations
+-- such a session created and has not committed may be anyone's tables to be
+creating AS (SELECT l.holder FROM locks l LEFT JOIN pg_namespace n ON n.oid = l.objid
+             WHERE l.locktype = 'object' AND l.classid = 'pg_namespace'::regclass
+               AND coalesce(left(n.nspname, 8), '') <> 'pg_temp_')
+SELECT l.holder, l.locktype, l.mode, l.granted,
        CASE l.locktype
          WHEN 'relation' THEN {relation}
          WHEN 'tuple' THEN 'a row of ' || {relation}
@@ -180,18 +191,22 @@ SELECT l.pid, l.locktype, l.mode, l.granted,
                    ELSE l.classid::text || ',' || l.objid::text END
          ELSE l.locktype END,
        {waited}
-FROM pg_locks l
-WHERE l.pid <> pg_backend_pid() AND (
+FROM locks l
+WHERE (
       NOT l.granted
    OR (l.locktype = 'relation' AND l.relation >= {first_oid}
        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+       -- a temporary table is its session's alone: its locks block no one, even strong ones
+       -- (an app's CREATE TEMP TABLE or TRUNCATE of one is no DDL to show or kill)
+       AND NOT coalesce((SELECT c.relpersistence = 't' FROM pg_class c
+                         WHERE c.oid = l.relation), l.holder NOT IN (SELECT holder FROM creating))
        -- an index's weak locks only repeat its table's
        AND NOT (l.mode IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')
                 AND EXISTS (SELECT FROM pg_class c
                             WHERE c.oid = l.relation AND c.relkind IN ('i', 'I'))))
    OR (l.locktype = 'advisory'
        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())))
-ORDER BY l.pid, l.granted
+ORDER BY l.holder, l.granted, l.relation  -- a partitioned table before its newer partitions
 """
 # A relation's name; by number where it cannot be read here: created by a transaction not yet
 # committed (its catalog rows are invisible to others), or in another database (a blocker
@@ -218,6 +233,8 @@ def snapshot(conn: Connection, settings: Settings) -> Snapshot:
         sessions = read_sessions(conn)
         holds, waits = _read_locks(conn)
         progress = {p.pid: p for p in read_progress(conn)}
+        if any(prepared.PID in s.blocked_by for s in sessions):  # see prepared
+            sessions.append(Session(**prepared.session_fields(prepared.read_prepared(conn))))
     finally:
         with conn.cursor() as cur:
             cur.execute("COMMIT")
@@ -263,7 +280,7 @@ def read_sessions(conn: Connection) -> list[Session]:
         rows = cur.fetchall()
     sessions = []
     for (pid, user, app, client, backend_type, state, wait_type, wait_event, query, xact_age,
-         query_age, state_age, query_start, xact_start, blocked_by) in rows:
+         query_age, state_age, query_start, xact_start, backend_start, blocked_by) in rows:
         sessions.append(Session(
             pid=pid, user=user, application_name=app, client=client, backend_type=backend_type,
             state=state, wait_event_type=wait_type, wait_event=wait_event,
@@ -271,6 +288,7 @@ def read_sessions(conn: Connection) -> list[Session]:
             command=statement_kind(query) if state and state != "idle" else None,
             xact_age_s=xact_age, query_age_s=query_age, state_age_s=state_age,
             query_start=query_start, xact_start=xact_start, blocked_by=tuple(blocked_by or ()),
+            backend_start=backend_start,
         ))
     return sessions
 
@@ -357,7 +375,9 @@ def _relevant(sessions: list[Session]) -> list[Session]:
     pgshift's own onlookers (``ps``, ``kill``, an ``up``'s blocker ``watch``) are left out.
     """
     by_pid = {s.pid: s for s in sessions}
-    keep = {s.pid for s in sessions if s.role != "other" and not _onlooker(s)}
+    # prepared transactions count as a blocker of a session that matters, not by themselves
+    keep = {s.pid for s in sessions if s.role not in ("other", prepared.ROLE)
+            and not _onlooker(s)}
     blocks: dict[int, set[int]] = {}
     for session in sessions:
         for blocker in session.blocked_by:
@@ -379,7 +399,8 @@ def _relevant(sessions: list[Session]) -> list[Session]:
             role = "waiting" if session.blocked_by else "blocker"
             session = replace(session, role=role)
         chosen.append(session)
-    order = {"migration": 0, "pgshift": 1, "ddl": 2, "maintenance": 3, "blocker": 4, "waiting": 5}
+    order = {"migration": 0, "pgshift": 1, "ddl": 2, "maintenance": 3, "blocker": 4,
+             prepared.ROLE: 4, "waiting": 5}
     return sorted(chosen, key=lambda s: (order.get(s.role, 9), s.pid))
 
 

@@ -46,7 +46,22 @@ SELECT b.pid, coalesce(b.application_name, ''), coalesce(host(b.client_addr), 'l
        (SELECT r.application_name FROM pg_stat_activity r WHERE r.pid = %(runner)s)
 FROM unnest(pg_blocking_pids(%(runner)s)) AS blocking(pid)
 JOIN pg_stat_activity b ON b.pid = blocking.pid
-ORDER BY b.pid
+UNION ALL  -- prepared transactions: pid 0 to pg_blocking_pids, and no session (see prepared)
+SELECT 0, string_agg(quote_literal(p.gid), ', ' ORDER BY p.prepared), '-', 'prepared', '',
+       extract(epoch FROM now() - min(p.prepared))::float8, NULL,
+       (SELECT r.application_name FROM pg_stat_activity r WHERE r.pid = %(runner)s)
+FROM pg_prepared_xacts p
+WHERE p.database = current_database() AND 0 = ANY (pg_blocking_pids(%(runner)s))
+HAVING count(*) > 0
+ORDER BY 1
+"""
+
+
+_END = """
+SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE pid = %(pid)s AND pid = ANY (pg_blocking_pids(%(runner)s))
+  AND state LIKE 'idle in transaction%%'
+  AND now() - state_change >= make_interval(secs => %(min_idle)s)
 """
 
 
@@ -70,6 +85,10 @@ class Blocker:
         return self.state.startswith("idle in transaction")
 
     def describe(self) -> str:
+        if self.state == "prepared":  # application_name: the names of the transactions
+            return (f"pid 0: prepared transaction {self.application_name}, prepared "
+                    f"{_seconds(self.xact_age_s)} ago: no session to end; COMMIT PREPARED or "
+                    "ROLLBACK PREPARED with its name frees its locks")
         app = self.application_name or "unknown application"
         if self.idle_in_transaction:
             doing = f"idle in transaction for {_seconds(self.state_age_s)}"
@@ -192,7 +211,7 @@ class BlockerWatch:
             if self._since is None:
                 self._since = now
             blocked_for = now - self._since
-        ended = {b.pid for b in self.ended}
+        ended, runner = {b.pid for b in self.ended}, pid
         for row in rows:
             pid, app, client, state, query, xact_age, state_age = row[:-1]
             blocker = Blocker(pid, app, client, state, private_query(query), xact_age, state_age,
@@ -201,7 +220,7 @@ class BlockerWatch:
                 continue
             if self.cancel_idle and blocker.idle_in_transaction and (
                     blocker.state_age_s or 0) >= self.min_idle:
-                self._end(conn, blocker)
+                self._end(conn, blocker, runner)
             elif blocked_for >= self.notice_after and blocker.pid not in self._told:
                 self._told.add(blocker.pid)
                 self.on_blocked(blocker)
@@ -213,10 +232,13 @@ class BlockerWatch:
         for progress in read_progress_of(conn, pid):
             self.on_progress(progress)
 
-    def _end(self, conn: Connection, blocker: Blocker) -> None:
+    def _end(self, conn: Connection, blocker: Blocker, runner: int) -> None:
+        # Only while it still is what the sample saw: the app may have committed (or its pid
+        # gone to another session) since, and then it is no one's to end.
         with conn.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(%s)", (blocker.pid,))
-            ended = bool(cur.fetchone()[0])
+            cur.execute(_END, {"pid": blocker.pid, "runner": runner, "min_idle": self.min_idle})
+            row = cur.fetchone()
+        ended = bool(row and row[0])
         if ended:
             gone = Blocker(**{**blocker.__dict__, "ended": True})
             self.ended.append(gone)

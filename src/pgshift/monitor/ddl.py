@@ -26,6 +26,7 @@ _OBJECT_WORDS = frozenset({
 })
 _SKIP_WORDS = frozenset({"UNIQUE", "OR", "REPLACE", "TEMP", "TEMPORARY", "UNLOGGED", "IF", "NOT",
                          "EXISTS", "GLOBAL", "LOCAL", "RECURSIVE", "TRUSTED", "PROCEDURAL"})
+_TEMP_WORDS = frozenset({"TEMP", "TEMPORARY"})
 _PREAMBLE = frozenset({"BEGIN", "START", "SET", "RESET"})
 _WORD = re.compile(r"[A-Za-z_]+")
 _COMMENTS = re.compile(r"\s*(?:--[^\n]*(?:\n|$)|/\*.*?\*/)", re.S)
@@ -113,6 +114,8 @@ def command_of(statement: str) -> str | None:
     words = _leading_words(statement, 8)
     if not words or words[0] not in DDL_VERBS:
         return None
+    if words[0] == "CREATE" and _TEMP_WORDS.intersection(words[1:3]):
+        return None  # a temporary table, view or sequence is its session's alone: no DDL
     parts = [words[0]]
     for word in words[1:]:
         if word in _OBJECT_WORDS:

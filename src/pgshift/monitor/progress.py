@@ -5,6 +5,9 @@ Index builds (``pg_stat_progress_create_index``), ``VACUUM`` (``pg_stat_progress
 percentage uses the counter of the current phase (blocks, then tuples). While
 ``CREATE INDEX CONCURRENTLY`` waits for older transactions it reports lockers done and the pid
 it waits for: that pid is usually what holds the build up.
+
+A role may read another role's progress only with ``pg_read_all_stats``: without it the row
+has the pid and nothing else (command, relation, phase and counters all NULL).
 """
 
 from __future__ import annotations
@@ -76,11 +79,17 @@ def read_progress_of(conn: Connection, pid: int) -> list[Progress]:
     return [p for p in read_progress(conn) if p.pid == pid]
 
 
+HIDDEN = "hidden"  # the phase of another role's command, which this role may not look into
+
+
 def _index_progress(row: tuple) -> Progress:
     (pid, command, relation, phase, lockers_total, lockers_done, locker, blocks_total,
      blocks_done, tuples_total, tuples_done, index) = row
-    base: dict[str, Any] = {"pid": pid, "command": command, "relation": relation,
-                            "phase": phase, "index": index, "waiting_for_pid": locker}
+    base: dict[str, Any] = {"pid": pid, "command": command or "index build",
+                            "relation": relation, "phase": phase or HIDDEN, "index": index,
+                            "waiting_for_pid": locker}
+    if phase is None:
+        return Progress(**base)
     if phase.startswith("waiting") and lockers_total:
         return Progress(**base, done=lockers_done, total=lockers_total, unit="lockers")
     if blocks_total:
@@ -93,12 +102,13 @@ def _index_progress(row: tuple) -> Progress:
 def _vacuum_progress(row: tuple) -> Progress:
     pid, command, relation, phase, total, scanned, vacuumed = row
     done = vacuumed if phase == "vacuuming heap" else scanned
-    return Progress(pid, command, relation, phase, done=done, total=total or None,
+    return Progress(pid, command, relation, phase or HIDDEN, done=done, total=total or None,
                     unit="blocks")
 
 
 def _cluster_progress(row: tuple) -> Progress:
     pid, command, relation, phase, blocks_total, blocks_scanned, scanned, written = row
+    command, phase = command or "CLUSTER or VACUUM FULL", phase or HIDDEN
     if blocks_total:
         return Progress(pid, command, relation, phase, done=blocks_scanned, total=blocks_total,
                         unit="blocks")
