@@ -3,8 +3,8 @@
 A no-transaction migration runs statement by statement; an interrupted run leaves its row
 ``running`` (or ``reverting``) with the count and a hash of the statements done. The next run
 goes on after them, so an edit among them would be skipped: that is drift, which ``up``
-refuses (``runner.refuse_other_statements_done``) and ``status``, ``validate`` and ``doctor``
-show (here).
+refuses (``no_transaction.refuse_other_statements_done``) and ``status``, ``validate`` and
+``doctor`` show (here).
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 def edits_above_stops(plan: Plan, recorded_sha: Callable[[str], str | None]) -> Plan:
     """``plan`` with each migration stopped part-way (``Plan.part_way``) whose file was edited
     above where it stopped as ``changed-above-stop``: drift, as ``up`` (or ``down``) refuses
-    to go on past the edit (``runner.refuse_other_statements_done``). ``recorded_sha``: the
-    ``done_sha`` of a history key, the hash of the statements that ran.
+    to go on past the edit (``no_transaction.refuse_other_statements_done``). ``recorded_sha``:
+    the ``done_sha`` of a history key, the hash of the statements that ran.
 
     Costs nothing without such a row: only their files are split into statements (pglast),
     and only their hashes are read.

@@ -100,8 +100,8 @@ def test_callbacks_in_their_folder_alone_are_found(
 
 def test_every_callback_name_begins_as_the_quick_look_expects() -> None:
     """``up`` and ``down`` glance at the directory's names before loading callbacks."""
-    from pgshift.api import CALLBACK_NAME_STARTS
     from pgshift.callbacks import EVENTS, FOLDER
+    from pgshift.locked_run import CALLBACK_NAME_STARTS
 
     assert all(name.startswith(CALLBACK_NAME_STARTS) for name in (*EVENTS, FOLDER))
 
