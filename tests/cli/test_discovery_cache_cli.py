@@ -40,7 +40,7 @@ def test_status_trusts_the_cache_and_validate_reads_every_file(
     assert "1 applied" in cli("status", env=cache_home).stdout  # remembers V1 now
     forge(cache_home, "V1__users.sql", checksum="0" * 64)
 
-    assert "CHANGED since applied" in cli("status", env=cache_home).stdout
+    assert "CHANGED (file changed since it was applied)" in cli("status", env=cache_home).stdout
     assert "CHANGED" not in cli("status", env={**cache_home,
                                                "PGSHIFT_DISCOVERY_CACHE": "false"}).stdout
     validated = cli("validate", env=cache_home)

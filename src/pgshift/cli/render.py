@@ -19,7 +19,7 @@ STATE_LABELS = {
     "applied": "applied",
     "pending": "pending",
     "failed": "FAILED",
-    "changed": "CHANGED since applied",
+    "changed": "CHANGED",  # its detail says how: "file changed since it was applied"
     "changed-above-stop": "CHANGED above where it stopped",
     "missing": "MISSING file",
     "out-of-order": "OUT OF ORDER",
