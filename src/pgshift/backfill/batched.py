@@ -15,8 +15,9 @@ statement done) has nothing left to do, unless it is asked to run ``again`` (a o
 backfill's ``--again``): a finished run then starts over from the first key. ``again`` is
 refused (InputError) while a run of the statement stopped part-way: that one resumes. A run
 that stopped part-way walking another key than the table has now (its primary key changed, or
-it gained or lost one) does not resume: refused (InputError), unless the old walk was by ctid,
-which makes starting over safe (see ``progress.begin``).
+it gained or lost one, or its key's type or collation changed) or another table (dropped and
+recreated, or the name now finds another) does not resume: refused (InputError), unless the
+old walk was by ctid, which makes starting over safe (see ``progress.begin``).
 
 ``prepare_backfill`` does every check (the table, its walk, the EXPLAIN) without writing
 anything, so a caller can refuse bad input before it installs pgshift's tables.
@@ -195,7 +196,8 @@ def _start(cur: Any, job: Job, walk: Walk, *, migration: str | None, resume: boo
     statement = job.statement
     checkpoint = progress.begin(
         cur, job.schema, id=job.id, migration=migration, table_name=statement.qualified,
-        statement=statement.text, key_columns=walk.key_columns, keys_total=walk.keys_total,
+        statement=statement.text, key_columns=walk.key_columns, walk=walk.identity,
+        keys_total=walk.keys_total,
         resume=resume, again=again)
     job.last, job.keys_done = checkpoint.last_key, checkpoint.keys_done
     job.rows_done, job.batches = checkpoint.rows_done, checkpoint.batches

@@ -1,8 +1,10 @@
 """Backfill checkpoints in ``<schema>.backfill``: resume after a kill, progress for status/ps.
 
 Every batch updates its row **in the batch's own transaction**, so the checkpoint says exactly
-which keys are done: a killed run loses nothing and redoes nothing. ``key_columns`` says in
-which key's order: a run resumed after the table's key changed is refused (see ``begin``).
+which keys are done: a killed run loses nothing and redoes nothing. ``key_columns`` and
+``walk`` say in which key's order, and on which table: a run resumed after the table's key
+changed (its columns, their types or collations) or on another table is refused (see
+``begin``).
 The table is created by ``pgshift.state.history.install`` (schema version 2). One row per
 backfill:
 
@@ -17,6 +19,10 @@ statement         text         the UPDATE, as written
 checksum          text         SHA-256 of the statement as pglast prints it: a changed
                                statement starts over (respacing it changes nothing)
 key_columns       text[]       the keys walked: the primary key's columns, or ``{ctid}``
+walk              text         the table's oid and the key's types and collations, in order
+                               (``16384:bigint``, ``16384:ctid``; see
+                               ``pgshift.backfill.identity``), NULL when an earlier pgshift
+                               wrote the row (schema version 6)
 last_key          text[]       the last key done (as text), NULL before the first batch;
                                for ``ctid`` the next block number to do
 keys_total        bigint       keys to walk (estimate: reltuples scaled to the table's size
@@ -131,7 +137,7 @@ class Checkpoint:
 
 
 def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: str,
-          statement: str, key_columns: list[str], keys_total: int | None,
+          statement: str, key_columns: list[str], walk: str, keys_total: int | None,
           resume: bool, again: bool = False) -> Checkpoint:
     """Start or resume ``id``; returns the checkpoint to go on from.
 
@@ -149,27 +155,32 @@ def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: 
     resumes (without ``again``), and may then run again once it is done.
 
     A run that stopped part-way under another key (``key_columns`` differ: the primary key
-    changed, or the table gained or lost one, so the walk switched between keyset and ctid)
-    cannot resume: its last key means nothing in the new key's order, and going on from it
-    would skip rows or update some twice. See ``_rekeyed``: it is refused (InputError,
-    nothing changed), unless ``again`` or the old walk was by ctid (then it starts over).
+    changed, or the table gained or lost one, so the walk switched between keyset and ctid;
+    or ``walk`` differs: the key's type or collation changed, see
+    ``pgshift.backfill.identity``) or on another table (``walk``'s oid differs) cannot
+    resume: its last key means nothing there, and going on from it would skip rows or update
+    some twice. See ``_rekeyed``: it is refused (InputError, nothing changed), unless
+    ``again`` or the old walk was by ctid (then it starts over). A checkpoint without a
+    ``walk`` (an earlier pgshift's) resumes as before, and records the walk from then on.
     """
     cur.execute(sql.SQL("SELECT checksum, status, key_columns, last_key, keys_done, rows_done, "
-                        "batches FROM {} WHERE id = %s").format(table(schema, "backfill")), (id,))
+                        "batches, walk FROM {} WHERE id = %s").format(table(schema, "backfill")),
+                (id,))
     row = cur.fetchone()
     checksum = statement_checksum(statement)
     # The same statement: its checksum, or the raw text's, as earlier versions wrote it.
     same_text = row is not None and row[0] in (checksum, _sha256(statement))
     finished = same_text and (row[1] == "done" or row[3] == [])  # []: see _key
-    same = same_text and list(row[2]) == key_columns
+    changed = (_changed(cur, row, table_name=table_name, key_columns=key_columns, walk=walk)
+               if same_text and not finished else None)
+    same = same_text and changed is None
     part_way = same_text and not finished and row[6] > 0
     started_over, note = None, None
     if again and finished:
         started_over = (row[5], row[6])
-    elif part_way and not same and (again or resume):
-        started_over, note = _rekeyed(row, id=id, schema=schema, migration=migration,
-                                      table_name=table_name, key_columns=key_columns,
-                                      again=again)
+    elif part_way and changed is not None and (again or resume):
+        started_over, note = _rekeyed(row, changed, id=id, schema=schema, migration=migration,
+                                      table_name=table_name, again=again)
     elif again and same and row[6]:
         raise InputError(
             f"this backfill of {table_name} stopped part-way ({row[5]} row(s) in {row[6]} "
@@ -186,11 +197,11 @@ def begin(cur: Any, schema: str, *, id: str, migration: str | None, table_name: 
     if resume and same and row[1] != "done" and note is None:
         cur.execute(sql.SQL("UPDATE {} SET status = 'running', pid = pg_backend_pid(), "
                             "error = NULL, finished_at = NULL, updated_at = now(), "
-                            "keys_total = coalesce(%s, keys_total) WHERE id = %s").format(
-            table(schema, "backfill")), (keys_total, id))
+                            "keys_total = coalesce(%s, keys_total), walk = %s WHERE id = %s"
+                            ).format(table(schema, "backfill")), (keys_total, walk, id))
         return Checkpoint(_key(row[3]), row[4], row[5], row[6])
     _start_over(cur, schema, id=id, migration=migration, table_name=table_name,
-                statement=statement, checksum=checksum, key_columns=key_columns,
+                statement=statement, checksum=checksum, key_columns=key_columns, walk=walk,
                 keys_total=keys_total)
     return Checkpoint(started_over=started_over, note=note)
 
@@ -200,12 +211,33 @@ def _walk_name(key_columns: list[str]) -> str:
             else f"its key ({', '.join(key_columns)})")
 
 
-def _rekeyed(row: tuple[Any, ...], *, id: str, schema: str, migration: str | None,
-             table_name: str, key_columns: list[str], again: bool
+# What changed since a checkpoint: (said after its walk; where its last key means nothing; how
+# to put it back, None when it cannot be).
+Change = tuple[str, str, str | None]
+
+
+def _changed(cur: Any, row: tuple[Any, ...], *, table_name: str, key_columns: list[str],
+             walk: str) -> Change | None:
+    """Why the checkpoint ``row`` was taken walking another table or key than ``walk`` on
+    ``key_columns``; None when its last key means the same now."""
+    from pgshift.backfill import identity
+
+    old = list(row[2])
+    another = identity.another_table(cur, row[7], walk, table_name=table_name)
+    if another is not None:
+        return another
+    if old != key_columns:
+        return (f"{table_name} is now walked by {_walk_name(key_columns)}",
+                "in the new key's order", f"put the key ({', '.join(old)}) back")
+    return identity.retyped(row[7], walk)
+
+
+def _rekeyed(row: tuple[Any, ...], changed: Change, *, id: str, schema: str,
+             migration: str | None, table_name: str, again: bool
              ) -> tuple[tuple[int, int] | None, str]:
-    """A run that stopped part-way walking ``row``'s key, which the table no longer has:
-    (with ``again``: the rows and batches it did; why it starts over from the first key), or
-    InputError.
+    """A run that stopped part-way walking ``row``'s key, which the table no longer has, or
+    another table (``changed`` says what changed): (with ``again``: the rows and batches it
+    did; why it starts over from the first key), or InputError.
 
     Starting over is provably safe only from a ctid walk: each of its batches checked that
     the WHERE is false for every row it wrote, so the new walk passes over the rows done
@@ -213,9 +245,9 @@ def _rekeyed(row: tuple[Any, ...], *, id: str, schema: str, migration: str | Non
     would, the new walk then updates them). From a key walk nothing says the WHERE skips the
     rows done (``SET n = n + 1``): refused, unless ``again`` asks for it anyway."""
     old, rows, batches = list(row[2]), row[5], row[6]
+    now, where, put_back = changed
     stopped = (f"this backfill of {table_name} stopped part-way ({rows} row(s) in {batches} "
                f"batch(es)) walking {_walk_name(old)}")
-    now = f"{table_name} is now walked by {_walk_name(key_columns)}"
     if again:
         return (rows, batches), (
             f"{stopped}; {now}: starting it over from the first key (--again): a row it did "
@@ -225,31 +257,34 @@ def _rekeyed(row: tuple[Any, ...], *, id: str, schema: str, migration: str | Non
             f"{stopped}; {now}: starting it over from the first key, which updates none of "
             "those rows twice: the ctid walk checked that the WHERE is false for each row it "
             "updated")
-    put_back = f"put the key ({', '.join(old)}) back and run it again to resume"
-    hint = (f"{put_back}; or run it with --again to start over from the first key (it updates "
-            "the rows done again unless the WHERE skips them)" if migration is None else
-            f"{put_back} ('pgshift up'); or, if updating the rows done again is harmless or "
-            f"the WHERE skips them, delete its checkpoint (DELETE FROM {schema}.backfill "
-            f"WHERE id = '{id}') to start it over")
-    raise InputError(f"{stopped}; {now}: its checkpoint means nothing in the new key's order",
-                     hint=hint)
+    start_over = ("run it with --again to start over from the first key (it updates the rows "
+                  "done again unless the WHERE skips them)" if migration is None else
+                  "if updating the rows done again is harmless or the WHERE skips them, "
+                  f"delete its checkpoint (DELETE FROM {schema}.backfill WHERE id = '{id}') "
+                  "to start it over")
+    resume = "" if put_back is None else (
+        f"{put_back} and run it again to resume; or " if migration is None else
+        f"{put_back} and run it again to resume ('pgshift up'); or, ")
+    raise InputError(f"{stopped}; {now}: its checkpoint means nothing {where}",
+                     hint=resume + start_over)
 
 
 def _start_over(cur: Any, schema: str, *, id: str, migration: str | None, table_name: str,
-                statement: str, checksum: str, key_columns: list[str],
+                statement: str, checksum: str, key_columns: list[str], walk: str,
                 keys_total: int | None) -> None:
     """The checkpoint row of a run from the first key, in place of an earlier one."""
     cur.execute(sql.SQL(
         "INSERT INTO {} AS b (id, migration, table_name, statement, checksum, key_columns, "
-        "keys_total, status, pid) VALUES (%s, %s, %s, %s, %s, %s, %s, 'running', "
+        "walk, keys_total, status, pid) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'running', "
         "pg_backend_pid()) ON CONFLICT (id) DO UPDATE SET migration = excluded.migration, "
         "table_name = excluded.table_name, statement = excluded.statement, "
-        "checksum = excluded.checksum, key_columns = excluded.key_columns, last_key = NULL, "
+        "checksum = excluded.checksum, key_columns = excluded.key_columns, "
+        "walk = excluded.walk, last_key = NULL, "
         "keys_total = excluded.keys_total, keys_done = 0, rows_done = 0, batches = 0, "
         "batch_size = NULL, rows_per_second = NULL, keys_per_second = NULL, status = 'running', "
         "pid = pg_backend_pid(), started_at = now(), updated_at = now(), finished_at = NULL, "
         "error = NULL").format(table(schema, "backfill")),
-        (id, migration, table_name, statement, checksum, key_columns, keys_total))
+        (id, migration, table_name, statement, checksum, key_columns, walk, keys_total))
 
 
 def _key(value: list[str] | None) -> list[str] | None:

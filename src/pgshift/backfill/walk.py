@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from psycopg2 import sql
 
+from pgshift.backfill.identity import of_ctid, of_key
 from pgshift.backfill.statement import BackfillStatement
 from pgshift.errors import InputError
 
@@ -33,13 +34,17 @@ WHERE c.oid = to_regclass(CASE WHEN %(schema)s::text IS NULL THEN quote_ident(%(
 
 # The primary key first, then unique, valid, non-partial indexes on plain NOT NULL columns,
 # those an ascending walk in the default operator class can use before the others. With each
-# column: its collation in the index when it is not the column's (NULL otherwise).
+# column: its collation in the index when it is not the column's (NULL otherwise), and the
+# collation the index sorts it by (NULL: none, or the database's default, oid 100), for the
+# walk's identity.
 _KEYS = """
 SELECT i.indexrelid, array_agg(a.attname ORDER BY k.ord), array_agg(format_type(a.atttypid,
        a.atttypmod) ORDER BY k.ord), array_agg(CASE WHEN k.coll <> a.attcollation THEN
        (SELECT format('%%I.%%I', cn.nspname, co.collname) FROM pg_collation co
         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = k.coll) END
-       ORDER BY k.ord)
+       ORDER BY k.ord), array_agg((SELECT format('%%I.%%I', cn.nspname, co.collname)
+       FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+       WHERE co.oid = k.coll AND k.coll <> 100) ORDER BY k.ord)
 FROM pg_index i
 CROSS JOIN LATERAL unnest(i.indkey::int2[], i.indcollation::oid[], i.indoption::int2[],
                           i.indclass::oid[]) WITH ORDINALITY AS k(attnum, coll, opt, cls, ord)
@@ -74,6 +79,10 @@ CTID_PASSES = 4
 class Walk(Protocol):
     key_columns: list[str]
     keys_total: int | None
+
+    @property
+    def identity(self) -> str:
+        """Which table, in which key order (see ``pgshift.backfill.identity``)."""
 
     @property
     def rows_total(self) -> int | None:
@@ -114,6 +123,7 @@ class KeyWalk:
     keys_total: int | None
     end: list[str] | None = None
     collations: list[str | None] = field(default_factory=list)  # the index's, when not the column's
+    identity: str = ""  # see pgshift.backfill.identity
 
     def _column(self, column: str, qualified: bool, position: int) -> sql.Composable:
         ident = sql.Identifier(self.reference, column) if qualified else sql.Identifier(column)
@@ -206,6 +216,10 @@ class CtidWalk:
     @property
     def rows_total(self) -> int | None:
         return int(self.blocks * self.rows_per_block)
+
+    @property
+    def identity(self) -> str:
+        return of_ctid(self.oid)
 
     def units(self, rows: int) -> int:
         return max(1, math.ceil(rows / self.rows_per_block))
@@ -312,7 +326,8 @@ def choose_walk(cur: Any, statement: BackfillStatement, info: TableInfo) -> Walk
                 f"{statement.qualified} by: each batch would move rows ahead of the walk",
                 hint="change a key in one UPDATE (or in batches keyed by another column)")
         walk = KeyWalk(info.ident, statement.reference, list(row[1]), list(row[2]), total,
-                       collations=list(row[3]))
+                       collations=list(row[3]),
+                       identity=of_key(info.oid, list(row[2]), list(row[4])))
         walk.find_end(cur)
         return walk
     if info.kind == "p":

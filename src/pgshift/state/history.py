@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from pgshift.migrations.model import Migration, Version
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 TABLES = ("history", "meta", "backfill", "runs")  # what the upgrade steps make
 RowStatus = Literal["applied", "failed", "running", "reverting"]
 
@@ -115,6 +115,12 @@ _UPGRADES: tuple[str, ...] = (
     # done (``done_sha``), which the file's first statements must match when it goes on.
     """
     ALTER TABLE {schema}.history ADD COLUMN IF NOT EXISTS done_sha text;
+    """,
+    # 6: which table a backfill walked, and its key's types and collations (``walk``, see
+    # pgshift.backfill.identity): a resume on another table or key order is refused. NULL in
+    # the rows written before, which resume as they did.
+    """
+    ALTER TABLE {schema}.backfill ADD COLUMN IF NOT EXISTS walk text;
     """,
 )
 
