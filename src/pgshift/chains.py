@@ -15,7 +15,7 @@ import psycopg2
 import psycopg2.errors
 
 from pgshift.budget import Limits
-from pgshift.failures import StatementError, describe_failure, first_line, refuse_lost_lock
+from pgshift.failures import StatementError, describe_failure, refuse_lost_lock
 from pgshift.migrations.bodies import session_settings_of
 from pgshift.round_trip import MARKER_NAME, Chain, RoundTrip, create_marker
 from pgshift.run_session import AFTER_SQL, STARTED_SETTING, Outcome, RunSession
@@ -145,13 +145,8 @@ class ChainRuns(RunSession):
         if committed:  # it started in the chain: its line opens now
             self.on_event("start", failed, {"direction": direction, "attempt": 1, "pid": self.pid})
         refuse_lost_lock(exc, failed, self.settings.schema)
-        if isinstance(exc, psycopg2.errors.LockNotAvailable) and limits.retries:
-            wait = self._backoff(1, self.budget)
-            if wait is not None:
-                self.on_event("retry", failed, {"attempt": 1, "wait": wait,
-                                                "error": first_line(exc)})
-                time.sleep(wait)
-                return outcomes, 1
+        if self._waited_to_retry(exc, failed, 1, self.budget, limits):
+            return outcomes, 1
         with self.conn.cursor() as cur:
             statement, start = chain.trips[committed].locate(exc, cur, chain.offsets[committed])
         failure = StatementError(exc, failed, statement, chain.offsets[committed] + start)

@@ -177,16 +177,8 @@ class NoTransactionRuns(RunSession):
                 return
             except StatementError as failure:
                 exc = failure.cause
-                if isinstance(exc, psycopg2.errors.LockNotAvailable) and attempt <= limits.retries:
-                    wait = self._backoff(attempt, budget)
-                    if wait is not None:
-                        self.on_event(
-                            "retry",
-                            migration,
-                            {"attempt": attempt, "wait": wait, "error": first_line(exc)},
-                        )
-                        time.sleep(wait)
-                        continue
+                if self._waited_to_retry(exc, migration, attempt, budget, limits):
+                    continue
                 raise describe_failure(failure, limits, budget, attempt,
                                        transactional=False) from exc
 

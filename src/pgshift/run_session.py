@@ -9,15 +9,16 @@ timeout, and undo what it set for the session before the next one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import psycopg2
+import psycopg2.errors
 from psycopg2 import sql
 
 from pgshift.db import SERVER_KEEPALIVE_SQL, password_of, redact
-from pgshift.failures import MarkerGone, StatementError, refuse_lost_lock
+from pgshift.failures import MarkerGone, StatementError, first_line, refuse_lost_lock
 from pgshift.migrations.bodies import Direction, body_statements
 from pgshift.migrations.statements import Statement
 from pgshift.round_trip import MARKER_NAME, RoundTrip
@@ -142,6 +143,20 @@ class RunSession:
 
         wait = random.uniform(0.5, 1.0) * min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
         return wait if wait < budget.remaining() - 0.05 else None
+
+    def _waited_to_retry(self, exc: BaseException, migration: Migration, attempt: int,
+                         budget: Budget, limits: Limits) -> bool:
+        """After a lock timeout with tries and time left: say so, back off, and return True
+        (the caller tries again). Any other failure, or none left: False."""
+        if not (isinstance(exc, psycopg2.errors.LockNotAvailable) and attempt <= limits.retries):
+            return False
+        wait = self._backoff(attempt, budget)
+        if wait is None:
+            return False
+        self.on_event("retry", migration, {"attempt": attempt, "wait": wait,
+                                           "error": first_line(exc)})
+        time.sleep(wait)
+        return True
 
     def _rollback(self) -> None:
         if self.conn.closed:

@@ -26,13 +26,11 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import psycopg2.errors
-
 from pgshift.budget import Budget, Limits
 from pgshift.chains import ChainRuns
 from pgshift.db import SERVER_KEEPALIVE_SQL
 from pgshift.errors import InputError
-from pgshift.failures import MarkerGone, StatementError, describe_failure, first_line
+from pgshift.failures import MarkerGone, StatementError, describe_failure
 from pgshift.migrations.bodies import Direction, body_statements, session_settings_of
 from pgshift.migrations.statements import Statement
 from pgshift.no_transaction import NoTransactionRuns
@@ -188,16 +186,8 @@ class Runner(ChainRuns, NoTransactionRuns):
                 self._session_limits = None
                 self._rollback()
                 exc = failure.cause
-                if isinstance(exc, psycopg2.errors.LockNotAvailable) and attempt <= limits.retries:
-                    wait = self._backoff(attempt, budget)
-                    if wait is not None:
-                        self.on_event(
-                            "retry",
-                            failure.migration,
-                            {"attempt": attempt, "wait": wait, "error": first_line(exc)},
-                        )
-                        time.sleep(wait)
-                        continue
+                if self._waited_to_retry(exc, failure.migration, attempt, budget, limits):
+                    continue
                 error = describe_failure(failure, limits, budget, attempt)
                 if direction == "up":
                     self._record_failure(failure.migration, error)
