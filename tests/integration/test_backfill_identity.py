@@ -4,6 +4,7 @@ between a killed run and its resume, the checkpoint row deleted or taken over mi
 from __future__ import annotations
 
 import pytest
+from tests.fixtures.backfills import kill_a_migration_backfill
 
 from pgshift import api
 from pgshift.backfill.options import parse_options
@@ -136,16 +137,7 @@ def test_a_finished_backfill_stays_done_after_the_key_changed(settings, counted,
 def test_a_migration_backfill_resumed_after_its_key_changed_is_refused_naming_its_file(
     settings, migrations_dir, counted, query
 ) -> None:
-    (migrations_dir / "V1__bump.sql").write_text(
-        "-- pgshift:no-transaction\n-- pgshift:backfill batch-size=5000 pause=0\n"
-        "UPDATE t SET a = a + 1;\n-- pgshift:down\nSELECT 1;\n")
-
-    def kill_at_batch_2(kind, migration, info) -> None:
-        if kind == "backfill" and info["batch"].number == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        api.up(settings, on_event=kill_at_batch_2)
+    kill_a_migration_backfill(settings, migrations_dir, "UPDATE t SET a = a + 1;")
     query("ALTER TABLE t DROP CONSTRAINT t_pkey, ADD PRIMARY KEY (code)")
     with pytest.raises(InputError, match=r"V1__bump\.sql:3: this backfill of t stopped "
                                          r"part-way") as refused:
@@ -216,16 +208,7 @@ def test_a_migration_backfill_resumed_without_its_checkpoint_says_it_starts_from
 ) -> None:
     """Someone cleaned pgshift's tables between the kill and the resume: nothing says which
     rows are done any more, and a run killed before its first batch leaves no row either."""
-    (migrations_dir / "V1__fill.sql").write_text(
-        "-- pgshift:no-transaction\n-- pgshift:backfill batch-size=5000 pause=0\n"
-        "UPDATE t SET b = a WHERE b IS NULL;\n-- pgshift:down\nSELECT 1;\n")
-
-    def kill_at_batch_2(kind, migration, info) -> None:
-        if kind == "backfill" and info["batch"].number == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        api.up(settings, on_event=kill_at_batch_2)
+    kill_a_migration_backfill(settings, migrations_dir, "UPDATE t SET b = a WHERE b IS NULL;")
     query("DELETE FROM pgshift.backfill")
     notes: list[str] = []
     api.up(settings, on_event=lambda kind, m, info: notes.append(info.get("text") or ""))

@@ -5,6 +5,7 @@ search_path). A checkpoint records the walk (``walk``); one written before it di
 from __future__ import annotations
 
 import pytest
+from tests.fixtures.backfills import kill_a_migration_backfill
 
 from pgshift import api
 from pgshift.backfill.options import parse_options
@@ -110,16 +111,7 @@ def test_a_migration_backfill_resumed_after_its_key_was_retyped_is_refused_namin
     settings, migrations_dir, counting, query
 ) -> None:
     _table(query)
-    (migrations_dir / "V1__bump.sql").write_text(
-        "-- pgshift:no-transaction\n-- pgshift:backfill batch-size=5000 pause=0\n"
-        "UPDATE t SET a = a + 1;\n-- pgshift:down\nSELECT 1;\n")
-
-    def kill_at_batch_2(kind, migration, info) -> None:
-        if kind == "backfill" and info["batch"].number == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        api.up(settings, on_event=kill_at_batch_2)
+    kill_a_migration_backfill(settings, migrations_dir, "UPDATE t SET a = a + 1;")
     query("ALTER TABLE t ALTER id TYPE text")
     with pytest.raises(InputError, match=r"V1__bump\.sql:3: this backfill of t stopped "
                        r"part-way .*type changed from integer to text") as refused:
