@@ -36,14 +36,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pgshift.errors import CheckFailedError, InputError
+from pgshift.errors import InputError
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
     from pgshift.config import Settings
     from pgshift.migrations.model import Migration, Version
-    from pgshift.verify.scratch import ScratchDatabase
 
 Progress = Callable[[str], None]
 
@@ -53,12 +52,6 @@ _TIMEOUTS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_t
 _SET = re.compile(r"SET\s+(?!LOCAL\b|SESSION\b)(?P<name>\w+)", re.IGNORECASE)
 _SET_CONFIG = re.compile(r"(SELECT\s+pg_catalog\.set_config\('[^']*',\s*'[^']*',\s*)false\)",
                          re.IGNORECASE)
-_TABLES = """
-    SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind = 'r' AND n.nspname <> ALL(%(skip)s)
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-    ORDER BY 1, 2
-"""
 
 @dataclass(frozen=True)
 class Squash:
@@ -93,17 +86,20 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
     path = settings.dir / f"B{selected[-1].version}__{_words(name)}.sql"
     if not os.access(settings.dir, os.W_OK):  # before the replay, not after it
         raise InputError("cannot write the baseline: permission denied", path=settings.dir)
+    from pgshift.baseline_proof import each_callbacks, prove
     from pgshift.db import connect
+    from pgshift.verify.replay import replay
     from pgshift.verify.scratch import ScratchDatabase
-    from pgshift.verify.session import VerifyOptions, replay, target_major
+    from pgshift.verify.session import VerifyOptions, target_major
 
+    callbacks = each_callbacks(settings)  # as 'up' runs each migration, and the baseline
     major = target_major(settings, VerifyOptions(embedded=embedded))
     with ScratchDatabase(settings, embedded=embedded, prefer_major=major) as scratch:
         built = connect(settings, url=scratch.url,
                         application_name=f"{settings.application_name} squash")
         try:
             replay(built, settings, selected, say, what="the migration",
-                   after_each=_database_state_check(built))
+                   callbacks=callbacks, after_each=_database_state_check(built))
             with built.cursor() as cur:  # pg_dump writes them with transaction control
                 cur.execute("SELECT count(*) FROM pg_largeobject_metadata")
                 if cur.fetchone()[0]:
@@ -123,7 +119,7 @@ def squash_migrations(settings: Settings, migrations: Sequence[Migration],
                 settings, scratch.url, built.server_version // 10000,
                 drop_public=not _has_public(built), own_role=_own_role(built))
             say(f"Checking that {path.name} builds the same database ...")
-            tables = _prove(settings, scratch, built, path, text)
+            tables = prove(settings, scratch, built, path, text, callbacks)
         finally:
             built.close()
         where = scratch.describe()
@@ -345,68 +341,3 @@ def _local(statement: str) -> str:
             return f"-- {statement} (pgshift sets its own)"
         return f"SET LOCAL {statement[found.start('name'):]}"
     return _SET_CONFIG.sub(r"\1true)", statement)
-
-
-def _prove(settings: Settings, scratch: ScratchDatabase, built: Connection, path: Path,
-           text: str) -> dict[str, int]:
-    """Run ``text`` as the baseline on a second scratch database beside ``built``: the schema,
-    each table's row count and its rows' values must be the same. The tables and their
-    counts."""
-    import tempfile
-
-    from pgshift.db import connect
-    from pgshift.migrations.discover import discover_migrations
-    from pgshift.verify.session import replay
-    from pgshift.verify.snapshot import diff_snapshots, take_snapshot
-
-    skip = [settings.schema]
-    expected, counts = take_snapshot(built, exclude_schemas=skip), _row_counts(built, skip)
-    with tempfile.TemporaryDirectory(prefix="pgshift-squash-") as folder:
-        try:
-            Path(folder, path.name).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write the baseline to prove it: {exc.strerror}",
-                             path=Path(folder), hint="nothing was written; TMPDIR picks "
-                             "another folder for it") from None
-        baseline = discover_migrations(Path(folder))[0]
-        with scratch.sibling() as url:
-            conn = connect(settings, url=url,
-                           application_name=f"{settings.application_name} squash")
-            try:
-                replay(conn, settings, [baseline], lambda _text: None, what="the baseline")
-                actual, rows = take_snapshot(conn, exclude_schemas=skip), _row_counts(conn, skip)
-            finally:
-                conn.close()
-    differences = diff_snapshots(expected, actual, expected_name="after the migrations",
-                                 actual_name=f"after {path.name}")
-    for table, (count, digest) in counts.items():
-        if rows.get(table, (0, None))[0] != count:
-            differences.append(f"table {table}: {count} row(s) after the migrations, "
-                               f"{rows.get(table, (0, None))[0]} after {path.name}")
-        elif rows[table][1] != digest:
-            differences.append(f"table {table}: its rows' values differ after {path.name}")
-    if differences:
-        shown = "; ".join(differences[:3]) + (
-            f"; and {len(differences) - 3} more" if len(differences) > 3 else "")
-        raise CheckFailedError(f"the baseline would not build the same database: {shown}",
-                               path=path, hint="nothing was written; please report this "
-                               "with the migrations' SQL")
-    return {table: count for table, (count, _) in counts.items()}
-
-
-def _row_counts(conn: Connection, skip: list[str]) -> dict[str, tuple[int, str]]:
-    """Every table's row count and a digest of its rows' values (in two round trips: no
-    server-side XML needed)."""
-    from psycopg2 import sql
-
-    with conn.cursor() as cur:
-        cur.execute(_TABLES, {"skip": skip})
-        tables = cur.fetchall()
-        if not tables:
-            return {}
-        cur.execute(sql.SQL(" UNION ALL ").join(
-            sql.SQL("SELECT {}, count(*), md5(coalesce(string_agg(r::text, E'\\n' "
-                    "ORDER BY r::text), '')) FROM {} r").format(
-                sql.Literal(f"{schema}.{name}"), sql.Identifier(schema, name))
-            for schema, name in tables))
-        return {table: (count, digest) for table, count, digest in cur.fetchall()}

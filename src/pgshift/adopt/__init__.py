@@ -103,6 +103,12 @@ def _plan(conn: Connection, settings: Settings, tool: str, table: str | None, fl
     foreign = read_history(conn, tool, table)
     chosen, stale = _match(foreign, migrations)
     known = {e.key: e for e in history.read(conn, settings.schema)}
+    # What pgshift took back itself since (down, repair): the tool's table, which pgshift
+    # never writes, still says applied; re-recording it would skip it on the next 'up'.
+    taken_back = _taken_back(conn, settings.schema, [
+        history.key_of(m) for m, _ in chosen.values() if not _applied(known, m)])
+    chosen = {name: pair for name, pair in chosen.items()
+              if history.key_of(pair[0]) not in taken_back}
     already = [m for m, _ in chosen.values() if _applied(known, m)]
     todo = [m for m, _ in chosen.values() if not _applied(known, m)]
     # Rows an earlier adopt copied whose migration the tool has undone since. Rows of what
@@ -180,6 +186,25 @@ def _refuse(foreign: ForeignHistory, missing: list[str], changed: list[str]) -> 
             f"{listed(changed)}",
             hint="restore the applied version of each file (or 'flyway repair' if the change "
                  "is intended), then adopt")
+
+
+def _taken_back(conn: Connection, schema: str, keys: list[str]) -> set[str]:
+    """Those of ``keys`` (of migrations without an applied row) that a run of pgshift's own,
+    not an adopt, touched last: pgshift rolled them back or dropped their row since."""
+    from psycopg2 import sql
+
+    from pgshift.state.history import table
+
+    if not keys:
+        return set()
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f'"{schema}".runs',))
+        if not cur.fetchone()[0]:
+            return set()
+        cur.execute(sql.SQL("SELECT DISTINCT ON (k) k, r.command FROM {} r, unnest(r.keys) k "
+                            "WHERE k = ANY(%s) ORDER BY k, r.id DESC").format(
+                                table(schema, "runs")), (keys,))
+        return {key for key, command in cur.fetchall() if not command.startswith("adopt ")}
 
 
 def _applied(known: dict, migration: Migration) -> bool:

@@ -14,6 +14,7 @@ from pgshift.errors import CheckFailedError, MigrationFailedError
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
+    from pgshift.callbacks import Callbacks
     from pgshift.config import Settings
     from pgshift.migrations.model import Migration
     from pgshift.plan import Plan
@@ -56,27 +57,31 @@ def _applied_files(plan: Plan) -> list[Migration]:
 
 def replay(conn: Connection, settings: Settings, migrations: Sequence[Migration],
            say: Progress, *, what: str = "migration",
-           after_each: Callable[[Migration], None] | None = None) -> list[str]:
+           after_each: Callable[[Migration], None] | None = None,
+           callbacks: Callbacks | None = None) -> list[str]:
     """Apply ``migrations`` on the scratch database ``conn`` as pgshift runs them; the names of
     the files replayed. A failure is a CheckFailedError naming the migration and its line.
     Statements that would change the configured server beyond ``conn``'s database are refused
-    before any runs (``pgshift.verify.server_wide``); ``after_each`` sees each file applied."""
+    before any runs (``pgshift.verify.server_wide``); ``after_each`` sees each file applied.
+    ``callbacks`` run around each migration as 'up' runs them (squash's baseline proof)."""
     from pgshift.runner import Runner
     from pgshift.state import history
     from pgshift.verify.server_wide import refuse_server_wide
 
     refuse_server_wide(conn, migrations)
     history.install(conn, settings.schema)
-    runner = Runner(conn, settings)
+    runner = Runner(conn, settings, callbacks=callbacks)
     for migration in migrations:
         say(f"Replaying {migration.label} {migration.description} ...")
         try:
             runner.apply(migration, None)
         except MigrationFailedError as exc:
+            hint = replay_hint(exc, conn) or (
+                "the beforeEachMigrate / afterEachMigrate callbacks ran around it, as 'up' "
+                "runs them" if callbacks is not None else None)
             raise CheckFailedError(
                 f"replaying {what} failed: {without_resume(exc)}",
-                path=exc.path, line=exc.line,
-                migration=migration.label, hint=replay_hint(exc, conn)) from exc
+                path=exc.path, line=exc.line, migration=migration.label, hint=hint) from exc
         if after_each is not None:
             after_each(migration)
     return [m.name for m in migrations]
