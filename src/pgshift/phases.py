@@ -260,7 +260,7 @@ _USAGE = """
 SELECT s.calls, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 160)
 FROM {schema}.pg_stat_statements s
 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND s.calls > 0 AND s.query ~* %(table)s AND s.query ~* %(column)s
+  AND s.calls > 0 AND s.query ~ %(table)s AND s.query ~ %(column)s
   AND s.query !~* %(ddl)s
   AND position(%(own)s in s.query) = 0
   AND s.query !~* 'pg_stat_statements'
@@ -307,7 +307,19 @@ def statements_schema(conn: Connection) -> str | None:
 
 
 def _word(name: str) -> str:
-    return r"\m" + re.sub(r"([^0-9A-Za-z_])", r"\\\1", name) + r"\M"
+    """A regex for ``name`` in a query's text. A name that needs quotes (mixed case, spaces, a
+    reserved word) is matched quoted and case-sensitively: ``\\mSelect\\M`` without case would
+    find every SELECT, and ``order`` every ORDER BY. Any other name is folded: any case."""
+    from pgshift.recipes.model import ident
+
+    quoted = ident(name)
+    if quoted != name:
+        return _escaped(quoted)
+    return r"(?i)\m" + _escaped(name) + r"\M"
+
+
+def _escaped(text: str) -> str:
+    return re.sub(r"([^0-9A-Za-z_])", r"\\\1", text)
 
 
 def _statements_using(conn: Connection, schema: str, table: str,

@@ -141,3 +141,33 @@ def test_pgshifts_own_backfill_is_not_evidence_against_the_contract_step(
         table="users", column="email", new_column="email_address"))
     assert len(api.up(target, phase="expand").outcomes) == 2
     assert [o.migration.label for o in api.up(target).outcomes] == ["V003"]
+
+
+@pytest.mark.parametrize(("app_query", "refused"), [
+    ('SELECT "from" FROM "Order Items" WHERE id = 1 ORDER BY id', False),
+    ('SELECT "Select" FROM "Order Items" WHERE id = 1', True),
+])
+def test_a_column_whose_name_needs_quotes_is_evidence_only_where_a_query_names_it(
+    stats_server, settings, app_query, refused
+) -> None:
+    """"Select" and "order" matched without case and quotes found every SELECT and ORDER BY
+    on the table: the contract step was refused while nothing used the column."""
+    target = type(settings)(url=stats_server.url, dir=settings.dir, lint=False)
+    conn = psycopg2.connect(stats_server.url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute('CREATE TABLE "Order Items" (id int PRIMARY KEY, "Select" text, '
+                    '"from" text, "order" int)')
+        cur.execute("SELECT pg_stat_statements_reset()")
+        for _ in range(3):
+            cur.execute(app_query)
+    conn.close()
+    for column in ("Select", "order"):
+        (settings.dir / f"V{len(column)}__drop.sql").write_text(
+            f'-- pgshift:phase contract\nALTER TABLE "Order Items" DROP COLUMN "{column}";\n'
+            f'-- pgshift:down\nALTER TABLE "Order Items" ADD COLUMN "{column}" text;\n')
+    if refused:
+        with pytest.raises(CheckFailedError, match=r'column Order Items\.Select is still used'):
+            api.up(target)
+    else:
+        assert len(api.up(target).outcomes) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -233,6 +234,12 @@ def literal(value: str) -> str:
 
 
 def object_name(*parts: str, suffix: str) -> str:
-    """A name for an index, constraint or trigger: ``users_email_idx`` (max 63 bytes)."""
+    """A name for an index, constraint or trigger: ``users_email_idx`` (max 63 bytes). Cut to
+    fit, it ends in a hash of all the parts: what was cut (the column of a long table's index,
+    the year of a long partition's) would otherwise give two objects one name."""
     words = re.sub(r"[^0-9a-zA-Z_]+", "_", "_".join(parts)).strip("_").lower()
-    return f"{words[: 62 - len(suffix)]}_{suffix}"
+    room = 62 - len(suffix)
+    if len(words) > room:
+        digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:8]
+        words = f"{words[: room - 9].rstrip('_')}_{digest}"
+    return f"{words}_{suffix}"

@@ -78,18 +78,46 @@ def _changed(column: str) -> str:
     return f"NEW.{column}::text IS DISTINCT FROM OLD.{column}::text"
 
 
+def _defaulted(pair: _Pair) -> str:
+    """The condition under which an INSERT left the old column to its default: the new
+    application's INSERT names only the new column, and the old one gets its default, not
+    NULL. Only for a default that reads no volatile function (evaluated again here, a
+    ``nextval`` would take a value; ``clock_timestamp()`` would never match)."""
+    info = pair.existing
+    if info is None or info.default is None or not _constant(info.default):
+        return f"NEW.{ident(pair.old)} IS NULL"
+    return (f"(NEW.{ident(pair.old)} IS NULL OR NEW.{ident(pair.old)}::text = "
+            f"(CAST({info.default} AS {pair.old_type}))::text)")
+
+
+def _constant(default: str) -> bool:
+    """Whether the default calls no function but now() (the same in a whole transaction)."""
+    from pglast import ast, parse_sql
+    from pglast.visitors import Visitor
+
+    calls: list[str] = []
+
+    class Calls(Visitor):
+        def visit_FuncCall(self, ancestors: object, node: ast.FuncCall) -> None:
+            calls.append(".".join(str(part.sval) for part in node.funcname))
+
+    Calls()(parse_sql(f"SELECT {default}")[0])
+    return set(calls) <= {"now", "pg_catalog.now"}
+
+
 def _sync_sql(pair: _Pair) -> list[str]:
     old, new = ident(pair.old), ident(pair.new)
     to_new = converted(pair.to_new, pair.old, f"NEW.{old}")
     to_old = converted(pair.to_old, pair.new, f"NEW.{new}")
-    quote = _body_quote(to_new, to_old)
+    defaulted = _defaulted(pair)
+    quote = _body_quote(to_new, to_old, defaulted)
     return [
         f"CREATE OR REPLACE FUNCTION {pair.function}() RETURNS trigger LANGUAGE plpgsql AS "
         f"{quote}",
         "BEGIN",
         "  IF TG_OP = 'INSERT' THEN",
         f"    IF NEW.{new} IS NULL AND NEW.{old} IS NOT NULL THEN NEW.{new} := {to_new};",
-        f"    ELSIF NEW.{old} IS NULL AND NEW.{new} IS NOT NULL THEN NEW.{old} := {to_old};",
+        f"    ELSIF NEW.{new} IS NOT NULL AND {defaulted} THEN NEW.{old} := {to_old};",
         "    END IF;",
         "  -- A write to one column is copied to the other. Filling a column that was NULL",
         "  -- while the other was set is a backfill: the other column is left as it is.",
@@ -128,7 +156,7 @@ def _steps(recipe: str, pair: _Pair, what: str) -> list[Step]:
                     f"the application version that reads and writes only {pair.new}."]),
         Step(f"drop_{bare(pair.table)}_{pair.old}",
              f"{what}, last step: drop the sync trigger and {pair.table}.{pair.old}.",
-             [*drop_sync, ignore("drop-column", CONTRACT_DROP),
+             [*_release_old(pair), *drop_sync, ignore("drop-column", CONTRACT_DROP),
               f"ALTER TABLE {tbl} DROP COLUMN IF EXISTS {old};"],
              [f"ALTER TABLE {tbl} ADD COLUMN IF NOT EXISTS {old} {pair.old_type}"
               f"{pair.existing.collate if pair.existing else ''};",
@@ -138,6 +166,16 @@ def _steps(recipe: str, pair: _Pair, what: str) -> list[Step]:
              notes=["Contract step: run it only once no running application version uses",
                     f"{pair.old}. No transaction, because its down part backfills {pair.old}."]),
     ]
+
+
+def _release_old(pair: _Pair) -> list[str]:
+    """The contract step runs without a transaction: once the trigger is gone, the new app's
+    INSERTs leave the old column NULL until it is dropped, which its NOT NULL refuses. So it
+    goes first (the down part brings it back, see ``_restore_old``)."""
+    if pair.existing is None or not pair.existing.not_null:
+        return []
+    return [ignore("drop-not-null", "the column is dropped next; the app no longer writes it"),
+            f"ALTER TABLE {qualified(pair.table)} ALTER COLUMN {ident(pair.old)} DROP NOT NULL;"]
 
 
 def _restore_old(pair: _Pair) -> list[str]:
