@@ -32,9 +32,9 @@ from psycopg2 import sql
 from pgshift import __version__
 from pgshift.budget import Limits
 from pgshift.errors import InputError
-from pgshift.migrations.holding import read_holding
 from pgshift.migrations.statements import Statement
 from pgshift.runner import Direction, body_statements
+from pgshift.script_baseline import BaselineGuards
 from pgshift.state import history
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from pgshift.callbacks import Callbacks
     from pgshift.config import Settings
-    from pgshift.migrations.model import Migration, Version
+    from pgshift.migrations.model import Migration
 
 SECRET_VARIABLE = "pgshift_secret_{}"
 _DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
@@ -84,10 +84,10 @@ def write_script(
     if after is not None:
         builder.require(after)
     if direction == "up":
-        builder.files = [m.version for m in migrations
+        builder.guards.files = [m.version for m in migrations
                          if m.kind == "versioned" and m.version is not None]
-        builder.baselines = [m for m in migrations if m.kind == "baseline"]
-        for baseline in builder.baselines:
+        builder.guards.baselines = [m for m in migrations if m.kind == "baseline"]
+        for baseline in builder.guards.baselines:
             builder.require_path(baseline)
     builder.anything_to_do(migrations)  # after the checks, as up takes them before callbacks
     if together:
@@ -112,12 +112,11 @@ class _Builder:
     lines: list[str] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)
     bodies: dict[str, list[Statement]] = field(default_factory=dict)
-    files: list[Version] = field(default_factory=list)  # the versioned files in the script
-    baselines: list[Migration] = field(default_factory=list)  # the baselines in it
 
     def __post_init__(self) -> None:
         self.table = history.table(self.settings.schema).as_string(self.conn)
         self.runs = history.table(self.settings.schema, "runs").as_string(self.conn)
+        self.guards = BaselineGuards(self.table, self.literal)
 
     def emit(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -138,8 +137,8 @@ class _Builder:
         self.emit(
             f"-- pgshift {self.direction} script: {verb} {len(migrations)} migration(s), "
             f"written by {written_by}",
-            f"-- for {target}" if target else "-- for the database it was planned on",
-            f"-- migrations: {names}",
+            _comment(f"for {target}" if target else "for the database it was planned on"),
+            _comment(f"migrations: {names}"),
             "-- Run it with psql 10 or later, as the role that runs migrations:",
             f"--   psql -X -f THIS_FILE{flags} DATABASE_URL",
             "-- Safe to run again: what is already done is skipped, and a stopped run goes on",
@@ -147,6 +146,8 @@ class _Builder:
             "",
             "\\set ON_ERROR_STOP on",
             "\\set QUIET on",
+            "\\set AUTOCOMMIT on",  # a psqlrc's 'off' would run it all in one transaction
+            "\\encoding UTF8",  # the file's, not that of the DBA's locale (or PGCLIENTENCODING)
         )
         for variable in self.variables:
             self.emit(f"\\if :{{?{variable}}}", "\\else",
@@ -181,76 +182,24 @@ class _Builder:
         """Stop, before anything runs, on a database that does not have ``migration``."""
         has = (f"EXISTS (SELECT FROM {self.table} WHERE key = "
                f"{self.literal(history.key_of(migration))} AND status = 'applied') OR "
-               f"{self._baseline_holds(migration)}")
+               f"{self.guards.holds(migration)}")
         message = self.literal(f"pgshift: this script is for a database at {migration.label} "
                                "or later, and this one is not: nothing was run")
         self.emit("", f"SELECT {has} AS pgshift_has_after \\gset", "\\if :pgshift_has_after",
                   "\\else", f"DO $pgshift$ BEGIN RAISE EXCEPTION {message}; END $pgshift$;",
                   "\\endif")
 
-    def _baseline_holds(self, migration: Migration) -> str:
-        """SQL: a baseline applied here holds ``migration`` (its version is not above it, and
-        it is not one that the baseline's header says it does not hold: added below it after
-        it was written, see ``pgshift.migrations.holding``)."""
-        assert migration.version is not None
-        version = migration.version
-        without = [history.key_of(b) for b in self.baselines if b.version is not None
-                   and version <= b.version and (holding := read_holding(b)) is not None
-                   and holding.holds(version, [v for v in self.files if v <= b.version])
-                   is False]
-        other = "".join(f" AND key <> {self.literal(key)}" for key in without)
-        return (f"EXISTS (SELECT FROM {self.table} WHERE kind = 'baseline' AND status = "
-                f"'applied' AND string_to_array(substr(key, 3), '.')::int[] >= "
-                f"{_array(version)}{other})")
-
     def require_path(self, baseline: Migration) -> None:
         """Stop, before anything runs, on a database that ran migrations and is behind
         ``baseline`` but lacks some of what it holds that the script cannot run (files deleted
         too soon): the migrations after it would run over the gap, which ``up`` refuses (see
         ``pgshift.plan``)."""
-        assert baseline.version is not None
-        ordered = ("(CASE WHEN kind = 'baseline' THEN string_to_array(substr(key, 3), '.') "
-                   "ELSE string_to_array(key, '.') END)::int[]")
-        highest = (f"(SELECT max({ordered}) FROM {self.table} WHERE kind IN ('versioned', "
-                   "'baseline') AND status = 'applied')")
-        free = f"coalesce({highest} >= {_array(baseline.version)}, true)"  # new, or past it
         message = self.literal(f"pgshift: this database is behind {baseline.name} but has not "
                                "run all it holds, and the files of those it lacks are gone: "
                                "nothing was run (see 'pgshift status')")
-        self.emit("", f"SELECT {free} OR {self._has_held(baseline, highest)} AS pgshift_path "
-                  "\\gset", "\\if :pgshift_path", "\\else",
+        self.emit("", f"SELECT {self.guards.path_open(baseline)} AS pgshift_path \\gset",
+                  "\\if :pgshift_path", "\\else",
                   f"DO $pgshift$ BEGIN RAISE EXCEPTION {message}; END $pgshift$;", "\\endif")
-
-    def _has_held(self, baseline: Migration, highest: str) -> str:
-        """SQL: a database behind ``baseline`` has what it holds, applied or in the script (as
-        ``pgshift.plan`` decides it)."""
-        assert baseline.version is not None
-        holding = read_holding(baseline)
-        if holding is None:  # hand-written: see _Behind.gap in pgshift.plan
-            below = [v for v in self.files if v <= baseline.version]
-            if not below:
-                return "false"
-            if not any(v > baseline.version for v in self.files):
-                return "true"
-            return f"{highest} < {_array(max(below))}"
-        built = (f"(SELECT max(string_to_array(substr(key, 3), '.')::int[]) FROM {self.table} "
-                 "WHERE kind = 'baseline' AND status = 'applied')")
-        parts = []
-        for version in dict.fromkeys((holding.first, holding.last)):
-            if version in self.files or (version == holding.first and holding.from_baseline):
-                continue
-            parts.append(f"(EXISTS (SELECT FROM {self.table} WHERE key = "
-                         f"{self.literal(history.version_key(version))} AND status = 'applied') "
-                         f"OR coalesce({built} >= {_array(version)}, false))")
-        if holding.count > 2:  # those between are counted, as the plan counts them
-            first, last = _array(holding.first), _array(holding.last)
-            files = "".join(f" UNION VALUES ({_array(v)})" for v in self.files)
-            parts.append(
-                f"(coalesce({built} > {first}, false) OR (SELECT count(*) FROM (SELECT "
-                f"string_to_array(key, '.')::int[] AS v FROM {self.table} WHERE kind = "
-                f"'versioned' AND status = 'applied'{files}) AS had WHERE v > {first} AND "
-                f"v < {last}) >= {holding.count - 2})")
-        return "(" + " AND ".join(parts or ["true"]) + ")"
 
     def footer(self) -> None:
         self._run_callbacks(after=True)
@@ -277,7 +226,7 @@ class _Builder:
             return
         self.emit("", "\\if :pgshift_any")
         for callback in callbacks:
-            self.emit(f"-- callback {callback.path.name}", "BEGIN;",
+            self.emit(_comment(f"callback {callback.path.name}"), "BEGIN;",
                       f"SET LOCAL lock_timeout = {lock_ms};")
             self._statements(callback.statements)
             self.emit("COMMIT;")
@@ -373,7 +322,8 @@ class _Builder:
 
     def _open(self, migration: Migration, mode: str) -> None:
         verb = "applying" if self.direction == "up" else "rolling back"
-        self.emit("", f"-- {migration.label} {migration.description} ({migration.name}): {mode}",
+        self.emit("", _comment(f"{migration.label} {migration.description} ({migration.name}): "
+                               f"{mode}"),
                   f"SELECT {self._check(migration)} AS pgshift_run \\gset", "\\if :pgshift_run",
                   f"\\echo {self.literal(f'{migration.name}: {verb}')}")
 
@@ -393,7 +343,7 @@ class _Builder:
             check = (f"NOT EXISTS (SELECT FROM {self.table} WHERE key = {key} "
                      f"AND status = 'applied'{same})")
             if migration.version is not None:  # nor one that a baseline built here holds
-                check += f" AND NOT {self._baseline_holds(migration)}"
+                check += f" AND NOT {self.guards.holds(migration)}"
         return check
 
     def _close(self, migration: Migration) -> None:
@@ -469,10 +419,11 @@ class _Builder:
                 continue
             text = statement.text.rstrip()
             ends_in_comment = "--" in text.rsplit("\n", 1)[-1]
-            self.emit(f"-- {statement.path.name}:{statement.line}",
+            self.emit(_comment(f"{statement.path.name}:{statement.line}"),
                       text + ("\n;" if ends_in_comment else ";"))
 
 
-def _array(version: Version) -> str:
-    """SQL: a version as an int[] that compares as versions do."""
-    return f"ARRAY[{', '.join(str(p) for p in version.key)}]::int[]"
+def _comment(text: str) -> str:
+    """An SQL comment line: a line break in a name (a database's, a file's) would end it, and
+    psql would run the rest."""
+    return "-- " + " ".join(text.splitlines())

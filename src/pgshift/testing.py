@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
@@ -158,13 +158,18 @@ def _failing_the_test() -> Iterator[None]:
             raise failed from None  # the line alone, not the error it came from
 
 
+def _misused(message: str) -> NoReturn:
+    """A misused marker fails its test with the line alone: no traceback through the plugin."""
+    pytest.fail(f"pgshift: error: {message}", pytrace=False)
+
+
 def _marker_target(request: pytest.FixtureRequest) -> tuple[str, str] | None:
     marker = request.node.get_closest_marker(MARKER)
     if marker is None:
         return None
     given = {k: v for k, v in marker.kwargs.items() if v is not None}
     if marker.args or len(given) != 1 or next(iter(given)) not in ("before", "after"):
-        raise pytest.UsageError(f'use @pytest.mark.{MARKER}(before="V003") or (after="V003")')
+        _misused(f'use @pytest.mark.{MARKER}(before="V003") or (after="V003")')
     side, version = next(iter(given.items()))
     return side, str(version)
 
@@ -173,6 +178,7 @@ class _Templates:
     """Databases migrated to a given state once per session, cloned for each test."""
 
     def __init__(self, settings: Settings, server_url: str) -> None:
+        from pgshift.errors import DatabaseConnectionError
         from pgshift.verify.databases import keep, reclaim_abandoned
 
         self.settings = settings
@@ -182,7 +188,11 @@ class _Templates:
         session = f"{_PREFIX}{uuid.uuid4().hex[:8]}"
         self.prefix = f"{session}_"
         # Held until drop_all: the next session (after this one is killed) knows it by it.
-        self.keeper = keep(settings, server_url, session)
+        try:
+            self.keeper = keep(settings, server_url, session)
+        except DatabaseConnectionError as exc:  # the CLI's hint names --url, PGSHIFT_URL...
+            exc.hint = _server_hint(exc.hint)
+            raise
         self.reclaimed = reclaim_abandoned(self.keeper, _PREFIX)
 
     def template(self, target: tuple[str, str] | None) -> str | None:
@@ -219,7 +229,7 @@ class _Templates:
         try:
             wanted = Version.parse(text.lstrip("Vv"))
         except ValueError:
-            raise pytest.UsageError(f"{MARKER}: not a version: {text!r}") from None
+            _misused(f"{MARKER}: not a version: {text!r}")
         versions = [m.version for m in discover_migrations(
             self.settings.dir, flavor=self.settings.flavor) if m.version]
         if wanted not in versions:
@@ -295,6 +305,15 @@ class _Clone:
         from pgshift.verify.databases import drop_database
 
         drop_database(self.templates.settings, self.templates.server_url, self.name)
+
+
+def _server_hint(hint: str | None) -> str:
+    """The hint of an error connecting to the server, for the plugin: it takes the server from
+    --pgshift-url only, and has no --connect-wait. A specific hint (the password...) stays."""
+    hint = (hint or "").split("; --connect-wait")[0]
+    if not hint or hint.startswith("check --url"):
+        return "check --pgshift-url (or the pgshift_url ini key)"
+    return hint
 
 
 def _render(report: VerifyReport) -> str:
