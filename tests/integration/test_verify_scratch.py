@@ -199,3 +199,23 @@ def test_the_scratch_database_is_never_the_target_whatever_form_its_url_takes(
     assert [m.up_ms is not None for m in report.migrations] == [True]
     assert query("SELECT to_regclass('t'), to_regnamespace('pgshift')") == [(None, None)]
     assert query(SCRATCH) == []
+
+
+def test_a_keeper_outlives_an_idle_session_timeout_set_for_the_server_or_role(
+    settings, admin_url
+) -> None:
+    """It idles all run long; ended, it would let another run drop the live database."""
+    import time
+
+    from pgshift.verify.databases import keep
+
+    sep = "&" if "?" in admin_url else "?"
+    keeper = keep(settings, f"{admin_url}{sep}options=-c%20idle_session_timeout%3D200",
+                  f"pgshift_verify_{uuid.uuid4().hex[:10]}")
+    try:
+        time.sleep(0.6)
+        with keeper.cursor() as cur:
+            cur.execute("SELECT 1")
+            assert cur.fetchone() == (1,)
+    finally:
+        keeper.close()

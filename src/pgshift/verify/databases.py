@@ -50,7 +50,11 @@ def keep(settings: Settings, admin_url: str, name: str) -> Connection:
     server whose application_name says that a live run owns it. Close it after the drop."""
     from pgshift.db import connect
 
-    return connect(settings, url=admin_url, application_name=KEEPER + name)
+    keeper = connect(settings, url=admin_url, application_name=KEEPER + name)
+    if keeper.server_version >= 140000:  # it idles all run long: a server or role's timeout
+        with keeper.cursor() as cur:     # would end it, and another run drop a live database
+            cur.execute("SET idle_session_timeout = 0")
+    return keeper
 
 
 def rename(keeper: Connection, name: str) -> None:
