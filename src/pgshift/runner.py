@@ -74,9 +74,10 @@ class Runner(ChainRuns, NoTransactionRuns):
         conn.autocommit = True
         # A killed runner's backend would otherwise run its statement to the end, holding
         # the migration's locks, before noticing that nobody is there to COMMIT (14 and later);
-        # a frozen host's session is probed until it ends (see pgshift.db).
-        check = ";SET client_connection_check_interval = 1000" if (
-            conn.server_version >= 140000) else ""
+        # a frozen host's session is probed until it ends (see pgshift.db). A lock retry's
+        # backoff idles the session: a server's or role's idle_session_timeout must not end it.
+        check = (";SET client_connection_check_interval = 1000;SET idle_session_timeout = 0"
+                 if conn.server_version >= 140000 else "")
         with conn.cursor() as cur:
             cur.execute(SERVER_KEEPALIVE_SQL + check)
 

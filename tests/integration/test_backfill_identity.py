@@ -3,6 +3,8 @@ between a killed run and its resume, the checkpoint row deleted or taken over mi
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from tests.fixtures.backfills import kill_a_migration_backfill
 
@@ -215,3 +217,15 @@ def test_a_migration_backfill_resumed_without_its_checkpoint_says_it_starts_from
     assert any("resumes with no checkpoint: starting it from the first key" in n
                for n in notes), notes
     assert query("SELECT min(n), max(n), count(*) FILTER (WHERE b <> a) FROM t") == [(1, 1, 0)]
+
+
+def test_pauses_between_batches_longer_than_the_servers_idle_session_timeout_do_not_end_it(
+    settings, counted, query
+) -> None:
+    sep = "&" if "?" in settings.url else "?"
+    timed = dataclasses.replace(
+        settings, url=f"{settings.url}{sep}options=-c%20idle_session_timeout%3D150")
+    result = api.backfill(timed, "t", "a = a + 1",
+                          options=parse_options("batch-size=10000 pause=400ms vacuum=off"))
+    assert result.batches >= 2
+    assert query("SELECT min(n), max(n) FROM t") == [(1, 1)]

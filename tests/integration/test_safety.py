@@ -646,3 +646,33 @@ def test_a_runner_whose_lock_session_is_ended_stops_before_the_next_migration(
     assert len(failures) == 1 and isinstance(failures[0], LockBusyError), failures
     assert "lost its migration lock" in failures[0].message
     assert [r[0] for r in query("SELECT key FROM pgshift.history ORDER BY key")] == ["1", "2"]
+
+
+def test_a_migration_longer_than_the_servers_idle_session_timeout_keeps_the_lock(
+    settings, write_migration, query
+) -> None:
+    """The lock's session idles while the migration runs on the other one."""
+    sep = "&" if "?" in settings.url else "?"
+    timed = dataclasses.replace(
+        settings, url=f"{settings.url}{sep}options=-c%20idle_session_timeout%3D300")
+    write_migration("V1__slow.sql", "SELECT pg_sleep(1);", "SELECT 1;")
+    write_migration("V2__c.sql", "CREATE TABLE c (id int);", "DROP TABLE c;")
+    api.up(timed)
+    assert [r[0] for r in query("SELECT key FROM pgshift.history ORDER BY key")] == ["1", "2"]
+
+
+def test_a_lock_retrys_backoff_longer_than_the_servers_idle_session_timeout_still_applies(
+    settings, write_migration, table_a, database_url, query
+) -> None:
+    sep = "&" if "?" in settings.url else "?"
+    timed = dataclasses.replace(
+        settings, url=f"{settings.url}{sep}options=-c%20idle_session_timeout%3D150",
+        lock_timeout=0.1, lock_retries=20)
+    write_migration("V2__col.sql", "ALTER TABLE a ADD COLUMN b int;",
+                    "ALTER TABLE a DROP COLUMN b;")
+    holder = hold_lock(database_url, "SELECT * FROM a", 1.5)
+    result = api.up(timed)
+    holder.join()
+    assert result.outcomes[0].attempts > 2
+    assert query("SELECT count(*) FROM information_schema.columns WHERE column_name = 'b'") == [
+        (1,)]

@@ -148,6 +148,8 @@ def run_backfill(
     job = Job(conn, schema, id, statement, options, prepared.limits)
     info, walk = prepared.info, prepared.walk
     with conn.cursor() as cur:
+        if conn.server_version >= 140000:  # the pauses between batches idle the session
+            cur.execute("SET idle_session_timeout = 0")
         job.size_for(walk)
         resumed, done = _start(cur, job, walk, migration=migration, resume=resume, again=again,
                                note=note)

@@ -85,8 +85,11 @@ def advisory_lock(
     """
     from pgshift.db import SERVER_KEEPALIVE_SQL
 
-    with conn.cursor() as cur:  # a frozen host's lock goes with its session (see db)
-        cur.execute(SERVER_KEEPALIVE_SQL)
+    # A frozen host's lock goes with its session (see db); a server's or role's
+    # idle_session_timeout must not end it while a long migration runs on the other session.
+    idle = ";SET idle_session_timeout = 0" if conn.server_version >= 140000 else ""
+    with conn.cursor() as cur:
+        cur.execute(SERVER_KEEPALIVE_SQL + idle)
     deadline = time.monotonic() + wait
     told = False
     while not try_acquire(conn, key):
