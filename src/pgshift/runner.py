@@ -76,8 +76,12 @@ class Runner(ChainRuns, NoTransactionRuns):
         # the migration's locks, before noticing that nobody is there to COMMIT (14 and later);
         # a frozen host's session is probed until it ends (see pgshift.db). A lock retry's
         # backoff idles the session: a server's or role's idle_session_timeout must not end it.
+        # pgshift's own limits bound each migration: a server's or role's transaction_timeout
+        # (17 and later) would end the session of one that takes longer, as a FATAL.
         check = (";SET client_connection_check_interval = 1000;SET idle_session_timeout = 0"
                  if conn.server_version >= 140000 else "")
+        if conn.server_version >= 170000:
+            check += ";SET transaction_timeout = 0"
         with conn.cursor() as cur:
             cur.execute(SERVER_KEEPALIVE_SQL + check)
 

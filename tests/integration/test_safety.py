@@ -676,3 +676,17 @@ def test_a_lock_retrys_backoff_longer_than_the_servers_idle_session_timeout_stil
     assert result.outcomes[0].attempts > 2
     assert query("SELECT count(*) FROM information_schema.columns WHERE column_name = 'b'") == [
         (1,)]
+
+
+@pytest.mark.pg(">=17")
+def test_a_transaction_timeout_set_for_the_server_or_role_gives_way_to_the_migrations_budget(
+    settings, write_migration, query
+) -> None:
+    """pgshift's own limits (statement timeout, the overall budget) bound each migration."""
+    sep = "&" if "?" in settings.url else "?"
+    timed = dataclasses.replace(
+        settings, url=f"{settings.url}{sep}options=-c%20transaction_timeout%3D300")
+    write_migration("V1__slow.sql", "SELECT pg_sleep(0.6);\nCREATE TABLE a (id int);",
+                    "DROP TABLE a;")
+    api.up(timed)
+    assert [r[0] for r in query("SELECT key FROM pgshift.history ORDER BY key")] == ["1"]
