@@ -138,3 +138,33 @@ def test_database_tells_a_stored_generated_column_from_a_plain_one(
         conn.close()
     columns = schema.tables["items"].columns
     assert (columns["total"].generated, columns["qty"].generated) == ("s", "")
+
+
+def test_database_gives_function_volatility_and_unique_index_columns(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A STABLE user function is a free default; PRIMARY KEY USING INDEX on a nullable column
+    scans for NULLs (the index's columns come from the catalog)."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE accounts (id bigint, code text NOT NULL);"
+                    "CREATE UNIQUE INDEX accounts_id_idx ON accounts (id);"
+                    "CREATE UNIQUE INDEX accounts_code_idx ON accounts (code) INCLUDE (id);"
+                    "CREATE FUNCTION tenant() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1';"
+                    "CREATE FUNCTION token() RETURNS text LANGUAGE sql AS 'SELECT 1::text';")
+    conn.close()
+    migration = tmp_path / "V9__keys.sql"
+    migration.write_text(
+        "ALTER TABLE accounts ADD COLUMN tenant_id int DEFAULT tenant();\n"
+        "ALTER TABLE accounts ADD COLUMN token text DEFAULT token();\n"
+        "ALTER TABLE accounts ADD CONSTRAINT accounts_code_pk PRIMARY KEY USING INDEX "
+        "accounts_code_idx;\n"
+        "ALTER TABLE accounts DROP CONSTRAINT accounts_code_pk;\n"
+        "ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX "
+        "accounts_id_idx;\n", "utf-8")
+    report = lint_paths([migration], LintOptions(database_url=database_url))
+    assert [(v.line, v.rule) for v in report.violations] == [
+        (2, "add-column-volatile-default"),
+        (5, "set-not-null-without-check"),
+    ]

@@ -1,5 +1,6 @@
 """Read the existing schema from a live database: tables, column types, constraints, indexes,
-partition keys and row estimates (so findings on tiny tables can be downgraded).
+partition keys, row estimates (so findings on tiny tables can be downgraded) and the
+volatility of user functions.
 
 Two catalog queries, read-only. Column types come back from ``format_type`` and are parsed by
 PostgreSQL's own grammar, so they normalise exactly like the types written in migrations.
@@ -42,6 +43,9 @@ def schema_of(catalog: Catalog) -> Schema:
         if partition and partition[0]:
             table.parent = table_key(*partition[0])
             table.bound = _bound(partition[1]) if len(partition) > 1 and partition[1] else None
+        if len(partition) > 2 and partition[2]:
+            for index_name, keys in _json_object(partition[2]).items():
+                schema.index_columns[table_key(nsp, index_name)] = tuple(keys or ())
         if kind in ("r", "m"):  # a partitioned parent or a view holds no rows itself
             table.rows = rows_estimate(tuples, size)
         for colname, typ, notnull, hasdef, *generated in _json(columns):
@@ -62,12 +66,20 @@ def schema_of(catalog: Catalog) -> Schema:
         table.constraints[conname] = Constraint(kind, bool(validated), frozenset(keys), proves,  # type: ignore[arg-type]
                                                 expr=tree, rendered=tree is not None)
     for nsp, name, typtype in types:
-        (schema.types if typtype == "e" else schema.domains).add(table_key(nsp, name))
+        if typtype.startswith("f"):  # a function: "f" + its volatility (see catalog_rows)
+            overloads = schema.functions.setdefault(table_key(nsp, name), {})
+            overloads[str(len(overloads))] = typtype[1:]
+        else:
+            (schema.types if typtype == "e" else schema.domains).add(table_key(nsp, name))
     return schema
 
 
 def _json(value: Any) -> list:
     return json.loads(value) if isinstance(value, str) else list(value or [])
+
+
+def _json_object(value: Any) -> dict:
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
 
 
 def _parse_types(formatted: list[str]) -> dict[str, TypeRef | None]:

@@ -20,7 +20,8 @@ SMALL_TABLE_ROWS = 10_000
 # keeps its relpages, so it counts as not empty until its next ANALYZE.
 # A column's attgenerated is read through row_to_json (PostgreSQL 12 added it). Partition keys
 # list "" for an expression column; a partition comes with its parent and its
-# bounds (``FOR VALUES …``, as pg_get_expr prints them).
+# bounds (``FOR VALUES …``, as pg_get_expr prints them). Last come the key columns of each
+# unique index ("" for an expression): ADD PRIMARY KEY USING INDEX sets them NOT NULL.
 _SIZE_FROM_FILE = "ELSE pg_relation_size(c.oid) END"
 # A table some session holds locked: its activity counters say whether it ever had a row.
 _SIZE_FROM_STATISTICS = ("WHEN pg_stat_get_tuples_inserted(c.oid) + pg_stat_get_live_tuples("
@@ -49,7 +50,14 @@ SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint,
        (SELECT array[pn.nspname, pc.relname]::text[] FROM pg_inherits h
         JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
         WHERE h.inhrelid = c.oid AND c.relispartition),
-       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
+       (SELECT json_object_agg(ic.relname, (
+                 SELECT array_agg(COALESCE(a.attname, '') ORDER BY k.ord)
+                 FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+                 LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+                 WHERE k.ord <= i.indnkeyatts))
+        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+        WHERE i.indrelid = c.oid AND i.indisunique)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
@@ -63,9 +71,16 @@ FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
 """
+# Enum and domain types (typtype e, d), and user functions' volatility as typtype "f" plus
+# provolatile ("fi", "fs", "fv": one row per name and volatility).
 _TYPES = """
-SELECT n.nspname, t.typname, t.typtype FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+SELECT n.nspname, t.typname, t.typtype::text FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
 WHERE t.typtype IN ('e', 'd') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+UNION
+SELECT n.nspname, p.proname, 'f' || p.provolatile::text FROM pg_proc p
+JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE p.prokind = 'f' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 """
 Catalog = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]
 

@@ -233,6 +233,8 @@ class Engine:
         found: list[Violation] = []
         for item in node.get("cmds") or ():
             cmd = item.get("AlterTableCmd") or {}
+            if table is not None and _adds_existing_column(cmd, table):
+                continue  # ADD COLUMN IF NOT EXISTS of a column already there: PostgreSQL skips it
             for rule in rules:
                 found.extend(rule.check(cmd, ctx))
             if cmd.get("subtype") == "AT_AddColumn" and "ColumnDef" in (cmd.get("def") or {}):
@@ -309,6 +311,13 @@ class Engine:
                                         "remove the comment, or fix the rule id",
                                         ctx.path, ignore.line, ignore.column, ignore.statement))
         return result
+
+
+def _adds_existing_column(cmd: dict, table: Table) -> bool:
+    """``ADD COLUMN IF NOT EXISTS`` of a column the table already has (a no-op)."""
+    if cmd.get("subtype") != "AT_AddColumn" or not cmd.get("missing_ok"):
+        return False
+    return ((cmd.get("def") or {}).get("ColumnDef") or {}).get("colname") in table.columns
 
 
 def _too_deep(source: SourceText, statement: Statement, path: Path) -> InputError:

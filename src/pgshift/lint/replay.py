@@ -35,18 +35,26 @@ class Created:
 
 
 def not_null_columns(expr: Node | None) -> frozenset[str]:
-    """Columns a CHECK expression proves not null: ``c IS NOT NULL`` alone or ANDed."""
+    """Columns a CHECK expression proves not null: ``c IS NOT NULL`` (or ``NOT (c IS NULL)``,
+    which PostgreSQL simplifies to it) alone or ANDed. Other strict expressions (``c <> ''``)
+    do not count: PostgreSQL's SET NOT NULL still scans with those."""
     found: set[str] = set()
-    stack = [expr] if expr else []
+    stack = [(expr, False)] if expr else []
     while stack:
-        item = stack.pop()
+        item, negated = stack.pop()
         if "NullTest" in item:
             test = item["NullTest"]
             arg = test.get("arg") or {}
-            if test.get("nulltesttype") == "IS_NOT_NULL" and "ColumnRef" in arg:
+            wanted = "IS_NULL" if negated else "IS_NOT_NULL"
+            if test.get("nulltesttype") == wanted and "ColumnRef" in arg:
                 found.update(strings(arg["ColumnRef"].get("fields"))[-1:])
-        elif "BoolExpr" in item and item["BoolExpr"].get("boolop") == "AND_EXPR":
-            stack.extend(item["BoolExpr"].get("args") or ())
+        elif "BoolExpr" in item:
+            boolop = item["BoolExpr"].get("boolop")
+            args = item["BoolExpr"].get("args") or ()
+            if boolop == ("OR_EXPR" if negated else "AND_EXPR"):  # NOT (a OR b): NOT a AND NOT b
+                stack.extend((arg, negated) for arg in args)
+            elif boolop == "NOT_EXPR":
+                stack.extend((arg, not negated) for arg in args)
     return frozenset(found)
 
 
@@ -216,7 +224,8 @@ def apply_alter_cmd(table: Table, key: str, cmd: Node) -> None:
     name = cmd.get("name", "")
     definition = cmd.get("def") or {}
     if subtype == "AT_AddColumn" and "ColumnDef" in definition:
-        _add_column(table, key, definition["ColumnDef"])
+        if not (cmd.get("missing_ok") and definition["ColumnDef"].get("colname") in table.columns):
+            _add_column(table, key, definition["ColumnDef"])
     elif subtype == "AT_DropColumn":
         table.columns.pop(name, None)
         table.indexed.discard(name)
@@ -261,11 +270,14 @@ def _rename(schema: Schema, created: Created, stmt: Node) -> None:
             if old_name in table.indexed:
                 table.indexed.discard(old_name)
                 table.indexed.add(new)
+                _rename_index_column(schema, relation_key(rel), old_name, new)
     elif kind == "OBJECT_INDEX":
         old = relation_key(rel)
         target = table_key((rel or {}).get("schemaname"), new)
         if old in schema.indexes:
             schema.indexes[target] = schema.indexes.pop(old)
+        if old in schema.index_columns:
+            schema.index_columns[target] = schema.index_columns.pop(old)
         if old in created.indexes:
             created.indexes.add(target)
     elif kind == "OBJECT_TABCONSTRAINT":
@@ -277,6 +289,13 @@ def _rename(schema: Schema, created: Created, stmt: Node) -> None:
         schema.schemas.add(new)
     elif kind in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
         _rename_type(schema, created, stmt, new)
+
+
+def _rename_index_column(schema: Schema, key: str, old: str, new: str) -> None:
+    for index, owner in schema.indexes.items():
+        columns = schema.index_columns.get(index)
+        if owner == key and columns and old in columns:
+            schema.index_columns[index] = tuple(new if c == old else c for c in columns)
 
 
 def _rename_type(schema: Schema, created: Created, stmt: Node, new: str) -> None:
@@ -311,6 +330,9 @@ def drop_targets(stmt: Node) -> list[str]:
 
 def _drop(schema: Schema, created: Created, stmt: Node) -> None:
     kind = stmt.get("removeType")
+    if kind == "OBJECT_FUNCTION":
+        _drop_functions(schema, stmt)
+        return
     for key in drop_targets(stmt):
         if kind in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE",
                     "OBJECT_SEQUENCE"):
@@ -318,14 +340,25 @@ def _drop(schema: Schema, created: Created, stmt: Node) -> None:
             created.tables.discard(key)
         elif kind == "OBJECT_INDEX":
             schema.indexes.pop(key, None)
+            schema.index_columns.pop(key, None)
             created.indexes.discard(key)
         elif kind in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
             schema.types.discard(key)
             schema.domains.discard(key)
             created.types.discard(key)
+            if stmt.get("behavior") == "DROP_CASCADE":  # the columns of that type go with it
+                _drop_columns_of_type(schema, key.rsplit(".", 1)[-1])
         elif kind == "OBJECT_SCHEMA":
             schema.schemas.discard(key)
             created.schemas.discard(key)
+
+
+def _drop_columns_of_type(schema: Schema, name: str) -> None:
+    for table in schema.tables.values():
+        for column in [c for c, m in table.columns.items()
+                       if m.type is not None and m.type.name == name]:
+            del table.columns[column]
+            table.indexed.discard(column)
 
 
 def _index(schema: Schema, created: Created, stmt: Node) -> None:
@@ -341,7 +374,62 @@ def _index(schema: Schema, created: Created, stmt: Node) -> None:
         key = table_key(rel.get("schemaname"), name)
         if not (stmt.get("if_not_exists") and key in schema.indexes):
             schema.indexes[key] = owner
+            schema.index_columns[key] = tuple(
+                (p.get("IndexElem") or {}).get("name") or "" for p in stmt.get("indexParams") or ())
             created.indexes.add(key)
+
+
+def _signature(parameters: list[Node] | None) -> str:
+    """A function's input argument types, as overloads are told apart."""
+    types = []
+    for item in parameters or ():
+        param = item.get("FunctionParameter") or {}
+        if param.get("mode") not in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE"):
+            typ = type_of(param.get("argType"))
+            types.append(str(typ) if typ is not None else "?")
+    return ",".join(types)
+
+
+def _volatility(options: list[Node] | None) -> str | None:
+    """``i``, ``s`` or ``v`` from a function's IMMUTABLE/STABLE/VOLATILE option, if any."""
+    for item in options or ():
+        elem = item.get("DefElem") or {}
+        if elem.get("defname") == "volatility":
+            return str(((elem.get("arg") or {}).get("String") or {}).get("sval", "v"))[:1]
+    return None
+
+
+def _function(schema: Schema, created: Created, stmt: Node) -> None:
+    """CREATE FUNCTION: its volatility (VOLATILE unless it says otherwise), per overload."""
+    if stmt.get("is_procedure"):
+        return
+    key = name_key(strings(stmt.get("funcname")))
+    overloads = schema.functions.setdefault(key, {})
+    overloads[_signature(stmt.get("parameters"))] = _volatility(stmt.get("options")) or "v"
+
+
+def _alter_function(schema: Schema, created: Created, stmt: Node) -> None:
+    """ALTER FUNCTION … IMMUTABLE/STABLE/VOLATILE."""
+    func = stmt.get("func") or {}
+    overloads = schema.functions.get(name_key(strings(func.get("objname"))))
+    volatility = _volatility(stmt.get("actions"))
+    if overloads is None or volatility is None:
+        return
+    if func.get("args_unspecified"):
+        for signature in overloads:
+            overloads[signature] = volatility
+    else:
+        overloads[_signature(func.get("objfuncargs"))] = volatility
+
+
+def _drop_functions(schema: Schema, stmt: Node) -> None:
+    for obj in stmt.get("objects") or ():
+        func = obj.get("ObjectWithArgs") or {}
+        key = name_key(strings(func.get("objname")))
+        if func.get("args_unspecified"):
+            schema.functions.pop(key, None)
+        else:
+            schema.functions.get(key, {}).pop(_signature(func.get("objfuncargs")), None)
 
 
 def _create_as(schema: Schema, created: Created, stmt: Node) -> None:
@@ -415,6 +503,8 @@ _APPLY: dict[str, Callable[[Schema, Created, Node], None]] = {
         "relname") and [{"String": {"sval": n["typevar"]["relname"]}}]}),
     "CreateDomainStmt": _domain,
     "CreateSchemaStmt": _create_schema,
+    "CreateFunctionStmt": _function,
+    "AlterFunctionStmt": _alter_function,
     "SelectStmt": _select_into,
 }
 

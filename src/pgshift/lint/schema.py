@@ -64,13 +64,26 @@ class Table:
 
 @dataclass
 class Schema:
-    """Relations by key (``users``, ``audit.logs``), plus indexes, types and schemas."""
+    """Relations by key (``users``, ``audit.logs``), plus indexes, types, schemas and the
+    volatility of user functions."""
 
     tables: dict[str, Table] = field(default_factory=dict)
     indexes: dict[str, str] = field(default_factory=dict)
     types: set[str] = field(default_factory=set)
     domains: set[str] = field(default_factory=set)
     schemas: set[str] = field(default_factory=set)
+    # An index's key columns in order ("" for an expression), when its definition was seen.
+    index_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # User functions by key: each overload's input argument types -> provolatile (i, s, v).
+    functions: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def function_volatile(self, key: str) -> bool | None:
+        """Whether calling function ``key`` may be volatile: True when an overload is (or
+        may be), False when every known overload is STABLE or IMMUTABLE, None if unknown."""
+        overloads = self.functions.get(key)
+        if not overloads:
+            return None
+        return any(v not in ("i", "s") for v in overloads.values())
 
     def table(self, key: str) -> Table | None:
         return self.tables.get(key)
@@ -98,3 +111,4 @@ class Schema:
         self.tables.pop(key, None)
         for index in [i for i, owner in self.indexes.items() if owner == key]:
             del self.indexes[index]
+            self.index_columns.pop(index, None)

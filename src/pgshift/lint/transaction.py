@@ -30,6 +30,21 @@ def timeout_enabled(value: object) -> bool:
         return bool(text)
 
 
+# Time zones that are UTC under another name (tzdata links and aliases, with or without Etc/).
+_UTC_NAMES = frozenset({"UTC", "UCT", "GMT", "GMT0", "GMT+0", "GMT-0", "GREENWICH", "UNIVERSAL",
+                        "ZULU", "Z"})
+
+
+def zero_offset(value: object) -> bool:
+    """Whether a TimeZone setting's value is UTC: ``'UTC'``, ``'Etc/UTC'``, ``'GMT'``,
+    ``'Zulu'``, an offset of zero (``0``, ``'+00'``, ``INTERVAL '+00:00'``)..."""
+    text = str(value).strip().upper()
+    if text.removeprefix("ETC/") in _UTC_NAMES:
+        return True
+    digits = text.lstrip("+-").replace(":", "").replace(".", "")
+    return bool(digits) and set(digits) == {"0"}
+
+
 @dataclass
 class Transaction:
     """The transaction and session state while walking a file's statements."""
@@ -109,7 +124,7 @@ class Transaction:
                 else None
             self._store_path(path, bool(stmt.get("is_local")))
         elif name in ("timezone", "time zone"):
-            utc = kind == "VAR_SET_VALUE" and str(value).upper() in ("UTC", "ETC/UTC", "Z", "0")
+            utc = kind == "VAR_SET_VALUE" and zero_offset(value)
             self._store_utc(utc, bool(stmt.get("is_local")))
         elif name in _TIMEOUTS:
             enabled = kind == "VAR_SET_VALUE" and timeout_enabled(value)

@@ -2,13 +2,19 @@
 
 From PostgreSQL 11, ``ADD COLUMN … DEFAULT expr`` with a non-volatile ``expr`` is evaluated
 once and stored in the catalog: no rewrite. Constants, casts, operators, ``now()``,
-``CURRENT_TIMESTAMP``, ``ARRAY[]`` and the like are non-volatile. A function we do not know
-(a user function) is assumed volatile, as PostgreSQL's default for new functions is VOLATILE.
+``CURRENT_TIMESTAMP``, ``ARRAY[]`` and the like are non-volatile. A user function is as
+volatile as its ``CREATE FUNCTION`` (or the live database) says; one we do not know is
+assumed volatile, as PostgreSQL's default for new functions is VOLATILE.
 """
 
 from __future__ import annotations
 
-from pgshift.lint.nodes import Node, func_name, strings
+from typing import TYPE_CHECKING
+
+from pgshift.lint.nodes import Node, func_name, name_key, strings
+
+if TYPE_CHECKING:
+    from pgshift.lint.schema import Schema
 
 VOLATILE_FUNCTIONS = frozenset({
     "random", "random_normal", "setseed", "gen_random_uuid", "gen_random_bytes", "uuidv4",
@@ -32,13 +38,23 @@ STABLE_OR_IMMUTABLE_FUNCTIONS = frozenset({
     "varchar", "bool", "float8", "float4", "date", "timestamp", "timestamptz", "interval",
     "jsonb", "json", "uuid", "inet", "cidr", "tsvector", "to_tsvector", "point", "daterange",
     "tstzrange", "int4range", "int8range", "numrange", "format",
+    "char_length", "character_length", "octet_length", "bit_length", "position", "strpos",
+    "split_part", "regexp_replace", "regexp_substr", "translate", "reverse", "chr", "ascii",
+    "to_hex", "quote_ident", "quote_literal", "quote_nullable", "starts_with", "overlay",
+    "normalize", "mod", "power", "pow", "sqrt", "cbrt", "exp", "ln", "log", "log10", "sign",
+    "pi", "div", "gcd", "lcm", "sha224", "sha384", "sha512", "hashtext", "convert_to",
+    "convert_from", "array_length", "cardinality", "array_append", "array_prepend", "array_cat",
+    "array_remove", "array_replace", "jsonb_set", "jsonb_insert", "jsonb_strip_nulls",
+    "row_to_json", "array_to_json", "date_bin", "justify_days", "justify_hours",
+    "justify_interval", "tsrange", "datemultirange", "bytea", "uuid_extract_timestamp",
     # STABLE, though they look per-call: one value for the whole ALTER (pg_proc.provolatile)
     "txid_current", "pg_current_xact_id", "pg_backend_pid", "inet_client_addr",
 })
 
 
-def is_volatile(expr: Node | None) -> bool:
-    """True when evaluating ``expr`` can give a different value per row."""
+def is_volatile(expr: Node | None, schema: Schema | None = None) -> bool:
+    """True when evaluating ``expr`` can give a different value per row; ``schema`` knows the
+    volatility of user functions."""
     if not expr:
         return False
     stack: list[object] = [expr]
@@ -52,11 +68,13 @@ def is_volatile(expr: Node | None) -> bool:
         for name, fields in item.items():
             if name == "FuncCall":
                 called = func_name(fields)
-                qualifier = strings(fields.get("funcname"))[:-1]
+                names = strings(fields.get("funcname"))
                 if called in VOLATILE_FUNCTIONS:
                     return True
-                if called not in STABLE_OR_IMMUTABLE_FUNCTIONS or qualifier not in (
-                        [], ["pg_catalog"]):
+                builtin = called in STABLE_OR_IMMUTABLE_FUNCTIONS and names[:-1] in (
+                    [], ["pg_catalog"])
+                if not builtin and (schema is None or schema.function_volatile(
+                        name_key(names)) is not False):
                     return True
                 stack.append(fields.get("args"))
             elif name in ("SubLink", "NextValueExpr"):

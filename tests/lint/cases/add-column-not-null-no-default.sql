@@ -41,3 +41,11 @@ BEGIN;
 ALTER TABLE "app_order" ADD COLUMN "priority" integer DEFAULT 0 NOT NULL;
 ALTER TABLE "app_order" ALTER COLUMN "priority" DROP DEFAULT;
 COMMIT;
+
+-- ok
+-- schema: CREATE TABLE accounts (id bigint PRIMARY KEY, plan text NOT NULL DEFAULT 'free');
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS plan text NOT NULL;
+
+-- bad
+-- schema: CREATE TABLE accounts (id bigint PRIMARY KEY, plan text NOT NULL DEFAULT 'free');
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS plan text NOT NULL, ADD COLUMN IF NOT EXISTS region text NOT NULL;

@@ -82,3 +82,37 @@ ALTER TABLE users ADD COLUMN account_type_new account_type DEFAULT 'fan';
 ALTER TABLE audit_log ADD COLUMN xact bigint DEFAULT txid_current();
 ALTER TABLE audit_log ADD COLUMN backend int DEFAULT pg_backend_pid();
 ALTER TABLE audit_log ADD COLUMN client inet DEFAULT inet_client_addr();
+
+-- ok
+-- schema: CREATE FUNCTION default_tenant() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT current_setting('app.tenant')::uuid $$;
+ALTER TABLE projects ADD COLUMN tenant_id uuid DEFAULT default_tenant();
+
+-- ok
+CREATE OR REPLACE FUNCTION app.plan_limit(kind text) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 10 $$;
+ALTER TABLE app.accounts ADD COLUMN seat_limit int NOT NULL DEFAULT app.plan_limit('basic');
+
+-- ok
+CREATE FUNCTION "NextCode"() RETURNS text LANGUAGE sql VOLATILE AS $$ SELECT 'x' $$;
+ALTER FUNCTION "NextCode"() IMMUTABLE;
+ALTER TABLE accounts ADD COLUMN code text DEFAULT "NextCode"();
+
+-- bad
+CREATE FUNCTION make_token() RETURNS text LANGUAGE sql AS $$ SELECT md5(random()::text) $$;
+ALTER TABLE users ADD COLUMN token text DEFAULT make_token();
+
+-- bad
+-- schema: CREATE FUNCTION code(n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'x' $$;
+-- schema: CREATE FUNCTION code(n text) RETURNS text LANGUAGE sql VOLATILE AS $$ SELECT 'x' $$;
+ALTER TABLE users ADD COLUMN code text DEFAULT code(1);
+
+-- bad
+-- schema: CREATE FUNCTION shard() RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT 1 $$;
+-- schema: DROP FUNCTION shard();
+ALTER TABLE users ADD COLUMN shard int DEFAULT shard();
+
+-- ok
+ALTER TABLE users ADD COLUMN name_length int DEFAULT char_length('unknown');
+
+-- ok
+-- schema: CREATE TABLE users (id bigint PRIMARY KEY, public_id uuid NOT NULL DEFAULT gen_random_uuid());
+ALTER TABLE users ADD COLUMN IF NOT EXISTS public_id uuid NOT NULL DEFAULT gen_random_uuid();

@@ -153,3 +153,42 @@ ALTER TABLE payments ALTER COLUMN amount TYPE numeric(16,2);
 -- schema: CREATE TABLE payments (amount integer);
 -- public.payments, not billing.payments: integer -> numeric rewrites
 ALTER TABLE payments ALTER COLUMN amount TYPE numeric(16,2);
+
+-- ok
+-- schema: CREATE TABLE events (id bigint, at timestamp);
+SET TIME ZONE 'Etc/GMT';
+ALTER TABLE events ALTER COLUMN at TYPE timestamptz;
+
+-- ok
+-- schema: CREATE TABLE events (id bigint, at timestamp(3));
+SET LOCAL TimeZone = 'GMT';
+ALTER TABLE events ALTER COLUMN at SET DATA TYPE timestamptz(6);
+
+-- ok
+-- schema: CREATE TABLE events (id bigint, at timestamp);
+SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE;
+ALTER TABLE events ALTER COLUMN at TYPE timestamp with time zone;
+
+-- bad
+-- schema: CREATE TABLE events (id bigint, at timestamp);
+SET TIME ZONE 'Europe/London';
+ALTER TABLE events ALTER COLUMN at TYPE timestamptz;
+
+-- bad
+-- schema: CREATE TABLE events (id bigint, at timestamp);
+SET TIME ZONE 'Africa/Abidjan';
+ALTER TABLE events ALTER COLUMN at TYPE timestamptz;
+
+-- bad
+-- schema: CREATE TABLE users (id bigint, email varchar(100));
+-- schema: CREATE UNIQUE INDEX users_email_idx ON users (email);
+ALTER TABLE users ALTER COLUMN email TYPE varchar(200) COLLATE "C";
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, email varchar(100));
+ALTER TABLE users ALTER COLUMN email TYPE varchar(200) COLLATE "C";
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, email varchar(100));
+-- schema: CREATE UNIQUE INDEX users_email_idx ON users (email);
+ALTER TABLE users ALTER COLUMN email TYPE varchar(200);

@@ -93,3 +93,52 @@ ALTER TABLE users ADD CONSTRAINT users_email_nn NOT NULL email;
 -- ok
 -- pg-version: 18
 ALTER TABLE users ADD CONSTRAINT users_email_nn NOT NULL email NOT VALID;
+
+-- ok
+-- schema: CREATE TABLE users (id bigint, email text);
+-- schema: ALTER TABLE users ADD CONSTRAINT email_nn CHECK (NOT (email IS NULL)) NOT VALID;
+-- schema: ALTER TABLE users VALIDATE CONSTRAINT email_nn;
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+
+-- bad
+-- schema: CREATE TABLE users (id bigint, email text);
+-- schema: ALTER TABLE users ADD CONSTRAINT email_present CHECK (email <> '');
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+
+-- bad
+-- schema: CREATE TABLE users (id bigint, email text);
+-- schema: ALTER TABLE users ADD CONSTRAINT email_nn CHECK (NOT (email IS NOT NULL)) NOT VALID;
+-- schema: ALTER TABLE users VALIDATE CONSTRAINT email_nn;
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+
+-- bad
+-- schema: CREATE TABLE accounts (id bigint, email text);
+-- schema: CREATE UNIQUE INDEX CONCURRENTLY accounts_id_idx ON accounts (id);
+ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_idx;
+
+-- bad
+-- runner: psql
+-- schema: CREATE TABLE app.accounts ("Id" bigint, region text);
+CREATE UNIQUE INDEX CONCURRENTLY accounts_key ON app.accounts (region, "Id");
+ALTER TABLE app.accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_key;
+
+-- ok
+-- schema: CREATE TABLE accounts (id bigint, email text);
+-- schema: CREATE UNIQUE INDEX CONCURRENTLY accounts_id_idx ON accounts (id);
+-- schema: ALTER TABLE accounts ADD CONSTRAINT accounts_id_nn CHECK (id IS NOT NULL) NOT VALID;
+-- schema: ALTER TABLE accounts VALIDATE CONSTRAINT accounts_id_nn;
+ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_idx;
+ALTER TABLE accounts DROP CONSTRAINT accounts_id_nn;
+
+-- ok
+-- schema: CREATE TABLE accounts (id bigint NOT NULL, email text);
+-- schema: CREATE UNIQUE INDEX CONCURRENTLY accounts_id_idx ON accounts (id);
+ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_idx;
+
+-- ok
+ALTER TABLE accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX accounts_id_idx;
+
+-- ok
+-- schema: CREATE TABLE accounts (id bigint, email text);
+-- schema: CREATE UNIQUE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);
+ALTER TABLE accounts ADD CONSTRAINT accounts_email_key UNIQUE USING INDEX accounts_email_idx;

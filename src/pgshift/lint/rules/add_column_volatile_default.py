@@ -19,7 +19,9 @@ class AddColumnVolatileDefault(Rule):
     Every existing row needs its own value, so PostgreSQL rewrites the whole table and its
     indexes while holding ACCESS EXCLUSIVE: reads and writes are blocked until it finishes.
     From PostgreSQL 11 a non-volatile default (a constant, ``now()``, ``CURRENT_TIMESTAMP``,
-    a cast, ``'{}'::text[]``, ``(1 + 2)``) is stored in the catalog: no rewrite.
+    a cast, ``'{}'::text[]``, ``(1 + 2)``, a function declared IMMUTABLE or STABLE) is stored
+    in the catalog: no rewrite. A function the linter has not seen created is taken as
+    VOLATILE, PostgreSQL's default.
 
     Safe way: add the column without a default (nullable), ``ALTER COLUMN … SET DEFAULT …``
     so new rows get it, then backfill existing rows in batches.
@@ -47,7 +49,7 @@ class AddColumnVolatileDefault(Rule):
         column = coldef.get("colname", "")
         if ctx.pg_version < 11:
             why = f"before PostgreSQL 11 any DEFAULT (here on {column}) fills every row"
-        elif is_volatile(default):
+        elif is_volatile(default, ctx.schema):
             why = f"the DEFAULT of {column} is volatile, so every existing row gets its own value"
         else:
             return

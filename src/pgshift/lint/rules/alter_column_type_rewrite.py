@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pgshift.lint.coercion import rewrites, type_of
+from pgshift.lint.coercion import TypeRef, rewrites, type_of
 from pgshift.lint.context import Context
 from pgshift.lint.nodes import Node, strings
 from pgshift.lint.rule import Rule, Violation, register
@@ -22,8 +22,10 @@ class AlterColumnTypeRewrite(Rule):
     reads and writes are blocked until it finishes. No rewrite happens for varchar(n) →
     varchar(m ≥ n) or text, text → varchar, numeric(p,s) → numeric(p' ≥ p, s) or numeric,
     cidr → inet, higher timestamp/time precision, text ↔ citext on an unindexed column, and
-    timestamp → timestamptz when the session TimeZone is UTC (PostgreSQL 12+). The old type
-    comes from the live database, the schema file, earlier migrations or earlier statements.
+    timestamp → timestamptz when the session TimeZone is UTC (PostgreSQL 12+). A COLLATE
+    clause that changes an indexed column's collation rebuilds its indexes even then. The old
+    type comes from the live database, the schema file, earlier migrations or earlier
+    statements.
 
     Safe way: add a new column of the new type, keep it in sync with a trigger (dual write),
     backfill in batches, switch the app over, then drop the old column.
@@ -49,7 +51,7 @@ class AlterColumnTypeRewrite(Rule):
         old = table.columns[column].type if table and column in table.columns else None
         changes_values = not _plain_using(coldef.get("raw_default"), column)
         if changes_values:
-            why = "its USING expression computes new values"
+            why = "its USING expression computes new values, so it"
         elif old is None:
             if new.name in _LIKELY_FREE:
                 return
@@ -58,6 +60,8 @@ class AlterColumnTypeRewrite(Rule):
             indexed = table.column_indexed(column) if table is not None and table.known else None
             if not rewrites(old, new, pg_version=ctx.pg_version, indexed=indexed,
                             utc=ctx.tx.utc):
+                if indexed and coldef.get("collClause"):
+                    yield self._collation(column, new, ctx)
                 return
             why = f"{old} to {new} is not binary-coercible, so it"
         yield ctx.violation(
@@ -66,6 +70,20 @@ class AlterColumnTypeRewrite(Rule):
             "rebuilds its indexes under ACCESS EXCLUSIVE, blocking reads and writes until done",
             "add a new column, dual-write with a trigger, backfill in batches, switch the app, "
             "then drop the old column",
+            table=ctx.target,
+            recipe="change-column-type",
+        )
+
+    def _collation(self, column: str, new: TypeRef, ctx: Context) -> Violation:
+        """A free type change with a COLLATE clause: the table is kept, but an index on the
+        column no longer matches the column's collation and is rebuilt."""
+        return ctx.violation(
+            self,
+            f"ALTER COLUMN {column} TYPE {new} COLLATE … on {ctx.target} changes the column's "
+            f"collation: every index on {column} is rebuilt under ACCESS EXCLUSIVE, blocking "
+            "reads and writes until done",
+            "add a new column with the collation, dual-write with a trigger, backfill in "
+            "batches, index it CONCURRENTLY, switch the app, then drop the old column",
             table=ctx.target,
             recipe="change-column-type",
         )
