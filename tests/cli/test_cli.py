@@ -134,8 +134,8 @@ def test_the_password_never_appears_even_for_broken_urls(cli, write_migration, u
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (("up", "postgresql://bob:s3cretPW@127.0.0.1/db"), "unrecognized arguments: "
-     "postgresql://bob:***@127.0.0.1/db (hint: 'pgshift --help'"),
+    (("up", "postgresql://bob:s3cretPW@127.0.0.1/db"), "up: unrecognized arguments: "
+     "postgresql://bob:***@127.0.0.1/db (hint: 'pgshift up --help'"),
     (("backfill", "t"), "backfill: the following arguments are required: --set (hint: "
      "'pgshift backfill --help'"),
     (("down", "--steps", "two"), "down: argument --steps: invalid int value: 'two'"),

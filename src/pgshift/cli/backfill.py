@@ -59,7 +59,8 @@ def backfill(args: argparse.Namespace, settings: Settings) -> int:
     try:
         options = options_from(pairs)
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(str(exc), hint="'pgshift backfill --help' lists the values each "
+                                        "option takes") from None
     mode = args.progress
     if mode == "auto":
         mode = "bar" if sys.stdout.isatty() else "lines"
@@ -137,10 +138,12 @@ class _Bar:
     def __init__(self) -> None:
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
+        from pgshift.cli.terminal import console
+
         self.progress = Progress(
             TextColumn("[bold]backfill"), BarColumn(), TaskProgressColumn(),
             TextColumn("{task.fields[rows]} rows · {task.fields[rate]} · ETA {task.fields[eta]}"),
-            transient=False)
+            transient=False, console=console())
         self.task = self.progress.add_task("backfill", total=None, rows=0, rate="-", eta="?")
 
     def __enter__(self) -> _Bar:

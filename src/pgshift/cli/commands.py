@@ -57,6 +57,9 @@ def _up_parser(add: Any) -> None:
     p = add("up", up, "apply pending migrations")
     p.add_argument("--to", metavar="V", help="stop after version V")
     p.add_argument("--dry-run", action="store_true", help="print the plan and SQL; change nothing")
+    p.add_argument("--json", action="store_true",
+                   help="JSON output: what ran (the plan with --dry-run, the summary with "
+                        "--all-targets); progress to stderr")
     _script_argument(p)
     _embedded_argument(p, "--script", what="plan the script without the target,")
     p.add_argument("--after", metavar="V",
@@ -145,12 +148,15 @@ def _refuse_lone_embedded(args: argparse.Namespace, given_with: bool) -> None:
     if args.embedded and not given_with:
         from pgshift.errors import InputError
 
-        raise InputError(f"--embedded goes with {args.embedded_goes_with}")
+        raise InputError(f"--embedded goes with {args.embedded_goes_with}",
+                         hint=f"add {args.embedded_goes_with}, or leave --embedded out")
 
 
 def _baseline_parser(add: Any) -> None:
     p = add("baseline", baseline, "mark migrations up to V as applied without running them")
-    p.add_argument("--version", required=True, metavar="V")
+    p.add_argument("--version", "--to", dest="version", required=True, metavar="V",
+                   help="the last version to mark as applied (--to as for up, down and "
+                        "rollback)")
 
 
 def _repair_parser(add: Any) -> None:
@@ -170,8 +176,8 @@ def _demo_parser(add: Any) -> None:
 class _Progress:
     """Prints each migration as it runs: start, retries, notes and its duration."""
 
-    def __init__(self, out: Any = sys.stdout) -> None:
-        self.out = out
+    def __init__(self, out: Any = None) -> None:
+        self.out = out or sys.stdout  # looked up now: a default bound at import goes stale
         self.count = 0
         self.open_line = False  # a "Applying … ... " line waits for its result
         self.open_label = ""  # whose
@@ -256,7 +262,8 @@ def create(args: argparse.Namespace, settings: Settings) -> int:
         return create_from_recipe(args, settings)
     name = " ".join(args.name)
     if not name.strip():
-        raise InputError("create needs a NAME (or --recipe)")
+        raise InputError("create needs a NAME (or --recipe)",
+                         hint="e.g. 'pgshift create add user timezone'")
     if args.from_drift:
         return _create_from_drift(args, settings, name)
     print(api.create(settings, name, timestamp=args.timestamp))
@@ -286,7 +293,8 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
     if args.after is not None and not args.embedded:
         from pgshift.errors import InputError
 
-        raise InputError("--after goes with --script --embedded")
+        raise InputError("--after goes with --script --embedded",
+                         hint="e.g. 'pgshift up --script deploy.sql --embedded --after V'")
     if args.script:
         return _write_script(args, settings, "up", to=args.to, out_of_order=args.out_of_order,
                              phase=args.phase, allow_contract=args.allow_contract,
@@ -319,7 +327,7 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
     elif args.json:
         _show_run_json(result.outcomes, "up", started)
         if result.outcomes:
-            _refresh_schema_file(settings)
+            _refresh_schema_file(settings, json_output=True)
     elif not result.outcomes:
         head = result.plan.applied()
         print(
@@ -360,7 +368,7 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
     elif args.json:
         _show_run_json(result.outcomes, "down", started)
         if result.outcomes:
-            _refresh_schema_file(settings)
+            _refresh_schema_file(settings, json_output=True)
     elif not result.outcomes:
         print("Nothing to roll back.")
     else:
@@ -401,7 +409,11 @@ def _write_script(args: argparse.Namespace, settings: Settings, direction: str,
 
     if args.dry_run or getattr(args, "all_targets", False):
         raise InputError("--script writes one database's run: it takes neither --dry-run "
-                         "nor --all-targets")
+                         "nor --all-targets",
+                         hint="the script itself is the dry run: review it before psql runs it")
+    if args.json:
+        raise InputError("--script writes a psql script, not JSON: it does not take --json",
+                         hint="'pgshift up --dry-run --json' gives the plan as JSON")
     script = api.script(settings, direction, **selection)  # type: ignore[arg-type]
     if not script.migrations:
         print("Nothing to apply: no script written." if direction == "up"
@@ -440,11 +452,13 @@ def redo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _refresh_schema_file(settings: Settings) -> None:
+def _refresh_schema_file(settings: Settings, *, json_output: bool = False) -> None:
+    """Rewrite the schema file, if one is set, saying so on stdout (stderr when stdout has
+    JSON to itself)."""
     if settings.schema_file is not None:  # the module is not imported on the common path
         from pgshift.cli.dump import refresh_schema_file
 
-        refresh_schema_file(settings)
+        refresh_schema_file(settings, out=sys.stderr if json_output else sys.stdout)
 
 
 def status(args: argparse.Namespace, settings: Settings) -> int:

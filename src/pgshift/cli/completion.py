@@ -47,9 +47,13 @@ class _Command:
 
 
 def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
-    p = subparsers.add_parser("completion", help="print a shell completion script",
-                              description=__doc__.split("\n\n")[0])
-    p.add_argument("shell", choices=SHELLS)
+    p = subparsers.add_parser(
+        "completion", help="print a shell completion script",
+        description="print a completion script for bash, zsh or fish, made from pgshift's own "
+                    "options: eval \"$(pgshift completion bash)\" in ~/.bashrc (zsh: the same "
+                    "in ~/.zshrc; fish: pgshift completion fish > "
+                    "~/.config/fish/completions/pgshift.fish)")
+    p.add_argument("shell", choices=SHELLS, help="the shell: bash, zsh or fish")
     p.set_defaults(handler=completion)
 
 

@@ -73,8 +73,9 @@ def check(diff: list[str], path: Path) -> int:
                            hint="run 'pgshift dump' after the migrations and commit the file")
 
 
-def refresh_schema_file(settings: Settings) -> None:
-    """After a run that changed the database: rewrite the ``schema-file``, if one is set.
+def refresh_schema_file(settings: Settings, out: Any = None) -> None:
+    """After a run that changed the database: rewrite the ``schema-file``, if one is set, and
+    say so on ``out`` (standard output by default).
 
     The migrations have run by then, so a dump that fails is a warning, not the run's error.
     """
@@ -85,7 +86,7 @@ def refresh_schema_file(settings: Settings) -> None:
 
     try:
         refuse_migrations_dir(settings.schema_file, settings)
-        print(f"Wrote {api.write_schema_file(settings)}.")
+        print(f"Wrote {api.write_schema_file(settings)}.", file=out or sys.stdout)
     except PgshiftError as exc:
         print(f"pgshift: warning: the migrations ran, but {settings.schema_file} was not "
               f"rewritten: {exc.message}", file=sys.stderr)

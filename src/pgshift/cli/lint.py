@@ -34,6 +34,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser | None = None) -> 
                         help="files or directories (default: the migrations directory)")
     parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text",
                         help="output format (github: workflow annotations)")
+    parser.add_argument("--json", dest="format", action="store_const", const="json",
+                        help="the same as --format json (as other commands take it)")
     parser.add_argument("--pg-version", type=int, metavar="N",
                         help="PostgreSQL major version of the server (default: from --database, "
                         "else the config, else 15)")

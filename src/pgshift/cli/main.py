@@ -93,15 +93,89 @@ def _terminal_columns() -> int:
     return columns or 80
 
 
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse's parser, with its errors in pgshift's form: one line on stderr, with a hint,
-    passwords masked (an argument it did not expect may be a URL), exit code 2."""
+# What users of other migration tools type (Flyway, dbmate, Alembic, node-pg-migrate), and
+# pgshift's word for it: offered as a hint, never run.
+OTHER_TOOLS_WORDS = {
+    "migrate": "up", "upgrade": "up", "downgrade": "down", "new": "create", "revision": "create",
+    "info": "status", "current": "status", "history": "log", "stamp": "baseline",
+    "help": "--help", "version": "--version",
+}
 
-    def error(self, message: str) -> NoReturn:
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, with its errors in pgshift's form: one line on stderr, with a hint
+    (a "did you mean" for a near miss), passwords masked (an argument it did not expect may be
+    a URL), exit code 2."""
+
+    def error(self, message: str, hint: str | None = None) -> NoReturn:
         command = self.prog.removeprefix("pgshift").strip()
-        _print_error(f"{command + ': ' if command else ''}{message} (hint: 'pgshift "
-                     f"{command + ' ' if command else ''}--help' lists what it takes)", None)
+        hint = hint or (f"'pgshift {command + ' ' if command else ''}--help' lists what it "
+                        "takes")
+        _print_error(f"{command + ': ' if command else ''}{message} (hint: {hint})", None)
         sys.exit(2)
+
+    def parse_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                   namespace: argparse.Namespace | None = None) -> argparse.Namespace:
+        """As argparse's, but arguments nobody took are reported by the command's parser
+        (whose help lists what it takes), with the nearest option it has."""
+        parsed, extra = self.parse_known_args(args, namespace)
+        if extra:
+            _command_parser(self, getattr(parsed, "command", None))._unrecognized(extra)
+        return parsed
+
+    def _unrecognized(self, extra: list[str]) -> NoReturn:
+        import difflib
+
+        command = self.prog.removeprefix("pgshift").strip()
+        hint = f"'pgshift {command + ' ' if command else ''}--help' lists what it takes"
+        given = next((arg.partition("=")[0] for arg in extra if arg.startswith("--")), None)
+        if given is not None:
+            options = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
+            close = difflib.get_close_matches(given, options, n=1)
+            if close:
+                hint = f"did you mean {close[0]}? {hint}"
+        self.error(f"unrecognized arguments: {' '.join(extra)}", hint=hint)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is not None and value not in action.choices:
+            self._invalid_choice(action, value)
+        super()._check_value(action, value)
+
+    def _invalid_choice(self, action: argparse.Action, value: Any) -> NoReturn:
+        """An unknown command, or a value not among an option's choices, with the nearest."""
+        import difflib
+
+        choices = [str(choice) for choice in action.choices or ()]
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        if isinstance(action, argparse._SubParsersAction):
+            word = OTHER_TOOLS_WORDS.get(value) or (close[0] if close else None)
+            if word == "--help":
+                hint = "'pgshift --help' lists the commands, 'pgshift COMMAND --help' its options"
+            else:
+                mean = f"pgshift {word}" if word and word.startswith("-") else word
+                hint = (f"did you mean '{mean}'? " if mean else "") + ("'pgshift --help' "
+                                                                       "lists the commands")
+            self.error(f"unknown command '{value}'", hint=hint)
+        name = "/".join(action.option_strings) or action.metavar or action.dest
+        listed = ", ".join(f"'{choice}'" for choice in choices)
+        message = f"argument {name}: invalid choice: '{value}' (choose from {listed})"
+        if not close:
+            self.error(message)
+        command = self.prog.removeprefix("pgshift").strip()
+        self.error(message, hint=f"did you mean '{close[0]}'? 'pgshift "
+                                 f"{command + ' ' if command else ''}--help' lists what it takes")
+
+
+def _command_parser(parser: argparse.ArgumentParser, command: str | None
+                    ) -> ArgumentParser:
+    """The parser of ``command`` (a name or an alias), else ``parser`` itself."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            found = action.choices[command]
+            if isinstance(found, ArgumentParser):
+                return found
+    assert isinstance(parser, ArgumentParser)
+    return parser
 
 
 def global_options() -> argparse.ArgumentParser:
@@ -154,6 +228,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 lint/check failed, 2 bad input or config, 3 drift, "
         "4 lock busy, 5 migration failed (rolled back), 70 internal error.",
     )
+    from pgshift import __version__
+
+    parser.add_argument("-V", "--version", action="version", version=f"pgshift {__version__}",
+                        help="print pgshift's version and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     invoked = _invoked(argv)

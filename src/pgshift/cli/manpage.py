@@ -45,7 +45,9 @@ def page(parser: argparse.ArgumentParser) -> str:
         *_option_lines(global_actions),
         ".SH COMMANDS",
     ]
-    shared = {s for action in global_actions for s in action.option_strings}
+    # A global option, as every command's parser has it: its strings and its help (lint's
+    # --schema FILE and baseline's --version V share a string with one, and are their own).
+    shared = {(tuple(action.option_strings), action.help) for action in global_actions}
     for names, help_text, sub in _subcommands(parser):
         lines += _command_lines(names, help_text, sub, shared)
     lines += [".SH ENVIRONMENT"]
@@ -70,9 +72,9 @@ def _subcommands(parser: argparse.ArgumentParser
 
 
 def _command_lines(names: list[str], help_text: str, sub: argparse.ArgumentParser,
-                   shared: set[str]) -> list[str]:
+                   shared: set[tuple[tuple[str, ...], str | None]]) -> list[str]:
     title = names[0] + (f" (alias: {', '.join(names[1:])})" if names[1:] else "")
-    own = [a for a in sub._actions if not (set(a.option_strings) & shared)
+    own = [a for a in sub._actions if (tuple(a.option_strings), a.help) not in shared
            and a.help != argparse.SUPPRESS and "-h" not in a.option_strings]
     lines = [f".SS {_text(title)}", ".B pgshift", _text(_synopsis(names[0], own)), ".PP",
              _text(_tidy(sub.description or help_text))]

@@ -54,6 +54,8 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
     p = add("rollback", rollback, "emergency rollback: plan, confirm, roll back to version V")
     p.add_argument("--to", required=True, metavar="V", help="the version to go back to (0: all)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan, with its checks, and stop: roll back nothing")
     add_cancel_blockers(p)
 
 
@@ -85,8 +87,9 @@ def ps(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("--json prints one snapshot: it does not go with --watch",
                          hint="repeat 'pgshift ps --json' to follow it from a script")
     if not args.watch and (args.interval is not None or args.count is not None):
-        raise InputError(f"{'--interval' if args.interval is not None else '--count'} goes "
-                         "with --watch")
+        flag = "--interval" if args.interval is not None else "--count"
+        raise InputError(f"{flag} goes with --watch",
+                         hint=f"e.g. 'pgshift ps --watch {flag} {args.interval or args.count:g}'")
     if args.watch:
         return _watch(settings, args.interval or 2.0, args.count)
     snapshot = api.ps(settings)
@@ -119,17 +122,17 @@ def _positive(text: str) -> int:
 
 
 def _watch(settings: Settings, interval: float, count: int | None) -> int:
-    from rich.console import Console
     from rich.live import Live
 
     from pgshift.cli.activity_view import watch_renderable
+    from pgshift.cli.terminal import console
     from pgshift.db import connect
     from pgshift.monitor.activity import snapshot
 
     conn = connect(settings, application_name=f"{settings.application_name} ps")
     refreshes = 0
     try:
-        with Live(console=Console(), auto_refresh=False, transient=False) as live:
+        with Live(console=console(), auto_refresh=False, transient=False) as live:
             while count is None or refreshes < count:
                 live.update(watch_renderable(snapshot(conn, settings), interval), refresh=True)
                 refreshes += 1
@@ -152,7 +155,9 @@ def kill(args: argparse.Namespace, settings: Settings) -> int:
     if args.stuck == (args.pid is not None):
         raise InputError("give either a PID or --stuck", hint="'pgshift ps' lists the pids")
     if args.older_than is not None and not args.stuck:
-        raise InputError("--older-than goes with --stuck")
+        raise InputError("--older-than goes with --stuck",
+                         hint="'pgshift kill --stuck --older-than D' acts on every session "
+                              "older than D; a PID names one")
     if args.stuck:
         results = api.kill_stuck(settings, older_than=args.older_than, terminate=args.terminate,
                                  grace=args.grace)
@@ -203,6 +208,9 @@ def rollback(args: argparse.Namespace, settings: Settings) -> int:
         print(f"Nothing to roll back: no applied migration above version {plan.target}.")
         return 0
     plan.check()  # an irreversible migration in the way: stop before anything runs
+    if args.dry_run:
+        print("Dry run: nothing was rolled back.")
+        return 0
     if not args.yes and not _confirm(f"Roll back {len(plan.steps)} migration(s) to version "
                                      f"{plan.target}? [y/N] "):
         print("Aborted: nothing was rolled back.")
@@ -239,14 +247,17 @@ def _refuse_while_running(settings: Settings, plan: RollbackPlan) -> None:
 
 def _locks_of(settings: Settings, plan: RollbackPlan) -> dict[str, list[tuple[str, str]]]:
     """The table locks each down part takes; nothing when they cannot be told (an emergency
-    rollback never waits on this)."""
+    rollback never waits on this, nor fails for it: not even for a database error of the
+    lock analysis, which reads the catalog on a connection of its own)."""
+    from psycopg2 import Error as DatabaseError
+
     from pgshift import api
     from pgshift.errors import PgshiftError
 
     downs = [s.item.migration for s in plan.steps if s.item.migration and not s.blocker]
     try:
         return api.plan_locks(settings, downs, "down") if downs else {}
-    except PgshiftError:
+    except (PgshiftError, DatabaseError):
         return {}
 
 

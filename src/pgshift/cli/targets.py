@@ -28,9 +28,6 @@ def add_fleet_options(parser: argparse.ArgumentParser, *, up: bool) -> None:
     if up:
         group.add_argument("--fail-fast", action="store_true",
                            help="skip the targets not started yet once one fails")
-        group.add_argument("--json", action="store_true",
-                           help="JSON output: what ran (the plan with --dry-run, the summary "
-                                "with --all-targets); progress to stderr")
 
 
 def up_all(args: argparse.Namespace, settings: Settings) -> int:
@@ -48,7 +45,7 @@ def up_all(args: argparse.Namespace, settings: Settings) -> int:
                "allow_contract": args.allow_contract}
     chosen = targets.resolve_targets(settings)
     try:
-        with _Progress(len(chosen), json_output=args.json) as on_done:
+        with _Progress(len(chosen), json_output=args.json, dry_run=args.dry_run) as on_done:
             fleet = targets.up_all(settings, parallel=args.parallel, fail_fast=args.fail_fast,
                                    dry_run=args.dry_run, on_done=on_done, targets=chosen,
                                    **options)
@@ -62,7 +59,7 @@ def up_all(args: argparse.Namespace, settings: Settings) -> int:
 def _show_fleet(args: argparse.Namespace, fleet: FleetResult, *,
                 interrupted: bool = False) -> None:
     if args.json:
-        shown = fleet_json(fleet)
+        shown = fleet_json(fleet, dry_run=args.dry_run)
         if interrupted:  # the code main() exits with: 128 + the signal it recorded
             from pgshift.cli.main import interrupt_exit_code
 
@@ -70,7 +67,7 @@ def _show_fleet(args: argparse.Namespace, fleet: FleetResult, *,
         json.dump(shown, sys.stdout, indent=2)
         print()
     else:
-        print_fleet(fleet)
+        print_fleet(fleet, dry_run=args.dry_run)
 
 
 def status_all(args: argparse.Namespace, settings: Settings) -> int:
@@ -94,8 +91,10 @@ def status_all(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if any(s.pending or s.failed for s in lines) else 0
 
 
-def fleet_json(fleet: FleetResult) -> dict[str, Any]:
+def fleet_json(fleet: FleetResult, *, dry_run: bool = False) -> dict[str, Any]:
+    """The fleet's run for tools; with ``dry_run``, "applied" counts what would be."""
     return {
+        "dry_run": dry_run,
         "targets": [{"target": r.target, "status": r.status, "applied": r.applied,
                      "error": r.error, "duration_ms": round(r.duration_ms, 1)}
                     for r in fleet.results],
@@ -104,14 +103,19 @@ def fleet_json(fleet: FleetResult) -> dict[str, Any]:
     }
 
 
-def print_fleet(fleet: FleetResult, out: Any = None) -> None:
+def print_fleet(fleet: FleetResult, out: Any = None, *, dry_run: bool = False) -> None:
+    """The per-target table and the summary; with ``dry_run``, what would be applied."""
     out = out or sys.stdout  # looked up now: a default bound at import goes stale under capture
-    rows = [[r.target, r.status.upper() if r.status == "failed" else r.status, str(r.applied),
+    applied = "would apply" if dry_run else "applied"
+    rows = [[r.target, r.status.upper() if r.status == "failed" else
+             applied if r.status == "applied" else r.status, str(r.applied),
              render.duration_text(r.duration_ms), r.error or ""] for r in fleet.results]
-    render.table(rows, ["Target", "Result", "Applied", "Took", "Error"], out)
-    out.write(f"\n{len(fleet.results)} target(s): {fleet.count('applied')} applied, "
+    render.table(rows, ["Target", "Result", "Would apply" if dry_run else "Applied", "Took",
+                        "Error"], out)
+    out.write(f"\n{len(fleet.results)} target(s): {fleet.count('applied')} {applied}, "
               f"{fleet.count('up-to-date')} up to date, {fleet.count('failed')} failed, "
-              f"{fleet.count('skipped')} skipped.\n")
+              f"{fleet.count('skipped')} skipped"
+              + (" (dry run: nothing was changed).\n" if dry_run else ".\n"))
 
 
 def _status_json(line: TargetStatus) -> dict[str, Any]:
@@ -123,15 +127,18 @@ class _Progress:
     """A rich progress bar on a terminal; one line per finished target otherwise (on stderr
     with ``--json``, which has stdout to itself)."""
 
-    def __init__(self, total: int, *, json_output: bool) -> None:
+    def __init__(self, total: int, *, json_output: bool, dry_run: bool = False) -> None:
         self.total, self.bar, self.task = total, None, None
         self.out = sys.stderr if json_output else sys.stdout
+        self.dry_run = dry_run
 
     def __enter__(self) -> Any:
         if self.out is sys.stdout and sys.stdout.isatty():
             from rich.progress import Progress
 
-            self.bar = Progress(transient=True)
+            from pgshift.cli.terminal import console
+
+            self.bar = Progress(transient=True, console=console())
             self.bar.start()
             self.task = self.bar.add_task("migrating targets", total=self.total)
         return self.done
@@ -140,7 +147,9 @@ class _Progress:
         if self.bar is not None:
             self.bar.advance(self.task)
         else:
-            print(f"{result.target}: {result.status}", file=self.out, flush=True)
+            status = ("would apply" if self.dry_run and result.status == "applied"
+                      else result.status)
+            print(f"{result.target}: {status}", file=self.out, flush=True)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

@@ -140,8 +140,9 @@ def _progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def render_report(report: VerifyReport, out: TextIO = sys.stdout) -> None:
+def render_report(report: VerifyReport, out: TextIO | None = None) -> None:
     """Each pending migration with its durations, then its findings and their details."""
+    out = out or sys.stdout  # looked up now: a default bound at import goes stale
     from pgshift.cli.render import duration_text
 
     out.write(f"Scratch database: {report.scratch}\n")
