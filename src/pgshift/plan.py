@@ -417,7 +417,8 @@ def select_down(
     else:
         count = 1 if steps is None else steps
         if count < 1:
-            raise InputError(f"--steps must be at least 1, not {count}")
+            raise InputError(f"--steps must be at least 1, not {count}",
+                             hint="--all rolls back everything; --to V down to V")
         chosen = applied[-count:]
     chosen.reverse()
     for item in chosen:

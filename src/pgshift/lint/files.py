@@ -82,7 +82,8 @@ def collect(paths: Sequence[Path], *, with_history: bool = True) -> list[Unit]:
         elif path.is_file():
             singles.setdefault(path.parent, []).append(path)
         else:
-            raise InputError("no such file or directory", path=path)
+            raise InputError("no such file or directory", path=path,
+                             hint="name migration files or directories to lint")
     for parent, targets in singles.items():
         units.append(_file_unit(parent, targets, with_history))
     return units

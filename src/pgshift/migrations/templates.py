@@ -34,7 +34,7 @@ from pgshift.errors import InputError
 from pgshift.migrations.model import Migration, Version
 
 _PGSHIFT = ("-- {title}\n-- Runs in one transaction with lock_timeout; see "
-            "'pgshift lint --explain' for safe patterns.\n\n\n-- pgshift:down\n\n")
+            "'pgshift lint --explain all' for safe patterns.\n\n\n-- pgshift:down\n\n")
 _TIMESTAMP_DIGITS = 14  # YYYYMMDDHHMMSS
 
 
