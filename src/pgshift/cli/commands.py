@@ -1,4 +1,7 @@
-"""The core verbs: create, up, down, redo, status/ls, validate, baseline, repair, demo."""
+"""The migrate verbs: up, down, redo and status/ls, with the progress a run prints.
+
+The other verbs have modules of their own (create, validate, history_edits, demo...); this one
+is what ``status`` and ``up`` import, so it holds their code and no more."""
 
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ if TYPE_CHECKING:
 
 def register(subparsers: Any, parent: argparse.ArgumentParser,
              only: Collection[str] | None = None) -> None:
-    """Register the core verbs, or (given ``only``, names or aliases) just those: a run builds
-    the parser of its own command alone (all nine take 2 ms to build)."""
+    """Register the migrate verbs, or (given ``only``, names or aliases) just those: a run
+    builds the parser of its own command alone."""
 
     def add(name: str, handler: Any, help: str, aliases: tuple[str, ...] = ()) -> Any:
         parser = subparsers.add_parser(
@@ -37,22 +40,6 @@ def register(subparsers: Any, parent: argparse.ArgumentParser,
             add_parser(add)
 
 
-def _create_parser(add: Any) -> None:
-    p = add("create", create, "write the next V…__NAME.sql with up and down sections")
-    p.add_argument("name", nargs="*", help="what the migration does, e.g. add_user_timezone "
-                                           "or add user timezone")
-    p.add_argument("--timestamp", action="store_true",
-                   help="version it with the UTC time (YYYYMMDDHHMMSS) instead of the next "
-                        "number; after a timestamp version this is the default")
-    p.add_argument("--from-drift", action="store_true",
-                   help="write the database's schema drift (changes made by hand, as "
-                        "'validate --schema-drift' finds them) as this migration")
-    _embedded_argument(p, "--from-drift")
-    from pgshift.cli.recipes import add_recipe_arguments
-
-    add_recipe_arguments(p)
-
-
 def _up_parser(add: Any) -> None:
     p = add("up", up, "apply pending migrations")
     p.add_argument("--to", metavar="V", help="stop after version V")
@@ -61,7 +48,7 @@ def _up_parser(add: Any) -> None:
                    help="JSON output: what ran (the plan with --dry-run, the summary with "
                         "--all-targets); progress to stderr")
     _script_argument(p)
-    _embedded_argument(p, "--script", what="plan the script without the target,")
+    add_embedded_argument(p, "--script", what="plan the script without the target,")
     p.add_argument("--after", metavar="V",
                    help="with --script --embedded: the migrations after V (those the target "
                         "has are applied on the throwaway server first)")
@@ -126,17 +113,8 @@ def _status_parser(add: Any) -> None:
     add_fleet_options(p, up=False)
 
 
-def _validate_parser(add: Any) -> None:
-    p = add("validate", validate, "check applied files against the history (exit 3 on drift)")
-    p.add_argument("--json", action="store_true", help="JSON output")
-    p.add_argument("--schema-drift", action="store_true",
-                   help="also compare the database's schema with what its applied migrations "
-                        "make, replayed on a scratch database: finds changes made by hand")
-    _embedded_argument(p, "--schema-drift")
-
-
-def _embedded_argument(p: argparse.ArgumentParser, goes_with: str,
-                       what: str = "replay") -> None:
+def add_embedded_argument(p: argparse.ArgumentParser, goes_with: str,
+                          what: str = "replay") -> None:
     """``--embedded``: work on a throwaway server (what the command replays or plans there)."""
     where = ("" if what != "replay" else ", not in a scratch database on the target's")
     p.add_argument("--embedded", action="store_true",
@@ -144,33 +122,13 @@ def _embedded_argument(p: argparse.ArgumentParser, goes_with: str,
     p.set_defaults(embedded_goes_with=goes_with)
 
 
-def _refuse_lone_embedded(args: argparse.Namespace, given_with: bool) -> None:
+def refuse_lone_embedded(args: argparse.Namespace, given_with: bool) -> None:
+    """InputError for ``--embedded`` without the option it goes with."""
     if args.embedded and not given_with:
         from pgshift.errors import InputError
 
         raise InputError(f"--embedded goes with {args.embedded_goes_with}",
                          hint=f"add {args.embedded_goes_with}, or leave --embedded out")
-
-
-def _baseline_parser(add: Any) -> None:
-    p = add("baseline", baseline, "mark migrations up to V as applied without running them")
-    p.add_argument("--version", "--to", dest="version", required=True, metavar="V",
-                   help="the last version to mark as applied (--to as for up, down and "
-                        "rollback)")
-
-
-def _repair_parser(add: Any) -> None:
-    p = add("repair", repair, "accept changed checksums and clear failed entries")
-    p.add_argument(
-        "--remove-missing",
-        action="store_true",
-        help="also forget applied migrations whose file is gone",
-    )
-
-
-def _demo_parser(add: Any) -> None:
-    p = add("demo", demo, "apply the example migrations on a throwaway PostgreSQL")
-    p.add_argument("--keep", action="store_true", help=argparse.SUPPRESS)
 
 
 class _Progress:
@@ -251,54 +209,24 @@ def _lock_wait_notice(holder: LockHolder | None) -> None:
     print(f"Waiting for the migration lock held by {who} ...", file=sys.stderr, flush=True)
 
 
-def create(args: argparse.Namespace, settings: Settings) -> int:
-    from pgshift import api
-    from pgshift.errors import InputError
-
-    _refuse_lone_embedded(args, args.from_drift)
-    if args.recipe:
-        from pgshift.cli.recipes import create_from_recipe
-
-        return create_from_recipe(args, settings)
-    name = " ".join(args.name)
-    if not name.strip():
-        raise InputError("create needs a NAME (or --recipe)",
-                         hint="e.g. 'pgshift create add user timezone'")
-    if args.from_drift:
-        return _create_from_drift(args, settings, name)
-    print(api.create(settings, name, timestamp=args.timestamp))
-    return 0
-
-
-def _create_from_drift(args: argparse.Namespace, settings: Settings, name: str) -> int:
-    from pgshift import api
-
-    captured = api.create_from_drift(settings, name, embedded=args.embedded,
-                                     timestamp=args.timestamp, progress=_to_stderr)
-    if captured is None:
-        print("No schema drift: nothing to write.", file=sys.stderr)
-        return 0
-    print(captured.path)
-    version = captured.version
-    todo = (f"; {len(captured.migration.todo)} need SQL by hand (its TODO lines)"
-            if captured.migration.todo else "")
-    print(f"Wrote {len(captured.drift.differences)} difference(s){todo}. Review it; then record "
-          f"it here with 'pgshift baseline --version {version}' (this database has the "
-          "changes), and 'pgshift up' applies it everywhere else.", file=sys.stderr)
-    return 0
-
-
-def up(args: argparse.Namespace, settings: Settings) -> int:
-    _refuse_lone_embedded(args, bool(args.script))
+def _refuse_script_options_alone(args: argparse.Namespace) -> None:
+    """InputError for up's ``--embedded`` without ``--script``, or ``--after`` without both."""
+    refuse_lone_embedded(args, bool(args.script))
     if args.after is not None and not args.embedded:
         from pgshift.errors import InputError
 
         raise InputError("--after goes with --script --embedded",
                          hint="e.g. 'pgshift up --script deploy.sql --embedded --after V'")
+
+
+def up(args: argparse.Namespace, settings: Settings) -> int:
+    _refuse_script_options_alone(args)
     if args.script:
-        return _write_script(args, settings, "up", to=args.to, out_of_order=args.out_of_order,
-                             phase=args.phase, allow_contract=args.allow_contract,
-                             embedded=args.embedded, after=args.after)
+        from pgshift.cli.script import write_script
+
+        return write_script(args, settings, "up", to=args.to, out_of_order=args.out_of_order,
+                            phase=args.phase, allow_contract=args.allow_contract,
+                            embedded=args.embedded, after=args.after)
     if getattr(args, "all_targets", False):
         from pgshift.cli.targets import up_all
 
@@ -344,8 +272,10 @@ def up(args: argparse.Namespace, settings: Settings) -> int:
 
 def down(args: argparse.Namespace, settings: Settings) -> int:
     if args.script:
-        return _write_script(args, settings, "down", steps=args.steps, to=args.to,
-                             everything=args.all)
+        from pgshift.cli.script import write_script
+
+        return write_script(args, settings, "down", steps=args.steps, to=args.to,
+                            everything=args.all)
     from pgshift import api
 
     progress = _Progress(sys.stderr if args.json else sys.stdout)
@@ -399,44 +329,6 @@ def _show_dry_run(args: argparse.Namespace, settings: Settings, selected: list[M
         print()
     else:
         render.dry_run(selected, direction, locks=locks)
-
-
-def _write_script(args: argparse.Namespace, settings: Settings, direction: str,
-                  **selection: Any) -> int:
-    """``--script FILE``: the run as a psql script (``pgshift.script``), written, not run."""
-    from pgshift import api
-    from pgshift.errors import InputError
-
-    if args.dry_run or getattr(args, "all_targets", False):
-        raise InputError("--script writes one database's run: it takes neither --dry-run "
-                         "nor --all-targets",
-                         hint="the script itself is the dry run: review it before psql runs it")
-    if args.json:
-        raise InputError("--script writes a psql script, not JSON: it does not take --json",
-                         hint="'pgshift up --dry-run --json' gives the plan as JSON")
-    script = api.script(settings, direction, **selection)  # type: ignore[arg-type]
-    if not script.migrations:
-        print("Nothing to apply: no script written." if direction == "up"
-              else "Nothing to roll back: no script written.", file=sys.stderr)
-        return 0
-    if args.script == "-":
-        sys.stdout.write(script.text)
-    else:
-        from pathlib import Path
-
-        try:
-            Path(args.script).write_text(script.text, encoding="utf-8")
-        except OSError as exc:
-            raise InputError(f"cannot write the script: {exc.strerror}",
-                             path=Path(args.script)) from None
-    flags = "".join(f" -v {name}=..." for name in script.variables)
-    where = "-" if args.script == "-" else args.script
-    first, last = script.migrations[0].label, script.migrations[-1].label
-    span = first if first == last else f"{first} to {last}"
-    print(f"Wrote the {direction} script of {len(script.migrations)} migration(s) ({span}) to "
-          f"{where}; {'pipe it to' if where == '-' else 'run it with'}: "
-          f"psql -X -f {where}{flags} DATABASE_URL", file=sys.stderr)
-    return 0
 
 
 def redo(args: argparse.Namespace, settings: Settings) -> int:
@@ -494,95 +386,7 @@ def _status_exit_code(plan: Plan) -> int:
     return 1 if plan.pending() or plan.interrupted() else 0
 
 
-def validate(args: argparse.Namespace, settings: Settings) -> int:
-    import json
-
-    from pgshift import api
-    from pgshift.errors import DriftError
-
-    _refuse_lone_embedded(args, args.schema_drift)
-    try:
-        if args.schema_drift:
-            progress = None if args.json else _to_stderr
-            drift = api.schema_drift(settings, embedded=args.embedded, progress=progress)
-            applied = len(drift.replayed)
-        else:
-            drift, applied = None, len(api.validate(settings).applied())
-    except DriftError:
-        if args.json:  # what validate saw: every file read, none from the discovery cache
-            plan = api.status(settings.with_overrides(discovery_cache=False))
-            json.dump(
-                {"ok": False, "drift": [render.plan_item_json(i) for i in plan.drift()]},
-                sys.stdout,
-                indent=2,
-            )
-            print()
-        raise
-    if args.json:
-        report: dict[str, Any] = {"ok": drift is None or drift.ok, "drift": []}
-        if drift is not None:
-            report["schema"] = {"differences": drift.differences, "notes": drift.order_notes,
-                                "replayed": drift.replayed, "scratch": drift.scratch}
-        json.dump(report, sys.stdout, indent=2)
-        print()
-    else:
-        print(f"OK: {applied} applied migration(s) match their files.")
-        if drift is not None:
-            render.schema_drift(drift)
-    if drift is not None and not drift.ok:
-        raise DriftError(
-            f"the schema differs from what its applied migrations make: "
-            f"{len(drift.differences)} difference(s)",
-            hint="a change made outside migrations: write a migration that makes it, or undo it")
-    return 0
-
-
-def _to_stderr(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def baseline(args: argparse.Namespace, settings: Settings) -> int:
-    from pgshift import api
-
-    result = api.baseline(settings, args.version)
-    print(
-        f"Baselined {len(result.selected)} migration(s) up to {args.version} "
-        "(recorded as applied, not run)."
-    )
-    return 0
-
-
-def repair(args: argparse.Namespace, settings: Settings) -> int:
-    from pgshift import api
-
-    result = api.repair(settings, remove_missing=args.remove_missing)
-    for name in result.accepted_checksums:
-        print(f"accepted new checksum: {name}")
-    for name in result.cleared:
-        print(f"cleared failed entry: {name}")
-        if name in result.cleared_part_way:
-            print(f"  {name} stopped part-way: what its first statements made is still there; "
-                  "undo it by hand before 'pgshift up' runs it again from the start")
-    for name in result.removed_missing:
-        print(f"forgot missing file: {name}")
-    for name in result.left_part_way:
-        print(f"left as it is: {name} stopped part-way through its down part; 'pgshift "
-              "down' finishes it")
-    if not (result.accepted_checksums or result.cleared or result.removed_missing
-            or result.left_part_way):
-        print("Nothing to repair.")
-    return 0
-
-
-def demo(args: argparse.Namespace, settings: Settings) -> int:
-    from pgshift.demo import run_demo
-
-    return run_demo(settings, keep=args.keep)
-
-
 # In the order `pgshift --help` lists them.
 _PARSERS: dict[str, Callable[[Any], None]] = {
-    "create": _create_parser, "up": _up_parser, "down": _down_parser, "redo": _redo_parser,
-    "status": _status_parser, "validate": _validate_parser, "baseline": _baseline_parser,
-    "repair": _repair_parser, "demo": _demo_parser,
+    "up": _up_parser, "down": _down_parser, "redo": _redo_parser, "status": _status_parser,
 }

@@ -2,7 +2,9 @@
 
 This is the only place that catches PgshiftError: it prints one line,
 ``pgshift: error: FILE:LINE: message (hint: ...)``, and exits with the error's code. A traceback
-appears only with ``--debug``. Every message goes through ``redact`` first.
+appears only with ``--debug``. Every message goes through ``redact`` first. How the line is
+worded is ``cli/error_report.py``'s, imported only when something went wrong: start-up is most
+of a ``status``, so this module holds what every run needs and no more.
 """
 
 from __future__ import annotations
@@ -19,8 +21,12 @@ from typing import Any, NoReturn
 from pgshift.errors import PgshiftError
 
 # Each module has register(subparsers); handlers import what they need when they run.
-COMMAND_MODULES = (
+COMMAND_MODULES = (  # in the order `pgshift --help` lists their commands
+    "pgshift.cli.create",
     "pgshift.cli.commands",
+    "pgshift.cli.validate",
+    "pgshift.cli.history_edits",
+    "pgshift.cli.demo",
     "pgshift.cli.adopt",
     "pgshift.cli.completion",
     "pgshift.cli.backfill",
@@ -36,8 +42,11 @@ COMMAND_MODULES = (
 # Which module registers each command (aliases included), so a run imports and builds only
 # the module it needs; start-up is most of `status`. A test checks this against the modules.
 COMMAND_OWNERS = {
-    **dict.fromkeys(("create", "up", "down", "redo", "status", "ls", "validate", "baseline",
-                     "repair", "demo"), "pgshift.cli.commands"),
+    "create": "pgshift.cli.create",
+    **dict.fromkeys(("up", "down", "redo", "status", "ls"), "pgshift.cli.commands"),
+    "validate": "pgshift.cli.validate",
+    **dict.fromkeys(("baseline", "repair"), "pgshift.cli.history_edits"),
+    "demo": "pgshift.cli.demo",
     "adopt": "pgshift.cli.adopt",
     "completion": "pgshift.cli.completion",
     "backfill": "pgshift.cli.backfill",
@@ -93,15 +102,6 @@ def _terminal_columns() -> int:
     return columns or 80
 
 
-# What users of other migration tools type (Flyway, dbmate, Alembic, node-pg-migrate), and
-# pgshift's word for it: offered as a hint, never run.
-OTHER_TOOLS_WORDS = {
-    "migrate": "up", "upgrade": "up", "downgrade": "down", "new": "create", "revision": "create",
-    "info": "status", "current": "status", "history": "log", "stamp": "baseline",
-    "help": "--help", "version": "--version",
-}
-
-
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, with its errors in pgshift's form: one line on stderr, with a hint
     (a "did you mean" for a near miss), passwords masked (an argument it did not expect may be
@@ -120,50 +120,17 @@ class ArgumentParser(argparse.ArgumentParser):
         (whose help lists what it takes), with the nearest option it has."""
         parsed, extra = self.parse_known_args(args, namespace)
         if extra:
-            _command_parser(self, getattr(parsed, "command", None))._unrecognized(extra)
+            from pgshift.cli.error_report import unrecognized
+
+            unrecognized(_command_parser(self, getattr(parsed, "command", None)), extra)
         return parsed
-
-    def _unrecognized(self, extra: list[str]) -> NoReturn:
-        import difflib
-
-        command = self.prog.removeprefix("pgshift").strip()
-        hint = f"'pgshift {command + ' ' if command else ''}--help' lists what it takes"
-        given = next((arg.partition("=")[0] for arg in extra if arg.startswith("--")), None)
-        if given is not None:
-            options = [s for a in self._actions for s in a.option_strings if s.startswith("--")]
-            close = difflib.get_close_matches(given, options, n=1)
-            if close:
-                hint = f"did you mean {close[0]}? {hint}"
-        self.error(f"unrecognized arguments: {' '.join(extra)}", hint=hint)
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         if action.choices is not None and value not in action.choices:
-            self._invalid_choice(action, value)
+            from pgshift.cli.error_report import invalid_choice
+
+            invalid_choice(self, action, value)
         super()._check_value(action, value)
-
-    def _invalid_choice(self, action: argparse.Action, value: Any) -> NoReturn:
-        """An unknown command, or a value not among an option's choices, with the nearest."""
-        import difflib
-
-        choices = [str(choice) for choice in action.choices or ()]
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        if isinstance(action, argparse._SubParsersAction):
-            word = OTHER_TOOLS_WORDS.get(value) or (close[0] if close else None)
-            if word == "--help":
-                hint = "'pgshift --help' lists the commands, 'pgshift COMMAND --help' its options"
-            else:
-                mean = f"pgshift {word}" if word and word.startswith("-") else word
-                hint = (f"did you mean '{mean}'? " if mean else "") + ("'pgshift --help' "
-                                                                       "lists the commands")
-            self.error(f"unknown command '{value}'", hint=hint)
-        name = "/".join(action.option_strings) or action.metavar or action.dest
-        listed = ", ".join(f"'{choice}'" for choice in choices)
-        message = f"argument {name}: invalid choice: '{value}' (choose from {listed})"
-        if not close:
-            self.error(message)
-        command = self.prog.removeprefix("pgshift").strip()
-        self.error(message, hint=f"did you mean '{close[0]}'? 'pgshift "
-                                 f"{command + ' ' if command else ''}--help' lists what it takes")
 
 
 def _command_parser(parser: argparse.ArgumentParser, command: str | None
@@ -260,37 +227,10 @@ _run_urls: list[str | None] = []
 _argv: list[str] = []
 
 
-def _url_arguments(argv: Sequence[str]) -> list[str]:
-    """The values of ``--url`` (or its abbreviations) in ``argv``, parsed or not."""
-    found = []
-    for i, arg in enumerate(argv):
-        name, equals, value = arg.partition("=")
-        if name.startswith("--u") and "--url".startswith(name):
-            if equals:
-                found.append(value)
-            elif i + 1 < len(argv):
-                found.append(argv[i + 1])
-    return found
-
-
-def _secrets(args: argparse.Namespace | None) -> list[str | None]:
-    urls: list[str | None] = [os.environ.get("PGSHIFT_URL"), os.environ.get("DATABASE_URL"),
-                              *_run_urls, *_url_arguments(_argv)]
-    if args is not None:
-        urls.append(getattr(args, "url", None))
-    password = os.environ.get("PGPASSWORD")
-    if password:  # quoted as in a keyword DSN: it may hold blanks
-        quoted = password.replace("\\", "\\\\").replace("'", "\\'")
-        urls.append(f"password='{quoted}'")
-    return urls
-
-
 def _print_error(text: str, args: argparse.Namespace | None) -> None:
-    from pgshift.db import redact
+    from pgshift.cli import error_report
 
-    # One line, whatever the message quotes (libpq's second line, a token with a newline).
-    line = " ".join(part.strip() for part in text.splitlines() if part.strip())
-    print(f"pgshift: error: {redact(line, *_secrets(args))}", file=sys.stderr)
+    error_report.print_error(text, error_report.secrets(args, _argv, _run_urls))
 
 
 _signal_received = [signal.SIGINT]
@@ -419,69 +359,21 @@ def _main(argv: Sequence[str] | None) -> int:
         # Report once; further signals must not turn the clean exit into a crash.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        from pgshift.cli.error_report import interrupted
+
         name = signal.Signals(_signal_received[0]).name
-        if getattr(args, "command", None) in _CHANGES_THE_TARGET:
-            what = ("the running statement was cancelled and its transaction rolled back "
-                    "(a no-transaction file keeps its statements done); 'pgshift status' shows "
-                    "where it stopped")
-        else:
-            what = "nothing of the target was changed"
-        _print_error(f"interrupted by {name}: {what}", args)
+        _print_error(interrupted(name, getattr(args, "command", None)), args)
         return 128 + int(_signal_received[0])
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # a bug: say so, without leaking secrets
+    except Exception as exc:  # a bug, unless the server's setup refused: say so, masked
         if _debug(args):
             _print_traceback(args)
-        refused = _refused_by_the_server(exc)
-        if refused is not None:
-            _print_error(refused, args)
-            return 2
-        first = (str(exc).strip().splitlines() or [""])[0]
-        _print_error(
-            f"internal error: {type(exc).__name__}: {first} (run with --debug for the "
-            "traceback, and please report it)",
-            args,
-        )
-        return 70
+        from pgshift.cli.error_report import internal_error, refused_by_the_server
 
-
-# The commands that change the target database (the others read it, or only a scratch one).
-_CHANGES_THE_TARGET = frozenset({"up", "down", "redo", "rollback", "backfill", "baseline",
-                                 "repair", "adopt"})
-
-
-# Database errors that come from how the server or the role is set up, not from a bug of
-# pgshift's (SQLSTATE class or code: what it means, and the hint).
-_SERVER_SETUP = {
-    "25006": ("the database takes no writes from this session", "it is read-only "
-              "(default_transaction_read_only, or a standby): run pgshift against the primary"),
-    "57014": ("a statement of pgshift's own was cancelled", "a statement_timeout set for the "
-              "database or the role is shorter than it needs: raise it for pgshift's role"),
-    "42501": ("the role may not do what pgshift needs", "grant it, or run pgshift as the role "
-              "that owns the schema"),
-    "08": ("the connection to the database was lost", "check the server, then run again: "
-           "'pgshift status' shows where it stopped"),
-    "57P": ("the server ended the session", "check the server, then run again: 'pgshift "
-            "status' shows where it stopped"),
-    "53": ("the server is out of resources", "check the server's disk, memory and "
-           "connection limits"),
-}
-
-
-def _refused_by_the_server(exc: Exception) -> str | None:
-    """The one-line message for a database error that the server's or role's setup caused
-    (a read-only database, a role's statement_timeout, a lost connection), None for others."""
-    if not type(exc).__module__.startswith("psycopg2"):
-        return None
-    code = getattr(exc, "pgcode", None) or ("08" if type(exc).__name__ in (
-        "OperationalError", "InterfaceError") else "")
-    for prefix in (code, code[:3], code[:2]):
-        if prefix in _SERVER_SETUP:
-            what, hint = _SERVER_SETUP[prefix]
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            return f"{what}: {first} (hint: {hint})"
-    return None
+        refused = refused_by_the_server(exc)
+        _print_error(refused or internal_error(exc), args)
+        return 2 if refused is not None else 70
 
 
 def _server_wait_notice(budget: float) -> Callable[[str], None]:
@@ -499,11 +391,9 @@ def _debug(args: argparse.Namespace | None) -> bool:
 
 
 def _print_traceback(args: argparse.Namespace | None) -> None:
-    import traceback
+    from pgshift.cli import error_report
 
-    from pgshift.db import redact
-
-    print(redact(traceback.format_exc(), *_secrets(args)), file=sys.stderr)
+    error_report.print_traceback(error_report.secrets(args, _argv, _run_urls))
 
 
 if __name__ == "__main__":
