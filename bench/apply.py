@@ -144,7 +144,7 @@ class Bench:
 
     def psql_files(self, url: str, files: list[Path], name: str, history: bool = False) -> float:
         if history:  # the same table as pgshift's history, made before the clock starts
-            from pgshift.state.history import _UPGRADES
+            from pgshift.state.upgrades import _UPGRADES
 
             conn = psycopg2.connect(url)
             with conn, conn.cursor() as cur:

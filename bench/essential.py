@@ -30,7 +30,7 @@ DOWN = "-- pgshift:down"
 
 def setup(url: str) -> None:
     """The history table the ``up``/``down`` programs write (made before any clock starts)."""
-    from pgshift.state.history import _UPGRADES
+    from pgshift.state.upgrades import _UPGRADES
 
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:

@@ -282,7 +282,7 @@ def backfill(
     from pgshift.backfill.progress import job_id
     from pgshift.backfill.statement import build_update, parse_backfill
     from pgshift.errors import LockBusyError
-    from pgshift.state import history
+    from pgshift.state import upgrades
 
     statement = parse_backfill(build_update(table, assignments, where))
     id = job_id(statement.text)
@@ -308,7 +308,7 @@ def backfill(
                 f"this backfill of {statement.qualified} is already running",
                 hint="see 'pgshift status' or 'pgshift ps'",
             )
-        history.install(conn, settings.schema)
+        upgrades.install(conn, settings.schema)
         return run_backfill(
             conn,
             settings.schema,

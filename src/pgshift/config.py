@@ -1,4 +1,5 @@
-"""Settings and where they come from: the only module that reads config files and the environment.
+"""Settings and where they come from: with ``pgshift.config_file`` (which reads a config file),
+the only module that reads config files and the environment.
 
 Precedence, lowest first: ``Settings`` defaults, ``pgshift.toml`` or ``[tool.pgshift]`` in
 ``pyproject.toml`` (the nearest found walking up; ``--config`` overrides the search),
@@ -109,10 +110,10 @@ _LISTS = {"lint_select", "lint_ignore"}
 _PATHS = {"dir", "lint_schema", "cache_dir", "schema_file", "pg_dump"}
 _FILE_ONLY = {"placeholders", "targets"}
 PLACEHOLDER_ENV = "PGSHIFT_PLACEHOLDER_"
-_NOT_CONFIGURABLE = {"config_path"}
+NOT_CONFIGURABLE = {"config_path"}
 
 
-def _coerce(key: str, value: Any, label: str, path: Path | None = None) -> Any:
+def coerce(key: str, value: Any, label: str, path: Path | None = None) -> Any:
     """``value`` of setting ``key`` as Settings holds it; a ConfigError that starts with
     ``label`` (the key, variable or flag it came from) when it is not one."""
     try:
@@ -237,17 +238,6 @@ def schema_name(name: str) -> str:
     return name
 
 
-# A config file larger than this is not one (a log or a dump named by mistake): refused before
-# it is read into memory.
-MAX_CONFIG_BYTES = 10 * 1024 * 1024
-
-# A line of a pyproject.toml that may hold pgshift's table ([tool.pgshift], tool.pgshift.x = …,
-# pgshift = {…} under [tool]). Only such a file is parsed: tomllib costs start-up time.
-_MAYBE_OURS = (rb"(?m)^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*[\"']?pgshift"
-               rb"|tool[ \t]*\.[ \t]*[\"']?pgshift[\"']?[ \t]*[.=]"
-               rb"|[\"']?pgshift[\"']?[ \t]*(?:=[ \t]*\{|\.))")
-
-
 def find_config(start: Path) -> Path | None:
     """The nearest ``pgshift.toml``, or ``pyproject.toml`` with a ``[tool.pgshift]`` table.
 
@@ -263,113 +253,19 @@ def find_config(start: Path) -> Path | None:
                               path=candidate, hint="remove it, or name the config file "
                               "with --config")
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and _pyproject_table(pyproject) is not None:
-            return pyproject
+        if pyproject.is_file():
+            from pgshift.config_file import pgshift_table  # only when there is a file to read
+
+            if pgshift_table(pyproject) is not None:
+                return pyproject
     return None
-
-
-def _pyproject_table(path: Path) -> dict[str, Any] | None:
-    """The ``[tool.pgshift]`` table of a pyproject.toml, None when it has none."""
-    data = _read_bytes(path)
-    if b"pgshift" not in data or not re.search(_MAYBE_OURS, data):
-        return None
-    tool = _parse(path, data).get("tool")
-    if not isinstance(tool, dict) or "pgshift" not in tool:
-        return None  # '[tool.pgshift]' in a comment or a string
-    if not isinstance(tool["pgshift"], dict):
-        raise ConfigError("tool.pgshift is not a table", path=path,
-                          hint="write the settings under a [tool.pgshift] header")
-    return tool["pgshift"]
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"cannot read config: {exc.strerror or exc}", path=path,
-                          hint="--config names the config file and skips the search"
-                          if path.name == "pyproject.toml" else None) from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"larger than {MAX_CONFIG_BYTES >> 20} MiB: not a config file",
-                          path=path)
-    return data
-
-
-def _parse(path: Path, data: bytes) -> dict[str, Any]:
-    """The TOML in ``data``; a ConfigError naming the file and line when it is not TOML."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    data = data.removeprefix(b"\xef\xbb\xbf")  # a BOM is fine, as in migrations
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", path=path,
-                          line=data.count(b"\n", 0, exc.start) + 1) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        where = re.search(r"\s*\(at line (\d+), column (\d+)\)$", message)
-        if where:
-            line = int(where[1])
-            message = f"{message[: where.start()]} (column {where[2]})"
-        else:  # "(at end of document)"
-            line = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
-            message = message.replace(" (at end of document)", " (at the end of the file)")
-        raise ConfigError(f"invalid TOML: {message}", path=path, line=max(line, 1)) from None
-
-
-def _read_file(path: Path) -> dict[str, Any]:
-    if path.name == "pyproject.toml":
-        table = _pyproject_table(path)
-        if table is None:
-            raise ConfigError("has no [tool.pgshift] table", path=path,
-                              hint="write the settings under a [tool.pgshift] header")
-        return table
-    return _parse(path, _read_bytes(path))
-
-
-def _from_file(path: Path) -> dict[str, Any]:
-    known = {f.name for f in fields(Settings)} - _NOT_CONFIGURABLE
-    values: dict[str, Any] = {}
-    written: dict[str, str] = {}  # key -> as written, to refuse 'lock-timeout' and 'lock_timeout'
-
-    def put(key: str, raw: str, value: Any) -> None:
-        if key in written:
-            raise ConfigError(f"'{raw}' sets what '{written[key]}' already set", path=path)
-        written[key] = raw
-        values[key] = _coerce(key, value, raw.replace("-", "_"), path)
-
-    for raw_key, value in _read_file(path).items():
-        key = raw_key.replace("-", "_")
-        if key == "lint" and isinstance(value, Mapping):  # [lint] select/ignore/pg-version table
-            for sub, subvalue in value.items():
-                name = sub.replace("-", "_")
-                target = name if name == "pg_version" else f"lint_{name}"
-                if target not in known:
-                    raise ConfigError(f"unknown key 'lint.{sub}'", path=path,
-                                      hint="see README: Configuration")
-                put(target, f"lint.{sub}", subvalue)
-            continue
-        if key not in known:
-            raise ConfigError(
-                f"unknown key '{raw_key}'", path=path, hint="see README: Configuration"
-            )
-        put(key, raw_key, value)
-    for key in ("dir", "lint_schema", "schema_file"):  # paths in a config file are relative to it
-        if key in values and not values[key].is_absolute():
-            values[key] = path.parent / values[key]
-    return values
 
 
 def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if env.get("DATABASE_URL", "").strip():
         values["url"] = env["DATABASE_URL"].strip()
-    known = {f.name for f in fields(Settings)} - _NOT_CONFIGURABLE - _FILE_ONLY
+    known = {f.name for f in fields(Settings)} - NOT_CONFIGURABLE - _FILE_ONLY
     for name, value in env.items():
         if (
             not name.startswith("PGSHIFT_")
@@ -382,7 +278,7 @@ def _from_env(env: Mapping[str, str]) -> dict[str, Any]:
             continue
         key = name[len("PGSHIFT_") :].lower()
         if key in known and value.strip():
-            values[key] = _coerce(key, value.strip() if key == "url" else value, name)
+            values[key] = coerce(key, value.strip() if key == "url" else value, name)
         elif key not in known and not name.startswith(_OTHERS_ENV):
             _refuse_misspelt(name, key, known)
     return values
@@ -441,7 +337,9 @@ def load(
     path = _config_file(config, cwd, env) or find_config(cwd)
     values: dict[str, Any] = {}
     if path is not None:
-        values.update(_from_file(path))
+        from pgshift.config_file import read_settings
+
+        values.update(read_settings(path))
         values["config_path"] = path
     from_env = _from_env(env)
     if "placeholders" in from_env:  # PGSHIFT_PLACEHOLDER_X adds to (or overrides) the file's
@@ -464,7 +362,7 @@ def _flag(key: str, value: Any) -> Any:
         return value.strip()
     if key == "dir" and isinstance(value, Path):
         return value
-    return _coerce(key, value, flag)
+    return coerce(key, value, flag)
 
 
 def default_cache_dir(env: Mapping[str, str]) -> Path:

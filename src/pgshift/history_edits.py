@@ -22,10 +22,10 @@ def baseline(settings: Settings, version: str) -> RunResult:
     target = parse_target(version)
     assert target is not None
     migrations = _discover(settings)
-    from pgshift.state import history, runs
+    from pgshift.state import history, runs, upgrades
 
     with _session(settings) as conn, locked(settings, None):
-        history.install(conn, settings.schema)
+        upgrades.install(conn, settings.schema)
         plan = _read_plan(conn, settings, migrations)
         chosen = [
             i.migration
@@ -72,7 +72,7 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
     forgetting a migration that ran is not a repair.
     """
     migrations = _discover(settings)
-    from pgshift.state import history, runs
+    from pgshift.state import history, runs, upgrades
 
     with _session(settings) as conn, locked(settings, None):
         plan = _read_plan(conn, settings, migrations)
@@ -106,7 +106,7 @@ def repair(settings: Settings, *, remove_missing: bool = False) -> RepairResult:
             return RepairResult([], [], [], left)
         from psycopg2 import sql
 
-        history.install(conn, settings.schema)  # the run log may be newer than the history
+        upgrades.install(conn, settings.schema)  # the run log may be newer than the history
         with runs.recording(conn, settings.schema, "repair") as run, conn.cursor() as cur:
             cur.execute(sql.SQL(";").join([sql.SQL("BEGIN"), *changes, sql.SQL("COMMIT")]))
             for name, key in repaired:

@@ -20,7 +20,7 @@ from pgshift.api import RunResult, _read_plan
 from pgshift.errors import DatabaseConnectionError, LockBusyError
 from pgshift.phases import check_usage
 from pgshift.preflight import check_runnable, lint_gate
-from pgshift.state import history
+from pgshift.state import upgrades
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,7 +65,7 @@ def run_up(
             return RunResult(plan, selected=selected, dry_run=True)
 
         with locked(settings, on_lock_wait, opening) as check_held:
-            history.install(conn, settings.schema)
+            upgrades.install(conn, settings.schema)
             plan = _read_plan(conn, settings, migrations)  # another runner may have moved on
             selected = reselect(plan)
             if not selected:  # that runner applied them
@@ -97,7 +97,7 @@ def run_down(
         check_writable(conn, settings)  # as for up: a standby, read-only or unprivileged
         hooks = directory_callbacks(settings)
         with locked(settings, on_lock_wait, opening) as check_held:
-            history.install(conn, settings.schema)  # the run log may be newer than the history
+            upgrades.install(conn, settings.schema)  # the run log may be newer than the history
             plan = _read_plan(conn, settings, migrations)
             selected = reselect(plan)
             if confirmed is not None and [m.name for m in selected] != list(confirmed):

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg2.errors
 from psycopg2 import sql
 
-from pgshift.db import SERVER_KEEPALIVE_SQL, password_of, redact
+from pgshift.db import SERVER_KEEPALIVE_SQL
 from pgshift.failures import MarkerGone, StatementError, first_line, refuse_lost_lock
 from pgshift.migrations.bodies import Direction, body_statements
 from pgshift.migrations.statements import Statement
@@ -215,6 +215,8 @@ class RunSession:
             self.conn)
 
     def _record_failure(self, migration: Migration, error: MigrationFailedError) -> None:
+        from pgshift.redaction import password_of, redact
+
         if self.conn.closed:
             return
         try:

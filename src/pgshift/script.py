@@ -35,7 +35,7 @@ from pgshift.errors import InputError
 from pgshift.migrations.statements import Statement
 from pgshift.runner import Direction, body_statements
 from pgshift.script_baseline import BaselineGuards
-from pgshift.state import history
+from pgshift.state import history, upgrades
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
@@ -162,7 +162,7 @@ class _Builder:
             "RESET lock_timeout;",
             "",
             "-- pgshift's own schema and history table, as pgshift creates them",
-            history.install_sql(self.settings.schema).as_string(self.conn),
+            upgrades.install_sql(self.settings.schema).as_string(self.conn),
             "",
             "-- this run in pgshift's run log ('pgshift log'): interrupted if psql stops early",
             f"INSERT INTO {self.runs} (command, machine, pgshift_version) VALUES "
@@ -395,7 +395,7 @@ class _Builder:
 
     def _without_passwords(self, statement: Statement) -> Statement:
         """A role's password literal becomes a psql variable (``-v``): never in the file."""
-        from pgshift.db import sql_passwords
+        from pgshift.redaction import sql_passwords
 
         spans = sql_passwords(statement.text)
         if not spans:

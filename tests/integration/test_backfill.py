@@ -16,7 +16,7 @@ import pytest
 from pgshift import api
 from pgshift.backfill.options import parse_options
 from pgshift.errors import InputError, MigrationFailedError
-from pgshift.state import history
+from pgshift.state import upgrades
 
 BACKFILL_FILE = """-- pgshift:no-transaction
 ALTER TABLE t ADD COLUMN b int;
@@ -231,7 +231,7 @@ def test_a_backfill_of_what_is_not_an_application_table_is_refused_before_any_ba
           "CREATE MATERIALIZED VIEW mv AS SELECT id, a FROM t")
     if table.startswith("pgshift."):  # pgshift's own tables exist
         conn = psycopg2.connect(database_url)
-        history.install(conn, settings.schema)
+        upgrades.install(conn, settings.schema)
         conn.close()
     column = {"pg_class": "relname", "information_schema.sql_features": "comments",
               "pgshift.history": "description"}.get(table, "a")

@@ -10,7 +10,7 @@ from tests.fixtures.backfills import kill_a_migration_backfill
 from pgshift import api
 from pgshift.backfill.options import parse_options
 from pgshift.errors import InputError
-from pgshift.state.history import SCHEMA_VERSION
+from pgshift.state.upgrades import SCHEMA_VERSION
 
 FAST = "batch-size=5000 pause=0 vacuum=off"
 COUNT_UPDATES = ("CREATE FUNCTION count_update() RETURNS trigger LANGUAGE plpgsql AS "

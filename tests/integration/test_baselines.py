@@ -10,7 +10,7 @@ import pytest
 
 from pgshift import api
 from pgshift.errors import DriftError, InputError, IrreversibleError
-from pgshift.state.history import SCHEMA_VERSION
+from pgshift.state.upgrades import SCHEMA_VERSION
 
 BASELINE_2 = "-- pgshift:irreversible\nCREATE TABLE t1 (id int);\nCREATE TABLE t2 (id int);"
 

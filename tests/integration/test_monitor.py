@@ -290,10 +290,10 @@ def test_kill_with_grace_terminates_a_ddl_session_a_cancel_cannot_stop(
 
 
 def test_ps_shows_a_running_backfill_with_rate_and_eta(settings, app_session) -> None:
-    from pgshift.state import history
+    from pgshift.state import upgrades
 
     worker = app_session("pgshift", autocommit=True)
-    history.install(worker, settings.schema)
+    upgrades.install(worker, settings.schema)
     with worker.cursor() as cur:
         cur.execute(
             "INSERT INTO pgshift.backfill (id, migration, table_name, statement, checksum, "

@@ -13,7 +13,7 @@ from tests.faults import harness as h
 
 from pgshift import api
 from pgshift.errors import InputError, MigrationFailedError
-from pgshift.state.history import SCHEMA_VERSION
+from pgshift.state.upgrades import SCHEMA_VERSION
 
 
 @pytest.fixture

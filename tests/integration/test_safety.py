@@ -21,7 +21,7 @@ from pgshift.errors import (
     MigrationFailedError,
     MigrationTimeoutError,
 )
-from pgshift.state import history
+from pgshift.state import upgrades
 
 
 def hold_lock(url: str, statement: str, seconds: float) -> threading.Thread:
@@ -409,7 +409,7 @@ def test_a_signal_while_pgshifts_tables_are_installed_is_an_interruption_not_an_
     try:
         threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGUSR1)).start()
         with pytest.raises(KeyboardInterrupt):
-            history.install(conn, settings.schema)  # waits for the lock on pgshift.meta
+            upgrades.install(conn, settings.schema)  # waits for the lock on pgshift.meta
         assert conn.closed
     finally:
         signal.signal(signal.SIGUSR1, previous)

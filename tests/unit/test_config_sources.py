@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pgshift import config
+from pgshift import config_file
 from pgshift.config import load, parse_duration
 from pgshift.errors import ConfigError
 
@@ -84,7 +84,7 @@ def test_a_pgshift_toml_that_is_a_directory_or_a_dangling_link_is_not_skipped(
 def test_a_huge_config_file_is_refused_before_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(config, "MAX_CONFIG_BYTES", 100)
+    monkeypatch.setattr(config_file, "MAX_CONFIG_BYTES", 100)
     write(tmp_path, "# " + "x" * 200 + '\nschema = "ops"\n')
     assert "not a config file" in refused(tmp_path).message
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pgshift.db import describe, redact
+from pgshift.redaction import describe, redact
 
 
 @pytest.mark.parametrize(("text", "url", "expected"), [

@@ -217,10 +217,10 @@ def _applied(known: dict, migration: Migration) -> bool:
 def _record(conn: Connection, settings: Settings, result: AdoptResult,
             chosen: dict[str, tuple[Migration, Applied | None]]) -> None:
     """Write ``result`` into pgshift's history in one transaction (the caller holds the lock)."""
-    from pgshift.state import history, runs
+    from pgshift.state import history, runs, upgrades
 
     schema, tool = settings.schema, result.tool
-    history.install(conn, schema)
+    upgrades.install(conn, schema)
     with runs.recording(conn, schema, f"adopt --from {tool}") as run, conn.cursor() as cur:
         cur.execute("BEGIN")
         for migration in result.withdrawn:

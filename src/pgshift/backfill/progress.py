@@ -5,7 +5,7 @@ which keys are done: a killed run loses nothing and redoes nothing. ``key_column
 ``walk`` say in which key's order, and on which table: a run resumed after the table's key
 changed (its columns, their types or collations) or on another table is refused (see
 ``begin``).
-The table is created by ``pgshift.state.history.install`` (schema version 2). One row per
+The table is created by ``pgshift.state.upgrades.install`` (schema version 2). One row per
 backfill:
 
 ================= ============ ==============================================================

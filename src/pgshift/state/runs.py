@@ -188,7 +188,7 @@ def _finish(conn: Connection, runs: sql.Composed, run_id: int, status: str,
 def _error_line(exc: BaseException, conn: Connection) -> str:
     """The error's first line as the run log keeps it: no password, the connection's own
     included (a migration's error may quote it: ``SELECT 'secret'::int``)."""
-    from pgshift.db import password_of, redact
+    from pgshift.redaction import password_of, redact
 
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"

@@ -65,11 +65,11 @@ def replay(conn: Connection, settings: Settings, migrations: Sequence[Migration]
     before any runs (``pgshift.verify.server_wide``); ``after_each`` sees each file applied.
     ``callbacks`` run around each migration as 'up' runs them (squash's baseline proof)."""
     from pgshift.runner import Runner
-    from pgshift.state import history
+    from pgshift.state import upgrades
     from pgshift.verify.server_wide import refuse_server_wide
 
     refuse_server_wide(conn, migrations)
-    history.install(conn, settings.schema)
+    upgrades.install(conn, settings.schema)
     runner = Runner(conn, settings, callbacks=callbacks)
     for migration in migrations:
         say(f"Replaying {migration.label} {migration.description} ...")

@@ -210,7 +210,7 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
              say: Progress) -> Plan:
     """Bring the scratch database to the target's version and load sample data; its plan."""
     from pgshift.plan import build_plan
-    from pgshift.state import history
+    from pgshift.state import history, upgrades
 
     conn, scratch_url = scratch
     if options.source_url is not None:
@@ -220,7 +220,7 @@ def _prepare(settings: Settings, options: VerifyOptions, scratch: tuple[Connecti
         say("Copying the schema of the --from database ...")
         copy_schema(options.source_url, scratch_url, history_schema=settings.schema,
                     privileges=not options.embedded, configured=settings.pg_dump)
-        history.install(conn, settings.schema)
+        upgrades.install(conn, settings.schema)
         target_plan = build_plan(migrations, history.read(conn, settings.schema))
         _refuse_drift(target_plan, source=True)
         report.replayed = [i.script for i in target_plan.applied()]
