@@ -18,7 +18,7 @@ from pgshift.budget import Limits
 from pgshift.failures import StatementError, describe_failure, refuse_lost_lock
 from pgshift.migrations.bodies import session_settings_of
 from pgshift.round_trip import MARKER_NAME, Chain, RoundTrip, create_marker
-from pgshift.run_session import AFTER_SQL, STARTED_SETTING, Outcome, RunSession
+from pgshift.run_session import STARTED_SETTING, Outcome, RunSession
 from pgshift.state import history
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class ChainRuns(RunSession):
                           f"set_config('{STARTED_SETTING}', clock_timestamp()::text, true);")
                 record = self._record_of(migration, direction, entry, chained=True)
             trips.append(RoundTrip.join(
-                prefix, self._statements(migration, direction), record + ";COMMIT" + AFTER_SQL,
+                prefix, self._statements(migration, direction), record + ";COMMIT" + self.after_sql,
                 self._serial, partial(self._app_name, migration, direction)))
         chain = Chain.of(trips)
         text = chain.text

@@ -17,7 +17,7 @@ import psycopg2.errors
 from pgshift.budget import Budget, Limits
 from pgshift.errors import DriftError, MigrationFailedError
 from pgshift.failures import StatementError, describe_failure, first_line
-from pgshift.run_session import AFTER_SQL, Outcome, RunSession
+from pgshift.run_session import Outcome, RunSession
 from pgshift.state import history
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class NoTransactionRuns(RunSession):
             finally:
                 if not self.conn.closed:
                     cur.execute("RESET lock_timeout; RESET statement_timeout;"
-                                "RESET application_name" + AFTER_SQL)
+                                "RESET application_name" + self.after_sql)
         self.on_event("done", migration,
                       {"direction": direction, "duration_ms": duration, "total_ms": duration})
         return Outcome(migration, direction, duration, 1)

@@ -41,12 +41,14 @@ BACKOFF_CAP = 10.0
 # or session_replication_role for the session (set_config(..., false) in its body), which no
 # reading of the migration's own text finds: the next migration's objects would land in
 # another schema or belong to another role, or its triggers and foreign keys would not fire.
-# (RESET restores the value the session started with, the URL's options included. Only a
-# superuser may RESET session_replication_role, so it is set back only when it differs, and
-# the condition, free of columns, gates the scan of pg_settings.)
-AFTER_SQL = (";RESET search_path;RESET ROLE;SELECT set_config(name, reset_val, false) "
-             "FROM pg_settings WHERE current_setting('session_replication_role') <> 'origin' "
-             "AND name = 'session_replication_role'")
+# (RESET restores the value the session started with, the URL's options included.) Only a
+# superuser may set session_replication_role (short of a GRANT SET on it, PostgreSQL 15+,
+# which is left alone), and may RESET it: for others it stays as the session began.
+def after_sql(conn: Connection) -> str:
+    """The statements sent after each migration's COMMIT (utility statements: no plan)."""
+    superuser = conn.get_parameter_status("is_superuser") == "on"  # known: no round trip
+    return ";RESET search_path;RESET ROLE" + (
+        ";RESET session_replication_role" if superuser else "")
 
 # now() is the transaction start: the row records how long the migration's transaction ran.
 DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
@@ -93,6 +95,7 @@ class RunSession:
     _marker: bool | None  # see pgshift.round_trip; made on first need
     _session_limits: Limits | None  # the timeouts SET on the session
     _serial: int
+    after_sql: str  # see after_sql()
 
     # -- statements ---------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from pgshift.migrations.bodies import Direction, body_statements, session_settin
 from pgshift.migrations.statements import Statement
 from pgshift.no_transaction import NoTransactionRuns
 from pgshift.round_trip import RoundTrip, create_marker
-from pgshift.run_session import AFTER_SQL, DURATION_SQL, EventHandler, Outcome, local_reset
+from pgshift.run_session import DURATION_SQL, EventHandler, Outcome, after_sql, local_reset
 from pgshift.state import history
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class Runner(ChainRuns, NoTransactionRuns):
         self._serial = 0
         self._chain = 1  # how many migrations the next chain may hold
         self.pid = conn.get_backend_pid()  # in 'start' events: 'pgshift ps' and blocker watches
+        self.after_sql = after_sql(conn)
         conn.autocommit = True
         # A killed runner's backend would otherwise run its statement to the end, holding
         # the migration's locks, before noticing that nobody is there to COMMIT (14 and later);
@@ -232,8 +233,8 @@ class Runner(ChainRuns, NoTransactionRuns):
         for index, (migration, statements, record) in enumerate(batch):
             t0 = time.perf_counter()
             prefix += self._tag(migration, direction, "LOCAL")
-            suffix = record + (";COMMIT" + AFTER_SQL if index == last else
-                               local_reset(migration, direction, limits) + AFTER_SQL)
+            suffix = record + (";COMMIT" + self.after_sql if index == last else
+                               local_reset(migration, direction, limits) + self.after_sql)
             if not statements:  # a down part that is only a comment
                 statements = [Statement("", 1, migration.path)]
             if len(statements) == 1 or self._marker:
