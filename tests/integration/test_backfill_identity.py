@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 from tests.fixtures.backfills import kill_a_migration_backfill
+from tests.fixtures.pg import url_with_server_setting
 
 from pgshift import api
 from pgshift.backfill.options import parse_options
@@ -222,9 +223,8 @@ def test_a_migration_backfill_resumed_without_its_checkpoint_says_it_starts_from
 def test_pauses_between_batches_longer_than_the_servers_idle_session_timeout_do_not_end_it(
     settings, counted, query
 ) -> None:
-    sep = "&" if "?" in settings.url else "?"
     timed = dataclasses.replace(
-        settings, url=f"{settings.url}{sep}options=-c%20idle_session_timeout%3D150")
+        settings, url=url_with_server_setting(settings.url, "idle_session_timeout", "150"))
     result = api.backfill(timed, "t", "a = a + 1",
                           options=parse_options("batch-size=10000 pause=400ms vacuum=off"))
     assert result.batches >= 2

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import psycopg2
 import pytest
-from tests.fixtures.sessions import up_in_thread, wait_for
+from tests.fixtures.sessions import PARALLEL_BUILD_TABLE, up_in_thread, wait_for
 
 from pgshift import api
 from pgshift.errors import InputError
@@ -134,10 +134,7 @@ def test_ps_and_kill_stuck_leave_alone_app_transactions_that_only_made_temporary
 def test_kill_of_a_parallel_worker_names_the_leader_to_kill(
     settings, write_migration, query
 ) -> None:
-    query("CREATE TABLE big (id int) WITH (parallel_workers = 2);"
-          "INSERT INTO big SELECT generate_series(1, 3000);"
-          "CREATE FUNCTION slow_id(int) RETURNS int IMMUTABLE PARALLEL SAFE LANGUAGE plpgsql "
-          "AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN $1; END $$")
+    query(PARALLEL_BUILD_TABLE)
     write_migration("V001__index.sql", "CREATE INDEX big_slow ON big (slow_id(id));",
                     "DROP INDEX big_slow;")
     thread, outcome = up_in_thread(settings)

@@ -10,7 +10,7 @@ import uuid
 
 import psycopg2
 import pytest
-from tests.fixtures.sessions import up_in_thread, wait_for
+from tests.fixtures.sessions import PARALLEL_BUILD_TABLE, up_in_thread, wait_for
 
 from pgshift import api
 from pgshift.cli.activity_view import lock_text, role_text, snapshot_json, statement_text
@@ -48,10 +48,7 @@ def running_migration(settings, write_migration, query):
 def test_ps_shows_a_parallel_index_build_as_one_migration_session(
     settings, write_migration, query
 ) -> None:
-    query("CREATE TABLE big (id int) WITH (parallel_workers = 2);"
-          "INSERT INTO big SELECT generate_series(1, 3000);"
-          "CREATE FUNCTION slow_id(int) RETURNS int IMMUTABLE PARALLEL SAFE LANGUAGE plpgsql "
-          "AS $$ BEGIN PERFORM pg_sleep(0.002); RETURN $1; END $$")
+    query(PARALLEL_BUILD_TABLE)
     write_migration("V001__index.sql", "CREATE INDEX CONCURRENTLY big_slow ON big (slow_id(id));",
                     "DROP INDEX CONCURRENTLY big_slow;", header="-- pgshift:no-transaction")
     thread, outcome = up_in_thread(settings)

@@ -12,6 +12,7 @@ import time
 
 import psycopg2
 import pytest
+from tests.fixtures.pg import url_with_server_setting
 
 from pgshift import api
 from pgshift.db import connect
@@ -652,9 +653,8 @@ def test_a_migration_longer_than_the_servers_idle_session_timeout_keeps_the_lock
     settings, write_migration, query
 ) -> None:
     """The lock's session idles while the migration runs on the other one."""
-    sep = "&" if "?" in settings.url else "?"
     timed = dataclasses.replace(
-        settings, url=f"{settings.url}{sep}options=-c%20idle_session_timeout%3D300")
+        settings, url=url_with_server_setting(settings.url, "idle_session_timeout", "300"))
     write_migration("V1__slow.sql", "SELECT pg_sleep(1);", "SELECT 1;")
     write_migration("V2__c.sql", "CREATE TABLE c (id int);", "DROP TABLE c;")
     api.up(timed)
@@ -664,9 +664,8 @@ def test_a_migration_longer_than_the_servers_idle_session_timeout_keeps_the_lock
 def test_a_lock_retrys_backoff_longer_than_the_servers_idle_session_timeout_still_applies(
     settings, write_migration, table_a, database_url, query
 ) -> None:
-    sep = "&" if "?" in settings.url else "?"
     timed = dataclasses.replace(
-        settings, url=f"{settings.url}{sep}options=-c%20idle_session_timeout%3D150",
+        settings, url=url_with_server_setting(settings.url, "idle_session_timeout", "150"),
         lock_timeout=0.1, lock_retries=20)
     write_migration("V2__col.sql", "ALTER TABLE a ADD COLUMN b int;",
                     "ALTER TABLE a DROP COLUMN b;")
@@ -683,9 +682,8 @@ def test_a_transaction_timeout_set_for_the_server_or_role_gives_way_to_the_migra
     settings, write_migration, query
 ) -> None:
     """pgshift's own limits (statement timeout, the overall budget) bound each migration."""
-    sep = "&" if "?" in settings.url else "?"
     timed = dataclasses.replace(
-        settings, url=f"{settings.url}{sep}options=-c%20transaction_timeout%3D300")
+        settings, url=url_with_server_setting(settings.url, "transaction_timeout", "300"))
     write_migration("V1__slow.sql", "SELECT pg_sleep(0.6);\nCREATE TABLE a (id int);",
                     "DROP TABLE a;")
     api.up(timed)

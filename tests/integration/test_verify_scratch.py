@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import psycopg2
 import pytest
-from tests.fixtures.pg import url_with_dbname
+from tests.fixtures.pg import url_with_dbname, url_with_server_setting
 from tests.fixtures.sessions import verify_running_a_slow_migration, wait_for
 
 from pgshift import api
@@ -209,8 +209,7 @@ def test_a_keeper_outlives_an_idle_session_timeout_set_for_the_server_or_role(
 
     from pgshift.verify.databases import keep
 
-    sep = "&" if "?" in admin_url else "?"
-    keeper = keep(settings, f"{admin_url}{sep}options=-c%20idle_session_timeout%3D200",
+    keeper = keep(settings, url_with_server_setting(admin_url, "idle_session_timeout", "200"),
                   f"pgshift_verify_{uuid.uuid4().hex[:10]}")
     try:
         time.sleep(0.6)
