@@ -269,27 +269,12 @@ class _Templates:
         return url_with_dbname(self.server_url, name)
 
     def _create(self, name: str, template: str | None) -> None:
-        import psycopg2.errors
-        from psycopg2 import sql
+        from pgshift.verify.databases import create_database
 
-        from pgshift.db import connect
-
-        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-        if template is not None:
-            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
-        conn = connect(self.settings, url=self.server_url, application_name="pgshift testing")
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-        except psycopg2.errors.InsufficientPrivilege as exc:
-            from pgshift.errors import DatabaseConnectionError
-
-            raise DatabaseConnectionError(
-                f"cannot create a test database: {exc.diag.message_primary}",
-                hint="grant CREATEDB to the role of --pgshift-url, or leave --pgshift-url out "
-                     "to use a throwaway server") from None
-        finally:
-            conn.close()
+        create_database(self.settings, self.server_url, name, template=template, what="test",
+                        application_name="pgshift testing",
+                        hint="grant CREATEDB to the role of --pgshift-url, or leave "
+                             "--pgshift-url out to use a throwaway server")
 
 
 class _Clone:

@@ -94,22 +94,28 @@ def reclaim_abandoned(keeper: Connection, prefix: str) -> list[str]:
     return dropped
 
 
-def create_database(settings: Settings, admin_url: str, name: str) -> None:
-    """``CREATE DATABASE name``; a DatabaseConnectionError that says how to do without."""
+def create_database(settings: Settings, admin_url: str, name: str, *,
+                    template: str | None = None, what: str = "scratch",
+                    application_name: str | None = None,
+                    hint: str = "grant CREATEDB to this role, or pass --embedded to use a "
+                                "throwaway server") -> None:
+    """``CREATE DATABASE name [TEMPLATE template]``; without the right to, a
+    DatabaseConnectionError naming ``what`` database it is and saying how to do without."""
     from pgshift.db import connect
 
     conn = connect(settings, url=admin_url,
-                   application_name=f"{settings.application_name} verify")
+                   application_name=application_name or f"{settings.application_name} verify")
     import psycopg2.errors
 
+    statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template is not None:
+        statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
     try:
         with conn.cursor() as cur:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            cur.execute(statement)
     except psycopg2.errors.InsufficientPrivilege as exc:
         raise DatabaseConnectionError(
-            f"cannot create a scratch database: {exc.diag.message_primary}",
-            hint="grant CREATEDB to this role, or pass --embedded to use a throwaway "
-                 "server") from None
+            f"cannot create a {what} database: {exc.diag.message_primary}", hint=hint) from None
     finally:
         conn.close()
 
