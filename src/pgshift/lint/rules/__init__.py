@@ -46,6 +46,7 @@ TIER_A = (
     "uncommitted_transaction",
     "transaction_nesting",
     "alter_domain_add_constraint",
+    "enum_value_used_in_transaction",
 )
 META = ("unused_ignore",)
 TIER_B = (
