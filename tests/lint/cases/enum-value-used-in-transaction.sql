@@ -21,7 +21,14 @@ ALTER TYPE order_status ADD VALUE 'refunded' AFTER 'paid';
 ALTER TYPE order_status ADD VALUE 'refunded';
 UPDATE orders SET status = 'refunded' WHERE refunded_at IS NOT NULL;
 
+-- bad
+-- pg-version: 16
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+ALTER TYPE mood ADD VALUE 'happy';
+CREATE TABLE people (name text, current mood DEFAULT 'happy');
+
 -- ok
+-- pg-version: 17
 CREATE TYPE mood AS ENUM ('sad', 'ok');
 ALTER TYPE mood ADD VALUE 'happy';
 CREATE TABLE people (name text, current mood DEFAULT 'happy');

@@ -21,10 +21,11 @@ class EnumValueUsedInTransaction(Rule):
     """A label ``ALTER TYPE … ADD VALUE`` added, used later in the same transaction.
 
     From PostgreSQL 12, ADD VALUE may run in a transaction block, but the new label cannot be
-    used until that transaction commits: PostgreSQL fails the statement with "unsafe use of
-    new value" and the migration rolls back (a type created in the same transaction is the
-    exception). With ``--runner pgshift`` the whole file is one transaction. Before 12, ADD
-    VALUE itself is refused in a transaction block (``concurrently-in-transaction``).
+    used until that transaction commits (from PostgreSQL 17, unless the same transaction
+    created the type): PostgreSQL fails the statement with "unsafe use of new value" and the
+    migration rolls back. With ``--runner pgshift`` the whole file is one transaction.
+    Before 12, ADD VALUE itself is refused in a transaction block
+    (``concurrently-in-transaction``).
 
     Safe way: add the label in one migration and use it (UPDATE, a DEFAULT, a CHECK) in the
     next one.
@@ -39,16 +40,17 @@ class EnumValueUsedInTransaction(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
         if ctx.pg_version < 12 or not ctx.in_transaction:
             return
-        # label -> (type, transaction, statement) of ADD VALUEs; (type, transaction) created
+        # label -> (type, transaction, statement) of the file's ADD VALUEs; and the (type,
+        # transaction) of its CREATE TYPE … AS ENUMs
         added, created = ctx.rule_state(self, lambda: ({}, set()))
         serial, index = ctx.tx.serial, ctx.statement.index if ctx.statement else -1
         if "vals" in node and "typeName" in node:  # CREATE TYPE … AS ENUM
             created.add((_type_name(node), serial))
             return
         if "newVal" in node:  # ALTER TYPE … ADD VALUE (RENAME VALUE has oldVal)
-            if node.get("oldVal") or (_type_name(node), serial) in created:
-                return
-            added[str(node["newVal"])] = (_type_name(node), serial, index)
+            fresh = ctx.pg_version >= 17 and (_type_name(node), serial) in created
+            if not node.get("oldVal") and not fresh:
+                added[str(node["newVal"])] = (_type_name(node), serial, index)
             return
         if not added:
             return  # the common case: no ADD VALUE earlier in the file, nothing to look for
