@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.fixtures.project import write_file
 
 from pgshift import config_file
 from pgshift.config import load, parse_duration
@@ -14,12 +15,7 @@ from pgshift.errors import ConfigError
 
 
 def write(folder: Path, text: str | bytes, name: str = "pgshift.toml") -> Path:
-    path = folder / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
+    return write_file(folder / name, text)
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.fixtures.project import write_file
 
 from pgshift.errors import InputError
 from pgshift.migrations.discover import discover_migrations
@@ -13,12 +14,7 @@ from pgshift.migrations.parse import checksum, normalize, parse_text
 
 
 def write(folder: Path, name: str, text: str | bytes) -> Path:
-    path = folder / name
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8")
-    return path
+    return write_file(folder / name, text)
 
 
 def test_versions_compare_numerically_part_by_part() -> None:
