@@ -15,14 +15,14 @@ belong to an extension are left out, and so is what an object makes along with i
 constraints and triggers a partition (or child table) takes from its parent, a range type's
 constructor functions. A sequence's current value is data, not schema (a round trip that
 inserts rows moves it on), and is left out too; an ACL that holds what the object's default
-does is none. The owners of schemas, relations, sequences, routines, types and collations are
-compared where not the role reading (the one that ran the migrations there, whatever its
+does is none. The owners of schemas, relations, sequences, routines, types, collations,
+extended statistics, publications, event triggers, foreign-data wrappers and foreign servers
+are compared where not the role reading (the one that ran the migrations there, whatever its
 name: a scratch database's replay may use another), as default privileges name their role:
 so a down that forgets to give an object back shows, and so does an object that a database
-has under another role than the one that runs pgshift. Not compared: the owners of other kinds
-(extended statistics, publications, event triggers, foreign-data wrappers and servers),
-operators, casts, text search configurations, conversions, and comments on indexes,
-constraints and triggers.
+has under another role than the one that runs pgshift. Not compared: subscriptions (not in
+the snapshot at all), operators, casts, text search configurations, conversions, and comments
+on indexes, constraints and triggers.
 """
 
 from __future__ import annotations
@@ -59,11 +59,13 @@ _OUTPUT_SETTINGS = ";".join(f"SET LOCAL {name} = {value}" for name, value in (
 # The role that ran the migrations: the one that owns pgshift's history (read in the catalog,
 # which every role may read, where to_regclass would need the schema's USAGE), else the
 # role reading. A monitoring role that runs 'pgshift drift' sees owners as the migrations'.
+# Named as regrole prints a role (quoted where needed); current_user::regrole would read the
+# name as SQL: "Deploy Bot" fails, and "Alice" is looked up as alice.
 _MIGRATIONS_ROLE = """
     SELECT coalesce((SELECT c.relowner::regrole::text FROM pg_class c
                      JOIN pg_namespace n ON n.oid = c.relnamespace
                      WHERE n.nspname = %(schema)s AND c.relname = 'history'
-                       AND c.relkind IN ('r', 'p')), current_user::regrole::text)"""
+                       AND c.relkind IN ('r', 'p')), quote_ident(current_user))"""
 
 
 def take_snapshot(conn: Connection, *, exclude_schemas: Iterable[str] = (),

@@ -198,7 +198,8 @@ QUERIES: dict[str, str] = {
     "statistics": f"""
         SELECT format('%%I.%%I', n.nspname, s.stxname),
                pg_get_statisticsobjdef(s.oid) AS definition,
-               NULLIF(s.stxstattarget, -1) AS statistics_target  -- 17+: NULL, before: -1
+               NULLIF(s.stxstattarget, -1) AS statistics_target,  -- 17+: NULL, before: -1
+               {_OWNER.format(owner="s.stxowner")} AS owner
         FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace
         WHERE {_NAMESPACE_FILTER}
           AND {_NOT_EXTENSION.format(catalog="'pg_statistic_ext'", oid="s.oid")}""",
@@ -264,11 +265,12 @@ QUERIES: dict[str, str] = {
         WHERE n.oid IS NULL OR n.nspname <> ALL(%(skip)s)""",
     "event trigger": f"""
         SELECT e.evtname, e.evtevent AS event, e.evtfoid::regproc::text AS function,
-               e.evtenabled AS enabled, e.evttags::text[] AS tags
+               e.evtenabled AS enabled, e.evttags::text[] AS tags,
+               {_OWNER.format(owner="e.evtowner")} AS owner
         FROM pg_event_trigger e
         WHERE {_NOT_EXTENSION.format(catalog="'pg_event_trigger'", oid="e.oid")}""",
     # Each table as CREATE PUBLICATION takes it: its column list and row filter with it.
-    "publication": """
+    "publication": f"""
         SELECT p.pubname, (to_jsonb(p) - 'oid' - 'pubname' - 'pubowner')::text AS options,
                array(SELECT concat(r.prrelid::regclass::text, ' (' || (
                           SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
@@ -277,18 +279,21 @@ QUERIES: dict[str, str] = {
                           ' WHERE (' || pg_get_expr(r.prqual, r.prrelid) || ')')
                      FROM pg_publication_rel r WHERE r.prpubid = p.oid ORDER BY 1) AS tables,
                array(SELECT s.pnnspid::regnamespace::text FROM pg_publication_namespace s
-                     WHERE s.pnpubid = p.oid ORDER BY 1) AS schemas
+                     WHERE s.pnpubid = p.oid ORDER BY 1) AS schemas,
+               {_OWNER.format(owner="p.pubowner")} AS owner
         FROM pg_publication p""",
     "foreign data wrapper": f"""
         SELECT w.fdwname, NULLIF(w.fdwhandler, 0)::regproc::text AS handler,
                NULLIF(w.fdwvalidator, 0)::regproc::text AS validator, w.fdwoptions AS options,
-               {_ACL.format(acl="w.fdwacl", kind="F", owner="w.fdwowner")} AS grants
+               {_ACL.format(acl="w.fdwacl", kind="F", owner="w.fdwowner")} AS grants,
+               {_OWNER.format(owner="w.fdwowner")} AS owner
         FROM pg_foreign_data_wrapper w
         WHERE {_NOT_EXTENSION.format(catalog="'pg_foreign_data_wrapper'", oid="w.oid")}""",
     "foreign server": f"""
         SELECT s.srvname, w.fdwname AS wrapper, s.srvtype AS type, s.srvversion AS version,
                s.srvoptions AS options,
-               {_ACL.format(acl="s.srvacl", kind="S", owner="s.srvowner")} AS grants
+               {_ACL.format(acl="s.srvacl", kind="S", owner="s.srvowner")} AS grants,
+               {_OWNER.format(owner="s.srvowner")} AS owner
         FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw
         WHERE {_NOT_EXTENSION.format(catalog="'pg_foreign_server'", oid="s.oid")}""",
     # Options but a few known harmless ones may hold a password: their values are compared as

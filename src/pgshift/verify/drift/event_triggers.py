@@ -29,7 +29,8 @@ def event_triggers(catalogs: Catalogs) -> Found:
             if old is not None:
                 yield direction, Change("event trigger", False, f"DROP EVENT TRIGGER {name};")
             if new is not None:
-                yield direction, Change("event trigger", True, _create(name, new))
+                yield direction, Change("event trigger", True, _create(name, new),
+                                        (("event trigger", key),))
                 if new["enabled"] != "O":
                     yield direction, Change("event trigger", True, f"ALTER EVENT TRIGGER {name} "
                                             f"{enabled_as(new['enabled'])};")

@@ -26,7 +26,8 @@ object in a module of ``pgshift.verify.drift``):
   REVOKE of the privileges that differ: ``drift.grants``), comments, event triggers and
   default privileges (``drift.default_privileges``; what the file makes starts with the grants
   that default privileges give it as it is made), the owners of schemas, relations,
-  sequences, routines, types and collations (``drift.owners``);
+  sequences, routines, types, collations, extended statistics, publications, event triggers,
+  foreign-data wrappers and foreign servers (``drift.owners``);
 - in dependency order (``drift.order``): the up part drops before it creates, and creates in
   that order; the down part does the same the other way. A routine the file makes goes before
   the index, constraint, default, domain or other statement that calls it, and one it drops
@@ -175,18 +176,25 @@ def drift_migration(expected: Snapshot, actual: Snapshot, major: int | None = No
                   default_privileges):
         for direction, change in found(catalogs):
             changes[direction].append(change)
-    made = {direction: {m for change in found for m in change.makes}
-            for direction, found in changes.items()}
+    made = _made(changes)
     for direction, change in (*_triggers(catalogs, made), *policies(catalogs, made),
                               *rules(catalogs, made), *statistics(catalogs, made),
-                              *replica_identities(catalogs, made), *attributes(catalogs, made),
-                              *owners(expected, actual, made)):
+                              *replica_identities(catalogs, made), *attributes(catalogs, made)):
+        changes[direction].append(change)
+    # Owners last: extended statistics are made (or made again) in the second round.
+    for direction, change in owners(expected, actual, _made(changes)):
         changes[direction].append(change)
     unwritten(catalogs)
     unhandled(catalogs)
     ordered_up, ordered_down = ordered(changes["up"]), ordered(changes["down"])
     concurrent = any("CONCURRENTLY" in s for s in ordered_up + ordered_down)
     return DriftMigration(ordered_up, ordered_down, catalogs.todo, concurrent)
+
+
+def _made(changes: dict[str, list[Change]]) -> dict[str, set[tuple[str, str]]]:
+    """(category, key) of what each direction's changes make."""
+    return {direction: {m for change in found for m in change.makes}
+            for direction, found in changes.items()}
 
 
 def _schemas(catalogs: Catalogs) -> Found:

@@ -22,9 +22,15 @@ if TYPE_CHECKING:
 
 # The kinds whose owner the snapshot says, and how ALTER names them.
 _ALTER = {"schema": "SCHEMA", "sequence": "SEQUENCE", "aggregate": "AGGREGATE",
-          "collation": "COLLATION"}
+          "collation": "COLLATION", "statistics": "STATISTICS", "publication": "PUBLICATION",
+          "event trigger": "EVENT TRIGGER", "foreign data wrapper": "FOREIGN DATA WRAPPER",
+          "foreign server": "SERVER"}
 _RELATIONS = {"v": "VIEW", "m": "MATERIALIZED VIEW", "f": "FOREIGN TABLE"}
-OWNED = ("schema", "table", "sequence", "function", "aggregate", "type", "collation")
+OWNED = ("schema", "table", "sequence", "function", "aggregate", "type", "collation",
+         "statistics", "publication", "event trigger", "foreign data wrapper", "foreign server")
+# Named as themselves, not schema-qualified: quoted here (a snapshot's key is not).
+_BARE_NAMES = ("schema", "publication", "event trigger", "foreign data wrapper",
+               "foreign server")
 
 
 def without_owners(snapshot: Snapshot) -> Snapshot:
@@ -66,8 +72,10 @@ def owners(expected: Snapshot, actual: Snapshot, made: dict[str, set[tuple[str, 
                 # A sequence taken from its column keeps its table's owner, which is unsaid.
                 freed = bool(old and old.get("owned_by"))
                 if new.get("owner") != had or freed:
-                    yield direction, Change("owner", True, f"ALTER {_what(category, new)} "
-                                            f"{ident(key) if category == 'schema' else key} "
+                    # An event trigger is made after the rest (``drift.order``): so is its owner.
+                    kind = "event trigger" if category == "event trigger" else "owner"
+                    yield direction, Change(kind, True, f"ALTER {_what(category, new)} "
+                                            f"{ident(key) if category in _BARE_NAMES else key} "
                                             f"OWNER TO {new.get('owner') or 'CURRENT_USER'};")
 
 

@@ -84,11 +84,12 @@ def publications(catalogs: Catalogs) -> Found:
                 "again)")
             continue
         for direction, old, new in (("up", before, after), ("down", after, before)):
-            for change in _publication(ident(key), old, new):
+            for change in _publication(key, old, new):
                 yield direction, change
 
 
-def _publication(name: str, old: State | None, new: State | None) -> list[Change]:
+def _publication(key: str, old: State | None, new: State | None) -> list[Change]:
+    name = ident(key)
     if new is None:
         return [Change("publication", False, f"DROP PUBLICATION {name};")]
     row = _row(new) or {}
@@ -98,7 +99,7 @@ def _publication(name: str, old: State | None, new: State | None) -> list[Change
         scope_sql = (" FOR ALL TABLES" if row.get("puballtables") else
                      f" FOR {', '.join(scope)}" if scope else "")
         return [Change("publication", True, f"CREATE PUBLICATION {name}{scope_sql} WITH "
-                                            f"({_with(row)});")]
+                                            f"({_with(row)});", (("publication", key),))]
     changes = []
     if _with(_row(old) or {}) != _with(row):
         changes.append(Change("publication", True,

@@ -25,7 +25,8 @@ def statistics(catalogs: Catalogs, made: dict[str, set[tuple[str, str]]]) -> Fou
             if ("table", table) in made[direction] or all(
                     table in snapshot.get("table", {})
                     for snapshot in (catalogs.expected, catalogs.actual)):
-                yield direction, Change("statistics", True, definition(new))
+                yield direction, Change("statistics", True, definition(new),
+                                        (("statistics", key),))
                 if new.get("statistics_target") is not None:
                     yield direction, Change("statistics", True, _target(key, new))
             else:
