@@ -33,6 +33,7 @@ def create(settings: Settings, name: str, *, timestamp: bool = False) -> Path:
     """
     from pgshift.migrations.templates import write_new
 
+    name = _one_line(name)
     flavor = _flavor(settings)
     existing: list[Migration] = []
     if settings.dir.is_dir():
@@ -46,6 +47,7 @@ def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
     """Write the schema drift (``schema_drift``) as the next migration; None when there is
     none. The database it was read from already has the change: record the file there with
     ``baseline``, and ``up`` applies it everywhere else (``pgshift.verify.drift.migration``)."""
+    name = _one_line(name)
     drift = schema_drift(settings, embedded=embedded, progress=progress)
     if drift.ok:
         return None
@@ -78,6 +80,13 @@ def create_from_drift(settings: Settings, name: str, *, embedded: bool = False,
             made.unlink(missing_ok=True)
         raise InputError(f"cannot write the migration: {exc.strerror}", path=path) from None
     return DriftCapture(path, migration, drift, version)
+
+
+def _one_line(name: str) -> str:
+    """``name`` as the file's title comment can hold it: one line, with no control characters.
+    A line break would end the ``-- title`` comment and leave the rest of the name as SQL for
+    the next ``up`` to run (a ticket's title pasted with its line break)."""
+    return " ".join("".join(c if c.isprintable() else " " for c in name).split())
 
 
 def _flavor(settings: Settings) -> str:

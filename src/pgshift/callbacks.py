@@ -53,6 +53,15 @@ FOLDER = "callbacks"
 _AROUND_EACH = {"up": ("beforeEachMigrate", "afterEachMigrate"),
                 "down": ("beforeEachUndo", "afterEachUndo")}
 AROUND_RUN = {"up": ("beforeMigrate", "afterMigrate"), "down": ("beforeUndo", "afterUndo")}
+# What a run callback's failure leaves. Its own transaction is rolled back; an after… one
+# runs once the migrations committed, and those stay, which "rolled back" alone would deny.
+_AFTERMATH = {
+    "beforeMigrate": "the callback was rolled back, and no migration ran",
+    "afterMigrate": "the callback was rolled back, the migrations this run applied stay applied",
+    "beforeUndo": "the callback was rolled back, and no migration was rolled back",
+    "afterUndo": "the callback was rolled back, the migrations this run rolled back stay "
+                 "rolled back",
+}
 
 
 def is_callback(name: str) -> bool:
@@ -155,6 +164,7 @@ def _run_file(conn: Connection, settings: Settings, callback: Callback) -> None:
             message = getattr(exc.diag, "message_primary", None) or str(exc).strip()
             line = statement.line if statement is not None else None
             raise MigrationFailedError(
-                f"callback {callback.event} failed: {message} [{exc.pgcode}]; rolled back",
+                f"callback {callback.event} failed: {message} [{exc.pgcode}]; "
+                f"{_AFTERMATH.get(callback.event, 'rolled back')}",
                 path=callback.path, line=line, sqlstate=exc.pgcode,
                 statement=statement.text if statement is not None else None) from exc

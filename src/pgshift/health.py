@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
     from pgshift.config import Settings
+    from pgshift.migrations.model import Migration
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -92,8 +93,11 @@ def _pooler(conn: Connection, settings: Settings) -> Check:
 def _migrations(conn: Connection, settings: Settings) -> Check:
     from pgshift.api import _read_plan_with_stops
     from pgshift.migrations.discover import discover_migrations
-    from pgshift.plan import drift_error, refuse_drift
+    from pgshift.plan import drift_error, refuse_drift, select_up
 
+    newer = _newer_history(conn, settings)
+    if newer is not None:  # before its rows are read: they may be of kinds this one lacks
+        return Check("migrations", "fail", newer)
     files = discover_migrations(settings.dir, flavor=settings.flavor,
                                 placeholders=settings.placeholders)
     plan = _read_plan_with_stops(conn, settings, files)
@@ -108,12 +112,49 @@ def _migrations(conn: Connection, settings: Settings) -> Check:
         return Check("migrations", "fail", f"{len(drift)} drifted: {names}; see 'pgshift "
                                            "validate'")
     refuse_drift(plan, allow_out_of_order=False)  # what up refuses of interrupted runs
+    _check_runnable(settings, select_up(plan, None))
     counts = f"{len(plan.applied())} applied, {len(plan.pending())} to run"
     interrupted = plan.interrupted()
     if interrupted:
         return Check("migrations", "warn", f"{counts}; {interrupted[0].script} was interrupted: "
                                            "the next 'up' resumes it")
     return Check("migrations", "ok", f"{counts} (in {settings.dir})")
+
+
+def _check_runnable(settings: Settings, selected: list[Migration]) -> None:
+    """Raise what ``up`` refuses of the files it would run before it runs any (a placeholder
+    with no value, a statement that does not parse, no down part) and of the callbacks."""
+    from pgshift.locked_run import directory_callbacks
+    from pgshift.migrations.split_memo import remembering
+    from pgshift.preflight import check_runnable
+
+    with remembering(settings.cache_dir):
+        check_runnable(selected)
+    directory_callbacks(settings)
+
+
+def _newer_history(conn: Connection, settings: Settings) -> str | None:
+    """What to say when pgshift's tables here were made by a newer pgshift; else None.
+
+    This pgshift would read its rows as it knows them: a kind of row added since reads as a
+    missing file, which 'repair --remove-missing' would delete."""
+    from psycopg2 import sql
+
+    from pgshift.state.upgrades import SCHEMA_VERSION
+
+    with conn.cursor() as cur:
+        cur.execute("SELECT to_regclass(format('%%I.meta', %s::text)) IS NOT NULL",
+                    (settings.schema,))
+        if not cur.fetchone()[0]:
+            return None
+        cur.execute(sql.SQL("SELECT value FROM {}.meta WHERE key = 'schema_version'").format(
+            sql.Identifier(settings.schema)))
+        row = cur.fetchone()
+    if row is None or not row[0].isdigit() or int(row[0]) <= SCHEMA_VERSION:
+        return None
+    return (f"pgshift's history was written by a newer pgshift (its tables' version {row[0]}; "
+            f"this one knows up to {SCHEMA_VERSION}): this one may misread what is applied "
+            "(hint: upgrade pgshift before running it on this database)")
 
 
 def _last_run(conn: Connection, settings: Settings) -> Check:

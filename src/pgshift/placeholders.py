@@ -5,6 +5,10 @@ variables (``Settings.placeholders``); names match case-insensitively. Discovery
 placeholders it has a value for (the checksum stays that of the raw file, so changing a value is
 not drift); one still in the SQL when it is about to run is an ``InputError`` naming the file and
 line. Every ``${name}`` counts, in strings and comments too, as in Flyway.
+
+A placeholder whose name says it holds a secret (``db_password``, ``api_token``, see
+``SECRET_NAME``) is masked where pgshift shows SQL (``up --dry-run``): its value may sit where
+the password masking cannot see it, e.g. ``format('… PASSWORD %L', '${app_password}')``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ if TYPE_CHECKING:
     from pgshift.migrations.model import Migration
 
 PATTERN = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_.:-]*)\}")
+SECRET_NAME = re.compile(r"pass(?:word|wd)|pwd|secret|token|api[_.-]?key|credential", re.I)
 
 
 def _lookup(values: Mapping[str, str]) -> dict[str, str]:
@@ -80,3 +85,9 @@ def _hint(name: str) -> str:
 def names_in(text: str) -> list[str]:
     """The distinct placeholder names ``text`` uses, in order of first use."""
     return list(dict.fromkeys(m["name"] for m in PATTERN.finditer(text)))
+
+
+def secret_values(values: Mapping[str, str]) -> list[str]:
+    """The values of the placeholders whose name says they hold a secret, longest first."""
+    found = {value for name, value in values.items() if value and SECRET_NAME.search(name)}
+    return sorted(found, key=len, reverse=True)

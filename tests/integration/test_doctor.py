@@ -178,3 +178,47 @@ def test_an_edit_above_a_stop_is_named_before_other_drift(settings, write_migrat
     status, detail = by_name(settings)["migrations"]
     assert status == "fail" and detail.startswith("V2__nt.sql:2: changed above where its ")
     assert detail.endswith("; 1 more drifted: see 'pgshift validate'")
+
+
+def test_a_pending_file_up_would_refuse_fails_the_migrations_check(
+        settings, write_migration, migrations_dir) -> None:
+    """doctor says ok only where 'up' would run: the pending files are read as 'up' reads
+    them before it runs anything (placeholders, syntax, down part, callbacks)."""
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+    path = write_migration("V2__b.sql", "SELECT 1;\nGRANT SELECT ON a TO ${reader};",
+                           "SELECT 1;")
+    assert by_name(settings)["migrations"] == (
+        "fail", "V2__b.sql:2: no value for placeholder ${reader} (hint: set it under "
+        "[placeholders] in pgshift.toml or in PGSHIFT_PLACEHOLDER_READER)")
+    write_migration("V2__b.sql", "SELEC 1;", "SELECT 1;")
+    status, detail = by_name(settings)["migrations"]
+    assert status == "fail" and detail.startswith("V2__b.sql:1: ")
+    write_migration("V2__b.sql", "SELECT 1;")  # as 'create' leaves it: no down part
+    status, detail = by_name(settings)["migrations"]
+    assert status == "fail" and detail.startswith("V2__b.sql: has no down part")
+    path.unlink()
+    assert by_name(settings)["migrations"][0] == "ok"
+    (migrations_dir / "callbacks").mkdir()
+    (migrations_dir / "callbacks" / "afterMigrate.sql").write_text("GRANT x TO ${nobody};\n")
+    assert by_name(settings)["migrations"] == (
+        "fail", "afterMigrate.sql:1: no value for placeholder ${nobody} (hint: set it under "
+        "[placeholders] in pgshift.toml or in PGSHIFT_PLACEHOLDER_NOBODY)")
+
+
+def test_a_history_written_by_a_newer_pgshift_fails_before_its_rows_are_called_drift(
+        settings, write_migration, query) -> None:
+    """A newer pgshift's rows may be of kinds this one does not know: they would read as
+    missing files, and 'repair --remove-missing' would delete them."""
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    api.up(settings)
+    from pgshift.state.upgrades import SCHEMA_VERSION
+
+    query(f"UPDATE pgshift.meta SET value = '{SCHEMA_VERSION + 3}' "
+          "WHERE key = 'schema_version'")
+    query("INSERT INTO pgshift.history (key, version, description, kind, script, checksum, "
+          "status) VALUES ('V9', '9', 'later', 'versioned', 'V9__later.sql', 'x', 'applied')")
+    assert by_name(settings)["migrations"] == ("fail", (
+        f"pgshift's history was written by a newer pgshift (its tables' version "
+        f"{SCHEMA_VERSION + 3}; this one knows up to {SCHEMA_VERSION}): this one may misread "
+        "what is applied (hint: upgrade pgshift before running it on this database)"))

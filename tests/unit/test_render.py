@@ -42,3 +42,36 @@ def test_an_interrupted_script_run_has_no_duration() -> None:
 
 def test_no_runs() -> None:
     assert lines() == ["No runs recorded."]
+
+
+ROLE = ("DO $$ BEGIN\n  EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', '${app_role}', "
+        "'${App_Password}');\nEND $$;\nALTER ROLE ${app_role} SET search_path = app;\n"
+        "-- pgshift:down\nSELECT 1;\n")
+
+
+def test_a_dry_run_masks_a_secret_placeholder_wherever_its_value_is(tmp_path) -> None:
+    """format('… PASSWORD %L', '${pw}') has the password where no PASSWORD literal is: the
+    value is masked because the placeholder's name says it is a secret; the others show."""
+    import json
+
+    from pgshift.migrations.discover import discover_migrations
+    from pgshift.placeholders import secret_values
+
+    (tmp_path / "V1__role.sql").write_text(ROLE, encoding="utf-8")
+    values = {"app_role": "app_rw", "app_password": "s3cret-Pw", "api_token": "abc",
+              "schema": "app"}
+    migrations = discover_migrations(tmp_path, placeholders=values)
+    secrets = secret_values(values)
+    assert secrets == ["s3cret-Pw", "abc"]
+    out = io.StringIO()
+    render.dry_run(migrations, "up", out=out, secrets=secrets)
+    shown = json.dumps(render.dry_run_json(migrations, "up", secrets=secrets))
+    for text in (out.getvalue(), shown):
+        assert "s3cret-Pw" not in text
+        assert "PASSWORD %L', 'app_rw', '***');" in text
+        assert "ALTER ROLE app_rw SET search_path = app;" in text
+
+
+def test_a_short_secret_is_masked_only_as_a_whole_word() -> None:
+    assert render.shown_sql("SELECT 'abc', 'abcd', babc;", ["abc"]) == (
+        "SELECT '***', 'abcd', babc;")

@@ -125,9 +125,26 @@ def lock_lines(locks: Sequence[tuple[str, str]]) -> list[str]:
             for table, lock in locks]
 
 
+def shown_sql(sql: str, secrets: Sequence[str] = ()) -> str:
+    """SQL as a dry run shows it: the ``secrets`` (secret placeholders' values, see
+    ``placeholders.secret_values``) and any password masked. A short secret is masked only
+    as a whole word: 'e' is in every word."""
+    if secrets:
+        import re
+
+        from pgshift.redaction import MASK
+
+        for secret in sorted(secrets, key=len, reverse=True):
+            sql = (sql.replace(secret, MASK) if len(secret) >= 4 else
+                   re.sub(rf"(?<![^\W_]){re.escape(secret)}(?![^\W_])", MASK, sql))
+    return redact(sql)
+
+
 def dry_run_json(migrations: Sequence[Migration], direction: str,
-                 locks: Mapping[str, list[tuple[str, str]]] | None = None) -> dict[str, Any]:
-    """The dry run's plan for tools (a pull request bot): each migration, its locks, its SQL."""
+                 locks: Mapping[str, list[tuple[str, str]]] | None = None,
+                 secrets: Sequence[str] = ()) -> dict[str, Any]:
+    """The dry run's plan for tools (a pull request bot): each migration, its locks, its SQL
+    (``secrets`` masked, see ``shown_sql``)."""
     blocks: Mapping[str, str] = {}
     if locks:  # the linter: only when there are locks
         from pgshift.lint.locks import WHAT_IT_BLOCKS
@@ -135,7 +152,8 @@ def dry_run_json(migrations: Sequence[Migration], direction: str,
         blocks = WHAT_IT_BLOCKS
 
     def sql_of(migration: Migration) -> str:
-        return redact((migration.up_sql if direction == "up" else migration.down_sql or "").strip())
+        return shown_sql((migration.up_sql if direction == "up" else migration.down_sql or ""
+                          ).strip(), secrets)
 
     return {"direction": direction, "dry_run": True, "migrations": [
         {"label": m.label, "version": str(m.version) if m.version is not None else None,
@@ -158,9 +176,10 @@ def run_json(outcomes: Sequence[Outcome], direction: str, duration_ms: float
 
 
 def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None = None,
-            locks: Mapping[str, list[tuple[str, str]]] | None = None) -> None:
+            locks: Mapping[str, list[tuple[str, str]]] | None = None,
+            secrets: Sequence[str] = ()) -> None:
     """The plan, with the table locks each migration takes (when known), and the SQL each
-    migration would run."""
+    migration would run (``secrets`` masked, see ``shown_sql``)."""
     out = out or sys.stdout  # at call time: a default bound at import goes stale
     if not migrations:
         out.write("Nothing to do.\n")
@@ -172,7 +191,7 @@ def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None 
         out.writelines(lock_lines((locks or {}).get(migration.label, ())))
     for migration in migrations:
         sql = migration.up_sql if direction == "up" else (migration.down_sql or "")
-        out.write(f"\n-- {migration.name} ({direction})\n{redact(sql.strip())}\n")
+        out.write(f"\n-- {migration.name} ({direction})\n{shown_sql(sql.strip(), secrets)}\n")
 
 
 def schema_drift(drift: SchemaDrift, out: TextIO | None = None) -> None:
