@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from psycopg2 import sql
 
+from pgshift.errors import InputError
 from pgshift.state.history import table
 
 if TYPE_CHECKING:
@@ -132,6 +133,8 @@ def install(conn: Connection, schema: str) -> None:
                 )
                 row = cur.fetchone()
                 current = int(row[0]) if row else 0
+            if current > SCHEMA_VERSION:
+                raise newer_history_error(schema, current)
             if current < SCHEMA_VERSION:  # one round trip: the schema, the steps, the version
                 cur.execute(sql.SQL(";").join([
                     sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident),
@@ -151,6 +154,15 @@ def install(conn: Connection, schema: str) -> None:
     finally:
         if not conn.closed:
             conn.autocommit = autocommit
+
+
+def newer_history_error(schema: str, version: int) -> InputError:
+    """A history a newer pgshift wrote: this one would misread it, and writing into it could
+    leave rows the newer one misreads in turn (a column this version does not fill)."""
+    return InputError(
+        f"{schema}'s tables were written by a newer pgshift (their version {version}; this "
+        f"one knows up to {SCHEMA_VERSION}): it may misread what is applied",
+        hint="upgrade pgshift before running it on this database")
 
 
 def install_sql(schema: str) -> sql.Composed:
