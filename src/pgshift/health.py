@@ -140,7 +140,7 @@ def _newer_history(conn: Connection, settings: Settings) -> str | None:
     missing file, which 'repair --remove-missing' would delete."""
     from psycopg2 import sql
 
-    from pgshift.state.upgrades import SCHEMA_VERSION
+    from pgshift.state.upgrades import SCHEMA_VERSION, newer_history_error
 
     with conn.cursor() as cur:
         cur.execute("SELECT to_regclass(format('%%I.meta', %s::text)) IS NOT NULL",
@@ -152,9 +152,8 @@ def _newer_history(conn: Connection, settings: Settings) -> str | None:
         row = cur.fetchone()
     if row is None or not row[0].isdigit() or int(row[0]) <= SCHEMA_VERSION:
         return None
-    return (f"pgshift's history was written by a newer pgshift (its tables' version {row[0]}; "
-            f"this one knows up to {SCHEMA_VERSION}): this one may misread what is applied "
-            "(hint: upgrade pgshift before running it on this database)")
+    error = newer_history_error(settings.schema, int(row[0]))  # the words up refuses with
+    return f"{error.message} (hint: {error.hint})"
 
 
 def _last_run(conn: Connection, settings: Settings) -> Check:

@@ -219,6 +219,6 @@ def test_a_history_written_by_a_newer_pgshift_fails_before_its_rows_are_called_d
     query("INSERT INTO pgshift.history (key, version, description, kind, script, checksum, "
           "status) VALUES ('V9', '9', 'later', 'versioned', 'V9__later.sql', 'x', 'applied')")
     assert by_name(settings)["migrations"] == ("fail", (
-        f"pgshift's history was written by a newer pgshift (its tables' version "
-        f"{SCHEMA_VERSION + 3}; this one knows up to {SCHEMA_VERSION}): this one may misread "
-        "what is applied (hint: upgrade pgshift before running it on this database)"))
+        f"pgshift's tables were written by a newer pgshift (their version "
+        f"{SCHEMA_VERSION + 3}; this one knows up to {SCHEMA_VERSION}): it may misread what "
+        "is applied (hint: upgrade pgshift before running it on this database)"))
