@@ -115,3 +115,39 @@ def _literal(expression: str | None) -> str | None:
     result = const_value(value)
     return result if isinstance(result, str) else None
 
+
+def do_body_tree(body: str) -> Node | None:
+    """The PL/pgSQL parse tree of a DO block's body (None when it does not parse)."""
+    from pglast import parser
+
+    tag, n = "$pgshift_enum$", 0
+    while tag in body:
+        n += 1
+        tag = f"$pgshift_enum{n}$"
+    source = f"CREATE FUNCTION pgshift_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}"
+    try:
+        tree = load_tree(parser.parse_plpgsql_json(source))
+    except Exception:  # pglast raises several types; PostgreSQL reports it when the DO runs
+        return None
+    return (tree[0] if tree else {}).get("PLpgSQL_function")
+
+
+def expressions(tree: Node) -> Iterator[tuple[str, Node, Node]]:
+    """``(statement kind, statement, PLpgSQL_expr)`` of a PL/pgSQL tree, in source order."""
+    stack: list[tuple[Any, str, Node]] = [(tree.get("action"), "", {})]
+    while stack:
+        item, owner, stmt = stack.pop()
+        if isinstance(item, list):
+            stack.extend((child, owner, stmt) for child in reversed(item))
+        elif isinstance(item, dict):
+            children = []
+            for key, value in item.items():
+                if key == "PLpgSQL_expr" and isinstance(value, dict):
+                    children.append(((owner, stmt, value), owner, stmt))
+                elif key.startswith("PLpgSQL_stmt_") and isinstance(value, dict):
+                    children.append((value, key, value))
+                else:
+                    children.append((value, owner, stmt))
+            stack.extend(reversed(children))
+        elif isinstance(item, tuple):
+            yield item
