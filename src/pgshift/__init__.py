@@ -57,7 +57,7 @@ _EXPORTS = {
     "squash": "pgshift.api",
     "Squash": "pgshift.squash",
     "BlockerWatch": "pgshift.monitor.blockers",
-    "Snapshot": "pgshift.monitor.activity",
+    "Snapshot": "pgshift.monitor.sessions",
     "redo": "pgshift.api",
     "repair": "pgshift.api",
     "status": "pgshift.api",

@@ -32,7 +32,7 @@ def _interruptible_wait(conn: Connection,
     Without it a signal is only seen once a (possibly hours-long) statement returns. After the
     cancel, the statement's error is replaced by the KeyboardInterrupt that caused it.
     ``interrupt``: asked at each check whether to act as if Ctrl-C had come (signals reach only
-    the main thread: ``pgshift.targets`` interrupts its worker threads so).
+    the main thread: ``pgshift.target_threads`` interrupts the fleet's worker threads so).
     """
     import select
     import time

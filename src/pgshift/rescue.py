@@ -11,9 +11,9 @@ from pgshift.api import _session, _status
 
 if TYPE_CHECKING:
     from pgshift.config import Settings
-    from pgshift.monitor.activity import Snapshot
     from pgshift.monitor.kill import KillResult
     from pgshift.monitor.rollback import RollbackPlan
+    from pgshift.monitor.sessions import Snapshot
 
 
 def ps(settings: Settings) -> Snapshot:

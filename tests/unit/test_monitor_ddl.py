@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pgshift.monitor.activity import parse_application_name
 from pgshift.monitor.ddl import main_statement, running_statement, statement_kind
+from pgshift.monitor.roles import parse_application_name
 
 
 @pytest.mark.parametrize(("query", "kind"), [

@@ -9,7 +9,7 @@ from psycopg2.extensions import parse_dsn
 
 from pgshift import config
 from pgshift.errors import ConfigError
-from pgshift.targets import resolve_targets
+from pgshift.targets_config import resolve_targets
 
 BASE = "postgresql://app:s3cret@db.internal:5433/main"
 

@@ -14,8 +14,8 @@ from pgshift.cli import render
 
 if TYPE_CHECKING:
     from pgshift.backfill.progress import BackfillProgress
-    from pgshift.monitor.activity import Session, Snapshot
     from pgshift.monitor.progress import Progress
+    from pgshift.monitor.sessions import Session, Snapshot
     from pgshift.state.lock import LockHolder
 
 STATEMENT_WIDTH = 60
@@ -48,7 +48,7 @@ def role_text(session: Session) -> str:
         return f"DDL {session.command}"
     if session.role == "maintenance":
         command = session.progress.command if session.progress is not None else ""
-        from pgshift.monitor.activity import AUTOVACUUM
+        from pgshift.monitor.sessions import AUTOVACUUM
 
         autovacuum = "autovacuum " if session.backend_type == AUTOVACUUM else ""
         return (autovacuum + command).strip() or session.role

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from pgshift.lint.catalog_rows import Catalog, fetch_catalog, rows_estimate
 from pgshift.lint.coercion import TypeRef, type_of
+from pgshift.lint.definitions import not_null_columns
 from pgshift.lint.nodes import load_tree, table_key
-from pgshift.lint.replay import not_null_columns
 from pgshift.lint.schema import Column, Constraint, Schema, Table
 
 if TYPE_CHECKING:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pgshift.lint.definitions import drop_targets
 from pgshift.lint.nodes import Node, name_key, option_enabled, relation_key, strings
-from pgshift.lint.replay import drop_targets
 
 if TYPE_CHECKING:
     from pgshift.lint.context import Context

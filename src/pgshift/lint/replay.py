@@ -2,7 +2,8 @@
 
 The same code replays earlier migrations and schema files, and follows the file being linted
 statement by statement, so a rule sees the schema as it is just before its statement runs.
-``Created`` records what the current file created: those objects are new and empty.
+``Created`` records what the current file created: those objects are new and empty. How a
+definition reads as a model is ``definitions``; functions and their volatility, ``routines``.
 """
 
 from __future__ import annotations
@@ -10,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pgshift.lint.coercion import SERIALS, TypeRef, type_of
+from pgshift.lint.coercion import type_of
+from pgshift.lint.definitions import column_of, constraint_of, drop_targets
 from pgshift.lint.nodes import (
     Node,
-    column_refs,
     is_null_const,
     name_key,
     relation_key,
     strings,
     table_key,
 )
-from pgshift.lint.schema import Column, Constraint, Schema, Table
+from pgshift.lint.routines import alter_function, create_function, drop_functions
+from pgshift.lint.schema import Column, Schema, Table
 
 
 @dataclass
@@ -33,79 +35,6 @@ class Created:
     schemas: set[str] = field(default_factory=set)
     columns: set[tuple[str, str]] = field(default_factory=set)
 
-
-def not_null_columns(expr: Node | None) -> frozenset[str]:
-    """Columns a CHECK expression proves not null: ``c IS NOT NULL`` (or ``NOT (c IS NULL)``,
-    which PostgreSQL simplifies to it) alone or ANDed. Other strict expressions (``c <> ''``)
-    do not count: PostgreSQL's SET NOT NULL still scans with those."""
-    found: set[str] = set()
-    stack = [(expr, False)] if expr else []
-    while stack:
-        item, negated = stack.pop()
-        if "NullTest" in item:
-            test = item["NullTest"]
-            arg = test.get("arg") or {}
-            wanted = "IS_NULL" if negated else "IS_NOT_NULL"
-            if test.get("nulltesttype") == wanted and "ColumnRef" in arg:
-                found.update(strings(arg["ColumnRef"].get("fields"))[-1:])
-        elif "BoolExpr" in item:
-            boolop = item["BoolExpr"].get("boolop")
-            args = item["BoolExpr"].get("args") or ()
-            if boolop == ("OR_EXPR" if negated else "AND_EXPR"):  # NOT (a OR b): NOT a AND NOT b
-                stack.extend((arg, negated) for arg in args)
-            elif boolop == "NOT_EXPR":
-                stack.extend((arg, not negated) for arg in args)
-    return frozenset(found)
-
-
-def constraint_of(con: Node, table: str, column: str | None = None) -> tuple[str, Constraint]:
-    """The name (PostgreSQL's default when unnamed) and model of a ``Constraint``'s fields."""
-    contype = con.get("contype", "")
-    keys = strings(con.get("keys")) or ([column] if column else [])
-    validated = not con.get("skip_validation")
-    base = table.rsplit(".", 1)[-1]
-    if contype == "CONSTR_CHECK":
-        expr = con.get("raw_expr")
-        cols = column_refs(expr) if expr else set()
-        if column:
-            cols.add(column)
-        default = f"{base}_{sorted(cols)[0]}_check" if len(cols) == 1 else f"{base}_check"
-        return con.get("conname") or default, Constraint(
-            "check", validated, frozenset(cols), not_null_columns(expr), expr=expr)
-    if contype == "CONSTR_NOTNULL":
-        default = f"{base}_{keys[0]}_not_null" if keys else f"{base}_not_null"
-        return con.get("conname") or default, Constraint(
-            "notnull", validated, frozenset(keys), frozenset(keys))
-    if contype == "CONSTR_FOREIGN":
-        cols = strings(con.get("fk_attrs")) or keys
-        return con.get("conname") or f"{base}_{'_'.join(cols)}_fkey", Constraint(
-            "foreign", validated, frozenset(cols))
-    kinds = {"CONSTR_PRIMARY": ("primary", "pkey"), "CONSTR_UNIQUE": ("unique", "key"),
-             "CONSTR_EXCLUSION": ("exclude", "excl")}
-    kind, suffix = kinds.get(contype, ("check", "con"))
-    name = f"{base}_pkey" if kind == "primary" else f"{base}_{'_'.join(keys)}_{suffix}"
-    model = Constraint(kind, True, frozenset(keys))  # type: ignore[arg-type]
-    return con.get("conname") or name, model
-
-
-def column_of(coldef: Node) -> tuple[Column, list[Node]]:
-    """A ``ColumnDef``'s Column and its inline constraints' fields."""
-    typ = type_of(coldef.get("typeName"))
-    constraints = [c["Constraint"] for c in coldef.get("constraints") or () if "Constraint" in c]
-    column = Column(type=typ)
-    if typ is not None and typ.name in SERIALS:
-        column.type = TypeRef(SERIALS[typ.name])
-        column.has_default = True
-    for con in constraints:
-        contype = con.get("contype")
-        if contype in ("CONSTR_NOTNULL", "CONSTR_PRIMARY"):
-            column.not_null = True
-        elif contype in ("CONSTR_IDENTITY", "CONSTR_GENERATED") or (
-                contype == "CONSTR_DEFAULT" and not is_null_const(con.get("raw_expr"))):
-            column.has_default = True
-        if contype == "CONSTR_GENERATED":
-            column.generated = con.get("generated_kind", "s")
-    return column, constraints
 
 
 def _add_column(table: Table, key: str, coldef: Node) -> None:
@@ -315,23 +244,11 @@ def _rename_type(schema: Schema, created: Created, stmt: Node, new: str) -> None
                 column.type = column.type._replace(name=new)
 
 
-def drop_targets(stmt: Node) -> list[str]:
-    """The keys a ``DropStmt`` names."""
-    keys = []
-    for obj in stmt.get("objects") or ():
-        if "List" in obj:
-            keys.append(name_key(strings(obj["List"].get("items"))))
-        elif "String" in obj:
-            keys.append(obj["String"]["sval"])
-        elif "TypeName" in obj:
-            keys.append(name_key(strings(obj["TypeName"].get("names"))))
-    return keys
-
 
 def _drop(schema: Schema, created: Created, stmt: Node) -> None:
     kind = stmt.get("removeType")
     if kind == "OBJECT_FUNCTION":
-        _drop_functions(schema, stmt)
+        drop_functions(schema, stmt)
         return
     for key in drop_targets(stmt):
         if kind in ("OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE",
@@ -378,58 +295,6 @@ def _index(schema: Schema, created: Created, stmt: Node) -> None:
                 (p.get("IndexElem") or {}).get("name") or "" for p in stmt.get("indexParams") or ())
             created.indexes.add(key)
 
-
-def _signature(parameters: list[Node] | None) -> str:
-    """A function's input argument types, as overloads are told apart."""
-    types = []
-    for item in parameters or ():
-        param = item.get("FunctionParameter") or {}
-        if param.get("mode") not in ("FUNC_PARAM_OUT", "FUNC_PARAM_TABLE"):
-            typ = type_of(param.get("argType"))
-            types.append(str(typ) if typ is not None else "?")
-    return ",".join(types)
-
-
-def _volatility(options: list[Node] | None) -> str | None:
-    """``i``, ``s`` or ``v`` from a function's IMMUTABLE/STABLE/VOLATILE option, if any."""
-    for item in options or ():
-        elem = item.get("DefElem") or {}
-        if elem.get("defname") == "volatility":
-            return str(((elem.get("arg") or {}).get("String") or {}).get("sval", "v"))[:1]
-    return None
-
-
-def _function(schema: Schema, created: Created, stmt: Node) -> None:
-    """CREATE FUNCTION: its volatility (VOLATILE unless it says otherwise), per overload."""
-    if stmt.get("is_procedure"):
-        return
-    key = name_key(strings(stmt.get("funcname")))
-    overloads = schema.functions.setdefault(key, {})
-    overloads[_signature(stmt.get("parameters"))] = _volatility(stmt.get("options")) or "v"
-
-
-def _alter_function(schema: Schema, created: Created, stmt: Node) -> None:
-    """ALTER FUNCTION … IMMUTABLE/STABLE/VOLATILE."""
-    func = stmt.get("func") or {}
-    overloads = schema.functions.get(name_key(strings(func.get("objname"))))
-    volatility = _volatility(stmt.get("actions"))
-    if overloads is None or volatility is None:
-        return
-    if func.get("args_unspecified"):
-        for signature in overloads:
-            overloads[signature] = volatility
-    else:
-        overloads[_signature(func.get("objfuncargs"))] = volatility
-
-
-def _drop_functions(schema: Schema, stmt: Node) -> None:
-    for obj in stmt.get("objects") or ():
-        func = obj.get("ObjectWithArgs") or {}
-        key = name_key(strings(func.get("objname")))
-        if func.get("args_unspecified"):
-            schema.functions.pop(key, None)
-        else:
-            schema.functions.get(key, {}).pop(_signature(func.get("objfuncargs")), None)
 
 
 def _create_as(schema: Schema, created: Created, stmt: Node) -> None:
@@ -503,8 +368,8 @@ _APPLY: dict[str, Callable[[Schema, Created, Node], None]] = {
         "relname") and [{"String": {"sval": n["typevar"]["relname"]}}]}),
     "CreateDomainStmt": _domain,
     "CreateSchemaStmt": _create_schema,
-    "CreateFunctionStmt": _function,
-    "AlterFunctionStmt": _alter_function,
+    "CreateFunctionStmt": create_function,
+    "AlterFunctionStmt": alter_function,
     "SelectStmt": _select_into,
 }
 

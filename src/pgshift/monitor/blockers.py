@@ -200,7 +200,8 @@ class BlockerWatch:
             rows = cur.fetchall()
         if not rows:
             return
-        from pgshift.monitor.activity import parse_application_name, private_query
+        from pgshift.monitor.activity import private_query
+        from pgshift.monitor.roles import parse_application_name
 
         # The runner's own name says which migration waits: several may travel in one string.
         named = parse_application_name(rows[0][-1] or "", self.settings.application_name)

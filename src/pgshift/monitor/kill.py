@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pgshift.errors import InputError
 from pgshift.monitor import prepared
-from pgshift.monitor.activity import AUTOVACUUM, Session, Snapshot, read_sessions, snapshot
+from pgshift.monitor.activity import read_sessions, snapshot
+from pgshift.monitor.sessions import AUTOVACUUM, Session, Snapshot
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection

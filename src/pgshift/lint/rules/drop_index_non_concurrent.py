@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
+from pgshift.lint.definitions import drop_targets
 from pgshift.lint.nodes import Node
-from pgshift.lint.replay import drop_targets
 from pgshift.lint.rule import Rule, Violation, register
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
+from pgshift.lint.definitions import constraint_of
 from pgshift.lint.nodes import Node, added_constraint
-from pgshift.lint.replay import constraint_of
 from pgshift.lint.rule import Rule, Violation, register
 
 
