@@ -134,6 +134,13 @@ INSERT INTO "Shop".owners SELECT g FROM generate_series(1, 10) g;
 INSERT INTO "Shop"."Order Items" ("Select", amount, qty, owner)
 SELECT 's' || g, (g % 1000) || '.25', g % 7, 1 + g % 10 FROM generate_series(1, 20000) g;
 """
+TICKETS = """
+CREATE SEQUENCE "Ticket No";
+CREATE TABLE "Tickets" (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  "No" bigint NOT NULL DEFAULT nextval('"Ticket No"'), "Token" uuid DEFAULT gen_random_uuid(),
+  body text);
+INSERT INTO "Tickets" (body) SELECT 'b' || g FROM generate_series(1, 20000) g;
+"""
 OLD_WRITES = [
     f"""INSERT INTO {S} ("Select", amount, qty, owner) VALUES ('old' || %(n)s, '1.5', 1, 1)""",
     f"""UPDATE {S} SET "Select" = 'o-upd' || %(n)s, amount = %(n)s || '.75'
@@ -228,6 +235,33 @@ SCENARIOS = {
         ["INSERT INTO \"Events\" (at, body) VALUES (date '2025-01-01' + %(n)s %% 700, 'new')",
          "UPDATE \"Events\" SET body = 'n' || %(n)s WHERE id = %(n)s * 17 %% 20000"],
         [('SELECT count(*) FROM "Events" WHERE "Body" IS DISTINCT FROM body', [(0,)])]),
+    "rename-column of a column with a nextval default": Scenario(
+        TICKETS, "rename-column", RecipeParams(table='"Tickets"', column="No",
+                                               new_column="number"),
+        ["INSERT INTO \"Tickets\" (body) VALUES ('old')",
+         "INSERT INTO \"Tickets\" (\"No\", body) VALUES (-%(n)s, 'old')",
+         "UPDATE \"Tickets\" SET \"No\" = -%(n)s WHERE id = 1 + %(n)s * 13 %% 20000",
+         "SELECT body FROM \"Tickets\" WHERE \"No\" = %(n)s"],
+        ["INSERT INTO \"Tickets\" (body) VALUES ('new')",
+         "INSERT INTO \"Tickets\" (number, body) VALUES (-%(n)s, 'new')",
+         "UPDATE \"Tickets\" SET number = -%(n)s WHERE id = 1 + %(n)s * 17 %% 20000",
+         "SELECT body FROM \"Tickets\" WHERE number = %(n)s"],
+        [('SELECT count(*) FROM "Tickets" WHERE "No" IS DISTINCT FROM number', [(0,)]),
+         # one nextval a row that took the default: no gap, no number twice
+         ('SELECT max("No") = (SELECT last_value FROM "Ticket No"), count(DISTINCT "No") = '
+          'count(*) FROM "Tickets" WHERE "No" > 0 AND id > 20000', [(True, True)])]),
+    "change-column-type of a column with a gen_random_uuid() default": Scenario(
+        TICKETS, "change-column-type", RecipeParams(table='"Tickets"', column="Token",
+                                                    type="text", new_column="token"),
+        ["INSERT INTO \"Tickets\" (body) VALUES ('old')",
+         "INSERT INTO \"Tickets\" (\"Token\", body) VALUES (gen_random_uuid(), 'old')",
+         "SELECT body FROM \"Tickets\" WHERE \"Token\" IS NULL"],
+        ["INSERT INTO \"Tickets\" (body) VALUES ('new')",
+         "INSERT INTO \"Tickets\" (token, body) VALUES (gen_random_uuid()::text, 'new')",
+         "SELECT body FROM \"Tickets\" WHERE token IS NULL"],
+        [('SELECT count(*) FROM "Tickets" WHERE "Token"::text IS DISTINCT FROM token',
+          [(0,)]),
+         ('SELECT count(DISTINCT token) = count(*) FROM "Tickets"', [(True,)])]),
     "add-partition": Scenario(
         """CREATE TABLE "Events" (id bigint, at date NOT NULL) PARTITION BY RANGE (at);
         CREATE TABLE "Events 2025" PARTITION OF "Events" FOR VALUES FROM ('2025-01-01')

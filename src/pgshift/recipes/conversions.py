@@ -165,7 +165,28 @@ def refusals(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
         if error:
             found.append(Refusal(f"{conversion.what}: {error}", hint(conversion, source_type),
                                  what, lacking=missing))
-    return found
+    return found or _default_refusals(cur, p, what)
+
+
+def _default_refusals(cur: Cursor, p: RecipeParams, what: str) -> list[Refusal]:
+    """The contract step gives the new column the old one's default through ``--using``: it
+    must be a DEFAULT (no subquery, say), or that step would fail at ``up``."""
+    from pgshift.recipes.refusals import Refusal
+    from pgshift.recipes.sync import new_default
+
+    assert p.table and p.column and p.type and p.existing
+    if p.existing.default is None:
+        return []
+    to_new = conversions(p, p.existing.type)[0]
+    default = new_default(p.existing.default, p.column, to_new.expression)
+    error = probe.default_error(cur, p.table, p.type, default)
+    if error is None:
+        return []
+    return [Refusal(f"{to_new.what} cannot give {p.new_column} the default of {p.column} "
+                    f"({p.existing.default}): {error}",
+                    "the last step gives the new column the old one's default through "
+                    "--using: write --using without a subquery, or drop the default first",
+                    what)]
 
 
 def _tried(unread: str | None, attempt: Callable[[], probe.Failure | None]
