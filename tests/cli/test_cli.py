@@ -274,7 +274,7 @@ def test_dry_run_json_gives_each_migration_its_locks_and_sql_for_tools(
         "transactional": True,
         "locks": [{"table": "users", "lock": "ACCESS EXCLUSIVE",
                    "blocks": "blocks reads and writes"}],
-        "sql": "ALTER TABLE users ADD COLUMN note text;"}]}
+        "sql": "ALTER TABLE users ADD COLUMN note text;"}], "callbacks": []}
     assert cli("up").returncode == 0
     down = json.loads(cli("down", "--dry-run", "--json").stdout)
     assert down["direction"] == "down" and down["migrations"][0]["sql"] == (

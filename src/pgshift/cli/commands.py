@@ -320,18 +320,20 @@ def _show_dry_run(args: argparse.Namespace, settings: Settings, selected: list[M
                   direction: str) -> None:
     """The plan, its table locks and its SQL: as text, or as JSON with ``--json``."""
     from pgshift import api
+    from pgshift.locked_run import directory_callbacks
     from pgshift.placeholders import secret_values
 
     locks = api.plan_locks(settings, selected, direction) if selected else None
     secrets = secret_values(settings.placeholders)
+    callbacks = directory_callbacks(settings)
     if args.json:
         import json
 
-        json.dump(render.dry_run_json(selected, direction, locks, secrets=secrets), sys.stdout,
-                  indent=2)
+        json.dump(render.dry_run_json(selected, direction, locks, secrets=secrets,
+                                      callbacks=callbacks), sys.stdout, indent=2)
         print()
     else:
-        render.dry_run(selected, direction, locks=locks, secrets=secrets)
+        render.dry_run(selected, direction, locks=locks, secrets=secrets, callbacks=callbacks)
 
 
 def redo(args: argparse.Namespace, settings: Settings) -> int:

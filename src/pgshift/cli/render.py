@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pgshift.db import redact
 
 if TYPE_CHECKING:
+    from pgshift.callbacks import Callback, Callbacks
     from pgshift.migrations.model import Migration
     from pgshift.plan import Plan, PlanItem
     from pgshift.runner import Outcome
@@ -140,11 +141,40 @@ def shown_sql(sql: str, secrets: Sequence[str] = ()) -> str:
     return redact(sql)
 
 
+# When each callback event runs, as a dry run says it (see pgshift.callbacks).
+_CALLBACK_WHEN = {
+    "beforeMigrate": "before the migrations, in its own transaction",
+    "afterMigrate": "after the migrations, in its own transaction",
+    "beforeUndo": "before the rollbacks, in its own transaction",
+    "afterUndo": "after the rollbacks, in its own transaction",
+    "beforeEachMigrate": "in each migration's transaction, before it",
+    "afterEachMigrate": "in each migration's transaction, after it",
+    "beforeEachUndo": "in each rollback's transaction, before it",
+    "afterEachUndo": "in each rollback's transaction, after it",
+}
+
+
+def _callbacks_of(callbacks: Callbacks | None, direction: str) -> list[Callback]:
+    """The callbacks a run in ``direction`` runs, in the order their events come."""
+    if callbacks is None:
+        return []
+    events = (["beforeMigrate", "beforeEachMigrate", "afterEachMigrate", "afterMigrate"]
+              if direction == "up" else
+              ["beforeUndo", "beforeEachUndo", "afterEachUndo", "afterUndo"])
+    return [c for event in events for c in callbacks.of(event)]
+
+
+def _callback_sql(callback: Callback, secrets: Sequence[str]) -> str:
+    return shown_sql("\n".join(s.text.strip().rstrip(";") + ";" for s in callback.statements),
+                     secrets)
+
+
 def dry_run_json(migrations: Sequence[Migration], direction: str,
                  locks: Mapping[str, list[tuple[str, str]]] | None = None,
-                 secrets: Sequence[str] = ()) -> dict[str, Any]:
+                 secrets: Sequence[str] = (), callbacks: Callbacks | None = None
+                 ) -> dict[str, Any]:
     """The dry run's plan for tools (a pull request bot): each migration, its locks, its SQL
-    (``secrets`` masked, see ``shown_sql``)."""
+    (``secrets`` masked, see ``shown_sql``), and the callbacks that run around them."""
     blocks: Mapping[str, str] = {}
     if locks:  # the linter: only when there are locks
         from pgshift.lint.locks import WHAT_IT_BLOCKS
@@ -161,7 +191,10 @@ def dry_run_json(migrations: Sequence[Migration], direction: str,
          "locks": [{"table": table, "lock": lock, "blocks": blocks[lock]}
                    for table, lock in (locks or {}).get(m.label, ())],
          "sql": sql_of(m)}
-        for m in migrations]}
+        for m in migrations],
+        "callbacks": [{"event": c.event, "file": c.path.name, "when": _CALLBACK_WHEN[c.event],
+                       "sql": _callback_sql(c, secrets)}
+                      for c in _callbacks_of(callbacks, direction)] if migrations else []}
 
 
 def run_json(outcomes: Sequence[Outcome], direction: str, duration_ms: float
@@ -177,9 +210,9 @@ def run_json(outcomes: Sequence[Outcome], direction: str, duration_ms: float
 
 def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None = None,
             locks: Mapping[str, list[tuple[str, str]]] | None = None,
-            secrets: Sequence[str] = ()) -> None:
-    """The plan, with the table locks each migration takes (when known), and the SQL each
-    migration would run (``secrets`` masked, see ``shown_sql``)."""
+            secrets: Sequence[str] = (), callbacks: Callbacks | None = None) -> None:
+    """The plan, with the table locks each migration takes (when known), the SQL each
+    migration would run (``secrets`` masked, see ``shown_sql``), and the callbacks' SQL."""
     out = out or sys.stdout  # at call time: a default bound at import goes stale
     if not migrations:
         out.write("Nothing to do.\n")
@@ -189,9 +222,22 @@ def dry_run(migrations: Sequence[Migration], direction: str, out: TextIO | None 
         mode = "one transaction" if migration.transactional else "no transaction"
         out.write(f"  {migration.label:>8}  {migration.description}  [{mode}]\n")
         out.writelines(lock_lines((locks or {}).get(migration.label, ())))
+    around = _callbacks_of(callbacks, direction)
+    for callback in around:
+        out.write(f"  callback  {callback.path.name}  [{_CALLBACK_WHEN[callback.event]}]\n")
+    before = [c for c in around if c.event.startswith("before")]
+    for callback in before:
+        _write_callback(out, callback, secrets)
     for migration in migrations:
         sql = migration.up_sql if direction == "up" else (migration.down_sql or "")
         out.write(f"\n-- {migration.name} ({direction})\n{shown_sql(sql.strip(), secrets)}\n")
+    for callback in around[len(before):]:
+        _write_callback(out, callback, secrets)
+
+
+def _write_callback(out: TextIO, callback: Callback, secrets: Sequence[str]) -> None:
+    out.write(f"\n-- {callback.path.name} (callback: {_CALLBACK_WHEN[callback.event]})\n"
+              f"{_callback_sql(callback, secrets)}\n")
 
 
 def schema_drift(drift: SchemaDrift, out: TextIO | None = None) -> None:
