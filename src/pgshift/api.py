@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
     from pgshift.adopt import AdoptResult
-    from pgshift.backfill.batched import BackfillResult, Batch
-    from pgshift.backfill.options import BackfillOptions
     from pgshift.backfill.progress import BackfillProgress
     from pgshift.config import Settings
     from pgshift.health import Check
@@ -253,88 +251,6 @@ def verify(
     return run_verify(settings, options or VerifyOptions(), progress)
 
 
-# -- backfill -----------------------------------------------------------------------------------
-
-
-def backfill(
-    settings: Settings,
-    table: str,
-    assignments: str,
-    where: str | None = None,
-    *,
-    options: BackfillOptions | None = None,
-    again: bool = False,
-    on_batch: Callable[[Batch], None] | None = None,
-    on_note: Callable[[str], None] | None = None,
-) -> BackfillResult:
-    """``UPDATE table SET assignments WHERE where`` in batches, resuming an unfinished run.
-
-    One-off job (``pgshift backfill``): checkpointed under an id derived from the statement, so
-    running the same command again continues where a killed run stopped; once it finished, it
-    does nothing (``done_already``), unless ``again``: then a finished run starts over.
-    ``again`` is an InputError while a run of the same statement is running or stopped
-    part-way (it resumes without ``again``). Two runs of the same backfill at once are refused
-    (LockBusyError). Bad input (the table, the SET, the WHERE) is an InputError before
-    pgshift's own tables are installed: the database is left as it was.
-    """
-    from pgshift.backfill.batched import Limits, prepare_backfill, run_backfill
-    from pgshift.backfill.options import BackfillOptions
-    from pgshift.backfill.progress import job_id
-    from pgshift.backfill.statement import build_update, parse_backfill
-    from pgshift.errors import LockBusyError
-    from pgshift.state import upgrades
-
-    statement = parse_backfill(build_update(table, assignments, where))
-    id = job_id(statement.text)
-    options = options or BackfillOptions()
-    limits = Limits(
-        settings.lock_timeout,
-        min(settings.statement_timeout or 60.0, 60.0),
-        settings.lock_retries,
-    )
-    with _session(settings) as conn:
-        prepared = prepare_backfill(conn, settings.schema, statement, limits)
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (BACKFILL_LOCK, id))
-            (locked,) = cur.fetchone()
-        if not locked and again:  # exit 2, not 4: retried once that run ends, it would redo it
-            raise InputError(
-                f"this backfill of {statement.qualified} is running now: --again starts over "
-                "only a finished one",
-                hint="let the running one finish ('pgshift ps' shows it), then decide whether "
-                     "it must run over")
-        if not locked:
-            raise LockBusyError(
-                f"this backfill of {statement.qualified} is already running",
-                hint="see 'pgshift status' or 'pgshift ps'",
-            )
-        upgrades.install(conn, settings.schema)
-        return run_backfill(
-            conn,
-            settings.schema,
-            statement,
-            options,
-            id=id,
-            resume=True,
-            again=again,
-            limits=limits,
-            prepared=prepared,
-            on_batch=on_batch,
-            on_note=on_note,
-        )
-
-
-BACKFILL_LOCK = 73482016  # advisory lock class of one-off backfills (with hashtext(id))
-
-
-def backfill_progress(settings: Settings) -> list[BackfillProgress]:
-    """Unfinished backfills and those finished in the last hour (reads only)."""
-    from pgshift.backfill.progress import read_progress
-
-    with _session(settings) as conn:
-        return read_progress(conn, settings.schema)
-
-
 def doctor(settings: Settings) -> list[Check]:
     """Whether migrations can run on the configured database, and what would slow or stop
     them: connection, privileges, pooler, the files against the history, the migration lock,
@@ -388,6 +304,7 @@ def status_targets(settings: Settings, *, parallel: int = 4) -> list[TargetStatu
 # pgshift.api import squash``) loads ``pgshift.authoring`` then, not before.
 _ELSEWHERE = {
     "pgshift.authoring": ("create", "create_from_drift", "create_recipe", "squash"),
+    "pgshift.backfill.one_off": ("backfill", "backfill_progress"),
     "pgshift.history_edits": ("RepairResult", "baseline", "repair"),
     "pgshift.lint.table_locks": ("plan_locks",),
     "pgshift.rescue": ("kill", "kill_stuck", "ps", "rollback_plan"),
@@ -401,6 +318,8 @@ if TYPE_CHECKING:  # the same, for type checkers (``name as name``: re-exported)
     from pgshift.authoring import create_from_drift as create_from_drift
     from pgshift.authoring import create_recipe as create_recipe
     from pgshift.authoring import squash as squash
+    from pgshift.backfill.one_off import backfill as backfill
+    from pgshift.backfill.one_off import backfill_progress as backfill_progress
     from pgshift.history_edits import RepairResult as RepairResult
     from pgshift.history_edits import baseline as baseline
     from pgshift.history_edits import repair as repair
