@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
+import pytest
+
 import pgshift
+from pgshift.errors import InputError
 
 
 def test_every_exported_name_resolves() -> None:
@@ -33,3 +37,9 @@ def test_a_fresh_interpreter_can_call_backfill_twice(settings, query) -> None:
                "pgshift.backfill(s, 'u', 'n = n + 1', again=True)\n")
     subprocess.run([sys.executable, "-c", program, settings.url], check=True, timeout=60)
     assert query("SELECT n FROM u") == [(2,)]
+
+
+def test_adopt_stays_a_verb_once_its_package_is_loaded(settings) -> None:
+    importlib.import_module("pgshift.adopt.sources")
+    with pytest.raises(InputError, match="unknown tool"):
+        pgshift.adopt(settings, "liquibase-xml")

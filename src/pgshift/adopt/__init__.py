@@ -7,6 +7,8 @@ then, in one transaction under pgshift's lock, writes one ``applied`` history ro
 migration. Nothing else changes: the other tool's table stays as it was, no migration runs.
 Anything that does not match (a missing file, a changed checksum, a failed or dirty migration)
 refuses the whole adoption with a DriftError that lists it.
+
+Called, the package is the library's verb ``pgshift.adopt`` (see ``pgshift.verb_packages``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from typing import TYPE_CHECKING
 
 from pgshift.adopt.sources import TOOLS, Applied, ForeignHistory, check_tool, read_history
 from pgshift.errors import DriftError
+from pgshift.verb_packages import callable_as
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
     from pgshift.config import Settings
     from pgshift.migrations.model import Migration
+
+callable_as(__name__, "pgshift.api:adopt")
 
 _LINE_BREAKS = re.compile(r"[\r\n]")
 
