@@ -5,9 +5,8 @@ drifted one, and its down part takes that back."""
 
 from __future__ import annotations
 
-import psycopg2
 import pytest
-from tests.fixtures.project import schema_of
+from tests.fixtures.project import schema_of, server_role
 
 from pgshift import api
 from pgshift.verify.drift.kinds import HANDLED
@@ -19,15 +18,8 @@ def reader(query, fresh, database_url):
     """A role to grant to; roles are the server's, so its name carries the test database's,
     and each database the test made drops what it grants the role before it goes."""
     name = f"drift_kinds_{query('SELECT current_database()')[0][0]}"
-    query(f'CREATE ROLE "{name}"')
-    yield name
-    for url in (database_url, fresh.url):
-        conn = psycopg2.connect(url)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f'DROP OWNED BY "{name}"')
-        conn.close()
-    query(f'DROP ROLE "{name}"')
+    with server_role(query, name, databases=(database_url, fresh.url)):
+        yield name
 
 
 # One object of every kind the snapshot compares.

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import psycopg2
 import pytest
-from tests.fixtures.project import schema_of
+from tests.fixtures.project import schema_of, server_role
 
 from pgshift import api
 from pgshift.verify.snapshot import diff_apart_from_order
@@ -45,15 +44,9 @@ def superuser(query, fresh, database_url):
     test database's (and a space, to be quoted), and each database the test made drops what
     the role owns before it goes."""
     name = f"Owners Super {query('SELECT current_database()')[0][0]}"
-    query(f'CREATE ROLE "{name}" SUPERUSER LOGIN')
-    yield name
-    for url in (database_url, fresh.url):
-        conn = psycopg2.connect(url)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f'DROP OWNED BY "{name}"')
-        conn.close()
-    query(f'DROP ROLE "{name}"')
+    with server_role(query, name, attributes="SUPERUSER LOGIN",
+                     databases=(database_url, fresh.url)):
+        yield name
 
 
 def _owner_line(what: str, role: str) -> str:
