@@ -173,3 +173,132 @@ def test_a_using_carries_the_default_to_the_new_column_converted(settings, query
     assert _default_of(query, "state") == "(upper('new'::text))::character varying(10)"
     query("INSERT INTO orders (id) VALUES (101)")
     assert query("SELECT state FROM orders WHERE id = 101") == [("NEW",)]
+
+
+DOMAINS = """CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+CREATE DOMAIN required AS int NOT NULL;
+CREATE DOMAIN region AS text DEFAULT 'eu';
+CREATE SEQUENCE item_no;
+CREATE TABLE items (id int PRIMARY KEY,
+  no positive DEFAULT nextval('item_no'),
+  qty required DEFAULT 1,
+  area region,
+  label text DEFAULT 'x');
+INSERT INTO items (id, no, qty, area) SELECT g, g, g, 'us' FROM generate_series(1, 5) g;"""
+
+
+@pytest.mark.parametrize(("recipe", "column", "type", "reason"), [
+    ("rename-column", "qty", None, "required is a domain with NOT NULL: ADD COLUMN fails on a "
+     "table with rows; every INSERT leaving a column out would fail"),
+    ("rename-column", "area", None, "region is a domain with the default 'eu'::text: ADD "
+     "COLUMN gives every row of new_col the default, and the backfill fills only NULLs"),
+    ("change-column-type", "label", "region", "region is a domain with the default "
+     "'eu'::text"),
+])
+def test_a_column_of_a_domain_with_not_null_or_a_default_is_refused_before_writing(
+    recipe, column, type, reason, settings, query, migrations_dir
+) -> None:
+    """Such a domain's NOT NULL fails step 1 on a table with rows, and the marker default
+    (a NULL) would fail every INSERT leaving a column out; its default fills every existing
+    row of the new column, which the backfill then skips (the last step would drop the old
+    values), and is given before the trigger sees a row."""
+    from pgshift.errors import InputError
+
+    query(DOMAINS)
+    with pytest.raises(InputError) as refused:
+        api.create_recipe(settings, recipe, RecipeParams(
+            table="items", column=column, new_column="new_col", type=type))
+    assert str(refused.value).startswith(
+        f"recipe {recipe} cannot change items.{column}: {reason}")
+    assert "ALTER DOMAIN " in str(refused.value)
+    assert refused.value.exit_code == 2
+    assert list(migrations_dir.iterdir()) == []
+
+
+def test_a_domain_with_a_check_is_refused_as_a_rewrite_before_writing(
+    settings, query, migrations_dir
+) -> None:
+    """ADD COLUMN of a domain with a CHECK rewrites the table under ACCESS EXCLUSIVE
+    (PostgreSQL checks the domain on every row, even for a NULL): not a zero-downtime step."""
+    from pgshift.errors import InputError
+
+    query(DOMAINS)
+    before = query("SELECT pg_relation_filenode('items')")
+    with pytest.raises(InputError) as refused:
+        api.create_recipe(settings, "rename-column", RecipeParams(
+            table="items", column="no", new_column="number"))
+    assert str(refused.value).startswith(
+        "recipe rename-column cannot change items.no: positive is a domain with a CHECK: "
+        "step 1's ADD COLUMN of it rewrites items under ACCESS EXCLUSIVE")
+    assert list(migrations_dir.iterdir()) == []
+    assert query("SELECT pg_relation_filenode('items')") == before
+
+
+def test_adding_a_column_of_a_checked_domain_rewrites_the_table_as_the_refusal_says(
+    query
+) -> None:
+    query("CREATE DOMAIN positive AS int CHECK (VALUE > 0); CREATE DOMAIN plain AS int;"
+          "CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
+    before = query("SELECT pg_relation_filenode('t')")
+    query("ALTER TABLE t ADD COLUMN p plain")
+    assert query("SELECT pg_relation_filenode('t')") == before
+    query("ALTER TABLE t ADD COLUMN c positive")
+    assert query("SELECT pg_relation_filenode('t')") != before
+
+
+SKIPPING = """CREATE FUNCTION skip_negative() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.id < 0 THEN RETURN NULL; END IF; RETURN NEW; END $$;"""
+
+
+@pytest.mark.parametrize("name", ['"0skip"', '"Askip"', "a_skip", "orders_skip", "z_skip"])
+def test_a_row_another_trigger_skips_leaves_no_flag_for_the_next_row(
+    name, settings, query
+) -> None:
+    """Before the fix, a row that a trigger firing before the sync trigger skipped left its
+    markers' settings raised for the rest of the transaction: the next row's explicit NULL
+    took the default (a uuid, a nextval). The sync trigger now fires first (BEFORE triggers
+    fire in name order), whatever the others are named."""
+    query(SETUP + SKIPPING + f"CREATE TRIGGER {name} BEFORE INSERT OR UPDATE ON orders "
+          "FOR EACH ROW EXECUTE FUNCTION skip_negative();")
+    api.create_recipe(settings, "rename-column", RecipeParams(
+        table="orders", column="token", new_column="public_id"))
+    api.up(settings, phase="expand")
+    query("BEGIN; INSERT INTO orders (id) VALUES (-1);"
+          "INSERT INTO orders (id, token) VALUES (101, NULL);"  # old app, explicit NULL
+          "INSERT INTO orders (id) VALUES (-2), (102);"
+          "INSERT INTO orders (id, public_id) VALUES (-3, NULL), (103, NULL);"  # new app
+          "INSERT INTO orders (id) VALUES (-4); UPDATE orders SET token = NULL WHERE id = 102;"
+          "COMMIT")
+    assert query("SELECT id, token IS NULL, public_id IS NULL FROM orders WHERE id > 100 "
+                 "ORDER BY id") == [(101, True, True), (102, True, True), (103, True, True)]
+
+
+def test_upserts_a_partitioned_table_and_a_generated_column_keep_one_value_and_one_nextval(
+    settings, query
+) -> None:
+    """The markers and the trigger reach every partition (an INSERT into a partition itself
+    too); INSERT … ON CONFLICT DO UPDATE and a row moving to another partition keep both
+    columns on one value, and only the defaults PostgreSQL evaluates take a nextval."""
+    query("""CREATE SEQUENCE s;
+CREATE TABLE t (id int PRIMARY KEY, no int DEFAULT nextval('s'),
+  twice int GENERATED ALWAYS AS (id * 2) STORED) PARTITION BY RANGE (id);
+CREATE TABLE t1 PARTITION OF t FOR VALUES FROM (0) TO (100);
+CREATE TABLE t2 PARTITION OF t FOR VALUES FROM (100) TO (200);
+INSERT INTO t (id) VALUES (1), (150);""")
+    api.create_recipe(settings, "rename-column", RecipeParams(
+        table="t", column="no", new_column="number"))
+    api.up(settings, phase="expand")
+    query("INSERT INTO t (id) VALUES (2), (151); INSERT INTO t1 (id) VALUES (3);"
+          "INSERT INTO t2 (id, number) VALUES (152, 77); INSERT INTO t (id, no) VALUES "
+          "(4, NULL); UPDATE t SET id = 120 WHERE id = 2")
+    query("INSERT INTO t (id, number) VALUES (5, 50) ON CONFLICT (id) DO UPDATE "
+          "SET number = EXCLUDED.number")  # inserts
+    query("INSERT INTO t (id, no) VALUES (5, 51) ON CONFLICT (id) DO UPDATE "
+          "SET no = EXCLUDED.no")  # updates
+    query("INSERT INTO t (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET number = DEFAULT")
+    assert query("SELECT id, no, number, twice FROM t ORDER BY id") == [
+        (1, 7, 7, 2), (3, 5, 5, 6), (4, None, None, 8), (5, 51, 51, 10), (120, 3, 3, 240),
+        (150, 2, 2, 300), (151, 4, 4, 302), (152, 77, 77, 304)]
+    # 1, 2 before; 3, 4, 5 the three rows left to it; 6 the upsert's insert that conflicted
+    # (as without the recipe), 7 its DEFAULT
+    assert query("SELECT last_value FROM s") == [(7,)]

@@ -247,9 +247,11 @@ SCENARIOS = {
          "UPDATE \"Tickets\" SET number = -%(n)s WHERE id = 1 + %(n)s * 17 %% 20000",
          "SELECT body FROM \"Tickets\" WHERE number = %(n)s"],
         [('SELECT count(*) FROM "Tickets" WHERE "No" IS DISTINCT FROM number', [(0,)]),
-         # one nextval a row that took the default: no gap, no number twice
-         ('SELECT max("No") = (SELECT last_value FROM "Ticket No"), count(DISTINCT "No") = '
-          'count(*) FROM "Tickets" WHERE "No" > 0 AND id > 20000', [(True, True)])]),
+         # one nextval a row that took the default: no gap, no number twice (the new app
+         # still inserts: its INSERT in flight may hold the last nextval, not yet visible)
+         ('SELECT max("No") - min("No") + 1 = count(*), count(DISTINCT "No") = count(*), '
+          'max("No") <= (SELECT last_value FROM "Ticket No") FROM "Tickets" '
+          'WHERE "No" > 0 AND id > 20000', [(True, True, True)])]),
     "change-column-type of a column with a gen_random_uuid() default": Scenario(
         TICKETS, "change-column-type", RecipeParams(table='"Tickets"', column="Token",
                                                     type="text", new_column="token"),

@@ -135,17 +135,23 @@ def refusals(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
     type) each conversion reads, and PostgreSQL takes it where the migrations evaluate it."""
     from pgshift.recipes.refusals import Refusal
 
-    if not (p.table and p.column and p.new_column and p.existing) or (
-            recipe == "rename-column" and not p.type):
+    if not (p.table and p.column and p.new_column and p.existing):
         return []
     table, new_column, old_type = p.table, p.new_column, p.existing.type
     what = f"cannot change {table}.{p.column}"
+    found = _domain_refusals(cur, old_type, p, what)
+    if found or (recipe == "rename-column" and not p.type):
+        return found
     new_type = (p.type or old_type) + (f" COLLATE {p.collation}" if p.collation else "")
     error, missing = _tried(type_read_error(p.type) if p.type else None, lambda: (
         probe.column_type_failure(cur, table, new_column, new_type)))
     if error:
         return [Refusal(f"--type {p.type}: {error}", "check --type: a type the database "
                         "knows, e.g. bigint or numeric(12,2)", what, lacking=missing)]
+    if recipe == "change-column-type" and p.type != old_type:
+        found = _domain_refusals(cur, p.type, p, what)
+        if found:
+            return found
     if recipe != "change-column-type":
         written = probe.written_type(cur, p.type) if p.type else None
         if written is not None and written != old_type:  # rename-column's down part and
@@ -166,6 +172,64 @@ def refusals(cur: Cursor, recipe: str, p: RecipeParams) -> list[Refusal]:
             found.append(Refusal(f"{conversion.what}: {error}", hint(conversion, source_type),
                                  what, lacking=missing))
     return found or _default_refusals(cur, p, what)
+
+
+# A domain's NOT NULL and CHECKs, its base domains' included (theirs hold too), and its
+# default (its own only: CREATE DOMAIN copies the base's, and a column takes no other).
+_DOMAIN = """
+WITH RECURSIVE d AS (
+  SELECT oid, typtype, typbasetype, typnotnull, typdefault, 0 AS depth
+    FROM pg_type WHERE oid = to_regtype(%s)
+  UNION ALL
+  SELECT t.oid, t.typtype, t.typbasetype, t.typnotnull, t.typdefault, d.depth + 1
+    FROM pg_type t JOIN d ON t.oid = d.typbasetype WHERE d.typtype = 'd')
+SELECT format_type((SELECT oid FROM d WHERE depth = 0), NULL), bool_or(typnotnull),
+       (SELECT typdefault FROM d WHERE depth = 0),
+       bool_or(EXISTS (SELECT FROM pg_constraint c WHERE c.contypid = d.oid
+                       AND c.contype = 'c'))
+  FROM d WHERE typtype = 'd'
+"""
+
+
+def _domain_refusals(cur: Cursor, column_type: str, p: RecipeParams, what: str
+                     ) -> list[Refusal]:
+    """A column of a domain with NOT NULL or a default cannot be carried by the sync trigger:
+    step 1's ADD COLUMN gives every existing row the domain's default (the backfill, which
+    fills NULLs only, then skips them, and the last step drops the old values) or fails on
+    its NOT NULL; an INSERT that leaves a column out gets the domain's default before the
+    trigger sees the row (so the columns part), and the marker default, NULL, fails a NOT
+    NULL domain (every such INSERT would fail)."""
+    from pgshift.recipes.refusals import Refusal
+
+    cur.execute(_DOMAIN, (column_type,))
+    row = cur.fetchone()
+    if row is None or row[0] is None:
+        return []  # not a domain
+    domain, not_null, default, checked = row
+    if checked and not not_null and default is None:
+        return [Refusal(
+            f"{column_type} is a domain with a CHECK: step 1's ADD COLUMN of it rewrites "
+            f"{p.table} under ACCESS EXCLUSIVE (PostgreSQL checks the domain on every row), "
+            "blocking reads and writes for as long as that takes",
+            "make this change by hand where rewriting the table is acceptable, or give the "
+            "new column a type without a CHECK", what)]
+    if not (not_null or default is not None):
+        return []
+    held = [w for w, on in (("NOT NULL", not_null), (f"the default {default}",
+                                                      default is not None)) if on]
+    breaks = [f"ADD COLUMN gives every row of {p.new_column} the default, and the backfill "
+              "fills only NULLs" if default is not None else
+              "ADD COLUMN fails on a table with rows"]
+    breaks.append("every INSERT leaving a column out would fail (the sync trigger's default "
+                  "is a NULL)" if not_null else "an INSERT leaving a column out takes the "
+                  "default before the sync trigger runs")
+    drops = "; ".join(f"ALTER DOMAIN {domain} DROP {w}" for w, on in (
+        ("NOT NULL", not_null), ("DEFAULT", default is not None)) if on)
+    gives = [w for w, on in (("recipe set-not-null", not_null), (
+        "ALTER TABLE … ALTER COLUMN … SET DEFAULT", default is not None)) if on]
+    return [Refusal(f"{column_type} is a domain with {' and '.join(held)}: {'; '.join(breaks)}",
+                    f"make this change by hand, or give the column what the domain holds "
+                    f"first ({drops}; then {' and '.join(gives)})", what)]
 
 
 def _default_refusals(cur: Cursor, p: RecipeParams, what: str) -> list[Refusal]:

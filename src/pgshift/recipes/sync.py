@@ -60,7 +60,15 @@ class _Pair:
 
     @property
     def trigger(self) -> str:
-        return ident(object_name(bare(self.table), self.old, self.new, suffix="sync"))
+        """The trigger's name, which sorts before any usual one (``!``): BEFORE triggers fire
+        in name order (bytes), and the markers' settings (``_marker``) must be read and cleared
+        by the row that raised them, before another trigger can skip it (RETURN NULL) and
+        leave them raised for the transaction's next row."""
+        name = object_name(bare(self.table), self.old, self.new, suffix="sync")
+        if len(name) == 63:  # no room for the '!': cut one more, as object_name cuts
+            name = object_name(bare(self.table), self.old, self.new, suffix="_sync")[:-6] + (
+                "_sync")
+        return ident("!" + name)
 
 
 def converted(expression: str, column: str, value: str) -> str:
@@ -146,8 +154,8 @@ def _defaulted_sql(pair: _Pair, to_new: str, to_old: str) -> tuple[list[str], li
     """The trigger's DECLARE, and what it does first, for an old column with a default: a
     column whose marker default was used takes the other column's value when that one was
     written, else both take the old column's default, evaluated here, once. A marker yields
-    NULL, so a column written non-NULL is never taken for defaulted (not even after a row
-    that another BEFORE trigger skipped, leaving its setting raised)."""
+    NULL, so a column written non-NULL is never taken for defaulted; a setting left raised by
+    a row that another BEFORE trigger skipped cannot be, as this one fires first (``trigger``)."""
     if pair.default is None:
         return [], []
     old, new = ident(pair.old), ident(pair.new)
