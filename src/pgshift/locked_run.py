@@ -52,6 +52,10 @@ def run_up(
 
         with remembering(settings.cache_dir):
             check_runnable(selected)
+        if settings.single_transaction:
+            from pgshift.runner import refuse_no_transaction
+
+            refuse_no_transaction(selected)
         hooks = directory_callbacks(settings)
         if not dry_run:  # a dry run may preview a standby's plan
             from pgshift.preflight import check_writable

@@ -19,7 +19,7 @@ from psycopg2 import sql
 
 from pgshift.db import SERVER_KEEPALIVE_SQL
 from pgshift.failures import MarkerGone, StatementError, first_line, refuse_lost_lock
-from pgshift.migrations.bodies import Direction, body_statements
+from pgshift.migrations.bodies import Direction, body_statements, session_settings_of
 from pgshift.migrations.statements import Statement
 from pgshift.round_trip import MARKER_NAME, RoundTrip
 from pgshift.state import history
@@ -37,18 +37,40 @@ EventHandler = Callable[[str, "Migration", dict[str, Any]], None]
 BACKOFF_BASE = 0.2
 BACKOFF_CAP = 10.0
 
-# After every migration, whatever it ran: a function it calls may set search_path, the role
-# or session_replication_role for the session (set_config(..., false) in its body), which no
-# reading of the migration's own text finds: the next migration's objects would land in
-# another schema or belong to another role, or its triggers and foreign keys would not fire.
-# (RESET restores the value the session started with, the URL's options included.) Only a
-# superuser may set session_replication_role (short of a GRANT SET on it, PostgreSQL 15+,
-# which is left alone), and may RESET it: for others it stays as the session began.
+# pgshift's own settings for the Runner's session, SET once when it starts and again after
+# whatever a migration reset. A killed runner's backend would otherwise run its statement to
+# the end, holding the migration's locks, before noticing that nobody is there to COMMIT (14
+# and later); a frozen host's session is probed until it ends (see pgshift.db). A lock
+# retry's backoff idles the session: a server's or role's idle_session_timeout must not end
+# it. pgshift's own limits bound each migration: a server's or role's transaction_timeout
+# (17 and later) would end the session of one that takes longer, as a FATAL.
+def own_settings_sql(server_version: int) -> str:
+    """The statements that give the session pgshift's own settings (no plan: utility only)."""
+    return SERVER_KEEPALIVE_SQL + (
+        ";SET client_connection_check_interval = 1000" if server_version >= 140000 else ""
+    ) + _own_timeouts_sql(server_version)
+
+
+def _own_timeouts_sql(server_version: int) -> str:
+    return (";SET idle_session_timeout = 0" if server_version >= 140000 else "") + (
+        ";SET transaction_timeout = 0" if server_version >= 170000 else "")
+
+
+# After every migration, whatever it ran: a function it calls may set search_path, the role,
+# session_replication_role or pgshift's own timeouts for the session (set_config(..., false)
+# in its body), which no reading of the migration's own text finds: the next migration's
+# objects would land in another schema or belong to another role, its triggers and foreign
+# keys would not fire, or an idle_session_timeout would end the session in a lock retry's
+# backoff. (RESET restores the value the session started with, the URL's options included:
+# pgshift's timeouts are SET again instead.) Only a superuser may set session_replication_role
+# (short of a GRANT SET on it, PostgreSQL 15+, which is left alone), and may RESET it: for
+# others it stays as the session began.
 def after_sql(conn: Connection) -> str:
     """The statements sent after each migration's COMMIT (utility statements: no plan)."""
     superuser = conn.get_parameter_status("is_superuser") == "on"  # known: no round trip
     return ";RESET search_path;RESET ROLE" + (
-        ";RESET session_replication_role" if superuser else "")
+        ";RESET session_replication_role" if superuser else "") + _own_timeouts_sql(
+        conn.server_version)
 
 # now() is the transaction start: the row records how long the migration's transaction ran.
 DURATION_SQL = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint"
@@ -71,15 +93,26 @@ class Outcome:
     attempts: int
 
 
-def local_reset(migration: Migration, direction: Direction, limits: Limits) -> str:
-    """What undoes the migration's ``SET LOCAL``s before the next migration of the same
-    transaction (``--single-transaction``): a baseline's empty search_path, say, would
-    otherwise hide every table from the migrations after it. pgshift's own timeouts, which
-    that resets too, are set again."""
-    from pgshift.migrations.statements import local_reset_sql, local_settings
+def local_reset(migration: Migration, direction: Direction, limits: Limits,
+                server_version: int) -> str:
+    """What undoes the migration's settings before the next migration of the same transaction
+    (``--single-transaction``): its ``SET LOCAL``s (a baseline's empty search_path, say, would
+    otherwise hide every table from the migrations after it) and its plain ``SET``s, which
+    would otherwise last to the end of the run (a lock_timeout of a minute for every migration
+    after it). What a migration leaves in the session besides settings (a temporary table) is
+    undone after the transaction. pgshift's own settings, which that resets too, are set
+    again."""
+    from pgshift.migrations.statements import local_reset_sql, local_settings, reset_sql
 
     names = local_settings(body_statements(migration, direction))
-    return f";{local_reset_sql(names)};{limits.set_sql('SESSION')}" if names else ""
+    session = [name for name in session_settings_of(migration, direction)
+               if not name.startswith("(")]  # DISCARD TEMP here would drop the marker
+    if not names and not session:
+        return ""
+    undo = [local_reset_sql(names)] if names else []
+    if session:
+        undo += [reset_sql(session), own_settings_sql(server_version)]
+    return f";{';'.join(undo)};{limits.set_sql('SESSION')}"
 
 
 class RunSession:
@@ -190,10 +223,8 @@ class RunSession:
         self._session_limits = None
         if "(temporary objects)" in names:
             self._marker = None  # DISCARD TEMP drops it (see pgshift.round_trip)
-        check = ";SET client_connection_check_interval = 1000" if (
-            self.conn.server_version >= 140000) else ""
-        with self.conn.cursor() as cur:
-            cur.execute(reset_sql(names) + ";" + SERVER_KEEPALIVE_SQL + check)
+        with self.conn.cursor() as cur:  # RESET gives the server's values, not pgshift's
+            cur.execute(reset_sql(names) + ";" + own_settings_sql(self.conn.server_version))
 
     # -- history rows -------------------------------------------------------------------------
 

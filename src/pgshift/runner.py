@@ -28,14 +28,20 @@ from typing import TYPE_CHECKING, Any
 
 from pgshift.budget import Budget, Limits
 from pgshift.chains import ChainRuns
-from pgshift.db import SERVER_KEEPALIVE_SQL
 from pgshift.errors import InputError
 from pgshift.failures import MarkerGone, StatementError, describe_failure
 from pgshift.migrations.bodies import Direction, body_statements, session_settings_of
 from pgshift.migrations.statements import Statement
 from pgshift.no_transaction import NoTransactionRuns
 from pgshift.round_trip import RoundTrip, create_marker
-from pgshift.run_session import DURATION_SQL, EventHandler, Outcome, after_sql, local_reset
+from pgshift.run_session import (
+    DURATION_SQL,
+    EventHandler,
+    Outcome,
+    after_sql,
+    local_reset,
+    own_settings_sql,
+)
 from pgshift.state import history
 
 if TYPE_CHECKING:
@@ -50,6 +56,20 @@ if TYPE_CHECKING:
 # Quick migrations in a row are sent as chains of up to CHAIN_MAX (see pgshift.chains).
 CHAIN_MAX = 16
 CHAIN_QUICK = 0.02  # seconds per migration: a round trip quicker than this lengthens the chain
+
+
+def refuse_no_transaction(migrations: Sequence[Migration]) -> None:
+    """InputError for the first no-transaction migration of ``migrations``, which
+    ``--single-transaction`` cannot run: said before anything runs (the callbacks included)."""
+    for migration in migrations:
+        if not migration.transactional:
+            raise InputError(
+                "cannot run a no-transaction migration with --single-transaction",
+                path=migration.path,
+                migration=migration.label,
+                hint="run it without --single-transaction, or run 'up --to' the version "
+                     "before it with --single-transaction first",
+            )
 
 
 class Runner(ChainRuns, NoTransactionRuns):
@@ -73,18 +93,8 @@ class Runner(ChainRuns, NoTransactionRuns):
         self.pid = conn.get_backend_pid()  # in 'start' events: 'pgshift ps' and blocker watches
         self.after_sql = after_sql(conn)
         conn.autocommit = True
-        # A killed runner's backend would otherwise run its statement to the end, holding
-        # the migration's locks, before noticing that nobody is there to COMMIT (14 and later);
-        # a frozen host's session is probed until it ends (see pgshift.db). A lock retry's
-        # backoff idles the session: a server's or role's idle_session_timeout must not end it.
-        # pgshift's own limits bound each migration: a server's or role's transaction_timeout
-        # (17 and later) would end the session of one that takes longer, as a FATAL.
-        check = (";SET client_connection_check_interval = 1000;SET idle_session_timeout = 0"
-                 if conn.server_version >= 140000 else "")
-        if conn.server_version >= 170000:
-            check += ";SET transaction_timeout = 0"
         with conn.cursor() as cur:
-            cur.execute(SERVER_KEEPALIVE_SQL + check)
+            cur.execute(own_settings_sql(conn.server_version))
 
     # -- public -------------------------------------------------------------------------------
 
@@ -109,14 +119,9 @@ class Runner(ChainRuns, NoTransactionRuns):
 
     def apply_together(self, migrations: Sequence[Migration]) -> list[Outcome]:
         """All of ``migrations`` in one transaction (``--single-transaction``)."""
+        refuse_no_transaction(migrations)
         batch = []
         for migration in migrations:
-            if not migration.transactional:
-                raise InputError(
-                    "cannot run a no-transaction migration with --single-transaction",
-                    path=migration.path,
-                    migration=migration.label,
-                )
             record = self._record(migration, "applied", DURATION_SQL)
             batch.append((migration, self._around(body_statements(migration, "up"), "up"), record))
         try:
@@ -168,10 +173,10 @@ class Runner(ChainRuns, NoTransactionRuns):
         self, batch: list[tuple[Migration, list[Statement], str]], direction: Direction,
         tried: int = 0,
     ) -> list[Outcome]:
-        first = batch[0][0]
-        limits = Limits.of(first, self.settings)
+        # Each migration runs under its own limits, in one transaction too: the budget is theirs
+        # together (a batch is retried as a whole).
         budget = self.budget
-        budget.start(limits.budget * len(batch))
+        budget.start(sum(Limits.of(migration, self.settings).budget for migration, _, _ in batch))
         attempt = tried
         while True:
             attempt += 1
@@ -184,7 +189,7 @@ class Runner(ChainRuns, NoTransactionRuns):
             started = time.perf_counter()
             try:
                 with budget.armed(), self.conn.cursor() as cur:
-                    outcomes = self._run_batch(cur, batch, direction, attempt, limits)
+                    outcomes = self._run_batch(cur, batch, direction, attempt)
             except MarkerGone:  # rolled back; again, one statement per round trip
                 self._session_limits = None
                 continue
@@ -192,6 +197,7 @@ class Runner(ChainRuns, NoTransactionRuns):
                 self._session_limits = None
                 self._rollback()
                 exc = failure.cause
+                limits = Limits.of(failure.migration, self.settings)
                 if self._waited_to_retry(exc, failure.migration, attempt, budget, limits):
                     continue
                 error = describe_failure(failure, limits, budget, attempt)
@@ -217,14 +223,12 @@ class Runner(ChainRuns, NoTransactionRuns):
         batch: list[tuple[Migration, list[Statement], str]],
         direction: Direction,
         attempt: int,
-        limits: Limits,
     ) -> list[Outcome]:
         """One transaction, one round trip per migration (see ``pgshift.round_trip``): BEGIN
-        and the timeouts ride with the first, each history row with its migration's statements,
-        the COMMIT with the last."""
-        # Timeouts are session settings, sent only when they change: most migrations share them.
-        changed = "" if limits == self._session_limits else limits.set_sql("SESSION") + ";"
-        prefix = "BEGIN;" + changed
+        rides with the first, each migration's timeouts before its statements, its history row
+        after them, the COMMIT with the last."""
+        prefix = "BEGIN;"
+        limits = self._session_limits
         if self._marker is None and any(len(statements) > 1 for _, statements, _ in batch):
             # Before 13, statement_timeout covered a whole string rather than each statement.
             self._marker = self.conn.server_version >= 130000 and create_marker(cur)
@@ -232,9 +236,15 @@ class Runner(ChainRuns, NoTransactionRuns):
         last = len(batch) - 1
         for index, (migration, statements, record) in enumerate(batch):
             t0 = time.perf_counter()
-            prefix += self._tag(migration, direction, "LOCAL")
+            # Timeouts are session settings, sent only when they change: most migrations share
+            # them. (A local_reset sets the ones before again.)
+            own = Limits.of(migration, self.settings)
+            prefix += ("" if own == limits else own.set_sql("SESSION") + ";") + self._tag(
+                migration, direction, "LOCAL")
+            limits = own
             suffix = record + (";COMMIT" + self.after_sql if index == last else
-                               local_reset(migration, direction, limits) + self.after_sql)
+                               local_reset(migration, direction, own,
+                                           self.conn.server_version) + self.after_sql)
             if not statements:  # a down part that is only a comment
                 statements = [Statement("", 1, migration.path)]
             if len(statements) == 1 or self._marker:
