@@ -289,6 +289,11 @@ def _without_file(entry: HistoryEntry, baselines: Sequence[Migration]) -> PlanIt
     return PlanItem("missing", None, entry, "file not found")
 
 
+def _first_line(text: str, limit: int = 160) -> str:
+    line = (text.strip().splitlines() or [""])[0]
+    return line if len(line) <= limit else line[:limit - 1] + "…"
+
+
 def _direction_of(entry: HistoryEntry) -> Literal["up", "down"]:
     """The direction an interrupted row's run went (and the next one goes on)."""
     return "down" if entry.status == "reverting" else "up"
@@ -299,7 +304,10 @@ def _item(migration: Migration, entry: HistoryEntry | None, highest: Version | N
         if entry is None:
             return PlanItem("pending", migration, None)
         if entry.checksum != migration.checksum or entry.status != "applied":
-            return PlanItem("pending", migration, entry, "changed, will be re-applied")
+            detail = "changed, will be re-applied"
+            if entry.status == "applied" and entry.error:  # its new text failed last time
+                detail += f"; the last attempt failed: {_first_line(entry.error)}"
+            return PlanItem("pending", migration, entry, detail)
         return PlanItem("applied", migration, entry)
     if entry is None:
         assert migration.version is not None

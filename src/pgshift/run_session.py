@@ -253,18 +253,15 @@ class RunSession:
 
         if self.conn.closed:
             return
+        message = redact(str(error), self.settings.url, password_of(self.conn))[:2000]
+        repeatable = migration.kind == "repeatable"
+        record = history.upsert_sql(self.settings.schema, migration, "failed",
+                                    duration_sql="NULL", error=message, keep_applied=repeatable)
+        if repeatable:
+            record += sql.SQL(";") + history.failed_attempt_sql(
+                self.settings.schema, history.key_of(migration), message)
         try:
             with self.conn.cursor() as cur:
-                cur.execute(
-                    history.upsert_sql(
-                        self.settings.schema,
-                        migration,
-                        "failed",
-                        duration_sql="NULL",
-                        error=redact(str(error), self.settings.url,
-                                     password_of(self.conn))[:2000],
-                        keep_applied=migration.kind == "repeatable",
-                    )
-                )
+                cur.execute(record)
         except psycopg2.Error:
             pass  # the failure itself is what we report; the row is best effort

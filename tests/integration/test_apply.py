@@ -277,10 +277,27 @@ def test_a_repeatable_whose_new_text_fails_stays_applied_as_it_was(
     assert query("SELECT status, applied_at FROM pgshift.history") == [
         ("applied", applied_at[0][0])]
     (item,) = api.status(settings).items
-    assert (item.state, item.detail) == ("pending", "changed, will be re-applied")
+    assert item.state == "pending"
+    assert item.detail.startswith(
+        "changed, will be re-applied; the last attempt failed: R__view.sql:1: ")
+    assert 'relation "nowhere" does not exist' in item.detail
     (migrations_dir / "R__view.sql").unlink()
     (item,) = api.status(settings).items
     assert (item.state, item.detail) == ("applied", "file removed")
+
+
+def test_a_repeatable_that_runs_again_after_a_failed_attempt_forgets_the_failure(
+    settings, write_migration
+) -> None:
+    write_migration("R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 1 AS x;")
+    api.up(settings)
+    write_migration("R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 1/0 AS x FROM nowhere;")
+    with pytest.raises(MigrationFailedError):
+        api.up(settings)
+    write_migration("R__view.sql", "CREATE OR REPLACE VIEW v AS SELECT 2 AS x;")
+    api.up(settings)
+    (item,) = api.status(settings).items
+    assert (item.state, item.detail, item.entry.error) == ("applied", "", None)
 
 
 def test_single_transaction_runs_all_or_nothing(settings, write_migration, query) -> None:

@@ -233,6 +233,14 @@ def set_applied_sql(schema: str, key: str) -> sql.Composed:
         table(schema), sql.Literal(key))
 
 
+def failed_attempt_sql(schema: str, key: str, error: str) -> sql.Composed:
+    """A repeatable whose new text failed keeps its applied row (its last version is still in
+    force): the row keeps the error too, so that status says the attempt failed. The next
+    successful run's upsert clears it."""
+    return sql.SQL("UPDATE {} SET error = {} WHERE key = {} AND status = 'applied'").format(
+        table(schema), sql.Literal(error), sql.Literal(key))
+
+
 def set_checksum_sql(schema: str, key: str, checksum: str) -> sql.Composed:
     return sql.SQL("UPDATE {} SET checksum = {} WHERE key = {}").format(
         table(schema), sql.Literal(checksum), sql.Literal(key)
