@@ -164,7 +164,7 @@ def _last_run(conn: Connection, settings: Settings) -> Check:
     if not runs:
         return Check("last run", "ok", "none recorded yet")
     run = runs[0]
-    when = run.started_at.strftime("%Y-%m-%d %H:%M:%S")
+    when = run.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")  # this machine's zone
     what = f"#{run.id} {run.command} by {run.run_by}@{run.machine or '?'} at {when}"
     if run.status == "done":
         return Check("last run", "ok", f"{what}: done")

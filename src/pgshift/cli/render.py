@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pgshift.db import redact
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from pgshift.callbacks import Callback, Callbacks
     from pgshift.migrations.model import Migration
     from pgshift.plan import Plan, PlanItem
@@ -84,11 +86,7 @@ def status(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
         if item.detail and (item.state != "applied" or item.migration is None):
             state = f"{state} ({item.detail})"
         applied = (
-            # YYYY-MM-DD HH:MM:SS, as strftime would write it but at half the cost
-            entry.applied_at.isoformat(" ", "seconds")[:19]
-            if (entry and entry.status == "applied")
-            else "-"
-        )
+            local_time(entry.applied_at) if (entry and entry.status == "applied") else "-")
         duration = (
             duration_text(entry.duration_ms) if entry and entry.duration_ms is not None else "-"
         )
@@ -105,6 +103,13 @@ def status(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
     if drift:
         summary += f", {drift} drifted (run 'pgshift validate')"
     out.write(f"\n{summary}\n")
+
+
+def local_time(moment: datetime) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` in this machine's time zone, as ``git log`` shows times: the
+    server hands them over in its session's zone (often UTC), which the table cannot show."""
+    # isoformat, as strftime would write it but at half the cost
+    return moment.astimezone().isoformat(" ", "seconds")[:19]
 
 
 def duration_text(ms: float) -> str:
@@ -264,7 +269,7 @@ def runs(recorded: Sequence[Run], out: TextIO | None = None) -> None:
     if not recorded:
         out.write("No runs recorded.\n")
         return
-    rows = [(str(run.id), run.started_at.strftime("%Y-%m-%d %H:%M:%S"), _took(run),
+    rows = [(str(run.id), local_time(run.started_at), _took(run),
              f"{run.run_by}@{run.machine or '?'}", run.command, run.status, _what_run_did(run))
             for run in recorded]
     table(rows, ("Run", "Started", "Took", "By", "Command", "Result", "What"), out=out)
