@@ -118,6 +118,26 @@ def test_a_schema_the_linter_sees_differently_is_linted_again(
         api.up(remembering)
 
 
+def test_a_domain_that_gained_a_constraint_is_linted_again_and_refused(
+    remembering, write_migration, query, monkeypatch
+) -> None:
+    """ADD COLUMN of a plain domain is free; once the domain has a CHECK it rewrites the table,
+    so the pass remembered before says nothing: the memo's key reads domains' constraints."""
+    query("CREATE DOMAIN amount AS integer")
+    write_migration("V2__col.sql", "ALTER TABLE users ADD COLUMN credit amount;",
+                    "ALTER TABLE users DROP COLUMN credit;")
+    api.up(remembering)
+    api.down(remembering)
+    query("ALTER DOMAIN amount ADD CONSTRAINT amount_positive CHECK (VALUE > 0)")
+    with pytest.raises(LintFailedError, match="add-column-constrained-domain"):
+        api.up(remembering)
+    query("ALTER DOMAIN amount DROP CONSTRAINT amount_positive")
+    refuse_to_lint(monkeypatch)
+    api.up(remembering)  # the domain as it was when the file passed: remembered
+    assert query("SELECT count(*) FROM information_schema.columns WHERE column_name = "
+                 "'credit'") == [(1,)]
+
+
 def test_a_file_filled_with_other_placeholder_values_is_linted_again(
     remembering, write_migration, query
 ) -> None:

@@ -40,3 +40,16 @@ def test_sessions_temporary_schemas_do_not_change_it() -> None:
     with_temp = ([*relations, ("pg_temp_3", "scratch", "r", 0, 0, [], [], [], [])],
                  constraints, types, [*names, "pg_temp_3", "pg_toast_temp_3"])
     assert catalog_fingerprint(with_temp, 10_000, "pgshift") == fingerprint(10, 8192)
+
+
+def test_a_domain_gaining_or_losing_a_constraint_changes_it() -> None:
+    relations, constraints, _types, names = catalog(10, 8192)
+
+    def with_domain(not_null: bool, checks: list[str]) -> str:
+        detail = repr(["integer", None, None, not_null, False, checks])
+        types = [("public", "amount", "d", detail), ("public", "volume", "fs", None)]
+        return catalog_fingerprint((relations, constraints, types, names), 10_000, "pgshift")
+
+    plain = with_domain(False, [])
+    assert plain == with_domain(False, [])
+    assert len({plain, with_domain(False, ["amount_check"]), with_domain(True, [])}) == 3

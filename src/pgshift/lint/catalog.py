@@ -1,6 +1,6 @@
 """Read the existing schema from a live database: tables, column types, constraints, indexes,
-partition keys, row estimates (so findings on tiny tables can be downgraded) and the
-volatility of user functions.
+partition keys, row estimates (so findings on tiny tables can be downgraded), domains with
+their constraints and the volatility of user functions.
 
 Two catalog queries, read-only. Column types come back from ``format_type`` and are parsed by
 PostgreSQL's own grammar, so they normalise exactly like the types written in migrations.
@@ -15,7 +15,7 @@ from pgshift.lint.catalog_rows import Catalog, fetch_catalog, rows_estimate
 from pgshift.lint.coercion import TypeRef, type_of
 from pgshift.lint.definitions import not_null_columns
 from pgshift.lint.nodes import load_tree, table_key
-from pgshift.lint.schema import Column, Constraint, Schema, Table
+from pgshift.lint.schema import Column, Constraint, Domain, Schema, Table
 
 if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
@@ -65,13 +65,23 @@ def schema_of(catalog: Catalog) -> Schema:
             proves = frozenset(keys)
         table.constraints[conname] = Constraint(kind, bool(validated), frozenset(keys), proves,  # type: ignore[arg-type]
                                                 expr=tree, rendered=tree is not None)
-    for nsp, name, typtype in types:
+    based = _parse_types(sorted({_json(t[3])[0] for t in types if t[2] == "d"}))
+    for nsp, name, typtype, *detail in types:
         if typtype.startswith("f"):  # a function: "f" + its volatility (see catalog_rows)
             overloads = schema.functions.setdefault(table_key(nsp, name), {})
             overloads[str(len(overloads))] = typtype[1:]
+        elif typtype == "d":
+            schema.domains[table_key(nsp, name)] = _domain(_json(detail[0]), based)
         else:
-            (schema.types if typtype == "e" else schema.domains).add(table_key(nsp, name))
+            schema.types.add(table_key(nsp, name))
     return schema
+
+
+def _domain(detail: list, based: dict[str, TypeRef | None]) -> Domain:
+    """A domain from its catalog row's detail (see catalog_rows._TYPES)."""
+    base, base_nsp, base_name, not_null, has_default, checks = detail
+    return Domain(based.get(base), table_key(base_nsp, base_name) if base_name else "",
+                  set(checks), bool(not_null), bool(has_default))
 
 
 def _json(value: Any) -> list:

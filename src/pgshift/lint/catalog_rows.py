@@ -72,13 +72,22 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
 """
 # Enum and domain types (typtype e, d), and user functions' volatility as typtype "f" plus
-# provolatile ("fi", "fs", "fv": one row per name and volatility).
+# provolatile ("fi", "fs", "fv": one row per name and volatility). A domain comes with what
+# makes ADD COLUMN of it rewrite the table: its base type, that base's name when it is a
+# domain too, its NOT NULL, whether it has a default and its CHECKs' names (NOT VALID ones
+# included: PostgreSQL checks new values against them all).
 _TYPES = """
-SELECT n.nspname, t.typname, t.typtype::text FROM pg_type t
-JOIN pg_namespace n ON n.oid = t.typnamespace
+SELECT n.nspname, t.typname, t.typtype::text, CASE WHEN t.typtype = 'd' THEN json_build_array(
+         format_type(t.typbasetype, t.typtypmod), bn.nspname, b.typname, t.typnotnull,
+         t.typdefaultbin IS NOT NULL,
+         (SELECT COALESCE(json_agg(c.conname ORDER BY c.conname), '[]') FROM pg_constraint c
+          WHERE c.contypid = t.oid AND c.contype = 'c'))::text END
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_type b ON b.oid = t.typbasetype AND b.typtype = 'd'
+LEFT JOIN pg_namespace bn ON bn.oid = b.typnamespace
 WHERE t.typtype IN ('e', 'd') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 UNION
-SELECT n.nspname, p.proname, 'f' || p.provolatile::text FROM pg_proc p
+SELECT n.nspname, p.proname, 'f' || p.provolatile::text, NULL FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 WHERE p.prokind = 'f' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 """

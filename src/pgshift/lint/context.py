@@ -91,6 +91,22 @@ class Context:
     def table(self, key: str) -> Table | None:
         return self.schema.tables.get(key)
 
+    def domain_key(self, type_name: Node | None) -> str | None:
+        """The key of the known domain a ``TypeName`` names (an array of it included), found
+        through the file's search_path like PostgreSQL; None when it names no known domain."""
+        from pgshift.lint.nodes import name_key, strings, table_key
+        from pgshift.lint.search_path import schemas
+
+        names = strings((type_name or {}).get("names"))
+        if len(names) != 1:
+            key = name_key(names)
+            return key if key in self.schema.domains else None
+        for space in (*schemas(self.tx.search_path), None):
+            key = table_key(space, names[0])
+            if key in self.schema.domains:
+                return key
+        return None
+
     def index_table(self, index_key: str) -> str | None:
         """The table an index belongs to, when known."""
         return self.schema.indexes.get(index_key)

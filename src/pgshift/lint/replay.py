@@ -3,7 +3,8 @@
 The same code replays earlier migrations and schema files, and follows the file being linted
 statement by statement, so a rule sees the schema as it is just before its statement runs.
 ``Created`` records what the current file created: those objects are new and empty. How a
-definition reads as a model is ``definitions``; functions and their volatility, ``routines``.
+definition reads as a model is ``definitions``; functions and their volatility, ``routines``;
+domains and their constraints, ``domains``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pgshift.lint.coercion import type_of
 from pgshift.lint.definitions import column_of, constraint_of, drop_targets
+from pgshift.lint.domains import alter_domain, create_domain
 from pgshift.lint.nodes import (
     Node,
     is_null_const,
@@ -218,6 +220,12 @@ def _rename(schema: Schema, created: Created, stmt: Node) -> None:
         schema.schemas.add(new)
     elif kind in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
         _rename_type(schema, created, stmt, new)
+    elif kind == "OBJECT_DOMCONSTRAINT":
+        domain = schema.domains.get(name_key(strings((stmt.get("object") or {}).get(
+            "List", {}).get("items"))))
+        if domain is not None and stmt.get("subname") in domain.checks:
+            domain.checks.discard(stmt["subname"])
+            domain.checks.add(new)
 
 
 def _rename_index_column(schema: Schema, key: str, old: str, new: str) -> None:
@@ -234,10 +242,15 @@ def _rename_type(schema: Schema, created: Created, stmt: Node, new: str) -> None
     if not names:
         return
     old_key, new_key = name_key(names), name_key([*names[:-1], new])
-    for group in (schema.types, schema.domains, created.types):
+    for group in (schema.types, created.types):
         if old_key in group:
             group.discard(old_key)
             group.add(new_key)
+    if old_key in schema.domains:
+        schema.domains[new_key] = schema.domains.pop(old_key)
+        for domain in schema.domains.values():
+            if domain.base_domain == old_key:
+                domain.base_domain = new_key
     for table in schema.tables.values():
         for column in table.columns.values():
             if column.type is not None and column.type.name == names[-1]:
@@ -261,7 +274,7 @@ def _drop(schema: Schema, created: Created, stmt: Node) -> None:
             created.indexes.discard(key)
         elif kind in ("OBJECT_TYPE", "OBJECT_DOMAIN"):
             schema.types.discard(key)
-            schema.domains.discard(key)
+            schema.domains.pop(key, None)
             created.types.discard(key)
             if stmt.get("behavior") == "DROP_CASCADE":  # the columns of that type go with it
                 _drop_columns_of_type(schema, key.rsplit(".", 1)[-1])
@@ -340,12 +353,6 @@ def _enum(schema: Schema, created: Created, stmt: Node) -> None:
     created.types.add(key)
 
 
-def _domain(schema: Schema, created: Created, stmt: Node) -> None:
-    key = name_key(strings(stmt.get("domainname")))
-    schema.domains.add(key)
-    created.types.add(key)
-
-
 def _create_schema(schema: Schema, created: Created, stmt: Node) -> None:
     name = stmt.get("schemaname", "")
     if not (stmt.get("if_not_exists") and name in schema.schemas):
@@ -366,7 +373,8 @@ _APPLY: dict[str, Callable[[Schema, Created, Node], None]] = {
     "CreateEnumStmt": _enum,
     "CompositeTypeStmt": lambda s, c, n: _enum(s, c, {"typeName": (n.get("typevar") or {}).get(
         "relname") and [{"String": {"sval": n["typevar"]["relname"]}}]}),
-    "CreateDomainStmt": _domain,
+    "CreateDomainStmt": create_domain,
+    "AlterDomainStmt": alter_domain,
     "CreateSchemaStmt": _create_schema,
     "CreateFunctionStmt": create_function,
     "AlterFunctionStmt": alter_function,

@@ -63,6 +63,19 @@ class Table:
 
 
 @dataclass
+class Domain:
+    """A domain: its base type, the key of its base when that is a domain too (whose
+    constraints then hold as well), its CHECK constraints by name, NOT NULL, and whether it
+    has a default (CREATE DOMAIN copies its base domain's)."""
+
+    base: TypeRef | None = None
+    base_domain: str = ""
+    checks: set[str] = field(default_factory=set)
+    not_null: bool = False
+    has_default: bool = False
+
+
+@dataclass
 class Schema:
     """Relations by key (``users``, ``audit.logs``), plus indexes, types, schemas and the
     volatility of user functions."""
@@ -70,7 +83,7 @@ class Schema:
     tables: dict[str, Table] = field(default_factory=dict)
     indexes: dict[str, str] = field(default_factory=dict)
     types: set[str] = field(default_factory=set)
-    domains: set[str] = field(default_factory=set)
+    domains: dict[str, Domain] = field(default_factory=dict)
     schemas: set[str] = field(default_factory=set)
     # An index's key columns in order ("" for an expression), when its definition was seen.
     index_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -87,6 +100,27 @@ class Schema:
 
     def table(self, key: str) -> Table | None:
         return self.tables.get(key)
+
+    def domain_chain(self, key: str) -> list[Domain]:
+        """Domain ``key`` and its base domains, nearest first ([] when ``key`` is not a known
+        domain)."""
+        chain: list[Domain] = []
+        seen: set[str] = set()
+        while key in self.domains and key not in seen:
+            seen.add(key)
+            chain.append(self.domains[key])
+            key = chain[-1].base_domain
+        return chain
+
+    def domain_constrained(self, key: str) -> bool:
+        """Whether PostgreSQL must check a value of domain ``key``: it or a base domain has a
+        CHECK (valid or not) or NOT NULL (``DomainHasConstraints``)."""
+        return any(d.checks or d.not_null for d in self.domain_chain(key))
+
+    def domain_base(self, key: str) -> TypeRef | None:
+        """The type under domain ``key`` and its base domains, when known."""
+        chain = self.domain_chain(key)
+        return chain[-1].base if chain else None
 
     def column(self, key: str, name: str) -> Column | None:
         table = self.tables.get(key)

@@ -192,3 +192,57 @@ ALTER TABLE users ALTER COLUMN email TYPE varchar(200) COLLATE "C";
 -- schema: CREATE TABLE users (id bigint, email varchar(100));
 -- schema: CREATE UNIQUE INDEX users_email_idx ON users (email);
 ALTER TABLE users ALTER COLUMN email TYPE varchar(200);
+
+-- bad
+-- schema: CREATE TABLE accounts (id bigint, balance integer);
+-- schema: CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+ALTER TABLE accounts ALTER COLUMN balance TYPE positive;
+
+-- bad
+-- schema: CREATE TABLE accounts (id bigint, balance integer);
+-- schema: CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+-- schema: CREATE DOMAIN small_positive AS positive;
+ALTER TABLE accounts ALTER COLUMN balance TYPE small_positive;
+
+-- bad
+-- schema: CREATE TABLE accounts (id bigint, balance integer);
+CREATE DOMAIN required_int AS integer NOT NULL;
+ALTER TABLE accounts ALTER COLUMN balance TYPE required_int;
+
+-- bad
+-- schema: CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 50);
+ALTER TABLE users ALTER COLUMN name TYPE short_text;
+
+-- bad
+-- schema: CREATE TABLE users (id bigint, name varchar(40));
+-- schema: CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 50);
+ALTER TABLE users ALTER COLUMN name TYPE short_text;
+
+-- bad
+-- schema: CREATE TABLE accounts (id bigint, limits integer[]);
+-- schema: CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+ALTER TABLE accounts ALTER COLUMN limits TYPE positive[];
+
+-- ok
+-- schema: CREATE TABLE accounts (id bigint, balance integer);
+-- schema: CREATE DOMAIN amount AS integer;
+ALTER TABLE accounts ALTER COLUMN balance TYPE amount;
+
+-- ok
+-- schema: CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+-- schema: CREATE TABLE accounts (id bigint, balance positive);
+ALTER TABLE accounts ALTER COLUMN balance TYPE integer;
+
+-- ok
+-- schema: CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+-- schema: CREATE TABLE accounts (id bigint, balance positive);
+ALTER TABLE accounts ALTER COLUMN balance TYPE positive;
+
+-- ok
+-- schema: CREATE DOMAIN label AS text;
+ALTER TABLE users ALTER COLUMN name TYPE label;
+
+-- ok
+CREATE TABLE accounts (id bigint, balance integer);
+CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+ALTER TABLE accounts ALTER COLUMN balance TYPE positive;

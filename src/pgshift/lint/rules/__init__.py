@@ -17,6 +17,7 @@ TIER_A = (
     "add_column_serial_or_identity",
     "add_column_generated_stored",
     "add_column_not_null_no_default",
+    "add_column_constrained_domain",
     "set_not_null_without_check",
     "add_check_without_not_valid",
     "add_foreign_key_without_not_valid",
