@@ -157,3 +157,72 @@ def test_a_query_null_parameters_make_fail_gets_its_plan_compared_or_a_note(
         assert report.ok
         assert ("plan not compared: queries.sql:1: SELECT id FROM t WHERE c = $1::code: domain "
                 "code does not allow null values [23502]") in report.notes
+
+
+def test_an_insert_null_parameters_make_fail_still_has_its_prepared_statement_checked(
+    settings, write_migration, tmp_path: Path
+) -> None:
+    """Run with NULL for each parameter, an INSERT into a NOT NULL column fails before the
+    migration (a constraint, at execution), so it was never run after it: the statement the
+    app prepared with $2 as text, which fails once the column is an enum, went unseen."""
+    write_migration("V001__orders.sql", "CREATE TABLE orders (id bigserial PRIMARY KEY, "
+                    "user_id bigint NOT NULL, status text NOT NULL DEFAULT 'new');",
+                    "DROP TABLE orders;")
+    api.up(settings)
+    write_migration("V002__status_enum.sql",
+                    "CREATE TYPE order_status AS ENUM ('new', 'paid');\n"
+                    "ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;\n"
+                    "ALTER TABLE orders ALTER COLUMN status TYPE order_status "
+                    "USING status::order_status;\n"
+                    "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';",
+                    "ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;\n"
+                    "ALTER TABLE orders ALTER COLUMN status TYPE text;\n"
+                    "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';\n"
+                    "DROP TYPE order_status;")
+    queries = tmp_path / "queries.sql"
+    queries.write_text("INSERT INTO orders (user_id, status) VALUES ($1, $2) RETURNING id;\n"
+                       "INSERT INTO orders (user_id) VALUES ($1) RETURNING id;\n")
+    [(kind, message, detail)] = failures(api.verify(settings,
+                                                    VerifyOptions(queries_file=queries)))
+    assert (kind, message) == (
+        "compat", "statement prepared before the migration fails after it: queries.sql:1: "
+                  "INSERT INTO orders (user_id, status) VALUES ($1, $2) RETURNING id")
+    assert detail[0] == ('ERROR: column "status" is of type order_status but expression is of '
+                         'type text [42804]')
+
+
+def test_a_parameter_postgresql_cannot_type_is_checked_as_text_not_skipped(
+    settings, write_migration, tmp_path: Path
+) -> None:
+    """``$1 IS NULL`` gives PostgreSQL nothing to infer $1's type from: PREPARE refused the
+    query, which was then never checked, and a rename under it passed."""
+    write_migration("V001__users.sql", "CREATE TABLE users (id int, full_name text);",
+                    "DROP TABLE users;")
+    api.up(settings)
+    write_migration("V002__rename.sql",
+                    "ALTER TABLE users RENAME COLUMN full_name TO display_name;",
+                    "ALTER TABLE users RENAME COLUMN display_name TO full_name;")
+    queries = tmp_path / "queries.sql"
+    queries.write_text("SELECT id FROM users WHERE ($1 IS NULL OR full_name = $1) "
+                       "AND id = $2 AND $3 IS NULL;\n")
+    report = api.verify(settings, VerifyOptions(queries_file=queries))
+    [(kind, message, detail)] = failures(report)
+    assert (kind, message.split(": ")[0]) == ("compat", "query no longer prepares")
+    assert detail == ('ERROR: column "full_name" does not exist [42703]',)
+    assert [note.split(": SELECT")[0] for note in report.notes if "text" in note] == [
+        "prepared with text for the parameters PostgreSQL cannot infer a type of (cast them, "
+        "e.g. $1::int, to check them with the type the app sends): queries.sql:1"]
+
+
+def test_a_parameter_typed_as_text_for_the_check_is_prepared_alike_after_the_migration(
+    settings, write_migration, tmp_path: Path
+) -> None:
+    write_migration("V001__users.sql", "CREATE TABLE users (id int, email text);",
+                    "DROP TABLE users;")
+    api.up(settings)
+    write_migration("V002__phone.sql", "ALTER TABLE users ADD COLUMN phone text;",
+                    "ALTER TABLE users DROP COLUMN phone;")
+    queries = tmp_path / "queries.sql"
+    queries.write_text("SELECT id FROM users WHERE $1 IS NULL OR email = $2;\n")
+    report = api.verify(settings, VerifyOptions(queries_file=queries))
+    assert report.ok, report.failures()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import psycopg2
+from pathlib import Path
 
-from pgshift.verify.data import generate_rows
+import psycopg2
+import pytest
+
+from pgshift.errors import InputError
+from pgshift.verify.data import generate_rows, load_script
 
 SCHEMA = """
 CREATE TYPE mood AS ENUM ('happy', 'sad');
@@ -37,3 +41,18 @@ def test_generated_rows_fill_every_table_and_satisfy_foreign_keys(database_url: 
     assert len(notes) == 1 and notes[0].startswith("no sample rows for public.picky: ")
     assert generate_rows(conn, rows=50, skip_schemas=["pgshift"]) == notes  # full tables kept
     conn.close()
+
+
+def test_a_data_script_that_fails_is_named_with_the_line_postgresql_points_at(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A seed script runs as one string: its error said what, never where in a long file."""
+    script = tmp_path / "seed.sql"
+    script.write_text("CREATE TABLE t (id int);\nINSERT INTO t VALUES (1);\n\n"
+                      "INSERT INTO nope VALUES (1);\n")
+    conn = psycopg2.connect(database_url)
+    with pytest.raises(InputError) as caught:
+        load_script(conn, script)
+    conn.close()
+    assert str(caught.value) == ('seed.sql:4: the data script failed: relation "nope" does '
+                                 'not exist')

@@ -83,8 +83,9 @@ def _database_url(text: str) -> str:
 
 
 def _fraction(text: str) -> float:
+    """A percentage, ``20%`` or ``20`` (PCT, as the help says), as a fraction: 0.2."""
     try:
-        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        value = float(text.strip().removesuffix("%")) / 100
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a percentage: '{text}' (e.g. 50%)") from None
     if not math.isfinite(value):

@@ -65,7 +65,17 @@ def load_script(conn: Connection, path: Path) -> None:
             cur.execute("ANALYZE")
     except psycopg2.Error as exc:
         first = (str(exc).strip().splitlines() or [""])[0]
-        raise InputError(f"the data script failed: {first}", path=path) from None
+        raise InputError(f"the data script failed: {first}", path=path,
+                         line=_line_of(text, exc)) from None
+
+
+def _line_of(text: str, exc: psycopg2.Error) -> int | None:
+    """The line of ``text`` the error points at: PostgreSQL gives a position in the string
+    for an error of parsing or analysis, none for one of execution (a constraint)."""
+    position = getattr(getattr(exc, "diag", None), "statement_position", None)
+    if not position:
+        return None
+    return text.count("\n", 0, int(position) - 1) + 1
 
 
 def generate_rows(conn: Connection, *, rows: int, skip_schemas: Iterable[str]) -> list[str]:

@@ -47,7 +47,9 @@ def lint_pending(settings: Settings, conn: Connection, pending: Sequence[Migrati
             continue
         where = f"{Path(violation.path).name}:{violation.line}" if violation.line else ""
         found.setdefault(owner, []).append(
-            Finding("lint", f"{violation.rule}: {violation.message}", (where,) if where else ()))
+            Finding("lint", f"{violation.rule}: {violation.message}", (where,) if where else (),
+                    path=str(violation.path) if violation.path else None,
+                    line=violation.line or None))
     for failure in getattr(report, "failures", ()):  # files the linter could not read
         owner = owners.get(_resolved(failure.path))
         if owner is not None:

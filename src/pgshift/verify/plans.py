@@ -153,5 +153,5 @@ def compare_plans(before: PlanSummary, after: PlanSummary, *, threshold: float) 
     growth = after.total_cost - before.total_cost
     if growth > MIN_COST_GROWTH and after.total_cost > before.total_cost * (1 + threshold):
         problems.append(f"estimated cost grew from {before.total_cost:.1f} to "
-                        f"{after.total_cost:.1f} (more than {threshold:.0%})")
+                        f"{after.total_cost:.1f} (more than {threshold * 100:g}%)")
     return problems

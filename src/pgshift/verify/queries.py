@@ -16,6 +16,8 @@ class Query:
 
     text: str
     source: str  # where it came from: "queries.sql:12" or "pg_stat_statements #3"
+    path: str | None = None  # from a file: the file and the line it starts on
+    line: int | None = None
 
     def __post_init__(self) -> None:
         # PREPARE takes the first statement of a string and the server runs the rest then
@@ -55,7 +57,7 @@ def read_queries(path: Path) -> list[Query]:
     for piece in pieces:  # lines counted on from the last statement's: one pass
         line += text.count("\n", counted, piece.start)
         counted = piece.start
-        queries.append(Query(text[piece].strip(), f"{path.name}:{line}"))
+        queries.append(Query(text[piece].strip(), f"{path.name}:{line}", str(path), line))
     return queries
 
 
@@ -146,3 +148,25 @@ def _tables_of(text: str) -> list[tuple[str, str]]:
         elif isinstance(node, list):
             stack.extend(node)
     return found
+
+
+def parameter_count(text: str) -> int:
+    """The highest ``$n`` of a statement (0 if it has none or does not parse)."""
+    import json
+
+    from pglast import parser
+
+    try:
+        tree = json.loads(parser.parse_sql_json(text))
+    except parser.ParseError:
+        return 0
+    highest, stack = 0, [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("ParamRef"), dict):
+                highest = max(highest, int(node["ParamRef"].get("number", 0)))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return highest

@@ -21,11 +21,16 @@ NOTES: tuple[str, ...] = ("irreversible", "column-order")
 
 @dataclass(frozen=True)
 class Finding:
-    """One problem: its kind, a one-line message and detail lines (a schema diff, an error)."""
+    """One problem: its kind, a one-line message and detail lines (a schema diff, an error);
+    where it points, for tools: a file (the migration's, the queries file) and line, and the
+    application's query it is about, in full."""
 
     kind: FindingKind
     message: str
     detail: tuple[str, ...] = ()
+    path: str | None = None
+    line: int | None = None
+    query: str | None = None
 
     @property
     def is_failure(self) -> bool:
@@ -33,7 +38,8 @@ class Finding:
 
     def as_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "message": self.message, "detail": list(self.detail),
-                "failure": self.is_failure}
+                "failure": self.is_failure, "path": self.path, "line": self.line,
+                "query": self.query}
 
 
 @dataclass
@@ -47,6 +53,7 @@ class MigrationCheck:
     up_ms: float | None = None
     down_ms: float | None = None
     findings: list[Finding] = field(default_factory=list)
+    path: str | None = None  # the migration's file
 
     @property
     def ok(self) -> bool:
@@ -56,7 +63,7 @@ class MigrationCheck:
         return {"migration": self.label, "script": self.script, "description": self.description,
                 "ok": self.ok, "up_ms": _round(self.up_ms), "down_ms": _round(self.down_ms),
                 "budget_s": None if self.budget_s == float("inf") else self.budget_s,
-                "findings": [f.as_json() for f in self.findings]}
+                "findings": [f.as_json() for f in self.findings], "path": self.path}
 
 
 @dataclass
