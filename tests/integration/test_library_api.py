@@ -43,3 +43,10 @@ def test_adopt_stays_a_verb_once_its_package_is_loaded(settings) -> None:
     importlib.import_module("pgshift.adopt.sources")
     with pytest.raises(InputError, match="unknown tool"):
         pgshift.adopt(settings, "liquibase-xml")
+
+
+def test_verify_stays_a_verb_once_its_package_is_loaded(settings, write_migration) -> None:
+    importlib.import_module("pgshift.verify.report")
+    write_migration("V1__a.sql", "CREATE TABLE a (id int);", "DROP TABLE a;")
+    report = pgshift.verify(settings)
+    assert [check.script for check in report.migrations] == ["V1__a.sql"]
