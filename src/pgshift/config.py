@@ -107,7 +107,7 @@ _DURATIONS = {"lock_timeout", "statement_timeout", "timeout", "lock_wait", "conn
 _INTS = {"lock_retries", "lock_key", "pg_version"}
 _BOOLS = {"single_transaction", "lint", "unsafe", "discovery_cache"}
 _LISTS = {"lint_select", "lint_ignore"}
-_PATHS = {"dir", "lint_schema", "cache_dir", "schema_file", "pg_dump"}
+PATH_SETTINGS = {"dir", "lint_schema", "cache_dir", "schema_file", "pg_dump"}
 _FILE_ONLY = {"placeholders", "targets"}
 PLACEHOLDER_ENV = "PGSHIFT_PLACEHOLDER_"
 NOT_CONFIGURABLE = {"config_path"}
@@ -142,10 +142,10 @@ def _coerced(key: str, value: Any) -> Any:
     text = _text(value)
     if key == "lint_runner" and text not in ("pgshift", "psql"):
         raise ValueError(f"runner must be 'pgshift' or 'psql', not '{text}'")
-    if key in _PATHS:
+    if key in PATH_SETTINGS:
         if not text.strip():
             raise ValueError("an empty path")
-        return Path(text)
+        return Path(text).expanduser()  # a config file's "~/…" is no shell's to expand
     if key == "schema":
         return schema_name(text)
     return text

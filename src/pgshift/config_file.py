@@ -14,7 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from pgshift.config import NOT_CONFIGURABLE, Settings, coerce
+from pgshift.config import NOT_CONFIGURABLE, PATH_SETTINGS, Settings, coerce
 from pgshift.errors import ConfigError
 
 # A config file larger than this is not one (a log or a dump named by mistake): refused before
@@ -121,7 +121,7 @@ def read_settings(path: Path) -> dict[str, Any]:
                 f"unknown key '{raw_key}'", path=path, hint="see README: Configuration"
             )
         put(key, raw_key, value)
-    for key in ("dir", "lint_schema", "schema_file"):  # paths in a config file are relative to it
+    for key in PATH_SETTINGS:  # paths in a config file are relative to it, whatever the working dir
         if key in values and not values[key].is_absolute():
             values[key] = path.parent / values[key]
     return values

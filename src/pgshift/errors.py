@@ -11,6 +11,7 @@ one-line message and an exit code. Exit codes (documented in the README):
 4     another runner holds the lock (or lock wait deadline passed)
 5     a migration failed and was rolled back
 70    internal bug
+130   interrupted by SIGINT (143: SIGTERM); set by ``cli/main.py``
 ====  ==========================================================
 """
 

@@ -33,7 +33,7 @@ def dump(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.check:
         return check(api.schema_file_diff(settings, args.output, embedded=args.embedded),
-                     args.output or settings.schema_file)
+                     args.output or settings.schema_file, embedded=args.embedded)
     target = args.output or settings.schema_file
     if target is not None and str(target) != "-":
         refuse_migrations_dir(target, settings)
@@ -59,18 +59,21 @@ def refuse_migrations_dir(target: Path, settings: Settings) -> None:
 SHOWN_LINES = 40  # of a stale schema file's diff
 
 
-def check(diff: list[str], path: Path) -> int:
+def check(diff: list[str], path: Path, *, embedded: bool = False) -> int:
     """Print the start of ``diff``; CheckFailedError when there is one."""
     from pgshift.errors import CheckFailedError
 
+    what = "the schema the migrations make" if embedded else "the database's schema"
     if not diff:
-        print(f"OK: {path} is the database's schema.")
+        print(f"OK: {path} is {what}.")
         return 0
     print("\n".join(diff[:SHOWN_LINES]))
     if len(diff) > SHOWN_LINES:
         print(f"... {len(diff) - SHOWN_LINES} more line(s)")
-    raise CheckFailedError(f"{path} is not the database's schema (diff above)",
-                           hint="run 'pgshift dump' after the migrations and commit the file")
+    # With --embedded there is no database: the hint must not send a CI job to one.
+    raise CheckFailedError(f"{path} is not {what} (diff above)",
+                           hint="run 'pgshift dump --embedded' and commit the file" if embedded
+                           else "run 'pgshift dump' after the migrations and commit the file")
 
 
 def refresh_schema_file(settings: Settings, out: Any = None) -> None:

@@ -193,7 +193,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         formatter_class=HelpFormatter,
         description="Zero-downtime PostgreSQL schema migrations.",
         epilog="Exit codes: 0 ok, 1 lint/check failed, 2 bad input or config, 3 drift, "
-        "4 lock busy, 5 migration failed (rolled back), 70 internal error.",
+        "4 lock busy, 5 migration failed (rolled back), 70 internal error, "
+        "130/143 interrupted (SIGINT/SIGTERM).",
     )
     from pgshift import __version__
 

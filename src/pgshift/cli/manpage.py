@@ -16,13 +16,19 @@ from typing import Any
 _ENVIRONMENT = [
     ("PGSHIFT_URL", "The database URL, when \\-\\-url is not given."),
     ("DATABASE_URL", "The database URL, when neither \\-\\-url nor PGSHIFT_URL is set."),
-    ("PGSHIFT_*", "Any setting of pgshift.toml, e.g. PGSHIFT_DIR or PGSHIFT_LOCK_TIMEOUT. "
-                  "Precedence, lowest first: defaults, the config file, PGSHIFT_* variables, "
-                  "command\\-line options."),
+    ("PGSHIFT_*", "Any setting of pgshift.toml but placeholders and targets, e.g. PGSHIFT_DIR "
+                  "or PGSHIFT_LOCK_TIMEOUT. Precedence, lowest first: defaults, the config "
+                  "file, PGSHIFT_* variables, command\\-line options."),
+    ("PGSHIFT_CONFIG", "The config file, when \\-\\-config is not given."),
+    ("PGSHIFT_PLACEHOLDER_NAME", "The value of ${name} in migrations (the config file's "
+                                 "[placeholders] table holds them too)."),
+    ("NO_COLOR", "Set and not empty: no colours in live views (ps \\-\\-watch, progress "
+                 "bars)."),
     ("PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, ...",
      "With no URL set, libpq's own variables apply."),
 ]
-_SEE_ALSO = "docs/guarantees.md, docs/zero\\-downtime.md and README.md in pgshift's repository."
+_SEE_ALSO = ("README.md, docs/ci.md, docs/coming\\-from.md, docs/guarantees.md, docs/lint.md and "
+             "docs/zero\\-downtime.md in pgshift's repository.")
 
 
 def page(parser: argparse.ArgumentParser) -> str:
