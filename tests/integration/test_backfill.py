@@ -313,6 +313,13 @@ def test_a_finished_one_off_backfill_runs_again_only_with_again(table_t, query, 
     assert "was done already" in cli(*args).stdout  # done again: the rule holds once more
 
 
+def test_a_finished_one_off_backfill_says_so_once(table_t, cli) -> None:
+    args = ("backfill", "t", "--set", "a = a + 1", "--batch-size", "5000", "--pause", "0",
+            "--progress", "lines")
+    assert cli(*args).returncode == 0
+    assert cli(*args).stdout.count("was done already") == 1
+
+
 def test_again_is_refused_while_a_run_stopped_part_way_and_that_run_then_resumes(
     settings, table_t, query, cli
 ) -> None:

@@ -204,10 +204,10 @@ def _start(cur: Any, job: Job, walk: Walk, *, migration: str | None, resume: boo
     job.last, job.keys_done = checkpoint.last_key, checkpoint.keys_done
     job.rows_done, job.batches = checkpoint.rows_done, checkpoint.batches
     if checkpoint.done:
-        more = "" if migration is not None else ", --again runs this one over"
-        note(f"this backfill of {statement.qualified} was done already ({job.rows_done} "
-             f"row(s) in {job.batches} batch(es)): nothing to do; a changed statement runs "
-             f"anew{more}")
+        if migration is not None:  # a one-off's result says it (done_already), once
+            note(f"this backfill of {statement.qualified} was done already ({job.rows_done} "
+                 f"row(s) in {job.batches} batch(es)): nothing to do; a changed statement "
+                 "runs anew")
         return True, True
     job.again = checkpoint.started_over is not None
     if checkpoint.note is not None:  # it starts over from a checkpoint under another key
