@@ -53,3 +53,15 @@ def test_a_domain_gaining_or_losing_a_constraint_changes_it() -> None:
     plain = with_domain(False, [])
     assert plain == with_domain(False, [])
     assert len({plain, with_domain(False, ["amount_check"]), with_domain(True, [])}) == 3
+
+
+def test_a_domain_default_changing_changes_it() -> None:
+    relations, constraints, _types, names = catalog(10, 8192)
+
+    def with_default(default: str | None) -> str:
+        detail = repr(["double precision", None, None, False, default is not None, [], default])
+        types = [("public", "noise", "d", detail)]
+        return catalog_fingerprint((relations, constraints, types, names), 10_000, "pgshift")
+
+    assert with_default("random()") == with_default("random()")
+    assert len({with_default(None), with_default("random()"), with_default("0.5")}) == 3

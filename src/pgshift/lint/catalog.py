@@ -79,9 +79,10 @@ def schema_of(catalog: Catalog) -> Schema:
 
 def _domain(detail: list, based: dict[str, TypeRef | None]) -> Domain:
     """A domain from its catalog row's detail (see catalog_rows._TYPES)."""
-    base, base_nsp, base_name, not_null, has_default, checks = detail
+    base, base_nsp, base_name, not_null, has_default, checks, *default = detail
+    expr = _default(default[0]) if default and default[0] else None
     return Domain(based.get(base), table_key(base_nsp, base_name) if base_name else "",
-                  set(checks), bool(not_null), bool(has_default))
+                  set(checks), bool(not_null), bool(has_default), expr)
 
 
 def _json(value: Any) -> list:
@@ -114,6 +115,17 @@ def _expression(expr: str) -> dict | None:
     try:
         tree = load_tree(parser.parse_sql_json(f"SELECT 1 WHERE {expr}"))
         return tree["stmts"][0]["stmt"]["SelectStmt"]["whereClause"]
+    except (parser.ParseError, KeyError, IndexError):
+        return None
+
+
+def _default(expr: str) -> dict | None:
+    """The parse tree of a domain's default as pg_get_expr prints it."""
+    from pglast import parser
+
+    try:
+        tree = load_tree(parser.parse_sql_json(f"SELECT {expr}"))
+        return tree["stmts"][0]["stmt"]["SelectStmt"]["targetList"][0]["ResTarget"]["val"]
     except (parser.ParseError, KeyError, IndexError):
         return None
 

@@ -74,14 +74,16 @@ WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
 # Enum and domain types (typtype e, d), and user functions' volatility as typtype "f" plus
 # provolatile ("fi", "fs", "fv": one row per name and volatility). A domain comes with what
 # makes ADD COLUMN of it rewrite the table: its base type, that base's name when it is a
-# domain too, its NOT NULL, whether it has a default and its CHECKs' names (NOT VALID ones
-# included: PostgreSQL checks new values against them all).
+# domain too, its NOT NULL, whether it has a default, its CHECKs' names (NOT VALID ones
+# included: PostgreSQL checks new values against them all) and its default's expression (a
+# volatile one is computed for every row).
 _TYPES = """
 SELECT n.nspname, t.typname, t.typtype::text, CASE WHEN t.typtype = 'd' THEN json_build_array(
          format_type(t.typbasetype, t.typtypmod), bn.nspname, b.typname, t.typnotnull,
          t.typdefaultbin IS NOT NULL,
          (SELECT COALESCE(json_agg(c.conname ORDER BY c.conname), '[]') FROM pg_constraint c
-          WHERE c.contypid = t.oid AND c.contype = 'c'))::text END
+          WHERE c.contypid = t.oid AND c.contype = 'c'),
+         pg_get_expr(t.typdefaultbin, 0))::text END
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_type b ON b.oid = t.typbasetype AND b.typtype = 'd'
 LEFT JOIN pg_namespace bn ON bn.oid = b.typnamespace

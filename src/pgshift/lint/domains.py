@@ -1,6 +1,7 @@
 """CREATE and ALTER DOMAIN replayed onto ``Schema.domains``: each domain's base, NOT NULL,
 default and CHECKs, which tell whether adding a column of it rewrites the table (PostgreSQL
-checks a constrained domain on every row; see ``add-column-constrained-domain``).
+checks a constrained domain on every row, see ``add-column-constrained-domain``; and computes a
+volatile default for every row, see ``add-column-volatile-default``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ def create_domain(schema: Schema, created: Created, stmt: Node) -> None:
     base_key = "" if type_name.get("arrayBounds") else name_key(strings(type_name.get("names")))
     base = schema.domains.get(base_key)
     domain = Domain(type_of(type_name), base_key if base is not None else "",
-                    has_default=base is not None and base.has_default)
+                    has_default=base is not None and base.has_default,
+                    default=base.default if base is not None else None)
     for con in stmt.get("constraints") or ():
         _constraint(domain, key, con.get("Constraint") or {})
     schema.domains[key] = domain
@@ -43,7 +45,7 @@ def _constraint(domain: Domain, key: str, con: Node) -> None:
     elif contype in ("CONSTR_NOTNULL", "CONSTR_NULL"):
         domain.not_null = contype == "CONSTR_NOTNULL"
     elif contype == "CONSTR_DEFAULT":
-        domain.has_default = not is_null_const(con.get("raw_expr"))
+        _set_default(domain, con.get("raw_expr"))
 
 
 def alter_domain(schema: Schema, created: Created, stmt: Node) -> None:
@@ -63,5 +65,10 @@ def alter_domain(schema: Schema, created: Created, stmt: Node) -> None:
     elif subtype in ("O", "N"):
         domain.not_null = subtype == "O"
     elif subtype == "T":
-        default = stmt.get("def")
-        domain.has_default = default is not None and not is_null_const(default)
+        _set_default(domain, stmt.get("def"))
+
+
+def _set_default(domain: Domain, expr: Node | None) -> None:
+    """A DEFAULT given (None or NULL: dropped)."""
+    domain.has_default = expr is not None and not is_null_const(expr)
+    domain.default = expr if domain.has_default else None

@@ -14,7 +14,7 @@ from pathlib import Path
 from pgshift.errors import InputError
 from pgshift.lint.context import Context
 from pgshift.lint.conventions import tool_file
-from pgshift.lint.locks import ACCESS_EXCLUSIVE, statement_locks
+from pgshift.lint.locks import ACCESS_EXCLUSIVE, LOCKING_STATEMENTS, statement_locks
 from pgshift.lint.nodes import relation_key
 from pgshift.lint.options import LintOptions
 from pgshift.lint.replay import (
@@ -326,10 +326,8 @@ def _too_deep(source: SourceText, statement: Statement, path: Path) -> InputErro
                       hint="split the expression into simpler parts")
 
 
-_LOCKING = frozenset({"AlterTableStmt", "RenameStmt", "IndexStmt", "DropStmt", "ReindexStmt",
-                      "TruncateStmt", "VacuumStmt", "ClusterStmt", "RefreshMatViewStmt",
-                      "LockStmt", "CreateTrigStmt", "RuleStmt", "CreatePolicyStmt",
-                      "AlterPolicyStmt"})
+# Every statement the lock model knows (CREATE TABLE … PARTITION OF and ALTER DOMAIN too).
+_LOCKING = frozenset(LOCKING_STATEMENTS)
 
 
 def _data_modifying_ctes(node: dict) -> Iterable[tuple[str, dict]]:

@@ -158,6 +158,8 @@ def _relations(items: list[Node] | None, ctx: Context, mode: str) -> list[Lock]:
 
 
 def _reindex(stmt: Node, ctx: Context) -> list[Lock]:
+    """The table's lock as its queries meet it: REINDEX locks the table SHARE but each index
+    ACCESS EXCLUSIVE, and planning any query of the table opens all of its indexes."""
     if option_enabled(stmt.get("params"), "concurrently"):
         return []
     kind = stmt.get("kind", "")
@@ -168,8 +170,8 @@ def _reindex(stmt: Node, ctx: Context) -> list[Lock]:
             (owner, ACCESS_EXCLUSIVE)]
     if kind == "REINDEX_OBJECT_TABLE":
         key = relation_key(stmt.get("relation"))
-        return [(key, SHARE)] if _existing(ctx, key) else []
-    return [(stmt.get("name") or "every table", SHARE)]
+        return [(key, ACCESS_EXCLUSIVE)] if _existing(ctx, key) else []
+    return [(stmt.get("name") or "every table", ACCESS_EXCLUSIVE)]
 
 
 def _vacuum(stmt: Node, ctx: Context) -> list[Lock]:
@@ -213,6 +215,40 @@ def _rule(stmt: Node, ctx: Context) -> list[Lock]:
     return [(key, ACCESS_EXCLUSIVE)] if _existing(ctx, key) else []
 
 
+def domain_scan(stmt: Node) -> bool:
+    """Whether an ALTER DOMAIN checks the existing values: ADD CONSTRAINT (a CHECK or NOT NULL)
+    without NOT VALID, VALIDATE CONSTRAINT or SET NOT NULL."""
+    subtype = stmt.get("subtype")
+    if subtype == "C":
+        return not ((stmt.get("def") or {}).get("Constraint") or {}).get("skip_validation")
+    return subtype in ("V", "O")
+
+
+def domain_tables(ctx: Context, key: str) -> list[str]:
+    """Tables this file did not create that have a column of domain ``key`` (or of a domain
+    over it, or an array of either), as far as the linter knows."""
+    domains = {k for k in ctx.schema.domains if key in _chain_keys(ctx, k)} | {key}
+    names = {k.rsplit(".", 1)[-1] for k in domains}
+    return [table for table, model in ctx.schema.tables.items() if not ctx.is_new(table) and any(
+        c.type is not None and c.type.name in names for c in model.columns.values())]
+
+
+def _chain_keys(ctx: Context, key: str) -> list[str]:
+    keys = []
+    while key in ctx.schema.domains and key not in keys:
+        keys.append(key)
+        key = ctx.schema.domains[key].base_domain
+    return keys
+
+
+def _domain(stmt: Node, ctx: Context) -> list[Lock]:
+    """A domain's scan holds SHARE on every table with a column of it (typecmds.c)."""
+    key = name_key(strings(stmt.get("typeName")))
+    if not domain_scan(stmt) or key in ctx.created.types:
+        return []
+    return [(table, SHARE) for table in domain_tables(ctx, key)]
+
+
 def _create(stmt: Node, ctx: Context) -> list[Lock]:
     locks: list[Lock] = []
     for element in stmt.get("tableElts") or ():
@@ -225,6 +261,11 @@ def _create(stmt: Node, ctx: Context) -> list[Lock]:
             key = relation_key(parent.get("RangeVar"))
             if _existing(ctx, key):
                 locks.append((key, ACCESS_EXCLUSIVE))
+            # The DEFAULT partition is scanned for rows of the new bounds, and locked for it.
+            default = ctx.schema.default_partition(key)
+            if default is not None and _existing(ctx, default) and not (
+                    stmt["partbound"].get("is_default")):
+                locks.append((default, ACCESS_EXCLUSIVE))
     return locks
 
 
@@ -244,5 +285,6 @@ _HANDLERS = {
     "CreatePolicyStmt": _policy,
     "AlterPolicyStmt": _policy,
     "CreateStmt": _create,
+    "AlterDomainStmt": _domain,
 }
 LOCKING_STATEMENTS = tuple(_HANDLERS)

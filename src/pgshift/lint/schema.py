@@ -66,13 +66,15 @@ class Table:
 class Domain:
     """A domain: its base type, the key of its base when that is a domain too (whose
     constraints then hold as well), its CHECK constraints by name, NOT NULL, and whether it
-    has a default (CREATE DOMAIN copies its base domain's)."""
+    has a default (CREATE DOMAIN copies its base domain's) with that default's expression
+    (parse tree; None when unknown): a volatile one makes ADD COLUMN rewrite the table."""
 
     base: TypeRef | None = None
     base_domain: str = ""
     checks: set[str] = field(default_factory=set)
     not_null: bool = False
     has_default: bool = False
+    default: dict[str, Any] | None = field(default=None, compare=False)
 
 
 @dataclass

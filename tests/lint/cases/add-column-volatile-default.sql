@@ -116,3 +116,47 @@ ALTER TABLE users ADD COLUMN name_length int DEFAULT char_length('unknown');
 -- ok
 -- schema: CREATE TABLE users (id bigint PRIMARY KEY, public_id uuid NOT NULL DEFAULT gen_random_uuid());
 ALTER TABLE users ADD COLUMN IF NOT EXISTS public_id uuid NOT NULL DEFAULT gen_random_uuid();
+
+-- bad
+-- schema: CREATE DOMAIN noise AS float8 DEFAULT random();
+ALTER TABLE users ADD COLUMN jitter noise;
+
+-- bad
+-- schema: CREATE DOMAIN app_id AS uuid DEFAULT gen_random_uuid();
+-- schema: CREATE DOMAIN order_id AS app_id;
+ALTER TABLE orders ADD COLUMN public_id order_id;
+
+-- bad
+CREATE DOMAIN noise AS float8;
+ALTER DOMAIN noise SET DEFAULT random();
+ALTER TABLE users ADD COLUMN jitter noise;
+
+-- bad
+-- pg-version: 10
+-- schema: CREATE DOMAIN flag AS boolean DEFAULT false;
+ALTER TABLE users ADD COLUMN archived flag;
+
+-- ok
+-- schema: CREATE DOMAIN noise AS float8 DEFAULT random();
+ALTER TABLE users ADD COLUMN jitter noise DEFAULT NULL;
+
+-- ok
+-- schema: CREATE DOMAIN noise AS float8 DEFAULT random();
+ALTER TABLE users ADD COLUMN jitter noise DEFAULT 0.5;
+
+-- ok
+-- schema: CREATE DOMAIN noise AS float8 DEFAULT random();
+ALTER DOMAIN noise DROP DEFAULT;
+ALTER TABLE users ADD COLUMN jitter noise;
+
+-- ok
+-- schema: CREATE DOMAIN stamp AS timestamptz DEFAULT now();
+ALTER TABLE users ADD COLUMN seen_at stamp;
+
+-- ok
+-- schema: CREATE DOMAIN noise AS float8 DEFAULT random();
+ALTER TABLE users ADD COLUMN jitters noise[];
+
+-- ok
+-- schema: CREATE DOMAIN positive_noise AS float8 DEFAULT random() CHECK (VALUE > 0);
+ALTER TABLE users ADD COLUMN jitter positive_noise;

@@ -7,8 +7,21 @@ ALTER DOMAIN positive_int ADD CHECK (VALUE > 0);
 -- ok
 ALTER DOMAIN email ADD CONSTRAINT email_has_at CHECK (VALUE LIKE '%@%') NOT VALID;
 
--- ok
+-- bad
 ALTER DOMAIN email VALIDATE CONSTRAINT email_has_at;
+
+-- bad
+ALTER DOMAIN email SET NOT NULL;
+
+-- bad
+ALTER DOMAIN email ADD CONSTRAINT email_nn NOT NULL;
+
+-- ok
+CREATE DOMAIN percent AS int;
+ALTER DOMAIN percent SET NOT NULL;
+
+-- ok
+ALTER DOMAIN email DROP NOT NULL;
 
 -- ok
 CREATE DOMAIN percent AS int;

@@ -205,3 +205,15 @@ BEGIN;
 SET lock_timeout = 0;
 ROLLBACK;
 ALTER TABLE users ADD COLUMN timeout_back int;
+
+-- bad
+-- runner: psql
+-- schema: CREATE DOMAIN amount AS integer;
+-- schema: CREATE TABLE payments (id integer, total amount);
+ALTER DOMAIN amount ADD CONSTRAINT amount_positive CHECK (VALUE > 0);
+
+-- ok
+-- runner: psql
+-- schema: CREATE DOMAIN amount AS integer;
+-- schema: CREATE TABLE payments (id integer, total amount);
+ALTER DOMAIN amount ADD CONSTRAINT amount_positive CHECK (VALUE > 0) NOT VALID;

@@ -22,9 +22,10 @@ class AddForeignKeyWithoutNotValid(Rule):
     non-null DEFAULT.
 
     PostgreSQL checks every existing row against the referenced table while holding SHARE ROW
-    EXCLUSIVE on both tables: writes to both are blocked for the whole scan. A new column with
-    no default is NULL everywhere, so PostgreSQL skips that scan (only the brief locks remain,
-    see missing-lock-timeout).
+    EXCLUSIVE on both tables: writes to both are blocked for the whole scan. ADD COLUMN holds
+    ACCESS EXCLUSIVE on its table instead, so its reads are blocked too. A new column with no
+    default is NULL everywhere, so PostgreSQL skips that scan (only the brief locks remain, see
+    missing-lock-timeout).
 
     Safe way: ``ADD CONSTRAINT … FOREIGN KEY … NOT VALID`` (brief), then
     ``VALIDATE CONSTRAINT`` in another transaction: SHARE UPDATE EXCLUSIVE on the table and ROW
@@ -44,7 +45,7 @@ class AddForeignKeyWithoutNotValid(Rule):
         if con is not None:
             if con.get("contype") != "CONSTR_FOREIGN" or con.get("skip_validation"):
                 return
-            yield self._found(ctx, relation_key(con.get("pktable")), con.get("conname"))
+            yield self._found(ctx, relation_key(con.get("pktable")), con.get("conname"), None)
             return
         coldef = added_column(node)
         if coldef is None:
@@ -56,16 +57,23 @@ class AddForeignKeyWithoutNotValid(Rule):
             return
         for fk in constraints:
             if fk.get("contype") == "CONSTR_FOREIGN":
-                yield self._found(ctx, relation_key(fk.get("pktable")), coldef.get("colname"))
+                yield self._found(ctx, relation_key(fk.get("pktable")), None,
+                                  coldef.get("colname"))
                 return
 
-    def _found(self, ctx: Context, referenced: str, name: str | None) -> Violation:
-        what = f"foreign key {name}" if name else "a foreign key"
+    def _found(self, ctx: Context, referenced: str, name: str | None, column: str | None
+               ) -> Violation:
+        if column is not None:  # ADD COLUMN locks its table ACCESS EXCLUSIVE
+            held = (f"ACCESS EXCLUSIVE on {ctx.target} and SHARE ROW EXCLUSIVE on {referenced}: "
+                    f"reads and writes of {ctx.target} and writes to {referenced}")
+            what = f"column {column} with a foreign key and a DEFAULT"
+        else:
+            held = (f"SHARE ROW EXCLUSIVE on both: writes to {ctx.target} and {referenced}")
+            what = f"foreign key {name}" if name else "a foreign key"
         return ctx.violation(
             self,
             f"adding {what} on {ctx.target} checks every row against {referenced} while holding "
-            f"SHARE ROW EXCLUSIVE on both: writes to {ctx.target} and {referenced} are blocked "
-            "for the whole scan",
+            f"{held} are blocked for the whole scan",
             "add it NOT VALID, then VALIDATE CONSTRAINT in another transaction (writes go on)",
             table=ctx.target,
             recipe="add-foreign-key",

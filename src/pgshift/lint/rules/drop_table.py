@@ -15,7 +15,8 @@ class DropTable(Rule):
     """DROP TABLE on an existing table.
 
     Running code that still reads or writes the table fails at once and the data is gone.
-    It takes ACCESS EXCLUSIVE on the table and on every table whose foreign keys point at it.
+    It takes ACCESS EXCLUSIVE on the table and on every table a foreign key links it to: the
+    tables it references (their triggers go), and with CASCADE the tables referencing it.
 
     Safe way: make sure no code uses the table (deploy first), rename it away for a release so
     anything still using it shows up while the data is still there, then drop it.
@@ -36,7 +37,7 @@ class DropTable(Rule):
         yield ctx.violation(
             self,
             f"DROP TABLE {names}: running code that still uses it fails and the data is lost; "
-            "ACCESS EXCLUSIVE is taken on it and on tables whose foreign keys reference it",
+            "ACCESS EXCLUSIVE is taken on it and on every table a foreign key links it to",
             "confirm nothing uses it, rename it away for a release, then drop it",
             recipe="remove-table",
         )

@@ -16,12 +16,13 @@ class MissingLockTimeout(Rule):
 
     ALTER TABLE (except VALIDATE, SET STATISTICS, SET (storage options)), non-concurrent
     CREATE/DROP INDEX, REINDEX, DROP, TRUNCATE, VACUUM FULL, CLUSTER, REFRESH MATERIALIZED
-    VIEW, LOCK, CREATE TRIGGER, CREATE/ALTER POLICY and foreign keys to existing tables all
-    take such a lock. If a long transaction holds a conflicting lock, the statement waits,
-    and every later query on the table queues behind it: even a "instant" ALTER takes the app
-    down for as long as the wait lasts. ``SET LOCAL`` stops applying at COMMIT; ``--runner
-    pgshift`` sets lock_timeout itself (unless ``-- pgshift:lock-timeout 0``).
-    ``transaction_timeout`` counts from PostgreSQL 17.
+    VIEW, LOCK, CREATE TRIGGER, CREATE/ALTER POLICY, CREATE TABLE … PARTITION OF, ALTER DOMAIN
+    … ADD CONSTRAINT/VALIDATE CONSTRAINT/SET NOT NULL (on the tables using the domain) and
+    foreign keys to existing tables all take such a lock. If a long transaction holds a
+    conflicting lock, the statement waits, and every later query on the table queues behind
+    it: even a "instant" ALTER takes the app down for as long as the wait lasts. ``SET
+    LOCAL`` stops applying at COMMIT; ``--runner pgshift`` sets lock_timeout itself (unless
+    ``-- pgshift:lock-timeout 0``). ``transaction_timeout`` counts from PostgreSQL 17.
 
     Reported once per file, at the first such statement.
 

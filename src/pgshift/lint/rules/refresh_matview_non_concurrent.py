@@ -13,8 +13,8 @@ from pgshift.lint.rule import Rule, Violation, register
 class RefreshMatviewNonConcurrent(Rule):
     """REFRESH MATERIALIZED VIEW without CONCURRENTLY.
 
-    The view is rebuilt while holding ACCESS EXCLUSIVE on it: every read of the materialized
-    view is blocked until the refresh finishes.
+    The view is rewritten (a new file) while holding ACCESS EXCLUSIVE on it: every read of the
+    materialized view is blocked until the refresh finishes.
 
     ``WITH NO DATA`` is quick but empties the view: once it commits, every read of it fails
     ("materialized view … has not been populated") until a plain REFRESH fills it again
@@ -36,8 +36,8 @@ class RefreshMatviewNonConcurrent(Rule):
         elif not node.get("concurrent") and not ctx.is_new(key):
             yield ctx.violation(
                 self,
-                f"REFRESH MATERIALIZED VIEW {key} holds ACCESS EXCLUSIVE on it: every read of "
-                f"{key} is blocked until the refresh finishes",
+                f"REFRESH MATERIALIZED VIEW {key} rewrites it holding ACCESS EXCLUSIVE on it: "
+                f"every read of {key} is blocked until the refresh finishes",
                 f"REFRESH MATERIALIZED VIEW CONCURRENTLY {key} (needs a unique index on it)",
                 table=key,
             )

@@ -14,7 +14,8 @@ class ReindexNonConcurrent(Rule):
     """REINDEX INDEX/TABLE/SCHEMA/DATABASE without CONCURRENTLY.
 
     It takes SHARE on the table (writes blocked) and ACCESS EXCLUSIVE on each index being
-    rebuilt, which blocks every read that would use that index, for the whole rebuild.
+    rebuilt, for the whole rebuild. Planning any query of a table opens all of its indexes, so
+    that blocks every read of the table too, not only the reads that would use the index.
 
     Safe way: ``REINDEX … CONCURRENTLY`` (PostgreSQL 12+) outside a transaction
     (``-- pgshift:no-transaction``). Before 12, where CONCURRENTLY is a syntax error (also
@@ -52,8 +53,9 @@ class ReindexNonConcurrent(Rule):
                     "DROP INDEX CONCURRENTLY the old one")
         yield ctx.violation(
             self,
-            f"REINDEX {what} {key} holds SHARE on the table (writes blocked) and ACCESS "
-            "EXCLUSIVE on each index it rebuilds (reads using it blocked) for the whole rebuild",
+            f"REINDEX {what} {key} holds SHARE on the table and ACCESS EXCLUSIVE on each index "
+            "it rebuilds: planning a query opens every index of its table, so reads and writes "
+            "are blocked for the whole rebuild",
             hint,
             table=table,
         )
