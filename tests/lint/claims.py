@@ -38,7 +38,8 @@ CREATE INDEX t_n ON t (n);
 _PARTITIONED = ("CREATE TABLE pt (id integer NOT NULL, n integer, s text, v varchar(20), "
                 "ts timestamp, parent_id integer) PARTITION BY RANGE (id)")
 _FK = "ALTER TABLE t ADD CONSTRAINT t_parent FOREIGN KEY (parent_id) REFERENCES parent"
-_NO_FK_GRAPH = "the linter's schema does not record which table a foreign key references"
+# A grandchild: g references t, which references parent.
+_FK_CHAIN = _FK + "; ALTER TABLE t ADD PRIMARY KEY (id); CREATE TABLE g (t_id integer REFERENCES t)"
 _AMOUNT = "CREATE DOMAIN amount AS integer; ALTER TABLE t ADD COLUMN a amount DEFAULT 1"
 
 
@@ -241,12 +242,17 @@ CLAIMS = [
     _c("drop-not-null", "ALTER TABLE t ALTER COLUMN id DROP NOT NULL", AE, False, False),
     _c("rename-column", "ALTER TABLE t RENAME COLUMN s TO s2", AE, False, False),
     _c("rename-table", "ALTER TABLE t RENAME TO t2", AE, False, False),
-    _c("drop-table", "DROP TABLE t", AE, False, False, setup=_FK, on="parent",
-       model_gap=_NO_FK_GRAPH),
-    _c("drop-table", "DROP TABLE parent CASCADE", AE, False, False, setup=_FK,
-       model_gap=_NO_FK_GRAPH),
-    _c("truncate-cascade", "TRUNCATE parent CASCADE", AE, True, False, setup=_FK,
-       model_gap=_NO_FK_GRAPH),
+    _c("drop-table", "DROP TABLE t", AE, False, False, setup=_FK, on="parent"),
+    _c("drop-table", "DROP TABLE parent CASCADE", AE, False, False, setup=_FK),
+    _c("drop-table", "DROP TABLE t CASCADE", AE, False, False, setup=_FK_CHAIN, on="g"),
+    _c("drop-table", "DROP TABLE t CASCADE", AE, False, False, setup=_FK_CHAIN, on="parent"),
+    _c("truncate-cascade", "TRUNCATE parent CASCADE", AE, True, False, setup=_FK),
+    _c("truncate-cascade", "TRUNCATE parent CASCADE", AE, True, False, setup=_FK_CHAIN, on="g"),
+    # dropping a foreign key drops its triggers on the table it references
+    _c("drop-foreign-key", "ALTER TABLE t DROP CONSTRAINT t_parent", AE, False, False,
+       setup=_FK, on="parent"),
+    _c("drop-column", "ALTER TABLE t DROP COLUMN parent_id", AE, False, False, setup=_FK,
+       on="parent"),
     _c("lock-table-explicit", "LOCK TABLE t IN SHARE MODE", SHARE, False, False),
     _c("lock-table-explicit", "LOCK TABLE t", AE, False, False),
     _c("lock-table-explicit", "LOCK TABLE t IN ROW EXCLUSIVE MODE", ROW_EXCLUSIVE, False, False,

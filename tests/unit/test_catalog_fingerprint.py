@@ -65,3 +65,17 @@ def test_a_domain_default_changing_changes_it() -> None:
 
     assert with_default("random()") == with_default("random()")
     assert len({with_default(None), with_default("random()"), with_default("0.5")}) == 3
+
+
+def test_the_table_a_foreign_key_references_changes_it() -> None:
+    """DROP TABLE and TRUNCATE … CASCADE lock the tables foreign keys link: the linter reads
+    each key's referenced table (pg_constraint.confrelid), so the gate must see it change."""
+    relations, constraints, types, names = catalog(10, 8192)
+
+    def with_key(referenced: list[str]) -> str:
+        key = ("public", "orders", "orders_user_fkey", "f", True, None, ["user_id"], referenced)
+        rows = [*constraints, key]
+        return catalog_fingerprint((relations, rows, types, names), 10_000, "pgshift")
+
+    assert with_key(["public", "users"]) == with_key(["public", "users"])
+    assert with_key(["public", "users"]) != with_key(["archive", "users"])

@@ -54,7 +54,7 @@ def schema_of(catalog: Catalog) -> Schema:
         for index_name in indexes:
             schema.indexes[table_key(nsp, index_name)] = key
         schema.tables[key] = table
-    for nsp, name, conname, contype, validated, expr, keys in constraints:
+    for nsp, name, conname, contype, validated, expr, keys, *referenced in constraints:
         table = schema.tables.get(table_key(nsp, name))
         if table is None:
             continue
@@ -63,8 +63,10 @@ def schema_of(catalog: Catalog) -> Schema:
         proves = not_null_columns(tree) if tree else frozenset()
         if kind == "notnull":
             proves = frozenset(keys)
+        target = referenced[0] if referenced else None  # [schema, table] of a foreign key
         table.constraints[conname] = Constraint(kind, bool(validated), frozenset(keys), proves,  # type: ignore[arg-type]
-                                                expr=tree, rendered=tree is not None)
+                                                expr=tree, rendered=tree is not None,
+                                                references=table_key(*target) if target else "")
     based = _parse_types(sorted({_json(t[3])[0] for t in types if t[2] == "d"}))
     for nsp, name, typtype, *detail in types:
         if typtype.startswith("f"):  # a function: "f" + its volatility (see catalog_rows)

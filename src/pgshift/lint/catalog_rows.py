@@ -62,11 +62,14 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
 """
+# A foreign key comes with the table it references (DROP and TRUNCATE … CASCADE lock it).
 _CONSTRAINTS = """
 SELECT n.nspname, c.relname, con.conname, con.contype, con.convalidated,
        CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END,
        COALESCE((SELECT array_agg(a.attname) FROM pg_attribute a
-                 WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)), '{}')
+                 WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)), '{}'),
+       (SELECT array[fn.nspname, fc.relname]::text[] FROM pg_class fc
+        JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = con.confrelid)
 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')

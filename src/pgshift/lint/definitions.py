@@ -6,7 +6,14 @@ names. Shared by the replay, the live catalog's reading and the rules.
 from __future__ import annotations
 
 from pgshift.lint.coercion import SERIALS, TypeRef, type_of
-from pgshift.lint.nodes import Node, column_refs, is_null_const, name_key, strings
+from pgshift.lint.nodes import (
+    Node,
+    column_refs,
+    is_null_const,
+    name_key,
+    relation_key,
+    strings,
+)
 from pgshift.lint.schema import Column, Constraint
 
 
@@ -55,7 +62,7 @@ def constraint_of(con: Node, table: str, column: str | None = None) -> tuple[str
     if contype == "CONSTR_FOREIGN":
         cols = strings(con.get("fk_attrs")) or keys
         return con.get("conname") or f"{base}_{'_'.join(cols)}_fkey", Constraint(
-            "foreign", validated, frozenset(cols))
+            "foreign", validated, frozenset(cols), references=relation_key(con.get("pktable")))
     kinds = {"CONSTR_PRIMARY": ("primary", "pkey"), "CONSTR_UNIQUE": ("unique", "key"),
              "CONSTR_EXCLUSION": ("exclude", "excl")}
     kind, suffix = kinds.get(contype, ("check", "con"))

@@ -60,6 +60,49 @@ def _references(constraints: list[Node], ctx: Context) -> list[Lock]:
     return locks
 
 
+def drop_links(ctx: Context, keys: list[str], cascade: bool) -> list[str]:
+    """The existing tables besides ``keys`` that DROP TABLE of ``keys`` locks ACCESS EXCLUSIVE,
+    as far as the linter knows: those their foreign keys reference (the keys' triggers on them
+    go), and with CASCADE those whose foreign keys reference them (those keys go)."""
+    linked: dict[str, None] = {}
+    for key in keys:
+        table = ctx.schema.tables.get(key)
+        if table is not None:
+            linked.update(dict.fromkeys(table.referenced_tables(key)))
+        if cascade:
+            linked.update(dict.fromkeys(ctx.schema.referencing_tables(key)))
+    return [key for key in linked if key not in keys and _existing(ctx, key)]
+
+
+def truncate_links(ctx: Context, keys: list[str]) -> list[str]:
+    """The existing tables besides ``keys`` that TRUNCATE … CASCADE of ``keys`` also empties
+    (under ACCESS EXCLUSIVE): those referencing them by foreign keys, recursively."""
+    seen = dict.fromkeys(keys)
+    queue = list(keys)
+    while queue:
+        for referencing in ctx.schema.referencing_tables(queue.pop()):
+            if referencing not in seen:
+                seen[referencing] = None
+                queue.append(referencing)
+    return [key for key in seen if key not in keys and _existing(ctx, key)]
+
+
+def _dropped_foreign_keys(cmd: Node, key: str, ctx: Context) -> list[Lock]:
+    """Dropping a foreign key (DROP CONSTRAINT, or DROP COLUMN of one of its columns) drops its
+    triggers on the referenced table, under ACCESS EXCLUSIVE there too."""
+    subtype = cmd.get("subtype")
+    table = ctx.schema.tables.get(key)
+    if subtype not in ("AT_DropConstraint", "AT_DropColumn") or table is None:
+        return []
+    name = cmd.get("name", "")
+    if subtype == "AT_DropConstraint":
+        found = [table.constraints[name]] if name in table.constraints else []
+    else:
+        found = [c for c in table.constraints.values() if name in c.columns]
+    targets = dict.fromkeys(c.references for c in found if c.references and c.references != key)
+    return [(target, ACCESS_EXCLUSIVE) for target in targets if _existing(ctx, target)]
+
+
 def alter_command_locks(cmd: Node, key: str, ctx: Context) -> list[Lock]:
     """Locks one ``AlterTableCmd`` takes (``key``: its table)."""
     subtype = cmd.get("subtype", "")
@@ -83,6 +126,7 @@ def alter_command_locks(cmd: Node, key: str, ctx: Context) -> list[Lock]:
             return refs + ([(key, SHARE_ROW_EXCLUSIVE)] if _existing(ctx, key) else [])
     if subtype == "AT_AddColumn" and "ColumnDef" in definition:
         locks.extend(_references(definition["ColumnDef"].get("constraints") or [], ctx))
+    locks.extend(_dropped_foreign_keys(cmd, key, ctx))
     mode = SHARE_ROW_EXCLUSIVE if subtype in _SRE_COMMANDS else ACCESS_EXCLUSIVE
     if _existing(ctx, key):
         locks.append((key, mode))
@@ -133,7 +177,9 @@ def _index(stmt: Node, ctx: Context) -> list[Lock]:
 def _drop(stmt: Node, ctx: Context) -> list[Lock]:
     kind = stmt.get("removeType")
     if kind in _RELATIONS:
-        return [(key, ACCESS_EXCLUSIVE) for key in drop_targets(stmt) if _existing(ctx, key)]
+        keys = drop_targets(stmt)
+        linked = drop_links(ctx, keys, stmt.get("behavior") == "DROP_CASCADE")
+        return [(key, ACCESS_EXCLUSIVE) for key in [*keys, *linked] if _existing(ctx, key)]
     if kind == "OBJECT_INDEX" and not stmt.get("concurrent"):
         locks = []
         for key in drop_targets(stmt):
@@ -155,6 +201,14 @@ def _drop(stmt: Node, ctx: Context) -> list[Lock]:
 def _relations(items: list[Node] | None, ctx: Context, mode: str) -> list[Lock]:
     keys = [relation_key(i.get("RangeVar") or i) for i in items or ()]
     return [(key, mode) for key in keys if _existing(ctx, key)]
+
+
+def _truncate(stmt: Node, ctx: Context) -> list[Lock]:
+    locks = _relations(stmt.get("relations"), ctx, ACCESS_EXCLUSIVE)
+    if stmt.get("behavior") == "DROP_CASCADE":
+        keys = [relation_key(r.get("RangeVar") or r) for r in stmt.get("relations") or ()]
+        locks.extend((key, ACCESS_EXCLUSIVE) for key in truncate_links(ctx, keys))
+    return locks
 
 
 def _reindex(stmt: Node, ctx: Context) -> list[Lock]:
@@ -275,7 +329,7 @@ _HANDLERS = {
     "IndexStmt": _index,
     "DropStmt": _drop,
     "ReindexStmt": _reindex,
-    "TruncateStmt": lambda s, c: _relations(s.get("relations"), c, ACCESS_EXCLUSIVE),
+    "TruncateStmt": _truncate,
     "VacuumStmt": _vacuum,
     "ClusterStmt": _cluster,
     "RefreshMatViewStmt": _refresh,

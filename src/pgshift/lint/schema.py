@@ -28,7 +28,8 @@ class Column:
 class Constraint:
     """A table constraint. ``proves_not_null`` lists columns a CHECK guarantees are not null;
     ``expr`` is a CHECK's expression (parse tree), ``rendered`` True when it was read back
-    from a live database (its constants as that session renders them)."""
+    from a live database (its constants as that session renders them); ``references`` is a
+    foreign key's referenced table (its key; "" when not a foreign key)."""
 
     kind: ConKind
     validated: bool = True
@@ -36,6 +37,7 @@ class Constraint:
     proves_not_null: frozenset[str] = frozenset()
     expr: dict[str, Any] | None = field(default=None, compare=False)
     rendered: bool = False
+    references: str = ""
 
 
 @dataclass
@@ -56,6 +58,12 @@ class Table:
 
     def column_indexed(self, name: str) -> bool:
         return name in self.indexed
+
+    def referenced_tables(self, own_key: str) -> list[str]:
+        """The tables this table's foreign keys reference, itself (``own_key``) left out."""
+        found = {c.references for c in self.constraints.values() if c.references}
+        found.discard(own_key)
+        return sorted(found)
 
     def proven_not_null(self, column: str) -> bool:
         """A validated constraint (CHECK or PG18 NOT NULL) guarantees ``column`` is not null."""
@@ -135,6 +143,11 @@ class Schema:
                 return key
         return None
 
+    def referencing_tables(self, key: str) -> list[str]:
+        """The tables with a foreign key that references ``key`` (``key`` itself left out)."""
+        return [name for name, table in self.tables.items() if name != key and any(
+            c.references == key for c in table.constraints.values())]
+
     def rename_table(self, old: str, new: str) -> None:
         table = self.tables.pop(old, None)
         if table is not None:
@@ -142,9 +155,17 @@ class Schema:
         for index, owner in self.indexes.items():
             if owner == old:
                 self.indexes[index] = new
+        for model in self.tables.values():  # foreign keys follow the table (by oid)
+            for con in model.constraints.values():
+                if con.references == old:
+                    con.references = new
 
     def drop_table(self, key: str) -> None:
         self.tables.pop(key, None)
         for index in [i for i, owner in self.indexes.items() if owner == key]:
             del self.indexes[index]
             self.index_columns.pop(index, None)
+        # Foreign keys to it went with it (DROP … CASCADE; without CASCADE the DROP fails).
+        for model in self.tables.values():
+            for name in [n for n, c in model.constraints.items() if c.references == key]:
+                del model.constraints[name]

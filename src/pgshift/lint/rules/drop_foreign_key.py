@@ -23,7 +23,8 @@ class DropForeignKey(Rule):
     """ALTER TABLE … DROP CONSTRAINT of a foreign key (advisory).
 
     The integrity guarantee goes away: rows can start pointing at nothing, and adding the key
-    back later needs a full validation scan.
+    back later needs a full validation scan. It takes ACCESS EXCLUSIVE on the table and on the
+    table the key references (its triggers there go).
 
     Safe way: make sure nothing relies on it (ON DELETE actions, the app's assumptions); keep
     the key unless the relationship itself is gone.
@@ -40,9 +41,14 @@ class DropForeignKey(Rule):
         name = node.get("name", "")
         if not is_foreign_key(ctx, name):
             return
+        table = ctx.table(ctx.target)
+        model = table.constraints.get(name) if table is not None else None
+        referenced = model.references if model is not None else ""
+        locks = (f"; it takes ACCESS EXCLUSIVE on {ctx.target} and on {referenced}, which it "
+                 "references") if referenced and referenced != ctx.target else ""
         yield ctx.violation(
             self,
             f"dropping foreign key {name} on {ctx.target} removes the integrity guarantee; "
-            "adding it back needs a full scan",
+            f"adding it back needs a full scan{locks}",
             "keep the key unless the relationship itself is gone",
         )

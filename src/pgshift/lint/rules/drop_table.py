@@ -6,8 +6,10 @@ from collections.abc import Iterator
 
 from pgshift.lint.context import Context
 from pgshift.lint.definitions import drop_targets
+from pgshift.lint.locks import drop_links
 from pgshift.lint.nodes import Node
 from pgshift.lint.rule import Rule, Violation, register
+from pgshift.lint.schema import Table
 
 
 @register
@@ -37,7 +39,19 @@ class DropTable(Rule):
         yield ctx.violation(
             self,
             f"DROP TABLE {names}: running code that still uses it fails and the data is lost; "
-            "ACCESS EXCLUSIVE is taken on it and on every table a foreign key links it to",
+            f"ACCESS EXCLUSIVE is taken on it{_linked(node, ctx)}",
             "confirm nothing uses it, rename it away for a release, then drop it",
             recipe="remove-table",
         )
+
+
+def _linked(node: Node, ctx: Context) -> str:
+    """The tables linked by foreign keys that the DROP locks too, named when the linter knows
+    the dropped tables' definitions (from a schema, earlier migrations or the database)."""
+    keys = drop_targets(node)
+    linked = drop_links(ctx, keys, node.get("behavior") == "DROP_CASCADE")
+    if linked:
+        return f" and on {', '.join(linked)} (linked to it by foreign keys)"
+    if all((ctx.table(key) or Table()).known for key in keys):
+        return ""
+    return " and on every table a foreign key links it to"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pgshift.lint.context import Context
+from pgshift.lint.locks import truncate_links
 from pgshift.lint.nodes import Node, relation_key
 from pgshift.lint.rule import Rule, Violation, register
 
@@ -26,10 +27,13 @@ class TruncateCascade(Rule):
     def check(self, node: Node, ctx: Context) -> Iterator[Violation]:
         if node.get("behavior") != "DROP_CASCADE":
             return
-        names = ", ".join(relation_key(r.get("RangeVar")) for r in node.get("relations") or ())
+        keys = [relation_key(r.get("RangeVar")) for r in node.get("relations") or ()]
+        linked = truncate_links(ctx, keys)
+        # Named when the linter knows them; the schema it has may not list every table.
+        also = f"{', '.join(linked)} and any other table" if linked else "every table"
         yield ctx.violation(
             self,
-            f"TRUNCATE {names} CASCADE also empties every table that references it, "
+            f"TRUNCATE {', '.join(keys)} CASCADE also empties {also} that references it, "
             "recursively, under ACCESS EXCLUSIVE on each: data you did not name is lost",
             "list the tables to truncate explicitly, without CASCADE",
         )
