@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -126,6 +127,53 @@ def test_parallel_workers_give_the_same_findings_as_one_process(tmp_path: Path) 
     one = lint_paths([migrations], LintOptions(jobs=1))
     two = lint_paths([migrations], LintOptions(jobs=2))
     assert len(one.violations) == 99 and two.violations == one.violations
+
+
+# Set by the test before the fork: where a worker notes its signal handlers, and the task
+# runner it wraps.
+_NOTING: dict[str, Any] = {}
+
+
+def _run_noting_signals(task: Any) -> Any:  # module level: the pool sends it to workers by name
+    import signal
+
+    with open(_NOTING["path"], "a") as out:
+        out.write(f"{signal.getsignal(signal.SIGTERM)} {signal.getsignal(signal.SIGINT)}\n")
+    return _NOTING["run"](task)
+
+
+def test_parallel_workers_end_on_their_own_and_keep_no_signal_handler_of_the_cli(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI turns SIGTERM into KeyboardInterrupt. Workers forked with that handler and
+    signalled by the pool's terminate() while one held its queue's lock once hung `pgshift
+    lint` forever. Workers now die of SIGTERM and leave Ctrl-C to the main process, and a
+    finished pool ends on its end-of-work marks, without terminate()."""
+    import multiprocessing.pool
+    import signal
+
+    from pgshift.lint import workers
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    def no_terminate(self: Any) -> None:
+        raise AssertionError("a finished pool was terminated")
+
+    monkeypatch.setitem(_NOTING, "path", tmp_path / "signals")
+    monkeypatch.setitem(_NOTING, "run", workers.run)
+    monkeypatch.setattr(workers, "run", _run_noting_signals)
+    monkeypatch.setattr(multiprocessing.pool.Pool, "terminate", no_terminate)
+    migrations = tmp_path / "m"
+    for n in range(400):
+        write(migrations, f"V{n:04d}__x.sql", f"CREATE TABLE t{n} (id int);")
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        assert lint_paths([migrations], LintOptions(jobs=2)).violations == []
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert multiprocessing.active_children() == []
+    noted = set((tmp_path / "signals").read_text().splitlines())
+    assert noted == {f"{signal.SIG_DFL} {signal.SIG_IGN}"}
 
 
 def _migration(path: Path, sql: str) -> Migration:

@@ -199,11 +199,30 @@ def execute(options: LintOptions, base: Schema | None, units: list[UnitWork],
     # Objects alive now are frozen out of the garbage collector: its passes would otherwise
     # write to every page the workers share with this process (copy-on-write).
     gc.freeze()
+    pool = multiprocessing.get_context("fork").Pool(min(jobs, len(tasks)), _quiet_signals)
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
-            return list(pool.imap_unordered(run, ordered))
+        results = list(pool.imap_unordered(run, ordered))
+        # Workers leave on the queue's end-of-work marks: Pool's terminate() (what its ``with``
+        # block does) signals them while one may hold the queue's lock, and the wait for that
+        # lock could then last forever.
+        pool.close()
+        pool.join()
+        return results
+    except BaseException:
+        pool.terminate()
+        raise
     finally:
         gc.unfreeze()
+
+
+def _quiet_signals() -> None:
+    """A worker leaves Ctrl-C to the main process (which stops the pool) and dies at once of
+    SIGTERM: the handlers pgshift's CLI installs, inherited through fork, would raise
+    KeyboardInterrupt wherever the worker is, a lock of the pool's queue held included."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def cpu_count() -> int:
