@@ -1,7 +1,9 @@
 """No-transaction migrations: run statement by statement in autocommit. The history row is
 written as ``running`` (``reverting``) first and counts the statements done, with their hash,
 so that an interrupted run is visible and the next one resumes after them, unless the file
-changed above where it stopped. A statement marked ``-- pgshift:backfill`` runs in batches
+changed above where it stopped. A plain statement (``may_join_transaction``) carries that
+update in its own string, and so in its own transaction: one round trip, and no crash between
+the statement and its count. A statement marked ``-- pgshift:backfill`` runs in batches
 (``pgshift.backfill.migration``) and resumes from its own checkpoint; a lock timeout retries
 the statement alone.
 """
@@ -17,6 +19,8 @@ import psycopg2.errors
 from pgshift.budget import Budget, Limits
 from pgshift.errors import DriftError, MigrationFailedError
 from pgshift.failures import StatementError, describe_failure, first_line
+from pgshift.indexes import prepare_index_build
+from pgshift.migrations.statements import may_join_transaction
 from pgshift.run_session import Outcome, RunSession
 from pgshift.state import history
 
@@ -44,6 +48,12 @@ def refuse_other_statements_done(conn: Connection, schema: str, migration: Migra
         path=migration.path, line=done[-1].line, migration=migration.label,
         hint="restore those statements as they ran (an edit from the statement it stopped "
              "at on is fine), let it finish, then make the change in a new migration")
+
+
+def _concurrent(statement: Statement) -> bool:
+    """Whether ``statement`` may build or drop an index concurrently: only then is its syntax
+    tree built (``prepare_index_build``), not for each of a data load's 20,000 INSERTs."""
+    return "concurrently" in statement.text.lower()
 
 
 class NoTransactionRuns(RunSession):
@@ -76,13 +86,20 @@ class NoTransactionRuns(RunSession):
             cur.execute(limits.set_sql("SESSION"))
             try:
                 backfills = marked_backfills(migration, direction, statements)
+                progress = history.progress_sql(self.conn, schema, key)
                 for index in range(resume, len(statements)):
+                    statement, backfill = statements[index], backfills.get(index)
                     resuming = index == resume and entry is not None and entry.status == marker
-                    self._run_statement(cur, migration, direction, index, statements[index],
-                                        backfills.get(index), limits, resuming=resuming)
-                    history.add_done(done, statements[index].text)
-                    self._record_progress(cur, migration, statements[index], index + 1,
-                                          done.hexdigest())
+                    history.add_done(done, statement.text)
+                    recorded = progress(index + 1, done.hexdigest())
+                    # A plain statement carries its progress: one round trip, and one
+                    # transaction, so that no crash can fall between the two.
+                    joined = backfill is None and may_join_transaction(statement.text)
+                    self._run_statement(cur, migration, direction, index, statement, backfill,
+                                        limits, resuming=resuming,
+                                        progress=recorded if joined else None)
+                    if not joined:
+                        self._record_progress(cur, migration, statement, recorded)
                 duration = (time.perf_counter() - started) * 1000
                 if direction == "up":
                     cur.execute(history.upsert_sql(schema, migration, "applied",
@@ -99,11 +116,13 @@ class NoTransactionRuns(RunSession):
 
     def _run_statement(self, cur: Any, migration: Migration, direction: Direction, index: int,
                        statement: Statement, backfill: BackfillOptions | None, limits: Limits, *,
-                       resuming: bool) -> None:
+                       resuming: bool, progress: str | None = None) -> None:
         """Statement ``index``: in batches, each its own transaction, when it is marked
-        ``-- pgshift:backfill`` (``backfill``: what the mark says), else as one step."""
+        ``-- pgshift:backfill`` (``backfill``: what the mark says), else as one step, with
+        ``progress`` (the row's update) after it in the same string when given."""
         if backfill is None:
-            self._run_step(cur, migration, statement, limits, self.budget, resuming=resuming)
+            self._run_step(cur, migration, statement, limits, self.budget, resuming=resuming,
+                           progress=progress)
             return
         from pgshift.backfill.migration import run_marked
 
@@ -128,12 +147,11 @@ class NoTransactionRuns(RunSession):
                                      key, direction)
 
     def _record_progress(self, cur: Any, migration: Migration, statement: Statement,
-                         done: int, sha: str) -> None:
-        """The history row's count of statements done, and their hash (``sha``), after
-        ``statement`` ran."""
+                         progress: str) -> None:
+        """The history row's count of statements done, and their hash (``progress``: the
+        update), after ``statement`` ran on its own."""
         try:
-            cur.execute(history.set_progress_sql(
-                self.settings.schema, history.key_of(migration), done, sha))
+            cur.execute(progress)
         except psycopg2.Error as exc:  # the statement made the session unfit for it
             raise MigrationFailedError(
                 f"after this statement pgshift could not record its progress: {first_line(exc)}",
@@ -152,19 +170,21 @@ class NoTransactionRuns(RunSession):
         budget: Budget,
         *,
         resuming: bool,
+        progress: str | None = None,
     ) -> None:
-        from pgshift.indexes import prepare_index_build
-
         attempt = 0
         while True:
             attempt += 1
             try:
                 with budget.armed():
+                    if progress is not None:  # see may_join_transaction
+                        self._execute(cur, migration, statement, suffix="\n;" + progress)
+                        return
                     # Each failed CONCURRENTLY attempt (a lock timeout too) leaves an INVALID
                     # index. Dropping it waits for the same sessions as the build, under the
                     # same lock_timeout: its timeout is retried like the build's.
                     try:
-                        if prepare_index_build(
+                        if _concurrent(statement) and prepare_index_build(
                             cur,
                             statement,
                             resuming=resuming,

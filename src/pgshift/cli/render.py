@@ -65,16 +65,16 @@ def status(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
     if as_json:
         import json  # only for --json
 
-        json.dump(
+        # One write: json.dump writes each token on its own, 560,000 writes for 10,000
+        # migrations, which cost more than everything else status does.
+        out.write(json.dumps(
             {
                 "migrations": [plan_item_json(i) for i in plan.items],
                 "pending": len(plan.pending()),
                 "drift": len(plan.drift()),
             },
-            out,
             indent=2,
-        )
-        out.write("\n")
+        ) + "\n")
         return
     if not plan.items:
         out.write("No migrations found.\n")

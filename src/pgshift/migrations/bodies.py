@@ -24,7 +24,12 @@ def body_statements(migration: Migration, direction: Direction) -> list[Statemen
     return list(_body_statements(migration, direction))
 
 
-@lru_cache(maxsize=4096)
+# Sized for the largest directories: 'up' splits every file it runs before running any, and an
+# LRU cache smaller than that would have dropped the first by the time they run.
+_REMEMBERED = 1 << 16
+
+
+@lru_cache(maxsize=_REMEMBERED)
 def session_settings_of(migration: Migration, direction: Direction) -> tuple[str, ...]:
     """What that direction SETs for the whole session (``SET x``, not ``SET LOCAL x``), which
     the runner undoes after it (``migrations.statements.session_settings``)."""
@@ -33,7 +38,7 @@ def session_settings_of(migration: Migration, direction: Direction) -> tuple[str
     return session_settings(body_statements(migration, direction))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=_REMEMBERED)
 def _body_statements(migration: Migration, direction: Direction) -> tuple[Statement, ...]:
     if direction == "up":
         source, path, first = migration.up_sql, migration.path, 1

@@ -57,7 +57,9 @@ class Version:
         return self.text
 
 
-@lru_cache(maxsize=8192)
+# Larger than any directory: an LRU cache smaller than the versions a plan cycles through
+# (status parses each one several times, in order) would miss on every one of them.
+@lru_cache(maxsize=1 << 17)
 def _parse_version(cls: type[Version], text: str) -> Version:
     return cls._parse(text)
 

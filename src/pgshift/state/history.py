@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from psycopg2 import sql
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from psycopg2.extensions import connection as Connection
     from psycopg2.extensions import cursor as Cursor
@@ -200,6 +200,21 @@ def set_progress_sql(schema: str, key: str, statements_done: int,
     return sql.SQL("UPDATE {} SET statements_done = {}, done_sha = {} WHERE key = {}").format(
         table(schema), sql.Literal(statements_done), sql.Literal(done_sha), sql.Literal(key)
     )
+
+
+def progress_sql(conn: Connection, schema: str, key: str) -> Callable[[int, str], str]:
+    """``set_progress_sql`` of the row ``key`` as a ready string for ``(statements_done,
+    done_sha)``, its identifiers quoted once: a no-transaction migration writes it after each
+    of its statements (20,000 in a data load)."""
+    head = sql.SQL("UPDATE {} SET statements_done = ").format(table(schema)).as_string(conn)
+    where = sql.SQL(" WHERE key = {}").format(sql.Literal(key)).as_string(conn)
+
+    def text(done: int, sha: str) -> str:
+        if not (sha.isascii() and sha.isalnum()):  # a hex digest: nothing to quote
+            raise ValueError(f"not a digest: {sha!r}")
+        return f"{head}{int(done)}, done_sha = '{sha}'{where}"
+
+    return text
 
 
 def done_digest(statements: Sequence[str]) -> Any:
