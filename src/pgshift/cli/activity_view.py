@@ -6,7 +6,6 @@ Plain text and JSON import nothing heavy; rich is imported only by ``watch_rende
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -229,8 +228,7 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
 
 
 def dump_json(snapshot: Snapshot, out: TextIO) -> None:
-    json.dump(snapshot_json(snapshot), out, indent=2, default=_json_default)
-    out.write("\n")
+    render.print_json(snapshot_json(snapshot), out, default=_json_default)
 
 
 def _json_default(value: object) -> str:

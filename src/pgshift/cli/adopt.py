@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
+
+from pgshift.cli import render
 
 if TYPE_CHECKING:
     from pgshift.adopt import AdoptResult
@@ -34,8 +35,7 @@ def adopt(args: argparse.Namespace, settings: Settings) -> int:
 
     result = api.adopt(settings, args.tool, table=args.table, dry_run=args.dry_run)
     if args.json:
-        json.dump(result_json(result), sys.stdout, indent=2)
-        print()
+        render.print_json(result_json(result))
     else:
         print_result(result, flavor_set=settings.flavor == result.flavor)
     return 0

@@ -309,11 +309,9 @@ def down(args: argparse.Namespace, settings: Settings) -> int:
 
 def _show_run_json(outcomes: list[Outcome], direction: str, started: float) -> None:
     """What a run did, for tools: each migration with its duration and attempts."""
-    import json
 
     elapsed = (time.perf_counter() - started) * 1000
-    json.dump(render.run_json(outcomes, direction, elapsed), sys.stdout, indent=2)
-    print()
+    render.print_json(render.run_json(outcomes, direction, elapsed))
 
 
 def _show_dry_run(args: argparse.Namespace, settings: Settings, selected: list[Migration],
@@ -327,11 +325,9 @@ def _show_dry_run(args: argparse.Namespace, settings: Settings, selected: list[M
     secrets = secret_values(settings.placeholders)
     callbacks = directory_callbacks(settings)
     if args.json:
-        import json
 
-        json.dump(render.dry_run_json(selected, direction, locks, secrets=secrets,
-                                      callbacks=callbacks), sys.stdout, indent=2)
-        print()
+        render.print_json(render.dry_run_json(selected, direction, locks, secrets=secrets,
+                                      callbacks=callbacks))
     else:
         render.dry_run(selected, direction, locks=locks, secrets=secrets, callbacks=callbacks)
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import TYPE_CHECKING, Any
+
+from pgshift.cli import render
 
 if TYPE_CHECKING:
     from pgshift.config import Settings
@@ -29,9 +29,8 @@ def doctor(args: argparse.Namespace, settings: Settings) -> int:
 
     checks = api.doctor(settings)
     if args.json:
-        json.dump([{"check": c.name, "status": c.status, "detail": c.detail} for c in checks],
-                  sys.stdout, indent=2)
-        print()
+        render.print_json([{"check": c.name, "status": c.status, "detail": c.detail}
+                           for c in checks])
     else:
         width = max(len(c.name) for c in checks)
         for check in checks:

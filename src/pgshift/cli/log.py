@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 from pgshift.cli import render
@@ -44,8 +42,7 @@ def log(args: argparse.Namespace, settings: Settings) -> int:
 
     runs = api.log(settings, limit=args.limit, migration=args.migration)
     if args.json:
-        json.dump([_as_json(run) for run in runs], sys.stdout, indent=2)
-        print()
+        render.print_json([_as_json(run) for run in runs])
     elif not runs and args.migration is not None:  # there may be runs: none of them ran it
         print(f"No recorded run ran {args.migration}.")
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pgshift.db import redact
@@ -41,6 +41,15 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO | N
     out.write("".join(line.format(*row).rstrip() + "\n" for row in lines))
 
 
+def print_json(data: Any, out: TextIO | None = None,
+               default: Callable[[Any], Any] | None = None) -> None:
+    """``data`` as indented JSON and a line break, in one write: ``json.dump`` writes each token
+    on its own (560,000 writes for a status of 10,000 migrations)."""
+    import json  # only for --json
+
+    (out or sys.stdout).write(json.dumps(data, indent=2, default=default) + "\n")
+
+
 def plan_item_json(item: PlanItem) -> dict[str, Any]:
     entry = item.entry
     return {
@@ -63,18 +72,8 @@ def plan_item_json(item: PlanItem) -> dict[str, Any]:
 def status(plan: Plan, *, as_json: bool, out: TextIO | None = None) -> None:
     out = out or sys.stdout  # at call time: a default bound at import goes stale
     if as_json:
-        import json  # only for --json
-
-        # One write: json.dump writes each token on its own, 560,000 writes for 10,000
-        # migrations, which cost more than everything else status does.
-        out.write(json.dumps(
-            {
-                "migrations": [plan_item_json(i) for i in plan.items],
-                "pending": len(plan.pending()),
-                "drift": len(plan.drift()),
-            },
-            indent=2,
-        ) + "\n")
+        print_json({"migrations": [plan_item_json(i) for i in plan.items],
+                    "pending": len(plan.pending()), "drift": len(plan.drift())}, out)
         return
     if not plan.items:
         out.write("No migrations found.\n")

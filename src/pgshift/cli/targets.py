@@ -7,7 +7,6 @@ line per target as it finishes. Both end with a per-target table or, with ``--js
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -64,8 +63,7 @@ def _show_fleet(args: argparse.Namespace, fleet: FleetResult, *,
             from pgshift.cli.main import interrupt_exit_code
 
             shown["interrupted"], shown["exit_code"] = True, interrupt_exit_code()
-        json.dump(shown, sys.stdout, indent=2)
-        print()
+        render.print_json(shown)
     else:
         print_fleet(fleet, dry_run=args.dry_run)
 
@@ -75,8 +73,7 @@ def status_all(args: argparse.Namespace, settings: Settings) -> int:
 
     lines = targets.status_all(settings, parallel=args.parallel)
     if args.json:
-        json.dump({"targets": [_status_json(s) for s in lines]}, sys.stdout, indent=2)
-        print()
+        render.print_json({"targets": [_status_json(s) for s in lines]})
     else:
         rows = [[s.target, str(s.applied), str(s.pending), str(s.failed), str(s.drift),
                  s.head or "-", s.error or ""] for s in lines]

@@ -27,7 +27,6 @@ def register(subparsers: Any, parent: argparse.ArgumentParser) -> None:
 
 
 def validate(args: argparse.Namespace, settings: Settings) -> int:
-    import json
 
     from pgshift import api
     from pgshift.errors import DriftError
@@ -43,20 +42,15 @@ def validate(args: argparse.Namespace, settings: Settings) -> int:
     except DriftError:
         if args.json:  # what validate saw: every file read, none from the discovery cache
             plan = api.status(settings.with_overrides(discovery_cache=False))
-            json.dump(
-                {"ok": False, "drift": [render.plan_item_json(i) for i in plan.drift()]},
-                sys.stdout,
-                indent=2,
-            )
-            print()
+            render.print_json({"ok": False,
+                               "drift": [render.plan_item_json(i) for i in plan.drift()]})
         raise
     if args.json:
         report: dict[str, Any] = {"ok": drift is None or drift.ok, "drift": []}
         if drift is not None:
             report["schema"] = {"differences": drift.differences, "notes": drift.order_notes,
                                 "replayed": drift.replayed, "scratch": drift.scratch}
-        json.dump(report, sys.stdout, indent=2)
-        print()
+        render.print_json(report)
     else:
         print(f"OK: {applied} applied migration(s) match their files.")
         if drift is not None:

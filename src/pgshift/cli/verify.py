@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from pgshift.cli import render
 
 if TYPE_CHECKING:
     from pgshift.config import Settings
@@ -110,8 +111,7 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
     with _hangup_as_terminate():
         report = api.verify(settings, options, progress=progress)
     if args.json:
-        json.dump(report.as_json(), sys.stdout, indent=2)
-        print()
+        render.print_json(report.as_json())
     else:
         render_report(report)
     if not report.ok:
