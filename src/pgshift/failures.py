@@ -110,7 +110,12 @@ def describe_failure(
 
 def _hint(exc: psycopg2.Error, statement: Statement) -> str | None:
     """A permission error right after a SET ROLE is most likely pgshift's own history row,
-    written in the same transaction as the role the migration switched to."""
+    written in the same transaction as the role the migration switched to. A transaction
+    that locks more objects than the server's lock table holds (thousands of DDL statements in
+    one migration) runs out of shared memory."""
+    if exc.pgcode == "53200":  # out_of_memory: the lock table's shared memory, in practice
+        return ("split the migration (each file is one transaction), mark it "
+                "'-- pgshift:no-transaction', or raise max_locks_per_transaction on the server")
     if exc.pgcode != "42501" or "schema" not in first_line(exc):
         return None
     from pgshift.migrations.statements import session_settings

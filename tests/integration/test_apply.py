@@ -479,3 +479,18 @@ def test_a_statement_timeout_of_0_in_a_file_is_none_whatever_the_run_sets(
                     header="-- pgshift:statement-timeout 0")
     api.up(dataclasses.replace(settings, statement_timeout=1.0))
     assert query("SELECT status FROM pgshift.history") == [("applied",)]
+
+
+def test_a_migration_that_fills_the_servers_lock_table_is_told_how_to_fit(
+    settings, write_migration, query
+) -> None:
+    """Thousands of DDL statements in one transaction lock more objects than the server's lock
+    table holds (advisory locks fill it the same way, and faster)."""
+    write_migration("V1__many_locks.sql",
+                    "SELECT count(pg_advisory_xact_lock(g)) FROM generate_series(1, 200000) g;",
+                    "SELECT 1;")
+    with pytest.raises(MigrationFailedError) as failed:
+        api.up(settings)
+    assert "out of shared memory [53200]" in str(failed.value)
+    assert failed.value.hint.startswith("split the migration (each file is one transaction)")
+    assert query("SELECT count(*) FROM pgshift.history WHERE status = 'applied'") == [(0,)]
