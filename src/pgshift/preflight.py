@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from psycopg2.extensions import connection as Connection
 
     from pgshift.config import Settings
+    from pgshift.lint.catalog_rows import Catalog
     from pgshift.migrations.model import Migration
 
 _TARGET = """
@@ -151,17 +152,16 @@ def lint_gate(
     pg_version = settings.pg_version or conn.server_version // 10000
     select = frozenset(settings.lint_select) or None
     ignore = frozenset(settings.lint_ignore)
-    from pgshift.lint.catalog_rows import SMALL_TABLE_ROWS, fetch_catalog
+    from pgshift.lint.catalog_rows import fetch_catalog
 
-    catalog = fetch_catalog(conn)  # read once: for the memo's key, and for the linter on a miss
     key = None
-    if settings.cache_dir is not None:
-        from pgshift.lint import gate_memo
-
-        given = (pg_version, sorted(select or ()), sorted(ignore), settings.lock_timeout > 0)
-        key = gate_memo.gate_key(catalog, pending, given, SMALL_TABLE_ROWS,
-                                 settings.schema)
-        if gate_memo.passed(settings.cache_dir, key):
+    if settings.cache_dir is None:
+        catalog = fetch_catalog(conn)
+    else:
+        catalog, key = _unless_remembered(settings, conn, pending,
+                                          (pg_version, sorted(select or ()), sorted(ignore),
+                                           settings.lock_timeout > 0))
+        if catalog is None:
             return
     from pgshift.lint import LintOptions, lint_migrations
 
@@ -170,6 +170,8 @@ def lint_gate(
     )
     report = lint_migrations(pending, options, prior=prior, catalog=catalog)
     if not report.errors and key is not None and settings.cache_dir is not None:
+        from pgshift.lint import gate_memo
+
         gate_memo.remember_pass(settings.cache_dir, key)
     if report.errors:
         first = report.errors[0]
@@ -181,3 +183,24 @@ def lint_gate(
             hint="run 'pgshift lint' for details; fix it, suppress it with "
             "'-- pgshift:ignore RULE -- reason', or pass --unsafe",
         )
+
+
+def _unless_remembered(
+    settings: Settings, conn: Connection, pending: Sequence[Migration], given: tuple[object, ...]
+) -> tuple[Catalog | None, str]:
+    """The catalog's rows for the linter, or None when the gate passed these files over a
+    catalog with the same fingerprint; and the memo's key. The server computes the fingerprint
+    and sends the rows only when they are needed, in one snapshot with it."""
+    from pgshift.lint import gate_memo
+    from pgshift.lint.catalog_rows import SMALL_TABLE_ROWS, fetch_catalog_unless
+
+    assert settings.cache_dir is not None
+    cache_dir = settings.cache_dir
+
+    def remembered(fingerprint: str) -> bool:
+        keys.append(gate_memo.gate_key(fingerprint, pending, given))
+        return gate_memo.passed(cache_dir, keys[-1])
+
+    keys: list[str] = []
+    _, catalog = fetch_catalog_unless(conn, remembered, SMALL_TABLE_ROWS, settings.schema)
+    return catalog, keys[-1]

@@ -105,6 +105,25 @@ def test_a_pass_is_remembered_for_the_same_files_over_the_same_schema(
     assert query("SELECT to_regclass('users_name') IS NOT NULL") == [(True,)]
 
 
+def test_a_remembered_pass_reads_the_catalogs_fingerprint_not_its_rows(
+    remembering, write_migration, monkeypatch
+) -> None:
+    """On a big schema the rows are tens of MB: a hit has the server send its fingerprint."""
+    import pgshift.lint.catalog_rows
+
+    write_migration("V2__col.sql", "ALTER TABLE users ADD COLUMN note text;",
+                    "ALTER TABLE users DROP COLUMN note;")
+    api.up(remembering)
+    api.down(remembering)
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("read the catalog's rows")
+
+    monkeypatch.setattr(pgshift.lint.catalog_rows, "_fetch_all", refuse)
+    refuse_to_lint(monkeypatch)
+    api.up(remembering)
+
+
 def test_a_schema_the_linter_sees_differently_is_linted_again(
     remembering, write_migration, query, monkeypatch
 ) -> None:

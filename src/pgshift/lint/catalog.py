@@ -2,7 +2,7 @@
 partition keys, row estimates (so findings on tiny tables can be downgraded), domains with
 their constraints and the volatility of user functions.
 
-Two catalog queries, read-only. Column types come back from ``format_type`` and are parsed by
+Four catalog queries, read-only. Column types come back from ``format_type`` and are parsed by
 PostgreSQL's own grammar, so they normalise exactly like the types written in migrations.
 """
 
@@ -54,13 +54,14 @@ def schema_of(catalog: Catalog) -> Schema:
         for index_name in indexes:
             schema.indexes[table_key(nsp, index_name)] = key
         schema.tables[key] = table
+    # Tenants' schemas repeat the same CHECKs: each text parsed once, its tree shared (read only).
+    checks: dict[str | None, tuple[dict | None, frozenset[str]]] = {}
     for nsp, name, conname, contype, validated, expr, keys, *referenced in constraints:
         table = schema.tables.get(table_key(nsp, name))
         if table is None:
             continue
         kind = _CONTYPES.get(contype, "check")
-        tree = _expression(expr) if expr else None
-        proves = not_null_columns(tree) if tree else frozenset()
+        tree, proves = checks.get(expr) or checks.setdefault(expr, _check(expr))
         if kind == "notnull":
             proves = frozenset(keys)
         target = referenced[0] if referenced else None  # [schema, table] of a foreign key
@@ -77,6 +78,12 @@ def schema_of(catalog: Catalog) -> Schema:
         else:
             schema.types.add(table_key(nsp, name))
     return schema
+
+
+def _check(expr: str | None) -> tuple[dict | None, frozenset[str]]:
+    """A CHECK's parse tree and the columns it proves not null."""
+    tree = _expression(expr) if expr else None
+    return tree, not_null_columns(tree) if tree else frozenset()
 
 
 def _domain(detail: list, based: dict[str, TypeRef | None]) -> Domain:

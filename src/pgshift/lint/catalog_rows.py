@@ -4,6 +4,7 @@ builds the schema from them), and their fingerprint: read without importing the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ SMALL_TABLE_ROWS = 10_000
 # need pg_relation_size, which opens the relation's file (a fifth of this read on a big schema).
 # One exception errs on the safe side: a table truncated in the transaction that created it
 # keeps its relpages, so it counts as not empty until its next ANALYZE.
-# A column's attgenerated is read through row_to_json (PostgreSQL 12 added it). Partition keys
+# A column's attgenerated is NULL before PostgreSQL 12, which added it. Partition keys
 # list "" for an expression column; a partition comes with its parent and its
 # bounds (``FOR VALUES …``, as pg_get_expr prints them). Last come the key columns of each
 # unique index ("" for an expression): ADD PRIMARY KEY USING INDEX sets them NOT NULL.
@@ -32,13 +33,14 @@ _RELATIONS = """
 SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint,
        CASE WHEN c.relpages > 0 THEN c.relpages::bigint * current_setting('block_size')::bigint
             ELSE pg_relation_size(c.oid) END,
-       COALESCE((SELECT array_agg(COALESCE(a.attname, '') ORDER BY k.ord)
+       CASE WHEN c.relkind <> 'p' THEN '{}' ELSE COALESCE((
+                 SELECT array_agg(COALESCE(a.attname, '') ORDER BY k.ord)
                  FROM pg_partitioned_table p
                  CROSS JOIN LATERAL unnest(p.partattrs::int2[]) WITH ORDINALITY k(attnum, ord)
                  LEFT JOIN pg_attribute a ON a.attrelid = p.partrelid AND a.attnum = k.attnum
-                 WHERE p.partrelid = c.oid), '{}'),
+                 WHERE p.partrelid = c.oid), '{}') END,
        COALESCE((SELECT json_agg(json_build_array(a.attname, format_type(a.atttypid,
-                 a.atttypmod), a.attnotnull, a.atthasdef, row_to_json(a) ->> 'attgenerated')
+                 a.atttypmod), a.attnotnull, a.atthasdef, ATTGENERATED)
                  ORDER BY a.attnum)
                  FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0
                  AND NOT a.attisdropped), '[]'),
@@ -47,9 +49,9 @@ SELECT n.nspname, c.relname, c.relkind, c.reltuples::bigint,
                  WHERE i.indrelid = c.oid), '{}'),
        COALESCE((SELECT array_agg(ic.relname) FROM pg_index i
                  JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid), '{}'),
-       (SELECT array[pn.nspname, pc.relname]::text[] FROM pg_inherits h
-        JOIN pg_class pc ON pc.oid = h.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace
-        WHERE h.inhrelid = c.oid AND c.relispartition),
+       CASE WHEN c.relispartition THEN (SELECT array[pn.nspname, pc.relname]::text[]
+        FROM pg_inherits h JOIN pg_class pc ON pc.oid = h.inhparent
+        JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE h.inhrelid = c.oid) END,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END,
        (SELECT json_object_agg(ic.relname, (
                  SELECT array_agg(COALESCE(a.attname, '') ORDER BY k.ord)
@@ -68,10 +70,11 @@ SELECT n.nspname, c.relname, con.conname, con.contype, con.convalidated,
        CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END,
        COALESCE((SELECT array_agg(a.attname) FROM pg_attribute a
                  WHERE a.attrelid = con.conrelid AND a.attnum = ANY(con.conkey)), '{}'),
-       (SELECT array[fn.nspname, fc.relname]::text[] FROM pg_class fc
-        JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = con.confrelid)
+       CASE WHEN fc.oid IS NOT NULL THEN array[fn.nspname, fc.relname]::text[] END
 FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
 """
 # Enum and domain types (typtype e, d), and user functions' volatility as typtype "f" plus
@@ -98,6 +101,36 @@ WHERE p.prokind = 'f' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 """
 Catalog = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]
 
+# Each part of the catalog: its query and the names of its columns (the first is the schema).
+_PARTS = (
+    (_RELATIONS, "nsp, name, kind, tuples, size, partkey, cols, indexed, indexes, parent, bound,"
+                 " uniques"),
+    (_CONSTRAINTS, "nsp, name, conname, contype, validated, expr, keys, referenced"),
+    (_TYPES, "nsp, name, typtype, detail"),
+    ("SELECT nspname FROM pg_namespace", "nsp"),
+)
+# What catalog_fingerprint reads of each part's row: a relation's size and row estimate only
+# as whether the table counts as tiny (rows_estimate, below SMALL), the other parts whole.
+_SHOWN_RELATION = ("ROW(r.nsp, r.name, r.kind, CASE WHEN r.size = 0 THEN 0 < SMALL WHEN r.tuples"
+                   " > 0 THEN r.tuples < SMALL ELSE false END, r.partkey, r.cols, r.indexed, "
+                   "r.indexes, r.parent, r.bound, r.uniques)::text")
+# A part's rows behind a first row that holds only the fingerprint of what the linter sees of
+# them (pgshift's own schema and sessions' temporary schemas left out, in a fixed order), or
+# NULL: either way it reads r whole, so the first FETCH computes all the rows (the relations'
+# sizes under the short lock_timeout), kept by the server for a FETCH ALL when needed.
+_BEHIND = """
+WITH r({columns}) AS ({query}), d AS ({digest})
+SELECT d.digest, r.* FROM d LEFT JOIN r ON false
+UNION ALL
+SELECT NULL, r.* FROM r
+"""
+_DIGEST = """
+SELECT encode(sha256(convert_to(COALESCE(string_agg({shown}, E'\\n' ORDER BY {shown}
+       COLLATE "C"), ''), 'UTF8')), 'hex') AS digest
+FROM r WHERE r.nsp <> {own} AND r.nsp NOT LIKE 'pg\\_temp\\_%'
+  AND r.nsp NOT LIKE 'pg\\_toast\\_temp\\_%'
+"""
+
 
 def fetch_catalog(conn: Connection) -> Catalog:
     """The catalog rows a schema is made of: relations, constraints, types, schema names.
@@ -106,38 +139,107 @@ def fetch_catalog(conn: Connection) -> Catalog:
     creates and drops tables leaves dead rows), its estimates put these reads above the JIT
     thresholds, and compiling them cost 30-50 ms, ten times what running them takes.
     """
-    from psycopg2.errors import LockNotAvailable
+    catalog = _read(conn, None)[1]
+    assert catalog is not None
+    return catalog
 
+
+def fetch_catalog_unless(
+    conn: Connection, known: Callable[[str], bool], small_table_rows: int, own_schema: str,
+) -> tuple[str, Catalog | None]:
+    """The fingerprint of the catalog as ``catalog_fingerprint`` reduces it (computed by the
+    server), and its rows unless ``known(fingerprint)``: in one snapshot, the rows computed
+    once, and only the fingerprint sent when it is known (a big schema's rows are tens of MB).
+    """
+    return _read(conn, (known, small_table_rows, own_schema))
+
+
+def _read(conn: Connection, fingerprint: tuple[Callable[[str], bool], int, str] | None
+          ) -> tuple[str, Catalog | None]:
     own_transaction = conn.autocommit  # else the caller's transaction holds the SET LOCAL
-    begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;" if own_transaction else ""
     with conn.cursor() as cur:
         try:
-            # pg_relation_size takes a table's ACCESS SHARE lock: behind an app's LOCK TABLE it
-            # would wait for as long as that lasts, whatever the timeouts. Tried under a short
-            # lock_timeout in a savepoint (rolled back even when it succeeds: that undoes the
-            # SET LOCAL in a caller's transaction), then read from the statistics instead.
-            undo = f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT};"
-            try:
-                cur.execute(f"{begin}SET LOCAL jit = off; SAVEPOINT {_SAVEPOINT}; "
-                            f"SET LOCAL lock_timeout = '{_SIZE_LOCK_WAIT}';{_RELATIONS}")
-                relations = cur.fetchall()
-            except LockNotAvailable:
-                cur.execute(undo + _RELATIONS.replace(_SIZE_FROM_FILE, _SIZE_FROM_STATISTICS))
-                relations = cur.fetchall()
-                undo = ""
-            cur.execute(undo + _CONSTRAINTS)
-            constraints = cur.fetchall()
-            cur.execute(_TYPES)
-            types = cur.fetchall()
-            cur.execute("SELECT nspname FROM pg_namespace")
-            names = [row[0] for row in cur.fetchall()]
+            if own_transaction:
+                cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            cur.execute("SET LOCAL jit = off")
+            queries = _queries(conn, fingerprint)
+            digests = [_open_relations(cur, queries[0])]
+            digests += [_open(cur, i, query) for i, query in enumerate(queries) if i]
+            digest = ""
+            if fingerprint is not None:
+                import hashlib
+
+                digest = hashlib.sha256("\0".join(digests).encode()).hexdigest()
+            catalog = None
+            if fingerprint is None or not fingerprint[0](digest):
+                parts = [_fetch_all(cur, i) for i in range(len(queries))]
+                catalog = (parts[0], parts[1], parts[2], [row[0] for row in parts[3]])
+            cur.execute(f"CLOSE {_CURSOR}0; CLOSE {_CURSOR}1; CLOSE {_CURSOR}2; CLOSE {_CURSOR}3")
         except BaseException:
             if own_transaction and not conn.closed:
                 _end_quietly(cur)
             raise
         if own_transaction:
             cur.execute("COMMIT")
-    return relations, constraints, types, names
+    return digest, catalog
+
+
+_CURSOR = "pgshift_catalog_"
+
+
+def _queries(conn: Connection, fingerprint: tuple[Callable[[str], bool], int, str] | None
+             ) -> list[str]:
+    """Each part's query: behind its fingerprint's row when one is wanted, else a NULL."""
+    from psycopg2 import sql
+
+    generated = "a.attgenerated::text" if conn.server_version >= 120000 else "NULL::text"
+    queries = []
+    for i, (query, columns) in enumerate(_PARTS):
+        digest = "SELECT CASE WHEN count(*) < 0 THEN '' END AS digest FROM r"  # reads r all
+        if fingerprint is not None:
+            shown = _SHOWN_RELATION.replace("SMALL", str(int(fingerprint[1]))) if i == 0 else (
+                "r::text")
+            digest = _DIGEST.format(shown=shown,
+                                    own=sql.Literal(fingerprint[2]).as_string(conn))
+        query = query.replace("ATTGENERATED", generated)
+        queries.append(_BEHIND.format(columns=columns, query=query, digest=digest))
+    return queries
+
+
+def _open_relations(cur: Any, query: str) -> str:
+    """Open the relations' cursor and compute its rows, which reads relations' sizes.
+
+    pg_relation_size takes a table's ACCESS SHARE lock: behind an app's LOCK TABLE it would
+    wait for as long as that lasts, whatever the timeouts. Tried under a short lock_timeout
+    in a savepoint, then read from the statistics instead. The first FETCH computes all the
+    rows, so the caller's lock_timeout is back (the savepoint released, the cursor kept)
+    before anything else is read.
+    """
+    from psycopg2.errors import LockNotAvailable
+
+    cur.execute("SELECT current_setting('lock_timeout')")
+    wait = cur.fetchone()[0]
+    cur.execute(f"SAVEPOINT {_SAVEPOINT}; SET LOCAL lock_timeout = '{_SIZE_LOCK_WAIT}'")
+    try:
+        digest = _open(cur, 0, query)
+    except LockNotAvailable:
+        cur.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
+        return _open(cur, 0, query.replace(_SIZE_FROM_FILE, _SIZE_FROM_STATISTICS))
+    cur.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}; "
+                "SELECT set_config('lock_timeout', %s, true)", (wait,))
+    return digest
+
+
+def _open(cur: Any, part: int, query: str) -> str:
+    """Declare part ``part``'s cursor and fetch its first row: the fingerprint (or NULL)."""
+    cur.execute(f"DECLARE {_CURSOR}{part} NO SCROLL CURSOR FOR {query}; "
+                f"FETCH 1 FROM {_CURSOR}{part}")
+    return cur.fetchone()[0] or ""
+
+
+def _fetch_all(cur: Any, part: int) -> list[tuple[Any, ...]]:
+    cur.execute(f"FETCH ALL FROM {_CURSOR}{part}")
+    return [row[1:] for row in cur.fetchall()]
 
 
 def _end_quietly(cur: Any) -> None:
@@ -153,7 +255,8 @@ def catalog_fingerprint(catalog: Catalog, small_table_rows: int, own_schema: str
     """What the linter can tell from ``catalog``: its rows, with each relation's size reduced
     to whether it counts as tiny (row estimates change all the time; findings only see that),
     and without pgshift's own schema (its history grows with every migration) or sessions'
-    temporary schemas."""
+    temporary schemas. The up gate has the server reduce the rows the same way
+    (``fetch_catalog_unless``: _SHOWN_RELATION, _DIGEST): change both together."""
     import hashlib
 
     relations, constraints, types, names = catalog

@@ -5,7 +5,8 @@ rules (about 70 ms to import, before any work). Deploying the same files to a da
 schema the linter sees the same way as one where they passed (a fresh CI database, the next
 of many targets, a retried deploy) needs none of it. The key covers everything the gate's
 verdict depends on: the linter's code and pglast (``engine_fingerprint``), the options, the
-catalog as the linter reads it (``catalog_fingerprint``: pgshift's own schema left out), and
+catalog as the linter reads it (its fingerprint, computed by the server: pgshift's own schema
+left out; a hit transfers it alone, not the rows, tens of MB on a big schema), and
 each pending file's name, checksum and up part as it will run (placeholders filled), in
 order. Only passes are remembered; a refusal is linted, and explained, every time.
 """
@@ -20,24 +21,19 @@ from typing import TYPE_CHECKING
 from pgshift import cache_files
 
 if TYPE_CHECKING:
-    from pgshift.lint.catalog_rows import Catalog
     from pgshift.migrations.model import Migration
 
 _FILE = "lint-gate.marshal"
 _KEEP = 256  # the most recent passes
 
 
-def gate_key(
-    catalog: Catalog, pending: Sequence[Migration], options: tuple[object, ...],
-    small_table_rows: int, own_schema: str,
-) -> str:
-    """The memo's key for linting ``pending`` over a database with ``catalog`` (its rows, as
-    ``pgshift.lint.catalog_rows.fetch_catalog`` reads them: the linter then reuses them)."""
+def gate_key(catalog: str, pending: Sequence[Migration], options: tuple[object, ...]) -> str:
+    """The memo's key for linting ``pending`` over a database whose catalog has the fingerprint
+    ``catalog`` (``pgshift.lint.catalog_rows.fetch_catalog_unless`` has the server compute it,
+    and reads the rows only when the key is not remembered)."""
     from pgshift.lint.cache import engine_fingerprint
-    from pgshift.lint.catalog_rows import catalog_fingerprint
 
-    parts = [engine_fingerprint(), repr(options),
-             catalog_fingerprint(catalog, small_table_rows, own_schema)]
+    parts = [engine_fingerprint(), repr(options), catalog]
     # The checksum covers the file (directives too); the up part as it will run covers what
     # placeholders filled in, which the checksum leaves out.
     parts += [f"{m.name}\0{m.checksum}\0{hashlib.sha256(m.up_sql.encode()).hexdigest()}"
