@@ -16,7 +16,6 @@ is set.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import shutil
 import statistics
@@ -29,8 +28,7 @@ from pathlib import Path
 
 import essential
 import psycopg2
-from psycopg2 import sql
-from psycopg2.extensions import make_dsn, parse_dsn
+from scratch_databases import ScratchDatabases
 
 # The installed executable, as users run it (``-m`` would also import runpy's machinery).
 _SCRIPT = Path(sys.executable).with_name("pgshift")
@@ -97,36 +95,12 @@ def single(name: str, ours: float, floor: float, what: str) -> Row:
     return name, ours, floor, ours / floor, None, what
 
 
-class Bench:
+class Bench(ScratchDatabases):
+    checkpoint = True  # each copy's writes flushed before the next timed run
+
     def __init__(self, admin_url: str, psql: str, work: Path, repeat: int) -> None:
-        self.admin_url, self.psql, self.work, self.repeat = admin_url, psql, work, repeat
-        self.counter = 0
-        self.scratch: list[str] = []
-
-    def admin(self, statement: sql.Composable) -> None:
-        conn = psycopg2.connect(self.admin_url)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(statement)
-        conn.close()
-
-    def drop_scratch(self) -> None:
-        """Drop the databases made so far (a thousand tables each would fill a small disk)."""
-        while self.scratch:
-            self.admin(sql.SQL("DROP DATABASE {}").format(sql.Identifier(self.scratch.pop())))
-
-    def fresh_database(self) -> str:
-        self.counter += 1
-        name = f"bench_{os.getpid()}_{self.counter}"
-        self.admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        self.scratch.append(name)
-        # The copy's writes flushed now, not during the next timed run (a role that may not
-        # CHECKPOINT gets noisier figures, still fair).
-        with contextlib.suppress(psycopg2.Error):
-            self.admin(sql.SQL("CHECKPOINT"))
-        params = parse_dsn(self.admin_url)
-        params["dbname"] = name
-        return make_dsn(**params)
+        super().__init__(admin_url)
+        self.psql, self.work, self.repeat = psql, work, repeat
 
     def env(self, url: str, directory: Path, lint: bool = True, cache: Path | None = None,
             discovery_cache: bool = True) -> dict[str, str]:

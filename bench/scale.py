@@ -29,9 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg2
-from psycopg2 import sql
-from psycopg2.extensions import make_dsn, parse_dsn
+from scratch_databases import ScratchDatabases
 
 _SCRIPT = Path(sys.executable).with_name("pgshift")
 PGSHIFT = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "pgshift"]
@@ -59,31 +57,12 @@ def write_load(folder: Path, count: int, *, transactional: bool) -> Path:
     return folder
 
 
-class Scale:
+class Scale(ScratchDatabases):
+    prefix = "scale"
+
     def __init__(self, admin_url: str, work: Path, repeat: int) -> None:
-        self.admin_url, self.work, self.repeat = admin_url, work, repeat
-        self.counter = 0
-        self.scratch: list[str] = []
-
-    def admin(self, statement: sql.Composable) -> None:
-        conn = psycopg2.connect(self.admin_url)
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(statement)
-        conn.close()
-
-    def fresh_database(self) -> str:
-        self.counter += 1
-        name = f"scale_{os.getpid()}_{self.counter}"
-        self.admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        self.scratch.append(name)
-        params = parse_dsn(self.admin_url)
-        params["dbname"] = name
-        return make_dsn(**params)
-
-    def drop_scratch(self) -> None:
-        while self.scratch:
-            self.admin(sql.SQL("DROP DATABASE {}").format(sql.Identifier(self.scratch.pop())))
+        super().__init__(admin_url)
+        self.work, self.repeat = work, repeat
 
     def pgshift(self, url: str, directory: Path, *args: str) -> float:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PGSHIFT_")}
