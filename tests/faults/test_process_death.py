@@ -155,6 +155,10 @@ def test_death_during_a_concurrent_index_build_leaves_it_interrupted_and_up_rebu
     h.wait_for_statement(database_url, "CREATE INDEX CONCURRENTLY")
     h.wait_until(lambda: h.invalid_indexes(database_url) == ["ia"], what="an INVALID index")
     kill(proc, sig)
+    if sig != signal.SIGKILL:  # the cancel ends the build while the app still holds its lock
+        building = h.sql_true(database_url, h.SLEEPING + " AND state = 'active'",
+                              "%CREATE INDEX CONCURRENTLY%")
+        h.wait_until(lambda: not building(), timeout=5, what="the build cancelled")
     release.set()
     app.join(10)
     h.wait_backends_gone(database_url)
